@@ -1,0 +1,22 @@
+"""hotmod: instant, transactional hot reloading for Python."""
+
+from __future__ import annotations
+
+from ._api import dependents, keep, reload
+from ._errors import HotmodWarning, ReloadError
+from ._report import ReloadReport
+
+__all__ = [
+    "HotmodWarning",
+    "ReloadError",
+    "ReloadReport",
+    "dependents",
+    "keep",
+    "reload",
+]
+
+__version__ = "0.1.0"
+
+for _name in __all__:
+    globals()[_name].__module__ = "hotmod"
+del _name

@@ -1,0 +1,443 @@
+"""Static import graph: imports read from source with ``ast``, importers, dependents, order.
+
+A module's imports are parsed once per source (:func:`parse_imports`) and registered with
+:class:`ImportGraph`. Only imports that run while the module itself is being imported
+(``kind == "top"``) order a reload; imports inside functions or under ``if TYPE_CHECKING:``
+are recorded but create no edges.
+
+Edges are resolved against the modules the graph currently knows, because
+``from a import n`` depends on ``a.n`` when that is a submodule and on ``a`` otherwise.
+Each module's edges are recomputed lazily, only when a name its imports mention is added
+to or removed from the graph, so updates stay proportional to what changed.
+"""
+
+from __future__ import annotations
+
+import ast
+import heapq
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+__all__ = ["ImportGraph", "ImportRef", "Kind", "parse_imports"]
+
+Kind = Literal["top", "function", "type_checking"]
+
+_EMPTY: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class ImportRef:
+    """One imported module of an import statement, with its absolute dotted name.
+
+    Attributes:
+        module: the module the statement names, relative imports resolved
+            (``"pkg.a"`` for ``from .a import x`` inside ``pkg``).
+        names: ``(name, alias)`` pairs of a from-import; ``()`` for a plain ``import``;
+            ``(("*", "*"),)`` for a star import.
+        alias: ``"c"`` for ``import a.b as c``; None otherwise.
+        lineno: line of the statement.
+        kind: ``"top"`` if it runs when the module is imported, ``"function"`` inside a
+            function body, ``"type_checking"`` under ``if TYPE_CHECKING:``.
+    """
+
+    module: str
+    names: tuple[tuple[str, str], ...]
+    alias: str | None
+    lineno: int
+    kind: Kind
+
+
+def parse_imports(
+    source: str | bytes, *, module: str, is_package: bool, filename: str = "<unknown>"
+) -> list[ImportRef]:
+    """All import statements of a module's source, in source order.
+
+    Relative imports are resolved against ``module`` (a package's own name when
+    ``is_package``); one reaching beyond the top-level package is skipped, as is
+    ``from __future__ import ...``.
+
+    Raises:
+        SyntaxError: the source does not parse (``filename`` and ``lineno`` set).
+    """
+    try:
+        tree = ast.parse(source, filename=filename)
+    except ValueError as exc:  # null bytes on Python 3.10
+        raise SyntaxError(str(exc), (filename, 1, 1, None)) from exc
+    package = module.split(".") if is_package else module.split(".")[:-1]
+    refs: list[ImportRef] = []
+    for node, kind in _import_nodes(tree):
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                refs.append(ImportRef(a.name, (), a.asname, node.lineno, kind))
+            continue
+        if node.level:
+            target = _resolve_relative(package, node.level, node.module)
+            if target is None:
+                continue
+        elif node.module == "__future__":
+            continue
+        else:
+            target = node.module or ""
+        names = tuple((a.name, a.asname or a.name) for a in node.names)
+        refs.append(ImportRef(target, names, None, node.lineno, kind))
+    return refs
+
+
+def _import_nodes(tree: ast.Module) -> Iterator[tuple[ast.Import | ast.ImportFrom, Kind]]:
+    """Import statements of a tree in source order, each with the context it runs in."""
+    stack: list[tuple[ast.AST, Kind]] = [(s, "top") for s in reversed(tree.body)]
+    while stack:
+        node, kind = stack.pop()
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            yield node, kind
+            continue
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            # Decorators and defaults are expressions: they cannot hold import statements.
+            stack.extend((s, "function") for s in reversed(node.body))
+            continue
+        if kind == "top" and isinstance(node, ast.If):
+            guarded = _type_checking_test(node.test)
+            if guarded is not None:
+                body_kind: Kind = "type_checking" if guarded else "top"
+                else_kind: Kind = "top" if guarded else "type_checking"
+                stack.extend((s, else_kind) for s in reversed(node.orelse))
+                stack.extend((s, body_kind) for s in reversed(node.body))
+                continue
+        # Statements nest only in statements, except handlers and match cases.
+        children = [
+            c
+            for c in ast.iter_child_nodes(node)
+            if isinstance(c, (ast.stmt, ast.excepthandler, ast.match_case))
+        ]
+        stack.extend((c, kind) for c in reversed(children))
+
+
+def _type_checking_test(test: ast.expr) -> bool | None:
+    """True for ``TYPE_CHECKING``, False for ``not TYPE_CHECKING``, None for other tests."""
+    negated = False
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        negated, test = True, test.operand
+    if (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    ):
+        return not negated
+    return None
+
+
+def _resolve_relative(package: list[str], level: int, name: str | None) -> str | None:
+    """Absolute name of a relative import from ``package``; None beyond the top level."""
+    if len(package) < level:
+        return None
+    base = ".".join(package[: len(package) - level + 1])
+    return f"{base}.{name}" if name else base
+
+
+def _parents(name: str) -> Iterator[str]:
+    """Enclosing packages of a dotted name, outermost first: ``a``, ``a.b`` for ``a.b.c``."""
+    dot = name.find(".")
+    while dot != -1:
+        yield name[:dot]
+        dot = name.find(".", dot + 1)
+
+
+# An edge to `target` when the graph knows it, unless the graph knows `unless`.
+_Candidate = tuple[str, "str | None"]
+
+
+def _candidates(module: str, refs: Iterable[ImportRef]) -> tuple[_Candidate, ...]:
+    """Every edge a module's top-level imports may resolve to, with its condition."""
+    # An enclosing package that imports `module` is still initialising when `module` runs,
+    # so reaching it implicitly (as a parent, or for a submodule) is not a dependency.
+    ancestors = set(_parents(module))
+    out: dict[_Candidate, None] = {}
+    for ref in refs:
+        if ref.kind != "top":
+            continue
+        target = ref.module
+        for parent in _parents(target):
+            if parent not in ancestors:
+                out[parent, None] = None
+        if not ref.names:
+            out[target, None] = None
+            continue
+        for name, _ in ref.names:
+            if name == "*":
+                out[target, None] = None
+                continue
+            sub = f"{target}.{name}"
+            out[sub, None] = None
+            # `name` is read from target's namespace unless it names a submodule.
+            out[target, sub if target in ancestors else None] = None
+    return tuple(out)
+
+
+class ImportGraph:
+    """Modules and the modules whose completion their top-level code depends on.
+
+    Not thread-safe: callers serialise access (the reloader holds its lock).
+    """
+
+    __slots__ = ("_candidates", "_dirty", "_fwd", "_refs", "_rev", "_watchers")
+
+    def __init__(self) -> None:
+        self._refs: dict[str, tuple[ImportRef, ...]] = {}
+        self._candidates: dict[str, tuple[_Candidate, ...]] = {}
+        # name -> modules whose edges change when `name` becomes known or unknown
+        self._watchers: dict[str, set[str]] = {}
+        self._fwd: dict[str, frozenset[str]] = {}
+        self._rev: dict[str, set[str]] = {}
+        self._dirty: set[str] = set()
+
+    def set_imports(self, module: str, refs: Sequence[ImportRef]) -> None:
+        """Add a module or replace its imports."""
+        is_new = module not in self._refs
+        self._unwatch(module)
+        self._refs[module] = tuple(refs)
+        candidates = _candidates(module, refs)
+        self._candidates[module] = candidates
+        for target, unless in candidates:
+            self._watchers.setdefault(target, set()).add(module)
+            if unless is not None:
+                self._watchers.setdefault(unless, set()).add(module)
+        self._dirty.add(module)
+        if is_new:
+            self._dirty.update(self._watchers.get(module, ()))
+
+    def discard(self, module: str) -> None:
+        """Forget a module and its edges; no error if it is unknown."""
+        if module not in self._refs:
+            return
+        self._unwatch(module)
+        del self._refs[module], self._candidates[module]
+        self._set_edges(module, _EMPTY)
+        del self._fwd[module]
+        self._dirty.discard(module)
+        self._dirty.update(self._watchers.get(module, ()))
+
+    def __contains__(self, module: object) -> bool:
+        return module in self._refs
+
+    def __len__(self) -> int:
+        return len(self._refs)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._refs)
+
+    def refs(self, module: str) -> Sequence[ImportRef]:
+        """The imports registered for a module; ``()`` if unknown."""
+        return self._refs.get(module, ())
+
+    def imports(self, module: str) -> set[str]:
+        """Known modules whose completion ``module``'s top-level code depends on."""
+        self._flush()
+        return set(self._fwd.get(module, ()))
+
+    def importers(self, module: str) -> set[str]:
+        """Known modules whose top-level code depends on ``module``."""
+        self._flush()
+        return set(self._rev.get(module, ()))
+
+    def dependents(
+        self, targets: Iterable[str], *, include: Callable[[str], bool] | None = None
+    ) -> set[str]:
+        """Transitive importers of ``targets``, the targets excluded.
+
+        Modules for which ``include`` returns False are neither returned nor traversed.
+        """
+        self._flush()
+        rev = self._rev
+        seen = set(targets)
+        frontier: Iterable[str] = seen
+        found: set[str] = set()
+        while frontier:
+            reached = set().union(*[rev[m] for m in frontier if m in rev])
+            reached -= seen
+            seen |= reached
+            if include is not None:
+                reached = {m for m in reached if include(m)}
+            found |= reached
+            frontier = reached
+        return found
+
+    def order(self, modules: Iterable[str], *, finish_order: Sequence[str] = ()) -> list[list[str]]:
+        """Modules grouped and ordered so each group comes after every module it imports.
+
+        A group is one module or an import cycle (a strongly connected component) of the
+        subgraph ``modules`` induce. Ties go by position in ``finish_order``
+        (``list(sys.modules)``: the order modules finished importing), then by name. A
+        cycle's members are listed in the order a fresh import would start them.
+        """
+        self._flush()
+        nodes = set(modules)
+        absent = len(finish_order)
+        position = {m: i for i, m in enumerate(finish_order) if m in nodes}
+        ranked = sorted(nodes, key=lambda m: (position.get(m, absent), m))
+        fast = self._order_if_ranked(ranked)
+        if fast is not None:
+            return fast
+        rank = {m: i for i, m in enumerate(ranked)}
+        fwd = self._fwd
+        deps = {m: fwd.get(m, _EMPTY) & nodes for m in ranked}
+        groups = [
+            self._start_order(g, position) if len(g) > 1 else g for g in _components(ranked, deps)
+        ]
+        return _prioritised(groups, deps, rank)
+
+    def _order_if_ranked(self, ranked: list[str]) -> list[list[str]] | None:
+        """One group per module when ``ranked`` already puts every import first, else None."""
+        # The common case: finish_order agrees with the graph and there is no cycle.
+        fwd = self._fwd
+        pending = set(ranked)
+        for m in ranked:
+            pending.remove(m)
+            deps = fwd.get(m)
+            if deps and not pending.isdisjoint(deps):
+                return None
+        return [[m] for m in ranked]
+
+    def _start_order(self, group: list[str], position: dict[str, int]) -> list[str]:
+        """A cycle's members in the order a fresh import starts them."""
+        members = set(group)
+        present = sorted((m for m in group if m in position), key=position.__getitem__)
+        entry = present[-1] if present else min(group)
+        started = [entry]
+        seen = {entry}
+        stack = [self._reached(entry, members)]
+        while stack:
+            for m in stack[-1]:
+                if m not in seen:
+                    seen.add(m)
+                    started.append(m)
+                    stack.append(self._reached(m, members))
+                    break
+            else:
+                stack.pop()
+        started += [m for m in present if m not in seen]
+        started += sorted(m for m in group if m not in seen and m not in position)
+        return started
+
+    def _reached(self, module: str, members: set[str]) -> Iterator[str]:
+        """Members of ``members`` that ``module``'s top-level imports start, in order."""
+        refs = sorted(self._refs.get(module, ()), key=lambda r: r.lineno)
+        for ref in refs:
+            if ref.kind != "top":
+                continue
+            for m in (*_parents(ref.module), ref.module):
+                if m in members:
+                    yield m
+            for name, _ in ref.names:
+                sub = f"{ref.module}.{name}"
+                if sub in members:
+                    yield sub
+
+    def _flush(self) -> None:
+        """Recompute the edges of modules whose imports or targets changed."""
+        if not self._dirty:
+            return
+        known = self._refs
+        for module in self._dirty:
+            edges = {
+                target
+                for target, unless in self._candidates[module]
+                if target in known and (unless is None or unless not in known)
+            }
+            edges.discard(module)
+            self._set_edges(module, frozenset(edges))
+        self._dirty.clear()
+
+    def _set_edges(self, module: str, edges: frozenset[str]) -> None:
+        """Replace a module's resolved edges, keeping the reverse index in step."""
+        old = self._fwd.get(module, _EMPTY)
+        if old == edges:
+            self._fwd[module] = edges
+            return
+        rev = self._rev
+        for target in old - edges:
+            importers = rev[target]
+            importers.discard(module)
+            if not importers:
+                del rev[target]
+        for target in edges - old:
+            rev.setdefault(target, set()).add(module)
+        self._fwd[module] = edges
+
+    def _unwatch(self, module: str) -> None:
+        """Stop tracking the names a module's current imports mention."""
+        for target, unless in self._candidates.get(module, ()):
+            for name in (target, unless):
+                if name is None:
+                    continue
+                watchers = self._watchers.get(name)
+                if watchers is not None:
+                    watchers.discard(module)
+                    if not watchers:
+                        del self._watchers[name]
+
+
+def _components(ranked: list[str], deps: dict[str, frozenset[str]]) -> list[list[str]]:
+    """Strongly connected components (Tarjan's algorithm, iterative)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    components: list[list[str]] = []
+    for root in ranked:
+        if root in index:
+            continue
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        work: list[tuple[str, Iterator[str]]] = [(root, iter(deps[root]))]
+        while work:
+            v, it = work[-1]
+            for w in it:
+                if w not in index:
+                    index[w] = low[w] = len(index)
+                    stack.append(w)
+                    on_stack.add(w)
+                    work.append((w, iter(deps[w])))
+                    break
+                if w in on_stack and index[w] < low[v]:
+                    low[v] = index[w]
+            else:
+                work.pop()
+                if work:
+                    u = work[-1][0]
+                    if low[v] < low[u]:
+                        low[u] = low[v]
+                if low[v] == index[v]:
+                    component = [stack.pop()]
+                    while component[-1] != v:
+                        component.append(stack.pop())
+                    on_stack.difference_update(component)
+                    components.append(component)
+    return components
+
+
+def _prioritised(
+    groups: list[list[str]], deps: dict[str, frozenset[str]], rank: dict[str, int]
+) -> list[list[str]]:
+    """Groups in dependency order, the lowest-ranked ready group first (Kahn's algorithm)."""
+    group_of = {m: i for i, g in enumerate(groups) for m in g}
+    waiting = [0] * len(groups)
+    unblocks: list[list[int]] = [[] for _ in groups]
+    for i, g in enumerate(groups):
+        needed = {group_of[d] for m in g for d in deps[m]}
+        needed.discard(i)
+        waiting[i] = len(needed)
+        for j in needed:
+            unblocks[j].append(i)
+    # A group's rank is its entry's, the member that finishes last in a fresh import.
+    key = [rank[g[0]] for g in groups]
+    ready = [(key[i], i) for i, n in enumerate(waiting) if n == 0]
+    heapq.heapify(ready)
+    out: list[list[str]] = []
+    while ready:
+        _, i = heapq.heappop(ready)
+        out.append(groups[i])
+        for j in unblocks[i]:
+            waiting[j] -= 1
+            if not waiting[j]:
+                heapq.heappush(ready, (key[j], j))
+    return out

@@ -1,0 +1,164 @@
+"""Which file is which module, which modules may be reloaded, and their source hashes."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import site
+import sys
+import sysconfig
+from collections.abc import Iterable
+from functools import cache
+from types import ModuleType
+
+__all__ = ["ModuleMap", "excluded_reason", "real", "source_hash", "source_path"]
+
+_HERE = os.path.dirname(os.path.realpath(__file__))
+
+
+def real(path: str | os.PathLike[str]) -> str:
+    """The resolved absolute path, symlinks followed."""
+    return os.path.realpath(os.fspath(path))
+
+
+def source_hash(data: bytes) -> bytes:
+    """A digest of source bytes, to tell a real edit from a save of identical content."""
+    return hashlib.blake2b(data, digest_size=16).digest()
+
+
+def source_path(module: ModuleType) -> str | None:
+    """The real path of the ``.py`` file a module was executed from, or None."""
+    spec = getattr(module, "__spec__", None)
+    origin = getattr(spec, "origin", None) if spec is not None else None
+    if not (origin and getattr(spec, "has_location", False)):
+        origin = getattr(module, "__file__", None)
+    if not isinstance(origin, str) or not origin.endswith(".py"):
+        return None
+    return real(origin)
+
+
+@cache
+def _library_prefixes() -> tuple[str, ...]:
+    paths: set[str] = set()
+    for key in ("stdlib", "platstdlib", "purelib", "platlib"):
+        value = sysconfig.get_paths().get(key)
+        if value:
+            paths.add(real(value))
+    try:
+        paths.update(real(p) for p in site.getsitepackages())
+    except AttributeError:  # virtualenv's old site.py
+        pass
+    user_site = site.getusersitepackages() if site.ENABLE_USER_SITE else None
+    if isinstance(user_site, str):
+        paths.add(real(user_site))
+    paths.add(_HERE)
+    return tuple(sorted(p.rstrip(os.sep) + os.sep for p in paths))
+
+
+def excluded_reason(path: str) -> str | None:
+    """Why a file can never be reloaded (standard library, site-packages, hotmod), or None."""
+    parts = path.split(os.sep)
+    if "site-packages" in parts or "dist-packages" in parts:
+        return "it is installed in site-packages"
+    if path.startswith(_HERE + os.sep):
+        return "it is part of hotmod"
+    for prefix in _library_prefixes():
+        if path.startswith(prefix):
+            return "it belongs to the standard library or an installed package"
+    return None
+
+
+class ModuleMap:
+    """Maps loaded modules to their source files and decides which are reloadable.
+
+    Without roots every module outside the standard library and site-packages is
+    reloadable; with roots (set by a watcher), only modules under them and modules
+    named explicitly are.
+    """
+
+    def __init__(self) -> None:
+        self._roots: list[str] = []
+        self._explicit: set[str] = set()
+        self._path_of: dict[str, str] = {}
+        self._names_of: dict[str, set[str]] = {}
+        self._hash: dict[str, bytes | None] = {}
+        self._seen: set[str] = set()
+
+    @property
+    def roots(self) -> tuple[str, ...]:
+        """The watched roots, as real paths."""
+        return tuple(self._roots)
+
+    def add_roots(self, roots: Iterable[str]) -> None:
+        """Restrict reloadable modules to these folders (and files) from now on."""
+        for root in roots:
+            path = real(root)
+            if path not in self._roots:
+                self._roots.append(path)
+
+    def add_explicit(self, name: str) -> None:
+        """Make a module reloadable because the user named it."""
+        self._explicit.add(name)
+
+    def sync(self) -> list[str]:
+        """Record modules loaded since the last call; return the new tracked names."""
+        new: list[str] = []
+        for name, module in list(sys.modules.items()):
+            if name in self._seen or not isinstance(module, ModuleType):
+                continue
+            self._seen.add(name)
+            path = source_path(module)
+            if path is None or excluded_reason(path) is not None:
+                continue
+            self._path_of[name] = path
+            self._names_of.setdefault(path, set()).add(name)
+            new.append(name)
+        return new
+
+    def forget(self, name: str) -> None:
+        """Drop a module that left ``sys.modules``."""
+        self._seen.discard(name)
+        path = self._path_of.pop(name, None)
+        self._hash.pop(name, None)
+        if path is not None:
+            names = self._names_of.get(path, set())
+            names.discard(name)
+            if not names:
+                self._names_of.pop(path, None)
+
+    def path_of(self, name: str) -> str | None:
+        """The real source path of a tracked module."""
+        return self._path_of.get(name)
+
+    def names_for(self, path: str) -> list[str]:
+        """Tracked modules executed from this file (a script may be two: ``__main__`` and its name)."""
+        return sorted(self._names_of.get(real(path), ()))
+
+    def tracked(self) -> list[str]:
+        """Every tracked module name."""
+        return list(self._path_of)
+
+    def under_roots(self, path: str) -> bool:
+        """True when a path lies under a watched root (or no roots are set)."""
+        if not self._roots:
+            return True
+        return any(path == root or path.startswith(root + os.sep) for root in self._roots)
+
+    def is_reloadable(self, name: str) -> bool:
+        """True for a tracked module under the roots or named explicitly."""
+        path = self._path_of.get(name)
+        if path is None:
+            return False
+        return name in self._explicit or self.under_roots(path)
+
+    def known_hash(self, name: str) -> bytes | None:
+        """The hash of the source the module last ran, if known."""
+        return self._hash.get(name)
+
+    def has_hash(self, name: str) -> bool:
+        """True when a baseline hash was recorded for the module."""
+        return name in self._hash
+
+    def set_hash(self, name: str, digest: bytes | None) -> None:
+        """Record the hash of the source the module now runs."""
+        self._hash[name] = digest

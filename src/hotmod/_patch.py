@@ -1,0 +1,295 @@
+"""Keeping identity: update old functions and classes in place with the new definitions.
+
+A ``Patcher`` works on one transaction. For every object it keeps, it records how to
+undo the change, and maps the new object to the old one (``canonical``) so that closure
+cells, ``super()`` cells and ``__wrapped__`` chains end up pointing at the kept objects.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from types import CellType, FunctionType, MemberDescriptorType, GetSetDescriptorType
+from typing import Any
+
+__all__ = ["Patcher"]
+
+_MISSING: Any = object()
+_FUNC_ATTRS = (
+    "__code__",
+    "__defaults__",
+    "__kwdefaults__",
+    "__doc__",
+    "__name__",
+    "__qualname__",
+    "__annotations__",
+    "__type_params__",
+)
+# Per-class data that belongs to the class object itself, not to its definition.
+_CLASS_SKIP = frozenset({"__dict__", "__weakref__", "_abc_impl"})
+
+
+def _cell_get(cell: CellType) -> Any:
+    try:
+        return cell.cell_contents
+    except ValueError:
+        return _MISSING
+
+
+def _cell_set(cell: CellType, value: Any) -> None:
+    if value is _MISSING:
+        try:
+            del cell.cell_contents
+        except ValueError:
+            pass
+    else:
+        cell.cell_contents = value
+
+
+class Patcher:
+    """Patches old objects with new definitions and remembers how to undo it."""
+
+    def __init__(self) -> None:
+        self.undo: list[Callable[[], None]] = []
+        self.on_commit: list[Callable[[], None]] = []
+        self.notes: list[str] = []
+        self.patched = 0
+        self._canon: dict[int, Any] = {}
+        self._alive: list[Any] = []  # keeps mapped new objects alive so ids stay unique
+        self._cells: list[tuple[CellType, CellType]] = []
+        self._patched_old: set[int] = set()
+
+    def canonical(self, obj: Any) -> Any:
+        """The kept old object standing for ``obj``, or ``obj`` itself."""
+        return self._canon.get(id(obj), obj)
+
+    def _map(self, new: Any, old: Any) -> None:
+        self._canon[id(new)] = old
+        self._alive.append(new)
+
+    def is_replaced(self, obj: Any) -> bool:
+        """True when ``obj`` is a new object that an old one now stands for."""
+        return id(obj) in self._canon
+
+    # -- namespaces -----------------------------------------------------------------
+
+    def patch_namespace(self, owner: str, old_ns: dict[str, Any], ns: dict[str, Any]) -> None:
+        """Put kept old objects back into a re-executed module namespace ``ns``."""
+        for name, new in list(ns.items()):
+            old = old_ns.get(name, _MISSING)
+            if old is _MISSING or old is new:
+                continue
+            kept = self.keep(old, new, owner)
+            if kept is not new:
+                ns[name] = kept
+        self.fix_cells()
+        self._adopt_instances(ns)
+
+    def fix_cells(self) -> None:
+        """Point closure cells at kept objects, once every mapping of the module is known."""
+        for old_cell, new_cell in self._cells:
+            value = _cell_get(new_cell)
+            _cell_set(old_cell, value if value is _MISSING else self.canonical(value))
+        self._cells.clear()
+
+    def _adopt_instances(self, ns: dict[str, Any]) -> None:
+        # Instances made at import time from a new class belong to the kept class.
+        for value in ns.values():
+            items = value.values() if isinstance(value, dict) else (
+                value if isinstance(value, (list, tuple, set, frozenset)) else (value,)
+            )
+            for item in items:
+                cls = type(item)
+                kept = self._canon.get(id(cls))
+                if kept is not None and kept is not cls and isinstance(kept, type):
+                    try:
+                        item.__class__ = kept
+                    except TypeError:
+                        pass
+
+    # -- dispatch -------------------------------------------------------------------
+
+    def keep(self, old: Any, new: Any, owner: str) -> Any:
+        """Return the object to bind: ``old`` patched with ``new``, or ``new`` itself."""
+        if id(new) in self._canon:
+            return self._canon[id(new)]
+        if isinstance(old, FunctionType) and isinstance(new, FunctionType):
+            if old.__module__ == owner and self.patch_function(old, new, owner):
+                return old
+            return new
+        if isinstance(old, type) and isinstance(new, type):
+            if (
+                old.__module__ == owner
+                and old.__qualname__ == new.__qualname__
+                and self.patch_class(old, new, owner)
+            ):
+                return old
+            return new
+        if (
+            type(old) is type(new)
+            and not isinstance(old, (FunctionType, type))
+            and isinstance(getattr(old, "__wrapped__", None), FunctionType)
+            and isinstance(getattr(new, "__wrapped__", None), FunctionType)
+        ):
+            return self._patch_wrapper(old, new, owner)
+        return new
+
+    def _patch_wrapper(self, old: Any, new: Any, owner: str) -> Any:
+        # A callable object around a function (functools.lru_cache, cache, ...): keep the
+        # object, patch the function it calls, and empty its cache once committed.
+        inner = self.keep(old.__wrapped__, new.__wrapped__, owner)
+        if inner is not old.__wrapped__:
+            return new
+        self._map(new, old)
+        clear = getattr(old, "cache_clear", None)
+        if callable(clear):
+            self.on_commit.append(clear)
+        return old
+
+    # -- functions ------------------------------------------------------------------
+
+    def patch_function(self, old: FunctionType, new: FunctionType, owner: str) -> bool:
+        """Give ``old`` the code, defaults and attributes of ``new``; False if impossible."""
+        if id(old) in self._patched_old:
+            return False  # already stands for another new object (an alias that changed)
+        if old.__code__.co_freevars != new.__code__.co_freevars:
+            self.notes.append(
+                f"{owner}.{new.__qualname__}: its closure changed "
+                f"({old.__code__.co_freevars} -> {new.__code__.co_freevars}); "
+                "references were rebound instead"
+            )
+            return False
+        old_inner = old.__dict__.get("__wrapped__")
+        new_inner = new.__dict__.get("__wrapped__")
+        if old_inner is not None and new_inner is not None:
+            self.keep(old_inner, new_inner, owner)
+        saved = {a: getattr(old, a) for a in _FUNC_ATTRS if hasattr(old, a)}
+        saved_dict = dict(old.__dict__)
+        cells = old.__closure__ or ()
+        saved_cells = [_cell_get(c) for c in cells]
+
+        def undo() -> None:
+            for attr, value in saved.items():
+                setattr(old, attr, value)
+            old.__dict__.clear()
+            old.__dict__.update(saved_dict)
+            for cell, value in zip(cells, saved_cells):
+                _cell_set(cell, value)
+
+        self.undo.append(undo)
+        self._map(new, old)
+        self._patched_old.add(id(old))
+        for attr in _FUNC_ATTRS:
+            if hasattr(new, attr):
+                setattr(old, attr, getattr(new, attr))
+        old.__dict__.clear()
+        old.__dict__.update({k: self.canonical(v) for k, v in new.__dict__.items()})
+        self._cells.extend(zip(cells, new.__closure__ or ()))
+        self.patched += 1
+        return True
+
+    def _adopt_function(self, new: FunctionType) -> None:
+        # A new function placed into a kept class: its cells (``super()``'s ``__class__``)
+        # must point at kept objects too.
+        for cell in new.__closure__ or ():
+            self._cells.append((cell, cell))
+
+    # -- classes --------------------------------------------------------------------
+
+    def _incompatible(self, old: type, new: type) -> str | None:
+        if self.canonical(type(new)) is not type(old):
+            return "its metaclass changed"
+        if tuple(self.canonical(b) for b in new.__bases__) != old.__bases__:
+            return "its base classes changed"
+        if old.__dict__.get("__slots__") != new.__dict__.get("__slots__"):
+            return "its __slots__ changed"
+        if (old.__basicsize__, old.__itemsize__) != (new.__basicsize__, new.__itemsize__):
+            return "its instance layout changed"
+        if isinstance(old, enum.EnumMeta):
+            old_members = [(k, v.value) for k, v in old.__members__.items()]
+            new_members = [(k, v.value) for k, v in new.__members__.items()]  # type: ignore[attr-defined]
+            if old_members != new_members:
+                return "its members changed"
+        return None
+
+    def patch_class(self, old: type, new: type, owner: str) -> bool:
+        """Update ``old`` in place to match ``new``; False (with a note) if it cannot be."""
+        if id(old) in self._patched_old:
+            return False
+        reason = self._incompatible(old, new)
+        if reason is not None:
+            self.notes.append(
+                f"{owner}.{new.__qualname__}: {reason}; the new class replaces it and "
+                "existing instances keep the old class"
+            )
+            return False
+        self._map(new, old)
+        self._patched_old.add(id(old))
+        saved = dict(old.__dict__)
+
+        def undo() -> None:
+            for name in list(old.__dict__):
+                if name not in saved and name not in _CLASS_SKIP:
+                    type.__delattr__(old, name)
+            for name, value in saved.items():
+                if name not in _CLASS_SKIP and old.__dict__.get(name, _MISSING) is not value:
+                    type.__setattr__(old, name, value)
+
+        self.undo.append(undo)
+        if isinstance(old, enum.EnumMeta):
+            self._patch_enum(old, new, owner)
+        else:
+            self._patch_members(old, new, owner)
+        self.patched += 1
+        return True
+
+    def _patch_members(self, old: type, new: type, owner: str) -> None:
+        for name, value in new.__dict__.items():
+            if name in _CLASS_SKIP or isinstance(value, (MemberDescriptorType, GetSetDescriptorType)):
+                continue
+            current = old.__dict__.get(name, _MISSING)
+            kept = value if current is _MISSING else self._keep_member(current, value, owner)
+            if kept is value:
+                self._adopt_member(value)
+            if current is not kept:
+                type.__setattr__(old, name, kept)
+        for name in [n for n in old.__dict__ if n not in new.__dict__]:
+            if name not in _CLASS_SKIP and not isinstance(
+                old.__dict__[name], (MemberDescriptorType, GetSetDescriptorType)
+            ):
+                type.__delattr__(old, name)
+
+    def _patch_enum(self, old: type, new: type, owner: str) -> None:
+        members: dict[str, Any] = old.__members__  # type: ignore[attr-defined]
+        for name, member in new.__members__.items():  # type: ignore[attr-defined]
+            self._map(member, members[name])
+        for name, value in new.__dict__.items():
+            if name in members or not isinstance(
+                value, (FunctionType, staticmethod, classmethod, property)
+            ):
+                continue
+            current = old.__dict__.get(name, _MISSING)
+            kept = value if current is _MISSING else self._keep_member(current, value, owner)
+            if kept is value:
+                self._adopt_member(value)
+            type.__setattr__(old, name, kept)
+
+    def _keep_member(self, old: Any, new: Any, owner: str) -> Any:
+        if isinstance(old, (staticmethod, classmethod)) and type(old) is type(new):
+            if self.keep(old.__func__, new.__func__, owner) is old.__func__:
+                self._map(new, old)
+                return old
+            return new
+        return self.keep(old, new, owner)
+
+    def _adopt_member(self, value: Any) -> None:
+        funcs: list[Any] = [value]
+        if isinstance(value, (staticmethod, classmethod)):
+            funcs = [value.__func__]
+        elif isinstance(value, property):
+            funcs = [value.fget, value.fset, value.fdel]
+        elif hasattr(value, "func"):  # functools.cached_property, partialmethod
+            funcs = [value.func]
+        for func in funcs:
+            if isinstance(func, FunctionType):
+                self._adopt_function(func)

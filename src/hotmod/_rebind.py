@@ -1,0 +1,45 @@
+"""Rebinding ``from x import y`` names whose object could not keep its identity."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+__all__ = ["rebind"]
+
+_MISSING: Any = object()
+
+
+def _star_names(old: dict[str, Any]) -> list[str]:
+    public = old.get("__all__")
+    if isinstance(public, (list, tuple)):
+        return [n for n in public if isinstance(n, str)]
+    return [n for n in old if not n.startswith("_")]
+
+
+def rebind(
+    namespace: dict[str, Any],
+    bindings: Iterable[tuple[str, str]],
+    old: dict[str, Any],
+    new: dict[str, Any],
+    undo: list[Callable[[], None]],
+) -> int:
+    """Rebind ``local`` to ``new[name]`` for each ``(name, local)`` still holding ``old[name]``.
+
+    Goes by identity, never equality: a name the user reassigned, or that merely holds
+    an equal value, is left alone. Returns the number of names rebound.
+    """
+    count = 0
+    for name, local in bindings:
+        pairs = [(n, n) for n in _star_names(old)] if name == "*" else [(name, local)]
+        for src, dst in pairs:
+            before = old.get(src, _MISSING)
+            after = new.get(src, _MISSING)
+            if before is _MISSING or after is _MISSING or after is before:
+                continue
+            if namespace.get(dst, _MISSING) is not before:
+                continue
+            namespace[dst] = after
+            undo.append(lambda ns=namespace, k=dst, v=before: ns.__setitem__(k, v))
+            count += 1
+    return count

@@ -1,0 +1,468 @@
+"""The reload transaction: compile everything, snapshot, execute in order, commit or roll back."""
+
+from __future__ import annotations
+
+import _imp
+import ast
+import os
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from types import CodeType, ModuleType
+from typing import Any
+
+from ._graph import ImportGraph, parse_imports
+from ._modmap import ModuleMap, excluded_reason, real, source_hash
+from ._patch import Patcher
+from ._rebind import rebind
+from ._report import ReloadReport, log_report
+
+__all__ = ["Reloader", "bound_names", "get_reloader"]
+
+_MISSING: Any = object()
+
+
+def bound_names(tree: ast.Module) -> tuple[set[str], bool]:
+    """Names a module's top-level code may bind, and whether it binds names dynamically."""
+    names: set[str] = set()
+    dynamic = False
+
+    def visit(node: ast.AST, top: bool) -> None:
+        nonlocal dynamic
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            if top:
+                names.add(node.name)
+            for child in ast.walk(node):
+                if isinstance(child, ast.Global):
+                    names.update(child.names)
+            if top:
+                for dec in node.decorator_list:
+                    visit(dec, top)
+            return
+        if isinstance(node, ast.Lambda):
+            return
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store) and top:
+            names.add(node.id)
+        elif isinstance(node, ast.alias):
+            if node.name == "*":
+                dynamic = True
+            else:
+                names.add(node.asname or node.name.split(".")[0])
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            names.add(node.name)
+        elif isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name:
+            names.add(node.name)
+        elif isinstance(node, ast.MatchMapping) and node.rest:
+            names.add(node.rest)
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            if node.func.id in ("globals", "vars", "setattr", "exec"):
+                dynamic = True
+        for child in ast.iter_child_nodes(node):
+            visit(child, top)
+
+    for stmt in tree.body:
+        visit(stmt, True)
+    return names, dynamic
+
+
+@dataclass
+class _Step:
+    """One module of a plan, compiled and ready to run."""
+
+    name: str
+    path: str
+    source: bytes
+    code: CodeType
+    bound: set[str]
+    dynamic: bool
+    definitions_only: bool
+
+
+@dataclass
+class _Txn:
+    """Everything a transaction touched, to commit or undo."""
+
+    snapshots: dict[str, dict[str, Any]] = field(default_factory=dict)
+    modules_before: set[str] = field(default_factory=set)
+    patcher: Patcher = field(default_factory=Patcher)
+    rebind_undo: list[Callable[[], None]] = field(default_factory=list)
+    old_refs: dict[str, Sequence[Any]] = field(default_factory=dict)
+    current: str | None = None
+
+
+class _Failure(Exception):
+    """Carries the original exception and the module it came from out of a stage."""
+
+    def __init__(self, error: BaseException, module: str | None) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.module = module
+
+
+def _is_main(module: ModuleType) -> bool:
+    return module.__name__ == "__main__"
+
+
+class Reloader:
+    """The one reloader of the process; every entry point goes through :meth:`reload`."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.modmap = ModuleMap()
+        self.graph = ImportGraph()
+        self.namespaces: list[dict[str, Any]] = []
+        self.listeners: list[Callable[[ReloadReport], None]] = []
+
+    # -- knowledge of the loaded program -----------------------------------------------
+
+    def sync(self) -> None:
+        """Index modules imported since the last call (path, source hash, imports)."""
+        for name in self.modmap.sync():
+            path = self.modmap.path_of(name)
+            module = sys.modules.get(name)
+            if path is None or module is None:
+                continue
+            try:
+                data = _read(path)
+            except OSError:
+                self.modmap.set_hash(name, None)
+                continue
+            self.modmap.set_hash(name, source_hash(data))
+            try:
+                refs = parse_imports(data, **_parse_args(name, module, path))
+            except (SyntaxError, ValueError):
+                refs = []
+            self.graph.set_imports(name, refs)
+
+    def resolve(self, target: object) -> list[str]:
+        """Module names for a module object, a dotted name or a file path."""
+        if isinstance(target, ModuleType):
+            names = [k for k, v in sys.modules.items() if v is target] or [target.__name__]
+        elif isinstance(target, (str, os.PathLike)):
+            text = os.fspath(target)
+            if isinstance(text, bytes):
+                raise TypeError(f"cannot reload {target!r}: expected a str path")
+            if text in sys.modules:
+                names = [text]
+            elif text.endswith(".py") or os.sep in text or os.path.exists(text):
+                names = self.modmap.names_for(real(text))
+                if not names:
+                    raise ValueError(f"cannot reload {text!r}: no loaded module comes from it")
+            else:
+                raise ValueError(f"cannot reload {text!r}: no module of that name is loaded")
+        else:
+            raise TypeError(
+                f"cannot reload {target!r}: expected a module, a dotted name or a file path"
+            )
+        for name in names:
+            module = sys.modules.get(name)
+            if module is None:
+                raise ValueError(f"cannot reload {name!r}: no module of that name is loaded")
+            path = self.modmap.path_of(name)
+            if path is None:
+                from ._modmap import source_path
+
+                origin = source_path(module)
+                reason = excluded_reason(origin) if origin else "it has no Python source file"
+                raise ValueError(f"cannot reload {name!r}: {reason}")
+            self.modmap.add_explicit(name)
+        return names
+
+    def dependents(self, target: object) -> list[str]:
+        """Transitive importers of ``target`` among reloadable modules, in reload order."""
+        with self.lock:
+            self.sync()
+            names = self.resolve(target)
+            deps = self.graph.dependents(names, include=self._cascades) - set(names)
+            return [m for group in self.graph.order(deps, finish_order=list(sys.modules))
+                    for m in group]
+
+    def _cascades(self, name: str) -> bool:
+        return name != "__main__" and self.modmap.is_reloadable(name)
+
+    # -- the transaction ---------------------------------------------------------------
+
+    def reload(
+        self, targets: Iterable[object], *, cascade: bool = True, only_changed: bool = False
+    ) -> ReloadReport | None:
+        """Reload ``targets`` (and dependents); None when ``only_changed`` finds no change."""
+        started = time.perf_counter()
+        with self.lock:
+            self.sync()
+            names: list[str] = []
+            for target in targets:
+                for name in self.resolve(target) if not only_changed else self._quiet(target):
+                    if name not in names:
+                        names.append(name)
+            report = self._run(names, cascade=cascade, only_changed=only_changed)
+            if report is None:
+                return None
+            report.duration = time.perf_counter() - started
+        log_report(report)
+        for listener in list(self.listeners):
+            listener(report)
+        return report
+
+    def _quiet(self, target: object) -> list[str]:
+        # The watcher's view: files no loaded module comes from are simply ignored.
+        if isinstance(target, (str, os.PathLike)):
+            return [n for n in self.modmap.names_for(os.fspath(target)) if n in sys.modules]
+        return self.resolve(target)
+
+    def _run(self, names: list[str], *, cascade: bool, only_changed: bool) -> ReloadReport | None:
+        report = ReloadReport()
+        sources: dict[str, bytes] = {}
+        for name in names:
+            path = self.modmap.path_of(name)
+            assert path is not None
+            try:
+                sources[name] = _read(path)
+            except OSError as exc:
+                if only_changed:
+                    continue  # a deleted file: the module stays as it is
+                return _failed(report, exc, name)
+            if source_hash(sources[name]) != self.modmap.known_hash(name):
+                report.changed.append(name)
+        if only_changed:
+            names = [n for n in report.changed]
+            if not names:
+                return None
+        frozen = {n for n in names if _no_reload(n)}
+        report.needs_restart = [n for n in report.changed if n in frozen]
+        txn = _Txn()
+        try:
+            plan = self._plan(names, frozen, sources, cascade, txn)
+            steps = [self._compile(name, sources, txn) for name in plan]
+        except _Failure as failure:
+            self._restore_graph(txn)
+            return _failed(report, failure.error, failure.module)
+        if not steps:
+            return report
+        _imp.acquire_lock()
+        try:
+            self._execute(steps, txn, report)
+        except BaseException as exc:
+            self._rollback(txn)
+            _failed(report, exc, txn.current)
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+            return report
+        finally:
+            _imp.release_lock()
+        for action in txn.patcher.on_commit:
+            action()
+        for step in steps:
+            self.modmap.set_hash(step.name, source_hash(step.source))
+        return report
+
+    def _plan(
+        self,
+        names: list[str],
+        frozen: set[str],
+        sources: dict[str, bytes],
+        cascade: bool,
+        txn: _Txn,
+    ) -> list[str]:
+        # The graph is updated from the new sources first: an edit may add an import.
+        for name in names:
+            self._update_refs(name, sources[name], txn)
+        members = {n for n in names if n not in frozen}
+        if cascade:
+            deps = self.graph.dependents(names, include=self._cascades)
+            for dep in deps - set(names):
+                if _no_reload(dep):
+                    continue
+                path = self.modmap.path_of(dep)
+                assert path is not None
+                try:
+                    sources[dep] = _read(path)
+                except OSError:
+                    continue
+                if source_hash(sources[dep]) != self.modmap.known_hash(dep):
+                    self._update_refs(dep, sources[dep], txn)
+                members.add(dep)
+        order = self.graph.order(members, finish_order=list(sys.modules))
+        return [m for group in order for m in group]
+
+    def _update_refs(self, name: str, source: bytes, txn: _Txn) -> None:
+        module = sys.modules[name]
+        path = self.modmap.path_of(name) or "<unknown>"
+        try:
+            refs = parse_imports(source, **_parse_args(name, module, path))
+        except (SyntaxError, ValueError) as exc:
+            raise _Failure(exc, name) from exc
+        txn.old_refs.setdefault(name, self.graph.refs(name))
+        self.graph.set_imports(name, refs)
+
+    def _restore_graph(self, txn: _Txn) -> None:
+        for name, refs in txn.old_refs.items():
+            self.graph.set_imports(name, refs)
+
+    def _compile(self, name: str, sources: dict[str, bytes], txn: _Txn) -> _Step:
+        path = self.modmap.path_of(name) or "<unknown>"
+        source = sources[name]
+        main = _is_main(sys.modules[name])
+        try:
+            tree = ast.parse(source, path)
+            bound, dynamic = bound_names(tree)
+            if main:
+                # The running script: only its definitions are refreshed.
+                tree.body = [
+                    node
+                    for node in tree.body
+                    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+                ]
+            code = compile(tree, path, "exec", dont_inherit=True)
+        except (SyntaxError, ValueError) as exc:
+            raise _Failure(exc, name) from exc
+        return _Step(name, path, source, code, bound, dynamic, main)
+
+    def _execute(self, steps: list[_Step], txn: _Txn, report: ReloadReport) -> None:
+        txn.modules_before = set(sys.modules)
+        for step in steps:
+            txn.snapshots[step.name] = dict(sys.modules[step.name].__dict__)
+        patcher = txn.patcher
+        for step in steps:
+            txn.current = step.name
+            module = sys.modules[step.name]
+            ns = module.__dict__
+            old = txn.snapshots[step.name]
+            hook = old.get("__hotmod_unload__")
+            if callable(hook):
+                hook()
+            if not step.definitions_only:
+                # A fresh import starts with no module annotations and no docstring.
+                ns.pop("__annotations__", None)
+                ns["__doc__"] = None
+            exec(step.code, ns)
+            if not step.definitions_only:
+                _drop_removed(ns, old, step)
+                _keep_submodules(module)
+            patcher.patch_namespace(ns.get("__name__", step.name), old, ns)
+            report.reloaded.append(step.name)
+        txn.current = None
+        report.patched = patcher.patched
+        report.notes = list(patcher.notes)
+        report.rebound = self._rebind(steps, txn)
+
+    def _rebind(self, steps: list[_Step], txn: _Txn) -> int:
+        count = 0
+        for step in steps:
+            old = txn.snapshots[step.name]
+            new = sys.modules[step.name].__dict__
+            for importer in self.graph.importers(step.name):
+                module = sys.modules.get(importer)
+                if module is None:
+                    continue
+                bindings = [
+                    pair
+                    for ref in self.graph.refs(importer)
+                    if ref.kind == "top" and ref.module == step.name
+                    for pair in ref.names
+                ]
+                count += rebind(module.__dict__, bindings, old, new, txn.rebind_undo)
+            heuristic = [(k, k) for k in old if not k.startswith("__")]
+            for ns in self._loose_namespaces():
+                count += rebind(ns, heuristic, old, new, txn.rebind_undo)
+        return count
+
+    def _loose_namespaces(self) -> list[dict[str, Any]]:
+        # Namespaces with no source to read imports from: the REPL and registered ones.
+        spaces = list(self.namespaces)
+        main = sys.modules.get("__main__")
+        if main is not None and "__main__" not in self.graph:
+            spaces.append(main.__dict__)
+        return spaces
+
+    def _rollback(self, txn: _Txn) -> None:
+        for undo in reversed(txn.rebind_undo):
+            undo()
+        for undo in reversed(txn.patcher.undo):
+            undo()
+        for name, saved in txn.snapshots.items():
+            module = sys.modules.get(name)
+            if module is None:
+                continue
+            ns = module.__dict__
+            ns.update(saved)
+            for key in [k for k in ns if k not in saved]:
+                del ns[key]
+        for name in set(sys.modules) - txn.modules_before:
+            added = sys.modules.pop(name)
+            parent, _, child = name.rpartition(".")
+            parent_module = sys.modules.get(parent)
+            if parent_module is not None and getattr(parent_module, child, None) is added:
+                delattr(parent_module, child)
+        self._restore_graph(txn)
+
+
+def _read(path: str) -> bytes:
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def _parse_args(name: str, module: ModuleType, path: str) -> dict[str, Any]:
+    spec = getattr(module, "__spec__", None)
+    resolved = spec.name if spec is not None and getattr(spec, "name", None) else name
+    return {"module": resolved, "is_package": hasattr(module, "__path__"), "filename": path}
+
+
+def _no_reload(name: str) -> bool:
+    module = sys.modules.get(name)
+    return module is not None and module.__dict__.get("__hotmod_reload__") is False
+
+
+# Set by the import system, not by the module's code.
+_IMPORT_DUNDERS = frozenset(
+    {"__name__", "__file__", "__spec__", "__loader__", "__package__", "__path__",
+     "__builtins__", "__cached__", "__doc__", "__annotations__"}
+)
+
+
+def _drop_removed(ns: dict[str, Any], old: dict[str, Any], step: _Step) -> None:
+    # Names the new source no longer binds are gone, as after a fresh import. Values
+    # the new code re-bound differ from the snapshot; untouched ones are identical.
+    if step.dynamic:
+        return
+    for key, value in old.items():
+        if key in _IMPORT_DUNDERS:
+            continue
+        if key not in step.bound and ns.get(key, _MISSING) is value:
+            del ns[key]
+
+
+def _keep_submodules(module: ModuleType) -> None:
+    # A fresh import leaves ``pkg.sub`` bound for every imported submodule.
+    if not hasattr(module, "__path__"):
+        return
+    prefix = module.__name__ + "."
+    for name, sub in list(sys.modules.items()):
+        if name.startswith(prefix) and "." not in name[len(prefix):] and sub is not None:
+            child = name[len(prefix):]
+            if child not in module.__dict__:
+                setattr(module, child, sub)
+
+
+def _failed(report: ReloadReport, error: BaseException, module: str | None) -> ReloadReport:
+    report.ok = False
+    report.error = error
+    report.module = module
+    report.reloaded = []
+    report.rebound = 0
+    report.patched = 0
+    return report
+
+
+_reloader: Reloader | None = None
+_reloader_lock = threading.Lock()
+
+
+def get_reloader() -> Reloader:
+    """The process-wide reloader, created on first use."""
+    global _reloader
+    with _reloader_lock:
+        if _reloader is None:
+            _reloader = Reloader()
+        return _reloader

@@ -1,0 +1,119 @@
+"""The outcome of one reload: ``ReloadReport`` and its log lines."""
+
+from __future__ import annotations
+
+import linecache
+import logging
+import os
+import traceback
+from dataclasses import dataclass, field
+
+from ._errors import ReloadError
+
+__all__ = ["ReloadReport", "format_error", "log_report"]
+
+log = logging.getLogger("hotmod")
+
+
+@dataclass(eq=False)
+class ReloadReport:
+    """What one call of :func:`hotmod.reload` did.
+
+    Attributes:
+        ok: True when every module of the plan was re-executed and committed.
+        changed: modules whose source differed from the code that was running.
+        reloaded: modules re-executed, in execution order (empty after a rollback).
+        rebound: names in other namespaces rebound to new objects.
+        patched: functions and classes updated in place (identity kept).
+        needs_restart: changed modules marked ``__hotmod_reload__ = False``.
+        error: the original exception when the reload failed, else None.
+        duration: seconds spent, from planning to commit or rollback.
+        module: the module the error comes from, when known.
+        notes: objects whose identity could not be kept, and why.
+    """
+
+    ok: bool = True
+    changed: list[str] = field(default_factory=list)
+    reloaded: list[str] = field(default_factory=list)
+    rebound: int = 0
+    patched: int = 0
+    needs_restart: list[str] = field(default_factory=list)
+    error: BaseException | None = None
+    duration: float = 0.0
+    module: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def raise_for_error(self) -> None:
+        """Raise :class:`hotmod.ReloadError` chained to the cause if the reload failed."""
+        if self.error is not None:
+            raise ReloadError(
+                f"reload failed, kept the previous code: {_one_line(self.error)}",
+                module=self.module,
+            ) from self.error
+
+    def __str__(self) -> str:
+        ms = self.duration * 1000
+        if self.error is not None:
+            where = f" in {self.module}" if self.module else ""
+            return f"reload failed{where}: {_one_line(self.error)}; kept the previous code"
+        if not self.reloaded:
+            if self.needs_restart:
+                return f"restart needed for {', '.join(self.needs_restart)}"
+            return "nothing to reload"
+        head = self.changed[0] if self.changed else self.reloaded[0]
+        others = len(self.changed) - 1 if self.changed else 0
+        deps = len(self.reloaded) - max(len(self.changed), 1)
+        parts = []
+        if others > 0:
+            parts.append(f"+{others} changed")
+        parts.append(f"+{max(deps, 0)} dependents")
+        parts.append(f"{self.rebound} rebound")
+        parts.append(f"{self.patched} patched")
+        return f"reloaded {head} ({', '.join(parts)}) in {ms:.1f} ms"
+
+
+def _one_line(exc: BaseException) -> str:
+    if isinstance(exc, SyntaxError):
+        return f"{type(exc).__name__}: {exc.msg} ({exc.filename}, line {exc.lineno})"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _is_own_frame(filename: str) -> bool:
+    here = os.path.dirname(os.path.abspath(__file__))
+    return filename.startswith(here) or filename.startswith("<frozen importlib")
+
+
+def format_error(exc: BaseException) -> str:
+    """The error with its file:line; a SyntaxError shows the line and caret.
+
+    The traceback is trimmed to the user's frames (hotmod's and importlib's are dropped).
+    """
+    if isinstance(exc, SyntaxError):
+        return "".join(traceback.format_exception_only(type(exc), exc)).rstrip()
+    frames = [
+        f for f in traceback.extract_tb(exc.__traceback__) if not _is_own_frame(f.filename)
+    ]
+    for f in frames:
+        if f.line is None and f.lineno is not None:
+            linecache.checkcache(f.filename)
+    lines = ["Traceback (most recent call last):\n", *traceback.format_list(frames)]
+    lines += traceback.format_exception_only(type(exc), exc)
+    return "".join(lines).rstrip()
+
+
+def log_report(report: ReloadReport) -> None:
+    """One INFO line for a reload, one WARNING for a failure or a needed restart."""
+    if report.error is not None:
+        where = f" in {report.module}" if report.module else ""
+        log.warning(
+            "reload failed%s, kept the previous code:\n%s", where, format_error(report.error)
+        )
+    elif report.reloaded:
+        log.info("%s", report)
+    if report.needs_restart:
+        log.warning(
+            "%s changed but is marked __hotmod_reload__ = False: restart needed",
+            ", ".join(report.needs_restart),
+        )
+    for note in report.notes:
+        log.debug("%s", note)
