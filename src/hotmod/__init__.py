@@ -5,14 +5,20 @@ from __future__ import annotations
 from ._api import dependents, keep, reload
 from ._errors import HotmodWarning, ReloadError
 from ._report import ReloadReport
+from ._safepoint import reloadable
+from ._watch import Watcher, apply, watch
 
 __all__ = [
     "HotmodWarning",
     "ReloadError",
     "ReloadReport",
+    "Watcher",
+    "apply",
     "dependents",
     "keep",
     "reload",
+    "reloadable",
+    "watch",
 ]
 
 __version__ = "0.1.0"

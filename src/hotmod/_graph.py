@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import ast
 import heapq
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Literal
 
 __all__ = ["ImportGraph", "ImportRef", "Kind", "parse_imports"]
@@ -172,13 +173,33 @@ def _candidates(module: str, refs: Iterable[ImportRef]) -> tuple[_Candidate, ...
     return tuple(out)
 
 
+@dataclass(frozen=True, slots=True)
+class _Layout:
+    """The whole graph ordered for one graph version and one ``finish_order``."""
+
+    version: int
+    finish_order: tuple[str, ...]
+    # Every group in order, or None when finish_order disagrees with the edges.
+    groups: list[list[str]] | None
+    cycles: list[list[str]]
+
+
 class ImportGraph:
     """Modules and the modules whose completion their top-level code depends on.
 
     Not thread-safe: callers serialise access (the reloader holds its lock).
     """
 
-    __slots__ = ("_candidates", "_dirty", "_fwd", "_refs", "_rev", "_watchers")
+    __slots__ = (
+        "_candidates",
+        "_dirty",
+        "_fwd",
+        "_layout",
+        "_refs",
+        "_rev",
+        "_version",
+        "_watchers",
+    )
 
     def __init__(self) -> None:
         self._refs: dict[str, tuple[ImportRef, ...]] = {}
@@ -188,12 +209,18 @@ class ImportGraph:
         self._fwd: dict[str, frozenset[str]] = {}
         self._rev: dict[str, set[str]] = {}
         self._dirty: set[str] = set()
+        # Bumped whenever the modules, the edges or a cycle's start order change.
+        self._version = 0
+        self._layout: _Layout | None = None
 
     def set_imports(self, module: str, refs: Sequence[ImportRef]) -> None:
         """Add a module or replace its imports."""
-        is_new = module not in self._refs
+        refs = tuple(refs)
+        old = self._refs.get(module)
+        if old is None or (old != refs and self._in_cycle(module)):
+            self._version += 1
         self._unwatch(module)
-        self._refs[module] = tuple(refs)
+        self._refs[module] = refs
         candidates = _candidates(module, refs)
         self._candidates[module] = candidates
         for target, unless in candidates:
@@ -201,13 +228,14 @@ class ImportGraph:
             if unless is not None:
                 self._watchers.setdefault(unless, set()).add(module)
         self._dirty.add(module)
-        if is_new:
+        if old is None:
             self._dirty.update(self._watchers.get(module, ()))
 
     def discard(self, module: str) -> None:
         """Forget a module and its edges; no error if it is unknown."""
         if module not in self._refs:
             return
+        self._version += 1
         self._unwatch(module)
         del self._refs[module], self._candidates[module]
         self._set_edges(module, _EMPTY)
@@ -246,19 +274,21 @@ class ImportGraph:
         Modules for which ``include`` returns False are neither returned nor traversed.
         """
         self._flush()
-        rev = self._rev
-        seen = set(targets)
-        frontier: Iterable[str] = seen
-        found: set[str] = set()
+        rev_get = self._rev.get
+        roots = set(targets)
+        seen = set(roots)
+        excluded: set[str] = set()
+        frontier: set[str] = seen
         while frontier:
-            reached = set().union(*[rev[m] for m in frontier if m in rev])
+            reached = set().union(*map(rev_get, frontier, repeat(_EMPTY)))
             reached -= seen
             seen |= reached
             if include is not None:
-                reached = {m for m in reached if include(m)}
-            found |= reached
+                skipped = {m for m in reached if not include(m)}
+                excluded |= skipped
+                reached -= skipped
             frontier = reached
-        return found
+        return seen - roots - excluded
 
     def order(self, modules: Iterable[str], *, finish_order: Sequence[str] = ()) -> list[list[str]]:
         """Modules grouped and ordered so each group comes after every module it imports.
@@ -268,14 +298,15 @@ class ImportGraph:
         (``list(sys.modules)``: the order modules finished importing), then by name. A
         cycle's members are listed in the order a fresh import would start them.
         """
-        self._flush()
         nodes = set(modules)
+        layout = self._layout_for(finish_order)
+        if layout.groups is not None:
+            fast = _restrict(layout, nodes)
+            if fast is not None:
+                return fast
         absent = len(finish_order)
         position = {m: i for i, m in enumerate(finish_order) if m in nodes}
         ranked = sorted(nodes, key=lambda m: (position.get(m, absent), m))
-        fast = self._order_if_ranked(ranked)
-        if fast is not None:
-            return fast
         rank = {m: i for i, m in enumerate(ranked)}
         fwd = self._fwd
         deps = {m: fwd.get(m, _EMPTY) & nodes for m in ranked}
@@ -284,17 +315,43 @@ class ImportGraph:
         ]
         return _prioritised(groups, deps, rank)
 
-    def _order_if_ranked(self, ranked: list[str]) -> list[list[str]] | None:
-        """One group per module when ``ranked`` already puts every import first, else None."""
-        # The common case: finish_order agrees with the graph and there is no cycle.
-        fwd = self._fwd
-        pending = set(ranked)
-        for m in ranked:
-            pending.remove(m)
-            deps = fwd.get(m)
-            if deps and not pending.isdisjoint(deps):
-                return None
-        return [[m] for m in ranked]
+    def _layout_for(self, finish_order: Sequence[str]) -> _Layout:
+        """The cached layout of the whole graph for ``finish_order``, rebuilt if stale."""
+        self._flush()
+        finished = tuple(finish_order)
+        layout = self._layout
+        if layout is None or layout.version != self._version or layout.finish_order != finished:
+            layout = self._layout = self._build_layout(finished)
+        return layout
+
+    def _build_layout(self, finish_order: tuple[str, ...]) -> _Layout:
+        """Order the whole graph, and check that ``finish_order`` agrees with its edges."""
+        # When every import finished before its importer (cycles aside), ordering any set
+        # closed under importers is a filter of this order: no per-query graph walk.
+        known = self._refs
+        absent = len(finish_order)
+        position = {m: i for i, m in enumerate(finish_order) if m in known}
+        ranked = sorted(known, key=lambda m: (position.get(m, absent), m))
+        rank = {m: i for i, m in enumerate(ranked)}
+        groups = _components(ranked, self._fwd)
+        cycles = []
+        for i, g in enumerate(groups):
+            if len(g) > 1:
+                g = groups[i] = self._start_order(g, position)
+                cycles.append(g)
+        # A group ranks as its entry, the member that finishes last in a fresh import.
+        groups.sort(key=lambda g: rank[g[0]])
+        group_rank = {m: i for i, g in enumerate(groups) for m in g}
+        agrees = all(
+            max(map(group_rank.__getitem__, deps), default=-1) <= group_rank[m]
+            for m, deps in self._fwd.items()
+        )
+        return _Layout(self._version, finish_order, groups if agrees else None, cycles)
+
+    def _in_cycle(self, module: str) -> bool:
+        """Whether the current layout puts ``module`` in an import cycle."""
+        layout = self._layout
+        return layout is not None and any(module in c for c in layout.cycles)
 
     def _start_order(self, group: list[str], position: dict[str, int]) -> list[str]:
         """A cycle's members in the order a fresh import starts them."""
@@ -349,9 +406,10 @@ class ImportGraph:
     def _set_edges(self, module: str, edges: frozenset[str]) -> None:
         """Replace a module's resolved edges, keeping the reverse index in step."""
         old = self._fwd.get(module, _EMPTY)
+        self._fwd[module] = edges
         if old == edges:
-            self._fwd[module] = edges
             return
+        self._version += 1
         rev = self._rev
         for target in old - edges:
             importers = rev[target]
@@ -360,7 +418,6 @@ class ImportGraph:
                 del rev[target]
         for target in edges - old:
             rev.setdefault(target, set()).add(module)
-        self._fwd[module] = edges
 
     def _unwatch(self, module: str) -> None:
         """Stop tracking the names a module's current imports mention."""
@@ -375,7 +432,18 @@ class ImportGraph:
                         del self._watchers[name]
 
 
-def _components(ranked: list[str], deps: dict[str, frozenset[str]]) -> list[list[str]]:
+def _restrict(layout: _Layout, nodes: set[str]) -> list[list[str]] | None:
+    """The layout's groups found in ``nodes``; None unless ``nodes`` holds whole groups only."""
+    assert layout.groups is not None
+    for cycle in layout.cycles:
+        if not nodes.isdisjoint(cycle) and not nodes.issuperset(cycle):
+            return None  # a partial cycle may split into smaller groups
+    out = [g[:] for g in layout.groups if g[0] in nodes]
+    # Fewer members than nodes: some are unknown to the graph.
+    return out if sum(map(len, out)) == len(nodes) else None
+
+
+def _components(ranked: Iterable[str], deps: Mapping[str, frozenset[str]]) -> list[list[str]]:
     """Strongly connected components (Tarjan's algorithm, iterative)."""
     index: dict[str, int] = {}
     low: dict[str, int] = {}

@@ -18,6 +18,7 @@ from ._modmap import ModuleMap, excluded_reason, real, source_hash
 from ._patch import Patcher
 from ._rebind import rebind
 from ._report import ReloadReport, log_report
+from ._tracker import import_clock
 
 __all__ = ["Reloader", "bound_names", "get_reloader"]
 
@@ -114,6 +115,7 @@ class Reloader:
         self.graph = ImportGraph()
         self.namespaces: list[dict[str, Any]] = []
         self.listeners: list[Callable[[ReloadReport], None]] = []
+        import_clock.install()
 
     # -- knowledge of the loaded program -----------------------------------------------
 
@@ -129,7 +131,10 @@ class Reloader:
             except OSError:
                 self.modmap.set_hash(name, None)
                 continue
-            self.modmap.set_hash(name, source_hash(data))
+            digest: bytes | None = source_hash(data)
+            if import_clock.edited_after_import(name, os.path.getmtime(path)):
+                digest = None  # edited since it was imported: what it runs is unknown
+            self.modmap.set_hash(name, digest)
             try:
                 refs = parse_imports(data, **_parse_args(name, module, path))
             except (SyntaxError, ValueError):

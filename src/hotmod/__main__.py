@@ -1,0 +1,3 @@
+from hotmod.cli import main
+
+raise SystemExit(main())

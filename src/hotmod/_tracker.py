@@ -1,0 +1,46 @@
+"""When each module started importing, to tell an edit made after the import."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Sequence
+from importlib.machinery import ModuleSpec
+from types import ModuleType
+
+__all__ = ["ImportClock", "import_clock"]
+
+
+class ImportClock:
+    """A meta path finder that finds nothing and notes when each import started.
+
+    A module first seen by hotmod after it was imported could have been edited in
+    between; comparing its file's mtime with this time tells, so that edit is not
+    mistaken for the source the module runs.
+    """
+
+    def __init__(self) -> None:
+        self.started: dict[str, float] = {}
+
+    def find_spec(
+        self, name: str, path: Sequence[str] | None = None, target: ModuleType | None = None
+    ) -> ModuleSpec | None:
+        """Note the time; never find anything."""
+        self.started[name] = time.time()
+        return None
+
+    def invalidate_caches(self) -> None:
+        """Nothing cached."""
+
+    def install(self) -> None:
+        """Put the clock first on ``sys.meta_path`` (once)."""
+        if self not in sys.meta_path:
+            sys.meta_path.insert(0, self)  # type: ignore[arg-type]
+
+    def edited_after_import(self, name: str, mtime: float) -> bool:
+        """True when a file modified at ``mtime`` changed after ``name`` was imported."""
+        started = self.started.get(name)
+        return started is not None and mtime > started
+
+
+import_clock = ImportClock()
