@@ -711,3 +711,83 @@ def test_alias_of_a_function_is_patched_once(project: Project) -> None:
         assert f() == "F" and g() == "G", (f(), g())
         """,
     )
+
+
+def test_new_classes_derive_from_the_kept_classes(project: Project) -> None:
+    # Found by this suite: a class added by the edit (or one that could not be kept)
+    # derived from the discarded new twin of its kept base, so issubclass(m.C, m.B) broke.
+    project.write({"m.py": "class B:\n    def hi(self):\n        return 'b'\n"})
+    run(
+        project,
+        """
+        import m
+        B = m.B
+        w("m.py", '''
+            class B:
+                def hi(self):
+                    return "B"
+            class C(B):
+                class Nested(B):
+                    pass
+                def hi(self):
+                    return "C+" + super().hi()
+        ''')
+        reload("m")
+        assert m.B is B
+        assert issubclass(m.C, B) and issubclass(m.C.Nested, B), m.C.__mro__
+        assert isinstance(m.C(), B) and m.C().hi() == "C+B"
+        """,
+    )
+
+
+def test_containers_built_at_import_hold_the_kept_objects(project: Project) -> None:
+    # Found by this suite: a module-level registry filled at import held the new
+    # function objects while the module's names held the kept (patched) old ones.
+    project.write(
+        {
+            "routes.py": """
+                ROUTES = {}
+                HOOKS = []
+                def route(path):
+                    def deco(f):
+                        ROUTES[path] = f
+                        return f
+                    return deco
+                @route("/")
+                def index():
+                    return "old"
+                class View:
+                    pass
+                HOOKS.append(index)
+                HOOKS.append(View)
+            """,
+        }
+    )
+    run(
+        project,
+        """
+        import routes
+        index, View = routes.index, routes.View
+        src = open("routes.py").read().replace('"old"', '"new"')
+        w("routes.py", src)
+        reload("routes")
+        assert routes.index is index and routes.View is View
+        assert routes.ROUTES["/"] is index, routes.ROUTES
+        assert routes.HOOKS == [index, View] and routes.HOOKS[0] is index
+        assert routes.ROUTES["/"]() == "new"
+        """,
+    )
+
+
+def test_function_that_became_a_class_is_rebound(project: Project) -> None:
+    project.write({"m.py": "def Thing():\n    return 'func'\n", "user.py": "from m import Thing\n"})
+    run(
+        project,
+        """
+        import m, user
+        from m import Thing
+        w("m.py", "class Thing:\\n    kind = 'class'\\n")
+        reload("m", cascade=False)
+        assert isinstance(m.Thing, type) and user.Thing is m.Thing and Thing is m.Thing
+        """,
+    )

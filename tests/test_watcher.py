@@ -11,7 +11,6 @@ import logging
 import os
 import queue
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -80,7 +79,7 @@ def start_monitor() -> Iterator[Start]:
     assert leftover == []
 
 
-BACKENDS = {
+BACKENDS: dict[str, dict[str, Any]] = {
     "inotify": {"backend": "watchdog"},
     "observer": {"backend": "watchdog", "_native_impl": "observer"},
     "polling": {"backend": "polling", "poll_interval": 0.02},
@@ -167,7 +166,9 @@ def test_swap_and_temp_files_are_ignored(impl: str, proj: Path, start_monitor: S
     assert batches.next() == {marker}
 
 
-def test_excluded_folders_are_ignored(proj: Path, options: dict[str, Any], start_monitor: Start) -> None:
+def test_excluded_folders_are_ignored(
+    proj: Path, options: dict[str, Any], start_monitor: Start
+) -> None:
     (proj / ".git" / "hooks").mkdir(parents=True)
     _, batches = start_monitor([proj], **options)
     (proj / ".git" / "hooks" / "hook.py").write_text("x = 1\n")
@@ -214,7 +215,9 @@ def test_deleted_then_recreated(proj: Path, options: dict[str, Any], start_monit
     batches.wait_for(target)
 
 
-def test_new_file_in_new_subfolder(proj: Path, options: dict[str, Any], start_monitor: Start) -> None:
+def test_new_file_in_new_subfolder(
+    proj: Path, options: dict[str, Any], start_monitor: Start
+) -> None:
     _, batches = start_monitor([proj], **options)
     deep = proj / "pkg" / "sub"
     deep.mkdir(parents=True)
@@ -498,4 +501,3 @@ def test_bad_roots_raise_value_error(tmp_path: Path, proj: Path) -> None:
     monitor = make_monitor([proj], on_batch=Batches())
     with pytest.raises(ValueError, match="no such file or folder"):
         monitor.add_path(tmp_path / "missing")
-

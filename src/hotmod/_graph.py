@@ -182,6 +182,7 @@ class _Layout:
     # Every group in order, or None when finish_order disagrees with the edges.
     groups: list[list[str]] | None
     cycles: list[list[str]]
+    rank: dict[str, int]  # module -> index of its group
 
 
 class ImportGraph:
@@ -346,7 +347,19 @@ class ImportGraph:
             max(map(group_rank.__getitem__, deps), default=-1) <= group_rank[m]
             for m, deps in self._fwd.items()
         )
-        return _Layout(self._version, finish_order, groups if agrees else None, cycles)
+        return _Layout(self._version, finish_order, groups if agrees else None, cycles, group_rank)
+
+    def _layout_survives(self, module: str, edges: frozenset[str]) -> bool:
+        """Whether the current layout stays exact when ``module``'s edges become ``edges``."""
+        # Outside a cycle, dropping edges splits nothing, and edges to modules ordered
+        # earlier close no cycle: the order stays the same.
+        layout = self._layout
+        if layout is None or layout.version != self._version or layout.groups is None:
+            return False
+        rank = layout.rank.get(module)
+        if rank is None or self._in_cycle(module):
+            return False
+        return all(layout.rank.get(m, rank) < rank for m in edges)
 
     def _in_cycle(self, module: str) -> bool:
         """Whether the current layout puts ``module`` in an import cycle."""
@@ -409,7 +422,8 @@ class ImportGraph:
         self._fwd[module] = edges
         if old == edges:
             return
-        self._version += 1
+        if not self._layout_survives(module, edges):
+            self._version += 1
         rev = self._rev
         for target in old - edges:
             importers = rev[target]

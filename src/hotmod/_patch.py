@@ -83,6 +83,7 @@ class Patcher:
             if kept is not new:
                 ns[name] = kept
         self.fix_cells()
+        self._rebase_classes(ns)
         self._adopt_instances(ns)
 
     def fix_cells(self) -> None:
@@ -92,9 +93,37 @@ class Patcher:
             _cell_set(old_cell, value if value is _MISSING else self.canonical(value))
         self._cells.clear()
 
+    def _rebase_classes(self, ns: dict[str, Any]) -> None:
+        # A class that is new (added, or replacing one that could not be kept) must derive
+        # from the kept classes, not from their discarded new twins, as after a fresh import.
+        seen: set[int] = set()
+        todo = [v for v in ns.values() if isinstance(v, type)]
+        while todo:
+            cls = todo.pop()
+            if id(cls) in seen or self.is_replaced(cls):
+                continue
+            seen.add(id(cls))
+            todo.extend(v for v in vars(cls).values() if isinstance(v, type))
+            bases = tuple(self.canonical(b) for b in cls.__bases__)
+            if bases == cls.__bases__:
+                continue
+            try:
+                cls.__bases__ = bases
+            except TypeError as exc:
+                self.notes.append(f"{cls.__module__}.{cls.__qualname__}: bases not kept ({exc})")
+
     def _adopt_instances(self, ns: dict[str, Any]) -> None:
-        # Instances made at import time from a new class belong to the kept class.
+        # Instances made at import time from a new class belong to the kept class, and
+        # containers built at import time hold the kept functions and classes.
         for value in ns.values():
+            if isinstance(value, list):
+                for i, item in enumerate(value):
+                    if self.is_replaced(item):
+                        value[i] = self.canonical(item)
+            elif isinstance(value, dict):
+                for key, item in list(value.items()):
+                    if self.is_replaced(item):
+                        value[key] = self.canonical(item)
             items = value.values() if isinstance(value, dict) else (
                 value if isinstance(value, (list, tuple, set, frozenset)) else (value,)
             )

@@ -366,6 +366,15 @@ class _InotifyTree:
             path = self._path_of.pop(wd, None)
             if path is not None and self._wd_of.get(path) == wd:
                 del self._wd_of[path]
+            if path == self._root and self._active:
+                log.warning(
+                    "watched folder %r was removed; it is no longer watched", os.fsdecode(path)
+                )
+
+    def close(self) -> None:
+        """Mark the tree inactive; its watches go with the inotify instance."""
+        with self._lock:
+            self._active = False
 
     def on_queue_overflow(self) -> None:
         """Events were lost: re-watch the tree and report every file in it."""
@@ -466,6 +475,21 @@ class _InotifyTree:
             self._fd.remove_callbacks([(WatchDescriptor(wd), self._id) for wd in wds])
 
 
+def _has_inotify_fd() -> bool:
+    """Whether watchdog's InotifyFD (watchdog >= 7, Linux) is there for our inotify trees.
+
+    Older watchdog releases (or other systems) get watchdog's Observer instead; on
+    Linux with watchdog < 7 that one has the 0.5 s hold after a file moved out.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        from watchdog.observers.inotify_c import InotifyFD
+    except Exception:  # ImportError, or UnsupportedLibcError from an odd libc
+        return False
+    return all(hasattr(InotifyFD, name) for name in ("add_callback", "remove_callbacks"))
+
+
 class _InotifyBackend:
     """Linux native backend: watchdog's InotifyFD reader thread and one tree per watch."""
 
@@ -533,6 +557,8 @@ class _InotifyBackend:
     def stop(self) -> None:
         """Close the inotify instance (removes all watches) and join its thread."""
         fd, self._fd = self._fd, None
+        for tree in self._trees.values():
+            tree.close()
         self._trees.clear()
         if fd is not None:
             fd.stop()
@@ -763,7 +789,10 @@ class _Monitor:
             self._state = "stopped"
             backend, self._backend = self._backend, None
         if backend is not None:
-            backend.stop()
+            try:
+                backend.stop()
+            except Exception:
+                log.exception("error while stopping the file monitor's backend")
         with self._cond:
             self._stopping = True
             self._cond.notify_all()
@@ -789,7 +818,7 @@ class _Monitor:
                     self._roots = old_roots
                     raise
                 self._backend.stop()
-                self._backend = self._fall_back(exc, watches, stacklevel=4)
+                self._backend = self._fall_back(exc, watches, stacklevel=3)
             self._watches = watches
 
     # -- backends
@@ -809,7 +838,7 @@ class _Monitor:
         """Start watchdog-based watching (our inotify trees on Linux)."""
         if self._native_error is not None:
             raise self._native_error
-        impl = self._native_impl or ("inotify" if sys.platform.startswith("linux") else "observer")
+        impl = self._native_impl or ("inotify" if _has_inotify_fd() else "observer")
         backend: _Backend
         if impl == "inotify":
             backend = _InotifyBackend(self._filter, self._feed)
@@ -827,7 +856,7 @@ class _Monitor:
         return backend
 
     def _fall_back(
-        self, exc: BaseException, watches: dict[str, bool], *, stacklevel: int = 5
+        self, exc: BaseException, watches: dict[str, bool], *, stacklevel: int = 4
     ) -> _Backend:
         """Warn (once per monitor) that native watching failed, and poll instead."""
         if not self._warned:
@@ -886,7 +915,7 @@ class _Monitor:
                 return
             try:
                 self._on_batch(batch)
-            except Exception:
+            except BaseException:  # even SystemExit: the delivery thread must not die
                 log.exception(
                     "on_batch raised on a batch of %d path(s); watching goes on", len(batch)
                 )

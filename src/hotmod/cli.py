@@ -210,6 +210,7 @@ def _graph(module: str | None) -> int:
     root = Path.cwd()
     bases = [root / "src", root] if (root / "src").is_dir() else [root]
     graph = ImportGraph()
+    names: list[str] = []
     for base in bases:
         for path in sorted(base.rglob("*.py")):
             rel = path.relative_to(base)
@@ -231,8 +232,9 @@ def _graph(module: str | None) -> int:
                 print(f"hotmod graph: skipping {rel}: {exc}", file=sys.stderr)
                 continue
             graph.set_imports(name, refs)
+            names.append(name)
     if module is None:
-        for name in sorted(graph.modules()):
+        for name in sorted(names):
             imports = sorted(graph.imports(name))
             print(name + (f" -> {', '.join(imports)}" if imports else ""))
         return 0
