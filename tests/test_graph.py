@@ -315,6 +315,9 @@ def test_order_diamond_ties_follow_finish_order() -> None:
     graph = build({"a": "", "b": "import a", "c": "import a", "d": "import b, c"})
     assert flat(graph.order("abcd", finish_order=["a", "b", "c", "d"])) == ["a", "b", "c", "d"]
     assert flat(graph.order("abcd", finish_order=["a", "c", "b", "d"])) == ["a", "c", "b", "d"]
+    unrelated = ["os", "a", "c", "json", "b", "d", "re"]
+    assert flat(graph.order("abcd", finish_order=unrelated)) == ["a", "c", "b", "d"]
+    assert flat(graph.order("abcd", finish_order=["a", "b", "os", "c", "d"])) == list("abcd")
     assert flat(graph.order("abcd")) == ["a", "b", "c", "d"]  # by name
 
 

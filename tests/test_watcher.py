@@ -18,7 +18,13 @@ from typing import Any
 import pytest
 
 from hotmod._errors import HotmodWarning
-from hotmod._watcher import DEFAULT_EXCLUDES, FileMonitor, make_monitor, path_matches
+from hotmod._watcher import (
+    DEFAULT_EXCLUDES,
+    FileMonitor,
+    _has_inotify_fd,
+    make_monitor,
+    path_matches,
+)
 
 WAIT = 5.0  # seconds: generous, only ever reached when a test fails
 Batch = frozenset[Path]
@@ -79,8 +85,11 @@ def start_monitor() -> Iterator[Start]:
     assert leftover == []
 
 
+HAS_INOTIFY = _has_inotify_fd()
+needs_inotify = pytest.mark.skipif(not HAS_INOTIFY, reason="needs Linux and watchdog >= 7")
+
 BACKENDS: dict[str, dict[str, Any]] = {
-    "inotify": {"backend": "watchdog"},
+    "inotify": {"backend": "watchdog", "_native_impl": "inotify"},
     "observer": {"backend": "watchdog", "_native_impl": "observer"},
     "polling": {"backend": "polling", "poll_interval": 0.02},
 }
@@ -89,7 +98,14 @@ BACKENDS: dict[str, dict[str, Any]] = {
 @pytest.fixture(params=["inotify", "polling"])
 def options(request: pytest.FixtureRequest) -> dict[str, Any]:
     """Monitor options selecting each backend in turn."""
-    return dict(BACKENDS[request.param])
+    return backend_options(request.param)
+
+
+def backend_options(name: str) -> dict[str, Any]:
+    """Options selecting one backend; skips the test if it is not available here."""
+    if name == "inotify" and not HAS_INOTIFY:
+        pytest.skip("our inotify backend needs Linux and watchdog >= 7")
+    return dict(BACKENDS[name])
 
 
 @pytest.fixture
@@ -137,7 +153,7 @@ def test_patterns_apply_to_the_basename_not_the_whole_path(
 def test_plain_write_of_an_absolute_path(impl: str, proj: Path, start_monitor: Start) -> None:
     target = proj / "mod.py"
     target.write_text("x = 1\n")
-    _, batches = start_monitor([proj], **BACKENDS[impl])
+    _, batches = start_monitor([proj], **backend_options(impl))
     target.write_text("x = 2\n")
     got = batches.wait_for(target)
     assert target.is_absolute()
@@ -148,7 +164,7 @@ def test_plain_write_of_an_absolute_path(impl: str, proj: Path, start_monitor: S
 def test_atomic_save_reports_the_target_only(impl: str, proj: Path, start_monitor: Start) -> None:
     target = proj / "mod.py"
     target.write_text("x = 1\n")
-    _, batches = start_monitor([proj], **BACKENDS[impl])
+    _, batches = start_monitor([proj], **backend_options(impl))
     temp = proj / "mod.py.tmp"
     temp.write_text("x = 2\n")
     os.replace(temp, target)
@@ -158,7 +174,7 @@ def test_atomic_save_reports_the_target_only(impl: str, proj: Path, start_monito
 
 @pytest.mark.parametrize("impl", ["inotify", "observer", "polling"])
 def test_swap_and_temp_files_are_ignored(impl: str, proj: Path, start_monitor: Start) -> None:
-    _, batches = start_monitor([proj], **BACKENDS[impl])
+    _, batches = start_monitor([proj], **backend_options(impl))
     for name in [".mod.py.swp", "mod.py~", "4913", ".#mod.py", "mod.py.tmp", "x___jb_tmp___"]:
         (proj / name).write_text("junk\n")
     marker = proj / "marker.py"
@@ -244,6 +260,7 @@ def test_folder_moved_in_and_renamed(
     batches.wait_for(proj / "pkg2" / "more.py")
 
 
+@needs_inotify
 def test_move_out_does_not_hold_later_events(tmp_path: Path, proj: Path) -> None:
     """A file moved out of the tree must not delay the next save.
 
@@ -300,6 +317,7 @@ def test_move_out_does_not_hold_later_events(tmp_path: Path, proj: Path) -> None
 # --------------------------------------------------------------------------- roots
 
 
+@needs_inotify
 def test_nested_roots_share_one_watch(tmp_path: Path, proj: Path, start_monitor: Start) -> None:
     (proj / "pkg").mkdir()
     (proj / "pkg" / "mod.py").write_text("x = 1\n")

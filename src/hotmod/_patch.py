@@ -115,7 +115,9 @@ class Patcher:
     def _adopt_instances(self, ns: dict[str, Any]) -> None:
         # Instances made at import time from a new class belong to the kept class, and
         # containers built at import time hold the kept functions and classes.
-        for value in ns.values():
+        for name, value in ns.items():
+            if name.startswith("__"):  # __builtins__ is a large dict and never ours
+                continue
             if isinstance(value, list):
                 for i, item in enumerate(value):
                     if self.is_replaced(item):

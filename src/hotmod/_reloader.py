@@ -115,6 +115,7 @@ class Reloader:
         self.graph = ImportGraph()
         self.namespaces: list[dict[str, Any]] = []
         self.listeners: list[Callable[[ReloadReport], None]] = []
+        self._compiled: dict[tuple[str, str, bool, bytes], _Step] = {}
         import_clock.install()
 
     # -- knowledge of the loaded program -----------------------------------------------
@@ -309,6 +310,10 @@ class Reloader:
         path = self.modmap.path_of(name) or "<unknown>"
         source = sources[name]
         main = _is_main(sys.modules[name])
+        key = (name, path, main, source_hash(source))
+        cached = self._compiled.get(key)
+        if cached is not None:
+            return cached
         try:
             tree = ast.parse(source, path)
             bound, dynamic = bound_names(tree)
@@ -322,7 +327,12 @@ class Reloader:
             code = compile(tree, path, "exec", dont_inherit=True)
         except (SyntaxError, ValueError) as exc:
             raise _Failure(exc, name) from exc
-        return _Step(name, path, source, code, bound, dynamic, main)
+        step = _Step(name, path, source, code, bound, dynamic, main)
+        # Dependents re-run unchanged sources on every reload of what they import.
+        if len(self._compiled) > 4096:
+            self._compiled.clear()
+        self._compiled[key] = step
+        return step
 
     def _execute(self, steps: list[_Step], txn: _Txn, report: ReloadReport) -> None:
         txn.modules_before = set(sys.modules)

@@ -9,7 +9,8 @@ import threading
 import time
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar, overload
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from typing_extensions import ParamSpec
 
@@ -20,21 +21,39 @@ log = logging.getLogger("hotmod.safepoint")
 P = ParamSpec("P")
 R = TypeVar("R")
 
+if TYPE_CHECKING:
+    import asyncio
+
+    _Waiter = tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]
+
 
 class SafePoint:
     """A readers–writer gate: units of work (requests) read, reloads write.
 
     A reload waits until the work in flight has finished and holds new work until it
     is done; a reload waiting for the gate goes before work that arrives after it.
+    Threads block on the gate; coroutines use the ``*_async`` methods, which never
+    block the event loop. A unit of work is tracked per thread and per asyncio task
+    (a context variable), so code it runs in worker threads counts as inside it too.
+
+    Attributes:
+        pending: applies the changes waiting for a safe point (the manual watcher's
+            ``apply``), or None.
+        hold_timeout: longest a reload waits for work in flight (a streaming response,
+            a websocket) before it goes ahead anyway with a WARNING; None waits forever.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, hold_timeout: float | None = None) -> None:
         self._cond = threading.Condition(threading.Lock())
         self._readers = 0
         self._writing = False
+        self._writer: int | None = None
+        self._write_depth = 0
         self._writers_waiting = 0
-        self._local = threading.local()
+        self._depth: ContextVar[int] = ContextVar("hotmod_safepoint_depth", default=0)
+        self._async_waiters: list[_Waiter] = []
         self.pending: Callable[[], object] | None = None
+        self.hold_timeout = hold_timeout
 
     @property
     def in_flight(self) -> int:
@@ -42,48 +61,170 @@ class SafePoint:
         return self._readers
 
     def held_here(self) -> bool:
-        """True when the calling thread is inside the gate (not a safe point)."""
-        return bool(getattr(self._local, "depth", 0))
+        """True when the calling thread or task is inside the gate (not a safe point)."""
+        return self._depth.get() > 0
+
+    # -- readers -----------------------------------------------------------------------
+
+    def _blocked(self) -> bool:
+        return (self._writing or self._writers_waiting > 0) and self._writer != threading.get_ident()
+
+    def try_acquire_read(self) -> bool:
+        """Enter as a unit of work if no reload runs or waits; never blocks."""
+        depth = self._depth.get()
+        with self._cond:
+            if depth == 0 and self._blocked():
+                return False
+            self._readers += 1
+        self._depth.set(depth + 1)
+        return True
 
     def acquire_read(self) -> None:
         """Enter as a unit of work; waits while a reload runs or waits."""
-        depth = getattr(self._local, "depth", 0)
+        depth = self._depth.get()
         with self._cond:
             if depth == 0:
-                while self._writing or self._writers_waiting:
+                while self._blocked():
                     self._cond.wait()
             self._readers += 1
-        self._local.depth = depth + 1
+        self._depth.set(depth + 1)
+
+    async def acquire_read_async(self) -> None:
+        """Enter as a unit of work from a coroutine, awaiting (not blocking) a reload."""
+        while True:
+            depth = self._depth.get()
+            with self._cond:
+                if depth == 0 and self._blocked():
+                    waiter = self._add_waiter()
+                else:
+                    self._readers += 1
+                    waiter = None
+            if waiter is None:
+                self._depth.set(depth + 1)
+                return
+            await waiter
 
     def release_read(self) -> None:
         """Leave as a unit of work."""
-        self._local.depth -= 1
+        self._depth.set(self._depth.get() - 1)
         with self._cond:
             self._readers -= 1
             if self._readers == 0:
                 self._cond.notify_all()
+                if self._async_waiters:
+                    self._wake_async()
+
+    # -- writers -----------------------------------------------------------------------
 
     def acquire_write(self, timeout: float | None = None) -> bool:
-        """Wait for work in flight to finish and hold new work; False on timeout."""
+        """Wait for work in flight to finish and hold new work; False on timeout.
+
+        Reentrant: the thread holding the gate for writing may enter it again.
+        """
+        return self._acquire_write(timeout, force=False)
+
+    def _acquire_write(self, timeout: float | None, *, force: bool) -> bool:
+        me = threading.get_ident()
         deadline = None if timeout is None else time.monotonic() + timeout
+        overdue = False
+        with self._cond:
+            if self._writer == me:
+                self._write_depth += 1
+                return True
+            self._writers_waiting += 1
+            while self._writing or (self._readers and not overdue):
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    if not force:
+                        break
+                    # Past the bound only a running reload is waited for.
+                    overdue, deadline = True, None
+                    continue
+                self._cond.wait(remaining)
+            else:
+                self._take_write(me)
+            self._writers_waiting -= 1
+            acquired, in_flight = self._writer == me, self._readers
+            if not acquired:
+                self._release_waiters()
+        if overdue:
+            _warn_overdue(timeout, in_flight)
+        return acquired
+
+    async def acquire_write_async(self, timeout: float | None = None, *, force: bool = False) -> bool:
+        """Like :meth:`acquire_write` from a coroutine: awaits work in flight, never blocks.
+
+        With ``force``, goes ahead after ``timeout`` even though work is still in flight
+        (logging a WARNING). Release with :meth:`release_write` before the next ``await``.
+        """
+        import asyncio  # only ever imported here by code already running a loop
+
+        me = threading.get_ident()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        overdue = False
         with self._cond:
             self._writers_waiting += 1
-            try:
-                while self._writing or self._readers:
-                    remaining = None if deadline is None else deadline - time.monotonic()
+        try:
+            while True:
+                with self._cond:
+                    if not self._writing and (not self._readers or overdue):
+                        self._take_write(me)
+                        return True
+                    waiter = self._add_waiter()
+                remaining = None if deadline is None else deadline - time.monotonic()
+                try:
                     if remaining is not None and remaining <= 0:
+                        raise asyncio.TimeoutError
+                    await asyncio.wait_for(waiter, remaining)
+                except asyncio.TimeoutError:
+                    if not force:
                         return False
-                    self._cond.wait(remaining)
-                self._writing = True
-                return True
-            finally:
+                    if not overdue:
+                        overdue = True
+                        _warn_overdue(timeout, self._readers)
+                    # Past the bound only a running reload is waited for (it ends by itself).
+                    deadline = None
+        finally:
+            with self._cond:
                 self._writers_waiting -= 1
+                if not self._writing:
+                    self._release_waiters()
+
+    def _take_write(self, me: int) -> None:
+        self._writing = True
+        self._writer = me
+        self._write_depth = 1
 
     def release_write(self) -> None:
         """Let held work go on."""
         with self._cond:
+            self._write_depth -= 1
+            if self._write_depth > 0:
+                return
             self._writing = False
-            self._cond.notify_all()
+            self._writer = None
+            self._release_waiters()
+
+    def _release_waiters(self) -> None:
+        self._cond.notify_all()
+        if self._async_waiters:
+            self._wake_async()
+
+    def _add_waiter(self) -> asyncio.Future[None]:
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[None] = loop.create_future()
+        self._async_waiters.append((loop, waiter))
+        return waiter
+
+    def _wake_async(self) -> None:
+        waiters, self._async_waiters = self._async_waiters, []
+        for loop, waiter in waiters:
+            try:
+                loop.call_soon_threadsafe(_resolve, waiter)
+            except RuntimeError:  # its loop is closed: nobody awaits it any more
+                pass
 
     @contextmanager
     def reading(self) -> Iterator[None]:
@@ -96,8 +237,8 @@ class SafePoint:
 
     @contextmanager
     def writing(self) -> Iterator[None]:
-        """A reload: runs alone."""
-        self.acquire_write()
+        """A reload: runs alone, or after :attr:`hold_timeout` with the work still in flight."""
+        self._acquire_write(self.hold_timeout, force=True)
         try:
             yield
         finally:
@@ -108,7 +249,32 @@ class SafePoint:
         pending = self.pending
         if pending is None or self.held_here():
             return None
+        if self._busy() and _on_event_loop():
+            # Blocking here would stall the very coroutines that must finish to let it in.
+            return None
         return pending()
+
+    def _busy(self) -> bool:
+        return bool(self._readers or self._writing or self._writers_waiting)
+
+
+def _resolve(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
+
+
+def _on_event_loop() -> bool:
+    aio = sys.modules.get("asyncio")
+    return aio is not None and aio.events._get_running_loop() is not None
+
+
+def _warn_overdue(timeout: float | None, in_flight: int) -> None:
+    log.warning(
+        "a reload waited %.1f s for %d request(s) still in flight (a stream or a websocket?); "
+        "reloading anyway",
+        timeout or 0.0,
+        in_flight,
+    )
 
 
 safepoint = SafePoint()

@@ -782,7 +782,7 @@ class _Monitor:
             self._state = "running"
 
     def stop(self) -> None:
-        """Stop the backend and the delivery thread, joining them (bounded)."""
+        """Stop the backend and the delivery thread, joining them (bounded); drops pending paths."""
         with self._lock:
             if self._state == "stopped":
                 return

@@ -1,0 +1,369 @@
+"""``%load_ext hotmod``: apply pending changes before each IPython cell, rebind its from-imports.
+
+Before each cell (a safe point) the watcher's pending changes are applied; nothing else
+is looked at, so a cell costs the same with ten or ten thousand modules loaded. After
+each cell its source is parsed for ``from x import y`` statements, and the names they
+bound are registered as the imports of the shell's ``__main__`` in the reloader's import
+graph: a reload then rebinds exactly those names, by identity and inside the
+transaction, like the from-imports of any module. IPython is imported by IPython only:
+this module never imports it.
+"""
+
+from __future__ import annotations
+
+import ast
+import logging
+import os
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from ._graph import ImportRef, parse_imports
+from ._modmap import excluded_reason, source_path
+from ._reloader import Reloader, bound_names, get_reloader
+from ._report import ReloadReport
+from ._watch import Watcher, current_watcher, watch
+
+__all__ = ["load_ipython_extension", "unload_ipython_extension"]
+
+log = logging.getLogger("hotmod.ipython")
+
+_HERE = os.path.dirname(os.path.realpath(__file__))
+_MISSING: Any = object()
+_USAGE = "usage: %hotmod [status | graph MODULE | pause | resume]"
+
+Binding = tuple[str, str]  # (module, name) a local name was imported from
+
+
+def _cell_imports(source: str) -> tuple[list[tuple[str, Binding | None]], list[str]]:
+    """What a cell does to its names, in order: ``(local, (module, name))`` or ``(local, None)``.
+
+    ``None`` means the cell bound the name itself. Also returns the star-imported modules.
+    Imports inside functions or under ``if TYPE_CHECKING:`` bind nothing at cell level.
+    """
+    tree = ast.parse(source)
+    refs = [r for r in parse_imports(source, module="__main__", is_package=False) if r.names]
+    events: list[tuple[str, Binding | None]] = []
+    stars: list[str] = []
+    for stmt in tree.body:
+        end = stmt.end_lineno or stmt.lineno
+        inside = [r for r in refs if stmt.lineno <= r.lineno <= end and r.kind == "top"]
+        imported = {local for r in inside for _, local in r.names}
+        names, _ = bound_names(ast.Module(body=[stmt], type_ignores=[]))
+        events += [(local, None) for local in sorted(names - imported)]
+        for ref in inside:
+            for name, local in ref.names:
+                if name == "*":
+                    stars.append(ref.module)
+                else:
+                    events.append((local, (ref.module, name)))
+    return events, stars
+
+
+def _short_error(exc: BaseException) -> str:
+    """The error's file:line, its source line (a SyntaxError's caret) and its message."""
+    if isinstance(exc, SyntaxError):
+        return "".join(traceback.format_exception_only(type(exc), exc)).rstrip()
+    frames = [
+        f
+        for f in traceback.extract_tb(exc.__traceback__)
+        if not (f.filename.startswith(_HERE + os.sep) or f.filename.startswith("<frozen"))
+    ]
+    lines = traceback.format_list(frames[-1:])
+    return "".join([*lines, *traceback.format_exception_only(type(exc), exc)]).rstrip()
+
+
+def _print_report(report: ReloadReport) -> None:
+    """One line per reload on stdout; a failure with its short error on stderr."""
+    if report.error is not None:
+        where = f" in {report.module}" if report.module else ""
+        text = f"hotmod: reload failed{where}, kept the previous code\n"
+        print(text + _short_error(report.error), file=sys.stderr)
+    elif report.reloaded or report.needs_restart:
+        print(f"hotmod: {report}")
+
+
+class _LastResort(logging.Handler):
+    """Stands in for logging's last resort while loaded: reload results are printed already."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        # The "hotmod" logger itself carries the reload results; other stages' warnings
+        # (a polling fallback, say) still show when nothing else would show them.
+        if record.name == "hotmod" or logging.getLogger().handlers:
+            return
+        print(f"hotmod: {record.getMessage()}", file=sys.stderr)
+
+
+class _Extension:
+    """The extension's state in one shell: events, the magic, the user's from-imports."""
+
+    def __init__(self, shell: Any, watcher: Watcher, started: bool) -> None:
+        self.shell = shell
+        self.watcher = watcher
+        self.started = started
+        self.paused = False
+        self.last: ReloadReport | None = None
+        self.reloader: Reloader = get_reloader()
+        self.bindings: dict[str, Binding] = {}
+        self.stars: list[str] = []
+        self.module_name = self._module_name()
+        self.refs_before: Sequence[ImportRef] | None = None
+        # Without a module holding user_ns, rebinding happens after a commit instead,
+        # from the objects the names held when they were imported.
+        self.snapshot: dict[str, Any] = {}
+        self.log_handler = _LastResort()
+
+    def _module_name(self) -> str | None:
+        # The name under which user_ns is a module's namespace in sys.modules: the
+        # reloader rebinds such a module's from-imports inside its transaction.
+        module = getattr(self.shell, "user_module", None)
+        name = getattr(module, "__name__", None)
+        if not isinstance(name, str) or sys.modules.get(name) is not module:
+            return None
+        return name if vars(module) is self.shell.user_ns else None
+
+    # -- life cycle ----------------------------------------------------------------------
+
+    def register(self) -> None:
+        """Hook into the shell: events, the magic, the reloader's listeners."""
+        if self.module_name is not None:
+            with self.reloader.lock:
+                graph = self.reloader.graph
+                self.refs_before = graph.refs(self.module_name) if self.module_name in graph else None
+        history = self.shell.user_ns.get("In")
+        for source in history if isinstance(history, list) else ():
+            if isinstance(source, str):
+                self.learn(source)
+        self.publish()
+        self.reloader.listeners.append(self.on_reload)
+        logging.getLogger("hotmod").addHandler(self.log_handler)
+        self.shell.events.register("pre_run_cell", self.pre_run_cell)
+        self.shell.events.register("post_run_cell", self.post_run_cell)
+        self.shell.register_magic_function(self.magic, magic_kind="line", magic_name="hotmod")
+
+    def unregister(self) -> None:
+        """Undo :meth:`register`; stop the watcher if this extension started it."""
+        for event, callback in (
+            ("pre_run_cell", self.pre_run_cell),
+            ("post_run_cell", self.post_run_cell),
+        ):
+            if callback in self.shell.events.callbacks[event]:
+                self.shell.events.unregister(event, callback)
+        self.shell.magics_manager.magics["line"].pop("hotmod", None)
+        logging.getLogger("hotmod").removeHandler(self.log_handler)
+        if self.on_reload in self.reloader.listeners:
+            self.reloader.listeners.remove(self.on_reload)
+        if self.module_name is not None:
+            with self.reloader.lock:
+                if self.refs_before is None:
+                    self.reloader.graph.discard(self.module_name)
+                else:
+                    self.reloader.graph.set_imports(self.module_name, self.refs_before)
+        if self.started:
+            self.watcher.stop()
+
+    # -- events --------------------------------------------------------------------------
+
+    def pre_run_cell(self, info: Any = None) -> None:
+        """Apply pending changes: the watcher's pending set is all that is looked at."""
+        if self.paused or not self.watcher.running:
+            return
+        try:
+            self.watcher.apply()
+        except Exception as exc:  # a bug or a vanished module: the cell still runs
+            print(f"hotmod: could not apply changes: {exc}", file=sys.stderr)
+
+    def post_run_cell(self, result: Any = None) -> None:
+        """Learn the from-imports of the cell that just ran."""
+        info = getattr(result, "info", None)
+        raw = getattr(info, "raw_cell", None)
+        if not isinstance(raw, str) or ("import" not in raw and not self.bindings):
+            return
+        try:
+            source = self.shell.transform_cell(raw)
+        except Exception:
+            return
+        if self.learn(source):
+            self.publish()
+            self.watch_folders()
+
+    def on_reload(self, report: ReloadReport) -> None:
+        """Record and print the report (a reloader listener: must never raise)."""
+        try:
+            self.last = report
+            if report.ok and self.module_name is None:
+                self.rebind_after(report)
+            _print_report(report)
+        except Exception:
+            log.exception("could not handle the reload report")
+
+    # -- the user's from-imports ---------------------------------------------------------
+
+    def learn(self, source: str) -> bool:
+        """Update the bindings from a cell's source; True when they changed."""
+        try:
+            events, stars = _cell_imports(source)
+        except (SyntaxError, ValueError):
+            return False
+        before = (dict(self.bindings), list(self.stars))
+        for local, binding in events:
+            if binding is None:
+                self.bindings.pop(local, None)
+                self.snapshot.pop(local, None)
+            else:
+                self.bindings[local] = binding
+                self.snapshot[local] = self.shell.user_ns.get(local, _MISSING)
+        self.stars += [m for m in stars if m not in self.stars]
+        return before != (self.bindings, self.stars)
+
+    def refs(self) -> list[ImportRef]:
+        """The bindings as import references, one per module."""
+        by_module: dict[str, list[tuple[str, str]]] = {}
+        for local, (module, name) in self.bindings.items():
+            by_module.setdefault(module, []).append((name, local))
+        for module in self.stars:
+            by_module.setdefault(module, []).append(("*", "*"))
+        return [ImportRef(m, tuple(pairs), None, 0, "top") for m, pairs in by_module.items()]
+
+    def publish(self) -> None:
+        """Register the bindings as the imports of the shell's module in the graph."""
+        if self.module_name is None:
+            return
+        with self.reloader.lock:
+            self.reloader.graph.set_imports(self.module_name, self.refs())
+
+    def rebind_after(self, report: ReloadReport) -> None:
+        """Rebind user_ns after a committed reload when it is no module's namespace."""
+        ns = self.shell.user_ns
+        reloaded = set(report.reloaded)
+        for local, (module_name, name) in self.bindings.items():
+            module = sys.modules.get(module_name)
+            if module_name not in reloaded or module is None:
+                continue
+            old = self.snapshot.get(local, _MISSING)
+            new = vars(module).get(name, _MISSING)
+            if old is _MISSING or new is _MISSING or ns.get(local, _MISSING) is not old:
+                continue
+            ns[local] = self.snapshot[local] = new
+
+    def watch_folders(self) -> None:
+        """Watch the folders of modules the cells import that lie outside the watched roots."""
+        modmap = self.reloader.modmap
+        for module_name in {module for module, _ in self.bindings.values()}:
+            module = sys.modules.get(module_name)
+            path = source_path(module) if module is not None else None
+            if path is None or excluded_reason(path) is not None or modmap.under_roots(path):
+                continue
+            try:
+                self.watcher.add_paths([os.path.dirname(path)])
+            except ValueError:
+                continue
+
+    # -- %hotmod -------------------------------------------------------------------------
+
+    def magic(self, line: str = "") -> None:
+        """``%hotmod [status | graph MODULE | pause | resume]``."""
+        words = line.split()
+        command, args = (words[0], words[1:]) if words else ("status", [])
+        commands: dict[str, Callable[[list[str]], None]] = {
+            "status": self.status,
+            "graph": self.graph,
+            "pause": self.pause,
+            "resume": self.resume,
+        }
+        action = commands.get(command)
+        if action is None or (command != "graph" and args):
+            print(_USAGE)
+            return
+        action(args)
+
+    def status(self, args: list[str]) -> None:
+        """Print the watcher's state, paths, pending changes and the last report."""
+        watcher = self.watcher
+        if not watcher.running:
+            state = "stopped"
+        elif self.paused:
+            state = "paused: changes wait for %hotmod resume"
+        elif watcher.apply_mode == "manual":
+            state = "watching: changes apply before each cell"
+        else:
+            state = "watching: changes apply on the watcher thread"
+        print(f"hotmod: {state}")
+        print("watched paths:")
+        for path in watcher.paths:
+            print(f"  {path}")
+        pending = sorted(str(p) for p in watcher.pending)
+        print(f"pending changes: {len(pending)}")
+        for path in pending:
+            print(f"  {path}")
+        print(f"from-imports rebound on reload: {len(self.bindings) + len(self.stars)}")
+        print(f"last reload: {self.last if self.last is not None else 'none yet'}")
+
+    def graph(self, args: list[str]) -> None:
+        """Print a module's dependents in reload order."""
+        if len(args) != 1:
+            print("usage: %hotmod graph MODULE")
+            return
+        try:
+            deps = self.reloader.dependents(args[0])
+        except (TypeError, ValueError) as exc:
+            print(f"hotmod: {exc}")
+            return
+        if not deps:
+            print(f"{args[0]}: no dependents")
+            return
+        print(f"{args[0]}: {len(deps)} dependents, in reload order:")
+        for name in deps:
+            print(f"  {name}")
+
+    def pause(self, args: list[str]) -> None:
+        """Stop applying changes before cells; they stay pending."""
+        self.paused = True
+        print("hotmod: paused; changes wait for %hotmod resume")
+
+    def resume(self, args: list[str]) -> None:
+        """Apply changes before cells again, starting with the next one."""
+        self.paused = False
+        count = len(self.watcher.pending)
+        print(f"hotmod: resumed; {count} pending change(s) apply before the next cell")
+
+
+_loaded: dict[int, _Extension] = {}
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """Load with ``%load_ext hotmod``: watch the project, apply changes before each cell.
+
+    Starts the process's watcher with ``apply="manual"`` on the cwd and the folders of
+    the user's modules (or adds those to the watcher already running), applies pending
+    changes before each cell, rebinds the names the cells imported with
+    ``from x import y``, and adds the ``%hotmod`` line magic.
+
+    Args:
+        ipython: the running ``InteractiveShell``.
+    """
+    if id(ipython) in _loaded:
+        return
+    existing = current_watcher()
+    started = existing is None or not existing.running
+    watcher = watch(apply="manual")
+    extension = _Extension(ipython, watcher, started)
+    extension.register()
+    _loaded[id(ipython)] = extension
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    """Unload with ``%unload_ext hotmod``: unregister the events and the magic.
+
+    Stops the watcher if loading the extension started it.
+
+    Args:
+        ipython: the running ``InteractiveShell``.
+    """
+    extension = _loaded.pop(id(ipython), None)
+    if extension is not None:
+        extension.unregister()

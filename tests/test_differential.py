@@ -1,0 +1,272 @@
+"""Differential test: a hot reload ends where a fresh interpreter importing the final sources does.
+
+A seeded generator writes small module graphs (5-12 modules, a package whose
+``__init__`` re-exports from its submodules, relative and absolute imports, from-imports of
+constants, functions and classes, values computed from imports, subclasses of imported
+classes, containers of functions, optional names that come and go, new modules, import
+cycles) and edit scripts of several rounds. After each round the hot interpreter reloads
+the edited modules; a fresh interpreter imports the same sources. The canonical view of
+every module's public names (values, function results, class attributes and methods,
+and whether each function or class is the one its home module exposes) must be equal.
+
+Several cases share one pair of subprocesses, to keep the suite fast.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import textwrap
+from dataclasses import dataclass, field
+
+import pytest
+from conftest import Project
+
+CASES_PER_BATCH = 8
+BATCHES = 4
+ROUNDS = 3
+
+
+@dataclass
+class _Case:
+    key: str
+    names: list[str]  # module names in index order; a module imports lower indexes only
+    package: str
+    cycles: dict[int, int]  # low -> high: `high` imports `low`, `low` imports `high` last
+    reexport: list[int]
+    version: dict[int, int] = field(default_factory=dict)
+    new_modules: int = 0
+
+
+def _path(name: str) -> str:
+    return name.replace(".", "/") + ".py"
+
+
+def _module_source(rng: random.Random, case: _Case, i: int) -> tuple[str, dict[str, str]]:
+    """The source of module ``i`` (a new version of it), and any brand-new modules it needs."""
+    name = case.names[i]
+    in_pkg = name.startswith(case.package + ".")
+    version = case.version[i] = case.version.get(i, -1) + 1
+    lines = [f"# {name} version {version}"]
+    extra_files: dict[str, str] = {}
+    deps = set(rng.sample(range(i), k=min(i, rng.randint(0, 3))))
+    deps |= {low for low, high in case.cycles.items() if high == i}
+    value_terms = [str(rng.randint(1, 9))]
+    func_terms = [f"x * {rng.randint(1, 5)}"]
+    base = "object"
+    for j in sorted(deps, key=lambda _: rng.random()):
+        dep = case.names[j]
+        dep_in_pkg = dep.startswith(case.package + ".")
+        styles = ["from", "import", "as"] + (["relative"] if in_pkg and dep_in_pkg else [])
+        style = rng.choice(styles)
+        if style in ("from", "relative"):
+            source = f".{dep.rsplit('.', 1)[1]}" if style == "relative" else dep
+            lines.append(f"from {source} import C{j}, f{j}, K{j}")
+            c, f, k = f"C{j}", f"f{j}", f"K{j}"
+        elif style == "import":
+            lines.append(f"import {dep}")
+            c, f, k = f"{dep}.C{j}", f"{dep}.f{j}", f"{dep}.K{j}"
+        else:
+            lines.append(f"import {dep} as alias{j}")
+            c, f, k = f"alias{j}.C{j}", f"alias{j}.f{j}", f"alias{j}.K{j}"
+        value_terms.append(rng.choice([c, f"{f}(2)", f"{k}.v", f"{k}().get()"]))
+        func_terms.append(rng.choice([c, f"{f}(x)", f"{k}.v"]))
+        if base == "object" and rng.random() < 0.4:
+            base = k
+    if rng.random() < 0.25:
+        case.new_modules += 1
+        fresh = f"{case.key}_new{case.new_modules}"
+        extra_files[_path(fresh)] = f"NEW = {rng.randint(10, 99)}\n"
+        lines.append(f"from {fresh} import NEW as NEW{i}")
+        value_terms.append(f"NEW{i}")
+    get = f"self.v * {rng.randint(1, 3)} + C{i}"
+    if base != "object":
+        get += " + super().get()"
+    lines += [
+        f"C{i} = {' + '.join(value_terms)}",
+        f"def f{i}(x):",
+        f"    return {' + '.join(func_terms)}",
+        f"class K{i}({base}):",
+        f"    v = {rng.randint(1, 9)}",
+        "    def get(self):",
+        f"        return {get}",
+    ]
+    if rng.random() < 0.5:
+        lines.append(f"E{i} = C{i} * {rng.randint(2, 5)}")  # a name that comes and goes
+    if rng.random() < 0.5:
+        lines.append(f"L{i} = [f{i}, K{i}, C{i}]")
+    if i in case.cycles:
+        high = case.names[case.cycles[i]]
+        lines += [f"def g{i}(x):", f"    return {high}.C{case.cycles[i]} + x", f"import {high}"]
+    return "\n".join(lines) + "\n", extra_files
+
+
+def _init_source(rng: random.Random, case: _Case) -> str:
+    members = [i for i in case.reexport if rng.random() < 0.7]
+    lines = [f"from .{case.names[i].rsplit('.', 1)[1]} import C{i}" for i in members]
+    lines.append(f"PKG_TOTAL = {' + '.join([str(rng.randint(1, 9))] + [f'C{i}' for i in members])}")
+    return "\n".join(lines) + "\n"
+
+
+def _generate(seed: int, key: str) -> dict[str, object]:
+    rng = random.Random(seed)
+    n = rng.randint(5, 12)
+    package = f"{key}_pkg"
+    names = [f"{package}.m{i}" if rng.random() < 0.35 else f"{key}_m{i}" for i in range(n)]
+    half = n // 2
+    # Cycles stay above `half`, re-exports below it, so a fresh import starts each
+    # cycle at its low member (the order hotmod re-executes cycles in).
+    cycles: dict[int, int] = {}
+    for _ in range(rng.randint(0, 2)):
+        low, high = sorted(rng.sample(range(half, n), 2))
+        if low not in cycles and high not in cycles.values() and low not in cycles.values():
+            cycles[low] = high
+    reexport = [i for i in range(half) if names[i].startswith(package + ".")]
+    case = _Case(key, names, package, cycles, reexport)
+    has_package = any(nm.startswith(package + ".") for nm in names)
+    rounds: list[dict[str, object]] = []
+    files: dict[str, str] = {}
+    for i in range(n):
+        files[_path(names[i])], extra = _module_source(rng, case, i)
+        files.update(extra)
+    if has_package:
+        files[f"{package}/__init__.py"] = _init_source(rng, case)
+    rounds.append({"files": files, "targets": []})
+    for _ in range(ROUNDS - 1):
+        edited = sorted(rng.sample(range(n), k=rng.randint(1, 3)))
+        files, targets = {}, []
+        for i in edited:
+            files[_path(names[i])], extra = _module_source(rng, case, i)
+            files.update(extra)
+            targets.append(names[i])
+        if has_package and rng.random() < 0.3:
+            files[f"{package}/__init__.py"] = _init_source(rng, case)
+            targets.append(package)
+        rounds.append({"files": files, "targets": targets})
+    order = names + ([package] if has_package else [])
+    return {"order": order, "rounds": rounds}
+
+
+CANON = """\
+import importlib, json, os, sys, types
+
+def canon(value):
+    if isinstance(value, types.ModuleType):
+        return ["module", value.__name__]
+    if isinstance(value, type):
+        home = sys.modules.get(value.__module__)
+        return ["class", value.__qualname__, value.__module__,
+                getattr(home, value.__name__, None) is value,
+                [c.__qualname__ for c in value.__mro__], value.v, value().get()]
+    if callable(value):
+        home = sys.modules.get(value.__module__)
+        return ["function", value.__qualname__, value.__module__,
+                getattr(home, value.__name__, None) is value, value(3)]
+    if isinstance(value, list):
+        return ["list", [canon(v) for v in value]]
+    return ["value", repr(value)]
+
+def snapshot(order):
+    out = {}
+    for name in order:
+        module = sys.modules[name]
+        out[name] = {k: canon(v) for k, v in sorted(vars(module).items())
+                     if not k.startswith("_")}
+    return out
+
+def write(root, files):
+    for rel, text in files.items():
+        path = os.path.join(root, rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w") as f:
+            f.write(text)
+
+DATA = json.load(open("cases.json"))
+RESULTS = {}
+"""
+
+HOT = """
+import hotmod
+root = os.path.abspath("hot")
+sys.path.insert(0, root)
+for key, case in DATA.items():
+    for r, step in enumerate(case["rounds"]):
+        write(root, step["files"])
+        if r == 0:
+            importlib.invalidate_caches()
+            for name in case["order"]:
+                importlib.import_module(name)
+            hotmod.dependents(case["order"][0])
+        else:
+            report = hotmod.reload(*step["targets"])
+            if not report.ok:
+                RESULTS[f"{key}/{r}"] = f"reload failed: {report}"
+                continue
+        RESULTS[f"{key}/{r}"] = snapshot(case["order"])
+print(json.dumps(RESULTS))
+"""
+
+FRESH = """
+for key, case in DATA.items():
+    files = {}
+    for r, step in enumerate(case["rounds"]):
+        files.update(step["files"])
+        root = os.path.abspath(f"fresh/{key}_{r}")
+        write(root, files)
+        sys.path.insert(0, root)
+        importlib.invalidate_caches()
+        for name in case["order"]:
+            importlib.import_module(name)
+        RESULTS[f"{key}/{r}"] = snapshot(case["order"])
+        sys.path.remove(root)
+        for name in [n for n in sys.modules if n.startswith(key + "_")]:
+            del sys.modules[name]
+print(json.dumps(RESULTS))
+"""
+
+
+@pytest.mark.parametrize("batch", range(BATCHES))
+def test_hot_reload_equals_fresh_import(project: Project, batch: int) -> None:
+    data = {}
+    for n in range(CASES_PER_BATCH):
+        seed = 1000 * batch + n
+        data[f"c{seed}"] = _generate(seed, f"c{seed}")
+    (project.root / "cases.json").write_text(json.dumps(data))
+    hot = json.loads(project.run(CANON + textwrap.dedent(HOT)))
+    fresh = json.loads(project.run(CANON + textwrap.dedent(FRESH)))
+    assert hot.keys() == fresh.keys()
+    for key in fresh:
+        if hot[key] != fresh[key]:
+            case = data[key.split("/")[0]]
+            sources = json.dumps(case, indent=1)
+            diff = {
+                mod: {
+                    k: (hot[key].get(mod, {}).get(k), v) if isinstance(hot[key], dict) else None
+                    for k, v in fresh[key][mod].items()
+                    if not isinstance(hot[key], dict) or hot[key].get(mod, {}).get(k) != v
+                }
+                for mod in fresh[key]
+            }
+            raise AssertionError(
+                f"case {key}: hot reload differs from a fresh import\n"
+                f"hot: {hot[key] if isinstance(hot[key], str) else ''}\n"
+                f"diff (hot, fresh): {json.dumps(diff, indent=1)}\n{sources}"
+            )
+
+
+def test_generator_covers_the_interesting_shapes() -> None:
+    # The generator must actually produce what the module docstring promises.
+    cases = [
+        _generate(1000 * b + n, f"c{1000 * b + n}")
+        for b in range(BATCHES)
+        for n in range(CASES_PER_BATCH)
+    ]
+    text = json.dumps(cases)
+    assert all(5 <= len([m for m in c["order"] if "_m" in m]) <= 12 for c in cases)  # type: ignore[arg-type]
+    for needle in ("from .m", "import C", "super().get()", "def g", "_new", "L", "E", "PKG_TOTAL"):
+        assert needle in text, needle
+    assert any(
+        len(step["targets"]) > 1  # type: ignore[index]
+        for c in cases
+        for step in c["rounds"][1:]  # type: ignore[index]
+    )
