@@ -252,7 +252,7 @@ def test_unload_unregisters_events_and_stops_its_watcher(project: Project) -> No
         """
         cell("%load_ext hotmod")
         pre = list(shell.events.callbacks["pre_run_cell"])
-        cell("from m import LIMIT")
+        cell("from m import LIMIT", store_history=True)
         cell("%unload_ext hotmod")
         print("callbacks:", len(pre) - len(shell.events.callbacks["pre_run_cell"]))
         print("watcher:", current_watcher())

@@ -116,6 +116,7 @@ class _Extension:
         # from the objects the names held when they were imported.
         self.snapshot: dict[str, Any] = {}
         self.log_handler = _LastResort()
+        self.modules_seen = len(sys.modules)
 
     def _module_name(self) -> str | None:
         # The name under which user_ns is a module's namespace in sys.modules: the
@@ -178,7 +179,13 @@ class _Extension:
             print(f"hotmod: could not apply changes: {exc}", file=sys.stderr)
 
     def post_run_cell(self, result: Any = None) -> None:
-        """Learn the from-imports of the cell that just ran."""
+        """Index the modules the cell loaded; learn the from-imports it ran."""
+        if len(sys.modules) != self.modules_seen:
+            # Only after a cell that loaded modules: their source hashes are taken now,
+            # close to the import, not at the first reload (an edit could come first).
+            with self.reloader.lock:
+                self.reloader.sync()
+            self.modules_seen = len(sys.modules)
         info = getattr(result, "info", None)
         raw = getattr(info, "raw_cell", None)
         if not isinstance(raw, str) or ("import" not in raw and not self.bindings):

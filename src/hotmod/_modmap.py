@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import site
 import sys
@@ -21,9 +20,13 @@ def real(path: str | os.PathLike[str]) -> str:
     return os.path.realpath(os.fspath(path))
 
 
-def source_hash(data: bytes) -> bytes:
-    """A digest of source bytes, to tell a real edit from a save of identical content."""
-    return hashlib.blake2b(data, digest_size=16).digest()
+def source_hash(data: bytes) -> int:
+    """A digest of source bytes, to tell a real edit from a save of identical content.
+
+    Python's own 64-bit bytes hash: fast, and importing hashlib would cost more than
+    every other import of hotmod.
+    """
+    return hash(data)
 
 
 def source_path(module: ModuleType) -> str | None:
@@ -81,7 +84,7 @@ class ModuleMap:
         self._explicit: set[str] = set()
         self._path_of: dict[str, str] = {}
         self._names_of: dict[str, set[str]] = {}
-        self._hash: dict[str, bytes | None] = {}
+        self._hash: dict[str, int | None] = {}
         self._seen: set[str] = set()
 
     @property
@@ -151,7 +154,7 @@ class ModuleMap:
             return False
         return name in self._explicit or self.under_roots(path)
 
-    def known_hash(self, name: str) -> bytes | None:
+    def known_hash(self, name: str) -> int | None:
         """The hash of the source the module last ran, if known."""
         return self._hash.get(name)
 
@@ -159,6 +162,6 @@ class ModuleMap:
         """True when a baseline hash was recorded for the module."""
         return name in self._hash
 
-    def set_hash(self, name: str, digest: bytes | None) -> None:
+    def set_hash(self, name: str, digest: int | None) -> None:
         """Record the hash of the source the module now runs."""
         self._hash[name] = digest

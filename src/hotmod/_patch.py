@@ -237,7 +237,7 @@ class Patcher:
         if (old.__basicsize__, old.__itemsize__) != (new.__basicsize__, new.__itemsize__):
             return "its instance layout changed"
         if isinstance(old, enum.EnumMeta):
-            old_members = [(k, v.value) for k, v in old.__members__.items()]
+            old_members = [(k, v.value) for k, v in old.__members__.items()]  # type: ignore[var-annotated]
             new_members = [(k, v.value) for k, v in new.__members__.items()]  # type: ignore[attr-defined]
             if old_members != new_members:
                 return "its members changed"

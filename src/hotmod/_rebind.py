@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from functools import partial
 from typing import Any
 
 __all__ = ["rebind"]
@@ -40,6 +41,6 @@ def rebind(
             if namespace.get(dst, _MISSING) is not before:
                 continue
             namespace[dst] = after
-            undo.append(lambda ns=namespace, k=dst, v=before: ns.__setitem__(k, v))
+            undo.append(partial(namespace.__setitem__, dst, before))
             count += 1
     return count

@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from importlib.machinery import ModuleSpec
 from types import CodeType, ModuleType
 from typing import Any
 
@@ -91,6 +92,11 @@ class _Txn:
     rebind_undo: list[Callable[[], None]] = field(default_factory=list)
     old_refs: dict[str, Sequence[Any]] = field(default_factory=dict)
     current: str | None = None
+    modules: dict[str, ModuleType] = field(default_factory=dict)
+    # Cycle members taken out of sys.modules (and their parents' attributes) while
+    # their group runs, so that importing one runs it as a fresh import would.
+    displaced: dict[str, ModuleType] = field(default_factory=dict)
+    parent_attrs: list[tuple[ModuleType, str, ModuleType]] = field(default_factory=list)
 
 
 class _Failure(Exception):
@@ -115,7 +121,7 @@ class Reloader:
         self.graph = ImportGraph()
         self.namespaces: list[dict[str, Any]] = []
         self.listeners: list[Callable[[ReloadReport], None]] = []
-        self._compiled: dict[tuple[str, str, bool, bytes], _Step] = {}
+        self._compiled: dict[tuple[str, str, bool, int], _Step] = {}
         import_clock.install()
 
     # -- knowledge of the loaded program -----------------------------------------------
@@ -132,7 +138,7 @@ class Reloader:
             except OSError:
                 self.modmap.set_hash(name, None)
                 continue
-            digest: bytes | None = source_hash(data)
+            digest: int | None = source_hash(data)
             if import_clock.edited_after_import(name, os.path.getmtime(path)):
                 digest = None  # edited since it was imported: what it runs is unknown
             self.modmap.set_hash(name, digest)
@@ -239,8 +245,8 @@ class Reloader:
         report.needs_restart = [n for n in report.changed if n in frozen]
         txn = _Txn()
         try:
-            plan = self._plan(names, frozen, sources, cascade, txn)
-            steps = [self._compile(name, sources, txn) for name in plan]
+            groups = self._plan(names, frozen, sources, cascade, txn)
+            steps = [self._compile(name, sources, txn) for group in groups for name in group]
         except _Failure as failure:
             self._restore_graph(txn)
             return _failed(report, failure.error, failure.module)
@@ -248,7 +254,7 @@ class Reloader:
             return report
         _imp.acquire_lock()
         try:
-            self._execute(steps, txn, report)
+            self._execute(steps, groups, txn, report)
         except BaseException as exc:
             self._rollback(txn)
             _failed(report, exc, txn.current)
@@ -270,7 +276,7 @@ class Reloader:
         sources: dict[str, bytes],
         cascade: bool,
         txn: _Txn,
-    ) -> list[str]:
+    ) -> list[list[str]]:
         # The graph is updated from the new sources first: an edit may add an import.
         for name in names:
             self._update_refs(name, sources[name], txn)
@@ -289,8 +295,7 @@ class Reloader:
                 if source_hash(sources[dep]) != self.modmap.known_hash(dep):
                     self._update_refs(dep, sources[dep], txn)
                 members.add(dep)
-        order = self.graph.order(members, finish_order=list(sys.modules))
-        return [m for group in order for m in group]
+        return self.graph.order(members, finish_order=list(sys.modules))
 
     def _update_refs(self, name: str, source: bytes, txn: _Txn) -> None:
         module = sys.modules[name]
@@ -334,33 +339,92 @@ class Reloader:
         self._compiled[key] = step
         return step
 
-    def _execute(self, steps: list[_Step], txn: _Txn, report: ReloadReport) -> None:
+    def _execute(
+        self, steps: list[_Step], groups: list[list[str]], txn: _Txn, report: ReloadReport
+    ) -> None:
         txn.modules_before = set(sys.modules)
         for step in steps:
+            txn.modules[step.name] = sys.modules[step.name]
             txn.snapshots[step.name] = dict(sys.modules[step.name].__dict__)
-        patcher = txn.patcher
-        for step in steps:
-            txn.current = step.name
-            module = sys.modules[step.name]
-            ns = module.__dict__
-            old = txn.snapshots[step.name]
-            hook = old.get("__hotmod_unload__")
-            if callable(hook):
-                hook()
-            if not step.definitions_only:
-                # A fresh import starts with no module annotations and no docstring.
-                ns.pop("__annotations__", None)
-                ns["__doc__"] = None
-            exec(step.code, ns)
-            if not step.definitions_only:
-                _drop_removed(ns, old, step)
-                _keep_submodules(module)
-            patcher.patch_namespace(ns.get("__name__", step.name), old, ns)
-            report.reloaded.append(step.name)
+        by_name = {step.name: step for step in steps}
+        for group in groups:
+            if len(group) == 1:
+                self._exec_step(by_name[group[0]], txn, report)
+            else:
+                self._exec_cycle([by_name[name] for name in group], txn, report)
         txn.current = None
+        patcher = txn.patcher
         report.patched = patcher.patched
         report.notes = list(patcher.notes)
         report.rebound = self._rebind(steps, txn)
+
+    def _exec_step(self, step: _Step, txn: _Txn, report: ReloadReport) -> None:
+        txn.current = step.name
+        module = txn.modules[step.name]
+        ns = module.__dict__
+        old = txn.snapshots[step.name]
+        hook = old.get("__hotmod_unload__")
+        if callable(hook):
+            hook()
+        if not step.definitions_only:
+            # A fresh import starts with no module annotations and no docstring.
+            ns.pop("__annotations__", None)
+            ns["__doc__"] = None
+        exec(step.code, ns)
+        if not step.definitions_only:
+            _drop_removed(ns, old, step)
+            _keep_submodules(module)
+        txn.patcher.patch_namespace(ns.get("__name__", step.name), old, ns)
+        report.reloaded.append(step.name)
+
+    def _exec_cycle(self, steps: list[_Step], txn: _Txn, report: ReloadReport) -> None:
+        # In a fresh import, a cycle member that imports a member not yet started runs
+        # that one to completion first. Members not yet re-executed are taken out of
+        # sys.modules, so such an import re-executes them (into the same module object)
+        # at that point, as a fresh import would; the rest run in start order.
+        pending = {s.name: s for s in steps if not s.definitions_only}
+        for name in pending:
+            self._displace(name, txn)
+        finder = _PendingFinder(pending, txn, lambda step: self._exec_step(step, txn, report))
+        sys.meta_path.insert(0, finder)
+        try:
+            for step in steps:
+                if step.name not in pending and step.definitions_only:
+                    self._exec_step(step, txn, report)
+                elif pending.pop(step.name, None) is not None:
+                    self._replace(step.name, txn)
+                    self._exec_step(step, txn, report)
+            if finder.error is not None:
+                raise finder.error  # raised by a member imported from a caught import
+        finally:
+            sys.meta_path.remove(finder)
+        for name in txn.displaced:
+            sys.modules.setdefault(name, txn.modules[name])
+        txn.displaced.clear()
+        for parent, child, value in txn.parent_attrs:
+            if child not in parent.__dict__:
+                setattr(parent, child, value)
+        txn.parent_attrs.clear()
+
+    def _displace(self, name: str, txn: _Txn) -> None:
+        if name not in sys.modules:
+            return
+        module = txn.displaced[name] = sys.modules.pop(name)
+        parent_name, _, child = name.rpartition(".")
+        parent = sys.modules.get(parent_name) or txn.modules.get(parent_name)
+        if parent is not None and parent.__dict__.get(child) is module:
+            delattr(parent, child)
+            txn.parent_attrs.append((parent, child, module))
+
+    def _replace(self, name: str, txn: _Txn) -> None:
+        # A member run in start order (not imported by another): back in, as an import
+        # would put it, before its code runs.
+        module = txn.modules[name]
+        sys.modules[name] = module
+        parent_name, _, child = name.rpartition(".")
+        parent = sys.modules.get(parent_name)
+        if parent is not None and child not in parent.__dict__:
+            setattr(parent, child, module)
 
     def _rebind(self, steps: list[_Step], txn: _Txn) -> int:
         count = 0
@@ -392,6 +456,10 @@ class Reloader:
         return spaces
 
     def _rollback(self, txn: _Txn) -> None:
+        for name, displaced in txn.displaced.items():
+            sys.modules[name] = displaced
+        for package, attr, value in txn.parent_attrs:
+            setattr(package, attr, value)
         for undo in reversed(txn.rebind_undo):
             undo()
         for undo in reversed(txn.patcher.undo):
@@ -411,6 +479,44 @@ class Reloader:
             if parent_module is not None and getattr(parent_module, child, None) is added:
                 delattr(parent_module, child)
         self._restore_graph(txn)
+
+
+class _PendingFinder:
+    """Finds the cycle members not yet re-executed; loading one re-executes it in place."""
+
+    def __init__(
+        self, pending: dict[str, _Step], txn: _Txn, run: Callable[[_Step], None]
+    ) -> None:
+        self.pending = pending
+        self.txn = txn
+        self.run = run
+        self.error: BaseException | None = None
+
+    def find_spec(self, name: str, path: object = None, target: object = None) -> ModuleSpec | None:
+        if name not in self.pending:
+            return None
+        module = self.txn.modules[name]
+        origin = getattr(module.__spec__, "origin", None)
+        loader: Any = self
+        return ModuleSpec(name, loader, origin=origin, is_package=hasattr(module, "__path__"))
+
+    def create_module(self, spec: ModuleSpec) -> ModuleType:
+        return self.txn.modules[spec.name]
+
+    def exec_module(self, module: ModuleType) -> None:
+        name = next(n for n, m in self.txn.modules.items() if m is module)
+        module.__spec__ = self.txn.snapshots[name].get("__spec__")  # the import set ours
+        step = self.pending.pop(name)
+        importer = self.txn.current
+        try:
+            self.run(step)
+        except BaseException as exc:
+            self.error = self.error or exc
+            raise
+        self.txn.current = importer
+
+    def invalidate_caches(self) -> None:
+        """Nothing cached."""
 
 
 def _read(path: str) -> bytes:

@@ -1,7 +1,8 @@
-"""When changes are applied: a readers–writer gate between running code and reloads."""
+"""When changes are applied: a readers-writer gate between running code and reloads."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import sys
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 
 
 class SafePoint:
-    """A readers–writer gate: units of work (requests) read, reloads write.
+    """A readers-writer gate: units of work (requests) read, reloads write.
 
     A reload waits until the work in flight has finished and holds new work until it
     is done; a reload waiting for the gate goes before work that arrives after it.
@@ -67,7 +68,9 @@ class SafePoint:
     # -- readers -----------------------------------------------------------------------
 
     def _blocked(self) -> bool:
-        return (self._writing or self._writers_waiting > 0) and self._writer != threading.get_ident()
+        return (
+            self._writing or self._writers_waiting > 0
+        ) and self._writer != threading.get_ident()
 
     def try_acquire_read(self) -> bool:
         """Enter as a unit of work if no reload runs or waits; never blocks."""
@@ -151,7 +154,9 @@ class SafePoint:
             _warn_overdue(timeout, in_flight)
         return acquired
 
-    async def acquire_write_async(self, timeout: float | None = None, *, force: bool = False) -> bool:
+    async def acquire_write_async(
+        self, timeout: float | None = None, *, force: bool = False
+    ) -> bool:
         """Like :meth:`acquire_write` from a coroutine: awaits work in flight, never blocks.
 
         With ``force``, goes ahead after ``timeout`` even though work is still in flight
@@ -221,10 +226,9 @@ class SafePoint:
     def _wake_async(self) -> None:
         waiters, self._async_waiters = self._async_waiters, []
         for loop, waiter in waiters:
-            try:
+            # A closed loop raises RuntimeError: nobody awaits its waiters any more.
+            with contextlib.suppress(RuntimeError):
                 loop.call_soon_threadsafe(_resolve, waiter)
-            except RuntimeError:  # its loop is closed: nobody awaits it any more
-                pass
 
     @contextmanager
     def reading(self) -> Iterator[None]:

@@ -35,7 +35,7 @@ class ImportClock:
     def install(self) -> None:
         """Put the clock first on ``sys.meta_path`` (once)."""
         if self not in sys.meta_path:
-            sys.meta_path.insert(0, self)  # type: ignore[arg-type]
+            sys.meta_path.insert(0, self)
 
     def edited_after_import(self, name: str, mtime: float) -> bool:
         """True when a file modified at ``mtime`` changed after ``name`` was imported."""

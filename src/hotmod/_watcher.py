@@ -395,7 +395,8 @@ class _InotifyTree:
             return
         path = os.path.join(folder, event.name)
         if not event.mask & self._isdir:  # a file event is reported as is
-            self._emit(os.fsdecode(path))
+            if not event.is_create:  # its IN_CLOSE_WRITE follows once it is written
+                self._emit(os.fsdecode(path))
         elif self._recursive and (event.is_create or event.is_moved_to):
             old = self._moved.pop(event.cookie, None) if event.is_moved_to else None
             if self._filter.excluded(os.fsdecode(event.name)):
@@ -505,11 +506,13 @@ class _InotifyBackend:
         from watchdog.observers.inotify_c import InotifyConstants as C
         from watchdog.observers.inotify_c import InotifyFD
 
-        # Content changes, creations, deletions, both halves of moves; no IN_OPEN or
-        # IN_CLOSE_NOWRITE (reading a file to reload it must not cause an event).
+        # A file counts once it is complete: IN_CLOSE_WRITE, not IN_MODIFY, which fires
+        # on the truncation of an in-place save and would have the half-written file
+        # reloaded. Also deletions and both halves of moves (atomic saves); IN_CREATE
+        # only for folders. No IN_OPEN or IN_CLOSE_NOWRITE: reading a file to reload it
+        # must not cause an event.
         self._mask = (
-            C.IN_MODIFY
-            | C.IN_CLOSE_WRITE
+            C.IN_CLOSE_WRITE
             | C.IN_CREATE
             | C.IN_DELETE
             | C.IN_MOVED_FROM

@@ -1,0 +1,132 @@
+"""ASGI middleware: reload between requests, serve the newest app, never block the loop.
+
+Usage::
+
+    from hotmod.asgi import HotReload
+
+    app = HotReload("myproject.main:app")   # FastAPI, Starlette, any ASGI 3 app
+
+Each HTTP request and websocket is a unit of work of :data:`hotmod._safepoint.safepoint`
+for as long as the app runs it, streaming bodies and open websockets included. When
+changes are pending, the next request waits (on the loop, without blocking it) until
+the requests in flight have finished, applies them on the loop thread and goes on;
+requests arriving meanwhile are held until the reload is done. Lifespan events pass
+through untouched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from ._safepoint import safepoint
+from ._watch import Watcher
+from .wsgi import AppRef, ensure_watcher, error_page, last_failure
+
+__all__ = ["HotReload", "serve"]
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+class HotReload:
+    """ASGI middleware that applies pending changes between requests.
+
+    Args:
+        app: an ASGI 3 app, or an import string ``"pkg.module:app"``: each request then
+            goes to the object the module binds now, so an app rebuilt when its module
+            is reloaded (``app = FastAPI()``) and its routes are current.
+        watcher: the watcher whose changes to apply; default: the running one, else
+            a new ``hotmod.watch(apply="manual")`` on the default paths.
+        show_errors: while the last reload failed, answer every HTTP request with a
+            500 page showing the error (file:line) instead of running the previous code.
+        hold_timeout: longest a reload waits for requests in flight (streaming
+            responses, websockets) before it goes ahead anyway, logging a WARNING;
+            None: no bound.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp | str,
+        *,
+        watcher: Watcher | None = None,
+        show_errors: bool = False,
+        hold_timeout: float | None = 10.0,
+    ) -> None:
+        if hold_timeout is not None and hold_timeout < 0:
+            raise ValueError("hold_timeout must be >= 0 or None")
+        self.app: AppRef[ASGIApp] = AppRef(app)
+        self.watcher = ensure_watcher(watcher)
+        self.show_errors = show_errors
+        self.hold_timeout = hold_timeout
+        safepoint.hold_timeout = hold_timeout
+        self._applying = False
+        if show_errors:
+            last_failure.install()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app.get()(scope, receive, send)
+            return
+        watcher = self.watcher
+        if not self._applying and watcher.apply_mode == "manual" and watcher.pending:
+            await self._apply(watcher)
+        if not safepoint.try_acquire_read():
+            await safepoint.acquire_read_async()
+        try:
+            failure = last_failure.current() if self.show_errors else None
+            if failure is None:
+                await self.app.get()(scope, receive, send)
+            elif scope["type"] == "http":
+                await _send_page(send, error_page(failure))
+            else:
+                await send({"type": "websocket.close", "code": 1011})
+        finally:
+            safepoint.release_read()
+
+    async def _apply(self, watcher: Watcher) -> None:
+        # One request applies; the others meanwhile wait in acquire_read_async.
+        self._applying = True
+        try:
+            await safepoint.acquire_write_async(self.hold_timeout, force=True)
+            try:
+                watcher.apply()
+            finally:
+                safepoint.release_write()
+        finally:
+            self._applying = False
+
+
+async def _send_page(send: Send, body: bytes) -> None:
+    headers = [
+        (b"content-type", b"text/html; charset=utf-8"),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    await send({"type": "http.response.start", "status": 500, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def serve(
+    app: ASGIApp | str,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    *,
+    watcher: Watcher | None = None,
+    show_errors: bool = False,
+    hold_timeout: float | None = 10.0,
+    **kwargs: Any,
+) -> None:
+    """Serve ``app`` with uvicorn, reloading in place.
+
+    ``kwargs`` go to ``uvicorn.run`` (``log_level``, ``ws``, ...). Needs uvicorn
+    (``pip install 'hotmod[servers]'``).
+    """
+    import uvicorn
+
+    if kwargs.pop("reload", False) or kwargs.get("workers", 1) not in (None, 1):
+        raise ValueError("reload and workers start processes: hotmod reloads in place instead")
+    middleware = HotReload(app, watcher=watcher, show_errors=show_errors, hold_timeout=hold_timeout)
+    uvicorn.run(middleware, host=host, port=port, **kwargs)
