@@ -22,7 +22,7 @@ import heapq
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from itertools import repeat
-from typing import Literal
+from typing import Literal, NamedTuple
 
 __all__ = ["ImportGraph", "ImportRef", "Kind", "parse_imports"]
 
@@ -31,8 +31,7 @@ Kind = Literal["top", "function", "type_checking"]
 _EMPTY: frozenset[str] = frozenset()
 
 
-@dataclass(frozen=True, slots=True)
-class ImportRef:
+class ImportRef(NamedTuple):
     """One imported module of an import statement, with its absolute dotted name.
 
     Attributes:

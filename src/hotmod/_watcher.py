@@ -27,9 +27,8 @@ import threading
 import time
 import warnings
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Literal, NamedTuple, Protocol
 
 from ._errors import HotmodWarning
 
@@ -181,8 +180,7 @@ def _prefix(folder: str) -> str:
 # --------------------------------------------------------------------------- roots
 
 
-@dataclass(frozen=True)
-class _Roots:
+class _Roots(NamedTuple):
     """The requested roots (real paths); an immutable snapshot swapped as a whole."""
 
     folders: tuple[str, ...] = ()
