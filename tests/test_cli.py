@@ -52,6 +52,8 @@ def test_run_script_exception_exits_1_with_traceback(project: Project) -> None:
     proc = hotmod_cmd(project, "run", "boom.py")
     assert proc.returncode == 1, explain(proc)
     assert "RuntimeError: boom at top level" in proc.stderr
+    assert 'File "' + str(project.root / "boom.py") in proc.stderr
+    assert "hotmod" not in proc.stderr  # the launcher's frames are hidden, as under python
 
 
 def test_run_module_behaves_like_python_dash_m(project: Project) -> None:

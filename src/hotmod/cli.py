@@ -12,7 +12,7 @@ import subprocess
 import sys
 import threading
 import types
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 __all__ = ["main"]
@@ -141,8 +141,9 @@ def _run(opts: _RunOptions) -> int:
     else:
         assert opts.script is not None
         module, code = _prepare_script(opts.script, opts.args)
-    previous_main = sys.modules.get("__main__")
+    _kept.append(sys.modules.get("__main__"))  # the launcher's module must stay alive
     sys.modules["__main__"] = module
+    sys.excepthook = _user_frames_only(sys.excepthook)
     watcher = watch(
         debounce=opts.debounce,
         backend=opts.backend,  # type: ignore[arg-type]
@@ -153,8 +154,27 @@ def _run(opts: _RunOptions) -> int:
         exec(code, module.__dict__)
     finally:
         watcher.stop()
-        sys.modules.setdefault("__previous_main__", previous_main)  # type: ignore[arg-type]
     return 0
+
+
+_kept: list[object] = []
+
+
+def _user_frames_only(hook: Callable[..., object]) -> Callable[..., object]:
+    # An uncaught exception shows the program's frames only, as under plain ``python``:
+    # everything up to the frame that executes the program is hotmod's launcher.
+    def excepthook(
+        exc_type: type[BaseException], exc: BaseException, tb: types.TracebackType | None
+    ) -> object:
+        cursor = tb
+        while cursor is not None:
+            if cursor.tb_frame.f_code is _run.__code__ and cursor.tb_next is not None:
+                tb = cursor.tb_next
+                break
+            cursor = cursor.tb_next
+        return hook(exc_type, exc.with_traceback(tb), tb)
+
+    return excepthook
 
 
 def _restart_when_needed(report: object) -> None:
