@@ -281,12 +281,31 @@ def test_namespace_that_is_no_module_is_rebound_after_commit_only(project: Proje
         )
         cell("%load_ext hotmod")
         cell("from m import LIMIT, f; import m; SIZE = 3")
-        save("m.py", "LIMIT = 4\\nSIZE = 4\\ndef f():\\n    return 'new'\\nraise ValueError('no')\\n")
+        new = "LIMIT = 4\\nSIZE = 4\\ndef f():\\n    return 'new'\\n"
+        save("m.py", new + "raise ValueError('no')\\n")
         print("failed:", cell("(LIMIT, SIZE, f(), m.LIMIT)"))
-        save("m.py", "LIMIT = 4\\nSIZE = 4\\ndef f():\\n    return 'new'\\n")
+        save("m.py", new)
         print("fixed:", cell("(LIMIT, SIZE, f(), m.LIMIT)"))
         """,
         m=M,
     )
     assert "failed: (3, 3, 'old', 3)" in out
     assert "fixed: (4, 3, 'new', 4)" in out
+
+
+def test_module_imported_from_another_folder_is_watched(project: Project) -> None:
+    out = run(
+        project,
+        """
+        far = tempfile.mkdtemp()
+        with open(os.path.join(far, "faraway.py"), "w") as f:
+            f.write("def f():\\n    return 'old'\\n")
+        cell("%load_ext hotmod")
+        cell(f"import sys; sys.path.append({far!r})")
+        cell("import faraway")
+        assert os.path.realpath(far) in current_watcher().paths
+        save(os.path.join(far, "faraway.py"), "def f():\\n    return 'new'\\n")
+        print("result:", cell("faraway.f()"))
+        """,
+    )
+    assert "result: new" in out

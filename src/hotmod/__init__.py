@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ._api import dependents, keep, reload
 from ._errors import HotmodWarning, ReloadError
+from ._ipython import load_ipython_extension, unload_ipython_extension
 from ._report import ReloadReport
 from ._safepoint import reloadable
 from ._watch import Watcher, apply, watch

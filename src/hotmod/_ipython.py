@@ -5,8 +5,8 @@ is looked at, so a cell costs the same with ten or ten thousand modules loaded. 
 each cell its source is parsed for ``from x import y`` statements, and the names they
 bound are registered as the imports of the shell's ``__main__`` in the reloader's import
 graph: a reload then rebinds exactly those names, by identity and inside the
-transaction, like the from-imports of any module. IPython is imported by IPython only:
-this module never imports it.
+transaction, like the from-imports of any module. This module never imports IPython:
+IPython calls it.
 """
 
 from __future__ import annotations
@@ -36,19 +36,22 @@ _USAGE = "usage: %hotmod [status | graph MODULE | pause | resume]"
 Binding = tuple[str, str]  # (module, name) a local name was imported from
 
 
-def _cell_imports(source: str) -> tuple[list[tuple[str, Binding | None]], list[str]]:
+def _cell_imports(source: str) -> tuple[list[tuple[str, Binding | None]], list[str], set[str]]:
     """What a cell does to its names, in order: ``(local, (module, name))`` or ``(local, None)``.
 
-    ``None`` means the cell bound the name itself. Also returns the star-imported modules.
-    Imports inside functions or under ``if TYPE_CHECKING:`` bind nothing at cell level.
+    ``None`` means the cell bound the name itself. Also returns the star-imported modules
+    and every module imported. Imports inside functions or under ``if TYPE_CHECKING:``
+    bind nothing at cell level.
     """
     tree = ast.parse(source)
-    refs = [r for r in parse_imports(source, module="__main__", is_package=False) if r.names]
+    tops = parse_imports(source, module="__main__", is_package=False)
+    tops = [r for r in tops if r.kind == "top"]
+    refs = [r for r in tops if r.names]
     events: list[tuple[str, Binding | None]] = []
     stars: list[str] = []
     for stmt in tree.body:
         end = stmt.end_lineno or stmt.lineno
-        inside = [r for r in refs if stmt.lineno <= r.lineno <= end and r.kind == "top"]
+        inside = [r for r in refs if stmt.lineno <= r.lineno <= end]
         imported = {local for r in inside for _, local in r.names}
         names, _ = bound_names(ast.Module(body=[stmt], type_ignores=[]))
         events += [(local, None) for local in sorted(names - imported)]
@@ -58,7 +61,7 @@ def _cell_imports(source: str) -> tuple[list[tuple[str, Binding | None]], list[s
                     stars.append(ref.module)
                 else:
                     events.append((local, (ref.module, name)))
-    return events, stars
+    return events, stars, {r.module for r in tops}
 
 
 def _short_error(exc: BaseException) -> str:
@@ -134,7 +137,9 @@ class _Extension:
         if self.module_name is not None:
             with self.reloader.lock:
                 graph = self.reloader.graph
-                self.refs_before = graph.refs(self.module_name) if self.module_name in graph else None
+                self.refs_before = (
+                    graph.refs(self.module_name) if self.module_name in graph else None
+                )
         history = self.shell.user_ns.get("In")
         for source in history if isinstance(history, list) else ():
             if isinstance(source, str):
@@ -194,9 +199,7 @@ class _Extension:
             source = self.shell.transform_cell(raw)
         except Exception:
             return
-        if self.learn(source):
-            self.publish()
-            self.watch_folders()
+        self.watch_folders(self.learn(source))
 
     def on_reload(self, report: ReloadReport) -> None:
         """Record and print the report (a reloader listener: must never raise)."""
@@ -210,12 +213,12 @@ class _Extension:
 
     # -- the user's from-imports ---------------------------------------------------------
 
-    def learn(self, source: str) -> bool:
-        """Update the bindings from a cell's source; True when they changed."""
+    def learn(self, source: str) -> set[str]:
+        """Update the bindings from a cell's source; return the modules it imported."""
         try:
-            events, stars = _cell_imports(source)
+            events, stars, modules = _cell_imports(source)
         except (SyntaxError, ValueError):
-            return False
+            return set()
         before = (dict(self.bindings), list(self.stars))
         for local, binding in events:
             if binding is None:
@@ -225,7 +228,9 @@ class _Extension:
                 self.bindings[local] = binding
                 self.snapshot[local] = self.shell.user_ns.get(local, _MISSING)
         self.stars += [m for m in stars if m not in self.stars]
-        return before != (self.bindings, self.stars)
+        if before != (self.bindings, self.stars):
+            self.publish()
+        return modules
 
     def refs(self) -> list[ImportRef]:
         """The bindings as import references, one per module."""
@@ -257,10 +262,10 @@ class _Extension:
                 continue
             ns[local] = self.snapshot[local] = new
 
-    def watch_folders(self) -> None:
-        """Watch the folders of modules the cells import that lie outside the watched roots."""
+    def watch_folders(self, names: set[str]) -> None:
+        """Watch the folders of modules a cell imported that lie outside the watched roots."""
         modmap = self.reloader.modmap
-        for module_name in {module for module, _ in self.bindings.values()}:
+        for module_name in sorted(names):
             module = sys.modules.get(module_name)
             path = source_path(module) if module is not None else None
             if path is None or excluded_reason(path) is not None or modmap.under_roots(path):
@@ -307,7 +312,7 @@ class _Extension:
         print(f"pending changes: {len(pending)}")
         for path in pending:
             print(f"  {path}")
-        print(f"from-imports rebound on reload: {len(self.bindings) + len(self.stars)}")
+        print(f"from-import names tracked: {len(self.bindings) + len(self.stars)}")
         print(f"last reload: {self.last if self.last is not None else 'none yet'}")
 
     def graph(self, args: list[str]) -> None:

@@ -10,6 +10,8 @@ from types import ModuleType
 
 __all__ = ["ImportClock", "import_clock"]
 
+_COARSE_CLOCK = 0.025  # seconds: a generous bound on a kernel tick (HZ=100 gives 10 ms)
+
 
 class ImportClock:
     """A meta path finder that finds nothing and notes when each import started.
@@ -38,9 +40,14 @@ class ImportClock:
             sys.meta_path.insert(0, self)
 
     def edited_after_import(self, name: str, mtime: float) -> bool:
-        """True when a file modified at ``mtime`` changed after ``name`` was imported."""
+        """True when a file modified at ``mtime`` may have changed after ``name`` was imported.
+
+        File times come from the kernel's coarse clock, a few milliseconds behind
+        ``time.time()``, so a save just after the import can carry an earlier mtime.
+        Erring on "edited" costs at most one reload of identical content.
+        """
         started = self.started.get(name)
-        return started is not None and mtime > started
+        return started is not None and mtime > started - _COARSE_CLOCK
 
 
 import_clock = ImportClock()
