@@ -20,11 +20,16 @@ import textwrap
 from dataclasses import dataclass, field
 
 import pytest
+
 from conftest import Project
 
 CASES_PER_BATCH = 8
 BATCHES = 4
 ROUNDS = 3
+
+
+def _seeds(batch: int) -> list[int]:
+    return [1000 * batch + n for n in range(CASES_PER_BATCH)]
 
 
 @dataclass
@@ -49,7 +54,20 @@ def _module_source(rng: random.Random, case: _Case, i: int) -> tuple[str, dict[s
     version = case.version[i] = case.version.get(i, -1) + 1
     lines = [f"# {name} version {version}"]
     extra_files: dict[str, str] = {}
-    deps = set(rng.sample(range(i), k=min(i, rng.randint(0, 3))))
+    lower = list(range(i))
+    low = next((lo for lo, hi in case.cycles.items() if hi == i), None)
+    if low is not None:
+        # The high member of a cycle imports only below the low one (and the low one): a
+        # cycle never grows by an edit. A cycle an edit creates or enlarges is entered
+        # where the old program finished importing, not where a fresh import starts
+        # (see the xfails in test_reload.py).
+        lower = [j for j in lower if j < low]
+    if i in case.reexport:
+        # Re-exported submodules import only inside the package: an import cycle through
+        # the package's __init__ is entered wrongly by the graph (see the xfails in
+        # test_reload.py), so the generator does not make one.
+        lower = [j for j in lower if j in case.reexport]
+    deps = set(rng.sample(lower, k=min(len(lower), rng.randint(0, 3))))
     deps |= {low for low, high in case.cycles.items() if high == i}
     value_terms = [str(rng.randint(1, 9))]
     func_terms = [f"x * {rng.randint(1, 5)}"]
@@ -58,6 +76,8 @@ def _module_source(rng: random.Random, case: _Case, i: int) -> tuple[str, dict[s
         dep = case.names[j]
         dep_in_pkg = dep.startswith(case.package + ".")
         styles = ["from", "import", "as"] + (["relative"] if in_pkg and dep_in_pkg else [])
+        if j in case.cycles:
+            styles.remove("import")  # `a.b.X` on a partially imported `a.b` fails
         style = rng.choice(styles)
         if style in ("from", "relative"):
             source = f".{dep.rsplit('.', 1)[1]}" if style == "relative" else dep
@@ -119,7 +139,8 @@ def _generate(seed: int, key: str) -> dict[str, object]:
     cycles: dict[int, int] = {}
     for _ in range(rng.randint(0, 2)):
         low, high = sorted(rng.sample(range(half, n), 2))
-        if low not in cycles and high not in cycles.values() and low not in cycles.values():
+        taken = set(cycles) | set(cycles.values())
+        if low not in taken and high not in taken:
             cycles[low] = high
     reexport = [i for i in range(half) if names[i].startswith(package + ".")]
     case = _Case(key, names, package, cycles, reexport)
@@ -227,10 +248,7 @@ print(json.dumps(RESULTS))
 
 @pytest.mark.parametrize("batch", range(BATCHES))
 def test_hot_reload_equals_fresh_import(project: Project, batch: int) -> None:
-    data = {}
-    for n in range(CASES_PER_BATCH):
-        seed = 1000 * batch + n
-        data[f"c{seed}"] = _generate(seed, f"c{seed}")
+    data = {f"c{seed}": _generate(seed, f"c{seed}") for seed in _seeds(batch)}
     (project.root / "cases.json").write_text(json.dumps(data))
     hot = json.loads(project.run(CANON + textwrap.dedent(HOT)))
     fresh = json.loads(project.run(CANON + textwrap.dedent(FRESH)))
@@ -256,13 +274,11 @@ def test_hot_reload_equals_fresh_import(project: Project, batch: int) -> None:
 
 def test_generator_covers_the_interesting_shapes() -> None:
     # The generator must actually produce what the module docstring promises.
-    cases = [
-        _generate(1000 * b + n, f"c{1000 * b + n}")
-        for b in range(BATCHES)
-        for n in range(CASES_PER_BATCH)
-    ]
+    cases = [_generate(seed, f"c{seed}") for b in range(BATCHES) for seed in _seeds(b)]
     text = json.dumps(cases)
-    assert all(5 <= len([m for m in c["order"] if "_m" in m]) <= 12 for c in cases)  # type: ignore[arg-type]
+    sizes = [len([m for m in c["order"] if not m.endswith("_pkg")]) for c in cases]  # type: ignore[attr-defined]
+    assert min(sizes) >= 5 and max(sizes) <= 12, sizes
+    assert sum("def g" in json.dumps(c) for c in cases) >= 5  # cases with an import cycle
     for needle in ("from .m", "import C", "super().get()", "def g", "_new", "L", "E", "PKG_TOTAL"):
         assert needle in text, needle
     assert any(

@@ -32,7 +32,12 @@ def run(project: Project, script: str) -> str:
 def test_from_binding_and_callback_registry_run_the_new_code(project: Project) -> None:
     project.write(
         {
-            "registry.py": "HANDLERS = []\ndef register(f):\n    HANDLERS.append(f)\n    return f\n",
+            "registry.py": """
+                HANDLERS = []
+                def register(f):
+                    HANDLERS.append(f)
+                    return f
+            """,
             "handlers.py": """
                 from registry import register
                 @register

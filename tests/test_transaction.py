@@ -155,7 +155,8 @@ def test_exception_in_a_dependent_after_the_target_ran_rolls_everything_back(
     run(
         project,
         SETUP.replace("import a, b", "import a, b, frozen, pkg")
-        + f"w('pkg/brand_new.py', 'Z = 1\\n')\nw('a.py', '''{NEW_A}\n    import pkg.brand_new\n''')\n"
+        + "w('pkg/brand_new.py', 'Z = 1\\n')\n"
+        + f"w('a.py', '''{NEW_A}\n    import pkg.brand_new\n''')\n"
         + """
 w("b.py", "LOG.append('b')\\nfrom a import X\\nraise RuntimeError('boom in b')\\n")
 report = hotmod.reload("a")
@@ -480,5 +481,43 @@ def test_rollback_of_a_package_init_keeps_submodules(project: Project) -> None:
         assert not report.ok and isinstance(report.error, KeyError), report
         assert vars(pkg) == before and pkg.core.V == 1 and pkg.late.L == 2
         assert pkg.core is sys.modules["pkg.core"] and pkg.late is sys.modules["pkg.late"]
+        """,
+    )
+
+
+def test_failure_inside_a_cycle_restores_sys_modules(project: Project) -> None:
+    project.write(
+        {
+            "pkg/__init__.py": "",
+            "pkg/a.py": "import pkg.b\nA = pkg.b.B + 1\n",
+            "pkg/b.py": "from pkg import a\nB = 1\n",
+        }
+    )
+    run(
+        project,
+        """
+        import pkg.a, pkg.b
+        mods = {n: sys.modules[n] for n in ("pkg", "pkg.a", "pkg.b")}
+        hotmod.dependents("pkg.b")
+        order = list(sys.modules)  # the next cycle's order is read from it
+        for source in ("from pkg import a\\nB = 1 / 0\\n",
+                       # the error is caught by the importer: still a failed reload
+                       "from pkg import a\\nB = 2\\nraise KeyError('b')\\n"):
+            w("pkg/b.py", source)
+            if "KeyError" in source:
+                w("pkg/a.py", "try:\\n    import pkg.b\\nexcept KeyError:\\n    pass\\nA = 0\\n")
+            report = hotmod.reload("pkg.b")
+            assert not report.ok and report.module == "pkg.b", report
+            assert isinstance(report.error, (ZeroDivisionError, KeyError)), report.error
+            for name, module in mods.items():
+                assert sys.modules[name] is module, name
+            assert pkg.a is mods["pkg.a"] and pkg.b is mods["pkg.b"]
+            assert pkg.a.A == 2 and pkg.b.B == 1 and pkg.b.a is pkg.a
+            assert list(sys.modules) == order
+        w("pkg/b.py", "from pkg import a\\nB = 5\\n")
+        w("pkg/a.py", "import pkg.b\\nA = pkg.b.B + 1\\n")
+        report = hotmod.reload("pkg.b")
+        assert report.ok, report
+        assert pkg.a.A == 6 and all(sys.modules[n] is m for n, m in mods.items())
         """,
     )

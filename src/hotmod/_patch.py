@@ -7,9 +7,10 @@ cells, ``super()`` cells and ``__wrapped__`` chains end up pointing at the kept 
 
 from __future__ import annotations
 
+import contextlib
 import enum
 from collections.abc import Callable
-from types import CellType, FunctionType, MemberDescriptorType, GetSetDescriptorType
+from types import CellType, FunctionType, GetSetDescriptorType, MemberDescriptorType
 from typing import Any
 
 __all__ = ["Patcher"]
@@ -38,10 +39,8 @@ def _cell_get(cell: CellType) -> Any:
 
 def _cell_set(cell: CellType, value: Any) -> None:
     if value is _MISSING:
-        try:
+        with contextlib.suppress(ValueError):
             del cell.cell_contents
-        except ValueError:
-            pass
     else:
         cell.cell_contents = value
 
@@ -126,17 +125,17 @@ class Patcher:
                 for key, item in list(value.items()):
                     if self.is_replaced(item):
                         value[key] = self.canonical(item)
-            items = value.values() if isinstance(value, dict) else (
-                value if isinstance(value, (list, tuple, set, frozenset)) else (value,)
+            items = (
+                value.values()
+                if isinstance(value, dict)
+                else (value if isinstance(value, (list, tuple, set, frozenset)) else (value,))
             )
             for item in items:
                 cls = type(item)
                 kept = self._canon.get(id(cls))
                 if kept is not None and kept is not cls and isinstance(kept, type):
-                    try:
+                    with contextlib.suppress(TypeError):
                         item.__class__ = kept
-                    except TypeError:
-                        pass
 
     # -- dispatch -------------------------------------------------------------------
 
@@ -204,7 +203,7 @@ class Patcher:
                 setattr(old, attr, value)
             old.__dict__.clear()
             old.__dict__.update(saved_dict)
-            for cell, value in zip(cells, saved_cells):
+            for cell, value in zip(cells, saved_cells, strict=True):
                 _cell_set(cell, value)
 
         self.undo.append(undo)
@@ -215,7 +214,7 @@ class Patcher:
                 setattr(old, attr, getattr(new, attr))
         old.__dict__.clear()
         old.__dict__.update({k: self.canonical(v) for k, v in new.__dict__.items()})
-        self._cells.extend(zip(cells, new.__closure__ or ()))
+        self._cells.extend(zip(cells, new.__closure__ or (), strict=False))
         self.patched += 1
         return True
 
@@ -276,7 +275,9 @@ class Patcher:
 
     def _patch_members(self, old: type, new: type, owner: str) -> None:
         for name, value in new.__dict__.items():
-            if name in _CLASS_SKIP or isinstance(value, (MemberDescriptorType, GetSetDescriptorType)):
+            if name in _CLASS_SKIP or isinstance(
+                value, (MemberDescriptorType, GetSetDescriptorType)
+            ):
                 continue
             current = old.__dict__.get(name, _MISSING)
             kept = value if current is _MISSING else self._keep_member(current, value, owner)

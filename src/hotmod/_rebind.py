@@ -24,11 +24,14 @@ def rebind(
     old: dict[str, Any],
     new: dict[str, Any],
     undo: list[Callable[[], None]],
+    canonical: Callable[[Any], Any] | None = None,
 ) -> int:
     """Rebind ``local`` to ``new[name]`` for each ``(name, local)`` still holding ``old[name]``.
 
     Goes by identity, never equality: a name the user reassigned, or that merely holds
-    an equal value, is left alone. Returns the number of names rebound.
+    an equal value, is left alone. A name holding an object that ``canonical`` maps to
+    ``new[name]`` (a new twin of a kept object, bound while the reload ran) is rebound
+    too. Returns the number of names rebound.
     """
     count = 0
     for name, local in bindings:
@@ -36,11 +39,14 @@ def rebind(
         for src, dst in pairs:
             before = old.get(src, _MISSING)
             after = new.get(src, _MISSING)
-            if before is _MISSING or after is _MISSING or after is before:
+            if before is _MISSING or after is _MISSING:
                 continue
-            if namespace.get(dst, _MISSING) is not before:
+            current = namespace.get(dst, _MISSING)
+            if current is after or current is _MISSING:
+                continue
+            if current is not before and (canonical is None or canonical(current) is not after):
                 continue
             namespace[dst] = after
-            undo.append(partial(namespace.__setitem__, dst, before))
+            undo.append(partial(namespace.__setitem__, dst, current))
             count += 1
     return count

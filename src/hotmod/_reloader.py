@@ -52,15 +52,16 @@ def bound_names(tree: ast.Module) -> tuple[set[str], bool]:
                 dynamic = True
             else:
                 names.add(node.asname or node.name.split(".")[0])
-        elif isinstance(node, ast.ExceptHandler) and node.name:
-            names.add(node.name)
-        elif isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name:
+        elif isinstance(node, (ast.ExceptHandler, ast.MatchAs, ast.MatchStar)) and node.name:
             names.add(node.name)
         elif isinstance(node, ast.MatchMapping) and node.rest:
             names.add(node.rest)
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-            if node.func.id in ("globals", "vars", "setattr", "exec"):
-                dynamic = True
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in ("globals", "vars", "setattr", "exec")
+        ):
+            dynamic = True
         for child in ast.iter_child_nodes(node):
             visit(child, top)
 
@@ -97,6 +98,7 @@ class _Txn:
     # their group runs, so that importing one runs it as a fresh import would.
     displaced: dict[str, ModuleType] = field(default_factory=dict)
     parent_attrs: list[tuple[ModuleType, str, ModuleType]] = field(default_factory=list)
+    order_before: list[str] = field(default_factory=list)  # sys.modules, if cycles moved it
 
 
 class _Failure(Exception):
@@ -188,8 +190,9 @@ class Reloader:
             self.sync()
             names = self.resolve(target)
             deps = self.graph.dependents(names, include=self._cascades) - set(names)
-            return [m for group in self.graph.order(deps, finish_order=list(sys.modules))
-                    for m in group]
+            return [
+                m for group in self.graph.order(deps, finish_order=list(sys.modules)) for m in group
+            ]
 
     def _cascades(self, name: str) -> bool:
         return name != "__main__" and self.modmap.is_reloadable(name)
@@ -383,6 +386,8 @@ class Reloader:
         # sys.modules, so such an import re-executes them (into the same module object)
         # at that point, as a fresh import would; the rest run in start order.
         pending = {s.name: s for s in steps if not s.definitions_only}
+        if not txn.order_before:
+            txn.order_before = list(sys.modules)
         for name in pending:
             self._displace(name, txn)
         finder = _PendingFinder(pending, txn, lambda step: self._exec_step(step, txn, report))
@@ -394,6 +399,9 @@ class Reloader:
                 elif pending.pop(step.name, None) is not None:
                     self._replace(step.name, txn)
                     self._exec_step(step, txn, report)
+                    # Finished last, as an import would record it (the next reload's
+                    # cycle order reads this).
+                    sys.modules[step.name] = sys.modules.pop(step.name)
             if finder.error is not None:
                 raise finder.error  # raised by a member imported from a caught import
         finally:
@@ -441,7 +449,9 @@ class Reloader:
                     if ref.kind == "top" and ref.module == step.name
                     for pair in ref.names
                 ]
-                count += rebind(module.__dict__, bindings, old, new, txn.rebind_undo)
+                count += rebind(
+                    module.__dict__, bindings, old, new, txn.rebind_undo, txn.patcher.canonical
+                )
             heuristic = [(k, k) for k in old if not k.startswith("__")]
             for ns in self._loose_namespaces():
                 count += rebind(ns, heuristic, old, new, txn.rebind_undo)
@@ -458,6 +468,11 @@ class Reloader:
     def _rollback(self, txn: _Txn) -> None:
         for name, displaced in txn.displaced.items():
             sys.modules[name] = displaced
+        if txn.order_before:
+            # Cycle order is read from sys.modules order: put it back as it was.
+            for name in txn.order_before:
+                if name in sys.modules:
+                    sys.modules[name] = sys.modules.pop(name)
         for package, attr, value in txn.parent_attrs:
             setattr(package, attr, value)
         for undo in reversed(txn.rebind_undo):
@@ -484,9 +499,7 @@ class Reloader:
 class _PendingFinder:
     """Finds the cycle members not yet re-executed; loading one re-executes it in place."""
 
-    def __init__(
-        self, pending: dict[str, _Step], txn: _Txn, run: Callable[[_Step], None]
-    ) -> None:
+    def __init__(self, pending: dict[str, _Step], txn: _Txn, run: Callable[[_Step], None]) -> None:
         self.pending = pending
         self.txn = txn
         self.run = run
@@ -537,8 +550,18 @@ def _no_reload(name: str) -> bool:
 
 # Set by the import system, not by the module's code.
 _IMPORT_DUNDERS = frozenset(
-    {"__name__", "__file__", "__spec__", "__loader__", "__package__", "__path__",
-     "__builtins__", "__cached__", "__doc__", "__annotations__"}
+    {
+        "__name__",
+        "__file__",
+        "__spec__",
+        "__loader__",
+        "__package__",
+        "__path__",
+        "__builtins__",
+        "__cached__",
+        "__doc__",
+        "__annotations__",
+    }
 )
 
 
@@ -560,8 +583,8 @@ def _keep_submodules(module: ModuleType) -> None:
         return
     prefix = module.__name__ + "."
     for name, sub in list(sys.modules.items()):
-        if name.startswith(prefix) and "." not in name[len(prefix):] and sub is not None:
-            child = name[len(prefix):]
+        if name.startswith(prefix) and "." not in name[len(prefix) :] and sub is not None:
+            child = name[len(prefix) :]
             if child not in module.__dict__:
                 setattr(module, child, sub)
 

@@ -45,7 +45,8 @@ class SafePoint:
     """
 
     def __init__(self, *, hold_timeout: float | None = None) -> None:
-        self._cond = threading.Condition(threading.Lock())
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
         self._readers = 0
         self._writing = False
         self._writer: int | None = None
@@ -68,15 +69,15 @@ class SafePoint:
     # -- readers -----------------------------------------------------------------------
 
     def _blocked(self) -> bool:
-        return (
-            self._writing or self._writers_waiting > 0
-        ) and self._writer != threading.get_ident()
+        return (self._writing or self._writers_waiting > 0) and (
+            self._writer != threading.get_ident()
+        )
 
     def try_acquire_read(self) -> bool:
         """Enter as a unit of work if no reload runs or waits; never blocks."""
         depth = self._depth.get()
-        with self._cond:
-            if depth == 0 and self._blocked():
+        with self._lock:  # the condition's lock, without its Python-level wrapper
+            if depth == 0 and (self._writing or self._writers_waiting) and self._blocked():
                 return False
             self._readers += 1
         self._depth.set(depth + 1)
@@ -85,8 +86,8 @@ class SafePoint:
     def acquire_read(self) -> None:
         """Enter as a unit of work; waits while a reload runs or waits."""
         depth = self._depth.get()
-        with self._cond:
-            if depth == 0:
+        with self._lock:
+            if depth == 0 and (self._writing or self._writers_waiting):
                 while self._blocked():
                     self._cond.wait()
             self._readers += 1
@@ -110,9 +111,9 @@ class SafePoint:
     def release_read(self) -> None:
         """Leave as a unit of work."""
         self._depth.set(self._depth.get() - 1)
-        with self._cond:
+        with self._lock:
             self._readers -= 1
-            if self._readers == 0:
+            if self._readers == 0 and self._writers_waiting:
                 self._cond.notify_all()
                 if self._async_waiters:
                     self._wake_async()

@@ -1,0 +1,358 @@
+"""Dev-server middleware: per-request overhead of the safe point, and edit-to-new-response.
+
+Run on its own (needs the ``servers`` extra, and watchfiles for ``uvicorn --reload``)::
+
+    python benchmarks/server.py [--calls 200000] [--requests 2000] [--edits 10]
+
+Measures, in one run:
+
+* per-request cost of a tiny WSGI and ASGI app called in-process, bare and wrapped by
+  ``HotReload`` (best of 5 repeats; the difference is the middleware's overhead);
+* request latency and throughput over HTTP on 127.0.0.1: werkzeug + Flask and
+  uvicorn + Starlette, bare and wrapped (sequential requests, one connection each);
+* edit-to-new-response latency of the same Starlette app under uvicorn: hotmod's
+  middleware vs ``uvicorn --reload`` (save the handler, poll every millisecond until
+  the new body comes back).
+
+Prints one table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import http.client
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+SRC = str(Path(__file__).resolve().parent.parent / "src")
+sys.path.insert(0, SRC)
+
+import hotmod  # noqa: E402
+from hotmod import asgi, wsgi  # noqa: E402
+
+FLASK_APP = """
+from flask import Flask
+
+app = Flask(__name__)
+
+
+@app.get("/")
+def index():
+    return "{body}"
+"""
+
+STARLETTE_APP = """
+from starlette.applications import Starlette
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
+
+
+async def index(request):
+    return PlainTextResponse("{body}")
+
+
+app = Starlette(routes=[Route("/", index)])
+"""
+
+SERVER = """
+import socket, sys
+kind, target, wrap = sys.argv[1], sys.argv[2], sys.argv[3] == "1"
+if kind == "werkzeug":
+    from werkzeug.serving import make_server
+    if wrap:
+        from hotmod.wsgi import HotReload
+        app = HotReload(target)
+    else:
+        import importlib
+        module, _, attr = target.partition(":")
+        app = getattr(importlib.import_module(module), attr)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    print("PORT", server.port, flush=True)
+    server.serve_forever()
+else:
+    import uvicorn
+    if wrap:
+        from hotmod.asgi import HotReload
+        target = HotReload(target)
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    print("PORT", sock.getsockname()[1], flush=True)
+    uvicorn.Server(uvicorn.Config(target, log_level="warning")).run(sockets=[sock])
+"""
+
+
+# -- in-process ---------------------------------------------------------------------------
+
+
+def _best(repeats: int, run: Callable[[], float]) -> float:
+    return min(run() for _ in range(repeats))
+
+
+def wsgi_per_call(app: Any, calls: int) -> float:
+    """Seconds per request of a WSGI callable, body iterated and closed."""
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/"}
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        return None
+
+    def run() -> float:
+        started = time.perf_counter()
+        for _ in range(calls):
+            result = app(environ, start_response)
+            for _chunk in result:
+                pass
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()
+        return (time.perf_counter() - started) / calls
+
+    return _best(5, run)
+
+
+def asgi_per_call(app: Any, calls: int) -> float:
+    """Seconds per request of an ASGI callable, driven by hand on one loop."""
+    scope = {"type": "http", "method": "GET", "path": "/", "headers": []}
+    request = {"type": "http.request", "body": b"", "more_body": False}
+
+    async def receive() -> dict[str, Any]:
+        return request
+
+    async def send(message: dict[str, Any]) -> None:
+        pass
+
+    async def run() -> float:
+        started = time.perf_counter()
+        for _ in range(calls):
+            await app(scope, receive, send)
+        return (time.perf_counter() - started) / calls
+
+    return _best(5, lambda: asyncio.run(run()))
+
+
+def tiny_wsgi(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"ok"]
+
+
+async def tiny_asgi(scope: Any, receive: Any, send: Any) -> None:
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"ok"})
+
+
+# -- over HTTP ----------------------------------------------------------------------------
+
+
+class Proc:
+    """A server process in the project folder; always ended by :func:`server`."""
+
+    def __init__(self, args: list[str], root: Path) -> None:
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join([SRC, str(root)])
+        env["PYTHONUNBUFFERED"] = "1"
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+        self.proc = subprocess.Popen(
+            args, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        self.output: list[str] = []
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.output.append(line)
+
+    def port(self, timeout: float = 60) -> int:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self.proc.poll() is None:
+            match = re.search(r"PORT (\d+)", "".join(self.output))
+            if match:
+                return int(match.group(1))
+            time.sleep(0.01)
+        raise RuntimeError("server did not start:\n" + "".join(self.output))
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(10)
+        self.reader.join(10)
+        assert self.proc.stdout is not None
+        self.proc.stdout.close()
+
+
+@contextmanager
+def server(args: list[str], root: Path, port: int | None = None) -> Iterator[int]:
+    proc = Proc(args, root)
+    try:
+        bound = proc.port() if port is None else port
+        get(bound, timeout=60)  # up and answering
+        yield bound
+    finally:
+        proc.stop()
+
+
+def get(port: int, timeout: float = 10) -> str:
+    """One GET / on a fresh connection, retried while the server is (re)starting."""
+    deadline = time.monotonic() + timeout
+    while True:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        try:
+            conn.request("GET", "/")
+            return conn.getresponse().read().decode()
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.001)
+        finally:
+            conn.close()
+
+
+def http_latency(port: int, requests: int) -> list[float]:
+    """Seconds per request, sequential, each on a fresh connection.
+
+    (Kept-alive connections would measure Nagle's algorithm against delayed ACKs: a
+    server writing headers and body apart waits 40 ms per request on Linux.)
+    """
+    times = []
+    for i in range(requests + 50):
+        started = time.perf_counter()
+        get(port)
+        if i >= 50:  # warm-up
+            times.append(time.perf_counter() - started)
+    return times
+
+
+def edit_latency(port: int, app_file: Path, source: str, edits: int) -> list[float]:
+    """Seconds from saving a new handler body to the first response that returns it."""
+    times = []
+    for i in range(edits):
+        body = f"edit-{i}-{time.monotonic_ns()}"
+        time.sleep(0.3)  # let the previous reload or restart settle
+        app_file.write_text(source.format(body=body))
+        saved = time.perf_counter()
+        deadline = saved + 30
+        while get(port, timeout=30) != body:
+            if time.perf_counter() > deadline:
+                raise RuntimeError(f"edit {i} never showed up")
+            time.sleep(0.001)
+        times.append(time.perf_counter() - saved)
+    return times
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+# -- the run ------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=200_000, help="in-process calls per repeat")
+    parser.add_argument("--requests", type=int, default=2000, help="HTTP requests per server")
+    parser.add_argument("--edits", type=int, default=10, help="edits per reloader")
+    args = parser.parse_args(argv)
+    rows: list[tuple[str, str, str, str]] = []
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(os.path.realpath(tmp))
+        (root / "benchapp").mkdir()
+        (root / "benchapp" / "__init__.py").write_text("")
+        flask_file = root / "benchapp" / "flask_app.py"
+        star_file = root / "benchapp" / "star_app.py"
+        flask_file.write_text(FLASK_APP.format(body="ok"))
+        star_file.write_text(STARLETTE_APP.format(body="ok"))
+
+        watcher = hotmod.watch(root, apply="manual")
+        try:
+            bare = wsgi_per_call(tiny_wsgi, args.calls)
+            wrapped = wsgi_per_call(wsgi.HotReload(tiny_wsgi, watcher=watcher), args.calls)
+            rows.append(_us_row("WSGI in-process, per request", bare, wrapped))
+            bare = asgi_per_call(tiny_asgi, args.calls)
+            wrapped = asgi_per_call(asgi.HotReload(tiny_asgi, watcher=watcher), args.calls)
+            rows.append(_us_row("ASGI in-process, per request", bare, wrapped))
+        finally:
+            watcher.stop()
+
+        py = sys.executable
+        for kind, target in (
+            ("werkzeug", "benchapp.flask_app:app"),
+            ("uvicorn", "benchapp.star_app:app"),
+        ):
+            results = []
+            for wrap in ("0", "1"):
+                with server([py, "-c", SERVER, kind, target, wrap], root) as port:
+                    results.append(http_latency(port, args.requests))
+            label = "werkzeug + Flask" if kind == "werkzeug" else "uvicorn + Starlette"
+            (b, w) = (statistics.median(r) for r in results)
+            rows.append((f"{label}, HTTP median latency", _us(b), _us(w), _us(w - b, sign=True)))
+            (b, w) = (len(r) / sum(r) for r in results)
+            rows.append((f"{label}, HTTP sequential req/s", f"{b:,.0f}", f"{w:,.0f}", _pct(w, b)))
+
+        star_source = STARLETTE_APP
+        star = "benchapp.star_app:app"
+        with server([py, "-c", SERVER, "uvicorn", star, "1"], root) as port:
+            ours = edit_latency(port, star_file, star_source, args.edits)
+        port = free_port()
+        restart = [py, "-m", "uvicorn", star, "--reload", "--reload-dir", str(root)]
+        restart += ["--port", str(port), "--log-level", "warning"]
+        with server(restart, root, port=port):
+            theirs = edit_latency(port, star_file, star_source, args.edits)
+        o, t = statistics.median(ours), statistics.median(theirs)
+        rows.append(
+            (
+                "edit to new response, median (uvicorn)",
+                f"{t * 1000:.0f} ms (--reload)",
+                f"{o * 1000:.1f} ms",
+                f"{t / o:.0f}x faster",
+            )
+        )
+
+    _print_table(rows)
+
+
+def _us(seconds: float, *, sign: bool = False) -> str:
+    return f"{seconds * 1e6:+.2f} us" if sign else f"{seconds * 1e6:.2f} us"
+
+
+def _us_row(label: str, bare: float, wrapped: float) -> tuple[str, str, str, str]:
+    return (label, _us(bare), _us(wrapped), _us(wrapped - bare, sign=True))
+
+
+def _pct(new: float, old: float) -> str:
+    return f"{(new - old) / old * 100:+.1f}%"
+
+
+def _print_table(rows: list[tuple[str, str, str, str]]) -> None:
+    head = ("measurement", "without hotmod", "with hotmod", "difference")
+    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(4)]
+    line = "  ".join("-" * w for w in widths)
+    print(line)
+    for i, row in enumerate([head, *rows]):
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))
+        if i == 0:
+            print(line)
+    print(line)
+    print(f"python {sys.version.split()[0]}, {sys.platform}")
+
+
+if __name__ == "__main__":
+    main()
