@@ -27,8 +27,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
-import hotmod  # noqa: E402
-from hotmod._watcher import make_monitor  # noqa: E402
+import hotmod
+from hotmod._watcher import make_monitor
 
 N_MODULES = 200
 N_DEPENDENTS = 50

@@ -83,4 +83,3 @@ def _restore_process_state() -> Iterator[None]:
         t for t in threading.enumerate() if t not in threads and t.is_alive() and not t.daemon
     ]
     assert not leaked, f"test leaked threads: {leaked}"
-

@@ -426,3 +426,18 @@ def test_uvicorn_syntax_error_keeps_old_body(asgi_project: Project) -> None:
 def test_uvicorn_concurrent_requests_across_a_reload(asgi_project: Project) -> None:
     with running_server(asgi_project.root, UVICORN_CLI) as server:
         check_concurrent(asgi_project, server)
+
+
+HOTMOD_RUN = """
+    import sys
+    from hotmod.cli import main
+    sys.exit(main(["run", "-m", "uvicorn", "devapp:app", "--port", "0", "--log-level", "info"]))
+"""
+
+
+@pytest.mark.timeout(180)
+def test_hotmod_run_uvicorn_reloads_on_the_watcher_thread(asgi_project: Project) -> None:
+    # `hotmod run` starts a watcher with apply="thread": its reloads take the same gate.
+    with running_server(asgi_project.root, HOTMOD_RUN) as server:
+        check_edits(asgi_project, server)
+        check_concurrent(asgi_project, server)

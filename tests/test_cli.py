@@ -170,8 +170,12 @@ def test_python_dash_m_hotmod_and_console_script_agree(project: Project) -> None
         pytest.skip("the hotmod console script is not installed in this environment")
     env = dict(os.environ, PYTHONPATH=SRC)
     out = subprocess.run(
-        [str(script), "run", "hello.py"], cwd=project.root, env=env, capture_output=True,
-        text=True, timeout=60,
+        [str(script), "run", "hello.py"],
+        cwd=project.root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert out.stdout.strip() == "hello from __main__", out.stderr
 
@@ -181,4 +185,3 @@ def test_demo_runs_end_to_end(project: Project) -> None:
     assert proc.returncode == 0, explain(proc)
     for text in ("Bonjour, world", "tax rate 0.1", "basket of", "SyntaxError", "Hej, world"):
         assert text in proc.stdout, explain(proc)
-

@@ -58,14 +58,12 @@ def _module_source(rng: random.Random, case: _Case, i: int) -> tuple[str, dict[s
     low = next((lo for lo, hi in case.cycles.items() if hi == i), None)
     if low is not None:
         # The high member of a cycle imports only below the low one (and the low one): a
-        # cycle never grows by an edit. A cycle an edit creates or enlarges is entered
-        # where the old program finished importing, not where a fresh import starts
-        # (see the xfails in test_reload.py).
+        # cycle never grows by an edit, so every generated program imports cleanly. Cycles
+        # an edit creates have their own tests in test_reload.py.
         lower = [j for j in lower if j < low]
     if i in case.reexport:
-        # Re-exported submodules import only inside the package: an import cycle through
-        # the package's __init__ is entered wrongly by the graph (see the xfails in
-        # test_reload.py), so the generator does not make one.
+        # Re-exported submodules import only inside the package (cycles through the
+        # package's __init__ have their own tests in test_reload.py).
         lower = [j for j in lower if j in case.reexport]
     deps = set(rng.sample(lower, k=min(len(lower), rng.randint(0, 3))))
     deps |= {low for low, high in case.cycles.items() if high == i}

@@ -560,12 +560,6 @@ def test_module_object_and_several_targets(project: Project) -> None:
     assert out.split() == ["30"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="hotmod learns a module's source hash the first time it looks at sys.modules "
-    "(first reload/dependents call), and its import clock is installed only then too, so "
-    "an edit made between an earlier import and that call is not in report.changed",
-)
 def test_edit_before_the_first_hotmod_call_is_reported_as_changed(project: Project) -> None:
     project.write({"a.py": "A = 1\n"})
     run(
@@ -596,12 +590,6 @@ def test_report_summary_line(project: Project) -> None:
     assert "patched" in out and out.rstrip().endswith("ms"), out
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="graph: _start_order enters a cycle at the member that FINISHED last in the old "
-    "import (sys.modules order); for a cycle the edit creates, a fresh import starts at the "
-    "member that STARTED first (here the package, which starts before pkg.m0 and lib)",
-)
 def test_cycle_created_by_an_edit_starts_where_a_fresh_import_starts(project: Project) -> None:
     project.write({"pkg/__init__.py": "X = 1\n", "pkg/m0.py": "V = 1\n", "lib.py": "L = 1\n"})
     out = run(
@@ -620,12 +608,6 @@ def test_cycle_created_by_an_edit_starts_where_a_fresh_import_starts(project: Pr
     assert out.split() == ["2", "2"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="graph: a cycle's start order can put a submodule before its own package "
-    "(entered at pkg.a, the member that finished last before the edit); a fresh import "
-    "always starts a package before its submodules",
-)
 def test_cycle_through_a_package_starts_with_the_package(project: Project) -> None:
     project.write(
         {

@@ -24,7 +24,8 @@ def test_from_import_and_dependents_see_the_edit(project: Project) -> None:
         """
         import hotmod, dogs, kennel
         from dogs import famous, bark
-        open("dogs.py", "w").write('famous = ["Rex", "Lassie"]\\ndef bark():\\n    return "WOOF"\\n')
+        new = 'famous = ["Rex", "Lassie"]\\ndef bark():\\n    return "WOOF"\\n'
+        open("dogs.py", "w").write(new)
         report = hotmod.reload("dogs")
         assert report.ok, report
         assert report.reloaded == ["dogs", "kennel"], report.reloaded

@@ -134,7 +134,7 @@ def test_reloadable_call_is_a_safe_point(project: Project) -> None:
         print(m.step(), asyncio.run(m.astep()), shape.area())
         w.stop()
         """,
-        m='''
+        m="""
 import hotmod
 SOURCE = open(__file__).read()
 
@@ -150,7 +150,7 @@ class Shape:
     @hotmod.reloadable
     def area(self):
         return "area1"
-''',
+""",
     )
     assert out.splitlines() == ["step1 astep1 area1", "step2 astep2 area2"]
 
@@ -181,7 +181,7 @@ def test_worker_thread_never_sees_a_half_reloaded_module(project: Project) -> No
         w.stop()
         print(len(errors), m.compute())
         """,
-        m='''
+        m="""
 VERSION = 0
 
 def helper(x):
@@ -189,7 +189,7 @@ def helper(x):
 
 def compute():
     return helper(0)
-''',
+""",
     )
     assert out.split() == ["0", "50"]
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from ._api import dependents, keep, reload
 from ._errors import HotmodWarning, ReloadError
-from ._ipython import load_ipython_extension, unload_ipython_extension
+from ._ipython import load_ipython_extension as load_ipython_extension
+from ._ipython import unload_ipython_extension as unload_ipython_extension
 from ._report import ReloadReport
 from ._safepoint import reloadable
+from ._tracker import import_clock as _import_clock
 from ._watch import Watcher, apply, watch
 
 __all__ = [
@@ -23,6 +25,9 @@ __all__ = [
 ]
 
 __version__ = "0.1.0"
+
+# From now on, note when each module starts importing (a finder that finds nothing).
+_import_clock.install()
 
 for _name in __all__:
     globals()[_name].__module__ = "hotmod"

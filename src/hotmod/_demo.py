@@ -16,10 +16,10 @@ from pathlib import Path
 __all__ = ["run_demo"]
 
 APP = {
-    "greet.py": '''
+    "greet.py": """
         def greeting(name):
             return f"Hello, {name}"
-    ''',
+    """,
     "pricing.py": """
         TAX_RATE = 0.20
 
@@ -62,33 +62,44 @@ APP = {
 EDITS: list[tuple[str, str, str, str, tuple[str, ...]]] = [
     (
         "change the body of greet.greeting()",
-        "greet.py", "Hello", "Bonjour", ("reloaded greet", "Bonjour, world"),
+        "greet.py",
+        "Hello",
+        "Bonjour",
+        ("reloaded greet", "Bonjour, world"),
     ),
     (
         "change pricing.TAX_RATE, a constant that cart.py and app.py import with `from`",
-        "pricing.py", "0.20", "0.10", ("reloaded pricing", "tax rate 0.1"),
+        "pricing.py",
+        "0.20",
+        "0.10",
+        ("reloaded pricing", "tax rate 0.1"),
     ),
     (
         "change Cart.describe() while the live `basket` instance keeps its items",
-        "cart.py", 'f"{len(self.items)} items, ', 'f"basket of {len(self.items)}: ',
+        "cart.py",
+        'f"{len(self.items)} items, ',
+        'f"basket of {len(self.items)}: ',
         ("reloaded cart", "basket of"),
     ),
     (
         "save greet.py with a syntax error: the reload is rolled back, the app goes on",
-        "greet.py", 'return f"Bonjour, {name}"', 'return f"Hej, {name}"  +',
+        "greet.py",
+        'return f"Bonjour, {name}"',
+        'return f"Hej, {name}"  +',
         ("SyntaxError", "Bonjour, world"),
     ),
     (
         "fix the syntax error",
-        "greet.py", 'return f"Hej, {name}"  +', 'return f"Hej, {name}"',
+        "greet.py",
+        'return f"Hej, {name}"  +',
+        'return f"Hej, {name}"',
         ("reloaded greet", "Hej, world"),
     ),
 ]
 
 
 def _say(text: str) -> None:
-    print(f"\n\033[1mdemo: {text}\033[0m" if sys.stdout.isatty() else f"\ndemo: {text}",
-          flush=True)
+    print(f"\n\033[1mdemo: {text}\033[0m" if sys.stdout.isatty() else f"\ndemo: {text}", flush=True)
 
 
 def _reader(stream: object, lines: queue.Queue[str | None]) -> None:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import ast
 import heapq
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
 from itertools import repeat
 from typing import Literal, NamedTuple
 
@@ -176,8 +175,7 @@ def _candidates(module: str, refs: Iterable[ImportRef]) -> tuple[_Candidate, ...
     return tuple(out)
 
 
-@dataclass(frozen=True, slots=True)
-class _Layout:
+class _Layout(NamedTuple):
     """The whole graph ordered for one graph version and one ``finish_order``."""
 
     version: int
@@ -187,6 +185,10 @@ class _Layout:
     groups: list[list[str]] | None
     cycles: list[list[str]]
     rank: dict[str, int]  # module -> index of its group
+
+
+def _unknown(module: str) -> float | None:
+    return None
 
 
 class ImportGraph:
@@ -204,9 +206,12 @@ class ImportGraph:
         "_rev",
         "_version",
         "_watchers",
+        "started",
     )
 
-    def __init__(self) -> None:
+    def __init__(self, started: Callable[[str], float | None] | None = None) -> None:
+        # When a module started importing, if known: the entry of an import cycle.
+        self.started: Callable[[str], float | None] = started or _unknown
         self._refs: dict[str, tuple[ImportRef, ...]] = {}
         self._candidates: dict[str, tuple[_Candidate, ...]] = {}
         # name -> modules whose edges change when `name` becomes known or unknown
@@ -331,7 +336,7 @@ class ImportGraph:
             # Unrelated modules imported since (say, lazily from the stdlib) change nothing.
             known = self._refs
             if layout.known_order == tuple(m for m in finished if m in known):
-                layout = self._layout = replace(layout, finish_order=finished)
+                layout = self._layout = layout._replace(finish_order=finished)
                 return layout
         layout = self._layout = self._build_layout(finished)
         return layout
@@ -384,7 +389,13 @@ class ImportGraph:
         """A cycle's members in the order a fresh import starts them."""
         members = set(group)
         present = sorted((m for m in group if m in position), key=position.__getitem__)
-        entry = present[-1] if present else min(group)
+        timed = {m: t for m in group if (t := self.started(m)) is not None}
+        if timed:  # when each member really started importing, where known
+            entry = min(timed, key=timed.__getitem__)
+        else:  # the one that started first finishes last
+            entry = present[-1] if present else min(group)
+        while entry.rpartition(".")[0] in members:  # a package starts before its submodules
+            entry = entry.rpartition(".")[0]
         started = [entry]
         seen = {entry}
         stack = [self._reached(entry, members)]

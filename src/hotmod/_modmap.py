@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import site
 import sys
@@ -47,10 +48,8 @@ def _library_prefixes() -> tuple[str, ...]:
         value = sysconfig.get_paths().get(key)
         if value:
             paths.add(real(value))
-    try:
+    with contextlib.suppress(AttributeError):  # virtualenv's old site.py has none
         paths.update(real(p) for p in site.getsitepackages())
-    except AttributeError:  # virtualenv's old site.py
-        pass
     user_site = site.getusersitepackages() if site.ENABLE_USER_SITE else None
     if isinstance(user_site, str):
         paths.add(real(user_site))
@@ -134,7 +133,7 @@ class ModuleMap:
         return self._path_of.get(name)
 
     def names_for(self, path: str) -> list[str]:
-        """Tracked modules executed from this file (a script may be two: ``__main__`` and its name)."""
+        """Tracked modules run from this file (a script can be ``__main__`` and its own name)."""
         return sorted(self._names_of.get(real(path), ()))
 
     def tracked(self) -> list[str]:

@@ -120,7 +120,7 @@ class Reloader:
     def __init__(self) -> None:
         self.lock = threading.RLock()
         self.modmap = ModuleMap()
-        self.graph = ImportGraph()
+        self.graph = ImportGraph(started=import_clock.started.get)
         self.namespaces: list[dict[str, Any]] = []
         self.listeners: list[Callable[[ReloadReport], None]] = []
         self._compiled: dict[tuple[str, str, bool, int], _Step] = {}

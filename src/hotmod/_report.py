@@ -90,9 +90,7 @@ def format_error(exc: BaseException) -> str:
     """
     if isinstance(exc, SyntaxError):
         return "".join(traceback.format_exception_only(type(exc), exc)).rstrip()
-    frames = [
-        f for f in traceback.extract_tb(exc.__traceback__) if not _is_own_frame(f.filename)
-    ]
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not _is_own_frame(f.filename)]
     for f in frames:
         if f.line is None and f.lineno is not None:
             linecache.checkcache(f.filename)

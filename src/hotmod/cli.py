@@ -18,7 +18,8 @@ from pathlib import Path
 __all__ = ["main"]
 
 USAGE = """\
-usage: hotmod run [--restart] [--debounce SECONDS] [--backend NAME] (script.py | -m module) [args ...]
+usage: hotmod run [--restart] [--debounce SECONDS] [--backend NAME]
+                  (script.py | -m module) [args ...]
        hotmod graph [module]
        hotmod demo
 """

@@ -23,7 +23,7 @@ from ._modmap import source_hash
 from ._reloader import get_reloader
 from ._report import ReloadReport, format_error
 from ._safepoint import safepoint
-from ._watch import Watcher, current_watcher, watch
+from ._watch import Watcher, watch
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -69,12 +69,13 @@ class AppRef(Generic[A]):
 
 
 def ensure_watcher(watcher: Watcher | None) -> Watcher:
-    """The watcher to use: the one given, the one running, or a new ``apply="manual"`` one."""
+    """The watcher to use: the one given, else the running one, else a new manual one.
+
+    Without ``watcher``, the default paths (which now hold the app's folders) are added
+    to the running watcher, or watched by a new ``hotmod.watch(apply="manual")``.
+    """
     if watcher is not None:
         return watcher.start()
-    running = current_watcher()
-    if running is not None and running.running:
-        return running
     return watch(apply="manual")
 
 
