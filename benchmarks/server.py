@@ -267,7 +267,7 @@ def free_port() -> int:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=200_000, help="in-process calls per repeat")
-    parser.add_argument("--requests", type=int, default=2000, help="HTTP requests per server")
+    parser.add_argument("--requests", type=int, default=3000, help="HTTP requests per setup")
     parser.add_argument("--edits", type=int, default=10, help="edits per reloader")
     args = parser.parse_args(argv)
     rows: list[tuple[str, str, str, str]] = []
@@ -297,10 +297,11 @@ def main(argv: list[str] | None = None) -> None:
             ("werkzeug", "benchapp.flask_app:app"),
             ("uvicorn", "benchapp.star_app:app"),
         ):
-            results = []
-            for wrap in ("0", "1"):
-                with server([py, "-c", SERVER, kind, target, wrap], root) as port:
-                    results.append(http_latency(port, args.requests))
+            results: list[list[float]] = [[], []]
+            for _round in range(3):  # interleaved, so drifting machine load hits both alike
+                for wrap in (0, 1):
+                    with server([py, "-c", SERVER, kind, target, str(wrap)], root) as port:
+                        results[wrap] += http_latency(port, args.requests // 3)
             label = "werkzeug + Flask" if kind == "werkzeug" else "uvicorn + Starlette"
             (b, w) = (statistics.median(r) for r in results)
             rows.append((f"{label}, HTTP median latency", _us(b), _us(w), _us(w - b, sign=True)))

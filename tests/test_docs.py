@@ -33,10 +33,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+
 from conftest import Project
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = sorted((ROOT / "docs").glob("*.md")) + [ROOT / "README.md"]
+PAGES = [*sorted((ROOT / "docs").glob("*.md")), ROOT / "README.md"]
 
 _FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>[^\n`]*)$")
 _TITLE = re.compile(r"""title=["']([^"']+)["']""")
@@ -82,7 +83,7 @@ def _blocks(page: Path) -> list[Block]:
             lines[i].strip().startswith(fence) and set(lines[i].strip()) == {fence[0]}
         ):
             line = lines[i]
-            body.append(line[len(indent):] if line.startswith(indent) else line.lstrip())
+            body.append(line[len(indent) :] if line.startswith(indent) else line.lstrip())
             i += 1
         i += 1
         previous = lines[start - 1].strip() if start > 0 else ""
@@ -121,7 +122,7 @@ def _matches(expected: str, actual: str) -> bool:
     got = [line.rstrip() for line in actual.strip("\n").splitlines()]
     if len(want) != len(got):
         return False
-    for w, g in zip(want, got):
+    for w, g in zip(want, got, strict=True):
         pattern = ".*".join(re.escape(part) for part in w.split("..."))
         if re.fullmatch(pattern, g) is None:
             return False
@@ -148,7 +149,7 @@ def test_runnable_block(example: Example, project: Project) -> None:
 def test_marker_parsing(tmp_path: Path) -> None:
     page = tmp_path / "page.md"
     page.write_text(
-        "```python title=\"m.py\"\nX = 1\n```\n\n"
+        '```python title="m.py"\nX = 1\n```\n\n'
         "<!-- runnable -->\n```python\nimport m\nprint(m.X)\n```\n"
         "<!-- output -->\n```text\n1\n```\n\n"
         "```python\nnot run\n```\n"

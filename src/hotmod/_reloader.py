@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import _imp
 import ast
+import logging
 import os
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 from importlib.machinery import ModuleSpec
 from types import CodeType, ModuleType
-from typing import Any
+from typing import Any, NamedTuple
 
 from ._graph import ImportGraph, parse_imports
 from ._modmap import ModuleMap, excluded_reason, real, source_hash
@@ -70,9 +70,8 @@ def bound_names(tree: ast.Module) -> tuple[set[str], bool]:
     return names, dynamic
 
 
-@dataclass
-class _Step:
-    """One module of a plan, compiled and ready to run."""
+class _Step(NamedTuple):
+    """One module of a plan, compiled and ready to run (cached per source)."""
 
     name: str
     path: str
@@ -83,22 +82,22 @@ class _Step:
     definitions_only: bool
 
 
-@dataclass
 class _Txn:
     """Everything a transaction touched, to commit or undo."""
 
-    snapshots: dict[str, dict[str, Any]] = field(default_factory=dict)
-    modules_before: set[str] = field(default_factory=set)
-    patcher: Patcher = field(default_factory=Patcher)
-    rebind_undo: list[Callable[[], None]] = field(default_factory=list)
-    old_refs: dict[str, Sequence[Any]] = field(default_factory=dict)
-    current: str | None = None
-    modules: dict[str, ModuleType] = field(default_factory=dict)
-    # Cycle members taken out of sys.modules (and their parents' attributes) while
-    # their group runs, so that importing one runs it as a fresh import would.
-    displaced: dict[str, ModuleType] = field(default_factory=dict)
-    parent_attrs: list[tuple[ModuleType, str, ModuleType]] = field(default_factory=list)
-    order_before: list[str] = field(default_factory=list)  # sys.modules, if cycles moved it
+    def __init__(self) -> None:
+        self.snapshots: dict[str, dict[str, Any]] = {}
+        self.modules_before: set[str] = set()
+        self.patcher = Patcher()
+        self.rebind_undo: list[Callable[[], None]] = []
+        self.old_refs: dict[str, Sequence[Any]] = {}
+        self.current: str | None = None
+        self.modules: dict[str, ModuleType] = {}
+        # Cycle members taken out of sys.modules (and their parents' attributes) while
+        # their group runs, so that importing one runs it as a fresh import would.
+        self.displaced: dict[str, ModuleType] = {}
+        self.parent_attrs: list[tuple[ModuleType, str, ModuleType]] = []
+        self.order_before: list[str] = []  # sys.modules order, if cycles moved it
 
 
 class _Failure(Exception):
@@ -217,7 +216,10 @@ class Reloader:
             report.duration = time.perf_counter() - started
         log_report(report)
         for listener in list(self.listeners):
-            listener(report)
+            try:
+                listener(report)
+            except Exception:
+                logging.getLogger("hotmod").exception("reload listener %r raised", listener)
         return report
 
     def _quiet(self, target: object) -> list[str]:

@@ -6,7 +6,6 @@ import linecache
 import logging
 import os
 import traceback
-from dataclasses import dataclass, field
 
 from ._errors import ReloadError
 
@@ -14,8 +13,20 @@ __all__ = ["ReloadReport", "format_error", "log_report"]
 
 log = logging.getLogger("hotmod")
 
+_FIELDS = (
+    "ok",
+    "changed",
+    "reloaded",
+    "rebound",
+    "patched",
+    "needs_restart",
+    "error",
+    "duration",
+    "module",
+    "notes",
+)
 
-@dataclass(eq=False)
+
 class ReloadReport:
     """What one call of :func:`hotmod.reload` did.
 
@@ -32,16 +43,34 @@ class ReloadReport:
         notes: objects whose identity could not be kept, and why.
     """
 
-    ok: bool = True
-    changed: list[str] = field(default_factory=list)
-    reloaded: list[str] = field(default_factory=list)
-    rebound: int = 0
-    patched: int = 0
-    needs_restart: list[str] = field(default_factory=list)
-    error: BaseException | None = None
-    duration: float = 0.0
-    module: str | None = None
-    notes: list[str] = field(default_factory=list)
+    __slots__ = (
+        "changed",
+        "duration",
+        "error",
+        "module",
+        "needs_restart",
+        "notes",
+        "ok",
+        "patched",
+        "rebound",
+        "reloaded",
+    )
+
+    def __init__(self) -> None:
+        self.ok = True
+        self.changed: list[str] = []
+        self.reloaded: list[str] = []
+        self.rebound = 0
+        self.patched = 0
+        self.needs_restart: list[str] = []
+        self.error: BaseException | None = None
+        self.duration = 0.0
+        self.module: str | None = None
+        self.notes: list[str] = []
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in _FIELDS)
+        return f"ReloadReport({fields})"
 
     def raise_for_error(self) -> None:
         """Raise :class:`hotmod.ReloadError` chained to the cause if the reload failed."""
