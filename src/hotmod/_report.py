@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import linecache
 import logging
 import os
-import traceback
 
 from ._errors import ReloadError
 
@@ -117,6 +115,9 @@ def format_error(exc: BaseException) -> str:
 
     The traceback is trimmed to the user's frames (hotmod's and importlib's are dropped).
     """
+    import linecache
+    import traceback
+
     if isinstance(exc, SyntaxError):
         return "".join(traceback.format_exception_only(type(exc), exc)).rstrip()
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if not _is_own_frame(f.filename)]
