@@ -16,7 +16,7 @@ from typing import Any
 __all__ = ["Patcher"]
 
 _MISSING: Any = object()
-_FUNC_ATTRS = (
+_FUNC_ATTRS_ALL = (
     "__code__",
     "__defaults__",
     "__kwdefaults__",
@@ -26,6 +26,8 @@ _FUNC_ATTRS = (
     "__annotations__",
     "__type_params__",
 )
+# The attributes this Python's functions have (``__type_params__`` is 3.12+).
+_FUNC_ATTRS = tuple(a for a in _FUNC_ATTRS_ALL if hasattr(lambda: None, a))
 # Per-class data that belongs to the class object itself, not to its definition.
 _CLASS_SKIP = frozenset({"__dict__", "__weakref__", "_abc_impl"})
 
@@ -193,7 +195,7 @@ class Patcher:
         new_inner = new.__dict__.get("__wrapped__")
         if old_inner is not None and new_inner is not None:
             self.keep(old_inner, new_inner, owner)
-        saved = {a: getattr(old, a) for a in _FUNC_ATTRS if hasattr(old, a)}
+        saved = {a: getattr(old, a) for a in _FUNC_ATTRS}
         saved_dict = dict(old.__dict__)
         cells = old.__closure__ or ()
         saved_cells = [_cell_get(c) for c in cells]
@@ -210,10 +212,10 @@ class Patcher:
         self._map(new, old)
         self._patched_old.add(id(old))
         for attr in _FUNC_ATTRS:
-            if hasattr(new, attr):
-                setattr(old, attr, getattr(new, attr))
-        old.__dict__.clear()
-        old.__dict__.update({k: self.canonical(v) for k, v in new.__dict__.items()})
+            setattr(old, attr, getattr(new, attr))
+        if saved_dict or new.__dict__:
+            old.__dict__.clear()
+            old.__dict__.update({k: self.canonical(v) for k, v in new.__dict__.items()})
         self._cells.extend(zip(cells, new.__closure__ or (), strict=False))
         self.patched += 1
         return True
