@@ -140,15 +140,23 @@ def test_graph_lists_imports_and_dependents(
             "views.py": "import models\n",
             "app.py": "from views import *\nimport json\n",
             ".venv/lib/ignored.py": "import models\n",
+            "src/pkg/__init__.py": "from pkg import core\n",
+            "src/pkg/core.py": "import models\n",
         }
     )
     monkeypatch.chdir(project.root)
     assert main(["graph"]) == 0
     out = capsys.readouterr().out
-    assert out.splitlines() == ["app -> views", "models", "views -> models"]
+    assert out.splitlines() == [
+        "app -> views",
+        "models",
+        "pkg -> pkg.core",
+        "pkg.core -> models",
+        "views -> models",
+    ]
     assert main(["graph", "models"]) == 0
     out = capsys.readouterr().out
-    assert out.splitlines()[1:] == ["  views", "  app"]
+    assert sorted(out.splitlines()[1:]) == ["  app", "  pkg", "  pkg.core", "  views"]
     assert main(["graph", "nope"]) == 1
 
 
@@ -159,6 +167,8 @@ def test_usage_and_unknown_command(capsys: pytest.CaptureFixture[str]) -> None:
     assert "unknown command 'frobnicate'" in capsys.readouterr().err
     with pytest.raises(SystemExit, match="unknown option '--nope'"):
         main(["run", "--nope", "x.py"])
+    with pytest.raises(SystemExit, match="--debounce takes seconds, not 'soon'"):
+        main(["run", "--debounce", "soon", "x.py"])
 
 
 def test_python_dash_m_hotmod_and_console_script_agree(project: Project) -> None:

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from ._api import dependents, keep, reload
-from ._errors import HotmodWarning, ReloadError
+from ._errors import HotmodWarning as HotmodWarning
+from ._errors import ReloadError
 from ._ipython import load_ipython_extension as load_ipython_extension
 from ._ipython import unload_ipython_extension as unload_ipython_extension
 from ._report import ReloadReport
 from ._safepoint import reloadable
 from ._tracker import import_clock as _import_clock
 from ._watch import Watcher, apply, watch
+from ._watcher import DEFAULT_EXCLUDES as DEFAULT_EXCLUDES
 
+# The names of the product contract; HotmodWarning and DEFAULT_EXCLUDES are public too
+# (importable, documented) but stay out of ``import *``.
 __all__ = [
-    "HotmodWarning",
     "ReloadError",
     "ReloadReport",
     "Watcher",
@@ -26,9 +29,9 @@ __all__ = [
 
 __version__ = "0.1.0"
 
-# From now on, note when each module starts importing (a finder that finds nothing).
-_import_clock.install()
-
-for _name in __all__:
+for _name in [*__all__, "HotmodWarning"]:
     globals()[_name].__module__ = "hotmod"
 del _name
+
+# From now on, note when each module starts importing (a finder that finds nothing).
+_import_clock.install()

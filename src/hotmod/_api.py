@@ -23,8 +23,8 @@ def reload(*targets: object, cascade: bool = True) -> ReloadReport:
             transitively, after the modules it imports.
 
     Returns:
-        The report; on failure every module is back as it was and ``report.error``
-        holds the exception.
+        The report. On failure every module is back as it was and ``report.error``
+            holds the exception.
 
     Raises:
         ValueError: a target is not loaded, has no source, or belongs to the standard

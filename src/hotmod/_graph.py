@@ -1,7 +1,7 @@
 """Static import graph: imports read from source with ``ast``, importers, dependents, order.
 
-A module's imports are parsed once per source (:func:`parse_imports`) and registered with
-:class:`ImportGraph`. Only imports that run while the module itself is being imported
+A module's imports are parsed once per source (`parse_imports`) and registered with
+`ImportGraph`. Only imports that run while the module itself is being imported
 (``kind == "top"``) order a reload; imports inside functions or under ``if TYPE_CHECKING:``
 are recorded but create no edges.
 
@@ -10,7 +10,7 @@ Edges are resolved against the modules the graph currently knows, because
 Each module's edges are recomputed lazily, only when a name its imports mention is added
 to or removed from the graph, so updates stay proportional to what changed.
 
-Planning must stay in milliseconds on 10,000 modules, so :meth:`ImportGraph.order` keeps
+Planning must stay in milliseconds on 10,000 modules, so `ImportGraph.order` keeps
 the whole graph ordered for the last ``finish_order`` and, when that order agrees with the
 edges, answers a query by filtering it; otherwise it orders the query's subgraph afresh.
 """

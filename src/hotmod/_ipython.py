@@ -152,7 +152,7 @@ class _Extension:
         self.shell.register_magic_function(self.magic, magic_kind="line", magic_name="hotmod")
 
     def unregister(self) -> None:
-        """Undo :meth:`register`; stop the watcher if this extension started it."""
+        """Undo `register`; stop the watcher if this extension started it."""
         for event, callback in (
             ("pre_run_cell", self.pre_run_cell),
             ("post_run_cell", self.post_run_cell),

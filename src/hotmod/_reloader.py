@@ -114,7 +114,7 @@ def _is_main(module: ModuleType) -> bool:
 
 
 class Reloader:
-    """The one reloader of the process; every entry point goes through :meth:`reload`."""
+    """The one reloader of the process; every entry point goes through `reload`."""
 
     def __init__(self) -> None:
         self.lock = threading.RLock()

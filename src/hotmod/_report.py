@@ -26,7 +26,7 @@ _FIELDS = (
 
 
 class ReloadReport:
-    """What one call of :func:`hotmod.reload` did.
+    """What one call of `hotmod.reload` did.
 
     Attributes:
         ok: True when every module of the plan was re-executed and committed.
@@ -71,7 +71,7 @@ class ReloadReport:
         return f"ReloadReport({fields})"
 
     def raise_for_error(self) -> None:
-        """Raise :class:`hotmod.ReloadError` chained to the cause if the reload failed."""
+        """Raise `hotmod.ReloadError` chained to the cause if the reload failed."""
         if self.error is not None:
             raise ReloadError(
                 f"reload failed, kept the previous code: {_one_line(self.error)}",

@@ -11,9 +11,7 @@ import time
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any, TypeVar, overload
-
-from typing_extensions import ParamSpec
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, overload
 
 __all__ = ["SafePoint", "reloadable", "safepoint"]
 
@@ -158,10 +156,10 @@ class SafePoint:
     async def acquire_write_async(
         self, timeout: float | None = None, *, force: bool = False
     ) -> bool:
-        """Like :meth:`acquire_write` from a coroutine: awaits work in flight, never blocks.
+        """Like `acquire_write` from a coroutine: awaits work in flight, never blocks.
 
         With ``force``, goes ahead after ``timeout`` even though work is still in flight
-        (logging a WARNING). Release with :meth:`release_write` before the next ``await``.
+        (logging a WARNING). Release with `release_write` before the next ``await``.
         """
         import asyncio  # only ever imported here by code already running a loop
 
@@ -242,7 +240,7 @@ class SafePoint:
 
     @contextmanager
     def writing(self) -> Iterator[None]:
-        """A reload: runs alone, or after :attr:`hold_timeout` with the work still in flight."""
+        """A reload: runs alone, or after `hold_timeout` with the work still in flight."""
         self._acquire_write(self.hold_timeout, force=True)
         try:
             yield

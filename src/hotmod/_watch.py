@@ -47,11 +47,11 @@ def _collapse(paths: Iterable[str]) -> list[str]:
 
 
 class Watcher:
-    """The process's file watcher, returned by :func:`hotmod.watch`.
+    """The process's file watcher, returned by `hotmod.watch`.
 
-    A context manager; :meth:`stop` ends it. With ``apply="thread"`` each settled batch
+    A context manager; `stop` ends it. With ``apply="thread"`` each settled batch
     of changes is reloaded on the watcher thread; with ``apply="manual"`` changes queue
-    up until a safe point (:func:`hotmod.apply`, a ``@hotmod.reloadable`` call, a
+    up until a safe point (`hotmod.apply`, a ``@hotmod.reloadable`` call, a
     middleware request).
     """
 
@@ -95,8 +95,13 @@ class Watcher:
 
     @property
     def running(self) -> bool:
-        """True between :meth:`start` and :meth:`stop`."""
+        """True between `start` and `stop`."""
         return self._running
+
+    @property
+    def has_pending(self) -> bool:
+        """True when changed files wait for a safe point; cheap enough for every request."""
+        return bool(self._pending)
 
     @property
     def pending(self) -> frozenset[Path]:
@@ -129,6 +134,7 @@ class Watcher:
             self._monitor.add_path(Path(root))
         self._monitor.start()
         self._running = True
+        self._reloader.listeners.append(self._notify)
         if self.apply_mode == "manual":
             safepoint.pending = self.apply
         return self
@@ -140,6 +146,8 @@ class Watcher:
             return
         self._running = False
         self._monitor.stop()
+        if self._notify in self._reloader.listeners:
+            self._reloader.listeners.remove(self._notify)
         if safepoint.pending == self.apply:
             safepoint.pending = None
         with _current_lock:
@@ -158,8 +166,16 @@ class Watcher:
         self.stop()
 
     def add_callback(self, callback: Callable[[ReloadReport], object]) -> None:
-        """Call ``callback(report)`` after every attempted reload."""
+        """Call ``callback(report)`` after every attempted reload while watching."""
         self._callbacks.append(callback)
+
+    def _notify(self, report: ReloadReport) -> None:
+        # A reloader listener: runs after every reload, the watcher's or hotmod.reload()'s.
+        for callback in list(self._callbacks):
+            try:
+                callback(report)
+            except Exception:
+                log.exception("on_reload callback %r raised; watching goes on", callback)
 
     # -- batches -----------------------------------------------------------------------
 
@@ -183,16 +199,9 @@ class Watcher:
 
     def _reload(self, paths: frozenset[Path]) -> ReloadReport | None:
         with safepoint.writing():
-            report = self._reloader.reload(
+            return self._reloader.reload(
                 sorted(str(p) for p in paths), cascade=self.cascade, only_changed=True
             )
-        if report is not None:
-            for callback in list(self._callbacks):
-                try:
-                    callback(report)
-                except Exception:
-                    log.exception("on_reload callback %r raised; watching goes on", callback)
-        return report
 
 
 _current: Watcher | None = None
@@ -231,7 +240,7 @@ def watch(
             or ``"polling"``.
 
     Returns:
-        The running :class:`Watcher`.
+        The running `Watcher`.
     """
     global _current
     with _current_lock:

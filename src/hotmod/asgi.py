@@ -1,12 +1,14 @@
 """ASGI middleware: reload between requests, serve the newest app, never block the loop.
 
-Usage::
+Usage:
 
-    from hotmod.asgi import HotReload
+```python
+from hotmod.asgi import HotReload
 
-    app = HotReload("myproject.main:app")   # FastAPI, Starlette, any ASGI 3 app
+app = HotReload("myproject.main:app")   # FastAPI, Starlette, any ASGI 3 app
+```
 
-Each HTTP request and websocket is a unit of work of :data:`hotmod._safepoint.safepoint`
+Each HTTP request and websocket is a unit of work of `hotmod._safepoint.safepoint`
 for as long as the app runs it, streaming bodies and open websockets included. When
 changes are pending, the next request waits (on the loop, without blocking it) until
 the requests in flight have finished, applies them on the loop thread and goes on;
@@ -19,9 +21,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from ._middleware import AppRef, ensure_watcher, error_page, last_failure
 from ._safepoint import safepoint
 from ._watch import Watcher
-from .wsgi import AppRef, ensure_watcher, error_page, last_failure
 
 __all__ = ["HotReload", "serve"]
 
@@ -72,7 +74,7 @@ class HotReload:
             await self.app.get()(scope, receive, send)
             return
         watcher = self.watcher
-        if not self._applying and watcher.apply_mode == "manual" and watcher.pending:
+        if not self._applying and watcher.apply_mode == "manual" and watcher.has_pending:
             await self._apply(watcher)
         if not safepoint.try_acquire_read():
             await safepoint.acquire_read_async()

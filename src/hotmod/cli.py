@@ -49,6 +49,16 @@ class _RunOptions:
         self.args: list[str] = []
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise SystemExit(f"hotmod run: --debounce takes seconds, not {text!r}") from None
+    if not value >= 0:
+        raise SystemExit(f"hotmod run: --debounce must be >= 0, not {text!r}")
+    return value
+
+
 def _parse_run(argv: Sequence[str]) -> _RunOptions:
     # Hand-parsed: everything after the script or module belongs to the program.
     opts = _RunOptions()
@@ -60,11 +70,11 @@ def _parse_run(argv: Sequence[str]) -> _RunOptions:
         elif arg in ("--debounce", "--backend") and rest:
             value = rest.pop(0)
             if arg == "--debounce":
-                opts.debounce = float(value)
+                opts.debounce = _seconds(value)
             else:
                 opts.backend = value
         elif arg.startswith("--debounce="):
-            opts.debounce = float(arg.split("=", 1)[1])
+            opts.debounce = _seconds(arg.split("=", 1)[1])
         elif arg.startswith("--backend="):
             opts.backend = arg.split("=", 1)[1]
         elif arg == "-m" and rest:
@@ -229,12 +239,15 @@ def _graph(module: str | None) -> int:
     from ._watcher import DEFAULT_EXCLUDES, path_matches
 
     root = Path.cwd()
+    # A src layout's packages are importable from src/, the rest from the project root.
     bases = [root / "src", root] if (root / "src").is_dir() else [root]
     graph = ImportGraph()
     names: list[str] = []
     for base in bases:
         for path in sorted(base.rglob("*.py")):
             rel = path.relative_to(base)
+            if base == root and len(bases) > 1 and rel.parts[0] == "src":
+                continue
             parts = list(rel.with_suffix("").parts)
             is_package = parts[-1] == "__init__"
             if is_package:
@@ -244,7 +257,7 @@ def _graph(module: str | None) -> int:
                 not parts
                 or name in graph
                 or not all(p.isidentifier() for p in parts)
-                or not path_matches(path, ("*.py",), DEFAULT_EXCLUDES)
+                or not path_matches(path, ("*.py",), DEFAULT_EXCLUDES, root=base)
             ):
                 continue
             try:
