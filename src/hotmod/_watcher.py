@@ -618,6 +618,12 @@ def _make_handler(flt: _Filter, emit: Callable[[str], None]) -> FileSystemEventH
     """A watchdog event handler forwarding the paths we care about to ``emit``."""
     from watchdog.events import FileSystemEventHandler
 
+    ignored = {"opened", "closed_no_write", "attrib"}
+    # inotify reports the closing of a written file: there a file counts once complete,
+    # not at the truncation of an in-place save (whose half-written content would be
+    # reloaded). Other platforms have no close event.
+    file_ignored = {"modified", "created"} if sys.platform.startswith("linux") else set()
+
     class _Handler(FileSystemEventHandler):
         """Reports created, modified, closed-after-write, deleted and moved paths."""
 
@@ -625,7 +631,7 @@ def _make_handler(flt: _Filter, emit: Callable[[str], None]) -> FileSystemEventH
             """Forward one event; watchdog's own pattern matching is not used."""
             try:
                 kind = event.event_type
-                if kind in ("opened", "closed_no_write", "attrib"):
+                if kind in ignored:
                     return
                 dest = os.fsdecode(event.dest_path) if event.dest_path else ""
                 if event.is_directory:
@@ -633,6 +639,8 @@ def _make_handler(flt: _Filter, emit: Callable[[str], None]) -> FileSystemEventH
                     if kind in ("created", "moved"):
                         for file in _scan(top, flt, recursive=True, on_folder=lambda _: True):
                             emit(file)
+                    return
+                if kind in file_ignored:
                     return
                 emit(os.fsdecode(event.src_path))
                 if dest:
