@@ -680,3 +680,22 @@ def test_cycle_member_from_imports_the_kept_objects(project: Project) -> None:
         assert a.f is f and b.f is f and b.K is K and f() == "new" and K.x == 1
         """,
     )
+
+
+def test_module_imported_again_under_the_same_name_is_tracked_anew(project: Project) -> None:
+    project.write({"one/mod.py": "X = 'one'\n", "two/mod.py": "X = 'two'\n"})
+    out = run(
+        project,
+        """
+        sys.path.insert(0, "one")
+        import mod
+        hotmod.dependents("mod")  # hotmod has now seen one/mod.py as "mod"
+        del sys.modules["mod"]
+        sys.path[0] = "two"
+        import mod
+        w("two/mod.py", "X = 'two, edited'\\n")
+        report = hotmod.reload("two/mod.py")
+        print(report.ok, report.changed, mod.X)
+        """,
+    )
+    assert out.strip() == "True ['mod'] two, edited"

@@ -84,7 +84,7 @@ class ModuleMap:
         self._path_of: dict[str, str] = {}
         self._names_of: dict[str, set[str]] = {}
         self._hash: dict[str, int | None] = {}
-        self._seen: set[str] = set()
+        self._seen: dict[str, int] = {}  # name -> id() of the module object seen
 
     @property
     def roots(self) -> tuple[str, ...]:
@@ -103,12 +103,15 @@ class ModuleMap:
         self._explicit.add(name)
 
     def sync(self) -> list[str]:
-        """Record modules loaded since the last call; return the new tracked names."""
+        """Record modules loaded (or replaced) since the last call; return their names."""
         new: list[str] = []
+        seen = self._seen
         for name, module in list(sys.modules.items()):
-            if name in self._seen or not isinstance(module, ModuleType):
+            if seen.get(name) == id(module) or not isinstance(module, ModuleType):
                 continue
-            self._seen.add(name)
+            if name in seen:  # a new module object under a known name: re-imported
+                self.forget(name)
+            seen[name] = id(module)
             path = source_path(module)
             if path is None or excluded_reason(path) is not None:
                 continue
@@ -119,7 +122,7 @@ class ModuleMap:
 
     def forget(self, name: str) -> None:
         """Drop a module that left ``sys.modules``."""
-        self._seen.discard(name)
+        self._seen.pop(name, None)
         path = self._path_of.pop(name, None)
         self._hash.pop(name, None)
         if path is not None:
