@@ -699,3 +699,23 @@ def test_module_imported_again_under_the_same_name_is_tracked_anew(project: Proj
         """,
     )
     assert out.strip() == "True ['mod'] two, edited"
+
+
+def test_namespace_package_modules_reload(project: Project) -> None:
+    project.write(
+        {
+            "ns/models.py": "SIZE = 1\n",
+            "ns/views.py": "from . import models\nfrom .models import SIZE\nDOUBLE = SIZE * 2\n",
+        }
+    )
+    out = run(
+        project,
+        """
+        import ns.views
+        assert not hasattr(ns, "__file__") or ns.__file__ is None  # a namespace package
+        w("ns/models.py", "SIZE = 5\\n")
+        report = hotmod.reload("ns.models")
+        print(report.ok, report.reloaded, ns.views.DOUBLE, ns.views.SIZE)
+        """,
+    )
+    assert out.strip() == "True ['ns.models', 'ns.views'] 10 5"

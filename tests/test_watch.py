@@ -292,3 +292,18 @@ def test_bad_options_are_rejected(project: Project, call: str, message: str) -> 
         """,
     )
     assert out.startswith("ValueError:") and message in out
+
+
+def test_default_paths_never_include_hotmods_own_folder(project: Project) -> None:
+    out = run(
+        project,
+        """
+        import json, m
+        w = hotmod.watch()
+        here = os.path.dirname(os.path.realpath(hotmod.__file__))
+        print(os.path.realpath(".") in w.paths, any(p.startswith(here) for p in w.paths))
+        w.stop()
+        """,
+        m="X = 1\n",
+    )
+    assert out.split() == ["True", "False"]
