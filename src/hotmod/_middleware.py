@@ -12,9 +12,10 @@ from typing import Any, Generic, TypeVar
 from ._modmap import source_hash
 from ._reloader import get_reloader
 from ._report import ReloadReport, format_error
+from ._safepoint import safepoint
 from ._watch import Watcher, watch
 
-__all__ = ["AppRef", "ensure_watcher", "error_page", "last_failure"]
+__all__ = ["AppRef", "Middleware", "ensure_watcher", "error_page", "last_failure"]
 
 A = TypeVar("A", bound=Callable[..., Any])
 
@@ -114,3 +115,25 @@ def error_page(report: ReloadReport) -> bytes:
         "<p>The server keeps running the previous code. Fix the error and save.</p>"
         f"<pre>{detail}</pre>\n"
     ).encode()
+
+
+class Middleware(Generic[A]):
+    """The options both middlewares take; see ``hotmod.wsgi.HotReload`` for their meaning."""
+
+    def __init__(
+        self,
+        app: A | str,
+        *,
+        watcher: Watcher | None,
+        show_errors: bool,
+        hold_timeout: float | None,
+    ) -> None:
+        if hold_timeout is not None and hold_timeout < 0:
+            raise ValueError("hold_timeout must be >= 0 or None")
+        self.app: AppRef[A] = AppRef(app)
+        self.watcher = ensure_watcher(watcher)
+        self.show_errors = show_errors
+        self.hold_timeout = hold_timeout
+        safepoint.hold_timeout = hold_timeout
+        if show_errors:
+            last_failure.install()

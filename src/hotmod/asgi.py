@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from ._middleware import AppRef, ensure_watcher, error_page, last_failure
+from ._middleware import Middleware, error_page, last_failure
 from ._safepoint import safepoint
 from ._watch import Watcher
 
@@ -34,7 +34,7 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
-class HotReload:
+class HotReload(Middleware["ASGIApp"]):
     """ASGI middleware that applies pending changes between requests.
 
     Args:
@@ -58,16 +58,8 @@ class HotReload:
         show_errors: bool = False,
         hold_timeout: float | None = 10.0,
     ) -> None:
-        if hold_timeout is not None and hold_timeout < 0:
-            raise ValueError("hold_timeout must be >= 0 or None")
-        self.app: AppRef[ASGIApp] = AppRef(app)
-        self.watcher = ensure_watcher(watcher)
-        self.show_errors = show_errors
-        self.hold_timeout = hold_timeout
-        safepoint.hold_timeout = hold_timeout
+        super().__init__(app, watcher=watcher, show_errors=show_errors, hold_timeout=hold_timeout)
         self._applying = False
-        if show_errors:
-            last_failure.install()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from ._middleware import AppRef, ensure_watcher, error_page, last_failure
+from ._middleware import Middleware, error_page, last_failure
 from ._safepoint import safepoint
 from ._watch import Watcher
 
@@ -51,7 +51,7 @@ class _HeldBody:
             release()
 
 
-class HotReload:
+class HotReload(Middleware["WSGIApplication"]):
     """WSGI middleware that applies pending changes between requests.
 
     Args:
@@ -74,14 +74,7 @@ class HotReload:
         show_errors: bool = False,
         hold_timeout: float | None = 10.0,
     ) -> None:
-        if hold_timeout is not None and hold_timeout < 0:
-            raise ValueError("hold_timeout must be >= 0 or None")
-        self.app: AppRef[WSGIApplication] = AppRef(app)
-        self.watcher = ensure_watcher(watcher)
-        self.show_errors = show_errors
-        safepoint.hold_timeout = hold_timeout
-        if show_errors:
-            last_failure.install()
+        super().__init__(app, watcher=watcher, show_errors=show_errors, hold_timeout=hold_timeout)
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         watcher = self.watcher
