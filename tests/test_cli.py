@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -195,3 +196,69 @@ def test_demo_runs_end_to_end(project: Project) -> None:
     assert proc.returncode == 0, explain(proc)
     for text in ("Bonjour, world", "tax rate 0.1", "basket of", "SyntaxError", "Hej, world"):
         assert text in proc.stdout, explain(proc)
+
+
+def test_ctrl_c_ends_the_program_as_under_python(project: Project) -> None:
+    project.write({"sleeper.py": "import time\nprint('ready', flush=True)\ntime.sleep(60)\n"})
+    env = dict(os.environ, PYTHONPATH=SRC, PYTHONUNBUFFERED="1")
+    codes = []
+    for command in (["sleeper.py"], ["-m", "hotmod", "run", "sleeper.py"]):
+        proc = subprocess.Popen(
+            [sys.executable, *command],
+            cwd=project.root,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert proc.stdout is not None and proc.stdout.readline() == "ready\n"
+            proc.send_signal(signal.SIGINT)
+            _, err = proc.communicate(timeout=30)
+        finally:
+            proc.kill()
+            proc.wait()
+        assert err.rstrip().endswith("KeyboardInterrupt"), err
+        codes.append(proc.returncode)
+    assert codes[0] == codes[1]
+
+
+def test_restart_after_a_failed_reload_waits_for_the_fix(project: Project) -> None:
+    project.write(
+        {
+            "helper.py": "VALUE = 1\n",
+            "prog.py": """
+                import sys, time, helper
+                print("started with", helper.VALUE, flush=True)
+                if helper.VALUE == 1:
+                    with open("helper.py", "w") as f:
+                        f.write("VALUE = (\\n")  # the in-place reload fails: restart
+                    time.sleep(30)
+                    sys.exit("not restarted")
+            """,
+        }
+    )
+    env = dict(os.environ, PYTHONPATH=SRC, PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hotmod", "run", "--restart", "prog.py"],
+        cwd=project.root,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stderr is not None
+        seen = []
+        for line in proc.stderr:  # the restarted program fails at import, then waits
+            seen.append(line)
+            if "waiting for a change" in line:
+                break
+        assert any("SyntaxError" in line for line in seen), "".join(seen)
+        (project.root / "helper.py").write_text("VALUE = 2\n")
+        out, _ = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert proc.returncode == 0
+    assert out.splitlines() == ["started with 1", "started with 2"], out
