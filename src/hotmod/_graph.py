@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from itertools import repeat
 from typing import Literal, NamedTuple
 
-__all__ = ["ImportGraph", "ImportRef", "Kind", "parse_imports"]
+__all__ = ["ImportGraph", "ImportRef", "Kind", "imports_of", "parse_imports"]
 
 Kind = Literal["top", "function", "type_checking"]
 
@@ -67,6 +67,11 @@ def parse_imports(
         tree = ast.parse(source, filename=filename)
     except ValueError as exc:  # null bytes on Python 3.10
         raise SyntaxError(str(exc), (filename, 1, 1, None)) from exc
+    return imports_of(tree, module=module, is_package=is_package)
+
+
+def imports_of(tree: ast.Module, *, module: str, is_package: bool) -> list[ImportRef]:
+    """`parse_imports` for a tree already parsed."""
     package = module.split(".") if is_package else module.split(".")[:-1]
     refs: list[ImportRef] = []
     for node, kind in _import_nodes(tree):

@@ -14,7 +14,7 @@ from importlib.machinery import ModuleSpec
 from types import CodeType, ModuleType
 from typing import Any, NamedTuple
 
-from ._graph import ImportGraph, parse_imports
+from ._graph import ImportGraph, imports_of, parse_imports
 from ._modmap import ModuleMap, excluded_reason, real, source_hash
 from ._patch import Patcher
 from ._rebind import rebind
@@ -97,7 +97,8 @@ class _Txn:
         # their group runs, so that importing one runs it as a fresh import would.
         self.displaced: dict[str, ModuleType] = {}
         self.parent_attrs: list[tuple[ModuleType, str, ModuleType]] = []
-        self.order_before: list[str] = []  # sys.modules order, if cycles moved it
+        self.order_before: list[str] = []
+        self.trees: dict[str, ast.Module] = {}  # sys.modules order, if cycles moved it
 
 
 class _Failure(Exception):
@@ -303,12 +304,17 @@ class Reloader:
         return self.graph.order(members, finish_order=list(sys.modules))
 
     def _update_refs(self, name: str, source: bytes, txn: _Txn) -> None:
+        if source_hash(source) == self.modmap.known_hash(name) and name in self.graph:
+            return  # the graph already holds the imports of this source
         module = sys.modules[name]
         path = self.modmap.path_of(name) or "<unknown>"
+        args = _parse_args(name, module, path)
         try:
-            refs = parse_imports(source, **_parse_args(name, module, path))
+            tree = ast.parse(source, path)
         except (SyntaxError, ValueError) as exc:
             raise _Failure(exc, name) from exc
+        refs = imports_of(tree, module=args["module"], is_package=args["is_package"])
+        txn.trees[name] = tree  # compiled next: parse each changed source once
         txn.old_refs.setdefault(name, self.graph.refs(name))
         self.graph.set_imports(name, refs)
 
@@ -325,7 +331,7 @@ class Reloader:
         if cached is not None:
             return cached
         try:
-            tree = ast.parse(source, path)
+            tree = txn.trees.pop(name, None) or ast.parse(source, path)
             bound, dynamic = bound_names(tree)
             if main:
                 # The running script: only its definitions are refreshed.
