@@ -796,3 +796,54 @@ def test_function_that_became_a_class_is_rebound(project: Project) -> None:
         assert isinstance(m.Thing, type) and user.Thing is m.Thing and Thing is m.Thing
         """,
     )
+
+
+def test_closures_made_by_another_modules_factory_keep_identity(project: Project) -> None:
+    # A decorator without functools.wraps, and a handler factory, both in a module that
+    # is not reloaded: the module's names are closures whose code lives elsewhere.
+    project.write(
+        {
+            "tools.py": """
+                def plain_decorator(f):
+                    def wrapper(*args):
+                        return ("wrapped", f(*args))
+                    return wrapper
+
+                def make_handler(greeting):
+                    def handler(name):
+                        return f"{greeting}, {name}"
+                    return handler
+            """,
+            "app.py": """
+                from tools import plain_decorator, make_handler
+
+                @plain_decorator
+                def compute(x):
+                    return x + 1
+
+                handler = make_handler("hello")
+            """,
+            "registry.py": "CALLBACKS = []\n",
+        }
+    )
+    out = run(
+        project,
+        """
+        import app, registry
+        registry.CALLBACKS += [app.compute, app.handler]
+        w("app.py", '''
+            from tools import plain_decorator, make_handler
+
+            @plain_decorator
+            def compute(x):
+                return x + 100
+
+            handler = make_handler("bonjour")
+        ''')
+        report = hotmod.reload("app")
+        assert report.ok, report
+        compute, handler = registry.CALLBACKS
+        print(compute is app.compute, handler is app.handler, compute(1), handler("ann"))
+        """,
+    )
+    assert out.strip() == "True True ('wrapped', 101) bonjour, ann"

@@ -146,7 +146,11 @@ class Patcher:
         if id(new) in self._canon:
             return self._canon[id(new)]
         if isinstance(old, FunctionType) and isinstance(new, FunctionType):
-            if old.__module__ == owner and self.patch_function(old, new, owner):
+            # Defined here, or made here by a factory from elsewhere (a decorator without
+            # functools.wraps, make_handler(config)): the same code, so the old object
+            # can become the new one.
+            mine = old.__module__ == owner or old.__code__ is new.__code__
+            if mine and self.patch_function(old, new, owner):
                 return old
             return new
         if isinstance(old, type) and isinstance(new, type):
