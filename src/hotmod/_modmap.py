@@ -86,11 +86,6 @@ class ModuleMap:
         self._hash: dict[str, int | None] = {}
         self._seen: dict[str, int] = {}  # name -> id() of the module object seen
 
-    @property
-    def roots(self) -> tuple[str, ...]:
-        """The watched roots, as real paths."""
-        return tuple(self._roots)
-
     def add_roots(self, roots: Iterable[str]) -> None:
         """Restrict reloadable modules to these folders (and files) from now on."""
         for root in roots:
@@ -139,10 +134,6 @@ class ModuleMap:
         """Tracked modules run from this file (a script can be ``__main__`` and its own name)."""
         return sorted(self._names_of.get(real(path), ()))
 
-    def tracked(self) -> list[str]:
-        """Every tracked module name."""
-        return list(self._path_of)
-
     def under_roots(self, path: str) -> bool:
         """True when a path lies under a watched root (or no roots are set)."""
         if not self._roots:
@@ -159,10 +150,6 @@ class ModuleMap:
     def known_hash(self, name: str) -> int | None:
         """The hash of the source the module last ran, if known."""
         return self._hash.get(name)
-
-    def has_hash(self, name: str) -> bool:
-        """True when a baseline hash was recorded for the module."""
-        return name in self._hash
 
     def set_hash(self, name: str, digest: int | None) -> None:
         """Record the hash of the source the module now runs."""
