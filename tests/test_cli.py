@@ -262,3 +262,33 @@ def test_restart_after_a_failed_reload_waits_for_the_fix(project: Project) -> No
         proc.wait()
     assert proc.returncode == 0
     assert out.splitlines() == ["started with 1", "started with 2"], out
+
+
+def test_run_watches_folders_of_modules_imported_later(project: Project) -> None:
+    # The script's folder is watched from the start; lib/ only once the program has
+    # imported a module from it.
+    project.write(
+        {
+            "lib/helper.py": "def value():\n    return 'old'\n",
+            "scripts/prog.py": """
+                import os, queue, sys, threading, time, hotmod
+                reports = queue.Queue()
+                hotmod.watch(on_reload=reports.put)  # the running watcher, default paths
+                sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+                import helper
+                watcher = hotmod.watch()
+                lib = os.path.realpath(os.path.dirname(helper.__file__))
+                deadline = time.monotonic() + 10
+                while lib not in watcher.paths:  # adopted once the imports settle
+                    assert time.monotonic() < deadline, watcher.paths
+                    threading.Event().wait(0.01)
+                with open(helper.__file__, "w") as f:
+                    f.write("def value():\\n    return 'new'\\n")
+                report = reports.get(timeout=10)
+                print(report.changed, helper.value())
+            """,
+        }
+    )
+    proc = hotmod_cmd(project, "run", "scripts/prog.py")
+    assert proc.returncode == 0, explain(proc)
+    assert proc.stdout.strip() == "['helper'] new"

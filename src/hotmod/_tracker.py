@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from importlib.machinery import ModuleSpec
 from types import ModuleType
 
@@ -23,12 +23,16 @@ class ImportClock:
 
     def __init__(self) -> None:
         self.started: dict[str, float] = {}
+        # Called with the name of each module about to be imported (cheap callables).
+        self.listeners: list[Callable[[str], None]] = []
 
     def find_spec(
         self, name: str, path: Sequence[str] | None = None, target: ModuleType | None = None
     ) -> ModuleSpec | None:
         """Note the time; never find anything."""
         self.started[name] = time.time()
+        for listener in self.listeners:
+            listener(name)
         return None
 
     def invalidate_caches(self) -> None:

@@ -15,6 +15,7 @@ from ._modmap import excluded_reason, real, source_path
 from ._reloader import Reloader, get_reloader
 from ._report import ReloadReport
 from ._safepoint import safepoint
+from ._tracker import import_clock
 from ._watcher import DEFAULT_EXCLUDES, FileMonitor, make_monitor
 
 __all__ = ["DEFAULT_EXCLUDES", "Watcher", "apply", "current_watcher", "default_paths", "watch"]
@@ -79,6 +80,10 @@ class Watcher:
         self._lock = threading.Lock()
         self._roots: list[str] = []
         self._running = False
+        # With the default paths, folders of user modules imported later are watched too.
+        self.follow_imports = False
+        self._imported: list[str] = []
+        self._adopt_timer: threading.Timer | None = None
         self._monitor: FileMonitor = make_monitor(
             [],
             on_batch=self._on_batch,
@@ -135,6 +140,7 @@ class Watcher:
         self._monitor.start()
         self._running = True
         self._reloader.listeners.append(self._notify)
+        import_clock.listeners.append(self._on_import)
         if self.apply_mode == "manual":
             safepoint.pending = self.apply
         return self
@@ -148,6 +154,11 @@ class Watcher:
         self._monitor.stop()
         if self._notify in self._reloader.listeners:
             self._reloader.listeners.remove(self._notify)
+        if self._on_import in import_clock.listeners:
+            import_clock.listeners.remove(self._on_import)
+        timer = self._adopt_timer
+        if timer is not None:
+            timer.cancel()
         if safepoint.pending == self.apply:
             safepoint.pending = None
         with _current_lock:
@@ -177,6 +188,39 @@ class Watcher:
             except Exception:
                 log.exception("on_reload callback %r raised; watching goes on", callback)
 
+    # -- modules imported later ---------------------------------------------------------
+
+    def _on_import(self, name: str) -> None:
+        # Runs inside an import: note the name, look at the module once imports settle.
+        if not self.follow_imports:
+            return
+        with self._lock:
+            self._imported.append(name)
+            if self._adopt_timer is None:
+                timer = threading.Timer(_ADOPT_DELAY, self._adopt_imports)
+                timer.daemon = True
+                timer.name = "hotmod-imports"
+                self._adopt_timer = timer
+                timer.start()
+
+    def _adopt_imports(self) -> None:
+        with self._lock:
+            names, self._imported = self._imported, []
+            self._adopt_timer = None
+        folders = set()
+        for name in names:
+            module = sys.modules.get(name)
+            path = source_path(module) if module is not None else None
+            if path is None or excluded_reason(path) is not None:
+                continue
+            if not any(path.startswith(root.rstrip(os.sep) + os.sep) for root in self._roots):
+                folders.add(os.path.dirname(path))
+        if folders and self._running:
+            try:
+                self.add_paths(sorted(folders))
+            except Exception:
+                log.exception("could not watch the folders of newly imported modules")
+
     # -- batches -----------------------------------------------------------------------
 
     def _on_batch(self, paths: frozenset[Path]) -> None:
@@ -203,6 +247,9 @@ class Watcher:
                 sorted(str(p) for p in paths), cascade=self.cascade, only_changed=True
             )
 
+
+# Seconds after an import before its module's folder is looked at (imports come in bursts).
+_ADOPT_DELAY = 0.1
 
 _current: Watcher | None = None
 _current_lock = threading.Lock()
@@ -258,6 +305,8 @@ def watch(
             _current = watcher
         elif on_reload is not None:
             watcher.add_callback(on_reload)
+    if not paths:
+        watcher.follow_imports = True
     watcher.add_paths(paths or default_paths())
     return watcher.start()
 
