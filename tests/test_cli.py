@@ -95,8 +95,9 @@ def test_script_that_edits_its_own_file(project: Project) -> None:
 
                 box = Box()
                 source = open(__file__).read()
-                with open(__file__, "w") as f:
-                    f.write(source.replace('"old ', '"new '))
+                with open(__file__, "w") as f:  # a new import, used by the edited function
+                    f.write("import textwrap\\n" + source.replace(
+                        '"old greet"', 'textwrap.dedent("new greet")').replace('"old ', '"new '))
                 report = reports.get(timeout=10)
                 print(report.ok, report.changed, greet(), box.label(), isinstance(box, Box))
             """

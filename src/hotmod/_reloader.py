@@ -327,18 +327,21 @@ class Reloader:
         source = sources[name]
         main = _is_main(sys.modules[name])
         key = (name, path, main, source_hash(source))
-        cached = self._compiled.get(key)
+        cached = None if main else self._compiled.get(key)
         if cached is not None:
             return cached
         try:
             tree = txn.trees.pop(name, None) or ast.parse(source, path)
             bound, dynamic = bound_names(tree)
             if main:
-                # The running script: only its definitions are refreshed.
+                # The running script: only its definitions are refreshed, and imports
+                # it did not run yet (added with the code that uses them).
+                namespace = sys.modules[name].__dict__
                 tree.body = [
                     node
                     for node in tree.body
                     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+                    or _new_import(node, namespace)
                 ]
             code = compile(tree, path, "exec", dont_inherit=True)
         except (SyntaxError, ValueError) as exc:
@@ -549,6 +552,14 @@ def _parse_args(name: str, module: ModuleType, path: str) -> dict[str, Any]:
     spec = getattr(module, "__spec__", None)
     resolved = spec.name if spec is not None and getattr(spec, "name", None) else name
     return {"module": resolved, "is_package": hasattr(module, "__path__"), "filename": path}
+
+
+def _new_import(node: ast.stmt, namespace: dict[str, Any]) -> bool:
+    """True for an import statement none of whose names the namespace binds yet."""
+    if not isinstance(node, (ast.Import, ast.ImportFrom)):
+        return False
+    names = [alias.asname or alias.name.split(".")[0] for alias in node.names]
+    return "*" not in names and not any(name in namespace for name in names)
 
 
 def _no_reload(name: str) -> bool:
