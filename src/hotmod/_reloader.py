@@ -447,6 +447,7 @@ class Reloader:
 
     def _rebind(self, steps: list[_Step], txn: _Txn) -> int:
         count = 0
+        loose = self._loose_namespaces()
         for step in steps:
             old = txn.snapshots[step.name]
             new = sys.modules[step.name].__dict__
@@ -463,9 +464,10 @@ class Reloader:
                 count += rebind(
                     module.__dict__, bindings, old, new, txn.rebind_undo, txn.patcher.canonical
                 )
-            heuristic = [(k, k) for k in old if not k.startswith("__")]
-            for ns in self._loose_namespaces():
-                count += rebind(ns, heuristic, old, new, txn.rebind_undo)
+            if loose:  # no source to read their imports from: same name, same object
+                heuristic = [(k, k) for k in old if not k.startswith("__")]
+                for ns in loose:
+                    count += rebind(ns, heuristic, old, new, txn.rebind_undo)
         return count
 
     def _loose_namespaces(self) -> list[dict[str, Any]]:
