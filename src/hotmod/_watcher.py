@@ -15,6 +15,7 @@ Backends:
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fnmatch
 import functools
@@ -28,7 +29,7 @@ import time
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol
 
 from ._errors import HotmodWarning
 
@@ -566,6 +567,113 @@ class _InotifyBackend:
             fd.join(_JOIN_TIMEOUT)
 
 
+def _has_legacy_inotify() -> bool:
+    """Whether watchdog < 7's ``Inotify`` wrapper is there (Linux, Python 3.10)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        from watchdog.observers.inotify_c import Inotify  # type: ignore[attr-defined,unused-ignore]
+    except Exception:
+        return False
+    return hasattr(Inotify, "read_events")
+
+
+class _LegacyInotifyBackend:
+    """Linux native backend for watchdog < 7: its ``Inotify`` wrapper, read by our threads.
+
+    watchdog 7's InotifyFD needs Python 3.11. Before it, watchdog's Observer reads inotify
+    through ``InotifyBuffer``, which holds a moved-out file's event for 0.5 s with every
+    later event behind it; reading the ``Inotify`` wrapper directly holds nothing. One
+    instance and one reader thread per root.
+    """
+
+    def __init__(self, flt: _Filter, emit: Callable[[str], None]) -> None:
+        self._filter = flt
+        self._emit = emit
+        self._trees: dict[str, tuple[bool, Any, threading.Thread]] = {}
+
+    def start(self, watches: dict[str, bool]) -> None:
+        """Add the watches; an OSError (a kernel limit) propagates."""
+        self.update(watches)
+
+    def update(self, watches: dict[str, bool]) -> None:
+        """Watch new roots first, then stop the ones no longer wanted."""
+        from watchdog.observers.inotify_c import Inotify  # type: ignore[attr-defined,unused-ignore]
+        from watchdog.observers.inotify_c import InotifyConstants as C
+
+        # As in _InotifyBackend: a file counts once its write is closed.
+        mask = C.IN_CLOSE_WRITE | C.IN_CREATE | C.IN_DELETE | C.IN_MOVED_FROM | C.IN_MOVED_TO
+        for folder, recursive in watches.items():
+            old = self._trees.get(folder)
+            if old is not None and old[0] == recursive:
+                continue
+            inotify = Inotify(os.fsencode(folder), recursive=recursive, event_mask=mask)
+            thread = threading.Thread(
+                target=self._read, args=(inotify,), name="hotmod-inotify", daemon=True
+            )
+            self._trees[folder] = (recursive, inotify, thread)
+            thread.start()
+            if old is not None:
+                self._close(old)
+        for folder in [f for f in self._trees if f not in watches]:
+            self._close(self._trees.pop(folder))
+
+    def _read(self, inotify: Any) -> None:
+        while True:
+            try:
+                events = inotify.read_events()
+            except Exception:
+                log.exception("error while reading inotify events; watching goes on")
+                continue
+            if not events:
+                return  # closed
+            for event in events:
+                try:
+                    self._on_event(inotify, event)
+                except Exception:
+                    log.exception("error while handling %r; watching goes on", event)
+
+    def _on_event(self, inotify: Any, event: Any) -> None:
+        path = os.fsdecode(event.src_path)
+        if not event.is_directory:
+            if not event.is_create:  # its IN_CLOSE_WRITE follows once it is written
+                self._emit(path)
+        elif inotify.is_recursive and event.is_moved_to:
+            # watchdog < 7 watches created folders itself, but not moved-in ones.
+            source = inotify.source_for_move(event)  # a rename inside the tree
+            with contextlib.suppress(OSError):
+                inotify.add_watch(event.src_path)
+            watch = self._watcher(inotify)
+            for file in _scan(path, self._filter, recursive=True, on_folder=watch):
+                self._emit(file)
+                if source is not None:  # the old paths are gone
+                    self._emit(os.fsdecode(source) + file[len(path) :])
+        elif event.is_create and not self._filter.excluded(os.path.basename(path)):
+            for file in _scan(path, self._filter, recursive=True, on_folder=lambda _: True):
+                self._emit(file)
+
+    @staticmethod
+    def _watcher(inotify: Any) -> Callable[[str], bool]:
+        def watch(folder: str) -> bool:
+            with contextlib.suppress(OSError):
+                inotify.add_watch(os.fsencode(folder))
+            return True
+
+        return watch
+
+    @staticmethod
+    def _close(entry: tuple[bool, Any, threading.Thread]) -> None:
+        _, inotify, thread = entry
+        inotify.close()
+        thread.join(_JOIN_TIMEOUT)
+
+    def stop(self) -> None:
+        """Close every instance and join the reader threads."""
+        trees, self._trees = self._trees, {}
+        for entry in trees.values():
+            self._close(entry)
+
+
 class _ObserverBackend:
     """Native backend off Linux: watchdog's Observer, one recursive schedule per root."""
 
@@ -750,7 +858,7 @@ class _Monitor:
         backend: Backend,
         poll_interval: float,
         native_error: BaseException | None,
-        native_impl: Literal["inotify", "observer"] | None,
+        native_impl: Literal["inotify", "inotify-legacy", "observer"] | None,
     ) -> None:
         self._roots = roots
         self._on_batch = on_batch
@@ -847,10 +955,18 @@ class _Monitor:
         """Start watchdog-based watching (our inotify trees on Linux)."""
         if self._native_error is not None:
             raise self._native_error
-        impl = self._native_impl or ("inotify" if _has_inotify_fd() else "observer")
+        impl = self._native_impl or (
+            "inotify"
+            if _has_inotify_fd()
+            else "inotify-legacy"
+            if _has_legacy_inotify()
+            else "observer"
+        )
         backend: _Backend
         if impl == "inotify":
             backend = _InotifyBackend(self._filter, self._feed)
+        elif impl == "inotify-legacy":
+            backend = _LegacyInotifyBackend(self._filter, self._feed)
         else:
             backend = _ObserverBackend(self._filter, self._feed)
         backend.start(watches)
@@ -971,7 +1087,7 @@ def make_monitor(
     backend: Backend = "auto",
     poll_interval: float = 0.1,
     _native_error: BaseException | None = None,
-    _native_impl: Literal["inotify", "observer"] | None = None,
+    _native_impl: Literal["inotify", "inotify-legacy", "observer"] | None = None,
 ) -> FileMonitor:
     """Build a (not yet started) monitor delivering batches of changed real paths.
 
