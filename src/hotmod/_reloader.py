@@ -121,7 +121,6 @@ class Reloader:
         self.lock = threading.RLock()
         self.modmap = ModuleMap()
         self.graph = ImportGraph(started=import_clock.started.get)
-        self.namespaces: list[dict[str, Any]] = []
         self.listeners: list[Callable[[ReloadReport], None]] = []
         self._compiled: dict[tuple[str, str, bool, int], _Step] = {}
         import_clock.install()
@@ -471,12 +470,9 @@ class Reloader:
         return count
 
     def _loose_namespaces(self) -> list[dict[str, Any]]:
-        # Namespaces with no source to read imports from: the REPL and registered ones.
-        spaces = list(self.namespaces)
+        # Namespaces with no source to read imports from: the REPL's __main__.
         main = sys.modules.get("__main__")
-        if main is not None and "__main__" not in self.graph:
-            spaces.append(main.__dict__)
-        return spaces
+        return [main.__dict__] if main is not None and "__main__" not in self.graph else []
 
     def _rollback(self, txn: _Txn) -> None:
         for name, displaced in txn.displaced.items():
