@@ -489,3 +489,53 @@ def test_werkzeug_flask_syntax_error_keeps_old_body(flask_project: Project) -> N
 def test_werkzeug_flask_concurrent_requests_across_a_reload(flask_project: Project) -> None:
     with running_server(flask_project.root, WERKZEUG) as server:
         check_concurrent(flask_project, server)
+
+
+def test_flask_layouts_that_reload_and_the_one_that_cannot(project: Project) -> None:
+    pytest.importorskip("flask")
+    project.write(
+        {
+            # routes on a blueprint, registered by the module that creates the app
+            "bp_views.py": """
+                from flask import Blueprint
+                bp = Blueprint("views", __name__)
+
+                @bp.route("/")
+                def index():
+                    return "v1"
+            """,
+            "bp_app.py": """
+                from flask import Flask
+                from bp_views import bp
+                app = Flask(__name__)
+                app.register_blueprint(bp)
+            """,
+            # routes decorated on an app created in another module
+            "core.py": "from flask import Flask\napp = Flask(__name__)\n",
+            "split_views.py": """
+                from core import app
+
+                @app.route("/")
+                def index():
+                    return "v1"
+            """,
+        }
+    )
+    out = project.run(
+        """
+        import sys, hotmod, bp_app, core, split_views
+        def get(app):
+            return app.test_client().get("/").data.decode()
+        get(bp_app.app), get(core.app)  # both apps have served a request
+        for name in ("bp_views", "split_views"):
+            with open(name + ".py") as f:
+                source = f.read()
+            with open(name + ".py", "w") as f:
+                f.write(source.replace("v1", "v2"))
+        good = hotmod.reload("bp_views")
+        bad = hotmod.reload("split_views")
+        print(good.ok, get(sys.modules["bp_app"].app))
+        print(bad.ok, type(bad.error).__name__, get(core.app))
+        """
+    )
+    assert out.splitlines() == ["True v2", "False AssertionError v1"]
