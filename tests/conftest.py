@@ -24,6 +24,21 @@ def write_tree(root: Path, files: dict[str, str]) -> None:
         path.write_text(textwrap.dedent(text))
 
 
+# Child-script helpers for edit-and-reload scenarios: hotmod imported, a log list shared
+# by the modules under test (builtins.LOG), and w(path, text) to write a dedented source.
+EDIT_PRELUDE = """\
+import builtins, os, sys, textwrap
+import hotmod
+builtins.LOG = []
+def w(path, text):
+    path = str(path)
+    if os.path.dirname(path):
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write(textwrap.dedent(text).lstrip("\\n"))
+"""
+
+
 class Project:
     """A project folder and a way to run Python scripts in a fresh interpreter inside it."""
 
@@ -33,14 +48,19 @@ class Project:
     def write(self, files: dict[str, str]) -> None:
         write_tree(self.root, files)
 
-    def run(self, script: str, *, check: bool = True, timeout: float = 60) -> str:
-        """Run ``script`` (dedented) with ``python -c`` in the project; return its stdout."""
+    def run(
+        self, script: str, *, prelude: str = "", check: bool = True, timeout: float = 60
+    ) -> str:
+        """Run ``prelude`` + ``script`` (dedented) with ``python -c`` in the project.
+
+        Returns the child's stdout; raises with its output if it fails.
+        """
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join([SRC, str(self.root)])
         env["PYTHONUNBUFFERED"] = "1"
         env["PYTHONDONTWRITEBYTECODE"] = "1"
         proc = subprocess.run(
-            [sys.executable, "-X", "faulthandler", "-c", textwrap.dedent(script)],
+            [sys.executable, "-X", "faulthandler", "-c", prelude + textwrap.dedent(script)],
             cwd=self.root,
             env=env,
             capture_output=True,

@@ -5,28 +5,21 @@ Every scenario runs in a fresh interpreter through the public API only.
 
 from __future__ import annotations
 
-import textwrap
+from conftest import EDIT_PRELUDE, Project
 
-from conftest import Project
-
-PRELUDE = """\
-import os, sys, textwrap
-import hotmod
-def w(path, text):
-    path = str(path)
-    if os.path.dirname(path):
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "w") as f:
-        f.write(textwrap.dedent(text).lstrip("\\n"))
+PRELUDE = (
+    EDIT_PRELUDE
+    + """\
 def reload(*targets, **kw):
     report = hotmod.reload(*targets, **kw)
     report.raise_for_error()
     return report
 """
+)
 
 
 def run(project: Project, script: str) -> str:
-    return project.run(PRELUDE + textwrap.dedent(script))
+    return project.run(script, prelude=PRELUDE)
 
 
 def test_from_binding_and_callback_registry_run_the_new_code(project: Project) -> None:

@@ -6,29 +6,18 @@ Every scenario runs in a fresh interpreter through the public API only.
 from __future__ import annotations
 
 import os
-import textwrap
 
 import pytest
 
-from conftest import Project
+from conftest import EDIT_PRELUDE, Project
 
 # Written into every child script: ``w(path, source)`` rewrites a file (source dedented)
 # and ``LOG`` (in builtins) records which modules' top-level code ran, in order.
-PRELUDE = """\
-import builtins, os, sys, textwrap
-import hotmod
-builtins.LOG = []
-def w(path, text):
-    path = str(path)
-    if os.path.dirname(path):
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "w") as f:
-        f.write(textwrap.dedent(text).lstrip("\\n"))
-"""
+PRELUDE = EDIT_PRELUDE
 
 
 def run(project: Project, script: str) -> str:
-    return project.run(PRELUDE + textwrap.dedent(script))
+    return project.run(script, prelude=PRELUDE)
 
 
 def logged(name: str) -> str:

@@ -6,20 +6,13 @@ Every scenario runs in a fresh interpreter through the public API only.
 from __future__ import annotations
 
 import re
-import textwrap
 
-from conftest import Project
+from conftest import EDIT_PRELUDE, Project
 
-PRELUDE = """\
-import builtins, logging, os, sys, textwrap
-import hotmod
-builtins.LOG = []
-def w(path, text):
-    path = str(path)
-    if os.path.dirname(path):
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "w") as f:
-        f.write(textwrap.dedent(text).lstrip("\\n"))
+PRELUDE = (
+    EDIT_PRELUDE
+    + """\
+import logging
 class _Records(logging.Handler):
     def __init__(self):
         super().__init__(logging.DEBUG)
@@ -32,10 +25,11 @@ logging.getLogger("hotmod").setLevel(logging.DEBUG)
 def messages(level):
     return [r.getMessage() for r in RECORDS.records if r.levelno == level]
 """
+)
 
 
 def run(project: Project, script: str) -> str:
-    return project.run(PRELUDE + textwrap.dedent(script))
+    return project.run(script, prelude=PRELUDE)
 
 
 # A target `a` with a function, a class and constants; `b` depends on it.
