@@ -12,6 +12,7 @@ in place of twins and removes the entries the previous version made.
 from __future__ import annotations
 
 import ast
+import functools
 import gc
 import sys
 from collections import deque
@@ -63,10 +64,11 @@ def _owned(value: Any, owner: str, defined: bool) -> list[Any]:
     # The object bound to a name and the definitions inside it (a decorator's function).
     # What a def or class statement bound is the module's own, even an instance a
     # class-based decorator made; a name merely passed to a call must be defined here.
-    found, todo = [], [value]
+    found: list[Any] = []
+    todo = [value]
     while todo and len(found) < 8:
         item = todo.pop()
-        own = defined and item is value or getattr(item, "__module__", None) == owner
+        own = (defined and item is value) or getattr(item, "__module__", None) == owner
         if not own or any(item is f for f in found):
             continue
         found.append(item)
@@ -155,8 +157,7 @@ def _settle(
             _settle_dict(container, canonical, undo)
         elif isinstance(container, set):
             if any(patcher.is_replaced(item) for item in container):
-                saved_set = set(container)
-                undo.append(lambda c=container, s=saved_set: (c.clear(), c.update(s)))  # type: ignore[misc]
+                undo.append(functools.partial(_refill, container, set(container)))
                 kept = {canonical(item) for item in container}
                 container.clear()
                 container.update(kept)
@@ -167,11 +168,12 @@ def _settle(
 def _settle_dict(
     container: dict[Any, Any], canonical: Callable[[Any], Any], undo: list[Callable[[], None]]
 ) -> None:
-    changed = [(k, v) for k, v in container.items() if canonical(v) is not v or canonical(k) is not k]
+    changed = [
+        (k, v) for k, v in container.items() if canonical(v) is not v or canonical(k) is not k
+    ]
     if not changed:
         return
-    saved = dict(container)
-    undo.append(lambda: (container.clear(), container.update(saved)))
+    undo.append(functools.partial(_refill, container, dict(container)))
     if any(canonical(k) is not k for k, _ in changed):
         items = [(canonical(k), canonical(v)) for k, v in container.items()]
         container.clear()
@@ -208,6 +210,11 @@ def _settle_sequence(
     saved = list(container)
     undo.append(lambda: _replace(container, saved))
     _replace(container, items)
+
+
+def _refill(container: set[Any] | dict[Any, Any], saved: set[Any] | dict[Any, Any]) -> None:
+    container.clear()
+    container.update(saved)
 
 
 def _replace(container: list[Any] | deque[Any], items: list[Any]) -> None:

@@ -66,7 +66,7 @@ class ImportClock:
             spec = finder.find_spec(name, path, target)
             if spec is not None:
                 if spec.loader is not None and hasattr(spec.loader, "exec_module"):
-                    spec.loader = _Announcing(spec.loader, self)
+                    spec.loader = _Announcing(spec.loader, self)  # type: ignore[assignment]
                 return spec
         return None
 
@@ -131,13 +131,13 @@ def _wrap_source_loader(clock: ImportClock) -> None:
         return
     get_data, path_stats = SourceFileLoader.get_data, SourceFileLoader.path_stats
 
-    def noted_get_data(self: SourceFileLoader, path: str) -> bytes:
+    def noted_get_data(self: Any, path: str) -> bytes:
         data = get_data(self, path)
         if path.endswith(".py"):
             clock.read[os.path.realpath(path)] = hash(data)
         return data
 
-    def noted_path_stats(self: SourceFileLoader, path: str) -> dict[str, Any]:
+    def noted_path_stats(self: Any, path: str) -> Any:
         stats = path_stats(self, path)
         clock.stats[os.path.realpath(path)] = (stats["mtime"], stats["size"])
         return stats
