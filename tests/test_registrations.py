@@ -442,3 +442,21 @@ def test_identical_rewrite_and_written_then_imported_are_unchanged(mods: Modules
     assert report is None  # written just before its import: what it runs
     path.write_text("V = 1\n")
     assert reloader.reload([str(path)], only_changed=True) is None
+
+
+def test_a_registration_removed_from_the_source_is_gone(mods: Modules) -> None:
+    mods.write(
+        "registry",
+        "HANDLERS = []\nNAMED = {}\ndef register(f):\n"
+        "    HANDLERS.append(f)\n    NAMED[f.__name__] = f\n    return f\n",
+    )
+    mods.write("plugin", "from PFX_registry import register\n@register\ndef a():\n    return 1\n")
+    registry, module = mods.load("registry"), mods.load("plugin")
+    callbacks = [module.a]  # held by the program, not registered by the module
+    mods.write("plugin", "from PFX_registry import register\ndef a():\n    return 2\n")
+    mods.reload("plugin")
+    assert registry.HANDLERS == [] and registry.NAMED == {}
+    assert callbacks == [module.a] and callbacks[0]() == 2
+    mods.write("plugin", "from PFX_registry import register\n@register\ndef a():\n    return 3\n")
+    mods.reload("plugin")
+    assert [module.a] == registry.HANDLERS and {"a": module.a} == registry.NAMED

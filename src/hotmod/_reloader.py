@@ -167,11 +167,19 @@ class Reloader:
                 self.modmap.set_hash(name, None)
                 continue
             digest: int | None = source_hash(data)
-            if import_clock.edited_after_import(name, path, digest):
+            imported = import_clock.sources.pop(path, None)
+            if imported is not None and imported != data:
+                # Edited since its import: the source it runs is the one the loader read.
+                data, digest = imported, source_hash(imported)
+            elif import_clock.edited_after_import(name, path, digest):
                 digest = None  # edited since it was imported: what it runs is unknown
             self.modmap.set_hash(name, digest)
+            args = _parse_args(name, module, path)
             try:
-                refs = parse_imports(data, **_parse_args(name, module, path))
+                tree = ast.parse(data, path)
+                refs = imports_of(tree, module=args["module"], is_package=args["is_package"])
+                if digest is not None:
+                    self.registries.committed(name, registrants(tree))
             except (SyntaxError, ValueError):
                 # Not the source it ran: its imports are read line by line and off its
                 # namespace, so the next reload of what it imports still includes it.
@@ -217,6 +225,11 @@ class Reloader:
             return [
                 m for group in self.graph.order(deps, finish_order=list(sys.modules)) for m in group
             ]
+
+    def _imported(self, name: str, txn: _Txn) -> list[ModuleType]:
+        # What the module imports now and what its previous version imported.
+        names = self.graph.imports(name) | {ref.module for ref in txn.old_refs.get(name, ())}
+        return [m for dep in names if (m := sys.modules.get(dep)) is not None]
 
     def _cascades(self, name: str) -> bool:
         return name != "__main__" and self.modmap.is_reloadable(name)
@@ -316,6 +329,9 @@ class Reloader:
             action()
         for step in steps:
             self.modmap.set_hash(step.name, source_hash(step.source))
+            if not step.definitions_only:
+                owner = txn.modules[step.name].__dict__.get("__name__", step.name)
+                self.registries.committed(owner, step.registrants)
         self._tell(txn, "committed", report)
 
     def _tell(self, txn: _Txn, hook: str, report: ReloadReport) -> None:
@@ -454,7 +470,9 @@ class Reloader:
         old = txn.snapshots[step.name]
         owner = ns.get("__name__", step.name)
         _unload(step, module, old)
-        settle = self.registries.before(owner, step.registrants, old, _internal_ids(txn))
+        settle = self.registries.before(
+            owner, step.registrants, old, _internal_ids(txn), lambda: self._imported(step.name, txn)
+        )
         if settle is not None:
             txn.settle.append(settle)
         if not step.definitions_only:

@@ -40,6 +40,8 @@ class ImportClock:
         self.on_import: Callable[[str], None] | None = None
         self.read: dict[str, int] = {}  # source path -> hash of the bytes the loader read
         self.stats: dict[str, tuple[float, int]] = {}  # source path -> (mtime, size) seen
+        # The text of user modules as imported, until the reloader first looks at them.
+        self.sources: dict[str, bytes] = {}
 
     def find_spec(
         self, name: str, path: Sequence[str] | None = None, target: ModuleType | None = None
@@ -134,7 +136,12 @@ def _wrap_source_loader(clock: ImportClock) -> None:
     def noted_get_data(self: Any, path: str) -> bytes:
         data = get_data(self, path)
         if path.endswith(".py"):
-            clock.read[os.path.realpath(path)] = hash(data)
+            from ._modmap import excluded_reason
+
+            real = os.path.realpath(path)
+            clock.read[real] = hash(data)
+            if excluded_reason(real) is None:
+                clock.sources[real] = data
         return data
 
     def noted_path_stats(self: Any, path: str) -> Any:
