@@ -34,6 +34,24 @@ _CLASS_SKIP = frozenset({"__dict__", "__weakref__", "_abc_impl"})
 _CTYPES_FINAL = frozenset({"_fields_", "_pack_", "_anonymous_", "_align_", "_layout_"})
 
 
+def _same_function(old: FunctionType, new: FunctionType) -> bool:
+    """True when ``new`` has exactly what ``old`` has: same code, identical defaults."""
+    if old.__code__ is not new.__code__ or old.__closure__ or old.__dict__ or new.__dict__:
+        return False
+    return (
+        _identical(old.__defaults__, new.__defaults__)
+        and old.__kwdefaults__ == new.__kwdefaults__ is None
+        and _identical(tuple(old.__annotations__.values()), tuple(new.__annotations__.values()))
+        and old.__annotations__.keys() == new.__annotations__.keys()
+    )
+
+
+def _identical(a: tuple[Any, ...] | None, b: tuple[Any, ...] | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    return len(a) == len(b) and all(x is y for x, y in zip(a, b, strict=True))
+
+
 def _reset(state: dict[str, Any], saved: dict[str, Any]) -> None:
     state.clear()
     state.update(saved)
@@ -226,10 +244,20 @@ class Patcher:
 
     # -- functions ------------------------------------------------------------------
 
+    def has_cells(self) -> bool:
+        """True when closure cells wait to be pointed at kept objects."""
+        return bool(self._cells)
+
     def patch_function(self, old: FunctionType, new: FunctionType, owner: str) -> bool:
         """Give ``old`` the code, defaults and attributes of ``new``; False if impossible."""
         if id(old) in self._patched_old:
             return False  # already stands for another new object (an alias that changed)
+        if _same_function(old, new):
+            # A dependent re-run from cached bytecode: nothing to change, nothing to undo.
+            self._map(new, old)
+            self._patched_old.add(id(old))
+            self.patched += 1
+            return True
         if old.__code__.co_freevars != new.__code__.co_freevars:
             self.notes.append(
                 f"{owner}.{new.__qualname__}: its closure changed "

@@ -471,7 +471,11 @@ class Reloader:
         owner = ns.get("__name__", step.name)
         _unload(step, module, old)
         settle = self.registries.before(
-            owner, step.registrants, old, _internal_ids(txn), lambda: self._imported(step.name, txn)
+            owner,
+            step.registrants,
+            old,
+            lambda: _internal_ids(txn),
+            lambda: self._imported(step.name, txn),
         )
         if settle is not None:
             txn.settle.append(settle)
