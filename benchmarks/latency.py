@@ -30,7 +30,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
 import hotmod
-from hotmod._watcher import make_monitor
+from hotmod._monitor import make_monitor
 
 N_MODULES = 200
 N_DEPENDENTS = 50

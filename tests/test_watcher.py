@@ -18,14 +18,9 @@ from typing import Any
 import pytest
 
 from hotmod._errors import HotmodWarning
-from hotmod._watcher import (
-    DEFAULT_EXCLUDES,
-    FileMonitor,
-    _has_inotify_fd,
-    _has_legacy_inotify,
-    make_monitor,
-    path_matches,
-)
+from hotmod._monitor import DEFAULT_EXCLUDES, FileMonitor, make_monitor, path_matches
+from hotmod._monitor._inotify import available as _has_inotify_fd
+from hotmod._monitor._inotify_legacy import available as _has_legacy_inotify
 
 WAIT = 5.0  # seconds: generous, only ever reached when a test fails
 Batch = frozenset[Path]
@@ -335,7 +330,7 @@ def test_nested_roots_share_one_watch(tmp_path: Path, proj: Path, start_monitor:
         [proj, proj / "pkg", proj / "pkg" / "mod.py"], backend="watchdog"
     )
     assert monitor._watches == {str(proj): True}
-    assert list(monitor._backend._trees) == [str(proj)]
+    assert monitor._backend.trees == [str(proj)]
     (proj / "pkg" / "mod.py").write_text("x = 2\n")
     assert batches.next() == {proj / "pkg" / "mod.py"}
 
@@ -347,7 +342,7 @@ def test_nested_roots_share_one_watch(tmp_path: Path, proj: Path, start_monitor:
     # a root containing the others replaces them
     monitor.add_path(tmp_path)
     assert monitor._watches == {str(real(tmp_path)): True, str(proj / "build" / "gen"): True}
-    assert set(monitor._backend._trees) == set(monitor._watches)
+    assert set(monitor._backend.trees) == set(monitor._watches)
     (proj / "build" / "gen" / "out.py").write_text("x = 1\n")
     (proj / "build" / "skipped.py").write_text("x = 1\n")
     (proj / "pkg" / "mod.py").write_text("x = 3\n")
@@ -419,7 +414,7 @@ def test_on_batch_raising_does_not_stop_the_watcher(
             raise RuntimeError("boom")
 
     monitor = make_monitor([proj], on_batch=on_batch, backend="watchdog")
-    with caplog.at_level(logging.ERROR, logger="hotmod.watcher"):
+    with caplog.at_level(logging.ERROR, logger="hotmod.monitor"):
         monitor.start()
         try:
             (proj / "one.py").write_text("x = 1\n")
