@@ -43,9 +43,12 @@ Kind = Literal["write", "done", "changed"]
 """``write``: a write began or goes on; ``done``: complete (closed, renamed, gone);
 ``changed``: changed, completeness unknown (counts once quiet for ``debounce``)."""
 
-HOT = 0.1  # seconds: a file saved again this soon after its last save is being churned
+HOT = 0.02  # seconds: a file saved again this soon after its last save is being churned
 STALL = 1.0  # seconds: a write without any further event counts as finished
 _SETTLE = 0.002  # seconds of quiet standing in for `flush` on backends without one
+
+
+_EPSILON = 1e-9  # times are floats: "at" includes a hair before
 
 
 @dataclass(slots=True)
@@ -55,7 +58,6 @@ class _Entry:
     kind: Kind
     last: float  # time of its last event
     hot: bool = False  # saved again within HOT of its previous save
-    ready_since: float | None = None  # when it first counted as complete
 
 
 class Batcher:
@@ -79,7 +81,7 @@ class Batcher:
         entry = self._pending.get(path)
         if entry is None:
             entry = self._pending[path] = _Entry(kind, now)
-        entry.kind, entry.last, entry.ready_since = kind, now, None
+        entry.kind, entry.last = kind, now
         if kind == "done":
             previous = self._done_at.get(path)
             entry.hot = entry.hot or (previous is not None and now - previous < HOT)
@@ -89,30 +91,30 @@ class Batcher:
         """The backend has handed over every event it had."""
         self._flushed = True
 
-    def _ready(self, entry: _Entry, now: float) -> bool:
-        quiet = now - entry.last
+    def _ready_at(self, entry: _Entry) -> float:
+        """When a pending path counts as complete, if no new event comes."""
         if entry.kind == "write":
-            return quiet >= STALL
+            return entry.last + STALL
         if entry.kind == "changed" or entry.hot:
-            return quiet >= self.debounce
-        return True
+            return entry.last + self.debounce
+        return entry.last
 
     def take(self, now: float) -> frozenset[str] | None:
         """Remove and return the paths that go now (None: none yet)."""
         ready: list[str] = []
+        oldest = now
         waiting = False
         for path, entry in self._pending.items():
-            if self._ready(entry, now):
-                if entry.ready_since is None:
-                    entry.ready_since = now
+            at = self._ready_at(entry)
+            if at <= now + _EPSILON:
                 ready.append(path)
+                oldest = min(oldest, at)
             else:
                 waiting = True
         if not ready:
             return None
-        if waiting:
-            oldest = min(self._pending[p].ready_since or now for p in ready)
-            if now - oldest < self.debounce:
+        if waiting:  # wait for follow-up writes, at most debounce
+            if now + _EPSILON < oldest + self.debounce:
                 return None
         elif not self._drained(now):
             return None
@@ -123,24 +125,19 @@ class Batcher:
 
     def _drained(self, now: float) -> bool:
         if self.flushes:
-            return self._flushed or now - self._last_event >= self.debounce
-        return now - self._last_event >= min(self.debounce, _SETTLE)
+            return self._flushed or now + _EPSILON >= self._last_event + self.debounce
+        return now + _EPSILON >= self._last_event + min(self.debounce, _SETTLE)
 
     def wake_at(self, now: float) -> float | None:
         """When `take` may succeed without a new event (None: only after one)."""
-        times: list[float] = []
-        for entry in self._pending.values():
-            if entry.kind == "write":
-                times.append(entry.last + STALL)
-            elif entry.kind == "changed" or entry.hot:
-                times.append(entry.last + self.debounce)
-            if entry.ready_since is not None:
-                times.append(entry.ready_since + self.debounce)
-        if self._pending:
-            settle = self.debounce if self.flushes else min(self.debounce, _SETTLE)
-            times.append(self._last_event + settle)
+        if not self._pending:
+            return None
+        times = [self._ready_at(e) for e in self._pending.values()]
+        times += [t + self.debounce for t in times]
+        settle = self.debounce if self.flushes else min(self.debounce, _SETTLE)
+        times.append(self._last_event + settle)
         future = [t for t in times if t > now]
-        return min(future) if future else (now if times else None)
+        return min(future) if future else now
 
     def _forget_old(self, now: float) -> None:
         if len(self._done_at) > 256:
