@@ -6,6 +6,7 @@ none asserts a duration.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import logging
 import os
@@ -541,10 +542,8 @@ class Reader:
 
     def __call__(self, batch: Batch) -> None:
         for path in sorted(batch & self.watched):
-            try:
+            with contextlib.suppress(OSError):
                 self.reads.put((path, path.read_text()))
-            except OSError:
-                pass
         self.batches(batch)
 
     def until(self, path: Path, text: str) -> list[str]:

@@ -307,3 +307,31 @@ def test_default_paths_never_include_hotmods_own_folder(project: Project) -> Non
         m="X = 1\n",
     )
     assert out.split() == ["True", "False"]
+
+
+def test_two_saves_10ms_apart_never_run_a_half_written_file(project: Project) -> None:
+    # Once, 2-6 of 57 reloads ran the second save's still-empty file.
+    out = run(
+        project,
+        """
+        import m
+        seen = []
+        def check(report):
+            seen.append((report.ok, getattr(m, "X", None)))
+        w = hotmod.watch(".", on_reload=check)
+        w.add_callback(reports.put)
+        pause = threading.Event()
+        for i in range(1, 41):
+            save("m.py", f"X = {2 * i - 1}\\n" + "# pad\\n" * 200)
+            pause.wait(0.01)
+            save("m.py", f"X = {2 * i}\\n" + "# pad\\n" * 200)
+            while m.X != 2 * i:
+                next_report()
+        w.stop()
+        print(len(seen), [s for s in seen if not s[0] or s[1] is None])
+        """,
+        m="X = 0\n",
+    )
+    count, bad = out.split(" ", 1)
+    assert int(count) >= 40
+    assert bad.strip() == "[]"
