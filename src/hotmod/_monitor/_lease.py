@@ -20,7 +20,7 @@ import signal
 import sys
 from collections.abc import Iterable, Iterator
 
-__all__ = ["hold_still"]
+__all__ = ["hold_still", "open_for_writing"]
 
 # The signal the kernel sends us when a writer waits on a lease. SIGIO (the default)
 # would end the process; SIGURG is ignored unless a handler is installed.
@@ -78,3 +78,17 @@ def hold_still(paths: Iterable[str]) -> Iterator[set[str]]:
     finally:
         for fd in fds:
             _release(fd)
+
+
+def open_for_writing(path: str) -> bool | None:
+    """Whether some process has ``path`` open for writing (None: cannot tell here)."""
+    if not _ENABLED:
+        return None
+    try:
+        fd = _lease(path)
+    except OSError:
+        return True
+    if fd is None:
+        return None
+    _release(fd)
+    return False

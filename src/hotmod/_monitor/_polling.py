@@ -1,13 +1,15 @@
 """Polling backend: an ``os.scandir`` walk every ``interval`` seconds.
 
-A file changed since the previous walk is reported as being written; it counts as
-complete once a whole interval passes without a change to its ``(mtime_ns, size,
-inode)``: a writer that is still appending moves the size or the mtime between two
-walks, so its half-written file is never taken. (Asking the system whether some process
-has the file open for writing would mean reading every process's file table on each
-walk, and misses writers in other containers or on other hosts of a network
-filesystem, where polling is mostly used.) A writer pausing longer than an interval in
-the middle of a file is the one case this cannot tell; raise ``poll_interval`` for it.
+A file changed since the previous walk is complete at once if no process has it open
+for writing, which Linux tells us cheaply (a read lease is refused, see `_lease`).
+Where that cannot be told (other systems, a file we do not own, network filesystems,
+where polling is mostly used), it counts as complete once a whole interval passes
+without a change to its ``(mtime_ns, size, inode)``: a writer that is still appending
+moves the size or the mtime between two walks, so its half-written file is never
+taken. (Reading every process's file table on each walk would cost far more and still
+miss writers in other containers or on other hosts.) A writer pausing longer than an
+interval in the middle of a file is the one case the fallback cannot tell; raise
+``poll_interval`` for it.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from collections.abc import Callable
 
 from ._batch import Kind
 from ._filter import Filter, Roots, scan
+from ._lease import open_for_writing
 
 __all__ = ["PollingBackend"]
 
@@ -103,6 +106,9 @@ class PollingBackend:
                     self._emit(path, "done")  # gone
                 for path, signature in new.items():
                     if old.get(path) != signature:
+                        if open_for_writing(path) is False:
+                            self._emit(path, "done")  # closed, and no writer has it open
+                            continue
                         self._emit(path, "write")
                         unsettled.add(path)
                     elif path in self._unsettled:
