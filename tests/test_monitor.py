@@ -416,7 +416,7 @@ def test_on_batch_raising_does_not_stop_the_watcher(
             raise RuntimeError("boom")
 
     monitor = make_monitor([proj], on_batch=on_batch, backend="watchdog")
-    with caplog.at_level(logging.ERROR, logger="hotmod.monitor"):
+    with caplog.at_level(logging.ERROR, logger="hotmod.watcher"):
         monitor.start()
         try:
             (proj / "one.py").write_text("x = 1\n")
@@ -713,3 +713,25 @@ def test_churn_of_one_file_starves_no_other(proj: Path, start_monitor: Start) ->
     seen = reader.until(churn, versions(last[0]))  # its final content always goes
     whole = {versions(i) for i in range(last[0] + 1)}
     assert [s for s in seen if s not in whole] == []
+
+
+def test_backends_are_imported_only_when_chosen(proj: Path) -> None:
+    import subprocess
+
+    script = f"""
+import sys, hotmod
+from hotmod._monitor import make_monitor
+def loaded():
+    return sorted(m for m in sys.modules if m.startswith(("watchdog", "hotmod._monitor._")))
+print(loaded())
+monitor = make_monitor([{str(proj)!r}], on_batch=print, backend="polling")
+monitor.start()
+monitor.stop()
+print(loaded())
+"""
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parent.parent / "src"))
+    out = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    common = ["hotmod._monitor._batch", "hotmod._monitor._filter", "hotmod._monitor._lease"]
+    assert out == [repr(common), repr([*common, "hotmod._monitor._polling"])]

@@ -40,7 +40,7 @@ __all__ = [
     "path_matches",
 ]
 
-log = logging.getLogger("hotmod.monitor")
+log = logging.getLogger("hotmod.watcher")  # the documented name of the monitor's logger
 
 Backend = Literal["auto", "watchdog", "polling"]
 Native = Literal["inotify", "inotify-legacy", "observer"]

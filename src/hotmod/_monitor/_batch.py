@@ -37,7 +37,7 @@ from ._lease import hold_still
 
 __all__ = ["HOT", "STALL", "Batcher", "Delivery", "Kind"]
 
-log = logging.getLogger("hotmod.monitor")
+log = logging.getLogger("hotmod.watcher")  # the documented name of the monitor's logger
 
 Kind = Literal["write", "done", "changed"]
 """``write``: a write began or goes on; ``done``: complete (closed, renamed, gone);

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 __all__ = ["InotifyBackend", "available"]
 
-log = logging.getLogger("hotmod.monitor")
+log = logging.getLogger("hotmod.watcher")  # the documented name of the monitor's logger
 
 JOIN_TIMEOUT = 2.0
 LIMIT_ERRNOS = frozenset({errno.ENOSPC, errno.EMFILE, errno.ENFILE, errno.ENOMEM})

@@ -21,7 +21,7 @@ from ._filter import Filter, scan
 
 __all__ = ["LegacyInotifyBackend", "available"]
 
-log = logging.getLogger("hotmod.monitor")
+log = logging.getLogger("hotmod.watcher")  # the documented name of the monitor's logger
 
 JOIN_TIMEOUT = 2.0
 

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 __all__ = ["ObserverBackend"]
 
-log = logging.getLogger("hotmod.monitor")
+log = logging.getLogger("hotmod.watcher")  # the documented name of the monitor's logger
 
 JOIN_TIMEOUT = 2.0
 

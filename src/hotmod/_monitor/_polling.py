@@ -25,7 +25,7 @@ from ._lease import open_for_writing
 
 __all__ = ["PollingBackend"]
 
-log = logging.getLogger("hotmod.monitor")
+log = logging.getLogger("hotmod.watcher")  # the documented name of the monitor's logger
 
 JOIN_TIMEOUT = 2.0
 
