@@ -250,3 +250,23 @@ def test_a_batch_of_files_no_module_comes_from_is_ignored(proj: Path, fakes: Fak
     watcher.start()
     fakes.last.deliver(write(proj / "never_imported.py", "X = 1\n"))
     assert reports == [] and get_reloader() is not None
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="read leases are Linux only")
+def test_a_safe_point_never_reads_a_file_still_open_for_writing(proj: Path, fakes: Fakes) -> None:
+    mod = write(proj / "halfway.py", "X = 1\nY = 1\n")
+    import halfway
+
+    watcher = Watcher(monitor=fakes, apply="manual")
+    watcher.add_paths([proj])
+    watcher.start()
+    with open(mod, "w") as f:
+        f.write("X = 2\n")
+        f.flush()
+        fakes.last.deliver(mod)  # say a batch reported it complete just before this save
+        assert hotmod.apply() is None  # still open for writing: not read
+        assert watcher.pending == {mod} and halfway.Y == 1
+        f.write("Y = 2\n")
+    report = hotmod.apply()
+    assert report is not None and report.ok
+    assert (halfway.X, halfway.Y) == (2, 2)

@@ -14,6 +14,7 @@ from typing import Literal
 from ._modmap import excluded_reason, real, source_path
 from ._monitor import DEFAULT_EXCLUDES, Backend, FileMonitor, MonitorFactory, make_monitor
 from ._monitor._filter import Filter, check_patterns, symlinked_folders
+from ._monitor._lease import hold_still
 from ._paths import is_under
 from ._reloader import Reloader, get_reloader
 from ._report import ReloadReport
@@ -325,9 +326,19 @@ class Watcher:
             return None
         applied = False
         try:
-            with safepoint.writing():
-                report = self._reloader.reload(
-                    sorted(str(p) for p in paths), cascade=self.cascade, only_changed=True
+            # Held still while read: a save that begins now waits until the reload has
+            # read it; a file still open for writing waits for its own batch.
+            with hold_still(map(str, paths)) as busy, safepoint.writing():
+                if busy:
+                    with self._lock:
+                        self._pending.update(Path(p) for p in busy)
+                    paths = paths - {Path(p) for p in busy}
+                report = (
+                    self._reloader.reload(
+                        sorted(str(p) for p in paths), cascade=self.cascade, only_changed=True
+                    )
+                    if paths
+                    else None
                 )
             applied = report is None or report.ok
         finally:
