@@ -29,7 +29,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -51,13 +50,15 @@ _SETTLE = 0.002  # seconds of quiet standing in for `flush` on backends without 
 _EPSILON = 1e-9  # times are floats: "at" includes a hair before
 
 
-@dataclass(slots=True)
 class _Entry:
-    """One pending path."""
+    """One pending path (a plain class: dataclasses would cost `import hotmod` inspect)."""
 
-    kind: Kind
-    last: float  # time of its last event
-    hot: bool = False  # saved again within HOT of its previous save
+    __slots__ = ("hot", "kind", "last")
+
+    def __init__(self, kind: Kind, last: float) -> None:
+        self.kind = kind
+        self.last = last  # time of its last event
+        self.hot = False  # saved again within HOT of its previous save
 
 
 class Batcher:

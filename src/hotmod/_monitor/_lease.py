@@ -16,28 +16,27 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import signal
 import sys
 from collections.abc import Iterable, Iterator
 
 __all__ = ["hold_still", "open_for_writing"]
 
-# The signal the kernel sends us when a writer waits on a lease. SIGIO (the default)
-# would end the process; SIGURG is ignored unless a handler is installed.
-_SIGNAL = getattr(signal, "SIGURG", 0)
 _ENABLED = sys.platform.startswith("linux")
 
 
 def _lease(path: str) -> int | None:
     """An fd holding a read lease on ``path``; None if unsupported; raises EAGAIN if busy."""
     import fcntl
+    import signal
 
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError:
         return None  # gone: nothing to hold
     try:
-        fcntl.fcntl(fd, fcntl.F_SETSIG, _SIGNAL)
+        # The signal the kernel sends when a writer waits on the lease: SIGIO (the
+        # default) would end the process; SIGURG is ignored unless a handler is set.
+        fcntl.fcntl(fd, fcntl.F_SETSIG, signal.SIGURG)
         fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_RDLCK)
     except OSError as exc:
         os.close(fd)
