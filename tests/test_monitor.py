@@ -353,7 +353,8 @@ def test_nested_roots_share_one_watch(tmp_path: Path, proj: Path, start_monitor:
     hotmod_threads = [t.name for t in threading.enumerate() if t.name.startswith("hotmod-")]
     # InotifyFD: one reader for every root; watchdog < 7's wrapper: one reader per root
     readers = 1 if INOTIFY_IMPL == "inotify" else len(monitor._watches)
-    assert sorted(hotmod_threads) == ["hotmod-inotify"] * readers + ["hotmod-watcher"]
+    expected = ["hotmod-inotify"] * readers + ["hotmod-lease", "hotmod-watcher"]
+    assert sorted(hotmod_threads) == expected
 
 
 def test_add_path_while_running(
@@ -735,3 +736,26 @@ print(loaded())
     ).stdout.splitlines()
     common = ["hotmod._monitor._batch", "hotmod._monitor._filter", "hotmod._monitor._lease"]
     assert out == [repr(common), repr([*common, "hotmod._monitor._polling"])]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="read leases are Linux only")
+@pytest.mark.parametrize("monitor_running", [True, False])
+def test_a_save_waits_on_a_held_file_at_most_a_while(
+    monitor_running: bool, proj: Path, start_monitor: Start
+) -> None:
+    # A reload that runs long (a slow module body) must not hang the editor's save.
+    from hotmod._monitor._lease import hold_still
+
+    target = proj / "mod.py"
+    target.write_text("x = 1\n")
+    if monitor_running:
+        start_monitor([proj], backend="polling")
+    saved = threading.Event()
+    with hold_still([str(target)], at_most=0.05) as busy:
+        assert busy == set()
+        writer = threading.Thread(target=lambda: (target.write_text("x = 2\n"), saved.set()))
+        writer.start()
+        assert saved.wait(WAIT)  # released by the time limit, inside the with body
+    writer.join(WAIT)
+    if not monitor_running:  # the fallback timer is gone with the hold
+        assert [t for t in threading.enumerate() if t.name == "hotmod-lease"] == []

@@ -32,7 +32,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
-from ._lease import hold_still
+from ._lease import hold_still, keeper
 
 __all__ = ["HOT", "STALL", "Batcher", "Delivery", "Kind"]
 
@@ -181,7 +181,8 @@ class Delivery:
             self._cond.notify()
 
     def start(self) -> None:
-        """Start the delivery thread."""
+        """Start the delivery thread (and the lease keeper, see `_lease`)."""
+        keeper.start()
         self._thread = threading.Thread(target=self._run, name="hotmod-watcher", daemon=True)
         self._thread.start()
 
@@ -190,9 +191,11 @@ class Delivery:
         with self._cond:
             self._stopping = True
             self._cond.notify_all()
-        thread = self._thread
+            thread, self._thread = self._thread, None
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout)
+        if thread is not None:
+            keeper.stop()
 
     def _next_batch(self) -> frozenset[Path] | None:
         """Block until a batch goes (None: stopping)."""

@@ -3,7 +3,7 @@
 A complete file can still be truncated by the next save between the moment it is seen
 complete and the moment the reloader reads it. While we hold a read lease on a file,
 a process opening it for writing or truncating it waits (the kernel tells us with a
-signal, for at most ``/proc/sys/fs/lease-break-time``), so a batch is read whole. Taking
+signal), so a batch is read whole. We hold a lease at most ``HOLD_AT_MOST`` seconds. Taking
 the lease fails with EAGAIN while any process has the file open for writing, which
 also tells us, cheaply, that a write is still going on.
 
@@ -17,6 +17,8 @@ import contextlib
 import errno
 import os
 import sys
+import threading
+import time
 from collections.abc import Iterable, Iterator
 
 __all__ = ["hold_still", "open_for_writing"]
@@ -54,12 +56,92 @@ def _release(fd: int) -> None:
     os.close(fd)
 
 
+HOLD_AT_MOST = 0.5  # seconds a save may wait on us, however long the reload takes
+
+
+class _Held:
+    """Leases taken; released once, by the ``with`` exit or by the time limit."""
+
+    def __init__(self, fds: list[int]) -> None:
+        self._fds = fds
+        self._lock = threading.Lock()
+
+    def release(self) -> None:
+        with self._lock:
+            fds, self._fds = self._fds, []
+        for fd in fds:
+            _release(fd)
+
+
+class _Keeper:
+    """One thread ending holds that outlive their time limit, while some monitor runs.
+
+    A thread per batch would cost a thread start on every save; this one is started
+    with the first running monitor and joined with the last.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._holds: dict[int, tuple[float, _Held]] = {}
+        self._users = 0
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """One more running monitor."""
+        with self._cond:
+            self._users += 1
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="hotmod-lease", daemon=True)
+                self._thread.start()
+
+    def stop(self) -> None:
+        """One running monitor fewer; the last one joins the thread."""
+        with self._cond:
+            self._users -= 1
+            thread = self._thread if self._users == 0 else None
+            if thread is not None:
+                self._thread = None
+                self._cond.notify_all()
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(2.0)
+
+    def watch(self, held: _Held, deadline: float) -> bool:
+        """End ``held`` at ``deadline`` unless it ends before; False if not running."""
+        with self._cond:
+            if self._thread is None:
+                return False
+            self._holds[id(held)] = (deadline, held)
+            self._cond.notify()
+            return True
+
+    def forget(self, held: _Held) -> None:
+        """``held`` ended by itself."""
+        with self._cond:
+            self._holds.pop(id(held), None)
+
+    def _run(self) -> None:
+        me = threading.current_thread()
+        with self._cond:
+            while self._thread is me:
+                now = time.monotonic()
+                for key, (deadline, held) in list(self._holds.items()):
+                    if deadline <= now:
+                        del self._holds[key]
+                        held.release()
+                wake = min((d for d, _ in self._holds.values()), default=None)
+                self._cond.wait(None if wake is None else max(wake - now, 0.001))
+
+
+keeper = _Keeper()
+
+
 @contextlib.contextmanager
-def hold_still(paths: Iterable[str]) -> Iterator[set[str]]:
+def hold_still(paths: Iterable[str], *, at_most: float = HOLD_AT_MOST) -> Iterator[set[str]]:
     """Hold ``paths`` still (no new write or truncation) for the ``with`` body.
 
     Yields the paths that some process has open for writing right now: their write is
-    not finished, and they are not held.
+    not finished, and they are not held. The hold ends after ``at_most`` seconds even if
+    the body goes on (a reload reads its sources first; an editor must not hang).
     """
     fds: list[int] = []
     busy: set[str] = set()
@@ -72,11 +154,22 @@ def hold_still(paths: Iterable[str]) -> Iterator[set[str]]:
                 continue
             if fd is not None:
                 fds.append(fd)
+    held = _Held(fds)
+    timer = None
+    if fds and not keeper.watch(held, time.monotonic() + at_most):
+        timer = threading.Timer(at_most, held.release)  # no monitor running: a safe point
+        timer.name = "hotmod-lease"
+        timer.daemon = True
+        timer.start()
     try:
         yield busy
     finally:
-        for fd in fds:
-            _release(fd)
+        keeper.forget(held)
+        if timer is not None:
+            timer.cancel()
+        held.release()
+        if timer is not None:
+            timer.join()
 
 
 def open_for_writing(path: str) -> bool | None:
