@@ -270,3 +270,24 @@ def test_a_safe_point_never_reads_a_file_still_open_for_writing(proj: Path, fake
     report = hotmod.apply()
     assert report is not None and report.ok
     assert (halfway.X, halfway.Y) == (2, 2)
+
+
+def test_one_broken_file_does_not_hold_back_the_others(proj: Path, fakes: Fakes) -> None:
+    broken = write(proj / "broken_a.py", "X = 1\n")
+    fine = write(proj / "fine_b.py", "Y = 1\n")
+    import broken_a
+    import fine_b
+
+    reports: list[ReloadReport] = []
+    watcher = Watcher(monitor=fakes, on_reload=reports.append)
+    watcher.add_paths([proj])
+    watcher.start()
+    write(broken, "X = (\n")
+    fakes.last.deliver(broken)
+    assert isinstance(reports[-1].error, SyntaxError)
+    write(fine, "Y = 2\n")
+    fakes.last.deliver(fine)  # retried with broken_a first, then alone
+    assert reports[-1].ok and fine_b.Y == 2
+    write(broken, "X = 3\n")
+    fakes.last.deliver(broken)
+    assert reports[-1].ok and broken_a.X == 3

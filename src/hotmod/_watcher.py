@@ -310,44 +310,57 @@ class Watcher:
 
     def _on_batch(self, paths: frozenset[Path]) -> None:
         with self._lock:
-            self._pending.update(paths, self._failed)
-            self._failed.clear()
+            self._pending.update(paths)
         if self.apply_mode == "thread":
             self.apply()
 
     def apply(self) -> ReloadReport | None:
-        """Apply pending changes now; None when nothing was pending or nothing changed."""
+        """Apply pending changes now; None when nothing was pending or nothing changed.
+
+        Never stuck: the paths of a failed reload are retried together with the next
+        change (a rename in one file that broke another applies once that one is
+        fixed, without saving the first again). If the retry fails too, the new change
+        is tried alone, so one broken file does not hold back the others.
+        """
         if safepoint.held_here():
             return None
         with self._lock:
-            paths = frozenset(self._pending)
+            new = frozenset(self._pending)
             self._pending.clear()
-        if not paths:
+            retry = frozenset(self._failed) - new
+        if not new:
             return None
-        applied = False
+        failed = new | retry
+        report: ReloadReport | None = None
         try:
             # Held still while read: a save that begins now waits until the reload has
             # read it; a file still open for writing waits for its own batch.
-            with hold_still(map(str, paths)) as busy, safepoint.writing():
+            with hold_still(map(str, failed)) as busy, safepoint.writing():
                 if busy:
                     with self._lock:
                         self._pending.update(Path(p) for p in busy)
-                    paths = paths - {Path(p) for p in busy}
-                report = (
-                    self._reloader.reload(
-                        sorted(str(p) for p in paths), cascade=self.cascade, only_changed=True
-                    )
-                    if paths
-                    else None
-                )
-            applied = report is None or report.ok
+                    new, retry = new - {Path(p) for p in busy}, retry - {Path(p) for p in busy}
+                report = self._reload(new | retry)
+                if _failed(report) and retry and new:
+                    report = self._reload(new)
+                    failed = retry if not _failed(report) else new | retry
+                elif not _failed(report):
+                    failed = frozenset()
         finally:
-            if not applied:
-                # Never stuck: the whole batch goes again with the next save of any file
-                # (a rename in one file that broke another applies once that one is fixed).
-                with self._lock:
-                    self._failed.update(paths)
+            with self._lock:
+                self._failed = (self._failed - new - retry) | failed
         return report
+
+    def _reload(self, paths: frozenset[Path]) -> ReloadReport | None:
+        if not paths:
+            return None
+        return self._reloader.reload(
+            sorted(str(p) for p in paths), cascade=self.cascade, only_changed=True
+        )
+
+
+def _failed(report: ReloadReport | None) -> bool:
+    return report is not None and not report.ok
 
 
 # Seconds after an import before its module's folder is looked at (imports come in bursts).
