@@ -335,3 +335,24 @@ def test_two_saves_10ms_apart_never_run_a_half_written_file(project: Project) ->
     count, bad = out.split(" ", 1)
     assert int(count) >= 40
     assert bad.strip() == "[]"
+
+
+def test_edits_through_a_symlinked_folder_apply(
+    project: Project, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    shared = tmp_path_factory.mktemp("shared")
+    (shared / "helpers.py").write_text("X = 1\n")
+    (project.root / "lib").symlink_to(shared, target_is_directory=True)
+    out = run(
+        project,
+        """
+        sys.path.insert(0, "lib")
+        import helpers
+        w = hotmod.watch(".", on_reload=reports.put)
+        save("lib/helpers.py", "X = 2\\n")
+        r = next_report()
+        print(r.ok, helpers.X)
+        w.stop()
+        """,
+    )
+    assert out.split() == ["True", "2"]
