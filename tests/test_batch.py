@@ -135,3 +135,24 @@ def test_zero_debounce() -> None:
     b.event("m.py", "done", 0.001)  # hot, but no wait asked for
     b.flush()
     assert b.take(0.001) == {"m.py"}
+
+
+def test_a_path_put_back_waits_for_its_close_unless_it_came_already() -> None:
+    b = batcher()
+    b.event("m.py", "done", 0.0)
+    b.flush()
+    assert b.take(0.0) == {"m.py"}
+    b.requeue("m.py", 0.001)  # found still open for writing when it was to be read
+    b.flush()
+    assert b.take(0.002) is None
+    b.event("m.py", "done", 0.003)  # its close
+    b.flush()
+    assert b.take(0.003 + DEBOUNCE) == {"m.py"}
+
+    b.event("n.py", "done", 1.0)
+    b.flush()
+    assert b.take(1.0) == {"n.py"}
+    b.event("n.py", "done", 1.0001)  # the close was seen before the path was put back
+    b.requeue("n.py", 1.0002)
+    b.flush()
+    assert b.take(1.0001 + DEBOUNCE) == {"n.py"}

@@ -92,6 +92,11 @@ class Batcher:
         """The backend has handed over every event it had."""
         self._flushed = True
 
+    def requeue(self, path: str, now: float) -> None:
+        """Put back a taken path found still open for writing (unless newer events came)."""
+        if path not in self._pending:
+            self._pending[path] = _Entry("write", now)
+
     def _ready_at(self, entry: _Entry) -> float:
         """When a pending path counts as complete, if no new event comes."""
         if entry.kind == "write":
@@ -236,4 +241,4 @@ class Delivery:
         with self._cond:
             now = self._clock()
             for path in paths:
-                self._batcher.event(path, "write", now)
+                self._batcher.requeue(path, now)
