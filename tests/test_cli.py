@@ -293,3 +293,18 @@ def test_run_watches_folders_of_modules_imported_later(project: Project) -> None
     proc = hotmod_cmd(project, "run", "scripts/prog.py")
     assert proc.returncode == 0, explain(proc)
     assert proc.stdout.strip() == "['helper'] new"
+
+
+def test_watch_manual_inside_hotmod_run_is_honoured(project: Project) -> None:
+    import shutil
+
+    shutil.copytree(
+        Path(__file__).parent / "projects" / "manual_under_run", project.root, dirs_exist_ok=True
+    )
+    proc = hotmod_cmd(project, "run", "app.py")
+    assert proc.returncode == 0, explain(proc)
+    assert proc.stdout.splitlines() == [
+        "mode: manual",
+        "before apply: 1",
+        "after apply: 2 True",
+    ], explain(proc)

@@ -239,7 +239,7 @@ def test_atexit_handlers_and_on_reload_callbacks_run_once(project: Project) -> N
                 def bye():
                     print("bye", VERSION)
 
-                hotmod.watch(on_reload=lambda report: print("reloaded", VERSION))
+                hotmod.watch(on_reload=lambda report: print("reloaded", VERSION), apply="manual")
                 VERSION = 0
             """
         }

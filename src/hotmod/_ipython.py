@@ -23,7 +23,7 @@ from ._graph import ImportRef, parse_imports
 from ._modmap import excluded_reason, source_path
 from ._reloader import Reloader, bound_names, get_reloader
 from ._report import ReloadReport
-from ._watch import Watcher, current_watcher, watch
+from ._watcher import Watcher, current_watcher, watch
 
 __all__ = ["load_ipython_extension", "unload_ipython_extension"]
 

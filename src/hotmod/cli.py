@@ -142,7 +142,7 @@ def _prepare_module(name: str, args: list[str]) -> tuple[types.ModuleType, types
 
 
 def _run(opts: _RunOptions) -> int:
-    from ._watch import watch
+    from ._watcher import watch
 
     if opts.restart and not os.environ.get(_CHILD_ENV):
         return _supervise(opts)
@@ -202,8 +202,8 @@ def _restart_when_needed(report: object) -> None:
 def _supervise(opts: _RunOptions) -> int:
     # ``--restart``: run the program in a child; when an in-place reload is impossible the
     # child exits with RESTART_EXIT_CODE and is started again, as restart reloaders do.
-    from ._watch import default_paths
-    from ._watcher import make_monitor
+    from ._monitor import make_monitor
+    from ._watcher import default_paths
 
     _configure_logging()
     log = logging.getLogger("hotmod")
@@ -236,7 +236,7 @@ def _supervise(opts: _RunOptions) -> int:
 
 def _graph(module: str | None) -> int:
     from ._graph import ImportGraph, parse_imports
-    from ._watcher import DEFAULT_EXCLUDES, path_matches
+    from ._monitor import DEFAULT_EXCLUDES, path_matches
 
     root = Path.cwd()
     # A src layout's packages are importable from src/, the rest from the project root.
