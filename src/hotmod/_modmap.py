@@ -120,6 +120,7 @@ class ModuleMap:
         self._names_of: dict[str, set[str]] = {}
         self._hash: dict[str, int | None] = {}
         self._seen: dict[str, int] = {}  # name -> id() of the module object seen
+        self._mark: tuple[int, int, str] = (-1, -1, "")
 
     def add_roots(self, roots: Iterable[str]) -> None:
         """Restrict reloadable modules to these folders (and files) from now on."""
@@ -149,6 +150,13 @@ class ModuleMap:
         """Record modules loaded (or replaced) since the last call; return their names."""
         new: list[str] = []
         seen = self._seen
+        # Nothing imported since the last call (the import clock counts imports): done.
+        from ._tracker import import_clock
+
+        mark = (import_clock.count, len(sys.modules), next(reversed(sys.modules), ""))
+        if mark == self._mark:
+            return new
+        self._mark = mark
         for name, module in list(sys.modules.items()):
             if seen.get(name) == id(module) or not isinstance(module, ModuleType):
                 continue

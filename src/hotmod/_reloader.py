@@ -94,6 +94,7 @@ class _Step(NamedTuple):
     registrants: frozenset[str]
     loader: Any
     unload: CodeType | None  # the new source's __hotmod_unload__
+    stat: tuple[int, int, int] | None  # the file's (mtime, size, inode) when it was read
 
     @property
     def size(self) -> int:
@@ -120,6 +121,7 @@ class _Txn:
         self.trees: dict[str, ast.Module] = {}
         self.settle: list[Callable[[Patcher, list[Callable[[], None]]], None]] = []
         self.settle_undo: list[Callable[[], None]] = []
+        self.stats: dict[str, tuple[int, int, int]] = {}  # file stat when its source was read
         self.thread = threading.get_ident()
         self.view: integrations.Transaction | None = None
         self.adapters: list[integrations.Integration] = []
@@ -269,10 +271,12 @@ class Reloader:
     def _run(self, names: list[str], *, cascade: bool, only_changed: bool) -> ReloadReport | None:
         report = ReloadReport()
         sources: dict[str, bytes] = {}
+        txn = _Txn()
         for name in names:
             path = self.modmap.path_of(name)
             assert path is not None
             try:
+                txn.stats[name] = _stat_key(os.stat(path))
                 sources[name] = _read(path)
             except OSError as exc:
                 if only_changed:
@@ -286,7 +290,6 @@ class Reloader:
                 return None
         frozen = {n for n in names if _no_reload(n)}
         report.needs_restart = [n for n in report.changed if n in frozen]
-        txn = _Txn()
         try:
             groups = self._plan(names, frozen, sources, cascade, txn)
             steps = [self._compile(name, sources, txn) for group in groups for name in group]
@@ -361,7 +364,7 @@ class Reloader:
                 path = self.modmap.path_of(dep)
                 assert path is not None
                 try:
-                    sources[dep] = _read(path)
+                    sources[dep] = self._read_source(dep, path, txn)
                 except OSError:
                     continue
                 if source_hash(sources[dep]) != self.modmap.known_hash(dep):
@@ -384,6 +387,13 @@ class Reloader:
         txn.old_refs.setdefault(name, self.graph.refs(name))
         self.graph.set_imports(name, refs)
 
+    def _read_source(self, name: str, path: str, txn: _Txn) -> bytes:
+        # A dependent's file is stat'ed, not read, when it did not change since its
+        # last reload (the stat comes first: a write after it shows up next time).
+        stat = txn.stats[name] = _stat_key(os.stat(path))
+        cached = self._compiled.source(name, path, stat)
+        return cached if cached is not None else _read(path)
+
     def _restore_graph(self, txn: _Txn) -> None:
         for name, refs in txn.old_refs.items():
             self.graph.set_imports(name, refs)
@@ -396,6 +406,9 @@ class Reloader:
         digest = source_hash(source)
         cached = None if main else self._compiled.get(name, path, digest)
         if cached is not None:
+            if cached.stat != txn.stats.get(name):
+                cached = cached._replace(stat=txn.stats.get(name))
+                self._compiled.put(name, path, digest, cached)
             return cached
         loader = _custom_loader(module)
         try:
@@ -422,7 +435,17 @@ class Reloader:
         except (SyntaxError, ValueError) as exc:
             raise _Failure(exc, name) from exc
         step = _Step(
-            name, path, source, code, bound, dynamic, main, names, loader, _unload_code(code)
+            name,
+            path,
+            source,
+            code,
+            bound,
+            dynamic,
+            main,
+            names,
+            loader,
+            _unload_code(code),
+            txn.stats.get(name),
         )
         if not main:
             self._compiled.put(name, path, digest, step)
@@ -688,6 +711,13 @@ class _CompileCache:
         self._steps: dict[str, tuple[str, int, _Step]] = {}
         self._bytes = 0
 
+    def source(self, name: str, path: str, stat: tuple[int, int, int]) -> bytes | None:
+        """The cached text of a file untouched (by its stat) since it was read, or None."""
+        entry = self._steps.get(name)
+        if entry is not None and entry[0] == path and entry[2].stat == stat:
+            return entry[2].source
+        return None
+
     def get(self, name: str, path: str, digest: int) -> _Step | None:
         entry = self._steps.get(name)
         if entry is None or entry[0] != path or entry[1] != digest:
@@ -705,6 +735,10 @@ class _CompileCache:
             _, (_, _, evicted) = next(iter(self._steps.items()))
             del self._steps[evicted.name]
             self._bytes -= evicted.size
+
+
+def _stat_key(st: os.stat_result) -> tuple[int, int, int]:
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
 
 
 def _activate_on_import(name: str) -> None:
