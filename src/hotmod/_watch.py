@@ -67,6 +67,7 @@ class Watcher:
         on_reload: Callable[[ReloadReport], object] | None = None,
         backend: Backend = "auto",
         reloader: Reloader | None = None,
+        poll_interval: float = 0.1,
     ) -> None:
         if apply not in ("thread", "manual"):
             raise ValueError(f"apply must be 'thread' or 'manual', not {apply!r}")
@@ -91,6 +92,7 @@ class Watcher:
             exclude=exclude,
             debounce=debounce,
             backend=backend,
+            poll_interval=poll_interval,
         )
 
     @property
@@ -269,6 +271,7 @@ def watch(
     cascade: bool = True,
     on_reload: Callable[[ReloadReport], object] | None = None,
     backend: Backend = "auto",
+    poll_interval: float = 0.1,
 ) -> Watcher:
     """Start the process's watcher, or add paths to the one already running.
 
@@ -285,6 +288,7 @@ def watch(
         on_reload: called with the report after every attempted reload.
         backend: ``"auto"`` (native events, polling if they fail), ``"watchdog"``
             or ``"polling"``.
+        poll_interval: seconds between two scans when polling.
 
     Returns:
         The running `Watcher`.
@@ -301,6 +305,7 @@ def watch(
                 cascade=cascade,
                 on_reload=on_reload,
                 backend=backend,
+                poll_interval=poll_interval,
             )
             _current = watcher
         elif on_reload is not None:
