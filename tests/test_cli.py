@@ -4,6 +4,7 @@ usage errors, --restart with real signals, graph, test, demo; in-process and end
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -1042,3 +1043,82 @@ def test_restart_when_a_no_reload_module_changes(project: Project) -> None:
     assert proc.returncode == 0, explain(proc)
     assert proc.stdout.split("\n")[:2] == ["started with 1 1", "started with 2 1"], explain(proc)
     assert "restart needed" in proc.stderr
+
+
+COUNTER = """
+    import os, signal, time
+    hits = []
+    signal.signal(signal.SIGINT, lambda *a: hits.append(1))
+    print("child", os.getpid(), flush=True)
+    deadline = time.monotonic() + 30
+    while not hits and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(1)  # time for a second SIGINT to arrive, if one were sent
+    print("sigints", len(hits), flush=True)
+"""
+
+# Makes the pty on stdin the controlling terminal of a new session, then runs hotmod.
+ON_A_TERMINAL = (
+    "import fcntl, os, sys, termios; fcntl.ioctl(0, termios.TIOCSCTTY, 0); "
+    "os.execv(sys.executable, [sys.executable, '-m', 'hotmod', *sys.argv[1:]])"
+)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="signal origin is Linux's")
+@pytest.mark.parametrize("sender", ["terminal", "kill"])
+def test_restart_ctrl_c_reaches_the_child_once(project: Project, sender: str) -> None:
+    # Ctrl-C on a terminal goes to hotmod and its child alike: hotmod must not send it
+    # again. A SIGINT sent to hotmod alone (kill) is passed on, once.
+    project.write({"counter.py": COUNTER})
+    master, slave = os.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", ON_A_TERMINAL, "run", "--restart", "counter.py"],
+        cwd=project.root,
+        env=child_env(),
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        start_new_session=True,
+    )
+    os.close(slave)
+    output: list[str] = []
+    arrived = threading.Condition()
+
+    def read() -> None:
+        while True:
+            try:
+                data = os.read(master, 4096)
+            except OSError:  # EIO: every holder of the terminal is gone
+                break
+            if not data:
+                break
+            with arrived:
+                output.append(data.decode(errors="replace"))
+                arrived.notify_all()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+
+    def wait_for(text: str) -> str:
+        deadline = time.monotonic() + 30
+        with arrived:
+            while not re.search(text, "".join(output)):
+                left = deadline - time.monotonic()
+                assert left > 0, f"no {text!r} in time:\n{''.join(output)}"
+                arrived.wait(left)
+            return "".join(output)
+
+    try:
+        wait_for("child ")
+        if sender == "terminal":
+            os.write(master, b"\x03")  # the terminal's Ctrl-C: SIGINT to the process group
+        else:
+            proc.send_signal(signal.SIGINT)
+        text = wait_for(r"sigints \d")
+        assert proc.wait(timeout=30) == 0, text
+    finally:
+        proc.kill()
+        proc.wait()
+        reader.join(timeout=10)
+        os.close(master)
+    assert "sigints 1" in text, text

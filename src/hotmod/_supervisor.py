@@ -16,16 +16,21 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from types import FrameType
-
     from ._report import ReloadReport
     from .cli import RunOptions
 
-__all__ = ["RESTART_EXIT_CODE", "is_child", "restart_when_needed", "supervise"]
+__all__ = [
+    "RESTART_EXIT_CODE",
+    "is_child",
+    "restart_when_needed",
+    "supervise",
+    "unblock_in_child",
+]
 
 log = logging.getLogger("hotmod.restart")
 
@@ -45,6 +50,7 @@ def is_child() -> bool:
         value = os.environ.pop(_CHILD_ENV, "")
         _child_of.append(int(value) if value.isdigit() else 0)
         if _child_of[0]:
+            unblock_in_child()
             _die_with_parent(_child_of[0])
     return _child_of[0] != 0
 
@@ -125,9 +131,90 @@ def _end_like(code: int) -> int:
     try:
         signal.signal(signum, signal.SIG_DFL)
         os.kill(os.getpid(), signum)
+        if hasattr(signal, "pthread_sigmask"):
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signum})
     except (OSError, ValueError):  # pragma: no cover - a signal that cannot be re-raised
         pass
     return 128 + signum
+
+
+def _forwarded() -> list[int]:
+    return [getattr(signal, name) for name in _FORWARDED if hasattr(signal, name)]
+
+
+# Linux fills si_code with SI_KERNEL for signals the terminal sends (Ctrl-C, hangup) to
+# its foreground process group: the child, in the same group, received it already.
+_SI_KERNEL = 0x80
+
+
+class _SignalQueue:
+    """The signals sent to the supervisor, each with whether the terminal sent it.
+
+    Where ``sigtimedwait`` exists (Linux) the signals are blocked and read with their
+    origin, so a Ctrl-C, which the terminal sends to the child too, is not sent twice;
+    elsewhere handlers write them to a wakeup pipe and every signal is passed on.
+    """
+
+    def __init__(self) -> None:
+        self.signals = _forwarded()
+        self._precise = hasattr(signal, "sigtimedwait") and sys.platform.startswith("linux")
+        self._waited = {*self.signals, signal.SIGCHLD} if self._precise else set()
+        self._handlers: dict[int, Any] = {}
+        self._mask: set[int] | None = None
+        self._pipe: tuple[int, int] | None = None
+        self._wakeup = -1
+
+    def start(self) -> None:
+        """Catch the signals from now on (before any thread starts: threads inherit it)."""
+        if self._precise:
+            self._mask = set(signal.pthread_sigmask(signal.SIG_BLOCK, self._waited))
+            return
+        self._pipe = os.pipe()
+        for fd in self._pipe:
+            os.set_blocking(fd, False)
+        self._wakeup = signal.set_wakeup_fd(self._pipe[1])
+        for signum in self.signals:
+            self._handlers[signum] = signal.signal(signum, lambda s, f: None)
+
+    def stop(self) -> None:
+        """Back to how signals were handled before `start`."""
+        if self._mask is not None:
+            while signal.sigtimedwait(self._waited, 0) is not None:
+                pass  # drop what came after the child ended; do not raise it here
+            signal.pthread_sigmask(signal.SIG_SETMASK, self._mask)
+            self._mask = None
+        for signum, handler in self._handlers.items():
+            signal.signal(signum, handler)
+        self._handlers.clear()
+        if self._pipe is not None:
+            signal.set_wakeup_fd(self._wakeup)
+            for fd in self._pipe:
+                os.close(fd)
+            self._pipe = None
+
+    def get(self, timeout: float) -> tuple[int, bool] | None:
+        """The next signal and whether the terminal sent it; None after ``timeout``."""
+        if self._precise:
+            info = signal.sigtimedwait(self._waited, timeout)
+            if info is None or info.si_signo == signal.SIGCHLD:
+                return None
+            return info.si_signo, info.si_code == _SI_KERNEL and info.si_pid == 0
+        assert self._pipe is not None
+        import select
+
+        ready, _, _ = select.select([self._pipe[0]], [], [], timeout)
+        if ready:
+            with contextlib.suppress(BlockingIOError):
+                data = os.read(self._pipe[0], 1)
+                if data:
+                    return data[0], False
+        return None
+
+
+def unblock_in_child() -> None:
+    """The child starts with the supervisor's blocked signals: take them again."""
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {*_forwarded(), signal.SIGCHLD})
 
 
 class _Supervisor:
@@ -139,77 +226,77 @@ class _Supervisor:
         self.opts = opts
         self.child: subprocess.Popen[bytes] | None = None
         self.signals: list[int] = []
+        self.queue = _SignalQueue()
         self.changed = threading.Event()
 
-    def on_signal(self, signum: int, frame: FrameType | None) -> None:
-        # Only what is safe in a handler: note it, pass it on.
+    def take_signal(self, timeout: float) -> int | None:
+        """Wait up to ``timeout`` for a signal; pass it on to the child; return it."""
+        got = self.queue.get(timeout)
+        if got is None:
+            return None
+        signum, from_terminal = got
         self.signals.append(signum)
-        self.forward(signum)
-
-    def forward(self, signum: int) -> None:
         child = self.child
-        if child is not None and child.returncode is None:
+        if not from_terminal and child is not None and child.poll() is None:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(child.pid, signum)
+        return signum
 
     def wait_child(self) -> int:
         """Wait for the child; after SIGTERM or SIGHUP, kill it if it outlives the grace."""
         child = self.child
         assert child is not None
-        deadline: float | None = None
+        kill_at: float | None = None
         while True:
-            try:
-                return child.wait(timeout=0.2)
-            except subprocess.TimeoutExpired:
-                pass
-            if deadline is None and any(s != signal.SIGINT for s in self.signals):
-                deadline = _GRACE
-            elif deadline is not None:
-                deadline -= 0.2
-                if deadline <= 0:
-                    log.warning("the program did not end %g s after the signal: killing it", _GRACE)
-                    child.kill()
+            code = child.poll()
+            if code is not None:
+                return code
+            self.take_signal(0.1)
+            if kill_at is None and any(s != signal.SIGINT for s in self.signals):
+                kill_at = time.monotonic() + _GRACE
+            if kill_at is not None and time.monotonic() > kill_at:
+                log.warning("the program did not end %g s after the signal: killing it", _GRACE)
+                child.kill()
+                kill_at = float("inf")
 
     def run(self) -> int:
         from ._watcher import make_monitor
 
-        monitor = make_monitor(
-            _roots(self.opts),
-            on_batch=lambda paths: self.changed.set(),
-            include=tuple(self.opts.include),
-            exclude=(*_default_excludes(), *self.opts.exclude),
-            debounce=self.opts.debounce,
-            backend=self.opts.backend,  # type: ignore[arg-type]
-            poll_interval=self.opts.poll_interval or 0.1,
-        )
-        monitor.start()
-        previous = {}
-        for name in _FORWARDED:
-            signum = getattr(signal, name, None)
-            if signum is not None:
-                previous[signum] = signal.signal(signum, self.on_signal)
+        self.queue.start()
         try:
-            return self._loop()
+            monitor = make_monitor(
+                _roots(self.opts),
+                on_batch=lambda paths: self.changed.set(),
+                include=tuple(self.opts.include),
+                exclude=(*_default_excludes(), *self.opts.exclude),
+                debounce=self.opts.debounce,
+                backend=self.opts.backend,  # type: ignore[arg-type]
+                poll_interval=self.opts.poll_interval or 0.1,
+            )
+            monitor.start()
+            try:
+                return self._loop()
+            finally:
+                monitor.stop()
+                self._end_child()
         finally:
-            for signum, handler in previous.items():
-                signal.signal(signum, handler)
-            monitor.stop()
-            child = self.child
-            if child is not None and child.poll() is None:  # never leave it behind
-                child.terminate()
-                try:
-                    child.wait(timeout=_GRACE)
-                except subprocess.TimeoutExpired:
-                    child.kill()
-                    child.wait()
+            self.queue.stop()
+
+    def _end_child(self) -> None:
+        child = self.child
+        if child is not None and child.poll() is None:  # never leave it behind
+            child.terminate()
+            try:
+                child.wait(timeout=_GRACE)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
 
     def _loop(self) -> int:
         restarted = False
         while True:
             self.changed.clear()
             self.child = subprocess.Popen(self.argv, env=self.env)
-            if self.signals:  # arrived while starting it
-                self.forward(self.signals[-1])
             code = self.wait_child()
             ended_by = [s for s in self.signals if s != signal.SIGINT or code != RESTART_EXIT_CODE]
             if ended_by:
@@ -221,9 +308,10 @@ class _Supervisor:
             if not restarted or code == 0:
                 return code
             log.warning("the restarted program exited with code %d; waiting for a change", code)
-            while not self.changed.wait(0.2):
-                if self.signals:
-                    return _end_like(-self.signals[-1])
+            while not self.changed.is_set():
+                signum = self.take_signal(0.1)
+                if signum is not None:
+                    return _end_like(-signum)
 
 
 def _default_excludes() -> tuple[str, ...]:
