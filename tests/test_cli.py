@@ -1122,3 +1122,44 @@ def test_restart_ctrl_c_reaches_the_child_once(project: Project, sender: str) ->
         reader.join(timeout=10)
         os.close(master)
     assert "sigints 1" in text, text
+
+
+@needs_posix
+def test_restart_kills_a_child_that_ignores_sigterm(project: Project) -> None:
+    project.write(
+        {
+            "stubborn.py": """
+                import os, signal, time
+                signal.signal(signal.SIGTERM, signal.SIG_IGN)
+                print("child", os.getpid(), flush=True)
+                time.sleep(120)
+            """
+        }
+    )
+    run = Supervised(project, "--restart", "stubborn.py")
+    pid = int(run.wait_for(run.out, "child ").split()[1])
+    run.proc.send_signal(signal.SIGTERM)
+    run.wait_for(run.err, "did not end 10 s after the signal: killing it")
+    assert run.end() == -signal.SIGKILL, run.explain()
+    assert gone(pid)
+
+
+@needs_posix
+def test_restart_signal_while_waiting_for_a_fix(project: Project) -> None:
+    project.write(
+        {
+            "frozen.py": "__hotmod_reload__ = False\nVALUE = 1\n",
+            "prog.py": """
+                import time, frozen
+                print("started", flush=True)
+                if frozen.VALUE == 1:
+                    with open("frozen.py", "w") as f:
+                        f.write("__hotmod_reload__ = False\\nVALUE = 1 / 0\\n")
+                    time.sleep(60)
+            """,
+        }
+    )
+    run = Supervised(project, "--restart", "prog.py")
+    run.wait_for(run.err, "waiting for a change")  # restarted, then failed at import
+    run.proc.send_signal(signal.SIGHUP)
+    assert run.end() == -signal.SIGHUP, run.explain()

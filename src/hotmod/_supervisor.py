@@ -128,13 +128,12 @@ def _end_like(code: int) -> int:
     signum = -code
     sys.stdout.flush()
     sys.stderr.flush()
-    try:
+    with contextlib.suppress(OSError, ValueError):  # SIGKILL's cannot be set, nor needs it
         signal.signal(signum, signal.SIG_DFL)
+    with contextlib.suppress(OSError, ValueError):
         os.kill(os.getpid(), signum)
         if hasattr(signal, "pthread_sigmask"):
             signal.pthread_sigmask(signal.SIG_UNBLOCK, {signum})
-    except (OSError, ValueError):  # pragma: no cover - a signal that cannot be re-raised
-        pass
     return 128 + signum
 
 
