@@ -1163,3 +1163,46 @@ def test_restart_signal_while_waiting_for_a_fix(project: Project) -> None:
     run.wait_for(run.err, "waiting for a change")  # restarted, then failed at import
     run.proc.send_signal(signal.SIGHUP)
     assert run.end() == -signal.SIGHUP, run.explain()
+
+
+def test_restart_child_gets_the_same_options_and_program(project: Project) -> None:
+    # The options reach the child as flags, the program after "--" (a script may start
+    # with a dash), so the child runs what the parent was asked to run.
+    project.write(
+        {
+            "-dash.py": """
+                import os, sys, hotmod
+                w = hotmod.watch()
+                print(sys.argv, w.apply_mode, w.cascade, os.path.basename(w.paths[0]),
+                      os.environ.get("HOTMOD_FACTORY"), "HOTMOD_RESTART_CHILD" in os.environ)
+            """,
+            "lib/x.py": "",
+        }
+    )
+    proc = hotmod_cmd(
+        project,
+        "run",
+        "--restart",
+        "-w",
+        "lib",
+        "--apply",
+        "manual",
+        "--no-cascade",
+        "--factory",
+        "-q",
+        "--",
+        "-dash.py",
+        "-v",
+        "--",
+    )
+    assert proc.returncode == 0, explain(proc)
+    assert proc.stdout.split() == [
+        "['-dash.py',",
+        "'-v',",
+        "'--']",
+        "manual",
+        "False",
+        "lib",
+        "1",
+        "False",
+    ]

@@ -429,7 +429,7 @@ class RunOptions:
 
     def flags(self) -> list[str]:
         """These options as ``hotmod run`` flags (for the child of ``--restart``)."""
-        out = [arg for path in self.watch for arg in ("-w", path)]
+        out = [f"--watch={path}" for path in self.watch]
         out += [f"--include={glob}" for glob in self.include]
         out += [f"--exclude={glob}" for glob in self.exclude]
         out += [f"--apply={self.apply}", f"--debounce={self.debounce!r}"]
@@ -444,8 +444,8 @@ class RunOptions:
         return out
 
     def program(self) -> list[str]:
-        """The program and its arguments, as given."""
-        head = ["-m", self.module] if self.module is not None else [self.script or ""]
+        """The program and its arguments, for a ``hotmod run`` command line."""
+        head = ["-m", self.module] if self.module is not None else ["--", self.script or ""]
         return [*head, *self.args]
 
 
