@@ -273,7 +273,7 @@ def test_verbosity_sets_the_hotmod_logger(
     assert logging.getLevelName(logger.getEffectiveLevel()) == level
     err = capsys.readouterr().err
     root = os.path.realpath("lib")
-    assert (f"hotmod: watching {root} (backend auto" in err) is watching, err
+    assert (f"hotmod.run: watching {root} (backend auto" in err) is watching, err
     assert len(rec.watchers[0].callbacks) == (1 if watching else 0)
 
 
@@ -697,10 +697,10 @@ def test_verbose_shows_roots_and_each_batch_quiet_only_errors(project: Project) 
     lines = proc.stderr.splitlines()
     root = os.path.realpath(project.root)
     assert lines[0] == (
-        f"hotmod: watching {root} (polling every 0.05 s, debounce 0.01 s, apply thread)"
+        f"hotmod.run: watching {root} (polling every 0.05 s, debounce 0.01 s, apply thread)"
     ), proc.stderr
-    assert "hotmod: batch: helper.py changed; re-executed helper" in lines, proc.stderr
-    assert "hotmod: batch: helper.py changed; re-executed nothing (rolled back)" in lines
+    assert "hotmod.run: batch: helper.py changed; re-executed helper" in lines, proc.stderr
+    assert "hotmod.run: batch: helper.py changed; re-executed nothing (rolled back)" in lines
     assert any(line.startswith("hotmod: reloaded helper") for line in lines)
     assert any("reload failed in helper, kept the previous code" in line for line in lines)
 

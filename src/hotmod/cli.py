@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 __all__ = ["main"]
 
-log = logging.getLogger("hotmod.cli")
+log = logging.getLogger("hotmod.run")
 
 DEBOUNCE = 0.01
 POLL_INTERVAL = 0.1
@@ -646,7 +646,7 @@ def _configure_logging(verbosity: int) -> None:
     logger = logging.getLogger("hotmod")
     if not any(getattr(h, "_hotmod_cli", False) for h in logger.handlers):
         handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("hotmod: %(message)s"))
+        handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
         handler._hotmod_cli = True  # type: ignore[attr-defined]
         logger.addHandler(handler)
     logger.setLevel({1: logging.DEBUG, -1: logging.WARNING}.get(verbosity, logging.INFO))
