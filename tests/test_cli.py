@@ -972,6 +972,10 @@ def test_restart_exit_code_is_the_childs(project: Project) -> None:
     run.proc.send_signal(signal.SIGTERM)
     assert run.end() == 3, run.explain()
     assert gone(pid)
+    run = Supervised(project, "--restart", "polite.py")  # killed by someone else
+    pid = int(run.wait_for(run.out, "child ").split()[1])
+    os.kill(pid, signal.SIGKILL)
+    assert run.end() == -signal.SIGKILL, run.explain()
     proc = hotmod_cmd(project, "run", "--restart", "quick.py")
     assert proc.returncode == 7, explain(proc)
     proc = hotmod_cmd(project, "run", "quick.py", env=child_env(HOTMOD_RESTART="1"))

@@ -305,7 +305,7 @@ class _Supervisor:
                 restarted = True
                 continue
             if not restarted or code == 0:
-                return code
+                return _end_like(code)
             log.warning("the restarted program exited with code %d; waiting for a change", code)
             while not self.changed.is_set():
                 signum = self.take_signal(0.1)
