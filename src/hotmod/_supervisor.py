@@ -13,6 +13,7 @@ import contextlib
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -151,7 +152,7 @@ class _SignalQueue:
 
     Where ``sigtimedwait`` exists (Linux) the signals are blocked and read with their
     origin, so a Ctrl-C, which the terminal sends to the child too, is not sent twice;
-    elsewhere handlers write them to a wakeup pipe and every signal is passed on.
+    elsewhere Python's wakeup fd reports them and every signal is passed on.
     """
 
     def __init__(self) -> None:
@@ -160,7 +161,7 @@ class _SignalQueue:
         self._waited = {*self.signals, signal.SIGCHLD} if self._precise else set()
         self._handlers: dict[int, Any] = {}
         self._mask: set[int] | None = None
-        self._pipe: tuple[int, int] | None = None
+        self._pipe: tuple[socket.socket, socket.socket] | None = None
         self._wakeup = -1
 
     def start(self) -> None:
@@ -168,10 +169,10 @@ class _SignalQueue:
         if self._precise:
             self._mask = set(signal.pthread_sigmask(signal.SIG_BLOCK, self._waited))
             return
-        self._pipe = os.pipe()
-        for fd in self._pipe:
-            os.set_blocking(fd, False)
-        self._wakeup = signal.set_wakeup_fd(self._pipe[1])
+        self._pipe = socket.socketpair()  # select() takes sockets on every platform
+        for sock in self._pipe:
+            sock.setblocking(False)
+        self._wakeup = signal.set_wakeup_fd(self._pipe[1].fileno())
         for signum in self.signals:
             self._handlers[signum] = signal.signal(signum, lambda s, f: None)
 
@@ -187,8 +188,8 @@ class _SignalQueue:
         self._handlers.clear()
         if self._pipe is not None:
             signal.set_wakeup_fd(self._wakeup)
-            for fd in self._pipe:
-                os.close(fd)
+            for sock in self._pipe:
+                sock.close()
             self._pipe = None
 
     def get(self, timeout: float) -> tuple[int, bool] | None:
@@ -204,7 +205,7 @@ class _SignalQueue:
         ready, _, _ = select.select([self._pipe[0]], [], [], timeout)
         if ready:
             with contextlib.suppress(BlockingIOError):
-                data = os.read(self._pipe[0], 1)
+                data = self._pipe[0].recv(1)
                 if data:
                     return data[0], False
         return None
