@@ -305,13 +305,14 @@ def test_run_module_in_process_takes_the_rest(
 
 
 BAD_USAGE = [
-    (["run", "--nope", "prog.py"], "unrecognized arguments: --nope"),
-    (["run", "--debounce"], "argument --debounce: expected one argument"),
-    (["run", "--debounce", "-m", "x"], "argument --debounce: expected one argument"),
-    (["run", "-w"], "argument -w/--watch: expected one argument"),
-    (["run", "--include"], "argument --include: expected one argument"),
-    (["run", "--exclude"], "argument --exclude: expected one argument"),
-    (["run", "--apply"], "argument --apply: expected one argument"),
+    (["run", "--nope", "prog.py"], "hotmod run: unknown option --nope; see 'hotmod run --help'"),
+    (["run", "--nope", "-x", "prog.py"], "unknown options --nope -x"),
+    (["run", "--debounce"], "argument --debounce: the value is missing"),
+    (["run", "--debounce", "-m", "x"], "argument --debounce: the value is missing"),
+    (["run", "-w"], "argument -w/--watch: the value is missing"),
+    (["run", "--include"], "argument --include: the value is missing"),
+    (["run", "--exclude"], "argument --exclude: the value is missing"),
+    (["run", "--apply"], "argument --apply: the value is missing"),
     (["run", "--debounce", "soon", "prog.py"], "debounce takes a number of seconds, not 'soon'"),
     (["run", "--debounce", "-1", "prog.py"], "debounce must be >= 0, not '-1'"),
     (["run", "--debounce=nan", "prog.py"], "finite number of seconds"),
@@ -329,9 +330,9 @@ BAD_USAGE = [
     (["run", "-m"], "argument -m: expected a module name"),
     ([], "a command is required"),
     (["frobnicate"], "invalid choice: 'frobnicate'"),
-    (["graph", "a", "b"], "unrecognized arguments: b"),
-    (["graph", "--nope"], "unrecognized arguments: --nope"),
-    (["demo", "--nope"], "unrecognized arguments: --nope"),
+    (["graph", "a", "b"], "unexpected arguments: b"),
+    (["graph", "--nope"], "unknown option --nope"),
+    (["demo", "--nope"], "unknown option --nope"),
 ]
 
 
@@ -771,7 +772,7 @@ def test_python_dash_m_hotmod_and_console_script_agree(project: Project) -> None
         timeout=60,
     )
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1, bad.stderr
-    assert "expected one argument" in bad.stderr
+    assert "argument --debounce: the value is missing" in bad.stderr
 
 
 def test_demo_runs_end_to_end(project: Project) -> None:

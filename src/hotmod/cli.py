@@ -69,12 +69,25 @@ class _Parser(argparse.ArgumentParser):
     """argparse, with errors raised as one-line `UsageError` instead of usage + exit."""
 
     def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{self.prog}: {message} (see '{self.prog} --help')")
+        raise UsageError(f"{self.prog}: {_reword(message)}; see '{self.prog} --help'")
 
     def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
         if message:
             sys.stderr.write(message)
         raise _Exit(status)
+
+
+def _reword(message: str) -> str:
+    """argparse's message, saying plainly whether an option or a value is the problem."""
+    if message.endswith(": expected one argument"):
+        return message.replace(": expected one argument", ": the value is missing")
+    unknown = "unrecognized arguments: "
+    if message.startswith(unknown):
+        extra = message[len(unknown) :].split()
+        if all(arg.startswith("-") for arg in extra):
+            return f"unknown option{'s' if len(extra) > 1 else ''} {' '.join(extra)}"
+        return f"unexpected arguments: {' '.join(extra)}"
+    return message
 
 
 # --------------------------------------------------------------------------- environment
@@ -550,8 +563,8 @@ def _resolve(ns: argparse.Namespace) -> RunOptions:
         program = ns.program[1:] if ns.program[:1] == ["--"] else ns.program
         if not program:
             raise UsageError(
-                "hotmod run: no program to run: give a script, a folder or -m module "
-                "(see 'hotmod run --help')"
+                "hotmod run: no program to run: give a script, a folder or -m module; "
+                "see 'hotmod run --help'"
             )
         opts.script, opts.args = program[0], program[1:]
     return opts
@@ -883,7 +896,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ns = parser.parse_args(args)
         if ns.command is None:
             raise UsageError(
-                "hotmod: a command is required: run, graph, demo or test (see 'hotmod --help')"
+                "hotmod: a command is required: run, graph, demo or test; see 'hotmod --help'"
             )
         if ns.command == "graph":
             return _graph(ns.module, ns.exclude)
