@@ -507,12 +507,22 @@ def test_graph_says_what_is_missing(
     project: Project, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.chdir(project.root)
-    project.write({"notes.txt": "no code\n", "build/gen.py": "X = 1\n"})
+    project.write({"notes.txt": "no code\n"})
     assert main(["graph"]) == 1
     out, err = capsys.readouterr()
     assert out == ""
-    assert f"no Python modules here: looked for *.py files under {project.root}" in err
-    assert "build" not in err.split("skipping")[0] and "skipping" in err
+    assert err == (
+        f"hotmod graph: no Python modules here: no *.py file under {project.root} "
+        "(run it in the project's folder)\n"
+    )
+    project.write({"build/gen.py": "X = 1\n", "my-script.py": "", "a.swp.py": ""})
+    assert main(["graph"]) == 1
+    out, err = capsys.readouterr()
+    assert err == (
+        f"hotmod graph: no Python modules here: under {project.root}, skipped build, "
+        "a.swp.py, my-script.py (excluded by hotmod's default excludes or --exclude, or not "
+        "importable names)\n"
+    )
     project.write({"models.py": "X = 1\n", "views.py": "import models\n", "bad.py": "x = (\n"})
     assert main(["graph", "views"]) == 0
     out, err = capsys.readouterr()

@@ -787,10 +787,24 @@ def _user_frames_only(hook: Callable[..., object]) -> Callable[..., object]:
 # --------------------------------------------------------------------------- hotmod graph
 
 
-def _excluded(rel: Path, patterns: Sequence[str]) -> bool:
+def _project_files(base: Path, patterns: Sequence[str]) -> tuple[list[Path], list[Path]]:
+    """The ``*.py`` files under ``base`` (relative), and those the patterns exclude."""
     from fnmatch import fnmatch
 
-    return any(fnmatch(part, p) for part in rel.parts for p in patterns)
+    def excluded(name: str) -> bool:
+        return any(fnmatch(name, p) for p in patterns)
+
+    kept: list[Path] = []
+    skipped: list[Path] = []
+    for folder, dirs, files in os.walk(base):
+        rel = Path(folder).relative_to(base)
+        for d in [d for d in dirs if excluded(d)]:
+            dirs.remove(d)  # not walked: a .venv can hold thousands of files
+            skipped.append(rel / d)
+        dirs.sort()
+        for file in sorted(f for f in files if f.endswith(".py")):
+            (skipped if excluded(file) else kept).append(rel / file)
+    return kept, skipped
 
 
 def _graph(module: str | None, exclude: list[str] | None) -> int:
@@ -804,9 +818,11 @@ def _graph(module: str | None, exclude: list[str] | None) -> int:
     bases = [root / "src", root] if (root / "src").is_dir() else [root]
     graph = ImportGraph()
     names: list[str] = []
+    skipped: list[str] = []
     for base in bases:
-        for path in sorted(base.rglob("*.py")):
-            rel = path.relative_to(base)
+        files, excluded = _project_files(base, patterns)
+        skipped += [str(base.relative_to(root) / rel) for rel in excluded]
+        for rel in files:
             if base == root and len(bases) > 1 and rel.parts[0] == "src":
                 continue
             parts = list(rel.with_suffix("").parts)
@@ -814,15 +830,11 @@ def _graph(module: str | None, exclude: list[str] | None) -> int:
             if is_package:
                 parts.pop()
             name = ".".join(parts)
-            if (
-                not parts
-                or name in graph
-                or not all(p.isidentifier() for p in parts)
-                or _excluded(rel, patterns)
-            ):
+            if not parts or name in graph or not all(p.isidentifier() for p in parts):
+                skipped.append(str(rel))
                 continue
             try:
-                refs = parse_imports(path.read_bytes(), module=name, is_package=is_package)
+                refs = parse_imports((base / rel).read_bytes(), module=name, is_package=is_package)
             except SyntaxError as exc:
                 print(f"hotmod graph: skipping {rel}:{exc.lineno}: {exc.msg}", file=sys.stderr)
                 continue
@@ -832,12 +844,7 @@ def _graph(module: str | None, exclude: list[str] | None) -> int:
             graph.set_imports(name, refs)
             names.append(name)
     if not names:
-        looked = " and ".join(str(b) for b in bases)
-        print(
-            f"hotmod graph: no Python modules here: looked for *.py files under {looked}, "
-            f"skipping {', '.join(patterns[:6])}, ... (run it in the project's folder)",
-            file=sys.stderr,
-        )
+        print(f"hotmod graph: {_nothing_found(bases, skipped)}", file=sys.stderr)
         return 1
     if module is None:
         for name in sorted(names):
@@ -856,6 +863,19 @@ def _graph(module: str | None, exclude: list[str] | None) -> int:
     for name in [module, *order]:
         print(f"  {name}")
     return 0
+
+
+def _nothing_found(bases: list[Path], skipped: list[str]) -> str:
+    looked = " and ".join(str(b) for b in bases)
+    if not skipped:
+        return (
+            f"no Python modules here: no *.py file under {looked} (run it in the project's folder)"
+        )
+    shown = ", ".join(skipped[:5]) + (", ..." if len(skipped) > 5 else "")
+    return (
+        f"no Python modules here: under {looked}, skipped {shown} (excluded by "
+        "hotmod's default excludes or --exclude, or not importable names)"
+    )
 
 
 def _unknown(module: str, names: list[str]) -> str:
