@@ -56,6 +56,7 @@ class Fakes:
         exclude: Sequence[str],
         debounce: float,
         backend: Backend,
+        poll_interval: float,
     ) -> FileMonitor:
         monitor = FakeMonitor(on_batch)
         self.made.append(monitor)

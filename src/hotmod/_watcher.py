@@ -71,6 +71,7 @@ class Watcher:
         cascade: bool = True,
         on_reload: Callable[[ReloadReport], object] | None = None,
         backend: Backend = "auto",
+        poll_interval: float = 0.1,
         reloader: Reloader | None = None,
         monitor: MonitorFactory = make_monitor,
     ) -> None:
@@ -101,6 +102,7 @@ class Watcher:
             exclude=exclude,
             debounce=debounce,
             backend=backend,
+            poll_interval=poll_interval,
         )
         self._filter = Filter(
             check_patterns("include", include), check_patterns("exclude", exclude)
@@ -404,6 +406,7 @@ def watch(
     cascade: bool = True,
     on_reload: Callable[[ReloadReport], object] | None = None,
     backend: Backend = "auto",
+    poll_interval: float = 0.1,
 ) -> Watcher:
     """Start the process's watcher, or add paths to the one already running.
 
@@ -424,6 +427,7 @@ def watch(
         on_reload: called with the report after every attempted reload.
         backend: ``"auto"`` (native events, polling if they fail), ``"watchdog"``
             or ``"polling"``.
+        poll_interval: seconds between two scans when polling.
 
     Returns:
         The running `Watcher`.
@@ -440,6 +444,7 @@ def watch(
                 cascade=cascade,
                 on_reload=on_reload,
                 backend=backend,
+                poll_interval=poll_interval,
             )
             _current = watcher
         elif on_reload is not None:

@@ -76,6 +76,7 @@ class MonitorFactory(Protocol):
         exclude: Sequence[str],
         debounce: float,
         backend: Backend,
+        poll_interval: float,
     ) -> FileMonitor:
         """A monitor of ``roots`` calling ``on_batch`` with each batch of changed files."""
         ...
