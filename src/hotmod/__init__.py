@@ -1,7 +1,5 @@
 """hotmod: instant, transactional hot reloading for Python."""
 
-from __future__ import annotations
-
 from ._api import dependents, keep, reload
 from ._errors import HotmodWarning as HotmodWarning
 from ._errors import ReloadError

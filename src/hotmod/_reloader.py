@@ -11,7 +11,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from types import CodeType, FunctionType, ModuleType
 from typing import Any, NamedTuple
 
@@ -21,6 +21,7 @@ from ._cycles import Cycles
 from ._define import Definer, instrument
 from ._graph import ImportGraph, ImportRef, imports_of, parse_imports
 from ._ledger import ledger
+from ._missing import MISSING
 from ._modmap import ModuleMap, no_source_reason, real, source_hash
 from ._patch import Patcher
 from ._plan import Plan, PlanError, make_plan
@@ -30,8 +31,6 @@ from ._report import ReloadReport, log_report
 from ._tracker import import_clock
 
 __all__ = ["Reloader", "bound_names", "get_reloader"]
-
-_MISSING: Any = object()
 
 
 def bound_names(tree: ast.Module) -> tuple[set[str], bool]:
@@ -148,6 +147,8 @@ class Reloader:
         self.graph = ImportGraph(started=import_clock.started.get)
         self.listeners: list[Callable[[ReloadReport], None]] = []
         self.registries = Registries()
+        # Namespaces of no module (an IPython shell's user_ns) with their from-imports.
+        self.namespaces: dict[int, tuple[dict[str, Any], Callable[[], Sequence[ImportRef]]]] = {}
         self._compiled = _CompileCache()
         import_clock.install()
         integrations.activate("atexit")  # the standard library's side effects, from now on
@@ -227,6 +228,16 @@ class Reloader:
                 m for group in self.graph.order(deps, finish_order=list(sys.modules)) for m in group
             ]
 
+    def add_namespace(self, ns: dict[str, Any], refs: Callable[[], Sequence[ImportRef]]) -> None:
+        """Rebind ``ns`` (no module's namespace) inside every reload, from ``refs()``."""
+        with self.lock:
+            self.namespaces[id(ns)] = (ns, refs)
+
+    def remove_namespace(self, ns: dict[str, Any]) -> None:
+        """Stop rebinding ``ns``."""
+        with self.lock:
+            self.namespaces.pop(id(ns), None)
+
     def _imported(self, name: str, txn: _Txn) -> list[ModuleType]:
         # What the module imports now and what its previous version imported.
         new = txn.plan.refs.get(name) if txn.plan is not None else None
@@ -239,10 +250,25 @@ class Reloader:
 
     # -- the transaction ---------------------------------------------------------------
 
-    def reload(
-        self, targets: Iterable[object], *, cascade: bool = True, only_changed: bool = False
+    def reload(self, targets: Iterable[object], *, cascade: bool = True) -> ReloadReport:
+        """Reload ``targets`` and (with ``cascade``) their dependents, changed or not."""
+        report = self._reload(targets, cascade=cascade, only_changed=False)
+        assert report is not None
+        return report
+
+    def reload_changed(
+        self, paths: Iterable[str | os.PathLike[str]], *, cascade: bool = True
     ) -> ReloadReport | None:
-        """Reload ``targets`` (and dependents); None when ``only_changed`` finds no change."""
+        """Reload the modules of ``paths`` whose source changed; None if none did.
+
+        The watcher's entry: files no loaded module comes from are ignored, and a file
+        saved with the text its module runs is no change.
+        """
+        return self._reload(paths, cascade=cascade, only_changed=True)
+
+    def _reload(
+        self, targets: Iterable[object], *, cascade: bool, only_changed: bool
+    ) -> ReloadReport | None:
         started = time.perf_counter()
         with self.lock:
             self.sync()
@@ -539,6 +565,9 @@ class Reloader:
                 )
             if loose:
                 count += self._rebind_loose(step.name, loose, old, new, txn)
+            for ns, refs_of in list(self.namespaces.values()):
+                pairs = [p for ref in refs_of() if ref.module == step.name for p in ref.names]
+                count += rebind(ns, pairs, old, new, txn.rebind_undo, txn.patcher.canonical)
         return count
 
     def _rebind_loose(
@@ -807,7 +836,7 @@ def _drop_removed(ns: dict[str, Any], old: dict[str, Any], step: _Step) -> None:
     for key, value in old.items():
         if key in _IMPORT_DUNDERS:
             continue
-        if key not in step.bound and ns.get(key, _MISSING) is value:
+        if key not in step.bound and ns.get(key, MISSING) is value:
             del ns[key]
 
 

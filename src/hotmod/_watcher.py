@@ -9,7 +9,10 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from typing_extensions import Self  # typing.Self is 3.11+
 
 from ._ledger import current_module, ledger
 from ._modmap import excluded_reason, real, source_path
@@ -163,7 +166,7 @@ class Watcher:
                     todo.append(target)
         return found
 
-    def start(self) -> Watcher:
+    def start(self) -> Self:
         """Start watching (idempotent); records the source of every loaded module first."""
         if self._running:
             return self
@@ -236,7 +239,7 @@ class Watcher:
             if self._pending:
                 self.apply()
 
-    def __enter__(self) -> Watcher:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(
@@ -375,9 +378,7 @@ class Watcher:
     def _reload(self, paths: frozenset[Path]) -> ReloadReport | None:
         if not paths:
             return None
-        return self._reloader.reload(
-            sorted(str(p) for p in paths), cascade=self.cascade, only_changed=True
-        )
+        return self._reloader.reload_changed(sorted(str(p) for p in paths), cascade=self.cascade)
 
 
 def _failed(report: ReloadReport | None) -> bool:
