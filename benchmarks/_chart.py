@@ -96,12 +96,26 @@ def _pyplot() -> Any:
     return plt
 
 
+def _note(ax: Any, note: str) -> None:
+    """A small line under the x axis label: where the figures come from."""
+    if note:
+        ax.annotate(
+            note, (0, 0), xycoords="axes fraction", xytext=(0, -42), textcoords="offset points",
+            fontsize=8, color="#555", va="top",
+        )  # fmt: skip
+
+
 def _save(fig: Any, paths: Sequence[Path]) -> None:
     for path in paths:
         path.parent.mkdir(parents=True, exist_ok=True)
         metadata = {"Date": None} if path.suffix == ".svg" else {}
         fig.savefig(path, bbox_inches="tight", metadata=metadata, dpi=150)
         print(f"chart written: {path}")
+
+
+def _number(value: float) -> str:
+    """Three significant figures, at least: 0.72, 13.5, 398, 1,660."""
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
 
 
 def bar_chart(
@@ -111,7 +125,6 @@ def bar_chart(
     title: str,
     unit: str,
     note: str = "",
-    digits: int = 1,
 ) -> None:
     """Horizontal bars top to bottom in the given order, each labelled ``value unit``."""
     if not paths or not bars:
@@ -125,15 +138,19 @@ def bar_chart(
     ax.set_yticks(list(ys), [b.label for b in bars])
     top = max(b.value for b in bars)
     for y, b in zip(ys, bars, strict=True):
-        ax.text(b.value + top * 0.01, y, f"{b.value:,.{digits}f} {unit}", va="center")
+        ax.text(b.value + top * 0.01, y, f"{_number(b.value)} {unit}", va="center")
     ax.set_xlim(0, top * 1.18)
     ax.set_xlabel(unit)
-    ax.set_title(title, loc="left", fontweight="bold")
-    if len(kinds) > 1 and all(kinds):
+    legend = len(kinds) > 1 and all(kinds)
+    ax.set_title(title, loc="left", fontweight="bold", pad=22 if legend else 6)
+    if legend:
         handles = [plt.Rectangle((0, 0), 1, 1, color=colour[k]) for k in kinds]
-        ax.legend(handles, kinds, loc="lower right", frameon=False)
-    if note:
-        fig.text(0.01, -0.02, note, fontsize=8, color="#555", va="top", wrap=True)
+        # Between the title and the bars: never over a bar or its value.
+        ax.legend(
+            handles, kinds, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=len(kinds),
+            frameon=False, borderaxespad=0.2, handlelength=1.0, columnspacing=1.2,
+        )  # fmt: skip
+    _note(ax, note)
     _save(fig, paths)
     plt.close(fig)
 
@@ -176,7 +193,6 @@ def line_chart(
     ax.set_title(title, loc="left", fontweight="bold")
     ax.grid(True, which="major", color="#ddd", linewidth=0.6)
     ax.legend(frameon=False)
-    if note:
-        fig.text(0.01, -0.02, note, fontsize=8, color="#555", va="top", wrap=True)
+    _note(ax, note)
     _save(fig, paths)
     plt.close(fig)
