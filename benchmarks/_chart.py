@@ -29,11 +29,15 @@ PALETTE = ["#3f51b5", "#e65100", "#7b8794", "#2e7d32", "#8e24aa", "#00838f"]
 
 @dataclass(frozen=True)
 class Bar:
-    """One bar: its label, its value, and its kind (colour and legend entry)."""
+    """One bar: its label, its value, its kind (colour and legend entry) and section.
+
+    Consecutive bars of one non-empty ``section`` are drawn under its name in bold.
+    """
 
     label: str
     value: float
     kind: str = ""
+    section: str = ""
 
 
 @dataclass(frozen=True)
@@ -114,8 +118,10 @@ def _save(fig: Any, paths: Sequence[Path]) -> None:
 
 
 def _number(value: float) -> str:
-    """Three significant figures, at least: 0.72, 13.5, 398, 1,660."""
-    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+    """0.72, 13.0, 398, 1,660: a tenth below 100, two figures below 1."""
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    return f"{value:.1f}" if abs(value) >= 1 else f"{value:.2g}"
 
 
 def bar_chart(
@@ -132,12 +138,26 @@ def bar_chart(
     plt = _pyplot()
     kinds = list(dict.fromkeys(b.kind for b in bars))
     colour = {k: PALETTE[i % len(PALETTE)] for i, k in enumerate(kinds)}
-    fig, ax = plt.subplots(figsize=(8, 0.9 + 0.38 * len(bars)))
-    ys = range(len(bars))[::-1]
-    ax.barh(list(ys), [b.value for b in bars], color=[colour[b.kind] for b in bars], height=0.7)
-    ax.set_yticks(list(ys), [b.label for b in bars])
+    rows: list[Bar | str] = []  # a bar, or a section heading
+    for b in bars:
+        if b.section and (not rows or getattr(rows[-1], "section", None) != b.section):
+            rows.append(b.section)
+        rows.append(b)
+    fig, ax = plt.subplots(figsize=(8, 0.9 + 0.38 * len(rows)))
+    ys = list(range(len(rows)))[::-1]
+    placed = [(y, r) for y, r in zip(ys, rows, strict=True) if isinstance(r, Bar)]
+    ax.barh(
+        [y for y, _ in placed],
+        [b.value for _, b in placed],
+        color=[colour[b.kind] for _, b in placed],
+        height=0.7,
+    )
+    ax.set_yticks(ys, [r if isinstance(r, str) else r.label for r in rows])
+    for tick, row in zip(ax.get_yticklabels(), rows, strict=True):
+        if isinstance(row, str):
+            tick.set_fontweight("bold")
     top = max(b.value for b in bars)
-    for y, b in zip(ys, bars, strict=True):
+    for y, b in placed:
         ax.text(b.value + top * 0.01, y, f"{_number(b.value)} {unit}", va="center")
     ax.set_xlim(0, top * 1.18)
     ax.set_xlabel(unit)

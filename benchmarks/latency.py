@@ -302,7 +302,7 @@ def main() -> None:
     _chart.bar_chart(
         _chart.chart_paths(args),
         [
-            _chart.Bar(f"{label} · {name}", 1000 * statistics.median(samples), kind)
+            _chart.Bar(name, 1000 * statistics.median(samples), kind, label)
             for label, name, samples, _ in table
             for kind in ["restart" if name.startswith("restart") else "hotmod"]
         ],

@@ -241,7 +241,7 @@ def get(port: int, timeout: float = 10) -> str:
         try:
             conn.request("GET", "/")
             return conn.getresponse().read().decode()
-        except OSError:
+        except (OSError, http.client.HTTPException):  # a restart cut the response short
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.001)
@@ -374,8 +374,8 @@ def main(argv: list[str] | None = None) -> None:
     _print_table(rows)
     bars = []
     for kind, restart_s, hotmod_s in edits:
-        bars.append(_chart.Bar(f"{SERVERS[kind]} · hotmod middleware", hotmod_s * 1000, "hotmod"))
-        bars.append(_chart.Bar(f"{SERVERS[kind]} · {RESTARTS[kind]}", restart_s * 1000, "restart"))
+        bars.append(_chart.Bar("hotmod middleware", hotmod_s * 1000, "hotmod", SERVERS[kind]))
+        bars.append(_chart.Bar(RESTARTS[kind], restart_s * 1000, "restart", SERVERS[kind]))
     _chart.bar_chart(
         _chart.chart_paths(args),
         bars,

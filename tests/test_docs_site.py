@@ -174,3 +174,27 @@ def test_every_diagram_on_every_page_renders_offline(site: Site, tmp_path: Path)
             rendered[rel] = len(browser.page.evaluate(RENDERED_DIAGRAMS))
         assert browser.blocked == []
     assert rendered == expected
+
+
+@pytest.mark.parametrize(
+    ("page", "charts"),
+    [
+        ("benchmarks/", {"latency.svg", "plan.svg", "server.svg", "compare.svg"}),
+        ("comparison/", {"compare.svg"}),
+    ],
+)
+def test_benchmark_charts_load_as_images(
+    site: Site, tmp_path: Path, page: str, charts: set[str]
+) -> None:
+    with chromium_page(tmp_path / "profile") as browser:
+        browser.page.goto(site.url + page, wait_until="load")
+        images = browser.page.evaluate(
+            "() => [...document.images].filter((i) => i.src.includes('/img/'))"
+            ".map((i) => [i.src.split('/').pop(), i.complete, i.naturalWidth, i.alt])"
+        )
+        assert browser.blocked == []
+    assert {name for name, *_ in images} == charts
+    for name, complete, width, alt in images:
+        assert complete and width > 100, f"{page}: {name} did not load"
+        assert alt, f"{page}: {name} has no alt text"
+        assert (ROOT / "docs/img" / name).stat().st_size > 1000
