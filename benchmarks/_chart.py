@@ -11,6 +11,18 @@ Each script adds the options with :func:`add_options`: ``--chart PATH`` writes t
 there (``.svg`` or ``.png``), ``--write-docs`` writes ``docs/img/<name>.svg``, the image
 the docs pages embed. matplotlib (the ``bench`` extra) is imported only when a chart is
 drawn, with the Agg backend, so the scripts run without it otherwise.
+
+A script wires it in three lines::
+
+    parser = argparse.ArgumentParser()
+    _chart.add_options(parser, "scale")  # --chart PATH, --write-docs: docs/img/scale.svg
+    args = parser.parse_args()
+    ...
+    _chart.line_chart(
+        _chart.chart_paths(args),
+        [_chart.Series("reload", [(modules, ms) for modules, ms in measured])],
+        title="Reload cost against project size", x_label="modules", y_label="ms",
+    )
 """
 
 from __future__ import annotations
