@@ -81,7 +81,9 @@ def big_module(root: Path) -> tuple[float, float, float]:
     )
     subprocess.run([sys.executable, "-c", code], capture_output=True, check=True)
     warm = float(
-        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+        subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        ).stdout
     )
     importlib.import_module("big_mod")
     samples = []
