@@ -91,6 +91,9 @@ def _restore_process_state() -> Iterator[None]:
     handlers, level = list(logger.handlers), logger.level
     threads = set(threading.enumerate())
     yield
+    from hotmod import _runtime
+
+    _runtime.reset()  # stops watchers a test left running; a fresh reloader next time
     for name in [n for n in sys.modules if n not in modules]:
         del sys.modules[name]
     sys.modules.update(modules)

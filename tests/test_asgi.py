@@ -13,10 +13,9 @@ import pytest
 
 import hotmod
 from conftest import Project
-from hotmod._safepoint import safepoint
+from hotmod._runtime import safepoint
 from hotmod._watcher import Watcher
 from hotmod.asgi import HotReload
-from hotmod.wsgi import last_failure
 from test_wsgi import (
     SHARED,
     FakeWatcher,
@@ -33,9 +32,9 @@ Send = Callable[[Message], Awaitable[None]]
 
 @pytest.fixture(autouse=True)
 def _gate_settings() -> Iterator[None]:
-    hold, failure = safepoint.hold_timeout, last_failure.report
+    hold = safepoint.hold_timeout
     yield
-    safepoint.hold_timeout, last_failure.report = hold, failure
+    safepoint.hold_timeout = hold
     assert safepoint.in_flight == 0, "a request was left inside the gate"
 
 

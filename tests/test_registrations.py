@@ -434,7 +434,7 @@ def test_unparsable_dependent_fails_the_plan(mods: Modules) -> None:
 def test_identical_rewrite_and_written_then_imported_are_unchanged(mods: Modules) -> None:
     mods.write("fresh", "V = 1\n")
     mods.load("fresh")
-    reloader = hotmod._api.get_reloader()  # type: ignore[attr-defined]
+    reloader = hotmod._runtime.get_reloader()
     with reloader.lock:
         reloader.sync()
     path = mods.root / f"{mods.name('fresh')}.py"

@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 
 import hotmod
-from hotmod import _watcher
+from hotmod import _runtime
 from hotmod._monitor import Backend, FileMonitor
-from hotmod._reloader import get_reloader
 from hotmod._report import ReloadReport
+from hotmod._runtime import get_reloader
 from hotmod._watcher import Watcher
 
 
@@ -79,7 +79,7 @@ def proj(tmp_path: Path) -> Iterator[Path]:
     root.mkdir()
     sys.path.insert(0, str(root))
     yield root
-    for watcher in list(_watcher._running):
+    for watcher in list(_runtime.state.watchers):
         watcher.stop()
 
 
@@ -213,7 +213,7 @@ def test_watch_manual_switches_a_running_thread_watcher(proj: Path, fakes: Fakes
     running = Watcher(monitor=fakes)  # as `hotmod run` starts it
     running.add_paths([proj])
     running.start()
-    _watcher._current = running
+    _runtime.state.current = running
     assert hotmod.watch(proj, apply="manual") is running
     assert running.apply_mode == "manual"
     write(mod, "X = 2\n")

@@ -23,9 +23,9 @@ import pytest
 
 import hotmod
 from conftest import SRC, Project
-from hotmod._safepoint import safepoint
+from hotmod._runtime import safepoint
 from hotmod._watcher import Watcher, current_watcher
-from hotmod.wsgi import HotReload, last_failure
+from hotmod.wsgi import HotReload
 
 # -- in-process ---------------------------------------------------------------------------
 
@@ -64,9 +64,9 @@ def fake() -> tuple[FakeWatcher, Watcher]:
 
 @pytest.fixture(autouse=True)
 def _gate_settings() -> Iterator[None]:
-    hold, failure = safepoint.hold_timeout, last_failure.report
+    hold = safepoint.hold_timeout
     yield
-    safepoint.hold_timeout, last_failure.report = hold, failure
+    safepoint.hold_timeout = hold
     assert safepoint.in_flight == 0, "a request was left inside the gate"
 
 

@@ -7,8 +7,8 @@ from ._ipython import load_ipython_extension as load_ipython_extension
 from ._ipython import unload_ipython_extension as unload_ipython_extension
 from ._monitor import DEFAULT_EXCLUDES as DEFAULT_EXCLUDES
 from ._report import ReloadReport
+from ._runtime import import_clock as _import_clock
 from ._safepoint import reloadable
-from ._tracker import import_clock as _import_clock
 from ._watcher import Watcher, apply, watch
 
 # The names of the product contract; HotmodWarning and DEFAULT_EXCLUDES are public too

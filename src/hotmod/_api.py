@@ -6,8 +6,8 @@ import sys
 from collections.abc import Callable
 from typing import TypeVar
 
-from ._reloader import get_reloader
 from ._report import ReloadReport
+from ._runtime import get_reloader
 
 __all__ = ["dependents", "keep", "reload"]
 

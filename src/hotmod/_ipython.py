@@ -20,8 +20,9 @@ from typing import Any
 
 from ._graph import ImportRef, parse_imports
 from ._modmap import excluded_reason, source_path
-from ._reloader import Reloader, bound_names, get_reloader
+from ._reloader import Reloader, bound_names
 from ._report import ReloadReport, format_error
+from ._runtime import get_reloader
 from ._watcher import Watcher, current_watcher, watch
 
 __all__ = ["load_ipython_extension", "unload_ipython_extension"]

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable
 from typing import NamedTuple
 
-__all__ = ["Ledger", "current_module", "ledger"]
+__all__ = ["Ledger", "current_module"]
 
 log = logging.getLogger("hotmod.ledger")
 
@@ -114,6 +114,3 @@ def _call(action: Callable[[], None], module: str) -> None:
         action()
     except Exception:
         log.exception("could not take back or redo a registration of %s", module)
-
-
-ledger = Ledger()

@@ -5,14 +5,12 @@ from __future__ import annotations
 import html
 import importlib
 import sys
-import threading
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 from ._modmap import source_hash
-from ._reloader import get_reloader
 from ._report import ReloadReport, format_error
-from ._safepoint import safepoint
+from ._runtime import get_reloader, safepoint
 from ._watcher import Watcher, current_watcher, watch
 
 __all__ = ["AppRef", "Middleware", "ensure_watcher", "error_page", "last_failure"]
@@ -67,26 +65,17 @@ def ensure_watcher(watcher: Watcher | None) -> Watcher:
 
 
 class _LastFailure:
-    """The most recent failed reload, until a reload succeeds or the files are reverted."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._installed = False
-        self.report: ReloadReport | None = None
+    """The most recent failed reload (the reloader's), until one succeeds or the files
+    are reverted."""
 
     def install(self) -> None:
-        with self._lock:
-            if not self._installed:
-                get_reloader().listeners.append(self._on_report)
-                self._installed = True
-
-    def _on_report(self, report: ReloadReport) -> None:
-        self.report = report if report.error is not None else None
+        """Nothing to install: the reloader keeps its last failure."""
 
     def current(self) -> ReloadReport | None:
-        report = self.report
+        reloader = get_reloader()
+        report = reloader.last_failure
         if report is not None and _reverted(report):
-            self.report = report = None
+            reloader.last_failure = report = None
         return report
 
 

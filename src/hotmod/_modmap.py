@@ -151,7 +151,7 @@ class ModuleMap:
         new: list[str] = []
         seen = self._seen
         # Nothing imported since the last call (the import clock counts imports): done.
-        from ._tracker import import_clock
+        from ._runtime import import_clock
 
         mark = (import_clock.count, len(sys.modules), next(reversed(sys.modules), ""))
         if mark == self._mark:

@@ -20,7 +20,6 @@ from ._audit import find_stale
 from ._cycles import Cycles
 from ._define import Definer, instrument
 from ._graph import ImportGraph, ImportRef, imports_of, parse_imports
-from ._ledger import ledger
 from ._missing import MISSING
 from ._modmap import ModuleMap, no_source_reason, real, source_hash
 from ._patch import Patcher
@@ -28,9 +27,9 @@ from ._plan import Plan, PlanError, make_plan
 from ._rebind import rebind
 from ._registry import Registries, registrants
 from ._report import ReloadReport, log_report
-from ._tracker import import_clock
+from ._runtime import import_clock, ledger
 
-__all__ = ["Reloader", "bound_names", "get_reloader"]
+__all__ = ["Reloader", "bound_names"]
 
 
 # Words whose absence from a source lets `bound_names` skip expressions (big data
@@ -165,6 +164,7 @@ class Reloader:
         self.modmap = ModuleMap()
         self.graph = ImportGraph(started=import_clock.started.get)
         self.listeners: list[Callable[[ReloadReport], None]] = []
+        self.last_failure: ReloadReport | None = None
         self.registries = Registries()
         # Namespaces of no module (an IPython shell's user_ns) with their from-imports.
         self.namespaces: dict[int, tuple[dict[str, Any], Callable[[], Sequence[ImportRef]]]] = {}
@@ -300,6 +300,8 @@ class Reloader:
             if report is None:
                 return None
             report.duration = time.perf_counter() - started
+            # Shown by the middlewares' error pages until a reload succeeds.
+            self.last_failure = report if report.error is not None else None
         log_report(report)
         for listener in list(self.listeners):
             try:
@@ -888,16 +890,3 @@ def _failed(report: ReloadReport, error: BaseException, module: str | None) -> R
     report.rebound = 0
     report.patched = 0
     return report
-
-
-_reloader: Reloader | None = None
-_reloader_lock = threading.Lock()
-
-
-def get_reloader() -> Reloader:
-    """The process-wide reloader, created on first use."""
-    global _reloader
-    with _reloader_lock:
-        if _reloader is None:
-            _reloader = Reloader()
-        return _reloader

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, overload
 
-__all__ = ["SafePoint", "reloadable", "safepoint"]
+__all__ = ["SafePoint", "reloadable"]
 
 log = logging.getLogger("hotmod.safepoint")
 
@@ -280,9 +280,6 @@ def _warn_overdue(timeout: float | None, in_flight: int) -> None:
     )
 
 
-safepoint = SafePoint()
-
-
 def _newest(wrapper: Callable[..., Any], func: Callable[..., Any]) -> Callable[..., Any]:
     # The definition the module binds now: normally ``func`` itself (patched in place);
     # a new object when its identity could not be kept.
@@ -333,7 +330,7 @@ def reloadable(func: Callable[P, R] | None = None, /) -> Any:
 
         @functools.wraps(func)
         async def async_wrapper(*args: P.args, **kwargs: P.kwargs) -> Any:
-            safepoint.reach()
+            _runtime.safepoint.reach()
             return await _newest(async_wrapper, async_func)(*args, **kwargs)
 
         async_wrapper.__hotmod_target__ = async_func  # type: ignore[attr-defined]
@@ -341,9 +338,13 @@ def reloadable(func: Callable[P, R] | None = None, /) -> Any:
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        safepoint.reach()
+        _runtime.safepoint.reach()
         result: R = _newest(wrapper, func)(*args, **kwargs)
         return result
 
     wrapper.__hotmod_target__ = func  # type: ignore[attr-defined]
     return wrapper
+
+
+# The gate instance lives in _runtime, which imports this module for its class.
+from . import _runtime  # noqa: E402

@@ -19,7 +19,7 @@ from importlib.machinery import ModuleSpec, SourceFileLoader
 from types import ModuleType
 from typing import Any
 
-__all__ = ["ImportClock", "import_clock"]
+__all__ = ["ImportClock"]
 
 _COARSE_CLOCK = 0.025  # seconds: a generous bound on a kernel tick (HZ=100 gives 10 ms)
 
@@ -154,6 +154,3 @@ def _wrap_source_loader(clock: ImportClock) -> None:
     SourceFileLoader.get_data = noted_get_data  # type: ignore[method-assign]
     SourceFileLoader.path_stats = noted_path_stats  # type: ignore[method-assign]
     SourceFileLoader._hotmod_clock = clock  # type: ignore[attr-defined]
-
-
-import_clock = ImportClock()

@@ -14,16 +14,15 @@ from typing import TYPE_CHECKING, Literal
 if TYPE_CHECKING:
     from typing_extensions import Self  # typing.Self is 3.11+
 
-from ._ledger import current_module, ledger
+from ._ledger import current_module
 from ._modmap import excluded_reason, real, source_path
 from ._monitor import DEFAULT_EXCLUDES, Backend, FileMonitor, MonitorFactory, make_monitor
 from ._monitor._filter import Filter, check_patterns, symlinked_folders
 from ._monitor._lease import hold_still
 from ._paths import is_under
-from ._reloader import Reloader, get_reloader
+from ._reloader import Reloader
 from ._report import ReloadReport
-from ._safepoint import safepoint
-from ._tracker import import_clock
+from ._runtime import get_reloader, import_clock, ledger, safepoint, state
 
 __all__ = ["DEFAULT_EXCLUDES", "Watcher", "apply", "current_watcher", "default_paths", "watch"]
 
@@ -178,8 +177,8 @@ class Watcher:
         self._running = True
         self._reloader.listeners.append(self._notify)
         import_clock.listeners.append(self._on_import)
-        with _current_lock:
-            _running.append(self)
+        with state.lock:
+            state.watchers.append(self)
         if self.apply_mode == "manual":
             safepoint.pending = self.apply
         self._note_excluded(list(sys.modules))
@@ -191,7 +190,6 @@ class Watcher:
         What stays reloadable by `hotmod.reload` is not narrowed: modules under this
         watcher's roots stay reloadable, and without other roots every user module is.
         """
-        global _current
         if not self._running:
             return
         self._running = False
@@ -210,18 +208,18 @@ class Watcher:
                 self._reloader.modmap.remove_roots(self._roots)
             finally:
                 self._reloader.lock.release()
-        with _current_lock:
-            if self in _running:
-                _running.remove(self)
-            if _current is self:
-                _current = None
+        with state.lock:
+            if self in state.watchers:
+                state.watchers.remove(self)
+            if state.current is self:
+                state.current = None
         if safepoint.pending == self.apply:
             safepoint.pending = self._next_manual()
 
     @staticmethod
     def _next_manual() -> Callable[[], object] | None:
         # Another running manual watcher takes over the safe points.
-        manual = [w for w in list(_running) if w.apply_mode == "manual"]
+        manual = [w for w in list(state.watchers) if w.apply_mode == "manual"]
         return manual[-1].apply if manual else None
 
     def set_apply(self, mode: Apply) -> None:
@@ -388,14 +386,10 @@ def _failed(report: ReloadReport | None) -> bool:
 # Seconds after an import before its module's folder is looked at (imports come in bursts).
 _ADOPT_DELAY = 0.1
 
-_current: Watcher | None = None
-_running: list[Watcher] = []  # every started watcher, for hotmod.apply()
-_current_lock = threading.Lock()
-
 
 def current_watcher() -> Watcher | None:
     """The running watcher of the process, if any."""
-    return _current
+    return state.current
 
 
 def watch(
@@ -433,9 +427,8 @@ def watch(
     Returns:
         The running `Watcher`.
     """
-    global _current
-    with _current_lock:
-        watcher = _current
+    with state.lock:
+        watcher = state.current
         if watcher is None or not watcher.running:
             watcher = Watcher(
                 include=include,
@@ -447,7 +440,7 @@ def watch(
                 backend=backend,
                 poll_interval=poll_interval,
             )
-            _current = watcher
+            state.current = watcher
         elif on_reload is not None:
             watcher.add_callback(on_reload)
     if apply == "manual" and watcher.apply_mode != "manual":
@@ -465,9 +458,9 @@ def apply() -> ReloadReport | None:
     Applies every running watcher's pending changes: the one `watch` returned and any
     `Watcher` built directly.
     """
-    with _current_lock:
-        watchers = list(_running)
-        current = _current
+    with state.lock:
+        watchers = list(state.watchers)
+        current = state.current
     if current is not None and current not in watchers:
         watchers.append(current)
     report: ReloadReport | None = None

@@ -8,7 +8,7 @@ from hotmod.asgi import HotReload
 app = HotReload("myproject.main:app")   # FastAPI, Starlette, any ASGI 3 app
 ```
 
-Each HTTP request and websocket is a unit of work of `hotmod._safepoint.safepoint`
+Each HTTP request and websocket is a unit of work of `hotmod._runtime.safepoint`
 for as long as the app runs it, streaming bodies and open websockets included. When
 changes are pending, the next request waits (on the loop, without blocking it) until
 the requests in flight have finished, applies them on the loop thread and goes on;
@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from ._middleware import Middleware, error_page, last_failure
-from ._safepoint import safepoint
+from ._runtime import safepoint
 from ._watcher import Watcher
 
 __all__ = ["HotReload", "serve"]

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from ._middleware import Middleware, error_page, last_failure
-from ._safepoint import safepoint
+from ._runtime import safepoint
 from ._watcher import Watcher
 
 if TYPE_CHECKING:

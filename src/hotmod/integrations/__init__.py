@@ -32,7 +32,8 @@ from collections.abc import Callable, Mapping, Sequence
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, ClassVar, Final, NoReturn, final
 
-from .._ledger import current_module, ledger
+from .._ledger import current_module
+from .._runtime import ledger
 
 if TYPE_CHECKING:
     from .._report import ReloadReport

@@ -17,7 +17,8 @@ from typing import Any
 
 from typing_extensions import override
 
-from .._ledger import current_module, ledger
+from .._ledger import current_module
+from .._runtime import ledger
 from . import Integration
 
 __all__ = ["StdlibIntegration"]
