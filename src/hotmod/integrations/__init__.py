@@ -180,6 +180,7 @@ def record(undo: Callable[[], None], redo: Callable[[], None], *, module: str | 
 # Built-in adapters: framework module -> "module:class", imported only when needed.
 BUILTIN: dict[str, str] = {
     "atexit": "hotmod.integrations.stdlib:StdlibIntegration",
+    "django": "hotmod.integrations.django:DjangoIntegration",
 }
 
 _registered: dict[str, list[Callable[[], Integration]]] = {}
