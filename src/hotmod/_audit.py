@@ -27,6 +27,9 @@ def find_stale(discarded: list[tuple[str, Any]]) -> list[str]:
         return []
     ignore = {id(discarded), id(suspects), *(id(pair) for pair in discarded)}
     ignore.update(id(pair) for pair in suspects)
+    for _, obj in discarded:
+        if isinstance(obj, type):  # a discarded class's own dict holds its old methods
+            ignore.update(id(ref) for ref in gc.get_referents(obj.__dict__))
     out: list[str] = []
     for name, obj in suspects:
         holders: list[str] = []
@@ -102,7 +105,11 @@ def _place(container: Any, suffix: str) -> str:
             continue
         if not isinstance(owner, dict):
             state = getattr(owner, "__dict__", None)
-            attr = next((k for k, v in state.items() if v is container), None) if isinstance(state, dict) else None
+            attr = (
+                next((k for k, v in state.items() if v is container), None)
+                if isinstance(state, dict)
+                else None
+            )
             if attr is not None:
                 return f"{type(owner).__qualname__}.{attr}{suffix}"
             continue

@@ -16,6 +16,7 @@ statement of the module sees kept objects: nothing needs fixing up afterwards.
 from __future__ import annotations
 
 import ast
+import contextlib
 from collections.abc import Mapping
 from types import FunctionType
 from typing import Any
@@ -129,7 +130,8 @@ class Definer:
     def _raw(self, obj: Any, qualname: str, want_class: bool) -> Any:
         # The old raw definition may sit inside what the name is bound to: a staticmethod,
         # a property (getter, setter), a wrapper's __wrapped__ or its closure.
-        todo, seen = [obj], set()
+        todo: list[Any] = [obj]
+        seen: set[int] = set()
         while todo:
             item = todo.pop(0)
             if id(item) in seen or len(seen) > 32:
@@ -150,7 +152,9 @@ class Definer:
 
 
 def _defined_as(obj: Any, qualname: str, owner: str) -> bool:
-    return getattr(obj, "__qualname__", None) == qualname and getattr(obj, "__module__", None) == owner
+    return (
+        getattr(obj, "__qualname__", None) == qualname and getattr(obj, "__module__", None) == owner
+    )
 
 
 def _inner_objects(obj: Any) -> list[Any]:
@@ -164,8 +168,6 @@ def _inner_objects(obj: Any) -> list[Any]:
             found.append(value)
     if isinstance(obj, FunctionType):
         for cell in obj.__closure__ or ():
-            try:
+            with contextlib.suppress(ValueError):  # an empty cell
                 found.append(cell.cell_contents)
-            except ValueError:
-                pass
     return found

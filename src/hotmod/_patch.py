@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import functools
 from collections.abc import Callable
 from types import CellType, FunctionType, GetSetDescriptorType, MemberDescriptorType
 from typing import Any
@@ -31,6 +32,11 @@ _FUNC_ATTRS = tuple(a for a in _FUNC_ATTRS_ALL if hasattr(lambda: None, a))
 # Per-class data that belongs to the class object itself, not to its definition.
 _CLASS_SKIP = frozenset({"__dict__", "__weakref__", "_abc_impl"})
 _CTYPES_FINAL = frozenset({"_fields_", "_pack_", "_anonymous_", "_align_", "_layout_"})
+
+
+def _reset(state: dict[str, Any], saved: dict[str, Any]) -> None:
+    state.clear()
+    state.update(saved)
 
 
 def _cell_get(cell: CellType) -> Any:
@@ -211,7 +217,7 @@ class Patcher:
         state = getattr(old, "__dict__", None)
         if isinstance(state, dict) and state is not getattr(new, "__dict__", None):
             saved = dict(state)
-            self.undo.append(lambda: (state.clear(), state.update(saved)))
+            self.undo.append(functools.partial(_reset, state, saved))
             state.update({k: self.canonical(v) for k, v in new.__dict__.items()})
         clear = getattr(old, "cache_clear", None)
         if callable(clear):

@@ -12,10 +12,12 @@ in place of twins and removes the entries the previous version made.
 from __future__ import annotations
 
 import ast
+import functools
 import gc
 import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
+from types import FunctionType, ModuleType
 from typing import Any
 
 from ._patch import Patcher
@@ -63,10 +65,11 @@ def _owned(value: Any, owner: str, defined: bool) -> list[Any]:
     # The object bound to a name and the definitions inside it (a decorator's function).
     # What a def or class statement bound is the module's own, even an instance a
     # class-based decorator made; a name merely passed to a call must be defined here.
-    found, todo = [], [value]
+    found: list[Any] = []
+    todo = [value]
     while todo and len(found) < 8:
         item = todo.pop()
-        own = defined and item is value or getattr(item, "__module__", None) == owner
+        own = (defined and item is value) or getattr(item, "__module__", None) == owner
         if not own or any(item is f for f in found):
             continue
         found.append(item)
@@ -82,13 +85,24 @@ class Registries:
 
     def __init__(self) -> None:
         self._known: dict[str, tuple[frozenset[str], list[_Container]]] = {}
+        self._running: dict[str, frozenset[str]] = {}  # registrants of the running version
 
     def forget(self, module: str) -> None:
         """Drop what is known of a module."""
         self._known.pop(module, None)
+        self._running.pop(module, None)
+
+    def committed(self, module: str, names: frozenset[str]) -> None:
+        """The module now runs a source with these registrants."""
+        self._running[module] = names
 
     def before(
-        self, module: str, names: frozenset[str], old: Mapping[str, Any], internal: set[int]
+        self,
+        module: str,
+        names: frozenset[str],
+        old: Mapping[str, Any],
+        internal: set[int],
+        imported: Callable[[], Iterable[ModuleType]],
     ) -> Callable[[Patcher, list[Callable[[], None]]], None] | None:
         """Count the module's entries in its registries before it runs again.
 
@@ -96,23 +110,67 @@ class Registries:
         entries of the previous version removed), or None when the module registers
         nothing.
         """
-        objects = []
-        for name in names:
+        # A name the running version registered and the new one no longer does: its
+        # entries go, unless the new code registers it after all.
+        dropped = self._running.get(module, frozenset()) - names
+        objects: list[Any] = []
+        gone: set[int] = set()
+        present = set()
+        for name in names | dropped:
             defined = name.startswith(_DEFINED)
             key = name[len(_DEFINED) :] if defined else name
             if key in old:
-                objects.extend(_owned(old[key], module, defined))
+                present.add(name)
+                owned = _owned(old[key], module, defined)
+                objects.extend(owned)
+                if name in dropped:
+                    gone.update(id(o) for o in owned)
+                del owned  # a list of ours must not be found holding them
         if not objects:
             return None
         ids = {id(o) for o in objects}
+        # Scanned again when an object registered since the last scan exists now.
         seen, containers = self._known.get(module, (frozenset(), []))
-        if not names <= seen or not any(_holds(c, ids) for c in containers):
+        if not present <= seen or not any(_holds(c, ids) for c in containers):
             containers = _find_containers(objects, internal)
-            self._known[module] = (names | seen, containers)
+            self._known[module] = (frozenset(present) | seen, containers)
         if not containers:
             return None
         counts = [_count(c, ids) for c in containers]
-        return lambda patcher, undo: _settle(containers, counts, ids, patcher, undo)
+        if gone:
+            # Only a registry the module can reach through its imports lost an entry
+            # because the new source stopped registering; a list the program keeps
+            # (callbacks it collected itself) is left alone.
+            reach = _reachable(imported())
+            gone_in = [gone if id(c) in reach else set() for c in containers]
+        else:
+            gone_in = [gone for _ in containers]
+        return lambda patcher, undo: _settle(containers, counts, ids, gone_in, patcher, undo)
+
+
+def _reachable(modules: Iterable[ModuleType]) -> set[int]:
+    """Containers within two steps of these namespaces (attributes, class and closure)."""
+    found: set[int] = set()
+    for module in modules:
+        for value in list(vars(module).values()):
+            if isinstance(value, (list, set, dict, deque)):
+                found.add(id(value))
+                continue
+            inner: list[Any] = []
+            if isinstance(value, FunctionType):
+                inner = [_cell(c) for c in value.__closure__ or ()]
+            elif not isinstance(value, ModuleType):
+                state = getattr(value, "__dict__", None)
+                inner = list(state.values()) if isinstance(state, Mapping) else []
+            found.update(id(v) for v in inner if isinstance(v, (list, set, dict, deque)))
+    return found
+
+
+def _cell(cell: Any) -> Any:
+    try:
+        return cell.cell_contents
+    except ValueError:
+        return None
 
 
 def _holds(container: _Container, ids: set[int]) -> bool:
@@ -146,32 +204,40 @@ def _settle(
     containers: list[_Container],
     counts: list[dict[int, int]],
     ids: set[int],
+    gone_in: list[set[int]],
     patcher: Patcher,
     undo: list[Callable[[], None]],
 ) -> None:
     canonical = patcher.canonical
-    for container, before in zip(containers, counts, strict=True):
+    for container, before, gone in zip(containers, counts, gone_in, strict=True):
         if isinstance(container, dict):
-            _settle_dict(container, canonical, undo)
+            _settle_dict(container, canonical, gone, undo)
         elif isinstance(container, set):
-            if any(patcher.is_replaced(item) for item in container):
-                saved_set = set(container)
-                undo.append(lambda c=container, s=saved_set: (c.clear(), c.update(s)))  # type: ignore[misc]
-                kept = {canonical(item) for item in container}
+            kept = {canonical(item) for item in container if id(item) not in gone}
+            if len(kept) != len(container) or any(patcher.is_replaced(i) for i in container):
+                undo.append(functools.partial(_refill, container, set(container)))
                 container.clear()
                 container.update(kept)
         else:
-            _settle_sequence(container, before, ids, canonical, undo)
+            _settle_sequence(container, before, ids, gone, canonical, undo)
 
 
 def _settle_dict(
-    container: dict[Any, Any], canonical: Callable[[Any], Any], undo: list[Callable[[], None]]
+    container: dict[Any, Any],
+    canonical: Callable[[Any], Any],
+    gone: set[int],
+    undo: list[Callable[[], None]],
 ) -> None:
-    changed = [(k, v) for k, v in container.items() if canonical(v) is not v or canonical(k) is not k]
+    if gone and any(id(v) in gone for v in container.values()):
+        undo.append(functools.partial(_refill, container, dict(container)))
+        for key in [k for k, v in container.items() if id(v) in gone]:
+            del container[key]
+    changed = [
+        (k, v) for k, v in container.items() if canonical(v) is not v or canonical(k) is not k
+    ]
     if not changed:
         return
-    saved = dict(container)
-    undo.append(lambda: (container.clear(), container.update(saved)))
+    undo.append(functools.partial(_refill, container, dict(container)))
     if any(canonical(k) is not k for k, _ in changed):
         items = [(canonical(k), canonical(v)) for k, v in container.items()]
         container.clear()
@@ -185,11 +251,15 @@ def _settle_sequence(
     container: list[Any] | deque[Any],
     before: dict[int, int],
     ids: set[int],
+    gone: set[int],
     canonical: Callable[[Any], Any],
     undo: list[Callable[[], None]],
 ) -> None:
     items = [canonical(item) for item in container]
     after = _count(items, ids)
+    if any(i in gone and n <= before.get(i, 0) for i, n in after.items()):
+        # no longer registered by the new version: its entries go
+        items = [x for x in items if not (id(x) in gone and after[id(x)] <= before.get(id(x), 0))]
     # Where the new version registered an object again, the previous version's entries
     # of it are dropped: the earliest positions stay, as after a fresh import.
     keep = {i: n - before.get(i, 0) for i, n in after.items() if n > before.get(i, 0)}
@@ -203,11 +273,18 @@ def _settle_sequence(
                 keep[id(item)] = left - 1
             result.append(item)
         items = result
-    elif all(a is b for a, b in zip(items, container, strict=True)):
+    elif len(items) == len(container) and all(
+        a is b for a, b in zip(items, container, strict=True)
+    ):
         return
     saved = list(container)
     undo.append(lambda: _replace(container, saved))
     _replace(container, items)
+
+
+def _refill(container: set[Any] | dict[Any, Any], saved: set[Any] | dict[Any, Any]) -> None:
+    container.clear()
+    container.update(saved)
 
 
 def _replace(container: list[Any] | deque[Any], items: list[Any]) -> None:

@@ -20,7 +20,7 @@ from ._audit import find_stale
 from ._define import Definer, instrument
 from ._graph import ImportGraph, ImportRef, imports_of, parse_imports
 from ._ledger import ledger
-from ._modmap import ModuleMap, excluded_reason, no_source_reason, real, source_hash
+from ._modmap import ModuleMap, no_source_reason, real, source_hash
 from ._patch import Patcher
 from ._rebind import rebind
 from ._registry import Registries, registrants
@@ -167,15 +167,24 @@ class Reloader:
                 self.modmap.set_hash(name, None)
                 continue
             digest: int | None = source_hash(data)
-            if import_clock.edited_after_import(name, path, digest):
+            imported = import_clock.sources.pop(path, None)
+            if imported is not None and imported != data:
+                # Edited since its import: the source it runs is the one the loader read.
+                data, digest = imported, source_hash(imported)
+            elif import_clock.edited_after_import(name, path, digest):
                 digest = None  # edited since it was imported: what it runs is unknown
             self.modmap.set_hash(name, digest)
+            args = _parse_args(name, module, path)
             try:
-                refs = parse_imports(data, **_parse_args(name, module, path))
+                tree = ast.parse(data, path)
+                refs = imports_of(tree, module=args["module"], is_package=args["is_package"])
+                if digest is not None:
+                    self.registries.committed(name, registrants(tree))
             except (SyntaxError, ValueError):
-                # Not the source it runs: its imports are read off its namespace instead.
+                # Not the source it ran: its imports are read line by line and off its
+                # namespace, so the next reload of what it imports still includes it.
                 self.modmap.set_hash(name, None)
-                refs = _live_refs(module)
+                refs = _import_lines(data, name, module, path) + _live_refs(module)
             self.graph.set_imports(name, refs)
 
     def resolve(self, target: object) -> list[str]:
@@ -216,6 +225,11 @@ class Reloader:
             return [
                 m for group in self.graph.order(deps, finish_order=list(sys.modules)) for m in group
             ]
+
+    def _imported(self, name: str, txn: _Txn) -> list[ModuleType]:
+        # What the module imports now and what its previous version imported.
+        names = self.graph.imports(name) | {ref.module for ref in txn.old_refs.get(name, ())}
+        return [m for dep in names if (m := sys.modules.get(dep)) is not None]
 
     def _cascades(self, name: str) -> bool:
         return name != "__main__" and self.modmap.is_reloadable(name)
@@ -303,6 +317,8 @@ class Reloader:
                 gc.enable()
         self._commit(steps, txn, report)
         discarded = _discarded(steps, txn)
+        txn.view = None  # the view's callables refer back to txn: no cycle to outlive it
+        txn.patcher.object_hooks.clear()
         del txn, steps, groups  # our references to old objects go before we look for others'
         report.stale = find_stale(discarded)
         return report
@@ -313,6 +329,9 @@ class Reloader:
             action()
         for step in steps:
             self.modmap.set_hash(step.name, source_hash(step.source))
+            if not step.definitions_only:
+                owner = txn.modules[step.name].__dict__.get("__name__", step.name)
+                self.registries.committed(owner, step.registrants)
         self._tell(txn, "committed", report)
 
     def _tell(self, txn: _Txn, hook: str, report: ReloadReport) -> None:
@@ -451,10 +470,13 @@ class Reloader:
         old = txn.snapshots[step.name]
         owner = ns.get("__name__", step.name)
         _unload(step, module, old)
-        settle = self.registries.before(owner, step.registrants, old, _internal_ids(txn))
+        settle = self.registries.before(
+            owner, step.registrants, old, _internal_ids(txn), lambda: self._imported(step.name, txn)
+        )
         if settle is not None:
             txn.settle.append(settle)
-        ledger.retract(owner)
+        if not step.definitions_only:
+            ledger.retract(owner)  # the running script's top level does not run again
         assert txn.view is not None
         for adapter in txn.adapters:
             adapter.before_module(txn.view, module)
@@ -558,7 +580,11 @@ class Reloader:
         return count
 
     def _rebind_loose(
-        self, name: str, loose: list[dict[str, Any]], old: dict[str, Any], new: dict[str, Any],
+        self,
+        name: str,
+        loose: list[dict[str, Any]],
+        old: dict[str, Any],
+        new: dict[str, Any],
         txn: _Txn,
     ) -> int:
         # No source file (python -c, the REPL): the from-imports are read from the -c
@@ -718,9 +744,9 @@ def _internal_ids(txn: _Txn) -> set[int]:
     return ids
 
 
-def _keep_hook(adapter: integrations.Integration, view: integrations.Transaction) -> Callable[
-    [Any, Any], Any
-]:
+def _keep_hook(
+    adapter: integrations.Integration, view: integrations.Transaction
+) -> Callable[[Any, Any], Any]:
     def hook(old: Any, new: Any) -> Any:
         kept = adapter.keep(view, old, new)
         return new if kept is integrations.NOT_HANDLED else kept
@@ -729,7 +755,10 @@ def _keep_hook(adapter: integrations.Integration, view: integrations.Transaction
 
 
 def _discarded(steps: list[_Step], txn: _Txn) -> list[tuple[str, Any]]:
-    """Old functions and classes of the plan that the module no longer binds."""
+    """Old functions and classes of the plan that the module no longer binds.
+
+    A discarded class brings its methods: whoever holds one of them runs old code too.
+    """
     out: list[tuple[str, Any]] = []
     for step in steps:
         ns = txn.modules[step.name].__dict__
@@ -742,6 +771,13 @@ def _discarded(steps: list[_Step], txn: _Txn) -> list[tuple[str, Any]]:
                 and not txn.patcher.is_patched(value)
             ):
                 out.append((f"{owner}.{key}", value))
+                if isinstance(value, type):
+                    out += [
+                        (f"{owner}.{key}.{attr}", func)
+                        for attr, member in vars(value).items()
+                        for func in [getattr(member, "__func__", member)]
+                        if isinstance(func, FunctionType) and not txn.patcher.is_patched(func)
+                    ]
     return out
 
 
@@ -770,6 +806,17 @@ def _traceable(value: Any) -> bool:
     return not isinstance(value, (bool, int, float, complex, str, bytes, type(None), tuple))
 
 
+def _import_lines(data: bytes, name: str, module: ModuleType, path: str) -> list[ImportRef]:
+    """The import statements of a source that does not parse as a whole, line by line."""
+    refs: list[ImportRef] = []
+    args = _parse_args(name, module, path)
+    for line in data.decode("utf-8", "replace").splitlines():
+        if line.startswith(("import ", "from ")):
+            with contextlib.suppress(SyntaxError, ValueError):
+                refs += parse_imports(line, module=args["module"], is_package=args["is_package"])
+    return refs
+
+
 def _live_refs(module: ModuleType) -> list[ImportRef]:
     """Imports read off a namespace, for a module whose source no longer parses."""
     refs: list[ImportRef] = []
@@ -780,7 +827,9 @@ def _live_refs(module: ModuleType) -> list[ImportRef]:
         origin = getattr(value, "__module__", None)
         if isinstance(origin, str) and origin != module.__name__ and origin in sys.modules:
             name = getattr(value, "__name__", key)
-            refs.append(ImportRef(origin, ((name if isinstance(name, str) else key, key),), None, 0, "top"))
+            refs.append(
+                ImportRef(origin, ((name if isinstance(name, str) else key, key),), None, 0, "top")
+            )
     return refs
 
 

@@ -40,6 +40,8 @@ class ImportClock:
         self.on_import: Callable[[str], None] | None = None
         self.read: dict[str, int] = {}  # source path -> hash of the bytes the loader read
         self.stats: dict[str, tuple[float, int]] = {}  # source path -> (mtime, size) seen
+        # The text of user modules as imported, until the reloader first looks at them.
+        self.sources: dict[str, bytes] = {}
 
     def find_spec(
         self, name: str, path: Sequence[str] | None = None, target: ModuleType | None = None
@@ -66,7 +68,7 @@ class ImportClock:
             spec = finder.find_spec(name, path, target)
             if spec is not None:
                 if spec.loader is not None and hasattr(spec.loader, "exec_module"):
-                    spec.loader = _Announcing(spec.loader, self)
+                    spec.loader = _Announcing(spec.loader, self)  # type: ignore[assignment]
                 return spec
         return None
 
@@ -131,13 +133,18 @@ def _wrap_source_loader(clock: ImportClock) -> None:
         return
     get_data, path_stats = SourceFileLoader.get_data, SourceFileLoader.path_stats
 
-    def noted_get_data(self: SourceFileLoader, path: str) -> bytes:
+    def noted_get_data(self: Any, path: str) -> bytes:
         data = get_data(self, path)
         if path.endswith(".py"):
-            clock.read[os.path.realpath(path)] = hash(data)
+            from ._modmap import excluded_reason
+
+            real = os.path.realpath(path)
+            clock.read[real] = hash(data)
+            if excluded_reason(real) is None:
+                clock.sources[real] = data
         return data
 
-    def noted_path_stats(self: SourceFileLoader, path: str) -> dict[str, Any]:
+    def noted_path_stats(self: Any, path: str) -> Any:
         stats = path_stats(self, path)
         clock.stats[os.path.realpath(path)] = (stats["mtime"], stats["size"])
         return stats

@@ -43,19 +43,26 @@ class StdlibIntegration(Integration):
 
 
 def _wrap_atexit() -> None:
-    register, unregister = atexit.register, atexit.unregister
+    register: Callable[..., Any] = atexit.register
+    unregister = atexit.unregister
 
-    @functools.wraps(register)
     def tracked_register(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         result = register(func, *args, **kwargs)
         module = current_module()
         if module is not None:
             ledger.record(
-                module, functools.partial(unregister, func), lambda: register(func, *args, **kwargs)
+                module,
+                functools.partial(unregister, func),
+                functools.partial(_call, register, func, *args, **kwargs),
             )
         return result
 
-    atexit.register = tracked_register
+    functools.update_wrapper(tracked_register, register)
+    atexit.register = tracked_register  # type: ignore[assignment]
+
+
+def _call(func: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+    func(*args, **kwargs)
 
 
 def _wrap_logging() -> None:
@@ -67,14 +74,20 @@ def _wrap_logging() -> None:
         add_handler(self, hdlr)
         module = current_module()
         if module is not None and not had:
-            ledger.record(module, functools.partial(self.removeHandler, hdlr), lambda: add_handler(self, hdlr))
+            ledger.record(
+                module, functools.partial(self.removeHandler, hdlr), lambda: add_handler(self, hdlr)
+            )
 
     def tracked_add_filter(self: logging.Filterer, filter: Any) -> None:
         had = filter in self.filters
         add_filter(self, filter)
         module = current_module()
         if module is not None and not had:
-            ledger.record(module, functools.partial(self.removeFilter, filter), lambda: add_filter(self, filter))
+            ledger.record(
+                module,
+                functools.partial(self.removeFilter, filter),
+                lambda: add_filter(self, filter),
+            )
 
     logging.Logger.addHandler = tracked_add_handler  # type: ignore[method-assign]
     logging.Filterer.addFilter = tracked_add_filter  # type: ignore[method-assign]
@@ -95,13 +108,15 @@ def _tracked_filter(original: Callable[..., None]) -> Callable[..., None]:
             return
         added = [f for f in warnings.filters if id(f) not in before]
         for item in added:
-            ledger.record(module, functools.partial(_remove_filter, item), lambda: original(*args, **kwargs))
+            ledger.record(
+                module, functools.partial(_remove_filter, item), lambda: original(*args, **kwargs)
+            )
 
     return tracked
 
 
 def _remove_filter(item: Any) -> None:
-    filters: list[Any] = warnings.filters  # type: ignore[attr-defined]
+    filters: Any = warnings.filters
     for i, f in enumerate(filters):
         if f is item:
             del filters[i]
