@@ -183,6 +183,8 @@ def record(
 BUILTIN: dict[str, str] = {
     "atexit": "hotmod.integrations.stdlib:StdlibIntegration",
     "django": "hotmod.integrations.django:DjangoIntegration",
+    "click": "hotmod.integrations.click:ClickIntegration",
+    "typer": "hotmod.integrations.click:TyperIntegration",
 }
 
 _registered: dict[str, list[Callable[[], Integration]]] = {}
