@@ -185,6 +185,7 @@ BUILTIN: dict[str, str] = {
     "django": "hotmod.integrations.django:DjangoIntegration",
     "click": "hotmod.integrations.click:ClickIntegration",
     "typer": "hotmod.integrations.click:TyperIntegration",
+    "sqlalchemy": "hotmod.integrations.sqlalchemy:SQLAlchemyIntegration",
 }
 
 _registered: dict[str, list[Callable[[], Integration]]] = {}
