@@ -141,12 +141,12 @@ class Server:
         self.log_file.close()
 
 
-def project_env(*, app: bool) -> dict[str, str]:
+def project_env(*, app: bool | str) -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = SRC
     env["PYTHONUNBUFFERED"] = "1"
     env["PYTHONDONTWRITEBYTECODE"] = "1"
-    env["POLLS_HOTMOD_APP"] = "1" if app else "0"
+    env["POLLS_HOTMOD_APP"] = app if isinstance(app, str) else "1" if app else "0"
     env.pop("RUN_MAIN", None)
     return env
 
@@ -287,8 +287,25 @@ def test_runserver_reloads_views_urls_forms_tags_signals_and_models_in_place(
     assert "Traceback" not in server.log and "changed, reloading" not in server.log
 
 
-def test_runserver_admin_registrations_follow_the_source(runserver: Server) -> None:
-    server, admin_py = runserver, runserver.root / "polls" / "admin.py"
+def test_runserver_admin_registrations_follow_the_source(polls: Path) -> None:
+    # hotmod's app listed first in INSTALLED_APPS, before the admin it must follow.
+    server = Server(polls, [sys.executable, "manage.py", "runserver"], project_env(app="first"))
+    try:
+        admin_registrations(server, polls / "polls" / "admin.py")
+    finally:
+        server.stop()
+
+
+def test_hotmod_run_follows_admin_registrations(polls: Path) -> None:
+    argv = [sys.executable, "-m", "hotmod", "run", "manage.py", "runserver", "--noreload"]
+    server = Server(polls, argv, project_env(app=False))
+    try:
+        admin_registrations(server, polls / "polls" / "admin.py")
+    finally:
+        server.stop()
+
+
+def admin_registrations(server: Server, admin_py: Path) -> None:
     server.text("/polls/saved/?q=one")  # a row, so that the change list shows its columns
     server.login()
     assert "Select question to change" in server.text("/admin/polls/question/")
@@ -314,7 +331,10 @@ def test_runserver_admin_registrations_follow_the_source(runserver: Server) -> N
     )
     assert "column-was_published_recently" in server.text("/admin/polls/question/")
     assert server.get("/admin/polls/choice/")[0] == 404
-    assert "AlreadyRegistered" not in server.log
+    # The registration made when the server started, deleted from the source.
+    server.reloaded(lambda: edit(admin_py, "@admin.register(Question)\n", "", atomic=True))
+    assert server.get("/admin/polls/question/")[0] == 404
+    assert "AlreadyRegistered" not in server.log and "Traceback" not in server.log
 
 
 @pytest.mark.parametrize(
@@ -384,5 +404,14 @@ def test_hotmod_run_manage_py_runserver_noreload(polls: Path) -> None:
         server.reloaded(lambda: edit(urls, '    path("hello/", views.hello),\n', ""))
         assert server.get("/polls/hello/")[0] == 404
         assert pid_of(server) == pid
+        # A model field: not applied in place, one warning naming the model and why.
+        edit(
+            polls / "polls" / "models.py",
+            "    votes = models.IntegerField(default=0)",
+            "    votes = models.IntegerField(default=1)",
+        )
+        server.wait_until(lambda: "restart needed" in server.log, "the restart warning")
+        assert "polls.models.Choice: fields changed (changed votes)" in server.log
+        assert server.text("/polls/process/").split()[0] == pid
     finally:
         server.stop()

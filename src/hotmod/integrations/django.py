@@ -50,8 +50,7 @@ class DjangoIntegration(Integration):
 
     def activate(self) -> None:
         """Record signal connections now, admin registrations once the admin is imported."""
-        _wrap_signals()
-        _wrap_admin()
+        install_recorders()
 
     def begin(self, txn: Transaction) -> None:
         """Refuse in-place reloads of settings and migrations; note the admin registries."""
@@ -200,6 +199,33 @@ def _reset_template_loaders() -> None:
 
 
 # -- admin ---------------------------------------------------------------------------------
+
+
+def install_recorders() -> None:
+    """Record signal connections and admin registrations made by modules' top-level code.
+
+    Idempotent. The admin's ``AdminSite.register`` is wrapped as soon as the admin is
+    imported: now, or when it autodiscovers the ``admin`` modules.
+    """
+    _wrap_signals()
+    _wrap_admin()
+    import importlib
+
+    loading: Any = importlib.import_module("django.utils.module_loading")
+    discover = loading.autodiscover_modules
+    if getattr(discover, "_hotmod", False):
+        return
+
+    @functools.wraps(discover)
+    def autodiscover_modules(*args: Any, **kwargs: Any) -> Any:
+        _wrap_admin()
+        return discover(*args, **kwargs)
+
+    autodiscover_modules._hotmod = True  # type: ignore[attr-defined]
+    loading.autodiscover_modules = autodiscover_modules
+    admin: Any = sys.modules.get("django.contrib.admin")
+    if admin is not None and getattr(admin, "autodiscover_modules", None) is discover:
+        admin.autodiscover_modules = autodiscover_modules
 
 
 def _wrap_admin() -> None:

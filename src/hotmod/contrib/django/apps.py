@@ -32,8 +32,10 @@ class HotmodConfig(AppConfig):  # type: ignore[misc]
     def ready(self) -> None:
         """Watch the project and take .py changes over from Django's autoreloader."""
         from hotmod import integrations
+        from hotmod.integrations.django import install_recorders
 
         integrations.activate("django")
+        install_recorders()  # the admin may have been imported after this app's module
         if os.environ.get(_SERVING_ENV) != "true" or _takeover.started:
             return
         _takeover.start()

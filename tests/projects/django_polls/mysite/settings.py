@@ -17,9 +17,11 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
 ]
-# The scenario tests switch hotmod's app on and off with this variable.
+# The scenario tests switch hotmod's app on (last or first) and off with this variable.
 if os.environ.get("POLLS_HOTMOD_APP") == "1":
     INSTALLED_APPS.append("hotmod.contrib.django")
+elif os.environ.get("POLLS_HOTMOD_APP") == "first":
+    INSTALLED_APPS.insert(0, "hotmod.contrib.django")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
