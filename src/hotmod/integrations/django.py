@@ -57,9 +57,14 @@ class DjangoIntegration(Integration):
         _reloading[threading.get_ident()] = True
         _wrap_admin()
         settings_module = _settings_module()
+        if settings_module in txn.modules:
+            # The settings module itself, or a module it imports (settings/base.py).
+            parts = [n for n in txn.changed if n != settings_module]
+            detail = (
+                f" ({', '.join(parts)})" if parts and settings_module not in txn.changed else ""
+            )
+            txn.restart(settings_module, f"Django settings changed{detail}")
         for name in txn.changed:
-            if name == settings_module:
-                txn.restart(name, "Django settings changed")
             if ".migrations." in name or name.endswith(".migrations"):
                 txn.restart(name, "a migration changed")
         self._admin_sites = _admin_registries()
