@@ -81,6 +81,7 @@ def test_click_group_held_by_a_shell_runs_edited_new_and_removed_commands(shell:
     assert shell.run("admin reset") == "reset done"
     assert shell.run("admin status") == "all good"
     assert "Traceback" not in "".join(shell.err)
+    assert "previous code still reachable" not in "".join(shell.err)
 
 
 def test_typer_app_held_by_a_shell_runs_edited_and_new_commands(shell: Shell) -> None:
@@ -101,3 +102,4 @@ def test_typer_app_held_by_a_shell_runs_edited_and_new_commands(shell: Shell) ->
     assert shell.run("typer goodbye") == "bye"
     assert "No such command 'farewell'" in shell.run("typer farewell")
     assert "Traceback" not in "".join(shell.err)
+    assert "previous code still reachable" not in "".join(shell.err)

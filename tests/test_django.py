@@ -285,6 +285,7 @@ def test_runserver_reloads_views_urls_forms_tags_signals_and_models_in_place(
     now_pid, now_visits = server.text("/polls/process/").split()
     assert now_pid == pid and int(now_visits) > int(visits)
     assert "Traceback" not in server.log and "changed, reloading" not in server.log
+    assert "previous code still reachable" not in server.log
 
 
 def test_runserver_admin_registrations_follow_the_source(polls: Path) -> None:

@@ -64,6 +64,7 @@ def test_model_methods_and_query_modules_reload_in_place(shell: Shell) -> None:
     assert shell.run("names") == "cid bob ann"
     assert shell.run("greet") == "hi ann!"
     assert "already defined" not in "".join(shell.err) and "Traceback" not in "".join(shell.err)
+    assert "previous code still reachable" not in "".join(shell.err)
 
 
 def test_a_column_change_needs_a_restart_naming_the_model(shell: Shell) -> None:
