@@ -16,8 +16,6 @@ __all__ = ["HotmodConfig"]
 
 log = logging.getLogger("hotmod")
 
-# Set by Django's autoreloader in the process that serves (its parent only restarts it).
-_SERVING_ENV = "RUN_MAIN"
 # The exit code Django's reloader parent answers with a restart.
 _RESTART_EXIT_CODE = 3
 
@@ -31,12 +29,16 @@ class HotmodConfig(AppConfig):  # type: ignore[misc]
 
     def ready(self) -> None:
         """Watch the project and take .py changes over from Django's autoreloader."""
+        from django.utils.autoreload import DJANGO_AUTORELOAD_ENV
+
         from hotmod import integrations
         from hotmod.integrations.django import install_recorders
 
         integrations.activate("django")
         install_recorders()  # the admin may have been imported after this app's module
-        if os.environ.get(_SERVING_ENV) != "true" or _takeover.started:
+        # Set by Django's autoreloader in the process that serves (its parent only
+        # starts that process again when it exits with code 3).
+        if os.environ.get(DJANGO_AUTORELOAD_ENV) != "true" or _takeover.started:
             return
         _takeover.start()
 
