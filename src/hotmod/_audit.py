@@ -2,8 +2,10 @@
 
 Only objects whose identity could not be kept are looked at (a class whose layout
 changed, a function whose closure changed, a definition deleted from the source), and
-only those something else still holds; finding who holds them asks the garbage
-collector, which is why the cheap reference count comes first.
+only those something else still holds. Finding who holds them asks the garbage
+collector, at most twice per reload whatever their number: once for the holders, once
+for the owners of holders that are containers, so that a holder reads like
+``Flask.view_functions['blog.index']``.
 """
 
 from __future__ import annotations
@@ -18,110 +20,111 @@ __all__ = ["find_stale"]
 # References to an object while we look at it: the list holding the pairs, the tuple
 # (name, object) in it, and getrefcount's own argument.
 _OURS = 3
+_CONTAINERS = (dict, list, tuple, set, frozenset)
 
 
 def find_stale(discarded: list[tuple[str, Any]]) -> list[str]:
     """``"pkg.mod.f (previous code) held by <holder>"`` for each discarded object still held."""
-    suspects = [(name, obj) for name, obj in discarded if _held(obj)]
+    # A discarded class's own dict holds its old methods: that reference is expected.
+    members = {id(f) for _, obj in discarded if isinstance(obj, type) for f in _functions(obj)}
+    suspects = [(n, o) for n, o in discarded if _held(o, 1 if id(o) in members else 0)]
     if not suspects:
         return []
-    ignore = {id(discarded), id(suspects), *(id(pair) for pair in discarded)}
-    ignore.update(id(pair) for pair in suspects)
-    for _, obj in discarded:
-        if isinstance(obj, type):  # a discarded class's own dict holds its old methods
-            ignore.update(id(ref) for ref in gc.get_referents(obj.__dict__))
+    ignore = _ignored(discarded, suspects)
+    objects = [obj for _, obj in suspects]
+    holders: dict[int, list[Any]] = {id(obj): [] for obj in objects}
+    ignore.add(id(objects))
+    for ref in gc.get_referrers(*objects):
+        if id(ref) in ignore or isinstance(ref, FrameType):
+            continue
+        for held in gc.get_referents(ref):
+            if id(held) in holders and not (isinstance(held, type) and type(ref) is held):
+                holders[id(held)].append(ref)  # (an instance of an old class is a note)
+    containers = [ref for refs in holders.values() for ref in refs if isinstance(ref, _CONTAINERS)]
+    ignore.update(id(refs) for refs in holders.values())
+    ignore.add(id(containers))
+    owners = _owners(containers, ignore)
     out: list[str] = []
     for name, obj in suspects:
-        holders: list[str] = []
-        for ref in _referrers(obj, ignore):  # no comprehension: its closure would hold obj
-            held = _describe(ref, obj)
-            if held:
-                holders.append(held)
-        if holders:
-            out.append(f"{name} (previous code) held by {', '.join(sorted(set(holders))[:3])}")
+        names = sorted({_describe(ref, obj, owners) for ref in holders[id(obj)]})
+        if names:
+            out.append(f"{name} (previous code) held by {', '.join(names[:3])}")
     return out
 
 
-def _held(obj: Any) -> bool:
-    # Classes always refer to themselves (their __mro__, descriptors, method cells).
-    return isinstance(obj, type) or sys.getrefcount(obj) > _OURS + 1
-
-
-def _referrers(obj: Any, ignore: set[int]) -> list[Any]:
-    own = _own_parts(obj)
-    refs = []
-    for ref in gc.get_referrers(obj):
-        if id(ref) in ignore or id(ref) in own or isinstance(ref, FrameType):
-            continue
-        if isinstance(obj, type) and type(ref) is obj:
-            continue  # an existing instance of the old class: reported in the notes
-        refs.append(ref)
-    return refs
-
-
-def _own_parts(obj: Any) -> set[int]:
-    # What a discarded class is made of refers back to it; that is not a holder.
-    if not isinstance(obj, type):
-        return set()
-    parts: set[int] = {id(obj.__mro__)}
-    for value in vars(obj).values():
-        parts.add(id(value))
-        func = getattr(value, "__func__", value)
+def _functions(cls: type) -> list[FunctionType]:
+    found = []
+    for member in vars(cls).values():
+        func = getattr(member, "__func__", member)
         if isinstance(func, FunctionType):
-            parts.update(id(c) for c in func.__closure__ or ())
-    parts.update(id(ref) for ref in gc.get_referents(obj.__dict__))
-    return parts
+            found.append(func)
+    return found
 
 
-def _describe(ref: Any, obj: Any) -> str | None:
-    if isinstance(ref, dict):
-        keys = [k for k, v in ref.items() if v is obj]
-        if not keys:
-            return None
-        return _place(ref, f"[{keys[0]!r}]")
-    if isinstance(ref, (list, tuple, set, frozenset)):
+def _held(obj: Any, expected: int) -> bool:
+    # Classes always refer to themselves (their __mro__, descriptors, method cells).
+    return isinstance(obj, type) or sys.getrefcount(obj) > _OURS + 1 + expected
+
+
+def _ignored(discarded: list[tuple[str, Any]], suspects: list[tuple[str, Any]]) -> set[int]:
+    ignore = {id(discarded), id(suspects), *(id(p) for p in discarded), *(id(p) for p in suspects)}
+    for _, obj in discarded:
+        if not isinstance(obj, type):
+            continue
+        # What a discarded class is made of refers back to it: not a holder.
+        ignore.add(id(obj.__mro__))
+        ignore.update(id(ref) for ref in gc.get_referents(obj.__dict__))
+        for member in vars(obj).values():
+            ignore.add(id(member))
+            func = getattr(member, "__func__", member)
+            if isinstance(func, FunctionType):
+                ignore.update(id(c) for c in func.__closure__ or ())
+    return ignore
+
+
+def _owners(containers: list[Any], ignore: set[int]) -> dict[int, str]:
+    """``id(container) -> "Owner.attr"`` for containers held by a module or an object."""
+    names: dict[int, str] = {}
+    modules = {id(m.__dict__): m.__name__ for m in list(sys.modules.values()) if m is not None}
+    pending = []
+    for container in containers:
+        if id(container) in modules:
+            names[id(container)] = f"the namespace of {modules[id(container)]}"
+        else:
+            pending.append(container)
+    if not pending:
+        return names
+    wanted = {id(c) for c in pending}
+    ignore = ignore | {id(pending)}
+    for owner in gc.get_referrers(*pending):
+        if id(owner) in ignore or isinstance(owner, (FrameType, ModuleType)):
+            continue
+        state = owner if isinstance(owner, dict) else getattr(owner, "__dict__", None)
+        if not isinstance(state, dict):
+            continue
+        for attr, value in state.items():
+            if id(value) in wanted and id(value) not in names:
+                if id(state) in modules:
+                    names[id(value)] = f"{modules[id(state)]}.{attr}"
+                elif state is not owner:
+                    names[id(value)] = f"{type(owner).__qualname__}.{attr}"
+                else:
+                    names[id(value)] = str(attr)
+    return names
+
+
+def _describe(ref: Any, obj: Any, owners: dict[int, str]) -> str:
+    if isinstance(ref, _CONTAINERS):
+        where = owners.get(id(ref), f"a {type(ref).__qualname__}")
+        if isinstance(ref, dict):
+            key = next((k for k, v in ref.items() if v is obj), None)
+            return where if where.startswith("the namespace") else f"{where}[{key!r}]"
         if isinstance(ref, (list, tuple)):
             index = next((i for i, v in enumerate(ref) if v is obj), None)
-            return _place(ref, f"[{index}]")
-        return _place(ref, "")
+            return f"{where}[{index}]"
+        return where
     if isinstance(ref, CellType):
-        for owner in gc.get_referrers(ref):
-            for func in gc.get_referrers(owner) if isinstance(owner, tuple) else ():
-                if isinstance(func, FunctionType):
-                    return f"the closure of {func.__module__}.{func.__qualname__}"
         return "a closure"
     if isinstance(ref, MethodType):
-        return f"a bound method of {type(ref.__self__).__qualname__}"
+        return f"a bound method of a {type(ref.__self__).__qualname__}"
     return f"a {type(ref).__qualname__} object"
-
-
-def _place(container: Any, suffix: str) -> str:
-    # "Flask.view_functions['blog.index']", "plugins.REGISTRY[0]", or "a list".
-    for module in list(sys.modules.values()):
-        if isinstance(module, ModuleType) and module.__dict__ is container:
-            return f"the namespace of {module.__name__}{suffix}"
-    for owner in gc.get_referrers(container):
-        if isinstance(owner, (ModuleType, FrameType)):
-            continue
-        if not isinstance(owner, dict):
-            state = getattr(owner, "__dict__", None)
-            attr = (
-                next((k for k, v in state.items() if v is container), None)
-                if isinstance(state, dict)
-                else None
-            )
-            if attr is not None:
-                return f"{type(owner).__qualname__}.{attr}{suffix}"
-            continue
-        if isinstance(owner, dict):
-            attr = next((k for k, v in owner.items() if v is container), None)
-            if attr is None:
-                continue
-            for module in list(sys.modules.values()):
-                if isinstance(module, ModuleType) and module.__dict__ is owner:
-                    return f"{module.__name__}.{attr}{suffix}"
-            for instance in gc.get_referrers(owner):
-                if getattr(instance, "__dict__", None) is owner:
-                    return f"{type(instance).__qualname__}.{attr}{suffix}"
-            return f"{attr}{suffix}"
-    return f"a {type(container).__qualname__}{suffix}"

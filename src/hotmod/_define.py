@@ -94,14 +94,16 @@ class Definer:
         qualname = getattr(new, "__qualname__", None)
         if not isinstance(qualname, str) or "<locals>" in qualname:
             return new
-        old = self._lookup(qualname.split("."))
+        old = self.old.get(qualname) if "." not in qualname else self._lookup(qualname.split("."))
         if old is None:
             return new
-        old = self._raw(old, qualname, isinstance(new, type))
-        if old is None or old is new:
-            return new
+        if type(old) is not type(new) or not _defined_as(old, qualname, self.owner):
+            old = self._raw(old, qualname, isinstance(new, type))
+            if old is None or old is new:
+                return new
         kept = self.patcher.keep(old, new, self.owner)
-        self.patcher.fix_cells()
+        if self.patcher.has_cells():
+            self.patcher.fix_cells()
         return kept
 
     def bind(self, path: str) -> Any:

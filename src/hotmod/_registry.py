@@ -101,7 +101,7 @@ class Registries:
         module: str,
         names: frozenset[str],
         old: Mapping[str, Any],
-        internal: set[int],
+        internal: Callable[[], set[int]],
         imported: Callable[[], Iterable[ModuleType]],
     ) -> Callable[[Patcher, list[Callable[[], None]]], None] | None:
         """Count the module's entries in its registries before it runs again.
@@ -132,7 +132,7 @@ class Registries:
         # Scanned again when an object registered since the last scan exists now.
         seen, containers = self._known.get(module, (frozenset(), []))
         if not present <= seen or not any(_holds(c, ids) for c in containers):
-            containers = _find_containers(objects, internal)
+            containers = _find_containers(objects, internal())
             self._known[module] = (frozenset(present) | seen, containers)
         if not containers:
             return None
