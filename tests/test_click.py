@@ -97,8 +97,12 @@ def test_typer_app_held_by_a_shell_runs_edited_and_new_commands(shell: Shell) ->
     )
     assert shell.run("typer greet bob") == "welcome bob"
     assert shell.run("typer count 3") == "***"
+    # The click group Typer built from the app at start-up follows too.
+    assert shell.run("built greet bob") == "welcome bob"
+    assert shell.run("built count 2") == "**"
     assert shell.run("typer farewell") == "bye"
     shell.reloaded(lambda: edit(tapp, "def farewell() -> None:", "def goodbye() -> None:"))
     assert shell.run("typer goodbye") == "bye"
     assert "No such command 'farewell'" in shell.run("typer farewell")
+    assert "No such command 'farewell'" in shell.run("built farewell")
     assert "Traceback" not in "".join(shell.err)

@@ -6,12 +6,17 @@ objects: the old object takes the new one's state (commands, options, callback) 
 stays the one bound. Commands a module adds to a group made elsewhere
 (``@cli.command()``, ``cli.add_command(cmd)``, ``@app.command()``, ``app.add_typer(sub)``)
 go to the ledger, so a command deleted or renamed in the source leaves the group.
+A click command Typer built from an app (``typer.main.get_command(app)``, held by a
+shell) is rebuilt after each reload.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import logging
 import sys
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -19,6 +24,8 @@ from .._ledger import current_module, ledger
 from . import NOT_HANDLED, Integration, Transaction
 
 __all__ = ["ClickIntegration", "TyperIntegration"]
+
+log = logging.getLogger("hotmod.integrations")
 
 
 def _take_state(txn: Transaction, old: Any, new: Any) -> Any:
@@ -117,6 +124,40 @@ class TyperIntegration(Integration):
         tracked_command._hotmod = True  # type: ignore[attr-defined]
         cls.command = tracked_command  # type: ignore[method-assign]
         cls.add_typer = tracked_add_typer  # type: ignore[method-assign]
+        self._wrap_get_command()
+
+    def _wrap_get_command(self) -> None:
+        # Remember the click commands built from each app, to rebuild them after a reload.
+        import typer.main
+
+        get_command = typer.main.get_command
+        self._get_command = get_command
+
+        @functools.wraps(get_command)
+        def tracked_get_command(typer_instance: Any) -> Any:
+            command = get_command(typer_instance)
+            with contextlib.suppress(TypeError):  # not weakly referenceable
+                built = _built.setdefault(typer_instance, [])
+                built[:] = [ref for ref in built if ref() is not None]
+                built.append(weakref.ref(command))
+            return command
+
+        typer.main.get_command = tracked_get_command
+
+    def finish(self, txn: Transaction) -> None:
+        """Click commands built from an app before the reload take the app's new commands."""
+        for app, refs in list(_built.items()):
+            for ref in refs:
+                command = ref()
+                if command is None:
+                    continue
+                try:
+                    fresh = self._get_command(app)
+                except Exception:  # a command Typer cannot build: its use will say why
+                    log.debug("could not rebuild the click command of %r", app, exc_info=True)
+                    continue
+                if type(fresh) is type(command):
+                    _take_state(txn, command, fresh)
 
     def keep(self, txn: Transaction, old: object, new: object) -> object:
         """A re-created ``typer.Typer()``: the old app takes the new one's commands."""
@@ -124,6 +165,9 @@ class TyperIntegration(Integration):
         if not _same_kind(old, new, getattr(typer, "Typer", None)):
             return NOT_HANDLED
         return _take_state(txn, old, new)
+
+
+_built: weakref.WeakKeyDictionary[Any, list[weakref.ref[Any]]] = weakref.WeakKeyDictionary()
 
 
 def _recording(registered: list[Any], register: Callable[[Any], Any], arg: Any) -> Any:

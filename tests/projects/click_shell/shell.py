@@ -10,6 +10,7 @@ from tool.tapp import app
 
 GROUP = cli  # held since start: the objects the shell runs are never looked up again
 TYPER = app
+BUILT = typer.main.get_command(app)  # the click group Typer builds, built once
 
 
 def main() -> None:
@@ -17,7 +18,9 @@ def main() -> None:
     for line in sys.stdin:
         argv = shlex.split(line)
         try:
-            if argv[:1] == ["typer"]:
+            if argv[:1] == ["built"]:
+                BUILT.main(argv[1:], standalone_mode=False)
+            elif argv[:1] == ["typer"]:
                 typer.main.get_command(TYPER).main(argv[1:], standalone_mode=False)
             else:
                 GROUP.main(argv, standalone_mode=False)
