@@ -130,8 +130,11 @@ class TyperIntegration(Integration):
         # Remember the click commands built from each app, to rebuild them after a reload.
         import typer.main
 
+        global _get_command
         get_command = typer.main.get_command
-        self._get_command = get_command
+        if getattr(get_command, "_hotmod", False):
+            return
+        _get_command = get_command
 
         @functools.wraps(get_command)
         def tracked_get_command(typer_instance: Any) -> Any:
@@ -142,17 +145,20 @@ class TyperIntegration(Integration):
                 built.append(weakref.ref(command))
             return command
 
+        tracked_get_command._hotmod = True  # type: ignore[attr-defined]
         typer.main.get_command = tracked_get_command
 
     def finish(self, txn: Transaction) -> None:
         """Click commands built from an app before the reload take the app's new commands."""
+        if _get_command is None:
+            return
         for app, refs in list(_built.items()):
             for ref in refs:
                 command = ref()
                 if command is None:
                     continue
                 try:
-                    fresh = self._get_command(app)
+                    fresh = _get_command(app)
                 except Exception:  # a command Typer cannot build: its use will say why
                     log.debug("could not rebuild the click command of %r", app, exc_info=True)
                     continue
@@ -168,6 +174,7 @@ class TyperIntegration(Integration):
 
 
 _built: weakref.WeakKeyDictionary[Any, list[weakref.ref[Any]]] = weakref.WeakKeyDictionary()
+_get_command: Callable[[Any], Any] | None = None  # typer.main.get_command itself
 
 
 def _recording(registered: list[Any], register: Callable[[Any], Any], arg: Any) -> Any:
