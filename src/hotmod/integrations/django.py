@@ -24,6 +24,7 @@ import logging
 import os
 import sys
 import threading
+import weakref
 from collections.abc import Iterator
 from types import FunctionType, ModuleType
 from typing import Any
@@ -244,6 +245,7 @@ def _wrap_admin() -> None:
     def tracked_register(
         self: Any, model_or_iterable: Any, admin_class: Any = None, **options: Any
     ) -> None:
+        _known_sites.add(self)
         module = current_module()
         models = _as_models(model_or_iterable)
         if module is not None and _reloading.get(threading.get_ident()):
@@ -294,16 +296,11 @@ def _put_admin(site: Any, model: Any, entry: Any) -> None:
 
 
 def _sites() -> list[Any]:
-    sites = sys.modules.get("django.contrib.admin.sites")
-    if sites is None:
-        return []
-    import gc
+    """The admin sites that registered models since hotmod started recording."""
+    return list(_known_sites)
 
-    site_class = sites.AdminSite
-    found = [sites.site] if isinstance(getattr(sites, "site", None), site_class) else []
-    if site_class.__subclasses__():  # custom sites: rare, found the slow way
-        found += [o for o in gc.get_objects() if isinstance(o, site_class) and o not in found]
-    return found
+
+_known_sites: weakref.WeakSet[Any] = weakref.WeakSet()
 
 
 def _registry_of(site: Any) -> dict[Any, type]:
