@@ -416,3 +416,75 @@ def test_hotmod_run_manage_py_runserver_noreload(polls: Path) -> None:
         assert server.text("/polls/process/").split()[0] == pid
     finally:
         server.stop()
+
+
+ROLLBACK = """
+import os, sys
+os.environ["DJANGO_SETTINGS_MODULE"] = "mysite.settings"
+import hotmod
+hotmod.watch(".", apply="manual")
+import django
+django.setup()
+from django.apps import apps
+from django.contrib import admin
+from django.db.models.signals import post_save
+from django.urls import resolve
+import polls.models, polls.signals, polls.urls, polls.views
+from polls.models import Question
+
+meta, registered = Question._meta, dict(admin.site._registry)
+receivers = list(post_save.receivers)
+
+def write(path, old, new):
+    text = open(path).read()
+    assert old in text
+    with open(path, "w") as f:
+        f.write(text.replace(old, new))
+
+# One save touches models, signals and urls; the views module then fails at import.
+write("polls/models.py", "def __str__(self) -> str:\\n        return self.question_text",
+      "def __str__(self) -> str:\\n        return 'Q: ' + self.question_text")
+write("polls/signals.py", "def question_saved(", "def question_saved_renamed(")
+write("polls/urls.py", 'path("form/",', 'path("extra/", views.form),\\n    path("form/",')
+write("polls/views.py", "def index(request):",
+      "raise RuntimeError('broken')\\n\\n\\ndef index(request):")
+report = hotmod.reload("polls.models", "polls.signals", "polls.urls", "polls.views")
+assert not report.ok and isinstance(report.error, RuntimeError), report
+
+# Everything is as before the reload.
+assert apps.get_model("polls", "Question") is Question and Question._meta is meta
+assert dict(admin.site._registry) == registered
+assert post_save.receivers == receivers
+assert str(Question(question_text="x")) == "x"
+assert resolve("/polls/form/").url_name == "form"
+from django.urls import Resolver404
+try:
+    resolve("/polls/extra/")
+except Resolver404:
+    pass
+else:
+    raise AssertionError("/polls/extra/ resolves after the rollback")
+
+# The fix applies everything together.
+write("polls/views.py", "raise RuntimeError('broken')\\n", "")
+report = hotmod.reload("polls.models", "polls.signals", "polls.urls", "polls.views")
+assert report.ok, report
+assert apps.get_model("polls", "Question") is Question and Question._meta is meta
+assert str(Question(question_text="x")) == "Q: x"
+assert resolve("/polls/extra/").func is polls.views.form
+assert len(post_save.receivers) == len(receivers)
+print("ok")
+"""
+
+
+def test_a_failed_reload_restores_djangos_registries(polls: Path) -> None:
+    env = project_env(app=False)
+    proc = subprocess.run(
+        [sys.executable, "-c", ROLLBACK],
+        cwd=polls,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stdout + proc.stderr
