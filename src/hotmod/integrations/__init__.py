@@ -183,6 +183,10 @@ def record(
 # Built-in adapters: framework module -> "module:class", imported only when needed.
 BUILTIN: dict[str, str] = {
     "atexit": "hotmod.integrations.stdlib:StdlibIntegration",
+    "django": "hotmod.integrations.django:DjangoIntegration",
+    "click": "hotmod.integrations.click:ClickIntegration",
+    "typer": "hotmod.integrations.click:TyperIntegration",
+    "sqlalchemy": "hotmod.integrations.sqlalchemy:SQLAlchemyIntegration",
 }
 
 _registered: dict[str, list[Callable[[], Integration]]] = {}
