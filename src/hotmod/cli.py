@@ -285,6 +285,10 @@ def _graph(module: str | None) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``hotmod`` command and ``python -m hotmod``."""
     args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[0] == "test":  # temporary dispatch until the argparse CLI lands
+        from ._testloop import main as test_main
+
+        return test_main(args[1:])
     if not args or args[0] in ("-h", "--help"):
         print(USAGE, end="")
         return 0 if args else 2
