@@ -169,6 +169,7 @@ class _Plugin:
         self.args: list[str] = []
         self.test_files: set[str] = set()
         self.plugin_modules: dict[str, ModuleType] = {}
+        self.fixture_modules: dict[str, set[str]] = {}
         self.sys_path: list[str] = []
         self.interrupted = False
 
@@ -192,6 +193,17 @@ class _Plugin:
 
     def pytest_collection_finish(self, session: Any) -> None:
         self.sys_path = list(sys.path)
+        for item in session.items:
+            # The modules whose fixtures a test file uses count as imported by it.
+            info = getattr(item, "_fixtureinfo", None)
+            defs = getattr(info, "name2fixturedefs", {})
+            used = self.fixture_modules.setdefault(os.path.realpath(item.path), set())
+            used.update(
+                module
+                for chain in defs.values()
+                for fixturedef in chain
+                if isinstance(module := getattr(fixturedef.func, "__module__", None), str)
+            )
 
     def pytest_keyboard_interrupt(self, excinfo: Any) -> None:
         self.interrupted = True
@@ -209,6 +221,7 @@ class _Loop:
         self.inifile: tuple[str, bytes] | None = None
         self.test_files: set[str] = set()
         self.plugin_modules: dict[str, ModuleType] = {}
+        self.fixture_modules: dict[str, set[str]] = {}  # test file -> modules of its fixtures
         self.owned: dict[str, ModuleType] = {}  # modules pytest imports itself
         self.sys_path: list[str] = list(sys.path)
         self.last_selection: list[str] | None = None
@@ -239,6 +252,7 @@ class _Loop:
             return
         self.test_files |= plugin.test_files
         self.plugin_modules.update(plugin.plugin_modules)
+        self.fixture_modules.update(plugin.fixture_modules)
         if plugin.sys_path:
             self.sys_path = plugin.sys_path
         files = self.test_files | set(self.plugin_modules)
@@ -404,6 +418,8 @@ class _Loop:
         """The test files (or the user's node ids) affected by changed modules and paths."""
         from ._api import dependents
 
+        saved = {f for n in names if n in sys.modules and (f := _file_of(sys.modules[n]))}
+        saved |= paths
         reached = set(names)
         for name in names:
             try:
@@ -416,9 +432,20 @@ class _Loop:
         for path in touched:
             if path in self.test_files or self._is_test_file(path):
                 selected.add(path)
-            if path in self.plugin_modules or os.path.basename(path) == "conftest.py":
-                folder = os.path.dirname(path) + os.sep
-                selected |= {f for f in self.test_files if f.startswith(folder)}
+        for path in touched & set(self.plugin_modules) | {
+            p for p in paths if os.path.basename(p) == "conftest.py"
+        }:
+            # A conftest or plugin module: the tests using its fixtures; every test in its
+            # folder when it changed itself or holds hooks.
+            module = self.plugin_modules.get(path)
+            name = module.__name__ if module is not None else ""
+            broad = module is None or path in saved or bool(_hooks_of_module(module)[0])
+            folder = os.path.dirname(path) + os.sep
+            selected |= {
+                f
+                for f in self.test_files
+                if f.startswith(folder) and (broad or name in self.fixture_modules.get(f, ()))
+            }
         return self._narrow([f for f in sorted(selected) if os.path.exists(f)])
 
     def _is_test_file(self, path: str) -> bool:
