@@ -10,6 +10,7 @@ import os
 import queue
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -332,7 +333,7 @@ def test_fixtures_are_recreated_and_conftest_edits_apply(start, shop: Path) -> N
     loop = start("-v")
     loop.report()
     conftest = shop / "tests" / "conftest.py"
-    edit(conftest, 'return ["token"]', 'return ["changed"]')
+    edit(conftest, 'yield ["token"]', 'yield ["changed"]')
     report = loop.report()
     # Every test under the conftest's folder re-runs with the new fixture.
     assert len(ran(report)) == 7
@@ -341,6 +342,26 @@ def test_fixtures_are_recreated_and_conftest_edits_apply(start, shop: Path) -> N
     # test_fresh_cart mutates its function-scoped cart: a new one each time.
     loop.enter()
     assert "1 failed, 6 passed" in loop.report()
+
+
+def test_session_fixtures_are_kept_until_their_module_changes(start, shop: Path) -> None:
+    log = shop / "session.log"
+    loop = start("-v")
+    loop.report()
+    assert log.read_text() == "setup\n"
+    edit(shop / "tests" / "test_prices.py", "== 6", "== 6.0")
+    report = loop.report()
+    assert "tests/test_prices.py::test_session_fixture PASSED" in report, report
+    assert log.read_text() == "setup\n"  # kept: not set up again, not torn down
+    edit(shop / "tests" / "conftest.py", 'yield ["token"]', 'yield ["token", "new"]')
+    report = loop.report()
+    # Its module changed: torn down, then created from the new code.
+    assert log.read_text() == "setup\nteardown\nsetup\n"
+    assert "test_session_fixture FAILED" in report, report
+    # Ctrl-C ends the loop: kept fixtures are torn down.
+    loop.proc.send_signal(signal.SIGINT)
+    assert loop.proc.wait(timeout=30) == 130
+    assert log.read_text() == "setup\nteardown\nsetup\nteardown\n"
 
 
 def test_conftest_with_a_new_hook_restarts(start, shop: Path) -> None:

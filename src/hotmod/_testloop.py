@@ -15,16 +15,18 @@ import ast
 import contextlib
 import fnmatch
 import functools
+import inspect
 import logging
 import os
 import queue
 import sys
 import threading
-import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, Final
+
+import pytest
 
 __all__ = ["main"]
 
@@ -160,11 +162,118 @@ def _delete_rewritten_pyc(path: str) -> None:
         (get_cache_dir(file) / (file.name[:-3] + PYC_TAIL)).unlink()
 
 
+class _Kept:
+    """One kept session fixture: its value, where it is defined, how to tear it down."""
+
+    __slots__ = ("deps", "file", "teardown", "value")
+
+    def __init__(self, value: object, file: str, teardown: Any, deps: set[tuple[str, str]]):
+        self.value = value
+        self.file = file
+        self.teardown = teardown  # the generator of a yield fixture, or None
+        self.deps = deps
+
+
+class _KeptFixtures:
+    """The project's session fixtures, created once and kept across rounds.
+
+    Kept: session-scoped, not parametrized, defined at module level in a project file,
+    and asking only for other kept fixtures (not ``request``, not a fixture of pytest
+    or a plugin, whose values belong to one session). Dropped, and torn down, when
+    their module or anything it imports is saved; torn down when the loop ends.
+    """
+
+    def __init__(self) -> None:
+        self.entries: dict[tuple[str, str], _Kept] = {}
+        self.current: dict[str, tuple[str, str]] = {}  # argname -> key, this round
+
+    def setup(self, fixturedef: Any, request: Any) -> object:
+        """The fixture's value if it is kept (created now if needed), else _NOT_KEPT."""
+        func = fixturedef.func
+        code = getattr(func, "__code__", None)
+        if (
+            fixturedef.scope != "session"
+            or fixturedef.params is not None
+            or code is None
+            or hasattr(func, "__self__")
+            or request.instance is not None
+            or inspect.iscoroutinefunction(func)
+            or inspect.isasyncgenfunction(func)
+            or request.config.getoption("setupplan", False)
+        ):
+            return _NOT_KEPT
+        file = _real(code.co_filename)
+        if not _is_project_file(file):
+            return _NOT_KEPT
+        kwargs = {name: request.getfixturevalue(name) for name in fixturedef.argnames}
+        if any(name not in self.current for name in fixturedef.argnames):
+            return _NOT_KEPT
+        key = (fixturedef.baseid, fixturedef.argname)
+        cache_key = fixturedef.cache_key(request)
+        entry = self.entries.get(key)
+        if entry is None or entry.file != file:
+            entry = self._create(func, kwargs, file, fixturedef, cache_key)
+            entry.deps = {self.current[name] for name in fixturedef.argnames}
+            self.entries[key] = entry
+        self.current[fixturedef.argname] = key
+        fixturedef.cached_result = (entry.value, cache_key, None)
+        return entry.value
+
+    def _create(
+        self, func: Any, kwargs: dict[str, object], file: str, fixturedef: Any, cache_key: object
+    ) -> _Kept:
+        try:
+            if inspect.isgeneratorfunction(func):
+                generator = func(**kwargs)
+                try:
+                    value = next(generator)
+                except StopIteration:
+                    raise ValueError(f"{fixturedef.argname} did not yield a value") from None
+                return _Kept(value, file, generator, set())
+            return _Kept(func(**kwargs), file, None, set())
+        except Exception as exc:
+            fixturedef.cached_result = (None, cache_key, (exc, exc.__traceback__))
+            raise
+
+    def drop(self, files: set[str]) -> None:
+        """Tear down the fixtures defined in these files and those built on them."""
+        gone = {key for key, entry in self.entries.items() if entry.file in files}
+        while True:
+            more = {k for k, e in self.entries.items() if k not in gone and e.deps & gone}
+            if not more:
+                break
+            gone |= more
+        for key in reversed([k for k in self.entries if k in gone]):
+            self._teardown(key, self.entries.pop(key))
+
+    def close(self) -> None:
+        """Tear down every kept fixture, newest first."""
+        for key in reversed(list(self.entries)):
+            self._teardown(key, self.entries.pop(key))
+
+    def _teardown(self, key: tuple[str, str], entry: _Kept) -> None:
+        if entry.teardown is None:
+            return
+        try:
+            next(entry.teardown)
+        except StopIteration:
+            return
+        except Exception as exc:
+            _say(f"teardown of session fixture {key[1]!r} raised {exc!r}")
+            return
+        _say(f"session fixture {key[1]!r} yielded twice; its teardown stopped there")
+
+
+_NOT_KEPT: Final = object()
+
+
 class _Plugin:
     """The pytest plugin of one round: narrows collection to a selection, notes what ran."""
 
-    def __init__(self, selection: list[str] | None) -> None:
+    def __init__(self, selection: list[str] | None, kept: _KeptFixtures) -> None:
         self.selection = selection
+        self.kept = kept
+        kept.current = {}
         self.config: Any = None
         self.args: list[str] = []
         self.test_files: set[str] = set()
@@ -186,8 +295,6 @@ class _Plugin:
                 self.plugin_modules[path] = plugin
 
     def pytest_collectstart(self, collector: Any) -> None:
-        import pytest
-
         if isinstance(collector, pytest.Module):
             self.test_files.add(os.path.realpath(collector.path))
 
@@ -207,6 +314,11 @@ class _Plugin:
 
     def pytest_keyboard_interrupt(self, excinfo: Any) -> None:
         self.interrupted = True
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_fixture_setup(self, fixturedef: Any, request: Any) -> object:
+        value = self.kept.setup(fixturedef, request)
+        return None if value is _NOT_KEPT else value
 
 
 class _Loop:
@@ -230,15 +342,14 @@ class _Loop:
         self.stuck: dict[str, tuple[int, int]] | None = None
         self.lines: queue.Queue[str] = queue.Queue()
         self.watcher: Any = None
+        self.kept = _KeptFixtures()
 
     # -- rounds ------------------------------------------------------------------------
 
     def round(self, selection: list[str] | None) -> tuple[int, _Plugin]:
-        import pytest
-
         for name in self.owned:
             sys.modules.pop(name, None)
-        plugin = _Plugin(selection)
+        plugin = _Plugin(selection, self.kept)
         try:
             code = int(pytest.main(list(self.pytest_args), plugins=[plugin]))
         finally:
@@ -382,9 +493,11 @@ class _Loop:
         if report is not None and report.reloaded:
             timing = f" (reloaded {len(report.reloaded)} in {report.duration * 1000:.1f} ms)"
         _say(f"changed: {', '.join(what)}{timing}")
+        touched = self.touched(names, paths)
+        self.kept.drop(touched)
         if self.run_all:
             return None
-        return self.select(names, paths)
+        return self.select(names, paths, touched)
 
     def _retry_carried(self, report: Any) -> Any:
         # Modules of an earlier failed batch that this batch did not re-execute.
@@ -414,12 +527,10 @@ class _Loop:
                 if reason is not None:
                     self.restart(reason)
 
-    def select(self, names: set[str], paths: set[str]) -> list[str]:
-        """The test files (or the user's node ids) affected by changed modules and paths."""
+    def touched(self, names: set[str], paths: set[str]) -> set[str]:
+        """The files of the changed modules and of every module importing one."""
         from ._api import dependents
 
-        saved = {f for n in names if n in sys.modules and (f := _file_of(sys.modules[n]))}
-        saved |= paths
         reached = set(names)
         for name in names:
             try:
@@ -427,7 +538,16 @@ class _Loop:
             except ValueError:
                 continue
         files = {_file_of(sys.modules[n]) for n in reached if n in sys.modules}
-        touched = {f for f in files if f is not None} | paths
+        return {f for f in files if f is not None} | paths
+
+    def select(self, names: set[str], paths: set[str], touched: set[str]) -> list[str]:
+        """The test files (or the user's node ids) affected by changed modules and paths.
+
+        ``touched``: the files of the changed modules and of their importers.
+        """
+
+        saved = {f for n in names if n in sys.modules and (f := _file_of(sys.modules[n]))}
+        saved |= paths
         selected: set[str] = set()
         for path in touched:
             if path in self.test_files or self._is_test_file(path):
@@ -477,6 +597,7 @@ class _Loop:
         _say(f"{reason}: restarting")
         if self.watcher is not None:
             self.watcher.stop()
+        self.kept.close()
         sys.stdout.flush()
         sys.stderr.flush()
         os.execv(sys.executable, [sys.executable, *sys.orig_argv[1:]])
@@ -537,11 +658,11 @@ def main(argv: Sequence[str]) -> int:
     opts, pytest_args = _parser().parse_known_args(list(argv))
     _configure_logging()
     loop = _Loop(pytest_args, run_all=opts.all)
-    code, plugin = loop.first()
-    if plugin.config is None or plugin.interrupted:
-        return code  # a usage error (pytest printed it) or Ctrl-C
-    loop.start_watching(str(plugin.config.rootpath))
     try:
+        code, plugin = loop.first()
+        if plugin.config is None or plugin.interrupted:
+            return code  # a usage error (pytest printed it) or Ctrl-C
+        loop.start_watching(str(plugin.config.rootpath))
         _say(WATCHING)
         while True:
             event = loop.wait()
@@ -561,9 +682,7 @@ def main(argv: Sequence[str]) -> int:
                     _say(WATCHING)
                     continue
             loop.last_selection = selection
-            started = time.perf_counter()
             code, plugin = loop.round(selection)
-            log.debug("round took %.3f s", time.perf_counter() - started)
             if plugin.interrupted:
                 return 130
             _say(WATCHING)
@@ -572,3 +691,4 @@ def main(argv: Sequence[str]) -> int:
     finally:
         if loop.watcher is not None:
             loop.watcher.stop()
+        loop.kept.close()

@@ -1,5 +1,10 @@
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
 from shop.cart import Cart
+
+LOG = Path(__file__).resolve().parent.parent / "session.log"
 
 
 @pytest.fixture
@@ -8,5 +13,9 @@ def cart() -> Cart:
 
 
 @pytest.fixture(scope="session")
-def session_token() -> list[str]:
-    return ["token"]
+def session_token() -> Iterator[list[str]]:
+    with LOG.open("a") as log:
+        log.write("setup\n")
+    yield ["token"]
+    with LOG.open("a") as log:
+        log.write("teardown\n")
