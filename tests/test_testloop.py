@@ -257,6 +257,17 @@ def test_added_renamed_and_removed_tests_are_collected_as_pytest_would(start, sh
     report = loop.report()
     assert ran(report) == ["tests/test_new.py::test_stock"]
 
+    # ... and in a new folder under it; not in a folder pytest ignores (collect_ignore).
+    (shop / "tests" / "deep").mkdir()
+    (shop / "tests" / "deep" / "test_deep.py").write_text("def test_deep() -> None:\n    pass\n")
+    report = loop.report()
+    assert ran(report) == ["tests/deep/test_deep.py::test_deep"]
+    (shop / "tests" / "data").mkdir()
+    (shop / "tests" / "data" / "test_sample.py").write_text("def test_sample():\n    1 / 0\n")
+    report = loop.report()
+    assert "nothing re-run" in report and "test session starts" not in report, report
+    assert essence(cold(shop, "-v")).count("PASSED") == 9  # cold pytest ignores it too
+
 
 def test_syntax_error_shows_the_error_and_runs_nothing_until_fixed(start, shop: Path) -> None:
     loop = start("-v")

@@ -58,6 +58,7 @@ def _parser() -> argparse.ArgumentParser:
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         add_help=False,
+        allow_abbrev=False,  # pytest's long options must never be taken for --all
     )
     parser.add_argument("-h", "--help", action="help", help="show this help and exit")
     parser.add_argument(
@@ -296,7 +297,7 @@ class _Plugin:
 
     def pytest_collectstart(self, collector: Any) -> None:
         if isinstance(collector, pytest.Module):
-            self.test_files.add(os.path.realpath(collector.path))
+            self.test_files.add(_real(str(collector.path)))
 
     def pytest_collection_finish(self, session: Any) -> None:
         self.sys_path = list(sys.path)
@@ -334,6 +335,7 @@ class _Loop:
         self.test_files: set[str] = set()
         self.plugin_modules: dict[str, ModuleType] = {}
         self.fixture_modules: dict[str, set[str]] = {}  # test file -> modules of its fixtures
+        self.config: Any = None  # the last round's, to ask its ignore hooks
         self.owned: dict[str, ModuleType] = {}  # modules pytest imports itself
         self.sys_path: list[str] = list(sys.path)
         self.last_selection: list[str] | None = None
@@ -364,6 +366,7 @@ class _Loop:
         self.test_files |= plugin.test_files
         self.plugin_modules.update(plugin.plugin_modules)
         self.fixture_modules.update(plugin.fixture_modules)
+        self.config = plugin.config
         if plugin.sys_path:
             self.sys_path = plugin.sys_path
         files = self.test_files | set(self.plugin_modules)
@@ -388,6 +391,8 @@ class _Loop:
             self.args = plugin.args
             self.invocation_dir = str(config.invocation_params.dir)
             self.python_files = list(config.getini("python_files"))
+            if getattr(config.option, "pyargs", False):
+                self.run_all = True  # module names, not files: no narrower selection
             inipath = getattr(config, "inipath", None)
             if inipath is not None:
                 self.inifile = (str(inipath), _read(str(inipath)))
@@ -550,7 +555,7 @@ class _Loop:
         saved |= paths
         selected: set[str] = set()
         for path in touched:
-            if path in self.test_files or self._is_test_file(path):
+            if path in self.test_files or self._is_new_test_file(path):
                 selected.add(path)
         for path in touched & set(self.plugin_modules) | {
             p for p in paths if os.path.basename(p) == "conftest.py"
@@ -568,9 +573,33 @@ class _Loop:
             }
         return self._narrow([f for f in sorted(selected) if os.path.exists(f)])
 
-    def _is_test_file(self, path: str) -> bool:
+    def _is_new_test_file(self, path: str) -> bool:
+        """A file pytest would collect: named as a test, not ignored on the way to it
+        from the paths the user gave (norecursedirs, collect_ignore, --ignore)."""
         name = os.path.basename(path)
-        return any(fnmatch.fnmatch(name, pattern) for pattern in self.python_files)
+        if not any(fnmatch.fnmatch(name, pattern) for pattern in self.python_files):
+            return False
+        for base in self._bases():
+            if not path.startswith(base + os.sep):
+                continue
+            parts = path[len(base) + 1 :].split(os.sep)
+            steps = [os.path.join(base, *parts[: i + 1]) for i in range(len(parts))]
+            try:
+                return not any(
+                    self.config.hook.pytest_ignore_collect(
+                        collection_path=Path(step), config=self.config
+                    )
+                    for step in steps
+                )
+            except Exception:
+                return True  # a hook that fails outside a session: let pytest decide
+        return False
+
+    def _bases(self) -> list[str]:
+        return [
+            os.path.realpath(os.path.join(self.invocation_dir, arg.partition("::")[0]))
+            for arg in self.args
+        ]
 
     def _narrow(self, files: list[str]) -> list[str]:
         # Within what the user asked for: their node ids for a file, or the file itself

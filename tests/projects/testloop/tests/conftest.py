@@ -6,6 +6,9 @@ from shop.cart import Cart
 
 LOG = Path(__file__).resolve().parent.parent / "session.log"
 
+# Sample inputs, not tests, although their names look like tests.
+collect_ignore = ["data"]
+
 
 @pytest.fixture
 def cart() -> Cart:
