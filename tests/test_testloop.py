@@ -269,6 +269,31 @@ def test_added_renamed_and_removed_tests_are_collected_as_pytest_would(start, sh
     assert essence(cold(shop, "-v")).count("PASSED") == 9  # cold pytest ignores it too
 
 
+def test_collection_errors_and_renamed_test_files(start, shop: Path) -> None:
+    loop = start("-v")
+    loop.report()
+    test_file = shop / "tests" / "test_inventory.py"
+    edit(test_file, "from shop.inventory", "import nosuchmodule\nfrom shop.inventory")
+    report = loop.report()
+    assert "ERROR collecting tests/test_inventory.py" in report, report
+    assert essence(report) == essence(cold(shop, "-v", "tests/test_inventory.py"))
+    # The loop goes on: an edit of what the broken module imports shows the error again.
+    edit(shop / "shop" / "inventory.py", '{"apple": 3}', '{"apple": 4}')
+    report = loop.report()
+    assert "No module named 'nosuchmodule'" in report, report
+    edit(test_file, "import nosuchmodule\n", "")
+    report = loop.report()
+    assert "2 passed" in report, report
+
+    # A test file renamed (an atomic move): its tests run under the new name.
+    os.replace(test_file, shop / "tests" / "test_stock.py")
+    report = loop.report()
+    assert ran(report) == [
+        "tests/test_stock.py::test_apple_in_stock",
+        "tests/test_stock.py::test_pear_not_in_stock",
+    ], report
+
+
 def test_syntax_error_shows_the_error_and_runs_nothing_until_fixed(start, shop: Path) -> None:
     loop = start("-v")
     loop.report()

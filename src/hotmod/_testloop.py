@@ -314,7 +314,9 @@ class _Plugin:
             )
 
     def pytest_keyboard_interrupt(self, excinfo: Any) -> None:
-        self.interrupted = True
+        # Ctrl-C; not pytest's own interruptions (collection errors, -x, pytest.exit),
+        # which subclass KeyboardInterrupt too.
+        self.interrupted = excinfo.type is KeyboardInterrupt
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_fixture_setup(self, fixturedef: Any, request: Any) -> object:
