@@ -29,6 +29,7 @@ WATCHING = "hotmod test: watching for changes"
 
 def _env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # pytest caches rewritten test modules
     env.update(PYTHONPATH=SRC, PYTHONUNBUFFERED="1")
     return env
 
@@ -413,6 +414,15 @@ def test_conftest_with_a_new_hook_restarts(start, shop: Path) -> None:
     assert "tests/conftest.py adds hook pytest_report_header: restarting" in report, report
     # The restarted process runs everything once, with the hook registered.
     assert "shop header" in report and "7 passed" in report
+
+
+def test_pytest_configuration_change_restarts(start, shop: Path) -> None:
+    loop = start()
+    assert "7 passed" in loop.report()
+    edit(shop / "pyproject.toml", 'testpaths = ["tests"]', 'testpaths = ["tests"]\naddopts = "-v"')
+    report = loop.report()
+    assert "pytest's configuration pyproject.toml changed: restarting" in report, report
+    assert "tests/test_cart.py::test_empty PASSED" in report  # the new addopts apply
 
 
 def test_module_marked_not_reloadable_restarts(start, shop: Path) -> None:
