@@ -109,6 +109,21 @@ def _module_source(rng: random.Random, case: _Case, i: int) -> tuple[str, dict[s
         "    def get(self):",
         f"        return {get}",
     ]
+    registering = []
+    if rng.random() < 0.5:  # a decorator that appends to a list registry
+        registering += ["@register", f"def r{i}(x):", f"    return x + {rng.randint(1, 9)}"]
+    if rng.random() < 0.4:  # a class-based decorator (a callable object)
+        registering += ["@Cmd", f"def c{i}(x):", f"    return x * {rng.randint(1, 9)}"]
+    if rng.random() < 0.4:  # a subclass registry filled by __init_subclass__
+        registering += [
+            f"class P{i}(Plugin):",
+            f"    v = {rng.randint(1, 9)}",
+            "    def get(self):",
+            f"        return self.v + {rng.randint(1, 9)}",
+        ]
+    if registering:
+        lines.insert(1, f"from {case.key}_reg import Cmd, Plugin, register")
+        lines += registering
     if rng.random() < 0.5:
         lines.append(f"E{i} = C{i} * {rng.randint(2, 5)}")  # a name that comes and goes
     if rng.random() < 0.5:
@@ -144,7 +159,7 @@ def _generate(seed: int, key: str) -> dict[str, object]:
     case = _Case(key, names, package, cycles, reexport)
     has_package = any(nm.startswith(package + ".") for nm in names)
     rounds: list[dict[str, object]] = []
-    files: dict[str, str] = {}
+    files: dict[str, str] = {f"{key}_reg.py": REGISTRY_SOURCE}
     for i in range(n):
         files[_path(names[i])], extra = _module_source(rng, case, i)
         files.update(extra)
@@ -162,27 +177,65 @@ def _generate(seed: int, key: str) -> dict[str, object]:
             files[f"{package}/__init__.py"] = _init_source(rng, case)
             targets.append(package)
         rounds.append({"files": files, "targets": targets})
-    order = names + ([package] if has_package else [])
+    order = [f"{key}_reg", *names] + ([package] if has_package else [])
     return {"order": order, "rounds": rounds}
 
+
+REGISTRY_SOURCE = """\
+REG = []
+CMDS = []
+SUBS = {}
+
+
+def register(func):
+    REG.append(func)
+    return func
+
+
+class Cmd:
+    def __init__(self, func):
+        self.func = func
+        CMDS.append(self)
+
+    def __call__(self, x):
+        return self.func(x)
+
+
+class Plugin:
+    v = 0
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        SUBS[cls.__name__] = cls
+
+    def get(self):
+        return self.v
+"""
 
 CANON = """\
 import importlib, json, os, sys, types
 
 def canon(value):
+    if type(value).__name__ == "Cmd":
+        return ["cmd", canon(value.func), value(3)]
+    if getattr(value, "__name__", None) == "register":
+        return ["register"]  # calling it would register 3
     if isinstance(value, types.ModuleType):
         return ["module", value.__name__]
     if isinstance(value, type):
         home = sys.modules.get(value.__module__)
         return ["class", value.__qualname__, value.__module__,
                 getattr(home, value.__name__, None) is value,
-                [c.__qualname__ for c in value.__mro__], value.v, value().get()]
+                [c.__qualname__ for c in value.__mro__], getattr(value, "v", None),
+                value().get() if "get" in dir(value) else None]
     if callable(value):
         home = sys.modules.get(value.__module__)
         return ["function", value.__qualname__, value.__module__,
                 getattr(home, value.__name__, None) is value, value(3)]
     if isinstance(value, list):
         return ["list", [canon(v) for v in value]]
+    if isinstance(value, dict):  # a registry: its entries, whatever their order
+        return ["dict", sorted(([k, canon(v)] for k, v in value.items()), key=json.dumps)]
     return ["value", repr(value)]
 
 def snapshot(order):
@@ -191,6 +244,9 @@ def snapshot(order):
         module = sys.modules[name]
         out[name] = {k: canon(v) for k, v in sorted(vars(module).items())
                      if not k.startswith("_")}
+        if name.endswith("_reg"):  # registries: as many entries as a fresh import makes
+            for k in ("REG", "CMDS"):
+                out[name][k] = sorted(out[name][k][1], key=json.dumps)
     return out
 
 def write(root, files):
@@ -274,10 +330,11 @@ def test_generator_covers_the_interesting_shapes() -> None:
     # The generator must actually produce what the module docstring promises.
     cases = [_generate(seed, f"c{seed}") for b in range(BATCHES) for seed in _seeds(b)]
     text = json.dumps(cases)
-    sizes = [len([m for m in c["order"] if not m.endswith("_pkg")]) for c in cases]  # type: ignore[attr-defined]
+    sizes = [len([m for m in c["order"] if not m.endswith(("_pkg", "_reg"))]) for c in cases]  # type: ignore[attr-defined]
     assert min(sizes) >= 5 and max(sizes) <= 12, sizes
     assert sum("def g" in json.dumps(c) for c in cases) >= 5  # cases with an import cycle
-    for needle in ("from .m", "import C", "super().get()", "def g", "_new", "L", "E", "PKG_TOTAL"):
+    needles = ("from .m", "import C", "super().get()", "def g", "_new", "L", "E", "PKG_TOTAL")
+    for needle in (*needles, "@register", "@Cmd", "(Plugin)"):
         assert needle in text, needle
     assert any(
         len(step["targets"]) > 1  # type: ignore[index]

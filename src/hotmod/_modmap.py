@@ -11,7 +11,14 @@ from collections.abc import Iterable
 from functools import cache
 from types import ModuleType
 
-__all__ = ["ModuleMap", "excluded_reason", "real", "source_hash", "source_path"]
+__all__ = [
+    "ModuleMap",
+    "excluded_reason",
+    "no_source_reason",
+    "real",
+    "source_hash",
+    "source_path",
+]
 
 _HERE = os.path.dirname(os.path.realpath(__file__))
 
@@ -31,14 +38,40 @@ def source_hash(data: bytes) -> int:
 
 
 def source_path(module: ModuleType) -> str | None:
-    """The real path of the ``.py`` file a module was executed from, or None."""
+    """The real path of the ``.py`` file a module was executed from, or None.
+
+    Only a module the import system loaded from a file it names counts: never a
+    ``__file__`` set by hand, nor a file inside a zip archive.
+    """
     spec = getattr(module, "__spec__", None)
     origin = getattr(spec, "origin", None) if spec is not None else None
-    if not (origin and getattr(spec, "has_location", False)):
-        origin = getattr(module, "__file__", None)
-    if not isinstance(origin, str) or not origin.endswith(".py"):
+    if spec is None and getattr(module, "__name__", None) == "__main__":
+        origin = getattr(module, "__file__", None)  # a script run by python or hotmod run
+    elif not (origin and getattr(spec, "has_location", False)):
+        return None
+    if not isinstance(origin, str) or not origin.endswith(".py") or not os.path.isfile(origin):
         return None
     return real(origin)
+
+
+def no_source_reason(module: ModuleType) -> str:
+    """Why a loaded module cannot be reloaded from source, in words."""
+    spec = getattr(module, "__spec__", None)
+    origin = (
+        getattr(spec, "origin", None) if spec is not None else getattr(module, "__file__", None)
+    )
+    path = source_path(module)
+    if path is not None:
+        return excluded_reason(path) or "it is not under a watched folder"
+    if spec is None:
+        return "it was not loaded by the import system (no __spec__), so its source is unknown"
+    if not isinstance(origin, str) or not getattr(spec, "has_location", False):
+        return "it has no source file (built-in, frozen or created in memory)"
+    if origin.endswith((".pyc", ".pyo")):
+        return "it has no Python source file (loaded from bytecode only)"
+    if not origin.endswith(".py"):
+        return "it has no Python source file (an extension module)"
+    return f"its source {origin!r} is not a file on disk (inside a zip archive?)"
 
 
 @cache

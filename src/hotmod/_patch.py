@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import functools
 from collections.abc import Callable
 from types import CellType, FunctionType, GetSetDescriptorType, MemberDescriptorType
 from typing import Any
@@ -30,6 +31,30 @@ _FUNC_ATTRS_ALL = (
 _FUNC_ATTRS = tuple(a for a in _FUNC_ATTRS_ALL if hasattr(lambda: None, a))
 # Per-class data that belongs to the class object itself, not to its definition.
 _CLASS_SKIP = frozenset({"__dict__", "__weakref__", "_abc_impl"})
+_CTYPES_FINAL = frozenset({"_fields_", "_pack_", "_anonymous_", "_align_", "_layout_"})
+
+
+def _same_function(old: FunctionType, new: FunctionType) -> bool:
+    """True when ``new`` has exactly what ``old`` has: same code, identical defaults."""
+    if old.__code__ is not new.__code__ or old.__closure__ or old.__dict__ or new.__dict__:
+        return False
+    return (
+        _identical(old.__defaults__, new.__defaults__)
+        and old.__kwdefaults__ == new.__kwdefaults__ is None
+        and _identical(tuple(old.__annotations__.values()), tuple(new.__annotations__.values()))
+        and old.__annotations__.keys() == new.__annotations__.keys()
+    )
+
+
+def _identical(a: tuple[Any, ...] | None, b: tuple[Any, ...] | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    return len(a) == len(b) and all(x is y for x, y in zip(a, b, strict=True))
+
+
+def _reset(state: dict[str, Any], saved: dict[str, Any]) -> None:
+    state.clear()
+    state.update(saved)
 
 
 def _cell_get(cell: CellType) -> Any:
@@ -59,6 +84,14 @@ class Patcher:
         self._alive: list[Any] = []  # keeps mapped new objects alive so ids stay unique
         self._cells: list[tuple[CellType, CellType]] = []
         self._patched_old: set[int] = set()
+        self._failed: set[tuple[int, int]] = set()
+        self._kept_functions: dict[int, tuple[FunctionType, Callable[[], None]]] = {}
+        # Adapters' identity for framework objects: hook(old, new) -> kept object, or new.
+        self.object_hooks: list[Callable[[Any, Any], Any]] = []
+
+    def is_patched(self, obj: Any) -> bool:
+        """True when ``obj`` is a kept object already updated by this transaction."""
+        return id(obj) in self._patched_old
 
     def canonical(self, obj: Any) -> Any:
         """The kept old object standing for ``obj``, or ``obj`` itself."""
@@ -83,16 +116,24 @@ class Patcher:
             kept = self.keep(old, new, owner)
             if kept is not new:
                 ns[name] = kept
-        self.fix_cells()
+        self.fix_cells(final=True)
         self._rebase_classes(ns)
-        self._adopt_instances(ns)
 
-    def fix_cells(self) -> None:
-        """Point closure cells at kept objects, once every mapping of the module is known."""
+    def fix_cells(self, *, final: bool = False) -> None:
+        """Point closure cells at kept objects.
+
+        A cell the new code has not filled yet (a method's ``__class__`` before its class
+        exists) waits for a later call; the ``final`` call, at the end of the module,
+        empties the old cell too.
+        """
+        waiting = []
         for old_cell, new_cell in self._cells:
             value = _cell_get(new_cell)
+            if value is _MISSING and not final:
+                waiting.append((old_cell, new_cell))
+                continue
             _cell_set(old_cell, value if value is _MISSING else self.canonical(value))
-        self._cells.clear()
+        self._cells = waiting
 
     def _rebase_classes(self, ns: dict[str, Any]) -> None:
         # A class that is new (added, or replacing one that could not be kept) must derive
@@ -113,38 +154,20 @@ class Patcher:
             except TypeError as exc:
                 self.notes.append(f"{cls.__module__}.{cls.__qualname__}: bases not kept ({exc})")
 
-    def _adopt_instances(self, ns: dict[str, Any]) -> None:
-        # Instances made at import time from a new class belong to the kept class, and
-        # containers built at import time hold the kept functions and classes.
-        for name, value in ns.items():
-            if name.startswith("__"):  # __builtins__ is a large dict and never ours
-                continue
-            if isinstance(value, list):
-                for i, item in enumerate(value):
-                    if self.is_replaced(item):
-                        value[i] = self.canonical(item)
-            elif isinstance(value, dict):
-                for key, item in list(value.items()):
-                    if self.is_replaced(item):
-                        value[key] = self.canonical(item)
-            items = (
-                value.values()
-                if isinstance(value, dict)
-                else (value if isinstance(value, (list, tuple, set, frozenset)) else (value,))
-            )
-            for item in items:
-                cls = type(item)
-                kept = self._canon.get(id(cls))
-                if kept is not None and kept is not cls and isinstance(kept, type):
-                    with contextlib.suppress(TypeError):
-                        item.__class__ = kept
-
     # -- dispatch -------------------------------------------------------------------
 
     def keep(self, old: Any, new: Any, owner: str) -> Any:
         """Return the object to bind: ``old`` patched with ``new``, or ``new`` itself."""
         if id(new) in self._canon:
             return self._canon[id(new)]
+        if (id(old), id(new)) in self._failed:
+            return new
+        kept = self._keep(old, new, owner)
+        if kept is new:
+            self._failed.add((id(old), id(new)))
+        return kept
+
+    def _keep(self, old: Any, new: Any, owner: str) -> Any:
         if isinstance(old, FunctionType) and isinstance(new, FunctionType):
             # Defined here, or made here by a factory from elsewhere (a decorator without
             # functools.wraps, make_handler(config)): the same code, so the old object
@@ -168,7 +191,39 @@ class Patcher:
             and isinstance(getattr(new, "__wrapped__", None), FunctionType)
         ):
             return self._patch_wrapper(old, new, owner)
+        for hook in self.object_hooks:
+            kept = hook(old, new)
+            if kept is not new:
+                self._map(new, kept)
+                return kept
         return new
+
+    def keep_callable(self, old: Any, new: Any) -> Any:
+        """Keep a callable object a decorator made (a command, a task): take ``new``'s state.
+
+        Only for the final object of a ``def`` whose decorators built an instance of the
+        same class as before; the function inside is already the kept one.
+        """
+        cls = type(old)
+        if (
+            cls is not type(new)
+            or not callable(old)
+            or isinstance(old, (type, FunctionType))
+            or cls.__module__ == "builtins"
+            or not isinstance(getattr(old, "__dict__", None), dict)
+        ):
+            return new
+        saved = dict(old.__dict__)
+
+        def undo() -> None:
+            old.__dict__.clear()
+            old.__dict__.update(saved)
+
+        self.undo.append(undo)
+        old.__dict__.clear()
+        old.__dict__.update({k: self.canonical(v) for k, v in new.__dict__.items()})
+        self._map(new, old)
+        return old
 
     def _patch_wrapper(self, old: Any, new: Any, owner: str) -> Any:
         # A callable object around a function (functools.lru_cache, cache, ...): keep the
@@ -177,6 +232,11 @@ class Patcher:
         if inner is not old.__wrapped__:
             return new
         self._map(new, old)
+        state = getattr(old, "__dict__", None)
+        if isinstance(state, dict) and state is not getattr(new, "__dict__", None):
+            saved = dict(state)
+            self.undo.append(functools.partial(_reset, state, saved))
+            state.update({k: self.canonical(v) for k, v in new.__dict__.items()})
         clear = getattr(old, "cache_clear", None)
         if callable(clear):
             self.on_commit.append(clear)
@@ -184,10 +244,20 @@ class Patcher:
 
     # -- functions ------------------------------------------------------------------
 
+    def has_cells(self) -> bool:
+        """True when closure cells wait to be pointed at kept objects."""
+        return bool(self._cells)
+
     def patch_function(self, old: FunctionType, new: FunctionType, owner: str) -> bool:
         """Give ``old`` the code, defaults and attributes of ``new``; False if impossible."""
         if id(old) in self._patched_old:
             return False  # already stands for another new object (an alias that changed)
+        if _same_function(old, new):
+            # A dependent re-run from cached bytecode: nothing to change, nothing to undo.
+            self._map(new, old)
+            self._patched_old.add(id(old))
+            self.patched += 1
+            return True
         if old.__code__.co_freevars != new.__code__.co_freevars:
             self.notes.append(
                 f"{owner}.{new.__qualname__}: its closure changed "
@@ -215,6 +285,7 @@ class Patcher:
         self.undo.append(undo)
         self._map(new, old)
         self._patched_old.add(id(old))
+        self._kept_functions[id(old)] = (new, undo)
         for attr in _FUNC_ATTRS:
             setattr(old, attr, getattr(new, attr))
         if saved_dict or new.__dict__:
@@ -223,6 +294,22 @@ class Patcher:
         self._cells.extend(zip(cells, new.__closure__ or (), strict=False))
         self.patched += 1
         return True
+
+    def _release_methods(self, new_cls: type) -> None:
+        # The class is replaced, not kept: its methods, kept at definition time, go back
+        # to the old class as they were, and the new class gets its own (old instances
+        # keep the old class with its old methods; super() cells stay consistent).
+        for name, value in list(new_cls.__dict__.items()):
+            func = getattr(value, "__func__", value)
+            entry = self._kept_functions.pop(id(func), None)
+            if entry is None:
+                continue
+            twin, undo = entry
+            undo()
+            self._patched_old.discard(id(func))
+            self._canon.pop(id(twin), None)
+            replacement = type(value)(twin) if func is not value else twin
+            type.__setattr__(new_cls, name, replacement)
 
     def _adopt_function(self, new: FunctionType) -> None:
         # A new function placed into a kept class: its cells (``super()``'s ``__class__``)
@@ -241,6 +328,10 @@ class Patcher:
             return "its __slots__ changed"
         if (old.__basicsize__, old.__itemsize__) != (new.__basicsize__, new.__itemsize__):
             return "its instance layout changed"
+        if issubclass(old, tuple) and old.__dict__.get("_fields") != new.__dict__.get("_fields"):
+            return "its fields changed"
+        if old.__dict__.get("_fields_", ()) != new.__dict__.get("_fields_", ()):
+            return "its fields changed"
         if isinstance(old, enum.EnumMeta):
             old_members = [(k, v.value) for k, v in old.__members__.items()]  # type: ignore[var-annotated]
             new_members = [(k, v.value) for k, v in new.__members__.items()]  # type: ignore[attr-defined]
@@ -254,6 +345,7 @@ class Patcher:
             return False
         reason = self._incompatible(old, new)
         if reason is not None:
+            self._release_methods(new)
             self.notes.append(
                 f"{owner}.{new.__qualname__}: {reason}; the new class replaces it and "
                 "existing instances keep the old class"
@@ -271,11 +363,24 @@ class Patcher:
                 if name not in _CLASS_SKIP and old.__dict__.get(name, _MISSING) is not value:
                     type.__setattr__(old, name, value)
 
+        try:
+            if isinstance(old, enum.EnumMeta):
+                self._patch_enum(old, new, owner)
+            else:
+                self._patch_members(old, new, owner)
+        except (AttributeError, TypeError) as exc:
+            # A class that refuses attribute changes (ctypes.Structure's _fields_): the
+            # new class replaces it.
+            undo()
+            del self._canon[id(new)]
+            self._patched_old.discard(id(old))
+            self._release_methods(new)
+            self.notes.append(
+                f"{owner}.{new.__qualname__}: cannot be updated in place ({exc}); the new "
+                "class replaces it and existing instances keep the old class"
+            )
+            return False
         self.undo.append(undo)
-        if isinstance(old, enum.EnumMeta):
-            self._patch_enum(old, new, owner)
-        else:
-            self._patch_members(old, new, owner)
         self.patched += 1
         return True
 
@@ -285,6 +390,8 @@ class Patcher:
                 value, (MemberDescriptorType, GetSetDescriptorType)
             ):
                 continue
+            if type(value).__name__ == "CField" or name in _CTYPES_FINAL:
+                continue  # ctypes layout: equal (checked above) and final once set
             current = old.__dict__.get(name, _MISSING)
             kept = value if current is _MISSING else self._keep_member(current, value, owner)
             if kept is value:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import _imp
 import ast
+import contextlib
+import gc
 import logging
 import os
 import sys
@@ -11,13 +12,18 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from importlib.machinery import ModuleSpec
-from types import CodeType, ModuleType
+from types import CodeType, FunctionType, ModuleType
 from typing import Any, NamedTuple
 
-from ._graph import ImportGraph, imports_of, parse_imports
-from ._modmap import ModuleMap, excluded_reason, real, source_hash
+from . import integrations
+from ._audit import find_stale
+from ._define import Definer, instrument
+from ._graph import ImportGraph, ImportRef, imports_of, parse_imports
+from ._ledger import ledger
+from ._modmap import ModuleMap, no_source_reason, real, source_hash
 from ._patch import Patcher
 from ._rebind import rebind
+from ._registry import Registries, registrants
 from ._report import ReloadReport, log_report
 from ._tracker import import_clock
 
@@ -59,9 +65,14 @@ def bound_names(tree: ast.Module) -> tuple[set[str], bool]:
         elif (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Name)
-            and node.func.id in ("globals", "vars", "setattr", "exec")
+            and node.func.id in ("globals", "vars", "setattr", "exec", "__import__")
         ):
             dynamic = True
+        elif isinstance(node, ast.Attribute) and (
+            node.attr in ("modules", "__dict__", "import_module")
+            or (isinstance(node.ctx, ast.Store) and not isinstance(node.value, ast.Name))
+        ):
+            dynamic = True  # sys.modules[__name__].X = ..., a module object bound by hand
         for child in ast.iter_child_nodes(node):
             visit(child, top)
 
@@ -76,10 +87,18 @@ class _Step(NamedTuple):
     name: str
     path: str
     source: bytes
-    code: CodeType
+    code: CodeType | None  # None: re-executed by the module's own loader
     bound: set[str]
     dynamic: bool
     definitions_only: bool
+    registrants: frozenset[str]
+    loader: Any
+    unload: CodeType | None  # the new source's __hotmod_unload__
+
+    @property
+    def size(self) -> int:
+        """Bytes this step holds in the compile cache (roughly)."""
+        return 2 * len(self.source) + 256
 
 
 class _Txn:
@@ -97,8 +116,13 @@ class _Txn:
         # their group runs, so that importing one runs it as a fresh import would.
         self.displaced: dict[str, ModuleType] = {}
         self.parent_attrs: list[tuple[ModuleType, str, ModuleType]] = []
-        self.order_before: list[str] = []
-        self.trees: dict[str, ast.Module] = {}  # sys.modules order, if cycles moved it
+        self.order_before: list[str] = []  # sys.modules order, if cycles moved it
+        self.trees: dict[str, ast.Module] = {}
+        self.settle: list[Callable[[Patcher, list[Callable[[], None]]], None]] = []
+        self.settle_undo: list[Callable[[], None]] = []
+        self.thread = threading.get_ident()
+        self.view: integrations.Transaction | None = None
+        self.adapters: list[integrations.Integration] = []
 
 
 class _Failure(Exception):
@@ -122,8 +146,11 @@ class Reloader:
         self.modmap = ModuleMap()
         self.graph = ImportGraph(started=import_clock.started.get)
         self.listeners: list[Callable[[ReloadReport], None]] = []
-        self._compiled: dict[tuple[str, str, bool, int], _Step] = {}
+        self.registries = Registries()
+        self._compiled = _CompileCache()
         import_clock.install()
+        integrations.activate("atexit")  # the standard library's side effects, from now on
+        import_clock.on_import = _activate_on_import
 
     # -- knowledge of the loaded program -----------------------------------------------
 
@@ -140,13 +167,24 @@ class Reloader:
                 self.modmap.set_hash(name, None)
                 continue
             digest: int | None = source_hash(data)
-            if import_clock.edited_after_import(name, os.path.getmtime(path)):
+            imported = import_clock.sources.pop(path, None)
+            if imported is not None and imported != data:
+                # Edited since its import: the source it runs is the one the loader read.
+                data, digest = imported, source_hash(imported)
+            elif import_clock.edited_after_import(name, path, digest):
                 digest = None  # edited since it was imported: what it runs is unknown
             self.modmap.set_hash(name, digest)
+            args = _parse_args(name, module, path)
             try:
-                refs = parse_imports(data, **_parse_args(name, module, path))
+                tree = ast.parse(data, path)
+                refs = imports_of(tree, module=args["module"], is_package=args["is_package"])
+                if digest is not None:
+                    self.registries.committed(name, registrants(tree))
             except (SyntaxError, ValueError):
-                refs = []
+                # Not the source it ran: its imports are read line by line and off its
+                # namespace, so the next reload of what it imports still includes it.
+                self.modmap.set_hash(name, None)
+                refs = _import_lines(data, name, module, path) + _live_refs(module)
             self.graph.set_imports(name, refs)
 
     def resolve(self, target: object) -> list[str]:
@@ -173,13 +211,8 @@ class Reloader:
             module = sys.modules.get(name)
             if module is None:
                 raise ValueError(f"cannot reload {name!r}: no module of that name is loaded")
-            path = self.modmap.path_of(name)
-            if path is None:
-                from ._modmap import source_path
-
-                origin = source_path(module)
-                reason = excluded_reason(origin) if origin else "it has no Python source file"
-                raise ValueError(f"cannot reload {name!r}: {reason}")
+            if self.modmap.path_of(name) is None:
+                raise ValueError(f"cannot reload {name!r}: {no_source_reason(module)}")
             self.modmap.add_explicit(name)
         return names
 
@@ -192,6 +225,11 @@ class Reloader:
             return [
                 m for group in self.graph.order(deps, finish_order=list(sys.modules)) for m in group
             ]
+
+    def _imported(self, name: str, txn: _Txn) -> list[ModuleType]:
+        # What the module imports now and what its previous version imported.
+        names = self.graph.imports(name) | {ref.module for ref in txn.old_refs.get(name, ())}
+        return [m for dep in names if (m := sys.modules.get(dep)) is not None]
 
     def _cascades(self, name: str) -> bool:
         return name != "__main__" and self.modmap.is_reloadable(name)
@@ -257,22 +295,51 @@ class Reloader:
             return _failed(report, failure.error, failure.module)
         if not steps:
             return report
-        _imp.acquire_lock()
+        integrations.activate_imported()
+        txn.adapters = list(integrations.active())
+        ledger.begin()
+        collecting = gc.isenabled()
+        gc.disable()  # one collection after the reload, not many over the whole heap
         try:
             self._execute(steps, groups, txn, report)
         except BaseException as exc:
             self._rollback(txn)
             _failed(report, exc, txn.current)
+            if isinstance(exc, integrations.RestartRequired):
+                report.needs_restart.append(exc.module)
+                report.module = exc.module
+            self._tell(txn, "rolled_back", report)
             if isinstance(exc, KeyboardInterrupt):
                 raise
             return report
         finally:
-            _imp.release_lock()
+            if collecting:
+                gc.enable()
+        self._commit(steps, txn, report)
+        discarded = _discarded(steps, txn)
+        txn.view = None  # the view's callables refer back to txn: no cycle to outlive it
+        txn.patcher.object_hooks.clear()
+        del txn, steps, groups  # our references to old objects go before we look for others'
+        report.stale = find_stale(discarded)
+        return report
+
+    def _commit(self, steps: list[_Step], txn: _Txn, report: ReloadReport) -> None:
+        ledger.commit()
         for action in txn.patcher.on_commit:
             action()
         for step in steps:
             self.modmap.set_hash(step.name, source_hash(step.source))
-        return report
+            if not step.definitions_only:
+                owner = txn.modules[step.name].__dict__.get("__name__", step.name)
+                self.registries.committed(owner, step.registrants)
+        self._tell(txn, "committed", report)
+
+    def _tell(self, txn: _Txn, hook: str, report: ReloadReport) -> None:
+        for adapter in txn.adapters:
+            try:
+                getattr(adapter, hook)(report)
+            except Exception:
+                logging.getLogger("hotmod").exception("integration %r raised in %s", adapter, hook)
 
     def _plan(
         self,
@@ -324,32 +391,41 @@ class Reloader:
     def _compile(self, name: str, sources: dict[str, bytes], txn: _Txn) -> _Step:
         path = self.modmap.path_of(name) or "<unknown>"
         source = sources[name]
-        main = _is_main(sys.modules[name])
-        key = (name, path, main, source_hash(source))
-        cached = None if main else self._compiled.get(key)
+        module = sys.modules[name]
+        main = _is_main(module)
+        digest = source_hash(source)
+        cached = None if main else self._compiled.get(name, path, digest)
         if cached is not None:
             return cached
+        loader = _custom_loader(module)
         try:
             tree = txn.trees.pop(name, None) or ast.parse(source, path)
             bound, dynamic = bound_names(tree)
+            names = registrants(tree)
             if main:
                 # The running script: only its definitions are refreshed, and imports
                 # it did not run yet (added with the code that uses them).
-                namespace = sys.modules[name].__dict__
+                namespace = module.__dict__
                 tree.body = [
                     node
                     for node in tree.body
                     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
                     or _new_import(node, namespace)
                 ]
-            code = compile(tree, path, "exec", dont_inherit=True)
+            code: CodeType | None
+            if loader is None:
+                code = compile(instrument(tree), path, "exec", dont_inherit=True)
+            elif hasattr(loader, "source_to_code"):
+                code = loader.source_to_code(source, path)  # a source-transforming hook
+            else:
+                code = None  # the loader runs the module itself (pytest's rewriting)
         except (SyntaxError, ValueError) as exc:
             raise _Failure(exc, name) from exc
-        step = _Step(name, path, source, code, bound, dynamic, main)
-        # Dependents re-run unchanged sources on every reload of what they import.
-        if len(self._compiled) > 4096:
-            self._compiled.clear()
-        self._compiled[key] = step
+        step = _Step(
+            name, path, source, code, bound, dynamic, main, names, loader, _unload_code(code)
+        )
+        if not main:
+            self._compiled.put(name, path, digest, step)
         return step
 
     def _execute(
@@ -359,6 +435,19 @@ class Reloader:
         for step in steps:
             txn.modules[step.name] = sys.modules[step.name]
             txn.snapshots[step.name] = dict(sys.modules[step.name].__dict__)
+        patcher = txn.patcher
+        view = txn.view = integrations.Transaction(
+            [s.name for s in steps],
+            report.changed,
+            lambda name: txn.snapshots.get(name, {}),
+            patcher.undo.append,
+            patcher.on_commit.append,
+            patcher.notes.append,
+            patcher.canonical,
+        )
+        for adapter in txn.adapters:
+            adapter.begin(view)
+            patcher.object_hooks.append(_keep_hook(adapter, view))
         by_name = {step.name: step for step in steps}
         for group in groups:
             if len(group) == 1:
@@ -366,28 +455,54 @@ class Reloader:
             else:
                 self._exec_cycle([by_name[name] for name in group], txn, report)
         txn.current = None
-        patcher = txn.patcher
+        for settle in txn.settle:
+            settle(patcher, txn.settle_undo)
+        report.rebound = self._rebind(steps, txn)
+        for adapter in txn.adapters:
+            adapter.finish(view)
         report.patched = patcher.patched
         report.notes = list(patcher.notes)
-        report.rebound = self._rebind(steps, txn)
 
     def _exec_step(self, step: _Step, txn: _Txn, report: ReloadReport) -> None:
         txn.current = step.name
         module = txn.modules[step.name]
         ns = module.__dict__
         old = txn.snapshots[step.name]
-        hook = old.get("__hotmod_unload__")
-        if callable(hook):
-            hook()
+        owner = ns.get("__name__", step.name)
+        _unload(step, module, old)
+        settle = self.registries.before(
+            owner,
+            step.registrants,
+            old,
+            lambda: _internal_ids(txn),
+            lambda: self._imported(step.name, txn),
+        )
+        if settle is not None:
+            txn.settle.append(settle)
+        if not step.definitions_only:
+            ledger.retract(owner)  # the running script's top level does not run again
+        assert txn.view is not None
+        for adapter in txn.adapters:
+            adapter.before_module(txn.view, module)
         if not step.definitions_only:
             # A fresh import starts with no module annotations and no docstring.
             ns.pop("__annotations__", None)
             ns["__doc__"] = None
-        exec(step.code, ns)
+        definer = Definer(txn.patcher, owner, old)
+        definer.install(ns)
+        try:
+            if step.code is None:
+                step.loader.exec_module(module)
+            else:
+                exec(step.code, ns)
+        finally:
+            Definer.remove(ns)
         if not step.definitions_only:
             _drop_removed(ns, old, step)
             _keep_submodules(module)
-        txn.patcher.patch_namespace(ns.get("__name__", step.name), old, ns)
+        txn.patcher.patch_namespace(owner, old, ns)
+        for adapter in txn.adapters:
+            adapter.after_module(txn.view, module)
         report.reloaded.append(step.name)
 
     def _exec_cycle(self, steps: list[_Step], txn: _Txn, report: ReloadReport) -> None:
@@ -411,7 +526,8 @@ class Reloader:
                     self._exec_step(step, txn, report)
                     # Finished last, as an import would record it (the next reload's
                     # cycle order reads this).
-                    sys.modules[step.name] = sys.modules.pop(step.name)
+                    if step.name in sys.modules:
+                        sys.modules[step.name] = sys.modules.pop(step.name)
             if finder.error is not None:
                 raise finder.error  # raised by a member imported from a caught import
         finally:
@@ -449,7 +565,7 @@ class Reloader:
         loose = self._loose_namespaces()
         for step in steps:
             old = txn.snapshots[step.name]
-            new = sys.modules[step.name].__dict__
+            new = txn.modules[step.name].__dict__
             for importer in self.graph.importers(step.name):
                 module = sys.modules.get(importer)
                 if module is None:
@@ -463,11 +579,27 @@ class Reloader:
                 count += rebind(
                     module.__dict__, bindings, old, new, txn.rebind_undo, txn.patcher.canonical
                 )
-            if loose:  # no source to read their imports from: same name, same object
-                heuristic = [(k, k) for k in old if not k.startswith("__")]
-                for ns in loose:
-                    count += rebind(ns, heuristic, old, new, txn.rebind_undo)
+            if loose:
+                count += self._rebind_loose(step.name, loose, old, new, txn)
         return count
+
+    def _rebind_loose(
+        self,
+        name: str,
+        loose: list[dict[str, Any]],
+        old: dict[str, Any],
+        new: dict[str, Any],
+        txn: _Txn,
+    ) -> int:
+        # No source file (python -c, the REPL): the from-imports are read from the -c
+        # code or the REPL's history; without either, a name holding the very object
+        # under the same name, never a value any code could hold alike (True, 0, "").
+        typed = _typed_imports()
+        if typed is not None:
+            pairs = [p for ref in typed if ref.module == name for p in ref.names]
+        else:
+            pairs = [(k, k) for k, v in old.items() if not k.startswith("__") and _traceable(v)]
+        return sum(rebind(ns, pairs, old, new, txn.rebind_undo) for ns in loose)
 
     def _loose_namespaces(self) -> list[dict[str, Any]]:
         # Namespaces with no source to read imports from: the REPL's __main__.
@@ -477,6 +609,9 @@ class Reloader:
     def _rollback(self, txn: _Txn) -> None:
         for name, displaced in txn.displaced.items():
             sys.modules[name] = displaced
+        for name, module in txn.modules.items():
+            if sys.modules.get(name) is not module:
+                sys.modules[name] = module  # the module deleted or replaced its own entry
         if txn.order_before:
             # Cycle order is read from sys.modules order: put it back as it was.
             for name in txn.order_before:
@@ -486,13 +621,12 @@ class Reloader:
             setattr(package, attr, value)
         for undo in reversed(txn.rebind_undo):
             undo()
+        for undo in reversed(txn.settle_undo):
+            undo()
         for undo in reversed(txn.patcher.undo):
             undo()
         for name, saved in txn.snapshots.items():
-            module = sys.modules.get(name)
-            if module is None:
-                continue
-            ns = module.__dict__
+            ns = txn.modules[name].__dict__
             ns.update(saved)
             for key in [k for k in ns if k not in saved]:
                 del ns[key]
@@ -502,6 +636,7 @@ class Reloader:
             parent_module = sys.modules.get(parent)
             if parent_module is not None and getattr(parent_module, child, None) is added:
                 delattr(parent_module, child)
+        ledger.rollback()
         self._restore_graph(txn)
 
 
@@ -528,6 +663,10 @@ class _PendingFinder:
     def exec_module(self, module: ModuleType) -> None:
         name = next(n for n, m in self.txn.modules.items() if m is module)
         module.__spec__ = self.txn.snapshots[name].get("__spec__")  # the import set ours
+        if threading.get_ident() != self.txn.thread:
+            # Another thread imports a member mid-reload: it gets the module object as
+            # it is (as with importlib.reload); the reload runs it in its own order.
+            return
         step = self.pending.pop(name)
         importer = self.txn.current
         try:
@@ -539,6 +678,163 @@ class _PendingFinder:
 
     def invalidate_caches(self) -> None:
         """Nothing cached."""
+
+
+class _CompileCache:
+    """Compiled steps, the current version of each module only, bounded by bytes."""
+
+    def __init__(self, limit: int = 64 * 1024 * 1024) -> None:
+        self.limit = limit
+        self._steps: dict[str, tuple[str, int, _Step]] = {}
+        self._bytes = 0
+
+    def get(self, name: str, path: str, digest: int) -> _Step | None:
+        entry = self._steps.get(name)
+        if entry is None or entry[0] != path or entry[1] != digest:
+            return None
+        self._steps[name] = self._steps.pop(name)  # most recently used last
+        return entry[2]
+
+    def put(self, name: str, path: str, digest: int, step: _Step) -> None:
+        old = self._steps.pop(name, None)
+        if old is not None:
+            self._bytes -= old[2].size
+        self._steps[name] = (path, digest, step)
+        self._bytes += step.size
+        while self._bytes > self.limit and len(self._steps) > 1:
+            _, (_, _, evicted) = next(iter(self._steps.items()))
+            del self._steps[evicted.name]
+            self._bytes -= evicted.size
+
+
+def _activate_on_import(name: str) -> None:
+    # The import clock calls this after a top-level module finished importing.
+    if name in integrations.triggers():
+        integrations.activate(name)
+
+
+def _custom_loader(module: ModuleType) -> Any:
+    """The module's loader if it is not importlib's plain source loader, else None."""
+    from importlib.machinery import SourceFileLoader
+
+    spec = getattr(module, "__spec__", None)
+    loader = getattr(spec, "loader", None) if spec is not None else None
+    if loader is None or type(loader) is SourceFileLoader:
+        return None
+    if type(loader).__module__ in ("_frozen_importlib_external", "importlib.machinery"):
+        return None
+    return loader
+
+
+def _unload_code(code: CodeType | None) -> CodeType | None:
+    # The new source's own __hotmod_unload__, so a fixed hook runs on the next save.
+    for const in code.co_consts if code is not None else ():
+        if isinstance(const, CodeType) and const.co_name == "__hotmod_unload__":
+            return const
+    return None
+
+
+def _unload(step: _Step, module: ModuleType, old: dict[str, Any]) -> None:
+    hook: Any = old.get("__hotmod_unload__")
+    if step.unload is not None and step.unload.co_freevars == ():
+        hook = FunctionType(step.unload, module.__dict__, "__hotmod_unload__")
+    if callable(hook):
+        hook()
+
+
+def _internal_ids(txn: _Txn) -> set[int]:
+    ids = {id(ns) for ns in txn.snapshots.values()}
+    ids.update((id(txn.snapshots), id(txn.patcher._alive), id(txn.patcher._canon)))
+    return ids
+
+
+def _keep_hook(
+    adapter: integrations.Integration, view: integrations.Transaction
+) -> Callable[[Any, Any], Any]:
+    def hook(old: Any, new: Any) -> Any:
+        kept = adapter.keep(view, old, new)
+        return new if kept is integrations.NOT_HANDLED else kept
+
+    return hook
+
+
+def _discarded(steps: list[_Step], txn: _Txn) -> list[tuple[str, Any]]:
+    """Old functions and classes of the plan that the module no longer binds.
+
+    A discarded class brings its methods: whoever holds one of them runs old code too.
+    """
+    out: list[tuple[str, Any]] = []
+    for step in steps:
+        ns = txn.modules[step.name].__dict__
+        owner = ns.get("__name__", step.name)
+        for key, value in txn.snapshots[step.name].items():
+            if (
+                isinstance(value, (FunctionType, type))
+                and getattr(value, "__module__", None) == owner
+                and ns.get(key) is not value
+                and not txn.patcher.is_patched(value)
+            ):
+                out.append((f"{owner}.{key}", value))
+                if isinstance(value, type):
+                    out += [
+                        (f"{owner}.{key}.{attr}", func)
+                        for attr, member in vars(value).items()
+                        for func in [getattr(member, "__func__", member)]
+                        if isinstance(func, FunctionType) and not txn.patcher.is_patched(func)
+                    ]
+    return out
+
+
+def _typed_imports() -> list[ImportRef] | None:
+    """The top-level imports of ``python -c`` code or of the REPL's history, if known."""
+    lines: list[str] = []
+    argv = getattr(sys, "orig_argv", [])
+    if "-c" in argv[:-1]:
+        lines = argv[argv.index("-c") + 1].splitlines()
+    else:
+        readline = sys.modules.get("readline")
+        length = readline.get_current_history_length() if readline is not None else 0
+        if not length:
+            return None
+        lines = [readline.get_history_item(i) or "" for i in range(1, length + 1)]  # type: ignore[union-attr]
+    refs: list[ImportRef] = []
+    for line in lines:
+        if "import" in line:
+            with contextlib.suppress(SyntaxError, ValueError):
+                refs += parse_imports(line.strip(), module="__main__", is_package=False)
+    return refs
+
+
+def _traceable(value: Any) -> bool:
+    """False for values a REPL variable may hold by coincidence (True, 0, "", None, ...)."""
+    return not isinstance(value, (bool, int, float, complex, str, bytes, type(None), tuple))
+
+
+def _import_lines(data: bytes, name: str, module: ModuleType, path: str) -> list[ImportRef]:
+    """The import statements of a source that does not parse as a whole, line by line."""
+    refs: list[ImportRef] = []
+    args = _parse_args(name, module, path)
+    for line in data.decode("utf-8", "replace").splitlines():
+        if line.startswith(("import ", "from ")):
+            with contextlib.suppress(SyntaxError, ValueError):
+                refs += parse_imports(line, module=args["module"], is_package=args["is_package"])
+    return refs
+
+
+def _live_refs(module: ModuleType) -> list[ImportRef]:
+    """Imports read off a namespace, for a module whose source no longer parses."""
+    refs: list[ImportRef] = []
+    for key, value in list(vars(module).items()):
+        if isinstance(value, ModuleType):
+            refs.append(ImportRef(value.__name__, (), None, 0, "top"))
+            continue
+        origin = getattr(value, "__module__", None)
+        if isinstance(origin, str) and origin != module.__name__ and origin in sys.modules:
+            name = getattr(value, "__name__", key)
+            refs.append(
+                ImportRef(origin, ((name if isinstance(name, str) else key, key),), None, 0, "top")
+            )
+    return refs
 
 
 def _read(path: str) -> bytes:

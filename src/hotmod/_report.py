@@ -22,6 +22,7 @@ _FIELDS = (
     "duration",
     "module",
     "notes",
+    "stale",
 )
 
 
@@ -39,6 +40,8 @@ class ReloadReport:
         duration: seconds spent, from planning to commit or rollback.
         module: the module the error comes from, when known.
         notes: objects whose identity could not be kept, and why.
+        stale: previous versions of reloaded functions and classes still reachable
+            after the commit, each with what holds it (old code that may still run).
     """
 
     __slots__ = (
@@ -52,6 +55,7 @@ class ReloadReport:
         "patched",
         "rebound",
         "reloaded",
+        "stale",
     )
 
     def __init__(self) -> None:
@@ -65,6 +69,7 @@ class ReloadReport:
         self.duration = 0.0
         self.module: str | None = None
         self.notes: list[str] = []
+        self.stale: list[str] = []
 
     def __repr__(self) -> str:
         fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in _FIELDS)
@@ -96,6 +101,8 @@ class ReloadReport:
         parts.append(f"+{max(deps, 0)} dependents")
         parts.append(f"{self.rebound} rebound")
         parts.append(f"{self.patched} patched")
+        if self.stale:
+            parts.append(f"{len(self.stale)} still running previous code")
         return f"reloaded {head} ({', '.join(parts)}) in {ms:.1f} ms"
 
 
@@ -130,7 +137,16 @@ def format_error(exc: BaseException) -> str:
 
 
 def log_report(report: ReloadReport) -> None:
-    """One INFO line for a reload, one WARNING for a failure or a needed restart."""
+    """One INFO line for a reload, one WARNING for a failure, a needed restart or stale code."""
+    from .integrations import RestartRequired
+
+    if isinstance(report.error, RestartRequired):
+        log.warning(
+            "%s: %s; restart needed, kept the previous code",
+            report.error.module,
+            report.error.reason,
+        )
+        return
     if report.error is not None:
         where = f" in {report.module}" if report.module else ""
         log.warning(
@@ -138,6 +154,12 @@ def log_report(report: ReloadReport) -> None:
         )
     elif report.reloaded:
         log.info("%s", report)
+        if report.stale:
+            log.warning(
+                "previous code still reachable after reloading %s:\n  %s",
+                report.reloaded[0],
+                "\n  ".join(report.stale),
+            )
     if report.needs_restart:
         log.warning(
             "%s changed but is marked __hotmod_reload__ = False: restart needed",

@@ -1,12 +1,23 @@
-"""When each module started importing, to tell an edit made after the import."""
+"""What the import system did: when each module started importing, and what it read.
+
+Two small hooks, installed once at ``import hotmod``:
+
+- a meta path finder that finds nothing and notes when each import starts (and tells
+  the integrations when a framework finished importing);
+- a wrapper of the source loader's ``path_stats``/``get_data`` that notes the size, mtime
+  and hash of each source file as it is imported, so that a file written just before
+  its import is known to be what the module runs (no spurious reload of it).
+"""
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
-from importlib.machinery import ModuleSpec
+from importlib.machinery import ModuleSpec, SourceFileLoader
 from types import ModuleType
+from typing import Any
 
 __all__ = ["ImportClock", "import_clock"]
 
@@ -17,14 +28,20 @@ class ImportClock:
     """A meta path finder that finds nothing and notes when each import started.
 
     A module first seen by hotmod after it was imported could have been edited in
-    between; comparing its file's mtime with this time tells, so that edit is not
-    mistaken for the source the module runs.
+    between; what the loader read tells, and failing that the file's mtime against
+    the import's start.
     """
 
     def __init__(self) -> None:
         self.started: dict[str, float] = {}
         # Called with the name of each module about to be imported (cheap callables).
         self.listeners: list[Callable[[str], None]] = []
+        # Called with a top-level module's name once it finished importing.
+        self.on_import: Callable[[str], None] | None = None
+        self.read: dict[str, int] = {}  # source path -> hash of the bytes the loader read
+        self.stats: dict[str, tuple[float, int]] = {}  # source path -> (mtime, size) seen
+        # The text of user modules as imported, until the reloader first looks at them.
+        self.sources: dict[str, bytes] = {}
 
     def find_spec(
         self, name: str, path: Sequence[str] | None = None, target: ModuleType | None = None
@@ -33,25 +50,108 @@ class ImportClock:
         self.started[name] = time.time()
         for listener in self.listeners:
             listener(name)
+        if self.on_import is not None and "." not in name:
+            return self._watch_top_level(name, path, target)
+        return None
+
+    def _watch_top_level(
+        self, name: str, path: Sequence[str] | None, target: ModuleType | None
+    ) -> ModuleSpec | None:
+        # Find the spec the rest of sys.meta_path would, and hear when it has run.
+        from . import integrations
+
+        if name not in integrations.triggers():
+            return None
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            spec = finder.find_spec(name, path, target)
+            if spec is not None:
+                if spec.loader is not None and hasattr(spec.loader, "exec_module"):
+                    spec.loader = _Announcing(spec.loader, self)  # type: ignore[assignment]
+                return spec
         return None
 
     def invalidate_caches(self) -> None:
         """Nothing cached."""
 
     def install(self) -> None:
-        """Put the clock first on ``sys.meta_path`` (once)."""
+        """Put the clock first on ``sys.meta_path`` and note source reads (once)."""
         if self not in sys.meta_path:
             sys.meta_path.insert(0, self)
+        _wrap_source_loader(self)
 
-    def edited_after_import(self, name: str, mtime: float) -> bool:
-        """True when a file modified at ``mtime`` may have changed after ``name`` was imported.
+    def edited_after_import(self, name: str, path: str, digest: int | None = None) -> bool:
+        """True when the file may hold other text than what ``name`` ran.
 
-        File times come from the kernel's coarse clock, a few milliseconds behind
-        ``time.time()``, so a save just after the import can carry an earlier mtime.
-        Erring on "edited" costs at most one reload of identical content.
+        Known exactly when the loader read the source (its hash) or validated a cached
+        bytecode against the file's mtime and size. Otherwise file times come from the
+        kernel's coarse clock, a few milliseconds behind ``time.time()``, so a save just
+        after the import can carry an earlier mtime: erring on "edited" costs at most
+        one reload of identical content.
         """
+        if digest is not None and self.read.get(path) == digest:
+            return False
+        try:
+            st = os.stat(path)
+        except OSError:
+            return True
+        seen = self.stats.get(path)
+        if seen is not None:
+            return seen != (st.st_mtime, st.st_size)
         started = self.started.get(name)
-        return started is not None and mtime > started - _COARSE_CLOCK
+        return started is not None and st.st_mtime > started - _COARSE_CLOCK
+
+
+class _Announcing:
+    """A loader proxy that tells the clock when the module it loads has run."""
+
+    def __init__(self, loader: Any, clock: ImportClock) -> None:
+        self._loader = loader
+        self._clock = clock
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._loader, name)
+
+    def create_module(self, spec: ModuleSpec) -> ModuleType | None:
+        create = getattr(self._loader, "create_module", None)
+        return create(spec) if create is not None else None
+
+    def exec_module(self, module: ModuleType) -> None:
+        spec = module.__spec__
+        if spec is not None:
+            spec.loader = self._loader
+        module.__loader__ = self._loader
+        self._loader.exec_module(module)
+        callback = self._clock.on_import
+        if callback is not None:
+            callback(module.__name__)
+
+
+def _wrap_source_loader(clock: ImportClock) -> None:
+    if getattr(SourceFileLoader, "_hotmod_clock", None) is clock:
+        return
+    get_data, path_stats = SourceFileLoader.get_data, SourceFileLoader.path_stats
+
+    def noted_get_data(self: Any, path: str) -> bytes:
+        data = get_data(self, path)
+        if path.endswith(".py"):
+            from ._modmap import excluded_reason
+
+            real = os.path.realpath(path)
+            clock.read[real] = hash(data)
+            if excluded_reason(real) is None:
+                clock.sources[real] = data
+        return data
+
+    def noted_path_stats(self: Any, path: str) -> Any:
+        stats = path_stats(self, path)
+        clock.stats[os.path.realpath(path)] = (stats["mtime"], stats["size"])
+        return stats
+
+    SourceFileLoader.get_data = noted_get_data  # type: ignore[method-assign]
+    SourceFileLoader.path_stats = noted_path_stats  # type: ignore[method-assign]
+    SourceFileLoader._hotmod_clock = clock  # type: ignore[attr-defined]
 
 
 import_clock = ImportClock()

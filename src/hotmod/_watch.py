@@ -11,6 +11,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Literal
 
+from ._ledger import current_module, ledger
 from ._modmap import excluded_reason, real, source_path
 from ._reloader import Reloader, get_reloader
 from ._report import ReloadReport
@@ -74,7 +75,9 @@ class Watcher:
             raise TypeError(f"on_reload must be callable, not {on_reload!r}")
         self.apply_mode: Apply = apply
         self.cascade = cascade
-        self._callbacks: list[Callable[[ReloadReport], object]] = [on_reload] if on_reload else []
+        self._callbacks: list[Callable[[ReloadReport], object]] = []
+        if on_reload is not None:
+            self.add_callback(on_reload)
         self._reloader = reloader or get_reloader()
         self._pending: set[Path] = set()
         self._lock = threading.Lock()
@@ -177,8 +180,19 @@ class Watcher:
         self.stop()
 
     def add_callback(self, callback: Callable[[ReloadReport], object]) -> None:
-        """Call ``callback(report)`` after every attempted reload while watching."""
+        """Call ``callback(report)`` after every attempted reload while watching.
+
+        A callback added by a module's top-level code is taken back when that module
+        runs again (its new version adds its own), so callbacks never pile up.
+        """
         self._callbacks.append(callback)
+        module = current_module()
+        if module is not None:
+            ledger.record(
+                module,
+                lambda: self._callbacks.remove(callback) if callback in self._callbacks else None,
+                lambda: self._callbacks.append(callback),
+            )
 
     def _notify(self, report: ReloadReport) -> None:
         # A reloader listener: runs after every reload, the watcher's or hotmod.reload()'s.

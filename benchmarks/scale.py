@@ -1,0 +1,108 @@
+"""Reload cost against project size: a leaf imported by N modules, beside a fresh import.
+
+Run: ``python benchmarks/scale.py`` (``--sizes 100,1000,5000``; ``--chart PATH`` draws it).
+
+Each dependent has ten functions and a class and imports the leaf (a chain of imports
+fans out from it). The hot column is ``hotmod.reload("leaf")`` in a process that
+imported everything (median of three edits, after one warm-up edit); the fresh column
+is a new interpreter importing the same modules, bytecode caches warm, timed inside
+the child, i.e. what a restart pays for those modules alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
+
+import hotmod
+
+DEFAULT_SIZES = (100, 1000, 3000, 5000, 10000)
+
+
+def make_project(root: Path, n: int, prefix: str) -> list[str]:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / f"{prefix}_leaf.py").write_text("VALUE = 0\n")
+    names = []
+    for i in range(n):
+        parent = f"{prefix}_leaf" if i < 10 else f"{prefix}_d{i // 10}"
+        funcs = "".join(
+            f"def f{j}(x):\n    return x + VALUE + {j}\n\n" for j in range(10)
+        )
+        (root / f"{prefix}_d{i}.py").write_text(
+            f"from {parent} import VALUE\n\n{funcs}"
+            f"class K{i}:\n    def get(self):\n        return VALUE\n"
+        )
+        names.append(f"{prefix}_d{i}")
+    return names
+
+
+def fresh_import(root: Path, names: list[str]) -> float:
+    code = (
+        "import sys, time\n"
+        f"sys.path.insert(0, {str(root)!r})\n"
+        "start = time.perf_counter()\n"
+        f"for name in {names!r}:\n"
+        "    __import__(name)\n"
+        "print(time.perf_counter() - start)\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)  # warm pycs
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    return float(out.stdout)
+
+
+def hot_reload(root: Path, names: list[str], prefix: str) -> float:
+    sys.path.insert(0, str(root))
+    for name in names:
+        importlib.import_module(name)
+    hotmod.dependents(f"{prefix}_leaf")  # hotmod looks at the program once, as watch() does
+    samples = []
+    for value in range(1, 5):
+        (root / f"{prefix}_leaf.py").write_text(f"VALUE = {value}\n")
+        start = time.perf_counter()
+        report = hotmod.reload(f"{prefix}_leaf")
+        samples.append(time.perf_counter() - start)
+        assert report.ok and len(report.reloaded) == len(names) + 1, report
+    for name in [*names, f"{prefix}_leaf"]:
+        del sys.modules[name]
+    return statistics.median(samples[1:])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default=",".join(map(str, DEFAULT_SIZES)))
+    parser.add_argument("--chart", help="write a line chart of the results to this file")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    rows = []
+    print(f"{'dependents':>10} {'hotmod reload':>14} {'fresh import':>13} {'ratio':>6}")
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in sizes:
+            prefix = f"s{n}"
+            names = make_project(Path(tmp) / prefix, n, prefix)
+            fresh = fresh_import(Path(tmp) / prefix, [*names])
+            hot = hot_reload(Path(tmp) / prefix, names, prefix)
+            rows.append((n, hot, fresh))
+            print(f"{n:>10} {hot * 1000:>11.1f} ms {fresh * 1000:>10.1f} ms {hot / fresh:>6.2f}")
+    if args.chart:
+        from _chart import line_chart  # type: ignore[import-not-found]
+
+        line_chart(
+            args.chart,
+            "Reload cost against project size",
+            "dependents of the edited module",
+            "seconds",
+            [n for n, _, _ in rows],
+            {"hotmod reload": [h for _, h, _ in rows], "fresh import": [f for _, _, f in rows]},
+        )
+
+
+if __name__ == "__main__":
+    main()

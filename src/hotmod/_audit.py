@@ -1,0 +1,130 @@
+"""After a commit: previous versions of functions and classes still reachable (``report.stale``).
+
+Only objects whose identity could not be kept are looked at (a class whose layout
+changed, a function whose closure changed, a definition deleted from the source), and
+only those something else still holds. Finding who holds them asks the garbage
+collector, at most twice per reload whatever their number: once for the holders, once
+for the owners of holders that are containers, so that a holder reads like
+``Flask.view_functions['blog.index']``.
+"""
+
+from __future__ import annotations
+
+import gc
+import sys
+from types import CellType, FrameType, FunctionType, MethodType, ModuleType
+from typing import Any
+
+__all__ = ["find_stale"]
+
+# References to an object while we look at it: the list holding the pairs, the tuple
+# (name, object) in it, and getrefcount's own argument.
+_OURS = 3
+_CONTAINERS = (dict, list, tuple, set, frozenset)
+
+
+def find_stale(discarded: list[tuple[str, Any]]) -> list[str]:
+    """``"pkg.mod.f (previous code) held by <holder>"`` for each discarded object still held."""
+    # A discarded class's own dict holds its old methods: that reference is expected.
+    members = {id(f) for _, obj in discarded if isinstance(obj, type) for f in _functions(obj)}
+    suspects = [(n, o) for n, o in discarded if _held(o, 1 if id(o) in members else 0)]
+    if not suspects:
+        return []
+    ignore = _ignored(discarded, suspects)
+    objects = [obj for _, obj in suspects]
+    holders: dict[int, list[Any]] = {id(obj): [] for obj in objects}
+    ignore.add(id(objects))
+    for ref in gc.get_referrers(*objects):
+        if id(ref) in ignore or isinstance(ref, FrameType):
+            continue
+        for held in gc.get_referents(ref):
+            if id(held) in holders and not (isinstance(held, type) and type(ref) is held):
+                holders[id(held)].append(ref)  # (an instance of an old class is a note)
+    containers = [ref for refs in holders.values() for ref in refs if isinstance(ref, _CONTAINERS)]
+    ignore.update(id(refs) for refs in holders.values())
+    ignore.add(id(containers))
+    owners = _owners(containers, ignore)
+    out: list[str] = []
+    for name, obj in suspects:
+        names = sorted({_describe(ref, obj, owners) for ref in holders[id(obj)]})
+        if names:
+            out.append(f"{name} (previous code) held by {', '.join(names[:3])}")
+    return out
+
+
+def _functions(cls: type) -> list[FunctionType]:
+    found = []
+    for member in vars(cls).values():
+        func = getattr(member, "__func__", member)
+        if isinstance(func, FunctionType):
+            found.append(func)
+    return found
+
+
+def _held(obj: Any, expected: int) -> bool:
+    # Classes always refer to themselves (their __mro__, descriptors, method cells).
+    return isinstance(obj, type) or sys.getrefcount(obj) > _OURS + 1 + expected
+
+
+def _ignored(discarded: list[tuple[str, Any]], suspects: list[tuple[str, Any]]) -> set[int]:
+    ignore = {id(discarded), id(suspects), *(id(p) for p in discarded), *(id(p) for p in suspects)}
+    for _, obj in discarded:
+        if not isinstance(obj, type):
+            continue
+        # What a discarded class is made of refers back to it: not a holder.
+        ignore.add(id(obj.__mro__))
+        ignore.update(id(ref) for ref in gc.get_referents(obj.__dict__))
+        for member in vars(obj).values():
+            ignore.add(id(member))
+            func = getattr(member, "__func__", member)
+            if isinstance(func, FunctionType):
+                ignore.update(id(c) for c in func.__closure__ or ())
+    return ignore
+
+
+def _owners(containers: list[Any], ignore: set[int]) -> dict[int, str]:
+    """``id(container) -> "Owner.attr"`` for containers held by a module or an object."""
+    names: dict[int, str] = {}
+    modules = {id(m.__dict__): m.__name__ for m in list(sys.modules.values()) if m is not None}
+    pending = []
+    for container in containers:
+        if id(container) in modules:
+            names[id(container)] = f"the namespace of {modules[id(container)]}"
+        else:
+            pending.append(container)
+    if not pending:
+        return names
+    wanted = {id(c) for c in pending}
+    ignore = ignore | {id(pending)}
+    for owner in gc.get_referrers(*pending):
+        if id(owner) in ignore or isinstance(owner, (FrameType, ModuleType)):
+            continue
+        state = owner if isinstance(owner, dict) else getattr(owner, "__dict__", None)
+        if not isinstance(state, dict):
+            continue
+        for attr, value in state.items():
+            if id(value) in wanted and id(value) not in names:
+                if id(state) in modules:
+                    names[id(value)] = f"{modules[id(state)]}.{attr}"
+                elif state is not owner:
+                    names[id(value)] = f"{type(owner).__qualname__}.{attr}"
+                else:
+                    names[id(value)] = str(attr)
+    return names
+
+
+def _describe(ref: Any, obj: Any, owners: dict[int, str]) -> str:
+    if isinstance(ref, _CONTAINERS):
+        where = owners.get(id(ref), f"a {type(ref).__qualname__}")
+        if isinstance(ref, dict):
+            key = next((k for k, v in ref.items() if v is obj), None)
+            return where if where.startswith("the namespace") else f"{where}[{key!r}]"
+        if isinstance(ref, (list, tuple)):
+            index = next((i for i, v in enumerate(ref) if v is obj), None)
+            return f"{where}[{index}]"
+        return where
+    if isinstance(ref, CellType):
+        return "a closure"
+    if isinstance(ref, MethodType):
+        return f"a bound method of a {type(ref.__self__).__qualname__}"
+    return f"a {type(ref).__qualname__} object"

@@ -1,0 +1,119 @@
+"""The ledger: what each module's top-level code registered, so a reload can take it back.
+
+A registration is a pair of callables: ``undo`` takes it back, ``redo`` makes it again.
+Before a module is re-executed, the registrations of its previous version are undone;
+the new version makes its own. If the reload rolls back, the new ones are undone and
+the old ones redone. Registrations made outside a reload go straight to the ledger.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+from collections.abc import Callable
+from typing import NamedTuple
+
+__all__ = ["Ledger", "current_module", "ledger"]
+
+log = logging.getLogger("hotmod.ledger")
+
+
+class Entry(NamedTuple):
+    """One registration: how to take it back and how to make it again."""
+
+    undo: Callable[[], None]
+    redo: Callable[[], None]
+
+
+def current_module() -> str | None:
+    """The module whose top-level code is running in this thread (importing or reloading)."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        if frame.f_code.co_name == "<module>":
+            name = frame.f_globals.get("__name__")
+            return name if isinstance(name, str) else None
+        frame = frame.f_back  # type: ignore[assignment]
+    return None
+
+
+class Ledger:
+    """Registrations per module, with the transaction's pending changes."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: dict[str, list[Entry]] = {}
+        self._txn_thread: int | None = None
+        self._new: list[tuple[str, Entry]] = []
+        self._retracted: dict[str, list[Entry]] = {}
+
+    def record(self, module: str, undo: Callable[[], None], redo: Callable[[], None]) -> None:
+        """Note a registration made by ``module``'s top-level code."""
+        entry = Entry(undo, redo)
+        with self._lock:
+            if self._txn_thread == threading.get_ident():
+                self._new.append((module, entry))
+            else:
+                self._entries.setdefault(module, []).append(entry)
+
+    def entries(self, module: str) -> list[Entry]:
+        """The registrations ``module`` holds now (a copy)."""
+        with self._lock:
+            return list(self._entries.get(module, ()))
+
+    # -- the transaction ----------------------------------------------------------------
+
+    def begin(self) -> None:
+        """A reload starts in this thread: its registrations are pending until commit."""
+        with self._lock:
+            self._txn_thread = threading.get_ident()
+            self._new = []
+            self._retracted = {}
+
+    def retract(self, module: str) -> None:
+        """Undo what the running version of ``module`` registered (it runs again next)."""
+        with self._lock:
+            entries = self._entries.pop(module, [])
+            self._retracted.setdefault(module, []).extend(entries)
+        for entry in reversed(entries):
+            _call(entry.undo, module)
+
+    def commit(self) -> None:
+        """Keep the new registrations; forget the retracted ones."""
+        with self._lock:
+            for module, entry in self._new:
+                self._entries.setdefault(module, []).append(entry)
+            self._end()
+
+    def rollback(self) -> None:
+        """Undo the new registrations and redo the retracted ones."""
+        with self._lock:
+            new, retracted = self._new, self._retracted
+            self._end()
+        for module, entry in reversed(new):
+            _call(entry.undo, module)
+        for module, entries in retracted.items():
+            for entry in entries:
+                _call(entry.redo, module)
+            with self._lock:
+                self._entries[module] = entries + self._entries.get(module, [])
+
+    def _end(self) -> None:
+        self._txn_thread = None
+        self._new = []
+        self._retracted = {}
+
+    def forget(self, module: str) -> None:
+        """Drop the entries of a module that left the program (without undoing them)."""
+        with self._lock:
+            self._entries.pop(module, None)
+
+
+def _call(action: Callable[[], None], module: str) -> None:
+    try:
+        action()
+    except Exception:
+        log.exception("could not take back or redo a registration of %s", module)
+
+
+ledger = Ledger()

@@ -1,0 +1,295 @@
+"""Registries outside a module: containers its top-level code put its objects into.
+
+Definition-time identity (`_define`) makes a re-executed ``@register`` hand the kept
+function to the registry again. A dict or set registry then holds it once, as before; a
+list registry would hold it twice, and a class registered by ``__init_subclass__`` or a
+metaclass arrives as the new twin of the kept class. This stage finds those containers
+(once per module, by asking the garbage collector who holds the module's registered
+objects), counts the module's entries before it runs, and afterwards puts kept objects
+in place of twins and removes the entries the previous version made.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import gc
+import sys
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
+from types import FunctionType, ModuleType
+from typing import Any
+
+from ._patch import Patcher
+
+__all__ = ["Registries", "registrants"]
+
+_Container = list[Any] | set[Any] | dict[Any, Any] | deque[Any]
+_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
+def registrants(tree: ast.Module) -> frozenset[str]:
+    """Top-level names whose objects the module may register somewhere else.
+
+    Decorated functions and classes, classes with bases or a metaclass (their base's
+    ``__init_subclass__`` or metaclass may register them), and names passed to calls
+    made by top-level statements (``registry.append(handler)``).
+    """
+    names: set[str] = set()
+    for node in _top_level(tree.body):
+        if isinstance(node, _DEFS):
+            if node.decorator_list or (
+                isinstance(node, ast.ClassDef) and (node.bases or node.keywords)
+            ):
+                names.add(_DEFINED + node.name)
+        elif isinstance(node, (ast.Expr, ast.Assign, ast.AnnAssign)) and node.value is not None:
+            for call in ast.walk(node.value):
+                if isinstance(call, ast.Call):
+                    args = [*call.args, *(k.value for k in call.keywords)]
+                    names.update(n.id for a in args for n in ast.walk(a) if isinstance(n, ast.Name))
+    return frozenset(names)
+
+
+def _top_level(body: list[ast.stmt]) -> Iterable[ast.stmt]:
+    for node in body:
+        yield node
+        if isinstance(node, (ast.If, ast.Try, ast.With)):
+            for field in ("body", "orelse", "finalbody"):
+                yield from _top_level(getattr(node, field, []))
+
+
+_DEFINED = "def:"  # marks names bound by a def or class statement of the module
+
+
+def _owned(value: Any, owner: str, defined: bool) -> list[Any]:
+    # The object bound to a name and the definitions inside it (a decorator's function).
+    # What a def or class statement bound is the module's own, even an instance a
+    # class-based decorator made; a name merely passed to a call must be defined here.
+    found: list[Any] = []
+    todo = [value]
+    while todo and len(found) < 8:
+        item = todo.pop()
+        own = (defined and item is value) or getattr(item, "__module__", None) == owner
+        if not own or any(item is f for f in found):
+            continue
+        found.append(item)
+        for attr in ("__wrapped__", "__func__"):
+            inner = getattr(item, attr, None) if callable(item) or attr == "__func__" else None
+            if inner is not None:
+                todo.append(inner)
+    return found
+
+
+class Registries:
+    """Containers holding each module's registered objects, found once per module."""
+
+    def __init__(self) -> None:
+        self._known: dict[str, tuple[frozenset[str], list[_Container]]] = {}
+        self._running: dict[str, frozenset[str]] = {}  # registrants of the running version
+
+    def forget(self, module: str) -> None:
+        """Drop what is known of a module."""
+        self._known.pop(module, None)
+        self._running.pop(module, None)
+
+    def committed(self, module: str, names: frozenset[str]) -> None:
+        """The module now runs a source with these registrants."""
+        self._running[module] = names
+
+    def before(
+        self,
+        module: str,
+        names: frozenset[str],
+        old: Mapping[str, Any],
+        internal: Callable[[], set[int]],
+        imported: Callable[[], Iterable[ModuleType]],
+    ) -> Callable[[Patcher, list[Callable[[], None]]], None] | None:
+        """Count the module's entries in its registries before it runs again.
+
+        Returns the step to run once the whole plan has executed (twins replaced,
+        entries of the previous version removed), or None when the module registers
+        nothing.
+        """
+        # A name the running version registered and the new one no longer does: its
+        # entries go, unless the new code registers it after all.
+        dropped = self._running.get(module, frozenset()) - names
+        objects: list[Any] = []
+        gone: set[int] = set()
+        present = set()
+        for name in names | dropped:
+            defined = name.startswith(_DEFINED)
+            key = name[len(_DEFINED) :] if defined else name
+            if key in old:
+                present.add(name)
+                owned = _owned(old[key], module, defined)
+                objects.extend(owned)
+                if name in dropped:
+                    gone.update(id(o) for o in owned)
+                del owned  # a list of ours must not be found holding them
+        if not objects:
+            return None
+        ids = {id(o) for o in objects}
+        # Scanned again when an object registered since the last scan exists now.
+        seen, containers = self._known.get(module, (frozenset(), []))
+        if not present <= seen or not any(_holds(c, ids) for c in containers):
+            containers = _find_containers(objects, internal())
+            self._known[module] = (frozenset(present) | seen, containers)
+        if not containers:
+            return None
+        counts = [_count(c, ids) for c in containers]
+        if gone:
+            # Only a registry the module can reach through its imports lost an entry
+            # because the new source stopped registering; a list the program keeps
+            # (callbacks it collected itself) is left alone.
+            reach = _reachable(imported())
+            gone_in = [gone if id(c) in reach else set() for c in containers]
+        else:
+            gone_in = [gone for _ in containers]
+        return lambda patcher, undo: _settle(containers, counts, ids, gone_in, patcher, undo)
+
+
+def _reachable(modules: Iterable[ModuleType]) -> set[int]:
+    """Containers within two steps of these namespaces (attributes, class and closure)."""
+    found: set[int] = set()
+    for module in modules:
+        for value in list(vars(module).values()):
+            if isinstance(value, (list, set, dict, deque)):
+                found.add(id(value))
+                continue
+            inner: list[Any] = []
+            if isinstance(value, FunctionType):
+                inner = [_cell(c) for c in value.__closure__ or ()]
+            elif not isinstance(value, ModuleType):
+                state = getattr(value, "__dict__", None)
+                inner = list(state.values()) if isinstance(state, Mapping) else []
+            found.update(id(v) for v in inner if isinstance(v, (list, set, dict, deque)))
+    return found
+
+
+def _cell(cell: Any) -> Any:
+    try:
+        return cell.cell_contents
+    except ValueError:
+        return None
+
+
+def _holds(container: _Container, ids: set[int]) -> bool:
+    values = container.values() if isinstance(container, dict) else container
+    return any(id(item) in ids for item in values)
+
+
+def _count(container: _Container | list[Any], ids: set[int]) -> dict[int, int]:
+    counts: dict[int, int] = {}
+    if isinstance(container, (list, deque)):
+        for item in container:
+            if id(item) in ids:
+                counts[id(item)] = counts.get(id(item), 0) + 1
+    return counts
+
+
+def _find_containers(objects: list[Any], internal: set[int]) -> list[_Container]:
+    internal = internal | {id(m.__dict__) for m in list(sys.modules.values()) if m is not None}
+    internal.add(id(objects))
+    found: list[_Container] = []
+    for ref in gc.get_referrers(*objects):
+        if id(ref) in internal or not isinstance(ref, (list, set, dict, deque)):
+            continue
+        if isinstance(ref, dict) and "__wrapped__" in ref:
+            continue  # a wrapper function's attributes
+        found.append(ref)
+    return found
+
+
+def _settle(
+    containers: list[_Container],
+    counts: list[dict[int, int]],
+    ids: set[int],
+    gone_in: list[set[int]],
+    patcher: Patcher,
+    undo: list[Callable[[], None]],
+) -> None:
+    canonical = patcher.canonical
+    for container, before, gone in zip(containers, counts, gone_in, strict=True):
+        if isinstance(container, dict):
+            _settle_dict(container, canonical, gone, undo)
+        elif isinstance(container, set):
+            kept = {canonical(item) for item in container if id(item) not in gone}
+            if len(kept) != len(container) or any(patcher.is_replaced(i) for i in container):
+                undo.append(functools.partial(_refill, container, set(container)))
+                container.clear()
+                container.update(kept)
+        else:
+            _settle_sequence(container, before, ids, gone, canonical, undo)
+
+
+def _settle_dict(
+    container: dict[Any, Any],
+    canonical: Callable[[Any], Any],
+    gone: set[int],
+    undo: list[Callable[[], None]],
+) -> None:
+    if gone and any(id(v) in gone for v in container.values()):
+        undo.append(functools.partial(_refill, container, dict(container)))
+        for key in [k for k, v in container.items() if id(v) in gone]:
+            del container[key]
+    changed = [
+        (k, v) for k, v in container.items() if canonical(v) is not v or canonical(k) is not k
+    ]
+    if not changed:
+        return
+    undo.append(functools.partial(_refill, container, dict(container)))
+    if any(canonical(k) is not k for k, _ in changed):
+        items = [(canonical(k), canonical(v)) for k, v in container.items()]
+        container.clear()
+        container.update(items)
+    else:
+        for key, value in changed:
+            container[key] = canonical(value)
+
+
+def _settle_sequence(
+    container: list[Any] | deque[Any],
+    before: dict[int, int],
+    ids: set[int],
+    gone: set[int],
+    canonical: Callable[[Any], Any],
+    undo: list[Callable[[], None]],
+) -> None:
+    items = [canonical(item) for item in container]
+    after = _count(items, ids)
+    if any(i in gone and n <= before.get(i, 0) for i, n in after.items()):
+        # no longer registered by the new version: its entries go
+        items = [x for x in items if not (id(x) in gone and after[id(x)] <= before.get(id(x), 0))]
+    # Where the new version registered an object again, the previous version's entries
+    # of it are dropped: the earliest positions stay, as after a fresh import.
+    keep = {i: n - before.get(i, 0) for i, n in after.items() if n > before.get(i, 0)}
+    if keep:
+        result = []
+        for item in items:
+            left = keep.get(id(item))
+            if left is not None:
+                if left == 0:
+                    continue
+                keep[id(item)] = left - 1
+            result.append(item)
+        items = result
+    elif len(items) == len(container) and all(
+        a is b for a, b in zip(items, container, strict=True)
+    ):
+        return
+    saved = list(container)
+    undo.append(lambda: _replace(container, saved))
+    _replace(container, items)
+
+
+def _refill(container: set[Any] | dict[Any, Any], saved: set[Any] | dict[Any, Any]) -> None:
+    container.clear()
+    container.update(saved)
+
+
+def _replace(container: list[Any] | deque[Any], items: list[Any]) -> None:
+    if isinstance(container, list):
+        container[:] = items
+    else:
+        container.clear()
+        container.extend(items)

@@ -1,0 +1,462 @@
+"""Real code: registries, process-wide side effects, stale code (SPEC section 4).
+
+In-process: each test writes modules with unique names under tmp_path, imports them and
+calls ``hotmod.reload`` three times, checking what a fresh import of the newest
+sources would give.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+import textwrap
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+import hotmod
+from conftest import EDIT_PRELUDE, Project
+
+
+class Modules:
+    """Modules written under a folder on sys.path, with edits between reloads."""
+
+    def __init__(self, root: Path, prefix: str) -> None:
+        self.root = root
+        self.prefix = prefix
+
+    def name(self, short: str) -> str:
+        return f"{self.prefix}_{short}"
+
+    def write(self, short: str, text: str) -> None:
+        source = textwrap.dedent(text).replace("PFX_", f"{self.prefix}_")
+        (self.root / f"{self.name(short)}.py").write_text(source)
+        importlib.invalidate_caches()
+
+    def load(self, short: str) -> Any:
+        return importlib.import_module(self.name(short))
+
+    def reload(self, short: str) -> hotmod.ReloadReport:
+        report = hotmod.reload(self.name(short))
+        assert report.ok, report.error
+        return report
+
+
+@pytest.fixture
+def mods(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Modules]:
+    sys.path.insert(0, str(tmp_path))
+    dont_write = sys.dont_write_bytecode
+    sys.dont_write_bytecode = True
+    prefix = "m" + str(abs(hash(request.node.nodeid)))[:10]
+    yield Modules(tmp_path, prefix)
+    sys.dont_write_bytecode = dont_write
+
+
+VERSIONS = ("v1", "v2", "v3")
+
+
+def test_list_registry_holds_one_current_entry(mods: Modules) -> None:
+    mods.write(
+        "registry", "HANDLERS = []\ndef register(f):\n    HANDLERS.append(f)\n    return f\n"
+    )
+    plugin = """
+        from PFX_registry import register
+
+        @register
+        def handle():
+            return "{v}"
+    """
+    mods.write("plugin", plugin.format(v="v0"))
+    registry, module = mods.load("registry"), mods.load("plugin")
+    for version in VERSIONS:
+        mods.write("plugin", plugin.format(v=version))
+        mods.reload("plugin")
+        assert [h() for h in registry.HANDLERS] == [version]
+        assert registry.HANDLERS[0] is module.handle
+
+
+def test_dict_and_set_registries_and_callable_object_decorators(mods: Modules) -> None:
+    mods.write(
+        "registry",
+        """
+        import functools
+        BY_NAME = {}
+        SEEN = set()
+        COMMANDS = []
+
+        class Command:
+            def __init__(self, func):
+                self.func = func
+                COMMANDS.append(self)
+            def __call__(self):
+                return self.func()
+
+        class Wrapped:
+            def __init__(self, func):
+                functools.update_wrapper(self, func)
+                self.func = func
+                COMMANDS.append(self)
+            def __call__(self):
+                return self.func()
+
+        def named(f):
+            BY_NAME[f.__name__] = f
+            SEEN.add(f)
+            return f
+        """,
+    )
+    plugin = """
+        from PFX_registry import Command, Wrapped, named
+
+        @named
+        def a():
+            return "a{v}"
+
+        @Command
+        def b():
+            return "b{v}"
+
+        @Wrapped
+        def c():
+            return "c{v}"
+    """
+    mods.write("plugin", plugin.format(v=0))
+    registry, module = mods.load("registry"), mods.load("plugin")
+    for version in VERSIONS:
+        mods.write("plugin", plugin.format(v=version))
+        mods.reload("plugin")
+        assert list(registry.BY_NAME) == ["a"] and len(registry.SEEN) == 1
+        assert registry.BY_NAME["a"] is module.a and registry.BY_NAME["a"]() == f"a{version}"
+        assert [c() for c in registry.COMMANDS] == [f"b{version}", f"c{version}"]
+        assert registry.COMMANDS[0] is module.b and registry.COMMANDS[1] is module.c
+
+
+def test_subclass_and_metaclass_registries_hold_the_kept_class(mods: Modules) -> None:
+    mods.write(
+        "base",
+        """
+        REGISTRY = {}
+        ORDER = []
+
+        class Plugin:
+            def __init_subclass__(cls, **kw):
+                super().__init_subclass__(**kw)
+                REGISTRY[cls.__name__] = cls
+                ORDER.append(cls)
+
+        class Meta(type):
+            made = []
+            def __init__(cls, name, bases, ns):
+                super().__init__(name, bases, ns)
+                Meta.made.append(cls)
+        """,
+    )
+    plugins = """
+        from PFX_base import Meta, Plugin
+
+        class A(Plugin):
+            def name(self):
+                return "A{v}"
+
+        class B(metaclass=Meta):
+            def name(self):
+                return "B{v}"
+    """
+    mods.write("plugins", plugins.format(v=0))
+    base, module = mods.load("base"), mods.load("plugins")
+    old_a = module.A
+    for version in VERSIONS:
+        mods.write("plugins", plugins.format(v=version))
+        mods.reload("plugins")
+        assert module.A is old_a
+        assert base.REGISTRY["A"] is module.A and base.ORDER == [module.A]
+        assert base.Meta.made == [module.B]
+        assert base.REGISTRY["A"]().name() == f"A{version}"
+
+
+def test_singledispatch_registrations_run_the_new_code(mods: Modules) -> None:
+    mods.write(
+        "fmt",
+        "import functools\n@functools.singledispatch\ndef show(x):\n    return 'any'\n",
+    )
+    ext = """
+        from PFX_fmt import show
+
+        @show.register(int)
+        def _(x):
+            return "int {v}"
+    """
+    mods.write("ext", ext.format(v=0))
+    fmt = mods.load("fmt")
+    mods.load("ext")
+    for version in VERSIONS:
+        mods.write("ext", ext.format(v=version))
+        mods.reload("ext")
+        assert fmt.show(1) == f"int {version}" and fmt.show("s") == "any"
+        assert len(fmt.show.registry) == 2
+
+
+def test_process_wide_side_effects_do_not_pile_up(mods: Modules) -> None:
+    source = """
+        import logging, warnings
+        log = logging.getLogger("PFX_logger")
+        log.addHandler(logging.NullHandler())
+        log.addFilter(lambda record: True)
+        warnings.filterwarnings("ignore", message="PFX_message {v}")
+    """
+    mods.write("effects", source.format(v=0))
+    nfilters = len(warnings.filters)
+    mods.load("effects")
+    logger = logging.getLogger(mods.name("logger"))
+    try:
+        for version in VERSIONS:
+            mods.write("effects", source.format(v=version))
+            mods.reload("effects")
+            assert len(logger.handlers) == 1 and len(logger.filters) == 1
+            assert len(warnings.filters) == nfilters + 1
+            assert warnings.filters[0][1].pattern.endswith(version)  # type: ignore[union-attr]
+    finally:
+        for f in list(warnings.filters):
+            if f[1] is not None and mods.prefix in f[1].pattern:
+                warnings.filters.remove(f)
+        logger.handlers.clear()
+        logger.filters.clear()
+
+
+def test_atexit_handlers_and_on_reload_callbacks_run_once(project: Project) -> None:
+    project.write(
+        {
+            "effects.py": """
+                import atexit
+                import hotmod
+
+                @atexit.register
+                def bye():
+                    print("bye", VERSION)
+
+                hotmod.watch(on_reload=lambda report: print("reloaded", VERSION))
+                VERSION = 0
+            """
+        }
+    )
+    out = project.run(
+        """
+        import effects
+        for version in (1, 2, 3):
+            w("effects.py", open("effects.py").read().replace(
+                f"VERSION = {version - 1}", f"VERSION = {version}"))
+            assert hotmod.reload("effects").ok
+        hotmod.watch().stop()
+        """,
+        prelude=EDIT_PRELUDE,
+    )
+    assert out.count("bye") == 1 and "bye 3" in out, out
+    assert [line for line in out.splitlines() if line.startswith("reloaded")] == [
+        "reloaded 1",
+        "reloaded 2",
+        "reloaded 3",
+    ], out
+
+
+def test_failed_reload_restores_side_effects(mods: Modules) -> None:
+    source = """
+        import logging
+        logging.getLogger("PFX_logger").addHandler(logging.NullHandler())
+        {tail}
+    """
+    mods.write("effects", source.format(tail=""))
+    mods.load("effects")
+    logger = logging.getLogger(mods.name("logger"))
+    before = list(logger.handlers)
+    mods.write("effects", source.format(tail="raise RuntimeError('boom')"))
+    report = hotmod.reload(mods.name("effects"))
+    assert not report.ok and isinstance(report.error, RuntimeError)
+    assert logger.handlers == before
+    mods.write("effects", source.format(tail="X = 1"))
+    mods.reload("effects")
+    assert len(logger.handlers) == 1
+    logger.handlers.clear()
+
+
+def test_stale_code_is_reported_with_its_holder(mods: Modules, caplog: Any) -> None:
+    mods.write("registry", "HOLD = []\n")
+    source = """
+        from PFX_registry import HOLD
+
+        class Shape{bases}:
+            def name(self):
+                return "{v}"
+
+        HOLD.append(Shape.name)
+    """
+    mods.write("shapes", source.format(bases="", v="old"))
+    registry = mods.load("registry")
+    mods.load("shapes")
+    held = registry.HOLD[0]
+    # the class layout changes (new bases): the old class and its method are replaced
+    mods.write("shapes", source.format(bases="(Exception)", v="new"))
+    with caplog.at_level(logging.WARNING, logger="hotmod"):
+        report = mods.reload("shapes")
+    assert held in registry.HOLD
+    assert report.stale and "Shape" in report.stale[0] and "HOLD" in report.stale[0], report.stale
+    assert "previous code still reachable" in caplog.text
+    assert "still running previous code" in str(report)
+
+
+def test_no_stale_report_when_identity_is_kept(mods: Modules) -> None:
+    mods.write("shapes", "class Shape:\n    def name(self):\n        return 'a'\n")
+    mods.load("shapes")
+    mods.write("shapes", "class Shape:\n    def name(self):\n        return 'b'\n")
+    assert mods.reload("shapes").stale == []
+
+
+def test_names_bound_through_the_module_object_are_kept(mods: Modules) -> None:
+    source = """
+        import sys
+        sys.modules[__name__].DEBUG = {v}
+        setattr(sys.modules[__name__], "LEVEL", {v})
+        globals()["MODE"] = {v}
+        VALUE = {v}
+    """
+    mods.write("cfg", source.format(v=1))
+    module = mods.load("cfg")
+    for version in (2, 3):
+        mods.write("cfg", source.format(v=version))
+        mods.reload("cfg")
+        assert (version,) * 4 == (module.DEBUG, module.LEVEL, module.MODE, module.VALUE)
+
+
+def test_module_removing_itself_from_sys_modules_rolls_back_exactly(mods: Modules) -> None:
+    mods.write("selfish", "X = 1\n")
+    module = mods.load("selfish")
+    name = mods.name("selfish")
+    mods.write("selfish", "import sys\nX = 2\ndel sys.modules[__name__]\nraise ValueError('no')\n")
+    report = hotmod.reload(name)
+    assert not report.ok
+    assert sys.modules[name] is module and module.X == 1
+    mods.write("selfish", "import sys\nX = 3\ndel sys.modules[__name__]\n")
+    report = hotmod.reload(name)
+    assert report.ok and module.X == 3 and name not in sys.modules  # as a fresh import
+
+
+def test_frozen_dataclass_instance_and_ctypes_structure_reload(mods: Modules) -> None:
+    source = """
+        import ctypes
+        import dataclasses
+
+        @dataclasses.dataclass(frozen=True)
+        class Point:
+            x: int
+            def label(self):
+                return "{v}"
+
+        ORIGIN = Point(0)
+
+        class Pair(ctypes.Structure):
+            _fields_ = [("a", ctypes.c_int), ("b", ctypes.c_int)]
+            def total(self):
+                return self.a + self.b + {n}
+    """
+    mods.write("shapes", source.format(v="old", n=0))
+    module = mods.load("shapes")
+    pair = module.Pair(1, 2)
+    for n, version in enumerate(VERSIONS, 1):
+        mods.write("shapes", source.format(v=version, n=n))
+        mods.reload("shapes")
+        assert module.ORIGIN.label() == version
+        assert pair.total() == 3 + n and isinstance(pair, module.Pair)
+
+
+def test_namedtuple_field_reorder_never_misreads(mods: Modules) -> None:
+    mods.write(
+        "rec", "from typing import NamedTuple\nclass Rec(NamedTuple):\n    a: int\n    b: str\n"
+    )
+    module = mods.load("rec")
+    existing = module.Rec(1, "x")
+    mods.write(
+        "rec", "from typing import NamedTuple\nclass Rec(NamedTuple):\n    b: str\n    a: int\n"
+    )
+    report = mods.reload("rec")
+    assert (existing.a, existing.b) == (1, "x")
+    assert module.Rec("y", 2).a == 2
+    assert any("fields changed" in note for note in report.notes)
+
+
+def test_custom_source_transforming_loader_is_used(mods: Modules) -> None:
+    import importlib.machinery
+    import importlib.util
+
+    class Shouting(importlib.machinery.SourceFileLoader):
+        def source_to_code(self, data: Any, path: Any, *, _optimize: int = -1) -> Any:  # type: ignore[override]
+            text = data.decode() if isinstance(data, bytes) else data
+            return compile(text.replace("quiet", "LOUD"), path, "exec", dont_inherit=True)
+
+    mods.write("talk", "WORD = 'quiet 1'\n")
+    path = str(mods.root / f"{mods.name('talk')}.py")
+    spec = importlib.util.spec_from_file_location(
+        mods.name("talk"), path, loader=Shouting(mods.name("talk"), path)
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    assert module.WORD == "LOUD 1"
+    mods.write("talk", "WORD = 'quiet 2'\n")
+    mods.reload("talk")
+    assert module.WORD == "LOUD 2"
+
+
+def test_module_without_usable_source_is_refused_with_a_reason(mods: Modules) -> None:
+    fake = ModuleType(mods.name("fake"))
+    fake.__file__ = str(mods.root / "other.py")
+    (mods.root / "other.py").write_text("raise SystemExit('must never run')\n")
+    sys.modules[fake.__name__] = fake
+    with pytest.raises(ValueError, match="no __spec__"):
+        hotmod.reload(fake.__name__)
+
+
+def test_unparsable_dependent_fails_the_plan(mods: Modules) -> None:
+    mods.write("leaf", "V = 1\n")
+    mods.write("user", "from PFX_leaf import V\nW = V\n")
+    leaf, user = mods.load("leaf"), mods.load("user")
+    mods.write("user", "from PFX_leaf import V\nW = (V\n")  # broken before hotmod looked
+    mods.write("leaf", "V = 2\n")
+    report = hotmod.reload(mods.name("leaf"))
+    assert not report.ok and isinstance(report.error, SyntaxError)
+    assert leaf.V == 1 and user.W == 1
+
+
+def test_identical_rewrite_and_written_then_imported_are_unchanged(mods: Modules) -> None:
+    mods.write("fresh", "V = 1\n")
+    mods.load("fresh")
+    reloader = hotmod._api.get_reloader()  # type: ignore[attr-defined]
+    with reloader.lock:
+        reloader.sync()
+    path = mods.root / f"{mods.name('fresh')}.py"
+    report = reloader.reload([str(path)], only_changed=True)
+    assert report is None  # written just before its import: what it runs
+    path.write_text("V = 1\n")
+    assert reloader.reload([str(path)], only_changed=True) is None
+
+
+def test_a_registration_removed_from_the_source_is_gone(mods: Modules) -> None:
+    mods.write(
+        "registry",
+        "HANDLERS = []\nNAMED = {}\ndef register(f):\n"
+        "    HANDLERS.append(f)\n    NAMED[f.__name__] = f\n    return f\n",
+    )
+    mods.write("plugin", "from PFX_registry import register\n@register\ndef a():\n    return 1\n")
+    registry, module = mods.load("registry"), mods.load("plugin")
+    callbacks = [module.a]  # held by the program, not registered by the module
+    mods.write("plugin", "from PFX_registry import register\ndef a():\n    return 2\n")
+    mods.reload("plugin")
+    assert registry.HANDLERS == [] and registry.NAMED == {}
+    assert callbacks == [module.a] and callbacks[0]() == 2
+    mods.write("plugin", "from PFX_registry import register\n@register\ndef a():\n    return 3\n")
+    mods.reload("plugin")
+    assert [module.a] == registry.HANDLERS and {"a": module.a} == registry.NAMED
