@@ -15,6 +15,8 @@ import ast
 import contextlib
 import fnmatch
 import functools
+import gc
+import importlib.util
 import inspect
 import logging
 import os
@@ -153,14 +155,22 @@ def _hook_change(path: str, old: ModuleType | None) -> str | None:
     return None
 
 
-def _delete_rewritten_pyc(path: str) -> None:
-    # pytest validates its rewritten pyc by mtime and size: an edit of the same size
-    # within the same second would load the old code.
+def _drop_cached_bytecode(path: str) -> None:
+    """Delete the cached bytecode of a saved file: Python's and pytest's rewritten one.
+
+    Both may be validated by mtime and size, which an edit of the same size within the
+    same second leaves unchanged: the next import (pytest's, or a restarted process's)
+    would run the previous code.
+    """
     from _pytest.assertion.rewrite import PYC_TAIL, get_cache_dir
 
     file = Path(path)
-    with contextlib.suppress(OSError):
-        (get_cache_dir(file) / (file.name[:-3] + PYC_TAIL)).unlink()
+    for cached in (
+        importlib.util.cache_from_source(path),
+        get_cache_dir(file) / (file.name[:-3] + PYC_TAIL),
+    ):
+        with contextlib.suppress(OSError, ValueError):
+            os.unlink(cached)
 
 
 class _Kept:
@@ -347,6 +357,7 @@ class _Loop:
         self.lines: queue.Queue[str] = queue.Queue()
         self.watcher: Any = None
         self.kept = _KeptFixtures()
+        self.saved: list[str] = []  # the paths of the save being applied
 
     # -- rounds ------------------------------------------------------------------------
 
@@ -388,6 +399,10 @@ class _Loop:
 
     def first(self) -> tuple[int, _Plugin]:
         code, plugin = self.round(None)
+        # pytest collects garbage several times a session; the libraries loaded by now
+        # would be walked each time (half of a small re-run with numpy loaded).
+        gc.collect()
+        gc.freeze()
         config = plugin.config
         if config is not None:
             self.args = plugin.args
@@ -457,6 +472,7 @@ class _Loop:
         message when nothing is to run.
         """
         pending = sorted(os.path.realpath(p) for p in self.watcher.pending)
+        self.saved = pending
         self._check_restart(pending)
         loaded = {p: self._modules_at(p) for p in pending}
         unloaded = {p for p, names in loaded.items() if not names and p.endswith(".py")}
@@ -467,7 +483,7 @@ class _Loop:
         if error is None:
             for path in pending:
                 if path.endswith(".py"):
-                    _delete_rewritten_pyc(path)
+                    _drop_cached_bytecode(path)
         saved_path = list(sys.path)
         sys.path[:] = self.sys_path  # the session's path (pytest's ``pythonpath`` too)
         try:
@@ -629,6 +645,9 @@ class _Loop:
         if self.watcher is not None:
             self.watcher.stop()
         self.kept.close()
+        for path in self.saved:
+            if path.endswith(".py"):
+                _drop_cached_bytecode(path)
         sys.stdout.flush()
         sys.stderr.flush()
         os.execv(sys.executable, [sys.executable, *sys.orig_argv[1:]])
