@@ -44,7 +44,7 @@ ids, ...; see pytest --help).
 WATCHING = "watching for changes (Enter re-runs the last selection, Ctrl-C quits)"
 
 # Seconds between looks at the watcher's queue while idle.
-_IDLE_POLL = 0.01
+_IDLE_POLL = 0.005
 
 log = logging.getLogger("hotmod.testloop")
 
@@ -534,7 +534,12 @@ class _Loop:
         pending = sorted(os.path.realpath(p) for p in self.watcher.pending)
         self.saved = pending
         self._check_restart(pending)
-        loaded = {p: self._modules_at(p) for p in pending}
+        by_file: dict[str, list[str]] = {}
+        for name, module in list(sys.modules.items()):
+            file = _file_of(module)
+            if file is not None:
+                by_file.setdefault(file, []).append(name)
+        loaded = {p: by_file.get(p, []) for p in pending}
         unloaded = {p for p, names in loaded.items() if not names and p.endswith(".py")}
         # pytest imports its own modules again: any save of one counts, whatever hotmod's
         # record of the source it ran (pytest's imports bypass hotmod's import clock).
@@ -596,9 +601,6 @@ class _Loop:
             return report
         retry = reload(*left)
         return retry if not retry.ok else report
-
-    def _modules_at(self, path: str) -> list[str]:
-        return [n for n, m in list(sys.modules.items()) if _file_of(m) == path]
 
     def _check_restart(self, pending: Iterable[str]) -> None:
         for path in pending:
