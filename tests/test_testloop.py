@@ -437,6 +437,20 @@ def test_module_marked_not_reloadable_restarts(start, shop: Path) -> None:
     assert "1 failed, 6 passed" in report
 
 
+def test_a_pytest_usage_error_ends_the_command(shop: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "hotmod", "test", "--no-such-option"],
+        cwd=shop,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 4, proc  # pytest's usage error, not a watching loop
+    assert "unrecognized arguments: --no-such-option" in proc.stderr
+    assert WATCHING not in proc.stdout
+
+
 def test_help_describes_own_options_and_defers_to_pytest(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

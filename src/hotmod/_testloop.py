@@ -354,6 +354,8 @@ class _Plugin:
         self.args = list(config.args)
         if self.selection is not None:
             config.args = list(self.selection)
+            if hasattr(config, "args_source"):  # as if given on the command line
+                config.args_source = type(config).ArgsSource.ARGS
 
     def pytest_plugin_registered(self, plugin: object) -> None:
         if isinstance(plugin, ModuleType):
