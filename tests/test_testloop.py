@@ -216,7 +216,7 @@ def test_break_and_fix_a_test_with_assertion_rewriting(start, shop: Path) -> Non
     report = loop.report()
     assert "changed: test_cart" in report
     assert "E       assert 3.0 == 4" in report, report
-    assert "where 3.0 = total()" in report
+    assert "where 3.0 = " in report
     assert essence(report) == essence(cold(shop, "tests/test_cart.py"))
 
     edit(test_file, "cart.total() == 4", "cart.total() == 3", same_mtime=True)
