@@ -15,13 +15,14 @@ import subprocess
 import sys
 import threading
 import time
+import types
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from conftest import SRC
-from hotmod._testloop import main
+from hotmod._testloop import _hook_change, main
 
 PROJECT = Path(__file__).resolve().parent / "projects" / "testloop"
 WATCHING = "hotmod test: watching for changes"
@@ -414,6 +415,10 @@ def test_conftest_with_a_new_hook_restarts(start, shop: Path) -> None:
     assert "tests/conftest.py adds hook pytest_report_header: restarting" in report, report
     # The restarted process runs everything once, with the hook registered.
     assert "shop header" in report and "7 passed" in report
+    # An edit inside an existing hook applies in place.
+    edit(conftest, "'shop header'", "'new header'")
+    report = loop.report()
+    assert "restarting" not in report and "new header" in report, report
 
 
 def test_pytest_configuration_change_restarts(start, shop: Path) -> None:
@@ -449,6 +454,35 @@ def test_a_pytest_usage_error_ends_the_command(shop: Path) -> None:
     assert proc.returncode == 4, proc  # pytest's usage error, not a watching loop
     assert "unrecognized arguments: --no-such-option" in proc.stderr
     assert WATCHING not in proc.stdout
+
+
+def test_hook_changes_are_told_apart_from_edits_inside_hooks(tmp_path: Path) -> None:
+    conftest = tmp_path / "conftest.py"
+    old = types.ModuleType("conftest")
+    exec("def pytest_report_header():\n    return 'a'\n\npytest_plugins = ['p1']\n", vars(old))
+
+    def change(source: str) -> str | None:
+        conftest.write_text(source)
+        return _hook_change(str(conftest), old)
+
+    same = "def pytest_report_header():\n    return 'b'\n\npytest_plugins = ['p1']\n"
+    assert change(same) is None
+    assert change(same + "def pytest_configure(config):\n    pass\n") == (
+        f"{os.path.relpath(conftest)} adds hook pytest_configure"
+    )
+    assert "removes hook pytest_report_header" in str(change("pytest_plugins = ['p1']\n"))
+    assert "changes pytest_plugins" in str(change(same.replace("['p1']", "['p1', 'p2']")))
+    assert change("def pytest_report_header(:\n") is None  # the reload reports it
+    conftest.unlink()
+    assert "removes hook pytest_report_header" in str(_hook_change(str(conftest), old))
+
+
+def test_own_usage_errors_are_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["--all=yes"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("hotmod test: "), err
 
 
 def test_help_describes_own_options_and_defers_to_pytest(

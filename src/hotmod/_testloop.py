@@ -26,7 +26,7 @@ import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Final
+from typing import Any, Final, NoReturn
 
 import pytest
 
@@ -53,8 +53,13 @@ def _say(message: str) -> None:
     print(f"hotmod test: {message}", flush=True)
 
 
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message}\n")  # one line, as every hotmod command
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="hotmod test",
         usage="hotmod test [--all] [pytest args ...]",
         description=DESCRIPTION,
