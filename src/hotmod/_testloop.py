@@ -261,6 +261,7 @@ class _KeptFixtures:
         if (
             fixturedef.scope != "session"
             or fixturedef.params is not None
+            or hasattr(request, "param")  # indirect parametrization
             or code is None
             or hasattr(func, "__self__")
             or request.instance is not None
