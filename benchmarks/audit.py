@@ -25,9 +25,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from latency import make_project
+
 import hotmod
 import hotmod._reloader as reloader_module
-from latency import make_project
 
 KEPT = "VALUE = {n}\n\ndef helper():\n    return VALUE + {n}\n"
 DISCARDED = (

@@ -33,9 +33,7 @@ def make_project(root: Path, n: int, prefix: str) -> list[str]:
     names = []
     for i in range(n):
         parent = f"{prefix}_leaf" if i < 10 else f"{prefix}_d{i // 10}"
-        funcs = "".join(
-            f"def f{j}(x):\n    return x + VALUE + {j}\n\n" for j in range(10)
-        )
+        funcs = "".join(f"def f{j}(x):\n    return x + VALUE + {j}\n\n" for j in range(10))
         (root / f"{prefix}_d{i}.py").write_text(
             f"from {parent} import VALUE\n\n{funcs}"
             f"class K{i}:\n    def get(self):\n        return VALUE\n"

@@ -43,7 +43,7 @@ def save(path, text):
     tick[0] += 2
     os.utime(path, (tick[0], tick[0]))
     if TOOL == "hotmod":
-        from hotmod._watch import current_watcher
+        from hotmod._watcher import current_watcher
         deadline = time.monotonic() + 30
         while not current_watcher().pending:
             assert time.monotonic() < deadline, "the watcher never saw the save"

@@ -14,7 +14,7 @@ import pytest
 import hotmod
 from conftest import Project
 from hotmod._safepoint import safepoint
-from hotmod._watch import Watcher
+from hotmod._watcher import Watcher
 from hotmod.asgi import HotReload
 from hotmod.wsgi import last_failure
 from test_wsgi import (

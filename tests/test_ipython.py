@@ -18,7 +18,7 @@ os.environ["IPYTHONDIR"] = tempfile.mkdtemp()
 sys.stderr = sys.stdout
 from traitlets.config import Config
 from IPython.core.interactiveshell import InteractiveShell
-from hotmod._watch import current_watcher
+from hotmod._watcher import current_watcher
 
 config = Config()
 config.HistoryManager.hist_file = ":memory:"
@@ -211,7 +211,7 @@ def test_no_scan_of_loaded_modules_per_cell(project: Project) -> None:
         """
         cell("%load_ext hotmod")
         cell("from m import LIMIT")
-        from hotmod import _modmap, _watch
+        from hotmod import _modmap, _watcher
         calls = []
         def counting(original):
             def wrapper(*args, **kwargs):
@@ -219,7 +219,7 @@ def test_no_scan_of_loaded_modules_per_cell(project: Project) -> None:
                 return original(*args, **kwargs)
             return wrapper
         _modmap.ModuleMap.sync = counting(_modmap.ModuleMap.sync)
-        _watch.default_paths = counting(_watch.default_paths)
+        _watcher.default_paths = counting(_watcher.default_paths)
         for i in range(20):
             cell(f"x = {i}; from m import SIZE")
         print("calls:", calls)

@@ -239,7 +239,7 @@ def test_atexit_handlers_and_on_reload_callbacks_run_once(project: Project) -> N
                 def bye():
                     print("bye", VERSION)
 
-                hotmod.watch(on_reload=lambda report: print("reloaded", VERSION))
+                hotmod.watch(on_reload=lambda report: print("reloaded", VERSION), apply="manual")
                 VERSION = 0
             """
         }
@@ -438,10 +438,10 @@ def test_identical_rewrite_and_written_then_imported_are_unchanged(mods: Modules
     with reloader.lock:
         reloader.sync()
     path = mods.root / f"{mods.name('fresh')}.py"
-    report = reloader.reload([str(path)], only_changed=True)
+    report = reloader.reload_changed([str(path)])
     assert report is None  # written just before its import: what it runs
     path.write_text("V = 1\n")
-    assert reloader.reload([str(path)], only_changed=True) is None
+    assert reloader.reload_changed([str(path)]) is None
 
 
 def test_a_registration_removed_from_the_source_is_gone(mods: Modules) -> None:

@@ -24,7 +24,7 @@ import pytest
 import hotmod
 from conftest import SRC, Project
 from hotmod._safepoint import safepoint
-from hotmod._watch import Watcher, current_watcher
+from hotmod._watcher import Watcher, current_watcher
 from hotmod.wsgi import HotReload, last_failure
 
 # -- in-process ---------------------------------------------------------------------------

@@ -1,17 +1,15 @@
 """hotmod: instant, transactional hot reloading for Python."""
 
-from __future__ import annotations
-
 from ._api import dependents, keep, reload
 from ._errors import HotmodWarning as HotmodWarning
 from ._errors import ReloadError
 from ._ipython import load_ipython_extension as load_ipython_extension
 from ._ipython import unload_ipython_extension as unload_ipython_extension
+from ._monitor import DEFAULT_EXCLUDES as DEFAULT_EXCLUDES
 from ._report import ReloadReport
 from ._safepoint import reloadable
 from ._tracker import import_clock as _import_clock
-from ._watch import Watcher, apply, watch
-from ._watcher import DEFAULT_EXCLUDES as DEFAULT_EXCLUDES
+from ._watcher import Watcher, apply, watch
 
 # The names of the product contract; HotmodWarning and DEFAULT_EXCLUDES are public too
 # (importable, documented) but stay out of ``import *``.

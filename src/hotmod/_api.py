@@ -30,9 +30,7 @@ def reload(*targets: object, cascade: bool = True) -> ReloadReport:
         ValueError: a target is not loaded, has no source, or belongs to the standard
             library or site-packages.
     """
-    report = get_reloader().reload(targets, cascade=cascade)
-    assert report is not None
-    return report
+    return get_reloader().reload(targets, cascade=cascade)
 
 
 def dependents(target: object) -> list[str]:

@@ -15,22 +15,19 @@ import ast
 import logging
 import os
 import sys
-import traceback
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from ._graph import ImportRef, parse_imports
 from ._modmap import excluded_reason, source_path
 from ._reloader import Reloader, bound_names, get_reloader
-from ._report import ReloadReport
-from ._watch import Watcher, current_watcher, watch
+from ._report import ReloadReport, format_error
+from ._watcher import Watcher, current_watcher, watch
 
 __all__ = ["load_ipython_extension", "unload_ipython_extension"]
 
 log = logging.getLogger("hotmod.ipython")
 
-_HERE = os.path.dirname(os.path.realpath(__file__))
-_MISSING: Any = object()
 _USAGE = "usage: %hotmod [status | graph MODULE | pause | resume]"
 
 Binding = tuple[str, str]  # (module, name) a local name was imported from
@@ -64,25 +61,12 @@ def _cell_imports(source: str) -> tuple[list[tuple[str, Binding | None]], list[s
     return events, stars, {r.module for r in tops}
 
 
-def _short_error(exc: BaseException) -> str:
-    """The error's file:line, its source line (a SyntaxError's caret) and its message."""
-    if isinstance(exc, SyntaxError):
-        return "".join(traceback.format_exception_only(type(exc), exc)).rstrip()
-    frames = [
-        f
-        for f in traceback.extract_tb(exc.__traceback__)
-        if not (f.filename.startswith(_HERE + os.sep) or f.filename.startswith("<frozen"))
-    ]
-    lines = traceback.format_list(frames[-1:])
-    return "".join([*lines, *traceback.format_exception_only(type(exc), exc)]).rstrip()
-
-
 def _print_report(report: ReloadReport) -> None:
     """One line per reload on stdout; a failure with its short error on stderr."""
     if report.error is not None:
         where = f" in {report.module}" if report.module else ""
         text = f"hotmod: reload failed{where}, kept the previous code\n"
-        print(text + _short_error(report.error), file=sys.stderr)
+        print(text + format_error(report.error, short=True), file=sys.stderr)
     elif report.reloaded or report.needs_restart:
         print(f"hotmod: {report}")
 
@@ -115,9 +99,6 @@ class _Extension:
         self.stars: list[str] = []
         self.module_name = self._module_name()
         self.refs_before: Sequence[ImportRef] | None = None
-        # Without a module holding user_ns, rebinding happens after a commit instead,
-        # from the objects the names held when they were imported.
-        self.snapshot: dict[str, Any] = {}
         self.log_handler = _LastResort()
         self.modules_seen = len(sys.modules)
 
@@ -146,6 +127,8 @@ class _Extension:
                 self.learn(source)
         self.publish()
         self.reloader.listeners.append(self.on_reload)
+        if self.module_name is None:  # rebound inside each reload's transaction
+            self.reloader.add_namespace(self.shell.user_ns, self.refs)
         logging.getLogger("hotmod").addHandler(self.log_handler)
         self.shell.events.register("pre_run_cell", self.pre_run_cell)
         self.shell.events.register("post_run_cell", self.post_run_cell)
@@ -163,6 +146,7 @@ class _Extension:
         logging.getLogger("hotmod").removeHandler(self.log_handler)
         if self.on_reload in self.reloader.listeners:
             self.reloader.listeners.remove(self.on_reload)
+        self.reloader.remove_namespace(self.shell.user_ns)
         if self.module_name is not None:
             with self.reloader.lock:
                 if self.refs_before is None:
@@ -205,8 +189,6 @@ class _Extension:
         """Record and print the report (a reloader listener: must never raise)."""
         try:
             self.last = report
-            if report.ok and self.module_name is None:
-                self.rebind_after(report)
             _print_report(report)
         except Exception:
             log.exception("could not handle the reload report")
@@ -223,10 +205,8 @@ class _Extension:
         for local, binding in events:
             if binding is None:
                 self.bindings.pop(local, None)
-                self.snapshot.pop(local, None)
             else:
                 self.bindings[local] = binding
-                self.snapshot[local] = self.shell.user_ns.get(local, _MISSING)
         self.stars += [m for m in stars if m not in self.stars]
         if before != (self.bindings, self.stars):
             self.publish()
@@ -247,20 +227,6 @@ class _Extension:
             return
         with self.reloader.lock:
             self.reloader.graph.set_imports(self.module_name, self.refs())
-
-    def rebind_after(self, report: ReloadReport) -> None:
-        """Rebind user_ns after a committed reload when it is no module's namespace."""
-        ns = self.shell.user_ns
-        reloaded = set(report.reloaded)
-        for local, (module_name, name) in self.bindings.items():
-            module = sys.modules.get(module_name)
-            if module_name not in reloaded or module is None:
-                continue
-            old = self.snapshot.get(local, _MISSING)
-            new = vars(module).get(name, _MISSING)
-            if old is _MISSING or new is _MISSING or ns.get(local, _MISSING) is not old:
-                continue
-            ns[local] = self.snapshot[local] = new
 
     def watch_folders(self, names: set[str]) -> None:
         """Watch the folders of modules a cell imported that lie outside the watched roots."""

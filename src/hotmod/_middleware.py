@@ -13,7 +13,7 @@ from ._modmap import source_hash
 from ._reloader import get_reloader
 from ._report import ReloadReport, format_error
 from ._safepoint import safepoint
-from ._watch import Watcher, watch
+from ._watcher import Watcher, current_watcher, watch
 
 __all__ = ["AppRef", "Middleware", "ensure_watcher", "error_page", "last_failure"]
 
@@ -60,6 +60,9 @@ def ensure_watcher(watcher: Watcher | None) -> Watcher:
     """
     if watcher is not None:
         return watcher.start()
+    running = current_watcher()
+    if running is not None and running.running:  # say under `hotmod run`: keep its mode
+        return watch()
     return watch(apply="manual")
 
 

@@ -11,6 +11,8 @@ from collections.abc import Iterable
 from functools import cache
 from types import ModuleType
 
+from ._paths import is_under
+
 __all__ = [
     "ModuleMap",
     "excluded_reason",
@@ -118,6 +120,7 @@ class ModuleMap:
         self._names_of: dict[str, set[str]] = {}
         self._hash: dict[str, int | None] = {}
         self._seen: dict[str, int] = {}  # name -> id() of the module object seen
+        self._mark: tuple[int, int, str] = (-1, -1, "")
 
     def add_roots(self, roots: Iterable[str]) -> None:
         """Restrict reloadable modules to these folders (and files) from now on."""
@@ -125,6 +128,19 @@ class ModuleMap:
             path = real(root)
             if path not in self._roots:
                 self._roots.append(path)
+
+    def remove_roots(self, roots: Iterable[str]) -> None:
+        """Stop restricting to these roots; what they made reloadable stays reloadable.
+
+        Without roots left every user module is reloadable again; with other roots
+        left, the tracked modules under the removed ones count as named explicitly.
+        """
+        removed = [real(root) for root in roots]
+        self._roots = [r for r in self._roots if r not in removed]
+        if self._roots:
+            for name, path in self._path_of.items():
+                if any(is_under(path, root) for root in removed):
+                    self._explicit.add(name)
 
     def add_explicit(self, name: str) -> None:
         """Make a module reloadable because the user named it."""
@@ -134,6 +150,13 @@ class ModuleMap:
         """Record modules loaded (or replaced) since the last call; return their names."""
         new: list[str] = []
         seen = self._seen
+        # Nothing imported since the last call (the import clock counts imports): done.
+        from ._tracker import import_clock
+
+        mark = (import_clock.count, len(sys.modules), next(reversed(sys.modules), ""))
+        if mark == self._mark:
+            return new
+        self._mark = mark
         for name, module in list(sys.modules.items()):
             if seen.get(name) == id(module) or not isinstance(module, ModuleType):
                 continue
@@ -171,7 +194,7 @@ class ModuleMap:
         """True when a path lies under a watched root (or no roots are set)."""
         if not self._roots:
             return True
-        return any(path == root or path.startswith(root + os.sep) for root in self._roots)
+        return any(is_under(path, root) for root in self._roots)
 
     def is_reloadable(self, name: str) -> bool:
         """True for a tracked module under the roots or named explicitly."""

@@ -14,9 +14,10 @@ from collections.abc import Callable
 from types import CellType, FunctionType, GetSetDescriptorType, MemberDescriptorType
 from typing import Any
 
+from ._missing import MISSING
+
 __all__ = ["Patcher"]
 
-_MISSING: Any = object()
 _FUNC_ATTRS_ALL = (
     "__code__",
     "__defaults__",
@@ -46,6 +47,18 @@ def _same_function(old: FunctionType, new: FunctionType) -> bool:
     )
 
 
+def _same_members(old: type, new: type) -> bool:
+    mine, theirs = old.__dict__, new.__dict__
+    for name, value in theirs.items():
+        if (
+            mine.get(name, MISSING) is not value
+            and name not in _CLASS_SKIP
+            and not isinstance(value, (MemberDescriptorType, GetSetDescriptorType))
+        ):
+            return False
+    return all(name in theirs for name in mine if name not in _CLASS_SKIP)
+
+
 def _identical(a: tuple[Any, ...] | None, b: tuple[Any, ...] | None) -> bool:
     if a is None or b is None:
         return a is b
@@ -61,11 +74,11 @@ def _cell_get(cell: CellType) -> Any:
     try:
         return cell.cell_contents
     except ValueError:
-        return _MISSING
+        return MISSING
 
 
 def _cell_set(cell: CellType, value: Any) -> None:
-    if value is _MISSING:
+    if value is MISSING:
         with contextlib.suppress(ValueError):
             del cell.cell_contents
     else:
@@ -110,8 +123,8 @@ class Patcher:
     def patch_namespace(self, owner: str, old_ns: dict[str, Any], ns: dict[str, Any]) -> None:
         """Put kept old objects back into a re-executed module namespace ``ns``."""
         for name, new in list(ns.items()):
-            old = old_ns.get(name, _MISSING)
-            if old is _MISSING or old is new:
+            old = old_ns.get(name, MISSING)
+            if old is MISSING or old is new:
                 continue
             kept = self.keep(old, new, owner)
             if kept is not new:
@@ -129,10 +142,10 @@ class Patcher:
         waiting = []
         for old_cell, new_cell in self._cells:
             value = _cell_get(new_cell)
-            if value is _MISSING and not final:
+            if value is MISSING and not final:
                 waiting.append((old_cell, new_cell))
                 continue
-            _cell_set(old_cell, value if value is _MISSING else self.canonical(value))
+            _cell_set(old_cell, value if value is MISSING else self.canonical(value))
         self._cells = waiting
 
     def _rebase_classes(self, ns: dict[str, Any]) -> None:
@@ -353,6 +366,11 @@ class Patcher:
             return False
         self._map(new, old)
         self._patched_old.add(id(old))
+        if _same_members(old, new):
+            # Re-run from cached bytecode, its methods kept at definition time: the class
+            # already has everything the new one has.
+            self.patched += 1
+            return True
         saved = dict(old.__dict__)
 
         def undo() -> None:
@@ -360,7 +378,7 @@ class Patcher:
                 if name not in saved and name not in _CLASS_SKIP:
                     type.__delattr__(old, name)
             for name, value in saved.items():
-                if name not in _CLASS_SKIP and old.__dict__.get(name, _MISSING) is not value:
+                if name not in _CLASS_SKIP and old.__dict__.get(name, MISSING) is not value:
                     type.__setattr__(old, name, value)
 
         try:
@@ -392,8 +410,8 @@ class Patcher:
                 continue
             if type(value).__name__ == "CField" or name in _CTYPES_FINAL:
                 continue  # ctypes layout: equal (checked above) and final once set
-            current = old.__dict__.get(name, _MISSING)
-            kept = value if current is _MISSING else self._keep_member(current, value, owner)
+            current = old.__dict__.get(name, MISSING)
+            kept = value if current is MISSING else self._keep_member(current, value, owner)
             if kept is value:
                 self._adopt_member(value)
             if current is not kept:
@@ -413,8 +431,8 @@ class Patcher:
                 value, (FunctionType, staticmethod, classmethod, property)
             ):
                 continue
-            current = old.__dict__.get(name, _MISSING)
-            kept = value if current is _MISSING else self._keep_member(current, value, owner)
+            current = old.__dict__.get(name, MISSING)
+            kept = value if current is MISSING else self._keep_member(current, value, owner)
             if kept is value:
                 self._adopt_member(value)
             type.__setattr__(old, name, kept)

@@ -6,9 +6,9 @@ from collections.abc import Callable, Iterable
 from functools import partial
 from typing import Any
 
-__all__ = ["rebind"]
+from ._missing import MISSING
 
-_MISSING: Any = object()
+__all__ = ["rebind"]
 
 
 def _star_names(old: dict[str, Any]) -> list[str]:
@@ -37,12 +37,12 @@ def rebind(
     for name, local in bindings:
         pairs = [(n, n) for n in _star_names(old)] if name == "*" else [(name, local)]
         for src, dst in pairs:
-            before = old.get(src, _MISSING)
-            after = new.get(src, _MISSING)
-            if before is _MISSING or after is _MISSING:
+            before = old.get(src, MISSING)
+            after = new.get(src, MISSING)
+            if before is MISSING or after is MISSING:
                 continue
-            current = namespace.get(dst, _MISSING)
-            if current is after or current is _MISSING:
+            current = namespace.get(dst, MISSING)
+            if current is after or current is MISSING:
                 continue
             if current is not before and (canonical is None or canonical(current) is not after):
                 continue

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import functools
 import gc
 import logging
 import os
@@ -11,25 +12,25 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from importlib.machinery import ModuleSpec
 from types import CodeType, FunctionType, ModuleType
 from typing import Any, NamedTuple
 
 from . import integrations
 from ._audit import find_stale
+from ._cycles import Cycles
 from ._define import Definer, instrument
 from ._graph import ImportGraph, ImportRef, imports_of, parse_imports
 from ._ledger import ledger
+from ._missing import MISSING
 from ._modmap import ModuleMap, no_source_reason, real, source_hash
 from ._patch import Patcher
+from ._plan import Plan, PlanError, make_plan
 from ._rebind import rebind
 from ._registry import Registries, registrants
 from ._report import ReloadReport, log_report
 from ._tracker import import_clock
 
 __all__ = ["Reloader", "bound_names", "get_reloader"]
-
-_MISSING: Any = object()
 
 
 def bound_names(tree: ast.Module) -> tuple[set[str], bool]:
@@ -94,6 +95,7 @@ class _Step(NamedTuple):
     registrants: frozenset[str]
     loader: Any
     unload: CodeType | None  # the new source's __hotmod_unload__
+    stat: tuple[int, int, int] | None  # the file's (mtime, size, inode) when it was read
 
     @property
     def size(self) -> int:
@@ -109,17 +111,15 @@ class _Txn:
         self.modules_before: set[str] = set()
         self.patcher = Patcher()
         self.rebind_undo: list[Callable[[], None]] = []
-        self.old_refs: dict[str, Sequence[Any]] = {}
+        self.plan: Plan | None = None
         self.current: str | None = None
         self.modules: dict[str, ModuleType] = {}
         # Cycle members taken out of sys.modules (and their parents' attributes) while
         # their group runs, so that importing one runs it as a fresh import would.
-        self.displaced: dict[str, ModuleType] = {}
-        self.parent_attrs: list[tuple[ModuleType, str, ModuleType]] = []
-        self.order_before: list[str] = []  # sys.modules order, if cycles moved it
-        self.trees: dict[str, ast.Module] = {}
+        self.cycles: Cycles | None = None
         self.settle: list[Callable[[Patcher, list[Callable[[], None]]], None]] = []
         self.settle_undo: list[Callable[[], None]] = []
+        self.stats: dict[str, tuple[int, int, int]] = {}  # file stat when its source was read
         self.thread = threading.get_ident()
         self.view: integrations.Transaction | None = None
         self.adapters: list[integrations.Integration] = []
@@ -147,6 +147,8 @@ class Reloader:
         self.graph = ImportGraph(started=import_clock.started.get)
         self.listeners: list[Callable[[ReloadReport], None]] = []
         self.registries = Registries()
+        # Namespaces of no module (an IPython shell's user_ns) with their from-imports.
+        self.namespaces: dict[int, tuple[dict[str, Any], Callable[[], Sequence[ImportRef]]]] = {}
         self._compiled = _CompileCache()
         import_clock.install()
         integrations.activate("atexit")  # the standard library's side effects, from now on
@@ -226,9 +228,21 @@ class Reloader:
                 m for group in self.graph.order(deps, finish_order=list(sys.modules)) for m in group
             ]
 
+    def add_namespace(self, ns: dict[str, Any], refs: Callable[[], Sequence[ImportRef]]) -> None:
+        """Rebind ``ns`` (no module's namespace) inside every reload, from ``refs()``."""
+        with self.lock:
+            self.namespaces[id(ns)] = (ns, refs)
+
+    def remove_namespace(self, ns: dict[str, Any]) -> None:
+        """Stop rebinding ``ns``."""
+        with self.lock:
+            self.namespaces.pop(id(ns), None)
+
     def _imported(self, name: str, txn: _Txn) -> list[ModuleType]:
         # What the module imports now and what its previous version imported.
-        names = self.graph.imports(name) | {ref.module for ref in txn.old_refs.get(name, ())}
+        new = txn.plan.refs.get(name) if txn.plan is not None else None
+        names = {r.module for r in new} if new is not None else self.graph.imports(name)
+        names |= self.graph.imports(name)
         return [m for dep in names if (m := sys.modules.get(dep)) is not None]
 
     def _cascades(self, name: str) -> bool:
@@ -236,10 +250,25 @@ class Reloader:
 
     # -- the transaction ---------------------------------------------------------------
 
-    def reload(
-        self, targets: Iterable[object], *, cascade: bool = True, only_changed: bool = False
+    def reload(self, targets: Iterable[object], *, cascade: bool = True) -> ReloadReport:
+        """Reload ``targets`` and (with ``cascade``) their dependents, changed or not."""
+        report = self._reload(targets, cascade=cascade, only_changed=False)
+        assert report is not None
+        return report
+
+    def reload_changed(
+        self, paths: Iterable[str | os.PathLike[str]], *, cascade: bool = True
     ) -> ReloadReport | None:
-        """Reload ``targets`` (and dependents); None when ``only_changed`` finds no change."""
+        """Reload the modules of ``paths`` whose source changed; None if none did.
+
+        The watcher's entry: files no loaded module comes from are ignored, and a file
+        saved with the text its module runs is no change.
+        """
+        return self._reload(paths, cascade=cascade, only_changed=True)
+
+    def _reload(
+        self, targets: Iterable[object], *, cascade: bool, only_changed: bool
+    ) -> ReloadReport | None:
         started = time.perf_counter()
         with self.lock:
             self.sync()
@@ -269,10 +298,12 @@ class Reloader:
     def _run(self, names: list[str], *, cascade: bool, only_changed: bool) -> ReloadReport | None:
         report = ReloadReport()
         sources: dict[str, bytes] = {}
+        txn = _Txn()
         for name in names:
             path = self.modmap.path_of(name)
             assert path is not None
             try:
+                txn.stats[name] = _stat_key(os.stat(path))
                 sources[name] = _read(path)
             except OSError as exc:
                 if only_changed:
@@ -286,12 +317,28 @@ class Reloader:
                 return None
         frozen = {n for n in names if _no_reload(n)}
         report.needs_restart = [n for n in report.changed if n in frozen]
-        txn = _Txn()
         try:
-            groups = self._plan(names, frozen, sources, cascade, txn)
-            steps = [self._compile(name, sources, txn) for group in groups for name in group]
+            plan = make_plan(
+                self.graph,
+                self.modmap,
+                names,
+                sources,
+                frozen=frozen,
+                cascade=cascade,
+                cascades=self._cascades,
+                no_reload=_no_reload,
+                read=functools.partial(self._read_source, txn),
+                parse_args=lambda name: _parse_args(
+                    name, sys.modules[name], self.modmap.path_of(name) or "<unknown>"
+                ),
+                finish_order=sys.modules,
+            )
+            txn.plan = plan
+            groups = plan.groups
+            steps = [self._compile(name, plan, txn) for group in groups for name in group]
+        except PlanError as failure:
+            return _failed(report, failure.error, failure.module)
         except _Failure as failure:
-            self._restore_graph(txn)
             return _failed(report, failure.error, failure.module)
         if not steps:
             return report
@@ -325,6 +372,9 @@ class Reloader:
 
     def _commit(self, steps: list[_Step], txn: _Txn, report: ReloadReport) -> None:
         ledger.commit()
+        assert txn.plan is not None
+        for name, refs in txn.plan.refs.items():
+            self.graph.set_imports(name, refs)  # the graph changes only on commit
         for action in txn.patcher.on_commit:
             action()
         for step in steps:
@@ -341,65 +391,28 @@ class Reloader:
             except Exception:
                 logging.getLogger("hotmod").exception("integration %r raised in %s", adapter, hook)
 
-    def _plan(
-        self,
-        names: list[str],
-        frozen: set[str],
-        sources: dict[str, bytes],
-        cascade: bool,
-        txn: _Txn,
-    ) -> list[list[str]]:
-        # The graph is updated from the new sources first: an edit may add an import.
-        for name in names:
-            self._update_refs(name, sources[name], txn)
-        members = {n for n in names if n not in frozen}
-        if cascade:
-            deps = self.graph.dependents(names, include=self._cascades)
-            for dep in deps - set(names):
-                if _no_reload(dep):
-                    continue
-                path = self.modmap.path_of(dep)
-                assert path is not None
-                try:
-                    sources[dep] = _read(path)
-                except OSError:
-                    continue
-                if source_hash(sources[dep]) != self.modmap.known_hash(dep):
-                    self._update_refs(dep, sources[dep], txn)
-                members.add(dep)
-        return self.graph.order(members, finish_order=list(sys.modules))
+    def _read_source(self, txn: _Txn, name: str, path: str) -> bytes:
+        # A dependent's file is stat'ed, not read, when it did not change since its
+        # last reload (the stat comes first: a write after it shows up next time).
+        stat = txn.stats[name] = _stat_key(os.stat(path))
+        cached = self._compiled.source(name, path, stat)
+        return cached if cached is not None else _read(path)
 
-    def _update_refs(self, name: str, source: bytes, txn: _Txn) -> None:
-        if source_hash(source) == self.modmap.known_hash(name) and name in self.graph:
-            return  # the graph already holds the imports of this source
-        module = sys.modules[name]
+    def _compile(self, name: str, plan: Plan, txn: _Txn) -> _Step:
         path = self.modmap.path_of(name) or "<unknown>"
-        args = _parse_args(name, module, path)
-        try:
-            tree = ast.parse(source, path)
-        except (SyntaxError, ValueError) as exc:
-            raise _Failure(exc, name) from exc
-        refs = imports_of(tree, module=args["module"], is_package=args["is_package"])
-        txn.trees[name] = tree  # compiled next: parse each changed source once
-        txn.old_refs.setdefault(name, self.graph.refs(name))
-        self.graph.set_imports(name, refs)
-
-    def _restore_graph(self, txn: _Txn) -> None:
-        for name, refs in txn.old_refs.items():
-            self.graph.set_imports(name, refs)
-
-    def _compile(self, name: str, sources: dict[str, bytes], txn: _Txn) -> _Step:
-        path = self.modmap.path_of(name) or "<unknown>"
-        source = sources[name]
+        source = plan.sources[name]
         module = sys.modules[name]
         main = _is_main(module)
         digest = source_hash(source)
         cached = None if main else self._compiled.get(name, path, digest)
         if cached is not None:
+            if cached.stat != txn.stats.get(name):
+                cached = cached._replace(stat=txn.stats.get(name))
+                self._compiled.put(name, path, digest, cached)
             return cached
         loader = _custom_loader(module)
         try:
-            tree = txn.trees.pop(name, None) or ast.parse(source, path)
+            tree = plan.trees.pop(name, None) or ast.parse(source, path)
             bound, dynamic = bound_names(tree)
             names = registrants(tree)
             if main:
@@ -422,7 +435,17 @@ class Reloader:
         except (SyntaxError, ValueError) as exc:
             raise _Failure(exc, name) from exc
         step = _Step(
-            name, path, source, code, bound, dynamic, main, names, loader, _unload_code(code)
+            name,
+            path,
+            source,
+            code,
+            bound,
+            dynamic,
+            main,
+            names,
+            loader,
+            _unload_code(code),
+            txn.stats.get(name),
         )
         if not main:
             self._compiled.put(name, path, digest, step)
@@ -462,6 +485,21 @@ class Reloader:
             adapter.finish(view)
         report.patched = patcher.patched
         report.notes = list(patcher.notes)
+
+    def _exec_cycle(self, steps: list[_Step], txn: _Txn, report: ReloadReport) -> None:
+        if txn.cycles is None:
+            specs = {name: ns.get("__spec__") for name, ns in txn.snapshots.items()}
+            txn.cycles = Cycles(txn.modules, specs)
+
+        def run(step: _Step) -> None:
+            self._exec_step(step, txn, report)
+
+        def imported(step: _Step) -> None:
+            importer = txn.current
+            self._exec_step(step, txn, report)
+            txn.current = importer  # on failure it names the member that raised
+
+        txn.cycles.run(steps, run, imported)
 
     def _exec_step(self, step: _Step, txn: _Txn, report: ReloadReport) -> None:
         txn.current = step.name
@@ -505,61 +543,6 @@ class Reloader:
             adapter.after_module(txn.view, module)
         report.reloaded.append(step.name)
 
-    def _exec_cycle(self, steps: list[_Step], txn: _Txn, report: ReloadReport) -> None:
-        # In a fresh import, a cycle member that imports a member not yet started runs
-        # that one to completion first. Members not yet re-executed are taken out of
-        # sys.modules, so such an import re-executes them (into the same module object)
-        # at that point, as a fresh import would; the rest run in start order.
-        pending = {s.name: s for s in steps if not s.definitions_only}
-        if not txn.order_before:
-            txn.order_before = list(sys.modules)
-        for name in pending:
-            self._displace(name, txn)
-        finder = _PendingFinder(pending, txn, lambda step: self._exec_step(step, txn, report))
-        sys.meta_path.insert(0, finder)
-        try:
-            for step in steps:
-                if step.name not in pending and step.definitions_only:
-                    self._exec_step(step, txn, report)
-                elif pending.pop(step.name, None) is not None:
-                    self._replace(step.name, txn)
-                    self._exec_step(step, txn, report)
-                    # Finished last, as an import would record it (the next reload's
-                    # cycle order reads this).
-                    if step.name in sys.modules:
-                        sys.modules[step.name] = sys.modules.pop(step.name)
-            if finder.error is not None:
-                raise finder.error  # raised by a member imported from a caught import
-        finally:
-            sys.meta_path.remove(finder)
-        for name in txn.displaced:
-            sys.modules.setdefault(name, txn.modules[name])
-        txn.displaced.clear()
-        for parent, child, value in txn.parent_attrs:
-            if child not in parent.__dict__:
-                setattr(parent, child, value)
-        txn.parent_attrs.clear()
-
-    def _displace(self, name: str, txn: _Txn) -> None:
-        if name not in sys.modules:
-            return
-        module = txn.displaced[name] = sys.modules.pop(name)
-        parent_name, _, child = name.rpartition(".")
-        parent = sys.modules.get(parent_name) or txn.modules.get(parent_name)
-        if parent is not None and parent.__dict__.get(child) is module:
-            delattr(parent, child)
-            txn.parent_attrs.append((parent, child, module))
-
-    def _replace(self, name: str, txn: _Txn) -> None:
-        # A member run in start order (not imported by another): back in, as an import
-        # would put it, before its code runs.
-        module = txn.modules[name]
-        sys.modules[name] = module
-        parent_name, _, child = name.rpartition(".")
-        parent = sys.modules.get(parent_name)
-        if parent is not None and child not in parent.__dict__:
-            setattr(parent, child, module)
-
     def _rebind(self, steps: list[_Step], txn: _Txn) -> int:
         count = 0
         loose = self._loose_namespaces()
@@ -570,9 +553,10 @@ class Reloader:
                 module = sys.modules.get(importer)
                 if module is None:
                     continue
+                refs = txn.plan.refs.get(importer) if txn.plan is not None else None
                 bindings = [
                     pair
-                    for ref in self.graph.refs(importer)
+                    for ref in (refs if refs is not None else self.graph.refs(importer))
                     if ref.kind == "top" and ref.module == step.name
                     for pair in ref.names
                 ]
@@ -581,6 +565,9 @@ class Reloader:
                 )
             if loose:
                 count += self._rebind_loose(step.name, loose, old, new, txn)
+            for ns, refs_of in list(self.namespaces.values()):
+                pairs = [p for ref in refs_of() if ref.module == step.name for p in ref.names]
+                count += rebind(ns, pairs, old, new, txn.rebind_undo, txn.patcher.canonical)
         return count
 
     def _rebind_loose(
@@ -607,18 +594,11 @@ class Reloader:
         return [main.__dict__] if main is not None and "__main__" not in self.graph else []
 
     def _rollback(self, txn: _Txn) -> None:
-        for name, displaced in txn.displaced.items():
-            sys.modules[name] = displaced
+        if txn.cycles is not None:
+            txn.cycles.rollback()
         for name, module in txn.modules.items():
             if sys.modules.get(name) is not module:
                 sys.modules[name] = module  # the module deleted or replaced its own entry
-        if txn.order_before:
-            # Cycle order is read from sys.modules order: put it back as it was.
-            for name in txn.order_before:
-                if name in sys.modules:
-                    sys.modules[name] = sys.modules.pop(name)
-        for package, attr, value in txn.parent_attrs:
-            setattr(package, attr, value)
         for undo in reversed(txn.rebind_undo):
             undo()
         for undo in reversed(txn.settle_undo):
@@ -637,47 +617,6 @@ class Reloader:
             if parent_module is not None and getattr(parent_module, child, None) is added:
                 delattr(parent_module, child)
         ledger.rollback()
-        self._restore_graph(txn)
-
-
-class _PendingFinder:
-    """Finds the cycle members not yet re-executed; loading one re-executes it in place."""
-
-    def __init__(self, pending: dict[str, _Step], txn: _Txn, run: Callable[[_Step], None]) -> None:
-        self.pending = pending
-        self.txn = txn
-        self.run = run
-        self.error: BaseException | None = None
-
-    def find_spec(self, name: str, path: object = None, target: object = None) -> ModuleSpec | None:
-        if name not in self.pending:
-            return None
-        module = self.txn.modules[name]
-        origin = getattr(module.__spec__, "origin", None)
-        loader: Any = self
-        return ModuleSpec(name, loader, origin=origin, is_package=hasattr(module, "__path__"))
-
-    def create_module(self, spec: ModuleSpec) -> ModuleType:
-        return self.txn.modules[spec.name]
-
-    def exec_module(self, module: ModuleType) -> None:
-        name = next(n for n, m in self.txn.modules.items() if m is module)
-        module.__spec__ = self.txn.snapshots[name].get("__spec__")  # the import set ours
-        if threading.get_ident() != self.txn.thread:
-            # Another thread imports a member mid-reload: it gets the module object as
-            # it is (as with importlib.reload); the reload runs it in its own order.
-            return
-        step = self.pending.pop(name)
-        importer = self.txn.current
-        try:
-            self.run(step)
-        except BaseException as exc:
-            self.error = self.error or exc
-            raise
-        self.txn.current = importer
-
-    def invalidate_caches(self) -> None:
-        """Nothing cached."""
 
 
 class _CompileCache:
@@ -687,6 +626,13 @@ class _CompileCache:
         self.limit = limit
         self._steps: dict[str, tuple[str, int, _Step]] = {}
         self._bytes = 0
+
+    def source(self, name: str, path: str, stat: tuple[int, int, int]) -> bytes | None:
+        """The cached text of a file untouched (by its stat) since it was read, or None."""
+        entry = self._steps.get(name)
+        if entry is not None and entry[0] == path and entry[2].stat == stat:
+            return entry[2].source
+        return None
 
     def get(self, name: str, path: str, digest: int) -> _Step | None:
         entry = self._steps.get(name)
@@ -705,6 +651,10 @@ class _CompileCache:
             _, (_, _, evicted) = next(iter(self._steps.items()))
             del self._steps[evicted.name]
             self._bytes -= evicted.size
+
+
+def _stat_key(st: os.stat_result) -> tuple[int, int, int]:
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
 
 
 def _activate_on_import(name: str) -> None:
@@ -886,7 +836,7 @@ def _drop_removed(ns: dict[str, Any], old: dict[str, Any], step: _Step) -> None:
     for key, value in old.items():
         if key in _IMPORT_DUNDERS:
             continue
-        if key not in step.bound and ns.get(key, _MISSING) is value:
+        if key not in step.bound and ns.get(key, MISSING) is value:
             del ns[key]
 
 

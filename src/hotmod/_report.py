@@ -117,10 +117,12 @@ def _is_own_frame(filename: str) -> bool:
     return filename.startswith(here) or filename.startswith("<frozen importlib")
 
 
-def format_error(exc: BaseException) -> str:
+def format_error(exc: BaseException, *, short: bool = False) -> str:
     """The error with its file:line; a SyntaxError shows the line and caret.
 
-    The traceback is trimmed to the user's frames (hotmod's and importlib's are dropped).
+    The traceback is trimmed to the user's frames (hotmod's and importlib's are dropped);
+    ``short`` keeps only the innermost one, without the "Traceback" header (for a
+    notebook's output). The one formatter of the log, IPython and error pages.
     """
     import linecache
     import traceback
@@ -131,7 +133,10 @@ def format_error(exc: BaseException) -> str:
     for f in frames:
         if f.line is None and f.lineno is not None:
             linecache.checkcache(f.filename)
-    lines = ["Traceback (most recent call last):\n", *traceback.format_list(frames)]
+    if short:
+        lines = traceback.format_list(frames[-1:])
+    else:
+        lines = ["Traceback (most recent call last):\n", *traceback.format_list(frames)]
     lines += traceback.format_exception_only(type(exc), exc)
     return "".join(lines).rstrip()
 

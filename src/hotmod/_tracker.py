@@ -34,6 +34,7 @@ class ImportClock:
 
     def __init__(self) -> None:
         self.started: dict[str, float] = {}
+        self.count = 0  # imports started so far
         # Called with the name of each module about to be imported (cheap callables).
         self.listeners: list[Callable[[str], None]] = []
         # Called with a top-level module's name once it finished importing.
@@ -47,6 +48,7 @@ class ImportClock:
         self, name: str, path: Sequence[str] | None = None, target: ModuleType | None = None
     ) -> ModuleSpec | None:
         """Note the time; never find anything."""
+        self.count += 1
         self.started[name] = time.time()
         for listener in self.listeners:
             listener(name)

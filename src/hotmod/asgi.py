@@ -23,7 +23,7 @@ from typing import Any
 
 from ._middleware import Middleware, error_page, last_failure
 from ._safepoint import safepoint
-from ._watch import Watcher
+from ._watcher import Watcher
 
 __all__ = ["HotReload", "serve"]
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._middleware import Middleware, error_page, last_failure
 from ._safepoint import safepoint
-from ._watch import Watcher
+from ._watcher import Watcher
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment

@@ -15,6 +15,8 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
+from typing_extensions import override
+
 from .._ledger import current_module, ledger
 from . import Integration
 
@@ -30,6 +32,7 @@ class StdlibIntegration(Integration):
     framework = "atexit"
     _installed = False
 
+    @override
     def activate(self) -> None:
         """Wrap the registering functions (once per process)."""
         cls = type(self)

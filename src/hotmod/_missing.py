@@ -1,0 +1,18 @@
+"""The one sentinel for "no value here" (``None`` is a value a namespace may hold)."""
+
+from __future__ import annotations
+
+from typing import Any, Final, final
+
+__all__ = ["MISSING"]
+
+
+@final
+class _Missing:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING: Final[Any] = _Missing()

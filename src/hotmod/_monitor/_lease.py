@@ -1,0 +1,186 @@
+"""Holding files still while they are read: Linux read leases.
+
+A complete file can still be truncated by the next save between the moment it is seen
+complete and the moment the reloader reads it. While we hold a read lease on a file,
+a process opening it for writing or truncating it waits (the kernel tells us with a
+signal), so a batch is read whole. We hold a lease at most ``HOLD_AT_MOST`` seconds. Taking
+the lease fails with EAGAIN while any process has the file open for writing, which
+also tells us, cheaply, that a write is still going on.
+
+Leases need Linux, a local filesystem and a file we own (or CAP_LEASE); elsewhere a
+file is read without one, as before.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import sys
+import threading
+import time
+from collections.abc import Iterable, Iterator
+
+__all__ = ["hold_still", "open_for_writing"]
+
+_ENABLED = sys.platform.startswith("linux")
+
+
+def _lease(path: str) -> int | None:
+    """An fd holding a read lease on ``path``; None if unsupported; raises EAGAIN if busy."""
+    import fcntl
+    import signal
+
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return None  # gone: nothing to hold
+    try:
+        # The signal the kernel sends when a writer waits on the lease: SIGIO (the
+        # default) would end the process; SIGURG is ignored unless a handler is set.
+        fcntl.fcntl(fd, fcntl.F_SETSIG, signal.SIGURG)
+        fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_RDLCK)
+    except OSError as exc:
+        os.close(fd)
+        if exc.errno in (errno.EAGAIN, errno.EBUSY):
+            raise
+        return None  # not our file, no CAP_LEASE, or a filesystem without leases
+    return fd
+
+
+def _release(fd: int) -> None:
+    import fcntl
+
+    with contextlib.suppress(OSError):
+        fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_UNLCK)
+    os.close(fd)
+
+
+HOLD_AT_MOST = 0.5  # seconds a save may wait on us, however long the reload takes
+
+
+class _Held:
+    """Leases taken; released once, by the ``with`` exit or by the time limit."""
+
+    def __init__(self, fds: list[int]) -> None:
+        self._fds = fds
+        self._lock = threading.Lock()
+
+    def release(self) -> None:
+        with self._lock:
+            fds, self._fds = self._fds, []
+        for fd in fds:
+            _release(fd)
+
+
+class _Keeper:
+    """One thread ending holds that outlive their time limit, while some monitor runs.
+
+    A thread per batch would cost a thread start on every save; this one is started
+    with the first running monitor and joined with the last.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._holds: dict[int, tuple[float, _Held]] = {}
+        self._users = 0
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """One more running monitor."""
+        with self._cond:
+            self._users += 1
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="hotmod-lease", daemon=True)
+                self._thread.start()
+
+    def stop(self) -> None:
+        """One running monitor fewer; the last one joins the thread."""
+        with self._cond:
+            self._users -= 1
+            thread = self._thread if self._users == 0 else None
+            if thread is not None:
+                self._thread = None
+                self._cond.notify_all()
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(2.0)
+
+    def watch(self, held: _Held, deadline: float) -> bool:
+        """End ``held`` at ``deadline`` unless it ends before; False if not running."""
+        with self._cond:
+            if self._thread is None:
+                return False
+            self._holds[id(held)] = (deadline, held)
+            self._cond.notify()
+            return True
+
+    def forget(self, held: _Held) -> None:
+        """``held`` ended by itself."""
+        with self._cond:
+            self._holds.pop(id(held), None)
+
+    def _run(self) -> None:
+        me = threading.current_thread()
+        with self._cond:
+            while self._thread is me:
+                now = time.monotonic()
+                for key, (deadline, held) in list(self._holds.items()):
+                    if deadline <= now:
+                        del self._holds[key]
+                        held.release()
+                wake = min((d for d, _ in self._holds.values()), default=None)
+                self._cond.wait(None if wake is None else max(wake - now, 0.001))
+
+
+keeper = _Keeper()
+
+
+@contextlib.contextmanager
+def hold_still(paths: Iterable[str], *, at_most: float = HOLD_AT_MOST) -> Iterator[set[str]]:
+    """Hold ``paths`` still (no new write or truncation) for the ``with`` body.
+
+    Yields the paths that some process has open for writing right now: their write is
+    not finished, and they are not held. The hold ends after ``at_most`` seconds even if
+    the body goes on (a reload reads its sources first; an editor must not hang).
+    """
+    fds: list[int] = []
+    busy: set[str] = set()
+    if _ENABLED:
+        for path in paths:
+            try:
+                fd = _lease(path)
+            except OSError:
+                busy.add(path)
+                continue
+            if fd is not None:
+                fds.append(fd)
+    held = _Held(fds)
+    timer = None
+    if fds and not keeper.watch(held, time.monotonic() + at_most):
+        timer = threading.Timer(at_most, held.release)  # no monitor running: a safe point
+        timer.name = "hotmod-lease"
+        timer.daemon = True
+        timer.start()
+    try:
+        yield busy
+    finally:
+        keeper.forget(held)
+        if timer is not None:
+            timer.cancel()
+        held.release()
+        if timer is not None:
+            timer.join()
+
+
+def open_for_writing(path: str) -> bool | None:
+    """Whether some process has ``path`` open for writing (None: cannot tell here)."""
+    if not _ENABLED:
+        return None
+    try:
+        fd = _lease(path)
+    except OSError:
+        return True
+    if fd is None:
+        return None
+    _release(fd)
+    return False

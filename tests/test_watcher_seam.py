@@ -1,0 +1,294 @@
+"""`Watcher` driven by a scripted fake monitor: batches in, reloads out, in this process."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import textwrap
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import hotmod
+from hotmod import _watcher
+from hotmod._monitor import Backend, FileMonitor
+from hotmod._reloader import get_reloader
+from hotmod._report import ReloadReport
+from hotmod._watcher import Watcher
+
+
+class FakeMonitor:
+    """A FileMonitor whose batches the test hands in with `deliver`."""
+
+    def __init__(self, on_batch: Callable[[frozenset[Path]], None]) -> None:
+        self.on_batch = on_batch
+        self.paths: list[Path] = []
+        self.running = False
+
+    def start(self) -> None:
+        self.running = True
+
+    def stop(self) -> None:
+        self.running = False
+
+    def add_path(self, path: Path) -> None:
+        self.paths.append(path)
+
+    def deliver(self, *paths: Path) -> None:
+        self.on_batch(frozenset(Path(os.path.realpath(p)) for p in paths))
+
+
+class Fakes:
+    """A monitor factory remembering the monitors it made."""
+
+    def __init__(self) -> None:
+        self.made: list[FakeMonitor] = []
+
+    def __call__(
+        self,
+        roots: Iterable[str | os.PathLike[str]],
+        *,
+        on_batch: Callable[[frozenset[Path]], None],
+        include: Sequence[str],
+        exclude: Sequence[str],
+        debounce: float,
+        backend: Backend,
+        poll_interval: float,
+    ) -> FileMonitor:
+        monitor = FakeMonitor(on_batch)
+        self.made.append(monitor)
+        return monitor
+
+    @property
+    def last(self) -> FakeMonitor:
+        return self.made[-1]
+
+
+@pytest.fixture
+def fakes() -> Fakes:
+    return Fakes()
+
+
+@pytest.fixture
+def proj(tmp_path: Path) -> Iterator[Path]:
+    """A project folder on sys.path; watchers started in the test are stopped after it."""
+    root = Path(os.path.realpath(tmp_path / "proj"))
+    root.mkdir()
+    sys.path.insert(0, str(root))
+    yield root
+    for watcher in list(_watcher._running):
+        watcher.stop()
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+def test_a_failed_batch_is_retried_with_the_next_save_of_any_file(proj: Path, fakes: Fakes) -> None:
+    # A rename in auth.py breaks blog.py; fixing blog.py applies both, auth.py untouched.
+    auth = write(proj / "auth.py", "def login():\n    return 'v1'\n")
+    blog = write(proj / "blog.py", "from auth import login\n\ndef page():\n    return login()\n")
+    import blog as blog_module
+
+    reports: list[ReloadReport] = []
+    watcher = Watcher(monitor=fakes, on_reload=reports.append)
+    watcher.add_paths([proj])
+    watcher.start()
+    write(auth, "def sign_in():\n    return 'v2'\n")
+    fakes.last.deliver(auth)
+    assert not reports[-1].ok  # blog.py still imports login
+    assert blog_module.page() == "v1"  # the previous code runs on
+    write(blog, "from auth import sign_in\n\ndef page():\n    return sign_in()\n")
+    fakes.last.deliver(blog)
+    assert reports[-1].ok, reports[-1].error
+    assert sys.modules["blog"].page() == "v2"
+
+
+def test_manual_mode_retries_a_failed_batch_too(proj: Path, fakes: Fakes) -> None:
+    auth = write(proj / "auth2.py", "def login():\n    return 'v1'\n")
+    blog = write(proj / "blog2.py", "from auth2 import login\n\nPAGE = login()\n")
+    import blog2
+
+    watcher = Watcher(monitor=fakes, apply="manual")
+    watcher.add_paths([proj])
+    watcher.start()
+    write(auth, "def sign_in():\n    return 'v2'\n")
+    fakes.last.deliver(auth)
+    report = hotmod.apply()
+    assert report is not None and not report.ok
+    assert not watcher.has_pending  # not retried at every safe point ...
+    write(blog, "from auth2 import sign_in\n\nPAGE = sign_in()\n")
+    fakes.last.deliver(blog)  # ... but with the next save
+    report = hotmod.apply()
+    assert report is not None and report.ok, report
+    assert blog2.PAGE == "v2"
+
+
+def test_hotmod_apply_applies_a_directly_built_manual_watcher(proj: Path, fakes: Fakes) -> None:
+    mod = write(proj / "direct.py", "X = 1\n")
+    import direct
+
+    watcher = Watcher(monitor=fakes, apply="manual")
+    watcher.add_paths([proj])
+    watcher.start()
+    write(mod, "X = 2\n")
+    fakes.last.deliver(mod)
+    assert direct.X == 1
+    report = hotmod.apply()
+    assert report is not None and report.changed == ["direct"]
+    assert direct.X == 2
+    watcher.stop()
+    assert hotmod.apply() is None
+
+
+def test_stop_never_narrows_what_reload_may_reload(
+    tmp_path: Path, proj: Path, fakes: Fakes
+) -> None:
+    other = Path(os.path.realpath(tmp_path / "other"))
+    write(proj / "base_a.py", "VALUE = 1\n")
+    write(other / "user_b.py", "from base_a import VALUE\n")
+    sys.path.insert(0, str(other))
+    import base_a
+    import user_b
+
+    watcher = Watcher(monitor=fakes)
+    watcher.add_paths([proj])
+    watcher.start()
+    watcher.stop()
+    write(proj / "base_a.py", "VALUE = 2\n")
+    report = hotmod.reload(base_a)
+    assert report.ok and "user_b" in report.reloaded
+    assert user_b.VALUE == 2
+
+
+def test_modules_watched_before_stay_reloadable_when_other_roots_remain(
+    tmp_path: Path, proj: Path, fakes: Fakes
+) -> None:
+    other = Path(os.path.realpath(tmp_path / "other2"))
+    write(proj / "lib_c.py", "VALUE = 1\n")
+    write(proj / "use_c.py", "from lib_c import VALUE\n")
+    write(other / "keep_me.py", "X = 1\n")
+    import lib_c
+    import use_c
+
+    first, second = Watcher(monitor=fakes), Watcher(monitor=fakes)
+    first.add_paths([proj])
+    second.add_paths([other])
+    first.start()
+    second.start()
+    first.stop()
+    write(proj / "lib_c.py", "VALUE = 2\n")
+    report = hotmod.reload(lib_c)
+    assert "use_c" in report.reloaded and use_c.VALUE == 2
+
+
+def test_symlinked_folders_under_an_explicit_root_are_watched(
+    tmp_path: Path, proj: Path, fakes: Fakes
+) -> None:
+    shared = Path(os.path.realpath(tmp_path / "shared"))
+    write(shared / "linked.py", "X = 1\n")
+    (proj / "lib").symlink_to(shared, target_is_directory=True)
+    sys.path.insert(0, str(proj / "lib"))
+    import linked
+
+    watcher = Watcher(monitor=fakes)
+    watcher.add_paths([proj])
+    watcher.start()
+    assert str(shared) in watcher.paths
+    assert shared in fakes.last.paths
+    write(proj / "lib" / "linked.py", "X = 2\n")
+    fakes.last.deliver(shared / "linked.py")  # the real path, as the monitor reports it
+    assert linked.X == 2
+
+
+def test_watch_manual_switches_a_running_thread_watcher(proj: Path, fakes: Fakes) -> None:
+    mod = write(proj / "switch.py", "X = 1\n")
+    import switch
+
+    running = Watcher(monitor=fakes)  # as `hotmod run` starts it
+    running.add_paths([proj])
+    running.start()
+    _watcher._current = running
+    assert hotmod.watch(proj, apply="manual") is running
+    assert running.apply_mode == "manual"
+    write(mod, "X = 2\n")
+    fakes.last.deliver(mod)
+    assert switch.X == 1  # queued for a safe point
+    assert hotmod.apply() is not None and switch.X == 2
+    hotmod.watch(proj)  # a later call with the default leaves the mode as it is
+    assert running.apply_mode == "manual"
+
+
+def test_an_excluded_package_is_logged_once_at_debug(
+    proj: Path, fakes: Fakes, caplog: pytest.LogCaptureFixture
+) -> None:
+    write(proj / "build" / "gen" / "__init__.py", "")
+    write(proj / "build" / "gen" / "one.py", "X = 1\n")
+    write(proj / "build" / "gen" / "two.py", "X = 2\n")
+    sys.path.insert(0, str(proj / "build"))
+    watcher = Watcher(monitor=fakes)
+    watcher.add_paths([proj])
+    with caplog.at_level(logging.DEBUG, logger="hotmod.watch"):
+        watcher.start()
+        import gen.one
+        import gen.two  # noqa: F401
+
+        watcher._adopt_imports()  # what the import timer does
+    lines = [r.getMessage() for r in caplog.records if "exclude" in r.getMessage()]
+    assert len(lines) == 1, lines
+    assert os.path.join(str(proj), "build") in lines[0] and "gen" in lines[0]
+
+
+def test_a_batch_of_files_no_module_comes_from_is_ignored(proj: Path, fakes: Fakes) -> None:
+    reports: list[Any] = []
+    watcher = Watcher(monitor=fakes, on_reload=reports.append)
+    watcher.add_paths([proj])
+    watcher.start()
+    fakes.last.deliver(write(proj / "never_imported.py", "X = 1\n"))
+    assert reports == [] and get_reloader() is not None
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="read leases are Linux only")
+def test_a_safe_point_never_reads_a_file_still_open_for_writing(proj: Path, fakes: Fakes) -> None:
+    mod = write(proj / "halfway.py", "X = 1\nY = 1\n")
+    import halfway
+
+    watcher = Watcher(monitor=fakes, apply="manual")
+    watcher.add_paths([proj])
+    watcher.start()
+    with open(mod, "w") as f:
+        f.write("X = 2\n")
+        f.flush()
+        fakes.last.deliver(mod)  # say a batch reported it complete just before this save
+        assert hotmod.apply() is None  # still open for writing: not read
+        assert watcher.pending == {mod} and halfway.Y == 1
+        f.write("Y = 2\n")
+    report = hotmod.apply()
+    assert report is not None and report.ok
+    assert (halfway.X, halfway.Y) == (2, 2)
+
+
+def test_one_broken_file_does_not_hold_back_the_others(proj: Path, fakes: Fakes) -> None:
+    broken = write(proj / "broken_a.py", "X = 1\n")
+    fine = write(proj / "fine_b.py", "Y = 1\n")
+    import broken_a
+    import fine_b
+
+    reports: list[ReloadReport] = []
+    watcher = Watcher(monitor=fakes, on_reload=reports.append)
+    watcher.add_paths([proj])
+    watcher.start()
+    write(broken, "X = (\n")
+    fakes.last.deliver(broken)
+    assert isinstance(reports[-1].error, SyntaxError)
+    write(fine, "Y = 2\n")
+    fakes.last.deliver(fine)  # retried with broken_a first, then alone
+    assert reports[-1].ok and fine_b.Y == 2
+    write(broken, "X = 3\n")
+    fakes.last.deliver(broken)
+    assert reports[-1].ok and broken_a.X == 3
