@@ -486,8 +486,7 @@ class _Loop:
     # -- watching ----------------------------------------------------------------------
 
     def start_watching(self, rootdir: str) -> None:
-        from ._api import dependents  # noqa: F401  (warm the reloader before the first save)
-        from ._watch import watch
+        from . import watch
 
         roots = {os.path.realpath(rootdir)}
         for module in list(sys.modules.values()):
@@ -597,7 +596,7 @@ class _Loop:
 
     def _retry_carried(self, report: Any) -> Any:
         # Modules of an earlier failed batch that this batch did not re-execute.
-        from ._api import reload
+        from . import reload
 
         done = report.reloaded if report is not None else []
         left = [
@@ -622,7 +621,7 @@ class _Loop:
 
     def touched(self, names: set[str], paths: set[str]) -> set[str]:
         """The files of the changed modules and of every module importing one."""
-        from ._api import dependents
+        from . import dependents
 
         reached = set(names)
         for name in names:
