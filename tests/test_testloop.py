@@ -296,6 +296,20 @@ def test_collection_errors_and_renamed_test_files(start, shop: Path) -> None:
     ], report
 
 
+def test_doctests_of_reloaded_modules(start, shop: Path) -> None:
+    args = ("-v", "--doctest-modules", "shop/prices.py", "tests")
+    loop = start(*args)
+    assert "shop/prices.py::shop.prices.price PASSED" in loop.report()
+    edit(shop / "shop" / "prices.py", "TAX = 0.5", "TAX = 1.0")
+    report = loop.report()
+    # shop.prices is reloaded in place, not left for pytest to import again: shop.cart
+    # (no doctests collected), which took price with a from-import, runs the new code.
+    assert "shop/prices.py::shop.prices.price FAILED" in report, report
+    assert "tests/test_cart.py::test_apple FAILED" in report
+    affected = ("shop/prices.py", "tests/test_cart.py", "tests/test_prices.py")
+    assert essence(report) == essence(cold(shop, "-v", "--doctest-modules", *affected))
+
+
 def test_syntax_error_shows_the_error_and_runs_nothing_until_fixed(start, shop: Path) -> None:
     loop = start("-v")
     loop.report()

@@ -348,6 +348,7 @@ class _Plugin:
         self.config: Any = None
         self.args: list[str] = []
         self.test_files: set[str] = set()
+        self.doctest_files: set[str] = set()
         self.plugin_modules: dict[str, ModuleType] = {}
         self.fixture_modules: dict[str, set[str]] = {}
         self.sys_path: list[str] = []
@@ -370,7 +371,11 @@ class _Plugin:
                 self.plugin_modules[path] = plugin
 
     def pytest_collectstart(self, collector: Any) -> None:
-        if isinstance(collector, pytest.Module):
+        if type(collector).__name__ == "DoctestModule":
+            # A module of the project collected for its doctests: reloaded in place by
+            # hotmod like any other, its doctests re-run when it or an import changes.
+            self.doctest_files.add(_real(str(collector.path)))
+        elif isinstance(collector, pytest.Module):
             self.test_files.add(_real(str(collector.path)))
 
     def pytest_collection_finish(self, session: Any) -> None:
@@ -409,10 +414,13 @@ class _Loop:
         self.python_files: list[str] = ["test_*.py", "*_test.py"]
         self.inifile: tuple[str, bytes] | None = None
         self.test_files: set[str] = set()
+        self.doctest_files: set[str] = set()
         self.plugin_modules: dict[str, ModuleType] = {}
         self.fixture_modules: dict[str, set[str]] = {}  # test file -> modules of its fixtures
         self.config: Any = None  # the last round's, to ask its ignore hooks
         self.owned: dict[str, ModuleType] = {}  # modules pytest imports itself
+        self.in_place: set[str] = set()  # ... but that the program imports too
+        self.checked: set[str] = set()
         self.sys_path: list[str] = list(sys.path)
         self.last_selection: list[str] | None = None
         self.carry_names: set[str] = set()  # changes of failed reloads, retried with the fix
@@ -445,25 +453,55 @@ class _Loop:
         if plugin.config is None:
             return
         self.test_files |= plugin.test_files
+        self.doctest_files |= plugin.doctest_files
         self.plugin_modules.update(plugin.plugin_modules)
         self.fixture_modules.update(plugin.fixture_modules)
         self.config = plugin.config
         if plugin.sys_path:
             self.sys_path = plugin.sys_path
         files = self.test_files | set(self.plugin_modules)
+        found: dict[str, ModuleType] = {}
         for name, module in list(sys.modules.items()):
             path = _file_of(module) if isinstance(module, ModuleType) else None
-            if path is None:
+            if path is None or name in self.in_place:
                 continue
             loader = type(getattr(module, "__loader__", None)).__name__
             if path in files or (loader == "AssertionRewritingHook" and _is_project_file(path)):
-                self.owned[name] = module
+                found[name] = module
+        for name, module in found.items():
+            if name not in self.checked:  # once per name: test modules are many
+                self.checked.add(name)
+                if self._imported_by_the_program(name, found):
+                    self._keep_in_place(name, module)
+                    continue
+            self.owned[name] = module
         for name, module in self.owned.items():
             # Never executed by hotmod: pytest imports it again when a round needs it.
             module.__dict__["__hotmod_reload__"] = False
             # One pytest did not import again (not selected, or its import failed) stays
             # as it was, so the import graph keeps matching sys.modules.
             sys.modules.setdefault(name, module)
+
+    def _imported_by_the_program(self, name: str, found: dict[str, Any]) -> bool:
+        """True when a module pytest imported is imported by the code under test too
+        (a source file named on the command line, a module registered for assertion
+        rewriting, a plugin module): importing it again would leave the program with
+        the old one."""
+        from . import dependents
+
+        try:
+            return any(dep not in found for dep in dependents(name))
+        except ValueError:
+            return False
+
+    def _keep_in_place(self, name: str, module: ModuleType) -> None:
+        # Reloaded in place by hotmod like the rest of the program (without pytest's
+        # assertion rewriting, which matters for test code only).
+        self.in_place.add(name)
+        old = self.owned.pop(name, None)
+        for holder in (module, old):
+            if holder is not None and holder.__dict__.get("__hotmod_reload__") is False:
+                del holder.__dict__["__hotmod_reload__"]
 
     def first(self) -> tuple[int, _Plugin]:
         code, plugin = self.round(None)
@@ -642,7 +680,8 @@ class _Loop:
         saved |= paths
         selected: set[str] = set()
         for path in touched:
-            if path in self.test_files or self._is_new_test_file(path):
+            known = path in self.test_files or path in self.doctest_files
+            if known or self._is_new_test_file(path):
                 selected.add(path)
         for path in touched & set(self.plugin_modules) | {
             p for p in paths if os.path.basename(p) == "conftest.py"
