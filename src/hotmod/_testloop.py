@@ -2,10 +2,11 @@
 
 Each round is a fresh ``pytest.main`` (a new session: collection, fixtures and the report
 are pytest's own), while the modules the tests import stay loaded. Between rounds, saved
-source modules are reloaded in place by hotmod; test modules, ``conftest.py`` files and
-other modules pytest imports itself (assertion rewriting) are never executed by hotmod:
-they are taken out of ``sys.modules`` before a round so that pytest imports them afresh,
-rewritten, exactly as a cold run would.
+modules of the program are reloaded in place by hotmod. Test modules, ``conftest.py``
+files and the other modules only pytest imports (assertion rewriting) are never executed
+by hotmod: they leave ``sys.modules`` before a round, so that pytest imports them again,
+rewritten, exactly as a cold run would. The affected tests come from hotmod's import
+graph (`hotmod.dependents`) and the fixtures each test file used.
 """
 
 from __future__ import annotations
@@ -45,9 +46,6 @@ WATCHING = "watching for changes (Enter re-runs the last selection, Ctrl-C quits
 
 # Seconds between looks at the watcher's queue while idle.
 _IDLE_POLL = 0.005
-
-log = logging.getLogger("hotmod.testloop")
-
 
 def _say(message: str) -> None:
     print(f"hotmod test: {message}", flush=True)
