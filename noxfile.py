@@ -9,8 +9,8 @@ PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
 
 @nox.session(python=PYTHONS)
 def tests(session: nox.Session) -> None:
-    """The test suite with the server and notebook extras."""
-    session.install("-e", ".[test,servers,ipython]")
+    """The test suite with the server, notebook and docs extras (docs site in Chromium)."""
+    session.install("-e", ".[test,servers,ipython,docs]")
     session.run("python", "-m", "pytest", *session.posargs)
 
 

@@ -78,6 +78,9 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import _chart  # noqa: E402
 
 POLL = 0.0002  # seconds between polls of an observed value
 DEADLINE = 4.0  # seconds to wait for an expected change
@@ -747,6 +750,7 @@ def main() -> int:
     parser.add_argument("--notes", action="store_true", help="print every cell's observation")
     parser.add_argument("--json", type=Path, help="also write the raw results here")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    _chart.add_options(parser, "compare")
     args = parser.parse_args()
 
     if args.child:
@@ -814,7 +818,32 @@ def main() -> int:
             for t in tools
         ]
         args.json.write_text(json.dumps({"versions": versions, "results": raw}, indent=2))
+    latency_chart(_chart.chart_paths(args), tools, results)
     return 0
+
+
+def latency_chart(
+    paths: list[Path], tools: list[str], results: dict[tuple[str, str], Result]
+) -> None:
+    """Scenario (i) as bars: every tool's median save-to-applied latency."""
+    bars = []
+    for tool in tools:
+        status, note = results.get((tool, "i"), ("fail", ""))
+        if status != "pass":
+            continue
+        kind = "hotmod" if tool.startswith("hotmod") else "other reloaders"
+        if tool == "restart":
+            kind = "process restart"
+        title = TITLES[tool] + (" ²" if tool in EXPLICIT else "")
+        bars.append(_chart.Bar(title, float(note.split(" ms")[0]), kind))
+    _chart.bar_chart(
+        paths,
+        bars,
+        title="Save to applied, leaf edit, 50-module project (median)",
+        unit="ms",
+        note="python benchmarks/compare.py; ² applied at the next explicit call: the save "
+        "plus that call, not a watcher's reaction",
+    )
 
 
 if __name__ == "__main__":

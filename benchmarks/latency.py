@@ -34,6 +34,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
+import _chart
+
 import hotmod
 from hotmod._monitor import make_monitor
 
@@ -294,6 +296,7 @@ def import_time(runs: int = 15) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer rounds")
+    _chart.add_options(parser, "latency")
     args = parser.parse_args()
     rounds = 10 if args.quick else 40
     programs: list[tuple[str, tuple[str, ...]]] = [("200 modules", ())]
@@ -351,6 +354,17 @@ def main() -> None:
     cpu = idle_cpu(10.0 if not args.quick else 3.0)
     print(f"\nIdle CPU watching 10,000 files: {cpu:.2f}% of one core (target < 1%)")
     print(f"import hotmod: +{import_time():.1f} ms over a bare interpreter (target < 30 ms)")
+    _chart.bar_chart(
+        _chart.chart_paths(args),
+        [
+            _chart.Bar(name, 1000 * statistics.median(samples), kind, label)
+            for label, name, samples, _ in table
+            for kind in ["restart" if name.startswith("restart") else "hotmod"]
+        ],
+        title="Save to applied: hotmod beside restart reloaders (median)",
+        unit="ms",
+        note=f"python benchmarks/latency.py, Python {sys.version.split()[0]}",
+    )
 
 
 if __name__ == "__main__":

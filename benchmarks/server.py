@@ -10,11 +10,15 @@ Measures, in one run:
   ``HotReload`` (best of 5 repeats; the difference is the middleware's overhead);
 * request latency and throughput over HTTP on 127.0.0.1: werkzeug + Flask and
   uvicorn + Starlette, bare and wrapped (sequential requests, one connection each);
-* edit-to-new-response latency of the same Starlette app under uvicorn: hotmod's
-  middleware vs ``uvicorn --reload`` (save the handler, poll every millisecond until
-  the new body comes back).
+* edit-to-new-response latency of the same apps: hotmod's middleware under uvicorn vs
+  ``uvicorn --reload``, and under werkzeug vs werkzeug's own reloader (save the handler,
+  poll every millisecond until the new body comes back). werkzeug's reloader runs as
+  ``reloader_type="stat"``: its watchdog reloader (what ``flask run --reload`` picks when
+  watchdog is installed) watches site-packages and the standard library recursively,
+  and on a busy machine loses events to inotify queue overflows, edits included.
 
-Prints one table.
+Prints one table; ``--write-docs`` also redraws ``docs/img/server.svg`` (edit to new
+response), ``--chart PATH`` draws it elsewhere.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import asyncio
 import http.client
 import os
 import re
+import signal
 import socket
 import statistics
 import subprocess
@@ -32,12 +37,14 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
 SRC = str(Path(__file__).resolve().parent.parent / "src")
 sys.path.insert(0, SRC)
+
+import _chart  # noqa: E402
 
 import hotmod  # noqa: E402
 from hotmod import asgi, wsgi  # noqa: E402
@@ -90,6 +97,16 @@ else:
     sock.bind(("127.0.0.1", 0))
     print("PORT", sock.getsockname()[1], flush=True)
     uvicorn.Server(uvicorn.Config(target, log_level="warning")).run(sockets=[sock])
+"""
+
+
+# werkzeug's reloader re-runs the script file it was started from: not ``python -c``.
+WERKZEUG_RELOADER = """
+import importlib, sys
+from werkzeug.serving import run_simple
+module, _, attr = sys.argv[1].partition(":")
+app = getattr(importlib.import_module(module), attr)
+run_simple("127.0.0.1", int(sys.argv[2]), app, use_reloader=True, reloader_type="stat")
 """
 
 
@@ -163,11 +180,20 @@ class Proc:
         env["PYTHONUNBUFFERED"] = "1"
         env["PYTHONDONTWRITEBYTECODE"] = "1"
         self.proc = subprocess.Popen(
-            args, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+            args,
+            cwd=root,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,  # a restart reloader's child is ended with it
         )
         self.output: list[str] = []
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
+
+    def _signal(self, sig: int) -> None:
+        _group_signal(self.proc.pid, sig)
 
     def _read(self) -> None:
         assert self.proc.stdout is not None
@@ -184,12 +210,13 @@ class Proc:
         raise RuntimeError("server did not start:\n" + "".join(self.output))
 
     def stop(self) -> None:
-        self.proc.terminate()
+        self._signal(signal.SIGTERM)
         try:
             self.proc.wait(10)
         except subprocess.TimeoutExpired:
-            self.proc.kill()
+            self._signal(signal.SIGKILL)
             self.proc.wait(10)
+        self._signal(signal.SIGKILL)  # whatever the server left in its group
         self.reader.join(10)
         assert self.proc.stdout is not None
         self.proc.stdout.close()
@@ -214,7 +241,7 @@ def get(port: int, timeout: float = 10) -> str:
         try:
             conn.request("GET", "/")
             return conn.getresponse().read().decode()
-        except OSError:
+        except (OSError, http.client.HTTPException):  # a restart cut the response short
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.001)
@@ -254,6 +281,11 @@ def edit_latency(port: int, app_file: Path, source: str, edits: int) -> list[flo
     return times
 
 
+def _group_signal(pid: int, sig: int) -> None:
+    with suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, sig)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -263,12 +295,16 @@ def free_port() -> int:
 
 # -- the run ------------------------------------------------------------------------------
 
+SERVERS = {"uvicorn": "uvicorn + Starlette", "werkzeug": "werkzeug + Flask"}
+RESTARTS = {"uvicorn": "uvicorn --reload", "werkzeug": "werkzeug stat reloader"}
+
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=200_000, help="in-process calls per repeat")
     parser.add_argument("--requests", type=int, default=3000, help="HTTP requests per setup")
     parser.add_argument("--edits", type=int, default=10, help="edits per reloader")
+    _chart.add_options(parser, "server")
     args = parser.parse_args(argv)
     rows: list[tuple[str, str, str, str]] = []
 
@@ -308,26 +344,46 @@ def main(argv: list[str] | None = None) -> None:
             (b, w) = (len(r) / sum(r) for r in results)
             rows.append((f"{label}, HTTP sequential req/s", f"{b:,.0f}", f"{w:,.0f}", _pct(w, b)))
 
-        star_source = STARLETTE_APP
-        star = "benchapp.star_app:app"
-        with server([py, "-c", SERVER, "uvicorn", star, "1"], root) as port:
-            ours = edit_latency(port, star_file, star_source, args.edits)
-        port = free_port()
-        restart = [py, "-m", "uvicorn", star, "--reload", "--reload-dir", str(root)]
-        restart += ["--port", str(port), "--log-level", "warning"]
-        with server(restart, root, port=port):
-            theirs = edit_latency(port, star_file, star_source, args.edits)
-        o, t = statistics.median(ours), statistics.median(theirs)
-        rows.append(
-            (
-                "edit to new response, median (uvicorn)",
-                f"{t * 1000:.0f} ms (--reload)",
-                f"{o * 1000:.1f} ms",
-                f"{t / o:.0f}x faster",
+        edits: list[tuple[str, float, float]] = []  # server, restart median, hotmod median
+        for kind, target, app_file, source in (
+            ("uvicorn", "benchapp.star_app:app", star_file, STARLETTE_APP),
+            ("werkzeug", "benchapp.flask_app:app", flask_file, FLASK_APP),
+        ):
+            with server([py, "-c", SERVER, kind, target, "1"], root) as port:
+                ours = edit_latency(port, app_file, source, args.edits)
+            port = free_port()
+            if kind == "uvicorn":
+                restart = [py, "-m", "uvicorn", target, "--reload", "--reload-dir", str(root)]
+                restart += ["--port", str(port), "--log-level", "warning"]
+            else:
+                (root / "werkzeug_reloader.py").write_text(WERKZEUG_RELOADER)
+                restart = [py, "werkzeug_reloader.py", target, str(port)]
+            with server(restart, root, port=port):
+                theirs = edit_latency(port, app_file, source, args.edits)
+            o, t = statistics.median(ours), statistics.median(theirs)
+            edits.append((kind, t, o))
+            rows.append(
+                (
+                    f"edit to new response, median ({kind})",
+                    f"{t * 1000:.0f} ms ({RESTARTS[kind]})",
+                    f"{o * 1000:.1f} ms",
+                    f"{t / o:.0f}x faster",
+                )
             )
-        )
 
     _print_table(rows)
+    bars = []
+    for kind, restart_s, hotmod_s in edits:
+        bars.append(_chart.Bar("hotmod middleware", hotmod_s * 1000, "hotmod", SERVERS[kind]))
+        bars.append(_chart.Bar(RESTARTS[kind], restart_s * 1000, "restart", SERVERS[kind]))
+    _chart.bar_chart(
+        _chart.chart_paths(args),
+        bars,
+        title="Dev server: edit a handler to the new response (median)",
+        unit="ms",
+        note=f"python benchmarks/server.py, {args.edits} edits each, Python "
+        + sys.version.split()[0],
+    )
 
 
 def _us(seconds: float, *, sign: bool = False) -> str:

@@ -42,7 +42,9 @@ def registrants(tree: ast.Module) -> frozenset[str]:
                 isinstance(node, ast.ClassDef) and (node.bases or node.keywords)
             ):
                 names.add(_DEFINED + node.name)
-        elif isinstance(node, (ast.Expr, ast.Assign, ast.AnnAssign)) and node.value is not None:
+        elif isinstance(node, (ast.Expr, ast.Assign, ast.AnnAssign)) and isinstance(
+            node.value, ast.Call
+        ):  # register(f), x = app.add(f) (a data literal is never walked)
             for call in ast.walk(node.value):
                 if isinstance(call, ast.Call):
                     args = [*call.args, *(k.value for k in call.keywords)]

@@ -33,17 +33,36 @@ from ._tracker import import_clock
 __all__ = ["Reloader", "bound_names", "get_reloader"]
 
 
-def bound_names(tree: ast.Module) -> tuple[set[str], bool]:
-    """Names a module's top-level code may bind, and whether it binds names dynamically."""
+# Words whose absence from a source lets `bound_names` skip expressions (big data
+# literals) and function bodies: no walrus, no dynamic binding, no ``global``.
+_DEEP_WORDS = (
+    *(b":=", b"globals", b"vars", b"setattr", b"exec", b"__import__", b"modules"),
+    *(b"__dict__", b"import_module"),
+)
+
+
+def bound_names(tree: ast.Module, source: bytes | None = None) -> tuple[set[str], bool]:
+    """Names a module's top-level code may bind, and whether it binds names dynamically.
+
+    With ``source``, expressions are skipped unless its text could bind names in them.
+    """
     names: set[str] = set()
     dynamic = False
+    deep = source is None or any(word in source for word in _DEEP_WORDS)
+    globals_ = source is None or b"global" in source
 
     def visit(node: ast.AST, top: bool) -> None:
         nonlocal dynamic
+        if (
+            not deep
+            and isinstance(node, ast.expr)
+            and not isinstance(getattr(node, "ctx", None), ast.Store)
+        ):
+            return  # a value: it binds nothing (no walrus in this source)
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             if top:
                 names.add(node.name)
-            for child in ast.walk(node):
+            for child in ast.walk(node) if globals_ else ():
                 if isinstance(child, ast.Global):
                     names.update(child.names)
             if top:
@@ -413,7 +432,7 @@ class Reloader:
         loader = _custom_loader(module)
         try:
             tree = plan.trees.pop(name, None) or ast.parse(source, path)
-            bound, dynamic = bound_names(tree)
+            bound, dynamic = bound_names(tree, source)
             names = registrants(tree)
             if main:
                 # The running script: only its definitions are refreshed, and imports
@@ -426,7 +445,11 @@ class Reloader:
                     or _new_import(node, namespace)
                 ]
             code: CodeType | None
-            if loader is None:
+            if loader is None and not main and _plain_data(source):
+                # A big module of plain functions and data: compiling the text is much
+                # cheaper than compiling a syntax tree; its functions are kept when it ends.
+                code = compile(source, path, "exec", dont_inherit=True)
+            elif loader is None:
                 code = compile(instrument(tree), path, "exec", dont_inherit=True)
             elif hasattr(loader, "source_to_code"):
                 code = loader.source_to_code(source, path)  # a source-transforming hook
@@ -753,6 +776,11 @@ def _typed_imports() -> list[ImportRef] | None:
             with contextlib.suppress(SyntaxError, ValueError):
                 refs += parse_imports(line.strip(), module="__main__", is_package=False)
     return refs
+
+
+def _plain_data(source: bytes) -> bool:
+    """A source over 1 MB with no decorator and no class: nothing to keep while it runs."""
+    return len(source) > 1_000_000 and b"@" not in source and b"class " not in source
 
 
 def _traceable(value: Any) -> bool:

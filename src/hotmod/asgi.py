@@ -115,8 +115,9 @@ def serve(
 ) -> None:
     """Serve ``app`` with uvicorn, reloading in place.
 
-    ``kwargs`` go to ``uvicorn.run`` (``log_level``, ``ws``, ...). Needs uvicorn
-    (``pip install 'hotmod[servers]'``).
+    ``kwargs`` go to ``uvicorn.run`` (``log_level``, ``ws``, ...). Needs uvicorn: the
+    ``servers`` extra, ``pip install -e ".[servers]"`` in a clone of hotmod, or
+    ``pip install "hotmod[servers] @ git+<your clone's URL>"``.
     """
     import uvicorn
 

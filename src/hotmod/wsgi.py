@@ -114,7 +114,9 @@ def serve(
     """Serve ``app`` with werkzeug's development server, reloading in place.
 
     Runs ``werkzeug.serving.run_simple`` threaded and without its own reloader;
-    ``kwargs`` go to it. Needs werkzeug (``pip install 'hotmod[servers]'``).
+    ``kwargs`` go to it. Needs werkzeug: the ``servers`` extra,
+    ``pip install -e ".[servers]"`` in a clone of hotmod, or
+    ``pip install "hotmod[servers] @ git+<your clone's URL>"``.
     """
     from werkzeug.serving import run_simple
 

@@ -1,0 +1,147 @@
+"""Memory and big state: what repeated reloads cost in memory, and what big sources and
+big kept containers cost in time.
+
+Run: ``python benchmarks/memory.py`` (``--reloads N``). Prints three tables.
+
+* memory: a module of 200 functions and a class with 1,000 live instances, reloaded
+  ``--reloads`` times (each an edit of one function); the growth of the process's
+  resident memory after the first reload (nothing is cached per version of a source).
+* big module: a 5 MB module (functions and data) reloaded after a one-line edit,
+  beside its first import in a fresh interpreter (bytecode cache warm and cold).
+* kept containers: a one-line edit of a module holding a dict kept across reloads
+  (``hotmod.keep``) of 1,000 and of 5,000,000 entries: the reload time must not grow.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import importlib
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
+
+import hotmod
+
+
+def rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        pages = int(f.read().split()[1])
+    import resource
+
+    return pages * resource.getpagesize() / 1e6
+
+
+def memory(root: Path, reloads: int) -> tuple[float, float]:
+    def source(version: int) -> str:
+        funcs = "".join(
+            f"def f{i}(x):\n    return x + {i} + {version if i == 0 else 0}\n\n" for i in range(200)
+        )
+        return funcs + "class Thing:\n    def get(self):\n        return f0(1)\n"
+
+    (root / "mem_mod.py").write_text(source(0))
+    module = importlib.import_module("mem_mod")
+    things = [module.Thing() for _ in range(1000)]
+    (root / "mem_mod.py").write_text(source(1))
+    hotmod.reload("mem_mod")
+    gc.collect()
+    before = rss_mb()
+    for version in range(2, reloads + 2):
+        (root / "mem_mod.py").write_text(source(version))
+        report = hotmod.reload("mem_mod")
+        assert report.ok, report
+    gc.collect()
+    assert things[0].get() == 1 + reloads + 1
+    return before, rss_mb()
+
+
+def big_module(root: Path) -> tuple[float, float, float]:
+    lines = []
+    for i in range(40000):
+        lines.append(f"def g{i}(x):\n    return x * {i} + len(DATA{i % 200})\n")
+    for i in range(200):
+        lines.append(f"DATA{i} = {[j * i for j in range(2000)]!r}\n")
+    text = "VERSION = 0\n" + "\n".join(lines)
+    (root / "big_mod.py").write_text(text)
+    size = len(text.encode())
+    code = (
+        "import sys, time\n"
+        f"sys.path.insert(0, {str(root)!r})\n"
+        "t = time.perf_counter()\nimport big_mod\nprint(time.perf_counter() - t)\n"
+    )
+    cold = float(
+        subprocess.run(
+            [sys.executable, "-B", "-c", code], capture_output=True, text=True, check=True
+        ).stdout
+    )
+    subprocess.run([sys.executable, "-c", code], capture_output=True, check=True)
+    warm = float(
+        subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        ).stdout
+    )
+    importlib.import_module("big_mod")
+    samples = []
+    for version in range(1, 4):
+        text = text.replace(f"VERSION = {version - 1}", f"VERSION = {version}", 1)
+        (root / "big_mod.py").write_text(text)
+        start = time.perf_counter()
+        report = hotmod.reload("big_mod")
+        samples.append(time.perf_counter() - start)
+        assert report.ok, report
+    print(f"(module of {size / 1e6:.1f} MB)")
+    return statistics.median(samples), cold, warm
+
+
+def kept_containers(root: Path, sizes: list[int]) -> list[tuple[int, float]]:
+    rows = []
+    for size in sizes:
+        name = f"kept_{size}"
+        text = (
+            "import hotmod\n"
+            f"TABLE = hotmod.keep('TABLE', lambda: dict.fromkeys(range({size})))\n"
+            "VERSION = 0\n\ndef get():\n    return VERSION\n"
+        )
+        (root / f"{name}.py").write_text(text)
+        importlib.import_module(name)
+        samples = []
+        for version in range(1, 6):
+            text = text.replace(f"VERSION = {version - 1}", f"VERSION = {version}")
+            (root / f"{name}.py").write_text(text)
+            start = time.perf_counter()
+            assert hotmod.reload(name).ok
+            samples.append(time.perf_counter() - start)
+        rows.append((size, statistics.median(samples[1:])))
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reloads", type=int, default=1000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        sys.path.insert(0, str(root))
+        before, after = memory(root, args.reloads)
+        print(f"{'reloads':>8} {'RSS after 1st':>14} {'RSS after all':>14} {'growth':>8}")
+        print(f"{args.reloads:>8} {before:>11.1f} MB {after:>11.1f} MB {after - before:>+6.1f} MB")
+        print()
+        hot, cold, warm = big_module(root)
+        print(f"{'big module':<12} {'reload':>9} {'import (no pyc)':>16} {'import (pyc)':>13}")
+        print(
+            f"{'5 MB':<12} {hot * 1000:>6.0f} ms {cold * 1000:>13.0f} ms {warm * 1000:>10.0f} ms"
+            f"   reload / import without pyc: {hot / cold:.2f}"
+        )
+        print()
+        print(f"{'kept dict':>12} {'one-line edit':>14}")
+        for size, seconds in kept_containers(root, [1000, 5_000_000]):
+            print(f"{size:>12,} {seconds * 1000:>11.2f} ms")
+
+
+if __name__ == "__main__":
+    main()
