@@ -294,6 +294,10 @@ def test_collection_errors_and_renamed_test_files(start, shop: Path) -> None:
         "tests/test_stock.py::test_apple_in_stock",
         "tests/test_stock.py::test_pear_not_in_stock",
     ], report
+    # Removed: nothing left to run (a cold run of the remaining suite is unchanged).
+    (shop / "tests" / "test_stock.py").unlink()
+    report = loop.report()
+    assert "removed tests/test_stock.py; no test left to re-run" in report, report
 
 
 def test_doctests_of_reloaded_modules(start, shop: Path) -> None:

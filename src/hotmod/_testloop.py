@@ -47,6 +47,7 @@ WATCHING = "watching for changes (Enter re-runs the last selection, Ctrl-C quits
 # Seconds between looks at the watcher's queue while idle.
 _IDLE_POLL = 0.005
 
+
 def _say(message: str) -> None:
     print(f"hotmod test: {message}", flush=True)
 
@@ -834,7 +835,11 @@ def main(argv: Sequence[str]) -> int:
                     continue
                 selection = outcome
                 if selection is not None and not selection:
-                    _say("no test imports the changed modules; nothing re-run")
+                    gone = [os.path.relpath(p) for p in loop.saved if not os.path.exists(p)]
+                    if gone and len(gone) == len(loop.saved):
+                        _say(f"removed {', '.join(gone)}; no test left to re-run")
+                    else:
+                        _say("no test imports the changed modules; nothing re-run")
                     _say(WATCHING)
                     continue
             loop.last_selection = selection
