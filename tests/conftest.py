@@ -15,6 +15,9 @@ import pytest
 
 SRC = str(Path(__file__).resolve().parent.parent / "src")
 
+# Scenario projects under tests/projects/ have test suites of their own: never collect them.
+collect_ignore_glob = ["projects/*"]
+
 
 def write_tree(root: Path, files: dict[str, str]) -> None:
     """Write ``{relative path: source}`` under ``root``, dedenting each source."""

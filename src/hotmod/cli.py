@@ -403,10 +403,12 @@ def _build_parser() -> tuple[_Parser, dict[str, _Parser]]:
     test = commands.add_parser(
         "test",
         help="run pytest, then re-run the affected tests on each save",
-        usage="hotmod test [pytest args ...]",
+        usage="hotmod test [--all] [pytest args ...]",
         description="Run pytest once, then stay up: on each save, reload the changed\n"
-        "modules in place and re-run the tests that import them. Every argument\n"
-        "is passed to pytest (see 'pytest --help').",
+        "modules in place and re-run the tests that import them. Enter re-runs the\n"
+        "last selection; Ctrl-C quits.\n\n"
+        "  --all  re-run the whole selection on every save\n\n"
+        "Every other argument is passed to pytest (see 'pytest --help').",
         epilog="examples:\n  hotmod test\n  hotmod test -x -k checkout tests/",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         prefix_chars="+",

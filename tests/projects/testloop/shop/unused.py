@@ -1,0 +1,3 @@
+"""A module no test imports."""
+
+VALUE = 1
