@@ -199,7 +199,23 @@ def _find_containers(objects: list[Any], internal: set[int]) -> list[_Container]
         if isinstance(ref, dict) and "__wrapped__" in ref:
             continue  # a wrapper function's attributes
         found.append(ref)
-    return found
+    return _without_instance_dicts(found)
+
+
+def _without_instance_dicts(found: list[_Container]) -> list[_Container]:
+    # An object's own __dict__ (materialised on Python 3.10, or by __dict__ access) holds
+    # attributes, not registrations; keeping it would keep a dropped object alive.
+    dicts = [c for c in found if isinstance(c, dict)]
+    if not dicts:
+        return found
+    owned: set[int] = set()
+    for owner in gc.get_referrers(*dicts):
+        if isinstance(owner, (dict, list, tuple, set, ModuleType, type)) or owner is found:
+            continue
+        state = getattr(owner, "__dict__", None)
+        if isinstance(state, dict):
+            owned.add(id(state))
+    return [c for c in found if id(c) not in owned]
 
 
 def _settle(
