@@ -31,6 +31,8 @@ from typing import Any, Final, NoReturn
 
 import pytest
 
+from ._paths import is_under
+
 __all__ = ["main"]
 
 DESCRIPTION = """\
@@ -531,7 +533,7 @@ class _Loop:
             if path is None or not _is_project_file(path):
                 continue
             folder = os.path.dirname(path)
-            if not any(folder == r or folder.startswith(r + os.sep) for r in roots):
+            if not any(is_under(folder, r) for r in roots):
                 roots.add(folder)
         include = ["*.py"]
         if self.inifile is not None:
@@ -705,7 +707,7 @@ class _Loop:
         if not any(fnmatch.fnmatch(name, pattern) for pattern in self.python_files):
             return False
         for base in self._bases():
-            if not path.startswith(base + os.sep):
+            if path == base or not is_under(path, base):
                 continue
             parts = path[len(base) + 1 :].split(os.sep)
             steps = [os.path.join(base, *parts[: i + 1]) for i in range(len(parts))]
@@ -736,7 +738,7 @@ class _Loop:
                 base = os.path.realpath(os.path.join(self.invocation_dir, part))
                 if base == file:
                     result.append(file + sep + rest)
-                elif file.startswith(base.rstrip(os.sep) + os.sep) and file not in result:
+                elif file != base and is_under(file, base) and file not in result:
                     result.append(file)
         return result
 
