@@ -331,6 +331,8 @@ class Watcher:
     # -- batches -----------------------------------------------------------------------
 
     def _on_batch(self, paths: frozenset[Path]) -> None:
+        if log.isEnabledFor(logging.DEBUG):  # hotmod run -v: each batch
+            log.debug("batch: %s", ", ".join(sorted(str(p) for p in paths)))
         with self._lock:
             self._pending.update(paths)
         if self.apply_mode == "thread":
