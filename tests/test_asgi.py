@@ -412,19 +412,19 @@ def asgi_project(request: pytest.FixtureRequest, project: Project) -> Project:
 
 @pytest.mark.timeout(180)
 def test_uvicorn_edits(asgi_project: Project) -> None:
-    with running_server(asgi_project.root, UVICORN_SERVE) as server:
+    with running_server(asgi_project, UVICORN_SERVE) as server:
         check_edits(asgi_project, server)
 
 
 @pytest.mark.timeout(180)
 def test_uvicorn_syntax_error_keeps_old_body(asgi_project: Project) -> None:
-    with running_server(asgi_project.root, UVICORN_CLI) as server:
+    with running_server(asgi_project, UVICORN_CLI) as server:
         check_syntax_error(asgi_project, server)
 
 
 @pytest.mark.timeout(180)
 def test_uvicorn_concurrent_requests_across_a_reload(asgi_project: Project) -> None:
-    with running_server(asgi_project.root, UVICORN_CLI) as server:
+    with running_server(asgi_project, UVICORN_CLI) as server:
         check_concurrent(asgi_project, server)
 
 
@@ -438,6 +438,6 @@ HOTMOD_RUN = """
 @pytest.mark.timeout(180)
 def test_hotmod_run_uvicorn_reloads_on_the_watcher_thread(asgi_project: Project) -> None:
     # `hotmod run` starts a watcher with apply="thread": its reloads take the same gate.
-    with running_server(asgi_project.root, HOTMOD_RUN) as server:
+    with running_server(asgi_project, HOTMOD_RUN) as server:
         check_edits(asgi_project, server)
         check_concurrent(asgi_project, server)

@@ -18,36 +18,11 @@ from typing import Any
 import pytest
 
 import hotmod
-from conftest import SRC, Project
+from conftest import Project, explain
 from hotmod import cli
 from hotmod.cli import main
 
 ENV_NAMES = [name for name in cli.ENV.values()]
-
-
-def child_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ENV_NAMES}
-    env.update(PYTHONPATH=SRC, PYTHONUNBUFFERED="1", PYTHONDONTWRITEBYTECODE="1")
-    env.update(extra)
-    return env
-
-
-def hotmod_cmd(
-    project: Project, *args: str, timeout: float = 60, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m hotmod ARGS`` in the project; output is shown only on failure."""
-    return subprocess.run(
-        [sys.executable, "-m", "hotmod", *args],
-        cwd=project.root,
-        env=env or child_env(),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-
-
-def explain(proc: subprocess.CompletedProcess[str]) -> str:
-    return f"exit {proc.returncode}\n--- stdout ---\n{proc.stdout}\n--- stderr ---\n{proc.stderr}"
 
 
 @pytest.fixture(autouse=True)
@@ -563,14 +538,14 @@ def test_run_script_behaves_like_python(project: Project) -> None:
             """
         }
     )
-    proc = hotmod_cmd(project, "run", "prog.py", "--flag", "3")
+    proc = project.hotmod("run", "prog.py", "--flag", "3")
     assert proc.returncode == 3, explain(proc)
     assert proc.stdout.split() == ["__main__", "['--flag',", "'3']", "True"]
 
 
 def test_run_script_exception_exits_1_with_traceback(project: Project) -> None:
     project.write({"boom.py": "raise RuntimeError('boom at top level')\n"})
-    proc = hotmod_cmd(project, "run", "boom.py")
+    proc = project.hotmod("run", "boom.py")
     assert proc.returncode == 1, explain(proc)
     assert "RuntimeError: boom at top level" in proc.stderr
     assert 'File "' + str(project.root / "boom.py") in proc.stderr
@@ -589,10 +564,10 @@ def test_run_module_behaves_like_python_dash_m(project: Project) -> None:
             "pkg2/__main__.py": "print('package main', __spec__.name)\n",
         }
     )
-    proc = hotmod_cmd(project, "run", "-m", "pkg.tool", "a", "-b")
+    proc = project.hotmod("run", "-m", "pkg.tool", "a", "-b")
     assert proc.returncode == 0, explain(proc)
     assert proc.stdout.split() == ["__main__", "pkg.tool", "['a',", "'-b']", "True"]
-    proc = hotmod_cmd(project, "run", "-m", "pkg2")
+    proc = project.hotmod("run", "-m", "pkg2")
     assert proc.stdout.split() == ["package", "main", "pkg2.__main__"], explain(proc)
 
 
@@ -604,15 +579,8 @@ def test_run_folder_and_zip_run_their_main(project: Project) -> None:
     with zipfile.ZipFile(project.root / "app.pyz", "w") as zf:
         zf.writestr("__main__.py", main_py)
     for target in ("app", "app/", "app.pyz"):
-        python = subprocess.run(
-            [sys.executable, target, "x"],
-            cwd=project.root,
-            env=child_env(),
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        proc = hotmod_cmd(project, "run", target, "x")
+        python = project.python(target, "x")
+        proc = project.hotmod("run", target, "x")
         assert proc.returncode == python.returncode == 0, explain(proc)
         assert proc.stdout == python.stdout
 
@@ -634,15 +602,8 @@ def test_a_program_that_cannot_start_fails_as_under_python(
     project: Project, program: list[str]
 ) -> None:
     project.write({"somedir/readme.txt": "", "pkgnomain/__init__.py": "", "bad.py": "x = (\n"})
-    python = subprocess.run(
-        [sys.executable, *program],
-        cwd=project.root,
-        env=child_env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    proc = hotmod_cmd(project, "run", *program)
+    python = project.python(*program)
+    proc = project.hotmod("run", *program)
     assert proc.returncode == python.returncode != 0, explain(proc)
     assert proc.stderr == python.stderr
     assert "Traceback" not in proc.stderr
@@ -675,7 +636,7 @@ def test_script_that_edits_its_own_file(project: Project) -> None:
             """
         }
     )
-    proc = hotmod_cmd(project, "run", "selfedit.py")
+    proc = project.hotmod("run", "selfedit.py")
     assert proc.returncode == 0, explain(proc)
     assert proc.stdout.splitlines() == [
         "top level ran",
@@ -702,7 +663,7 @@ EDITS = """
 
 def test_verbose_shows_roots_and_each_batch_quiet_only_errors(project: Project) -> None:
     project.write({"helper.py": "def value():\n    return 'old'\n", "prog.py": EDITS})
-    proc = hotmod_cmd(project, "run", "-v", "--poll", "0.05", "prog.py")
+    proc = project.hotmod("run", "-v", "--poll", "0.05", "prog.py")
     assert proc.returncode == 0, explain(proc)
     assert proc.stdout.split() == ["1", "True", "new", "2", "False", "new"]
     lines = proc.stderr.splitlines()
@@ -716,7 +677,7 @@ def test_verbose_shows_roots_and_each_batch_quiet_only_errors(project: Project) 
     assert any("reload failed in helper, kept the previous code" in line for line in lines)
 
     project.write({"helper.py": "def value():\n    return 'old'\n"})
-    proc = hotmod_cmd(project, "run", "-q", "prog.py", env=child_env())
+    proc = project.hotmod("run", "-q", "prog.py", env=project.env())
     assert proc.returncode == 0, explain(proc)
     assert proc.stdout.split() == ["1", "True", "new", "2", "False", "new"]
     assert "reloaded" not in proc.stderr and "watching" not in proc.stderr
@@ -724,7 +685,7 @@ def test_verbose_shows_roots_and_each_batch_quiet_only_errors(project: Project) 
     assert "SyntaxError" in proc.stderr
 
     project.write({"helper.py": "def value():\n    return 'old'\n"})
-    proc = hotmod_cmd(project, "run", "prog.py", env=child_env(HOTMOD_QUIET="1"))
+    proc = project.hotmod("run", "prog.py", env=project.env(HOTMOD_QUIET="1"))
     assert proc.returncode == 0 and "reloaded" not in proc.stderr, explain(proc)
 
 
@@ -748,7 +709,7 @@ def test_apply_manual_waits_for_a_safe_point(project: Project) -> None:
         }
     )
     for options, env in ((["--apply", "manual"], {}), ([], {"HOTMOD_APPLY": "manual"})):
-        proc = hotmod_cmd(project, "run", *options, "prog.py", env=child_env(**env))
+        proc = project.hotmod("run", *options, "prog.py", env=project.env(**env))
         assert proc.returncode == 0, explain(proc)
         assert proc.stdout.split() == ["manual", "old", "True", "new"]
         project.write({"helper.py": "def value():\n    return 'old'\n"})
@@ -756,7 +717,7 @@ def test_apply_manual_waits_for_a_safe_point(project: Project) -> None:
 
 def test_python_dash_m_hotmod_and_console_script_agree(project: Project) -> None:
     project.write({"hello.py": "import sys\nprint('hello from', __name__, sys.argv[1:])\n"})
-    proc = hotmod_cmd(project, "run", "-q", "hello.py", "-v")
+    proc = project.hotmod("run", "-q", "hello.py", "-v")
     assert proc.stdout.strip() == "hello from __main__ ['-v']", explain(proc)
     script = Path(sys.executable).parent / "hotmod"
     if not script.exists():
@@ -764,19 +725,19 @@ def test_python_dash_m_hotmod_and_console_script_agree(project: Project) -> None
     out = subprocess.run(
         [str(script), "run", "-q", "hello.py", "-v"],
         cwd=project.root,
-        env=child_env(),
+        env=project.env(),
         capture_output=True,
         text=True,
         timeout=60,
     )
     assert out.stdout == proc.stdout, out.stderr
     version = subprocess.run(
-        [str(script), "--version"], env=child_env(), capture_output=True, text=True, timeout=60
+        [str(script), "--version"], env=project.env(), capture_output=True, text=True, timeout=60
     )
     assert version.stdout == f"hotmod {hotmod.__version__}\n"
     bad = subprocess.run(
         [str(script), "run", "--debounce"],
-        env=child_env(),
+        env=project.env(),
         capture_output=True,
         text=True,
         timeout=60,
@@ -786,7 +747,7 @@ def test_python_dash_m_hotmod_and_console_script_agree(project: Project) -> None
 
 
 def test_demo_runs_end_to_end(project: Project) -> None:
-    proc = hotmod_cmd(project, "demo", timeout=120)
+    proc = project.hotmod("demo", timeout=120)
     assert proc.returncode == 0, explain(proc)
     for text in ("Bonjour, world", "tax rate 0.1", "basket of", "SyntaxError", "Hej, world"):
         assert text in proc.stdout, explain(proc)
@@ -796,23 +757,12 @@ def test_ctrl_c_ends_the_program_as_under_python(project: Project) -> None:
     project.write({"sleeper.py": "import time\nprint('ready', flush=True)\ntime.sleep(60)\n"})
     codes = []
     for command in (["sleeper.py"], ["-m", "hotmod", "run", "sleeper.py"]):
-        proc = subprocess.Popen(
-            [sys.executable, *command],
-            cwd=project.root,
-            env=child_env(),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        try:
-            assert proc.stdout is not None and proc.stdout.readline() == "ready\n"
-            proc.send_signal(signal.SIGINT)
-            _, err = proc.communicate(timeout=30)
-        finally:
-            proc.kill()
-            proc.wait()
+        child = project.spawn(*command)
+        child.wait_for("^ready$")
+        child.send_signal(signal.SIGINT)
+        codes.append(child.wait())
+        err = "\n".join(child.err)
         assert err.rstrip().endswith("KeyboardInterrupt"), err
-        codes.append(proc.returncode)
     assert codes[0] == codes[1]
 
 
@@ -841,70 +791,12 @@ def test_run_watches_folders_of_modules_imported_later(project: Project) -> None
             """,
         }
     )
-    proc = hotmod_cmd(project, "run", "scripts/prog.py")
+    proc = project.hotmod("run", "scripts/prog.py")
     assert proc.returncode == 0, explain(proc)
     assert proc.stdout.strip() == "['helper'] new"
 
 
 # --------------------------------------------------------------------------- --restart
-
-
-class Supervised:
-    """``python -m hotmod run --restart ...`` in a subprocess, its output read by threads."""
-
-    def __init__(self, project: Project, *args: str, env: dict[str, str] | None = None) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "hotmod", "run", *args],
-            cwd=project.root,
-            env=env or child_env(),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        self.out: list[str] = []
-        self.err: list[str] = []
-        self.changed = threading.Condition()
-        self.readers = [
-            threading.Thread(target=self._read, args=(stream, lines), daemon=True)
-            for stream, lines in ((self.proc.stdout, self.out), (self.proc.stderr, self.err))
-        ]
-        for reader in self.readers:
-            reader.start()
-
-    def _read(self, stream: Any, lines: list[str]) -> None:
-        for line in stream:
-            with self.changed:
-                lines.append(line.rstrip("\n"))
-                self.changed.notify_all()
-
-    def wait_for(self, lines: list[str], text: str, *, count: int = 1, timeout: float = 30) -> str:
-        """The ``count``-th line containing ``text``, waiting for it with a deadline."""
-        deadline = time.monotonic() + timeout
-        with self.changed:
-            while True:
-                found = [line for line in lines if text in line]
-                if len(found) >= count:
-                    return found[count - 1]
-                left = deadline - time.monotonic()
-                assert left > 0, f"no {text!r} in time\n{self.explain()}"
-                self.changed.wait(left)
-
-    def explain(self) -> str:
-        return "--- stdout ---\n{}\n--- stderr ---\n{}".format(
-            "\n".join(self.out), "\n".join(self.err)
-        )
-
-    def end(self, timeout: float = 30) -> int:
-        try:
-            return self.proc.wait(timeout=timeout)
-        finally:
-            self.proc.kill()
-            self.proc.wait()
-            for reader in self.readers:
-                reader.join(timeout=10)
-            for stream in (self.proc.stdout, self.proc.stderr):
-                if stream is not None:
-                    stream.close()
 
 
 def gone(pid: int, timeout: float = 15, *, reaped: bool = True) -> bool:
@@ -955,11 +847,11 @@ needs_posix = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals"
 def test_restart_signals_end_the_child_and_free_its_port(project: Project, signame: str) -> None:
     signum = getattr(signal, signame)
     project.write({"helper.py": "VALUE = 'start'\n", "server.py": SERVER})
-    run = Supervised(project, "--restart", "server.py")
-    _, pid, port, _ = run.wait_for(run.out, "child ").split()
-    assert int(pid) != run.proc.pid and not port_free(int(port))
-    run.proc.send_signal(signum)
-    code = run.end()
+    run = project.spawn("-m", "hotmod", "run", "--restart", "server.py")
+    _, pid, port, _ = run.wait_for("child ").string.split()
+    assert int(pid) != run.pid and not port_free(int(port))
+    run.send_signal(signum)
+    code = run.wait()
     assert code == -signum, run.explain()  # the child's own end, as python would report it
     assert gone(int(pid)), "the child outlived hotmod"
     assert port_free(int(port))
@@ -978,18 +870,18 @@ def test_restart_exit_code_is_the_childs(project: Project) -> None:
             "quick.py": "import sys\nsys.exit(7)\n",
         }
     )
-    run = Supervised(project, "--restart", "polite.py")
-    pid = int(run.wait_for(run.out, "child ").split()[1])
-    run.proc.send_signal(signal.SIGTERM)
-    assert run.end() == 3, run.explain()
+    run = project.spawn("-m", "hotmod", "run", "--restart", "polite.py")
+    pid = int(run.wait_for("child ").string.split()[1])
+    run.send_signal(signal.SIGTERM)
+    assert run.wait() == 3, run.explain()
     assert gone(pid)
-    run = Supervised(project, "--restart", "polite.py")  # killed by someone else
-    pid = int(run.wait_for(run.out, "child ").split()[1])
+    run = project.spawn("-m", "hotmod", "run", "--restart", "polite.py")  # killed by someone else
+    pid = int(run.wait_for("child ").string.split()[1])
     os.kill(pid, signal.SIGKILL)
-    assert run.end() == -signal.SIGKILL, run.explain()
-    proc = hotmod_cmd(project, "run", "--restart", "quick.py")
+    assert run.wait() == -signal.SIGKILL, run.explain()
+    proc = project.hotmod("run", "--restart", "quick.py")
     assert proc.returncode == 7, explain(proc)
-    proc = hotmod_cmd(project, "run", "quick.py", env=child_env(HOTMOD_RESTART="1"))
+    proc = project.hotmod("run", "quick.py", env=project.env(HOTMOD_RESTART="1"))
     assert proc.returncode == 7, explain(proc)
 
 
@@ -998,10 +890,10 @@ def test_restart_child_dies_with_a_killed_parent(project: Project) -> None:
     if not sys.platform.startswith("linux"):
         pytest.skip("PR_SET_PDEATHSIG is Linux only")
     project.write({"helper.py": "VALUE = 'start'\n", "server.py": SERVER})
-    run = Supervised(project, "--restart", "server.py")
-    pid = int(run.wait_for(run.out, "child ").split()[1])
+    run = project.spawn("-m", "hotmod", "run", "--restart", "server.py")
+    pid = int(run.wait_for("child ").string.split()[1])
     run.proc.kill()
-    run.end()
+    run.wait()
     assert gone(pid, reaped=False), "the child outlived a killed hotmod"
 
 
@@ -1016,26 +908,26 @@ def test_restart_syntax_error_keeps_the_old_process_then_restarts_on_failure(
             "server.py": "import frozen\n" + SERVER.replace("\n    ", "\n").lstrip(),
         }
     )
-    run = Supervised(project, "--restart", "server.py")
-    first = int(run.wait_for(run.out, "child ").split()[1])
+    run = project.spawn("-m", "hotmod", "run", "--restart", "server.py")
+    first = int(run.wait_for("child ").string.split()[1])
     (project.root / "helper.py").write_text("VALUE = (\n")  # does not compile
-    run.wait_for(run.err, "not restarting:")
+    run.wait_for("not restarting:", stream="err")
     (project.root / "frozen.py").write_text("__hotmod_reload__ = False\nX = (\n")
-    run.wait_for(run.err, "not restarting:", count=2)
+    run.wait_for("not restarting:", stream="err", count=2)
     (project.root / "frozen.py").write_text("__hotmod_reload__ = False\n")
     (project.root / "helper.py").write_text("VALUE = 'fixed'\n")  # applies in place
-    run.wait_for(run.out, "value fixed")
+    run.wait_for("value fixed")
     assert len([line for line in run.out if line.startswith("child ")]) == 1
     assert not gone(first, timeout=0)
     (project.root / "helper.py").write_text("raise RuntimeError('at import')\n")
-    run.wait_for(run.err, "the reload failed: restarting the process")
-    run.wait_for(run.err, "waiting for a change")  # the new process fails the same way
+    run.wait_for("the reload failed: restarting the process", stream="err")
+    run.wait_for("waiting for a change", stream="err")  # the new process fails the same way
     assert gone(first)
     (project.root / "helper.py").write_text("VALUE = 'again'\n")
-    second = run.wait_for(run.out, "child ", count=2).split()
+    second = run.wait_for("child ", count=2).string.split()
     assert second[3] == "again" and int(second[1]) != first
-    run.proc.send_signal(signal.SIGTERM)
-    assert run.end() == -signal.SIGTERM, run.explain()
+    run.send_signal(signal.SIGTERM)
+    assert run.wait() == -signal.SIGTERM, run.explain()
     assert gone(int(second[1]))
 
 
@@ -1054,7 +946,7 @@ def test_restart_when_a_no_reload_module_changes(project: Project) -> None:
             """,
         }
     )
-    proc = hotmod_cmd(project, "run", "--restart", "--live", "prog.py", timeout=60)
+    proc = project.hotmod("run", "--restart", "--live", "prog.py", timeout=60)
     assert proc.returncode == 0, explain(proc)
     assert proc.stdout.split("\n")[:2] == ["started with 1 1", "started with 2 1"], explain(proc)
     assert "restart needed" in proc.stderr
@@ -1089,7 +981,7 @@ def test_restart_ctrl_c_reaches_the_child_once(project: Project, sender: str) ->
     proc = subprocess.Popen(
         [sys.executable, "-c", ON_A_TERMINAL, "run", "--restart", "counter.py"],
         cwd=project.root,
-        env=child_env(),
+        env=project.env(),
         stdin=slave,
         stdout=slave,
         stderr=slave,
@@ -1151,11 +1043,11 @@ def test_restart_kills_a_child_that_ignores_sigterm(project: Project) -> None:
             """
         }
     )
-    run = Supervised(project, "--restart", "stubborn.py")
-    pid = int(run.wait_for(run.out, "child ").split()[1])
-    run.proc.send_signal(signal.SIGTERM)
-    run.wait_for(run.err, "did not end 10 s after the signal: killing it")
-    assert run.end() == -signal.SIGKILL, run.explain()
+    run = project.spawn("-m", "hotmod", "run", "--restart", "stubborn.py")
+    pid = int(run.wait_for("child ").string.split()[1])
+    run.send_signal(signal.SIGTERM)
+    run.wait_for("did not end 10 s after the signal: killing it", stream="err")
+    assert run.wait() == -signal.SIGKILL, run.explain()
     assert gone(pid)
 
 
@@ -1174,10 +1066,10 @@ def test_restart_signal_while_waiting_for_a_fix(project: Project) -> None:
             """,
         }
     )
-    run = Supervised(project, "--restart", "prog.py")
-    run.wait_for(run.err, "waiting for a change")  # restarted, then failed at import
-    run.proc.send_signal(signal.SIGHUP)
-    assert run.end() == -signal.SIGHUP, run.explain()
+    run = project.spawn("-m", "hotmod", "run", "--restart", "prog.py")
+    run.wait_for("waiting for a change", stream="err")  # restarted, then failed at import
+    run.send_signal(signal.SIGHUP)
+    assert run.wait() == -signal.SIGHUP, run.explain()
 
 
 def test_restart_child_gets_the_same_options_and_program(project: Project) -> None:
@@ -1194,8 +1086,7 @@ def test_restart_child_gets_the_same_options_and_program(project: Project) -> No
             "lib/x.py": "",
         }
     )
-    proc = hotmod_cmd(
-        project,
+    proc = project.hotmod(
         "run",
         "--restart",
         "-w",
@@ -1229,7 +1120,7 @@ def test_watch_manual_inside_hotmod_run_is_honoured(project: Project) -> None:
     shutil.copytree(
         Path(__file__).parent / "projects" / "manual_under_run", project.root, dirs_exist_ok=True
     )
-    proc = hotmod_cmd(project, "run", "app.py")
+    proc = project.hotmod("run", "app.py")
     assert proc.returncode == 0, explain(proc)
     assert proc.stdout.splitlines() == [
         "mode: manual",

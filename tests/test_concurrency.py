@@ -6,17 +6,14 @@ instead of hanging the suite.
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 import time
 
-from conftest import EDIT_PRELUDE, SRC, Project
+from conftest import EDIT_PRELUDE, Project
 
 
 def run(project: Project, script: str) -> str:
-    return project.run(script, prelude=EDIT_PRELUDE, timeout=30)
+    return project.run_script(script, prelude=EDIT_PRELUDE, timeout=30)
 
 
 def test_module_body_may_wait_on_a_thread_that_imports(project: Project) -> None:
@@ -190,31 +187,15 @@ def test_ctrl_c_ends_hotmod_run_during_a_reload(project: Project) -> None:
             "busy.py": "V = 1\n",
         }
     )
-    env = dict(os.environ, PYTHONPATH=SRC, PYTHONUNBUFFERED="1")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "hotmod", "run", "main.py"],
-        cwd=project.root,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+    child = project.spawn("-m", "hotmod", "run", "main.py", merge_stderr=True)
+    child.wait_for("^ready$")
+    # the reload's module body never ends: Ctrl-C must still end the program
+    (project.root / "busy.py").write_text(
+        "import time\nopen('started', 'w').close()\nwhile True:\n    time.sleep(0.01)\n"
     )
-    try:
-        assert proc.stdout is not None
-        assert proc.stdout.readline().strip() == "ready"
-        # the reload's module body never ends: Ctrl-C must still end the program
-        (project.root / "busy.py").write_text(
-            "import time\nopen('started', 'w').close()\nwhile True:\n    time.sleep(0.01)\n"
-        )
-        deadline = time.monotonic() + 20
-        while not (project.root / "started").exists():
-            assert time.monotonic() < deadline, "the reload never started"
-            time.sleep(0.01)
-        proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=20) != 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        assert proc.stdout is not None
-        proc.stdout.close()
+    deadline = time.monotonic() + 20
+    while not (project.root / "started").exists():
+        assert time.monotonic() < deadline, "the reload never started"
+        time.sleep(0.01)
+    child.send_signal(signal.SIGINT)
+    assert child.wait(timeout=20) != 0

@@ -19,7 +19,7 @@ def reload(*targets, **kw):
 
 
 def run(project: Project, script: str) -> str:
-    return project.run(script, prelude=PRELUDE)
+    return project.run_script(script, prelude=PRELUDE)
 
 
 def test_from_binding_and_callback_registry_run_the_new_code(project: Project) -> None:
@@ -606,7 +606,7 @@ def test_main_script_functions_updated_in_place(project: Project) -> None:
             """,
         }
     )
-    out = project.run("import runpy\nrunpy.run_path('main.py', run_name='__main__')\n")
+    out = project.run_script("import runpy\nrunpy.run_path('main.py', run_name='__main__')\n")
     assert out.split() == ["1", "new", "hello", "new", "bot", "hello", "True"]
 
 

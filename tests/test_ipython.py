@@ -55,7 +55,7 @@ class Greeter:
 
 def run(project: Project, body: str, **files: str) -> str:
     project.write({f"{name}.py": text for name, text in files.items()})
-    return project.run("import textwrap\n" + PRELUDE + textwrap.dedent(body))
+    return project.run_script("import textwrap\n" + PRELUDE + textwrap.dedent(body))
 
 
 def reload_lines(out: str) -> list[str]:

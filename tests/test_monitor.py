@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from conftest import Project
 from hotmod._errors import HotmodWarning
 from hotmod._monitor import DEFAULT_EXCLUDES, FileMonitor, make_monitor, path_matches
 from hotmod._monitor._inotify import available as _has_inotify_fd
@@ -716,9 +717,7 @@ def test_churn_of_one_file_starves_no_other(proj: Path, start_monitor: Start) ->
     assert [s for s in seen if s not in whole] == []
 
 
-def test_backends_are_imported_only_when_chosen(proj: Path) -> None:
-    import subprocess
-
+def test_backends_are_imported_only_when_chosen(proj: Path, project: Project) -> None:
     script = f"""
 import sys, hotmod
 from hotmod._monitor import make_monitor
@@ -730,10 +729,7 @@ monitor.start()
 monitor.stop()
 print(loaded())
 """
-    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parent.parent / "src"))
-    out = subprocess.run(
-        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
-    ).stdout.splitlines()
+    out = project.run_script(script).splitlines()
     common = ["hotmod._monitor._batch", "hotmod._monitor._filter", "hotmod._monitor._lease"]
     assert out == [repr(common), repr([*common, "hotmod._monitor._polling"])]
 

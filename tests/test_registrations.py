@@ -244,7 +244,7 @@ def test_atexit_handlers_and_on_reload_callbacks_run_once(project: Project) -> N
             """
         }
     )
-    out = project.run(
+    out = project.run_script(
         """
         import effects
         for version in (1, 2, 3):

@@ -17,7 +17,7 @@ PRELUDE = EDIT_PRELUDE
 
 
 def run(project: Project, script: str) -> str:
-    return project.run(script, prelude=PRELUDE)
+    return project.run_script(script, prelude=PRELUDE)
 
 
 def logged(name: str) -> str:
@@ -428,7 +428,7 @@ def test_main_is_not_reexecuted_as_a_dependent(project: Project) -> None:
             """,
         }
     )
-    out = project.run("import runpy\nrunpy.run_path('main.py', run_name='__main__')\n")
+    out = project.run_script("import runpy\nrunpy.run_path('main.py', run_name='__main__')\n")
     assert out.split() == ["1", "bonjour", "2"]
 
 

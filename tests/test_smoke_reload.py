@@ -20,7 +20,7 @@ def test_from_import_and_dependents_see_the_edit(project: Project) -> None:
             """,
         }
     )
-    out = project.run(
+    out = project.run_script(
         """
         import hotmod, dogs, kennel
         from dogs import famous, bark

@@ -105,7 +105,7 @@ def test_public_objects_are_the_documented_kinds() -> None:
 
 
 def test_import_is_light(project: Project) -> None:
-    out = project.run(
+    out = project.run_script(
         """
         import sys
         before = set(sys.modules)

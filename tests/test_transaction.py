@@ -29,7 +29,7 @@ def messages(level):
 
 
 def run(project: Project, script: str) -> str:
-    return project.run(script, prelude=PRELUDE)
+    return project.run_script(script, prelude=PRELUDE)
 
 
 # A target `a` with a function, a class and constants; `b` depends on it.

@@ -20,7 +20,7 @@ def save(path, text):
 
 def run(project: Project, body: str, **files: str) -> str:
     project.write({f"{name}.py": text for name, text in files.items()})
-    return project.run(body, prelude=PRELUDE)
+    return project.run_script(body, prelude=PRELUDE)
 
 
 def test_save_reloads_on_the_watcher_thread(project: Project) -> None:

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
-import re
-import subprocess
 import sys
-import textwrap
 import threading
 import time
 import urllib.error
@@ -22,7 +19,7 @@ from wsgiref.validate import validator
 import pytest
 
 import hotmod
-from conftest import SRC, Project
+from conftest import Child, Project
 from hotmod._safepoint import safepoint
 from hotmod._watcher import Watcher, current_watcher
 from hotmod.wsgi import HotReload, last_failure
@@ -256,33 +253,14 @@ def test_rejects_bad_options() -> None:
 
 
 class Server:
-    """A server process; its output is collected by a reader thread."""
+    """A server running in a child process of the project, and HTTP requests to it."""
 
-    def __init__(self, proc: subprocess.Popen[str]) -> None:
-        self.proc = proc
-        self.lines: list[str] = []
-        self.reader = threading.Thread(target=self._read, daemon=True)
-        self.reader.start()
+    def __init__(self, child: Child) -> None:
+        self.child = child
         self.url = ""
 
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.lines.append(line)
-
     def output(self) -> str:
-        return "".join(self.lines)
-
-    def wait_for_output(self, pattern: str, timeout: float = 60) -> re.Match[str]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            match = re.search(pattern, self.output())
-            if match:
-                return match
-            if self.proc.poll() is not None:
-                break
-            time.sleep(0.01)
-        raise AssertionError(f"no {pattern!r} in the server's output:\n{self.output()}")
+        return self.child.output()
 
     def get(self, path: str) -> tuple[int, str]:
         try:
@@ -309,38 +287,15 @@ class Server:
 
 
 @contextmanager
-def running_server(root: Path, script: str) -> Iterator[Server]:
-    """Run ``script`` in a fresh interpreter in ``root``; always stop it."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([SRC, str(root)])
-    env["PYTHONUNBUFFERED"] = "1"
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
-    proc = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(script)],
-        cwd=root,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    server = Server(proc)
+def running_server(project: Project, script: str) -> Iterator[Server]:
+    """Run ``script`` in a fresh interpreter in the project; stopped after the block."""
+    server = Server(project.spawn_script(script, merge_stderr=True))
     try:
-        port = server.wait_for_output(r"http://127\.0\.0\.1:(\d+)").group(1)
+        port = server.child.wait_for(r"http://127\.0\.0\.1:(\d+)", timeout=60).group(1)
         server.url = f"http://127.0.0.1:{port}"
         yield server
-    except BaseException:
-        print(server.output())  # shown by pytest for a failing test only
-        raise
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
-        server.reader.join(10)
-        assert proc.stdout is not None
-        proc.stdout.close()
+        server.child.stop()
 
 
 SHARED = {
@@ -475,19 +430,19 @@ def flask_project(project: Project) -> Project:
 
 @pytest.mark.timeout(180)
 def test_werkzeug_flask_edits(flask_project: Project) -> None:
-    with running_server(flask_project.root, WERKZEUG) as server:
+    with running_server(flask_project, WERKZEUG) as server:
         check_edits(flask_project, server)
 
 
 @pytest.mark.timeout(180)
 def test_werkzeug_flask_syntax_error_keeps_old_body(flask_project: Project) -> None:
-    with running_server(flask_project.root, WERKZEUG) as server:
+    with running_server(flask_project, WERKZEUG) as server:
         check_syntax_error(flask_project, server)
 
 
 @pytest.mark.timeout(180)
 def test_werkzeug_flask_concurrent_requests_across_a_reload(flask_project: Project) -> None:
-    with running_server(flask_project.root, WERKZEUG) as server:
+    with running_server(flask_project, WERKZEUG) as server:
         check_concurrent(flask_project, server)
 
 
@@ -521,7 +476,7 @@ def test_flask_layouts_that_reload_and_the_one_that_cannot(project: Project) -> 
             """,
         }
     )
-    out = project.run(
+    out = project.run_script(
         """
         import sys, hotmod, bp_app, core, split_views
         def get(app):
