@@ -240,6 +240,14 @@ class Project:
             raise AssertionError(explain(proc))
         return proc.stdout
 
+    def run_driver(self, name: str = "driver.py", **kwargs: Any) -> str:
+        """Run a scenario's driver script as ``python -c`` code; return its stdout.
+
+        As ``-c`` code, ``__main__`` has no source file, like a REPL: the driver is not a
+        module hotmod tracks, and it stays out of every plan.
+        """
+        return self.run_script((self.root / name).read_text(), **kwargs)
+
     def spawn(
         self,
         *args: str,

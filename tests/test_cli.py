@@ -1115,11 +1115,7 @@ def test_restart_child_gets_the_same_options_and_program(project: Project) -> No
 
 
 def test_watch_manual_inside_hotmod_run_is_honoured(project: Project) -> None:
-    import shutil
-
-    shutil.copytree(
-        Path(__file__).parent / "projects" / "manual_under_run", project.root, dirs_exist_ok=True
-    )
+    project.scenario("manual_under_run")
     proc = project.hotmod("run", "app.py")
     assert proc.returncode == 0, explain(proc)
     assert proc.stdout.splitlines() == [

@@ -1,38 +1,45 @@
-"""Helpers for scenario drivers (``tests/projects/<name>/main.py``), on the child's path.
+"""Helpers for scenario drivers (``tests/projects/<name>/driver.py``), on the child's path.
 
 ``edit(rel)`` saves the scenario's edited version of a file over the project's copy, as
-an editor would; ``reload()`` reloads and raises if the reload failed; ``LOG`` is a list
-the scenario's modules append to, to show what ran.
+an editor would; ``write(rel, text)`` saves a source given in place (a deliberately broken
+one); ``reload()`` reloads and raises if the reload failed; ``LOG`` (also a builtin, for
+the scenario's modules) is a list the modules append to, to show what ran.
 """
 
 from __future__ import annotations
 
+import builtins
+import logging
 import os
 import shutil
+import textwrap
 from typing import Any
 
 import hotmod
 
 LOG: list[Any] = []
+builtins.LOG = LOG  # type: ignore[attr-defined]
 
 
 def edit(rel: str, version: int = 2) -> None:
     """Overwrite ``rel`` in the project with ``edits/v<version>/<rel>`` of the scenario."""
     source = os.path.join(os.environ["SCENARIO_DIR"], "edits", f"v{version}", rel)
-    folder = os.path.dirname(rel)
-    if folder:
-        os.makedirs(folder, exist_ok=True)
+    _folder(rel)
     with open(source, "rb") as new, open(rel, "wb") as old:
         shutil.copyfileobj(new, old)
 
 
 def write(rel: str, text: str) -> None:
-    """Save ``text`` as ``rel`` (for a one-line change or a deliberately broken source)."""
+    """Save ``text`` (dedented, leading newlines dropped) as ``rel``."""
+    _folder(rel)
+    with open(rel, "w") as f:
+        f.write(textwrap.dedent(text).lstrip("\n"))
+
+
+def _folder(rel: str) -> None:
     folder = os.path.dirname(rel)
     if folder:
         os.makedirs(folder, exist_ok=True)
-    with open(rel, "w") as f:
-        f.write(text)
 
 
 def reload(*targets: Any, **options: Any) -> hotmod.ReloadReport:
@@ -40,3 +47,33 @@ def reload(*targets: Any, **options: Any) -> hotmod.ReloadReport:
     report = hotmod.reload(*targets, **options)
     report.raise_for_error()
     return report
+
+
+class _Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+_RECORDS = _Records()
+
+
+def capture_log() -> None:
+    """Record every message of the ``hotmod`` logger, DEBUG and up, for `messages`."""
+    logger = logging.getLogger("hotmod")
+    logger.addHandler(_RECORDS)
+    logger.setLevel(logging.DEBUG)
+
+
+def messages(level: int) -> list[str]:
+    """The messages recorded at ``level`` since `capture_log`."""
+    return [r.getMessage() for r in _RECORDS.records if r.levelno == level]
+
+
+def read(rel: str) -> str:
+    """The current text of ``rel`` in the project."""
+    with open(rel) as f:
+        return f.read()

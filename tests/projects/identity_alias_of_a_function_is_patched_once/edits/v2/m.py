@@ -1,0 +1,4 @@
+def f():
+    return 'F'
+def g():
+    return 'G'

@@ -1,0 +1,3 @@
+import enum
+class Color(enum.Enum):
+    RED = 1

@@ -1,0 +1,2 @@
+from col import Color
+FAV = Color.RED

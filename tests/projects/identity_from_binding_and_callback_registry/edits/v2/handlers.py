@@ -1,0 +1,4 @@
+from registry import register
+@register
+def on_event(x):
+    return f"new {x}"

@@ -1,0 +1,5 @@
+
+from registry import register
+@register
+def on_event(x):
+    return f"old {x}"

@@ -1,0 +1,5 @@
+
+HANDLERS = []
+def register(f):
+    HANDLERS.append(f)
+    return f

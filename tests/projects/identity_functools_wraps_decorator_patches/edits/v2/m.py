@@ -1,0 +1,4 @@
+from deco import shout
+@shout
+def hello(name):
+    return "bye " + name

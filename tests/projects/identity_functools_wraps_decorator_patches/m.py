@@ -1,0 +1,5 @@
+
+from deco import shout
+@shout
+def hello(name):
+    return "hello " + name

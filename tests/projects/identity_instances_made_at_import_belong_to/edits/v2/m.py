@@ -1,0 +1,5 @@
+class Tool:
+    def use(self):
+        return "new"
+DEFAULT = Tool()
+TOOLS = [Tool(), Tool()]

@@ -1,0 +1,6 @@
+
+class Tool:
+    def use(self):
+        return "old"
+DEFAULT = Tool()
+TOOLS = [Tool(), Tool()]

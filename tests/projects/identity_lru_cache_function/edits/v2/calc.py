@@ -1,0 +1,6 @@
+import functools
+CALLS = []
+@functools.lru_cache(maxsize=None)
+def square(n):
+    CALLS.append(n)
+    return n * n * 10

@@ -1,0 +1,2 @@
+import pkg.m0
+L = 2

@@ -1,0 +1,2 @@
+import lib
+X = lib.L

@@ -1,0 +1,5 @@
+def f():
+    return 'old'
+class K:
+    pass
+import b

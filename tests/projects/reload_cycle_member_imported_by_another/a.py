@@ -1,0 +1,3 @@
+LOG.append('a')
+import b
+A = b.B + 1

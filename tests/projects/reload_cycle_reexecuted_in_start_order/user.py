@@ -1,0 +1,3 @@
+LOG.append('user')
+from first import total
+T = total()

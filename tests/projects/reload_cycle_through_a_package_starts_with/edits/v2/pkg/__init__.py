@@ -1,0 +1,2 @@
+from .a import A
+X = A

@@ -1,0 +1,2 @@
+import pkg.b
+L = pkg.b.B + 1

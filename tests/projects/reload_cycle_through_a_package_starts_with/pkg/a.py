@@ -1,0 +1,2 @@
+import lib
+A = lib.L

@@ -1,0 +1,3 @@
+LOG.append('left')
+import base
+L = base.N + 10

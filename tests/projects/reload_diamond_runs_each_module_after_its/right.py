@@ -1,0 +1,3 @@
+LOG.append('right')
+from base import N
+R = N + 100

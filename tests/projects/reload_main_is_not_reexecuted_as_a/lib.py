@@ -1,0 +1,3 @@
+def greet():
+    return 'hello'
+VALUE = 1

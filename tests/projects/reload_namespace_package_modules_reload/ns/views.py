@@ -1,0 +1,3 @@
+from . import models
+from .models import SIZE
+DOUBLE = SIZE * 2

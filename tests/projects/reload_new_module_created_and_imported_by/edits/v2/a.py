@@ -1,0 +1,2 @@
+from fresh import F
+X = F + 2

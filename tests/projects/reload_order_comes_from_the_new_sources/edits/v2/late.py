@@ -1,0 +1,3 @@
+LOG.append('late')
+from early import W
+V = W + 1

@@ -1,0 +1,3 @@
+LOG.append('pkg.util')
+def helper(s):
+    return s.upper()

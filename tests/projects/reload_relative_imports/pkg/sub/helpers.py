@@ -1,0 +1,2 @@
+from ..core import BASE
+H = BASE * 10

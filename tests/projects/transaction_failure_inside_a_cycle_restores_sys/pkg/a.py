@@ -1,0 +1,2 @@
+import pkg.b
+A = pkg.b.B + 1

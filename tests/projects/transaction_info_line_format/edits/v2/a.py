@@ -1,0 +1,5 @@
+def f():
+    return 2
+class K:
+    pass
+X = [2]

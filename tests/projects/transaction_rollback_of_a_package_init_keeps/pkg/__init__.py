@@ -1,0 +1,2 @@
+from .core import V
+W = V + 1

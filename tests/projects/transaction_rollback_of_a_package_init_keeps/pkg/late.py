@@ -1,0 +1,2 @@
+from pkg import W
+L = W

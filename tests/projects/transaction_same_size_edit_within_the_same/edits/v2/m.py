@@ -1,0 +1,3 @@
+VALUE = 2
+def f():
+    return 'b'

@@ -1,0 +1,6 @@
+import a
+
+
+def helper():
+    return 1 / 0
+helper()
