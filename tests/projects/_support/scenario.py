@@ -77,3 +77,10 @@ def read(rel: str) -> str:
     """The current text of ``rel`` in the project."""
     with open(rel) as f:
         return f.read()
+
+
+def replace(rel: str, old: str, new: str) -> None:
+    """Save ``rel`` with ``old`` replaced by ``new``; ``old`` must be in it."""
+    text = read(rel)
+    assert old in text, f"{old!r} is not in {rel}"
+    write(rel, text.replace(old, new))

@@ -1,9 +1,10 @@
 from scenario import edit, reload
 
 import m
+
 C = m.C
 obj = C()
-edit('m.py')
+edit("m.py")
 reload("m")
 assert m.C is C
 assert not hasattr(C, "removed") and not hasattr(obj, "gone")

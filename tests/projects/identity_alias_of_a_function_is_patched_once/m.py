@@ -1,3 +1,5 @@
 def f():
-    return 'f'
+    return "f"
+
+
 g = f

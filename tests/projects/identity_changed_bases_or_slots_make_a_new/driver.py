@@ -3,8 +3,9 @@ from scenario import edit, reload
 import m
 import user
 from m import Slotted, Sub
+
 old_slotted, old_sub = Slotted, Sub
-edit('m.py')
+edit("m.py")
 report = reload("m", cascade=False)
 assert m.Slotted is not old_slotted and m.Sub is not old_sub
 assert user.Slotted is m.Slotted and user.Sub is m.Sub

@@ -2,8 +2,9 @@ from scenario import edit, reload
 
 import models
 import views
+
 U, cur = models.User, views.CURRENT
-edit('models.py')
+edit("models.py")
 report = reload("models")
 assert report.reloaded == ["models", "views"], report
 assert models.User is U and views.User is U and views.KIND is U

@@ -1,3 +1,3 @@
 class User:
     def name(self):
-        return 'old'
+        return "old"

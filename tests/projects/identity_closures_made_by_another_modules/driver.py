@@ -3,8 +3,9 @@ from scenario import edit
 
 import app
 import registry
+
 registry.CALLBACKS += [app.compute, app.handler]
-edit('app.py')
+edit("app.py")
 report = hotmod.reload("app")
 assert report.ok, report
 compute, handler = registry.CALLBACKS

@@ -2,8 +2,9 @@ from scenario import edit, reload
 
 import clos
 import user
+
 a1, s1 = clos.add_one, clos.same
-edit('clos.py')
+edit("clos.py")
 report = reload("clos")
 # free vars ("k",) unchanged: patched in place, old reference runs the new code
 assert clos.add_one is a1 and user.add_one is a1

@@ -1,2 +1,2 @@
 LIMIT = 5
-NAME = 'old'
+NAME = "old"

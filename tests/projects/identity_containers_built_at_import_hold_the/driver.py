@@ -1,11 +1,12 @@
-from scenario import read, reload, write
+from scenario import reload, replace
 
 import routes
+
 index, View = routes.index, routes.View
-src = read("routes.py").replace('"old"', '"new"')
-write("routes.py", src)
+replace("routes.py", '"old"', '"new"')
 reload("routes")
 assert routes.index is index and routes.View is View
 assert routes.ROUTES["/"] is index, routes.ROUTES
-assert [index, View] == routes.HOOKS and routes.HOOKS[0] is index
+hooks = routes.HOOKS
+assert hooks == [index, View] and hooks[0] is index
 assert routes.ROUTES["/"]() == "new"

@@ -2,9 +2,10 @@ from scenario import edit, reload
 
 import dataclasses
 import dc
+
 Point = dc.Point
 old = Point(1, 2)
-edit('dc.py')
+edit("dc.py")
 reload("dc")
 assert dc.Point is Point and isinstance(old, dc.Point)
 p = Point(1, 2, 3)

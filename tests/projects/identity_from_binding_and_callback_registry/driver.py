@@ -3,8 +3,9 @@ from scenario import edit, reload
 import registry
 import handlers
 import user
+
 f = handlers.on_event
-edit('handlers.py')
+edit("handlers.py")
 report = reload("handlers")
 assert report.patched >= 1, report
 assert handlers.on_event is f and user.on_event is f

@@ -1,3 +1,3 @@
 def f(a, b=1, *, c=2):
-    'old doc'
+    "old doc"
     return a + b + c

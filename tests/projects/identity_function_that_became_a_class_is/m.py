@@ -1,2 +1,2 @@
 def Thing():
-    return 'func'
+    return "func"

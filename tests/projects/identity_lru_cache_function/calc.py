@@ -1,6 +1,8 @@
-
 import functools
+
 CALLS = []
+
+
 @functools.lru_cache(maxsize=None)
 def square(n):
     CALLS.append(n)

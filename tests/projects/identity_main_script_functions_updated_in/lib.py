@@ -1,1 +1,1 @@
-GREETING = 'hi'
+GREETING = "hi"

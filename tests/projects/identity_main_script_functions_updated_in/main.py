@@ -1,16 +1,23 @@
-
 import builtins
+
 builtins.RUNS = getattr(builtins, "RUNS", 0) + 1
 from lib import GREETING
+
+
 def speak():
     return "old " + GREETING
+
+
 class Bot:
     def talk(self):
         return "old bot"
+
+
 saved, bot = speak, Bot()
 if __name__ == "__main__":
     import hotmod
     import sys
+
     with open(__file__) as f:
         src = f.read()
     src = src.replace('"old " + GREETING', '"new " + GREETING')

@@ -1,8 +1,9 @@
 from scenario import edit, reload
 
 import m
+
 B = m.B
-edit('m.py')
+edit("m.py")
 reload("m")
 assert m.B is B
 assert issubclass(m.C, B) and issubclass(m.C.Nested, B), m.C.__mro__

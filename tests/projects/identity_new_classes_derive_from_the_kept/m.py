@@ -1,3 +1,3 @@
 class B:
     def hi(self):
-        return 'b'
+        return "b"

@@ -2,6 +2,7 @@ from scenario import edit, reload
 
 import conf
 import user
-edit('conf.py')
+
+edit("conf.py")
 reload("conf", cascade=False)
 assert user.X == "mine", user.X

@@ -1,4 +1,5 @@
-LOG.append('b')
+LOG.append("b")
 from a import X
 import a
+
 DOUBLE = a.X * 2

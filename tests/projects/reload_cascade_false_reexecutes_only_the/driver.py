@@ -3,8 +3,9 @@ from scenario import edit
 
 import a
 import b
+
 LOG.clear()
-edit('a.py')
+edit("a.py")
 report = hotmod.reload("a", cascade=False)
 assert report.ok and report.reloaded == ["a"], report
 assert LOG == [], LOG

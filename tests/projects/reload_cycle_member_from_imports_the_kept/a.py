@@ -1,5 +1,9 @@
 def f():
-    return 'old'
+    return "old"
+
+
 class K:
     pass
+
+
 import b

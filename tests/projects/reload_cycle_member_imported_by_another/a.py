@@ -1,3 +1,4 @@
-LOG.append('a')
+LOG.append("a")
 import b
+
 A = b.B + 1

@@ -1,5 +1,8 @@
-LOG.append('b')
+LOG.append("b")
 import a
+
 B = 10
+
+
 def get_a():
     return a.A

@@ -4,10 +4,11 @@ from scenario import edit
 
 import a
 import b
+
 mod_a, mod_b = a, b
 hotmod.dependents("b")
 LOG.clear()
-edit('b.py')
+edit("b.py")
 report = hotmod.reload("b")
 assert report.ok, report
 assert LOG == ["a", "b"], LOG  # a started first, as in a fresh import

@@ -1,3 +1,4 @@
-LOG.append('user')
+LOG.append("user")
 from first import total
+
 T = total()

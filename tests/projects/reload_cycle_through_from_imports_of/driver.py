@@ -1,10 +1,11 @@
 import hotmod
-from scenario import read, write
+from scenario import replace
 
 import ping
 import pong
+
 f = ping.ping
-write("pong.py", read("pong.py").replace("'pong'", "'PONG'"))
+replace("pong.py", '"pong"', '"PONG"')
 report = hotmod.reload("pong")
 assert report.ok, report
 assert set(report.reloaded) == {"ping", "pong"}, report.reloaded

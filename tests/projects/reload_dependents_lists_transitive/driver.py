@@ -4,6 +4,7 @@ import hotmod
 import d
 import e
 import other
+
 deps = hotmod.dependents("a")
 print(deps)
 assert deps == ["b", "c", "d"], deps

@@ -1,2 +1,2 @@
-LOG.append('bystander')
+LOG.append("bystander")
 B = 5

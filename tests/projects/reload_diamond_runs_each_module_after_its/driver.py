@@ -3,9 +3,10 @@ from scenario import edit
 
 import top
 import bystander
+
 hotmod.dependents("base")  # hotmod records the source it saw first here
 LOG.clear()
-edit('base.py')
+edit("base.py")
 report = hotmod.reload("base")
 assert report.ok, report
 assert report.reloaded == LOG, (LOG, report.reloaded)

@@ -1,3 +1,4 @@
-LOG.append('left')
+LOG.append("left")
 import base
+
 L = base.N + 10

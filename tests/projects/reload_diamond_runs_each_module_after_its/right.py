@@ -1,3 +1,4 @@
-LOG.append('right')
+LOG.append("right")
 from base import N
+
 R = N + 100

@@ -1,4 +1,5 @@
-LOG.append('top')
+LOG.append("top")
 import left
 import right
+
 T = left.L + right.R

@@ -2,8 +2,9 @@ import hotmod
 from scenario import edit
 
 import pkg
+
 LOG.clear()
-edit('pkg/x.py')
+edit("pkg/x.py")
 report = hotmod.reload("pkg.x")
 assert report.ok, report
 assert LOG == ["pkg.x", "pkg.y", "pkg"], LOG

@@ -1,3 +1,5 @@
 def greet():
-    return 'hello'
+    return "hello"
+
+
 VALUE = 1

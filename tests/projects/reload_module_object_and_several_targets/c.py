@@ -1,3 +1,4 @@
 import a
 import b
+
 C = a.A + b.B

@@ -4,9 +4,10 @@ from scenario import edit
 import a
 import b
 import c
+
 hotmod.dependents(a)  # hotmod records the sources it saw first here
-edit('a.py')
-edit('b.py')
+edit("a.py")
+edit("b.py")
 report = hotmod.reload(a, "b")
 assert report.ok, report
 assert sorted(report.changed) == ["a", "b"], report.changed

@@ -2,7 +2,8 @@ import hotmod
 from scenario import edit
 
 import m
-edit('m.py')
+
+edit("m.py")
 report = hotmod.reload(m)
 assert report.ok, report
 for name in ("GONE", "gone_func", "Gone", "json", "x"):

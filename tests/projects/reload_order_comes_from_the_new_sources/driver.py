@@ -3,9 +3,10 @@ from scenario import edit
 
 import late
 import early
+
 LOG.clear()
-edit('late.py')
-edit('early.py')
+edit("late.py")
+edit("early.py")
 report = hotmod.reload("late", "early")
 assert report.ok, report
 assert LOG == ["early", "late"], LOG

@@ -1,2 +1,2 @@
-LOG.append('early')
+LOG.append("early")
 W = 1

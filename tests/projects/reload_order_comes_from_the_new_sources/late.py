@@ -1,2 +1,2 @@
-LOG.append('late')
+LOG.append("late")
 V = 1

@@ -5,8 +5,9 @@ from scenario import edit
 import app
 import pkg
 import pkg.extra
+
 LOG.clear()
-edit('pkg/util.py')
+edit("pkg/util.py")
 report = hotmod.reload("pkg.util")
 assert report.ok, report
 assert LOG == ["pkg.util", "pkg.models", "pkg"], LOG

@@ -4,7 +4,8 @@ from scenario import edit
 
 import pkg.sub
 import pkg.deep.leaf
-edit('pkg/__init__.py')
+
+edit("pkg/__init__.py")
 report = hotmod.reload("pkg")
 assert report.ok, report
 assert pkg.VERSION == 2

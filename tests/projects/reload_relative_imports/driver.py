@@ -3,7 +3,8 @@ from scenario import edit
 
 import pkg.sub.mod as mod
 import pkg.sub
-edit('pkg/core.py')
+
+edit("pkg/core.py")
 report = hotmod.reload("pkg.core")
 assert report.ok, report
 expected = {"pkg.core", "pkg.sub", "pkg.sub.helpers", "pkg.sub.mod"}

@@ -1,2 +1,3 @@
 from a import f
+
 X = 1

@@ -1,2 +1,2 @@
-LOG.append('a')
+LOG.append("a")
 X = 1

@@ -1,2 +1,2 @@
-LOG.append('b')
+LOG.append("b")
 import a

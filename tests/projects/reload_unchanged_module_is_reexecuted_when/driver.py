@@ -2,6 +2,7 @@ import hotmod
 from scenario import LOG
 
 import b
+
 LOG.clear()
 report = hotmod.reload("a")
 assert report.ok, report

@@ -8,14 +8,15 @@ import b
 import frozen
 import pkg
 from a import X, f, C
+
 inst = C()
 names_a, names_b = set(vars(a)), set(vars(b))
 hotmod.dependents("a")
 LOG.clear()
-edit('pkg/brand_new.py')
-edit('a.py')
+edit("pkg/brand_new.py")
+edit("a.py")
 
-edit('b.py')
+edit("b.py")
 report = hotmod.reload("a")
 assert LOG == ["a", "b"], LOG  # the target really ran before b failed
 assert not report.ok and isinstance(report.error, RuntimeError), report
@@ -30,7 +31,7 @@ assert b.X == 1 and b.Y == 2 and b.f is f and b.C is C
 assert X == 1 and set(vars(a)) == names_a and set(vars(b)) == names_b
 
 # the next save retries, from the same old state
-edit('b.py', 3)
+edit("b.py", 3)
 report = hotmod.reload("a")
 assert report.ok, report
 assert a.f is f and f() == "f-new" and inst.m() == "m-new" and C.added == 1

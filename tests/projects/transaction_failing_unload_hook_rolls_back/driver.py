@@ -4,9 +4,10 @@ from scenario import capture_log, edit
 capture_log()
 import svc
 import first
+
 hotmod.dependents("first")
 LOG.clear()
-edit('first.py')
+edit("first.py")
 report = hotmod.reload("first")
 assert LOG == ["first"], LOG  # first re-executed, then svc's hook failed
 assert not report.ok and isinstance(report.error, OSError), report

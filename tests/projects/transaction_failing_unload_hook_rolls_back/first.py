@@ -1,2 +1,2 @@
-LOG.append('first')
+LOG.append("first")
 V = 1

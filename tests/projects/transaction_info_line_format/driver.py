@@ -5,8 +5,9 @@ from scenario import capture_log, edit, messages
 capture_log()
 import c
 from a import X
+
 hotmod.dependents("a")
-edit('a.py')
+edit("a.py")
 report = hotmod.reload("a")
 infos = messages(logging.INFO)
 assert len(infos) == 1, infos

@@ -1,3 +1,3 @@
-LOG.append('app')
+LOG.append("app")
 import server
 from conf import LIMIT

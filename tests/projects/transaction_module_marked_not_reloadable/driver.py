@@ -5,10 +5,11 @@ from scenario import capture_log, edit, messages, read, write
 capture_log()
 import app
 import server
+
 hotmod.dependents("conf")
 LOG.clear()
 # as a dependent: never re-executed, but its from-bindings are rebound
-edit('conf.py')
+edit("conf.py")
 report = hotmod.reload("conf")
 assert report.ok and "server" not in report.reloaded and LOG == ["app"], (report, LOG)
 assert server.LIMIT == 5 and server.DOUBLE == 2 and app.LIMIT == 5

@@ -1,3 +1,5 @@
 VALUE = 1
+
+
 def f():
-    return 'a'
+    return "a"

@@ -5,11 +5,12 @@ capture_log()
 import a
 import b
 from a import X, f, C
+
 inst = C()
 names_a, names_b = set(vars(a)), set(vars(b))
 hotmod.dependents("a")
 LOG.clear()
-edit('a.py')
+edit("a.py")
 
 write("b.py", "from a import X\ndef broken(:\n    pass\n")
 report = hotmod.reload("a")

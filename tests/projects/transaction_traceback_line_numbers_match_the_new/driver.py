@@ -5,7 +5,8 @@ capture_log()
 import traceback
 import m
 from m import where, fail
-edit('m.py')
+
+edit("m.py")
 assert hotmod.reload("m").ok
 try:
     fail()

@@ -7,6 +7,7 @@ capture_log()
 import a
 import b
 from a import X, f, C
+
 inst = C()
 names_a, names_b = set(vars(a)), set(vars(b))
 hotmod.dependents("a")

@@ -4,7 +4,8 @@ from scenario import capture_log, edit, messages
 
 capture_log()
 import b
-edit('b.py')
+
+edit("b.py")
 report = hotmod.reload("a")
 assert not report.ok and isinstance(report.error, ZeroDivisionError)
 warnings = messages(logging.WARNING)

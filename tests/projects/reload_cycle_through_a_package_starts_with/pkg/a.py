@@ -1,2 +1,3 @@
 import lib
+
 A = lib.L

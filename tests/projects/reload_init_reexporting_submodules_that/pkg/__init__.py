@@ -1,3 +1,3 @@
-LOG.append('pkg')
+LOG.append("pkg")
 from .x import X
 from .y import Y

@@ -1,3 +1,3 @@
-LOG.append('pkg')
+LOG.append("pkg")
 from .models import Model, NAME
 from . import util

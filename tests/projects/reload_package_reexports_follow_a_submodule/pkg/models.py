@@ -1,5 +1,8 @@
-LOG.append('pkg.models')
+LOG.append("pkg.models")
 from pkg.util import helper
-NAME = helper('old')
+
+NAME = helper("old")
+
+
 class Model:
     kind = NAME

@@ -1,3 +1,5 @@
-LOG.append('pkg.util')
+LOG.append("pkg.util")
+
+
 def helper(s):
     return s.upper()

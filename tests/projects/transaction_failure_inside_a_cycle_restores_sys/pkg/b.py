@@ -1,2 +1,3 @@
 from pkg import a
+
 B = 1

@@ -1,4 +1,6 @@
 def f():
-    return 'F'
+    return "F"
+
+
 def g():
-    return 'G'
+    return "G"

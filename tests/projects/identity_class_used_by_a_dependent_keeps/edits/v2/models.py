@@ -1,3 +1,3 @@
 class User:
     def name(self):
-        return 'new'
+        return "new"

@@ -1,2 +1,2 @@
 LIMIT = 6
-NAME = 'new'
+NAME = "new"

@@ -1,2 +1,2 @@
 class Thing:
-    kind = 'class'
+    kind = "class"

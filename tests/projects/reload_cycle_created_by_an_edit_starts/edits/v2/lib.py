@@ -1,2 +1,3 @@
 import pkg.m0
+
 L = 2

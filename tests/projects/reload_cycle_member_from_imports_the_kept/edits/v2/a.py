@@ -1,5 +1,9 @@
 def f():
-    return 'new'
+    return "new"
+
+
 class K:
     x = 1
+
+
 import b

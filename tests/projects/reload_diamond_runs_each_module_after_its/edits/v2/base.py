@@ -1,2 +1,2 @@
-LOG.append('base')
+LOG.append("base")
 N = 2

@@ -1,3 +1,4 @@
-LOG.append('late')
+LOG.append("late")
 from early import W
+
 V = W + 1

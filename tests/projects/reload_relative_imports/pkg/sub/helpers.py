@@ -1,2 +1,3 @@
 from ..core import BASE
+
 H = BASE * 10

@@ -1,3 +1,4 @@
-LOG.append('b')
+LOG.append("b")
 from a import X
-raise RuntimeError('boom in b')
+
+raise RuntimeError("boom in b")

@@ -1,3 +1,4 @@
-LOG.append('b')
+LOG.append("b")
 from a import X, f, C
+
 Y = X + 1

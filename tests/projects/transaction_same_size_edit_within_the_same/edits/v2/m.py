@@ -1,3 +1,5 @@
 VALUE = 2
+
+
 def f():
-    return 'b'
+    return "b"

@@ -3,4 +3,6 @@ import a
 
 def helper():
     return 1 / 0
+
+
 helper()

@@ -1,2 +1,3 @@
 import lib
+
 X = lib.L

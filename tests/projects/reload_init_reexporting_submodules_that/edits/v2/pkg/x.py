@@ -1,2 +1,2 @@
-LOG.append('pkg.x')
+LOG.append("pkg.x")
 X = 5

@@ -1,1 +1,1 @@
-X = 'two, edited'
+X = "two, edited"

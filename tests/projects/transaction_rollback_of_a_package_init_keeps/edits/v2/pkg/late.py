@@ -1,3 +1,4 @@
 from pkg import W
+
 L = W
-raise KeyError('late')
+raise KeyError("late")
