@@ -3,7 +3,8 @@
 ``edit(rel)`` saves the scenario's edited version of a file over the project's copy, as
 an editor would; ``write(rel, text)`` saves a source given in place (a deliberately broken
 one); ``reload()`` reloads and raises if the reload failed; ``LOG`` (also a builtin, for
-the scenario's modules) is a list the modules append to, to show what ran.
+the scenario's modules) is a list the modules append to, to show what ran. For watcher
+scenarios, ``reports`` collects what ``on_reload`` receives and ``save`` writes as is.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import builtins
 import logging
 import os
+import queue
 import shutil
 import textwrap
 from typing import Any
@@ -84,3 +86,19 @@ def replace(rel: str, old: str, new: str) -> None:
     text = read(rel)
     assert old in text, f"{old!r} is not in {rel}"
     write(rel, text.replace(old, new))
+
+
+# -- watcher scenarios ------------------------------------------------------------------
+
+reports: queue.Queue[hotmod.ReloadReport] = queue.Queue()
+
+
+def next_report(timeout: float = 10) -> hotmod.ReloadReport:
+    """The next report put in `reports` (``on_reload=reports.put``), with a deadline."""
+    return reports.get(timeout=timeout)
+
+
+def save(path: str, text: str) -> None:
+    """Write ``text`` to ``path`` exactly, in place."""
+    with open(path, "w") as f:
+        f.write(text)
