@@ -35,21 +35,6 @@ def write_tree(root: Path, files: dict[str, str]) -> None:
         path.write_text(textwrap.dedent(text))
 
 
-# Child-script helpers for edit-and-reload scenarios: hotmod imported, a log list shared
-# by the modules under test (builtins.LOG), and w(path, text) to write a dedented source.
-EDIT_PRELUDE = """\
-import builtins, os, sys, textwrap
-import hotmod
-builtins.LOG = []
-def w(path, text):
-    path = str(path)
-    if os.path.dirname(path):
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "w") as f:
-        f.write(textwrap.dedent(text).lstrip("\\n"))
-"""
-
-
 class Child:
     """A long-running child process; reader threads collect its output line by line.
 
