@@ -155,20 +155,23 @@ class Project:
     def write(self, files: dict[str, str]) -> None:
         write_tree(self.root, files)
 
-    def scenario(self, name: str) -> None:
-        """Copy ``tests/projects/<name>/`` into the project (its ``edits/`` stay behind).
+    def scenario(self, *names: str) -> None:
+        """Copy ``tests/projects/<name>/`` into the project, for each name in turn.
 
-        The driver finds the edited versions through ``scenario.edit()``.
+        A later scenario adds files to (or replaces files of) the earlier ones. Their
+        ``edits/`` folders stay behind: the driver saves an edited version with
+        ``scenario.edit()``, which reads the last scenario's ``edits/``.
         """
-        source = PROJECTS / name
-        assert source.is_dir(), f"no scenario {name!r} in {PROJECTS}"
-        shutil.copytree(
-            source,
-            self.root,
-            dirs_exist_ok=True,
-            ignore=shutil.ignore_patterns("edits", "__pycache__"),
-        )
-        self.scenario_dir = source
+        for name in names:
+            source = PROJECTS / name
+            assert source.is_dir(), f"no scenario {name!r} in {PROJECTS}"
+            shutil.copytree(
+                source,
+                self.root,
+                dirs_exist_ok=True,
+                ignore=shutil.ignore_patterns("edits", "__pycache__"),
+            )
+            self.scenario_dir = source
 
     def env(self, *, project_on_path: bool = True, **extra: str) -> dict[str, str]:
         """The environment of a child process, with ``extra`` variables."""
