@@ -529,15 +529,7 @@ def test_graph_exclude_from_option_and_environment(
 
 
 def test_run_script_behaves_like_python(project: Project) -> None:
-    project.write(
-        {
-            "prog.py": """
-                import sys
-                print(__name__, sys.argv[1:], sys.path[0] == __import__("os").getcwd())
-                sys.exit(int(sys.argv[2]))
-            """
-        }
-    )
+    project.scenario("cli_run_script_behaves_like_python")
     proc = project.hotmod("run", "prog.py", "--flag", "3")
     assert proc.returncode == 3, explain(proc)
     assert proc.stdout.split() == ["__main__", "['--flag',", "'3']", "True"]
@@ -553,17 +545,7 @@ def test_run_script_exception_exits_1_with_traceback(project: Project) -> None:
 
 
 def test_run_module_behaves_like_python_dash_m(project: Project) -> None:
-    project.write(
-        {
-            "pkg/__init__.py": "",
-            "pkg/tool.py": """
-                import sys
-                print(__name__, __spec__.name, sys.argv[1:], sys.argv[0].endswith("tool.py"))
-            """,
-            "pkg2/__init__.py": "",
-            "pkg2/__main__.py": "print('package main', __spec__.name)\n",
-        }
-    )
+    project.scenario("cli_run_module_behaves_like_python_dash")
     proc = project.hotmod("run", "-m", "pkg.tool", "a", "-b")
     assert proc.returncode == 0, explain(proc)
     assert proc.stdout.split() == ["__main__", "pkg.tool", "['a',", "'-b']", "True"]
@@ -611,31 +593,7 @@ def test_a_program_that_cannot_start_fails_as_under_python(
 
 def test_script_that_edits_its_own_file(project: Project) -> None:
     # Top-level statements are not run again; functions and classes are updated in place.
-    project.write(
-        {
-            "selfedit.py": """
-                import queue, hotmod
-                reports = queue.Queue()
-                hotmod.watch(on_reload=reports.put)
-                print("top level ran")
-
-                def greet():
-                    return "old greet"
-
-                class Box:
-                    def label(self):
-                        return "old label"
-
-                box = Box()
-                source = open(__file__).read()
-                with open(__file__, "w") as f:  # a new import, used by the edited function
-                    f.write("import textwrap\\n" + source.replace(
-                        '"old greet"', 'textwrap.dedent("new greet")').replace('"old ', '"new '))
-                report = reports.get(timeout=10)
-                print(report.ok, report.changed, greet(), box.label(), isinstance(box, Box))
-            """
-        }
-    )
+    project.scenario("cli_script_that_edits_its_own_file")
     proc = project.hotmod("run", "selfedit.py")
     assert proc.returncode == 0, explain(proc)
     assert proc.stdout.splitlines() == [
@@ -754,7 +712,7 @@ def test_demo_runs_end_to_end(project: Project) -> None:
 
 
 def test_ctrl_c_ends_the_program_as_under_python(project: Project) -> None:
-    project.write({"sleeper.py": "import time\nprint('ready', flush=True)\ntime.sleep(60)\n"})
+    project.scenario("cli_ctrl_c_ends_the_program_as_under")
     codes = []
     for command in (["sleeper.py"], ["-m", "hotmod", "run", "sleeper.py"]):
         child = project.spawn(*command)
@@ -769,28 +727,7 @@ def test_ctrl_c_ends_the_program_as_under_python(project: Project) -> None:
 def test_run_watches_folders_of_modules_imported_later(project: Project) -> None:
     # The script's folder is watched from the start; lib/ only once the program has
     # imported a module from it.
-    project.write(
-        {
-            "lib/helper.py": "def value():\n    return 'old'\n",
-            "scripts/prog.py": """
-                import os, queue, sys, threading, time, hotmod
-                reports = queue.Queue()
-                hotmod.watch(on_reload=reports.put)  # the running watcher, default paths
-                sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-                import helper
-                watcher = hotmod.watch()
-                lib = os.path.realpath(os.path.dirname(helper.__file__))
-                deadline = time.monotonic() + 10
-                while lib not in watcher.paths:  # adopted once the imports settle
-                    assert time.monotonic() < deadline, watcher.paths
-                    threading.Event().wait(0.01)
-                with open(helper.__file__, "w") as f:
-                    f.write("def value():\\n    return 'new'\\n")
-                report = reports.get(timeout=10)
-                print(report.changed, helper.value())
-            """,
-        }
-    )
+    project.scenario("cli_run_watches_folders_of_modules")
     proc = project.hotmod("run", "scripts/prog.py")
     assert proc.returncode == 0, explain(proc)
     assert proc.stdout.strip() == "['helper'] new"
@@ -828,17 +765,6 @@ def port_free(port: int) -> bool:
     return True
 
 
-SERVER = """
-    import os, socket, sys, time, helper
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    s.listen()
-    print("child", os.getpid(), s.getsockname()[1], helper.VALUE, flush=True)
-    while True:
-        time.sleep(0.05)
-        print("value", helper.VALUE, flush=True) if helper.VALUE != "start" else None
-"""
-
 needs_posix = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 
 
@@ -846,7 +772,7 @@ needs_posix = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals"
 @pytest.mark.parametrize("signame", ["SIGTERM", "SIGINT", "SIGHUP"])
 def test_restart_signals_end_the_child_and_free_its_port(project: Project, signame: str) -> None:
     signum = getattr(signal, signame)
-    project.write({"helper.py": "VALUE = 'start'\n", "server.py": SERVER})
+    project.scenario("cli_restart_server")
     run = project.spawn("-m", "hotmod", "run", "--restart", "server.py")
     _, pid, port, _ = run.wait_for("child ").string.split()
     assert int(pid) != run.pid and not port_free(int(port))
@@ -859,17 +785,7 @@ def test_restart_signals_end_the_child_and_free_its_port(project: Project, signa
 
 @needs_posix
 def test_restart_exit_code_is_the_childs(project: Project) -> None:
-    project.write(
-        {
-            "polite.py": """
-                import os, signal, sys, time
-                signal.signal(signal.SIGTERM, lambda *a: sys.exit(3))
-                print("child", os.getpid(), flush=True)
-                time.sleep(60)
-            """,
-            "quick.py": "import sys\nsys.exit(7)\n",
-        }
-    )
+    project.scenario("cli_restart_exit_code_is_the_childs")
     run = project.spawn("-m", "hotmod", "run", "--restart", "polite.py")
     pid = int(run.wait_for("child ").string.split()[1])
     run.send_signal(signal.SIGTERM)
@@ -889,7 +805,7 @@ def test_restart_exit_code_is_the_childs(project: Project) -> None:
 def test_restart_child_dies_with_a_killed_parent(project: Project) -> None:
     if not sys.platform.startswith("linux"):
         pytest.skip("PR_SET_PDEATHSIG is Linux only")
-    project.write({"helper.py": "VALUE = 'start'\n", "server.py": SERVER})
+    project.scenario("cli_restart_server")
     run = project.spawn("-m", "hotmod", "run", "--restart", "server.py")
     pid = int(run.wait_for("child ").string.split()[1])
     run.proc.kill()
@@ -901,13 +817,7 @@ def test_restart_child_dies_with_a_killed_parent(project: Project) -> None:
 def test_restart_syntax_error_keeps_the_old_process_then_restarts_on_failure(
     project: Project,
 ) -> None:
-    project.write(
-        {
-            "helper.py": "VALUE = 'start'\n",
-            "frozen.py": "__hotmod_reload__ = False\n",
-            "server.py": "import frozen\n" + SERVER.replace("\n    ", "\n").lstrip(),
-        }
-    )
+    project.scenario("cli_restart_syntax_error_keeps_the_old")
     run = project.spawn("-m", "hotmod", "run", "--restart", "server.py")
     first = int(run.wait_for("child ").string.split()[1])
     (project.root / "helper.py").write_text("VALUE = (\n")  # does not compile
@@ -932,37 +842,12 @@ def test_restart_syntax_error_keeps_the_old_process_then_restarts_on_failure(
 
 
 def test_restart_when_a_no_reload_module_changes(project: Project) -> None:
-    project.write(
-        {
-            "frozen.py": "__hotmod_reload__ = False\nVALUE = 1\n",
-            "prog.py": """
-                import os, sys, time, frozen
-                print("started with", frozen.VALUE, os.environ.get("HOTMOD_LIVE"), flush=True)
-                if frozen.VALUE == 1:
-                    with open("frozen.py", "w") as f:
-                        f.write("__hotmod_reload__ = False\\nVALUE = 2\\n")
-                    time.sleep(30)  # the restart ends this process long before
-                    sys.exit("not restarted")
-            """,
-        }
-    )
+    project.scenario("cli_restart_when_a_no_reload_module")
     proc = project.hotmod("run", "--restart", "--live", "prog.py", timeout=60)
     assert proc.returncode == 0, explain(proc)
     assert proc.stdout.split("\n")[:2] == ["started with 1 1", "started with 2 1"], explain(proc)
     assert "restart needed" in proc.stderr
 
-
-COUNTER = """
-    import os, signal, time
-    hits = []
-    signal.signal(signal.SIGINT, lambda *a: hits.append(1))
-    print("child", os.getpid(), flush=True)
-    deadline = time.monotonic() + 30
-    while not hits and time.monotonic() < deadline:
-        time.sleep(0.01)
-    time.sleep(1)  # time for a second SIGINT to arrive, if one were sent
-    print("sigints", len(hits), flush=True)
-"""
 
 # Makes the pty on stdin the controlling terminal of a new session, then runs hotmod.
 ON_A_TERMINAL = (
@@ -976,7 +861,7 @@ ON_A_TERMINAL = (
 def test_restart_ctrl_c_reaches_the_child_once(project: Project, sender: str) -> None:
     # Ctrl-C on a terminal goes to hotmod and its child alike: hotmod must not send it
     # again. A SIGINT sent to hotmod alone (kill) is passed on, once.
-    project.write({"counter.py": COUNTER})
+    project.scenario("cli_restart_ctrl_c_reaches_the_child")
     master, slave = os.openpty()
     proc = subprocess.Popen(
         [sys.executable, "-c", ON_A_TERMINAL, "run", "--restart", "counter.py"],
@@ -1033,16 +918,7 @@ def test_restart_ctrl_c_reaches_the_child_once(project: Project, sender: str) ->
 
 @needs_posix
 def test_restart_kills_a_child_that_ignores_sigterm(project: Project) -> None:
-    project.write(
-        {
-            "stubborn.py": """
-                import os, signal, time
-                signal.signal(signal.SIGTERM, signal.SIG_IGN)
-                print("child", os.getpid(), flush=True)
-                time.sleep(120)
-            """
-        }
-    )
+    project.scenario("cli_restart_kills_a_child_that_ignores")
     run = project.spawn("-m", "hotmod", "run", "--restart", "stubborn.py")
     pid = int(run.wait_for("child ").string.split()[1])
     run.send_signal(signal.SIGTERM)
@@ -1053,19 +929,7 @@ def test_restart_kills_a_child_that_ignores_sigterm(project: Project) -> None:
 
 @needs_posix
 def test_restart_signal_while_waiting_for_a_fix(project: Project) -> None:
-    project.write(
-        {
-            "frozen.py": "__hotmod_reload__ = False\nVALUE = 1\n",
-            "prog.py": """
-                import time, frozen
-                print("started", flush=True)
-                if frozen.VALUE == 1:
-                    with open("frozen.py", "w") as f:
-                        f.write("__hotmod_reload__ = False\\nVALUE = 1 / 0\\n")
-                    time.sleep(60)
-            """,
-        }
-    )
+    project.scenario("cli_restart_signal_while_waiting_for_a")
     run = project.spawn("-m", "hotmod", "run", "--restart", "prog.py")
     run.wait_for("waiting for a change", stream="err")  # restarted, then failed at import
     run.send_signal(signal.SIGHUP)
@@ -1075,17 +939,7 @@ def test_restart_signal_while_waiting_for_a_fix(project: Project) -> None:
 def test_restart_child_gets_the_same_options_and_program(project: Project) -> None:
     # The options reach the child as flags, the program after "--" (a script may start
     # with a dash), so the child runs what the parent was asked to run.
-    project.write(
-        {
-            "-dash.py": """
-                import os, sys, hotmod
-                w = hotmod.watch()
-                print(sys.argv, w.apply_mode, w.cascade, os.path.basename(w.paths[0]),
-                      os.environ.get("HOTMOD_FACTORY"), "HOTMOD_RESTART_CHILD" in os.environ)
-            """,
-            "lib/x.py": "",
-        }
-    )
+    project.scenario("cli_restart_child_gets_the_same_options")
     proc = project.hotmod(
         "run",
         "--restart",
