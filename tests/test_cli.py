@@ -603,24 +603,8 @@ def test_script_that_edits_its_own_file(project: Project) -> None:
     assert "hotmod: reloaded __main__" in proc.stderr
 
 
-EDITS = """
-    import os, queue, sys, hotmod, helper
-    reports = queue.Queue()
-    watcher = hotmod.watch(on_reload=reports.put)  # the running watcher of `hotmod run`
-
-    def save(text):
-        with open(helper.__file__, "w") as f:
-            f.write(text)
-
-    save("def value():\\n    return 'new'\\n")
-    print("1", reports.get(timeout=10).ok, helper.value(), flush=True)
-    save("def value(:\\n")
-    print("2", reports.get(timeout=10).ok, helper.value(), flush=True)
-"""
-
-
 def test_verbose_shows_roots_and_each_batch_quiet_only_errors(project: Project) -> None:
-    project.write({"helper.py": "def value():\n    return 'old'\n", "prog.py": EDITS})
+    project.scenario("cli_verbose_and_quiet")
     proc = project.hotmod("run", "-v", "--poll", "0.05", "prog.py")
     assert proc.returncode == 0, explain(proc)
     assert proc.stdout.split() == ["1", "True", "new", "2", "False", "new"]
@@ -634,7 +618,7 @@ def test_verbose_shows_roots_and_each_batch_quiet_only_errors(project: Project) 
     assert any(line.startswith("hotmod: reloaded helper") for line in lines)
     assert any("reload failed in helper, kept the previous code" in line for line in lines)
 
-    project.write({"helper.py": "def value():\n    return 'old'\n"})
+    project.scenario("cli_verbose_and_quiet")  # helper.py as it was
     proc = project.hotmod("run", "-q", "prog.py", env=project.env())
     assert proc.returncode == 0, explain(proc)
     assert proc.stdout.split() == ["1", "True", "new", "2", "False", "new"]
@@ -642,35 +626,18 @@ def test_verbose_shows_roots_and_each_batch_quiet_only_errors(project: Project) 
     assert proc.stderr.startswith("hotmod: reload failed in helper, kept the previous code:")
     assert "SyntaxError" in proc.stderr
 
-    project.write({"helper.py": "def value():\n    return 'old'\n"})
+    project.scenario("cli_verbose_and_quiet")
     proc = project.hotmod("run", "prog.py", env=project.env(HOTMOD_QUIET="1"))
     assert proc.returncode == 0 and "reloaded" not in proc.stderr, explain(proc)
 
 
 def test_apply_manual_waits_for_a_safe_point(project: Project) -> None:
-    project.write(
-        {
-            "helper.py": "def value():\n    return 'old'\n",
-            "prog.py": """
-                import threading, time, hotmod, helper
-                with open(helper.__file__, "w") as f:
-                    f.write("def value():\\n    return 'new'\\n")
-                watcher = hotmod.watch()
-                deadline = time.monotonic() + 10
-                while not watcher.pending:
-                    assert time.monotonic() < deadline, "the change never arrived"
-                    threading.Event().wait(0.01)
-                print(watcher.apply_mode, helper.value(), flush=True)
-                report = hotmod.apply()
-                print(report.ok, helper.value())
-            """,
-        }
-    )
+    project.scenario("cli_apply_manual")
     for options, env in ((["--apply", "manual"], {}), ([], {"HOTMOD_APPLY": "manual"})):
         proc = project.hotmod("run", *options, "prog.py", env=project.env(**env))
         assert proc.returncode == 0, explain(proc)
         assert proc.stdout.split() == ["manual", "old", "True", "new"]
-        project.write({"helper.py": "def value():\n    return 'old'\n"})
+        project.scenario("cli_apply_manual")  # helper.py as it was
 
 
 def test_python_dash_m_hotmod_and_console_script_agree(project: Project) -> None:
