@@ -1,7 +1,8 @@
 """The Patcher in-process: old objects take the new definitions, and undo puts them back.
 
-Each test runs a module's source in a namespace, re-runs the new source in the same
-namespace (as a reload does), hands both to a ``Patcher`` and checks the objects.
+Each test runs a module's first version (``tests/projects/patch/<case>/v1.py``) in a
+namespace, re-runs the second (``v2.py``) in the same namespace as a reload does, hands
+both to a ``Patcher`` and checks the objects.
 """
 
 from __future__ import annotations
@@ -10,27 +11,36 @@ import enum
 import functools
 import textwrap
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from hotmod._patch import Patcher
 
 OWNER = "patched_mod"
+PATCH_CASES = Path(__file__).parent / "projects" / "patch"  # v1.py and v2.py of each case
+
+
+def run_version(case: str, version: int, ns: dict[str, Any]) -> None:
+    """Execute ``tests/projects/patch/<case>/v<version>.py`` in ``ns``."""
+    path = PATCH_CASES / case / f"v{version}.py"
+    exec(compile(path.read_text(), str(path), "exec"), ns)
 
 
 class Reexec:
-    """A module namespace run with one source, then re-run with another and patched."""
+    """A module namespace run with a case's ``v1.py``, then re-run with ``v2.py`` and patched."""
 
-    def __init__(self, source: str) -> None:
+    def __init__(self, case: str) -> None:
+        self.case = case
         self.ns: dict[str, Any] = {"__name__": OWNER}
-        exec(compile(textwrap.dedent(source), f"<{OWNER}>", "exec"), self.ns)
+        run_version(case, 1, self.ns)
         self.patcher = Patcher()
 
-    def rerun(self, source: str) -> dict[str, Any]:
-        """Re-execute with ``source``, then patch kept objects back in; returns the old names."""
+    def rerun(self) -> dict[str, Any]:
+        """Re-execute the module with ``v2.py``, then patch kept objects back in."""
         old = dict(self.ns)
         self.ns.clear()
         self.ns["__name__"] = OWNER
-        exec(compile(textwrap.dedent(source), f"<{OWNER}>", "exec"), self.ns)
+        run_version(self.case, 2, self.ns)
         self.patcher.patch_namespace(OWNER, old, self.ns)
         return old
 
@@ -58,24 +68,10 @@ def snapshot_function(func: Any) -> dict[str, Any]:
 
 
 def test_a_function_keeps_its_identity_and_runs_the_new_code() -> None:
-    mod = Reexec(
-        """
-        def greet(name, punct="!"):
-            "old doc"
-            return "old " + name + punct
-        greet.tag = "v1"
-        """
-    )
+    mod = Reexec("a_function_keeps_its_identity_and_runs")
     greet = mod.ns["greet"]
     held: Callable[..., str] = greet  # a `from m import greet` taken before the reload
-    mod.rerun(
-        """
-        def greet(name, punct="?", *, loud=False):
-            "new doc"
-            return ("NEW " if loud else "new ") + name + punct
-        greet.tag = "v2"
-        """
-    )
+    mod.rerun()
     assert mod.ns["greet"] is greet
     assert held("a") == "new a?"
     assert held("a", loud=True) == "NEW a?"
@@ -86,24 +82,10 @@ def test_a_function_keeps_its_identity_and_runs_the_new_code() -> None:
 
 
 def test_undo_restores_a_function_exactly() -> None:
-    mod = Reexec(
-        """
-        def f(x: int = 1, *, k=2) -> int:
-            "doc 1"
-            return x + k
-        f.marker = "one"
-        """
-    )
+    mod = Reexec("undo_restores_a_function_exactly")
     f = mod.ns["f"]
     before = snapshot_function(f)
-    mod.rerun(
-        """
-        def f(x: str = "a", *, k="b") -> str:
-            "doc 2"
-            return x * 2 + k
-        f.other = "two"
-        """
-    )
+    mod.rerun()
     assert f("z") == "zzb"
     mod.undo()
     after = snapshot_function(f)
@@ -116,27 +98,9 @@ def test_undo_restores_a_function_exactly() -> None:
 
 
 def test_a_closure_cell_follows_the_new_value_and_undo_restores_it() -> None:
-    mod = Reexec(
-        """
-        def make():
-            factor = 2
-            def scale(x):
-                return x * factor
-            return scale
-        scale = make()
-        """
-    )
+    mod = Reexec("a_closure_cell_follows_the_new_value_and")
     scale = mod.ns["scale"]
-    mod.rerun(
-        """
-        def make():
-            factor = 3
-            def scale(x):
-                return x * factor
-            return scale
-        scale = make()
-        """
-    )
+    mod.rerun()
     assert mod.ns["scale"] is scale
     assert scale(2) == 6
     mod.undo()
@@ -144,27 +108,9 @@ def test_a_closure_cell_follows_the_new_value_and_undo_restores_it() -> None:
 
 
 def test_a_function_whose_closure_changed_is_replaced_with_a_note() -> None:
-    mod = Reexec(
-        """
-        def make():
-            a = 1
-            def inner():
-                return a
-            return inner
-        inner = make()
-        """
-    )
+    mod = Reexec("a_function_whose_closure_changed_is")
     old = mod.ns["inner"]
-    mod.rerun(
-        """
-        def make():
-            a, b = 1, 2
-            def inner():
-                return a + b
-            return inner
-        inner = make()
-        """
-    )
+    mod.rerun()
     assert mod.ns["inner"] is not old
     assert mod.ns["inner"]() == 3
     assert old() == 1
@@ -188,53 +134,11 @@ def test_a_function_of_another_module_is_not_taken_over() -> None:
 
 
 def test_a_class_is_updated_in_place_for_existing_instances() -> None:
-    mod = Reexec(
-        """
-        class Base:
-            def who(self):
-                return "base-old"
-        class Shape(Base):
-            sides = 0
-            def describe(self):
-                return f"old {self.sides}"
-            def gone(self):
-                return "gone"
-            @staticmethod
-            def kind():
-                return "old-static"
-            @classmethod
-            def make(cls):
-                return cls()
-            @property
-            def label(self):
-                return "old-label"
-        """
-    )
+    mod = Reexec("a_class_is_updated_in_place_for_existing")
     shape_cls, base_cls = mod.ns["Shape"], mod.ns["Base"]
     instance = shape_cls()
     bound = instance.describe
-    mod.rerun(
-        """
-        class Base:
-            def who(self):
-                return "base-new"
-        class Shape(Base):
-            sides = 4
-            def describe(self):
-                return f"new {self.sides} {self.extra()}"
-            def extra(self):
-                return "extra"
-            @staticmethod
-            def kind():
-                return "new-static"
-            @classmethod
-            def make(cls):
-                return ("made", cls)
-            @property
-            def label(self):
-                return "new-label"
-        """
-    )
+    mod.rerun()
     assert mod.ns["Shape"] is shape_cls and mod.ns["Base"] is base_cls
     assert isinstance(instance, mod.ns["Shape"]) and isinstance(instance, mod.ns["Base"])
     assert bound() == "new 4 extra"
@@ -246,29 +150,11 @@ def test_a_class_is_updated_in_place_for_existing_instances() -> None:
 
 
 def test_undo_restores_a_class_exactly() -> None:
-    mod = Reexec(
-        """
-        class C:
-            x = 1
-            def f(self):
-                return "f1"
-            def only_old(self):
-                return "old"
-        """
-    )
+    mod = Reexec("undo_restores_a_class_exactly")
     cls = mod.ns["C"]
     before = {k: v for k, v in vars(cls).items() if k not in ("__dict__", "__weakref__")}
     f_code = cls.__dict__["f"].__code__
-    mod.rerun(
-        """
-        class C:
-            x = 2
-            def f(self):
-                return "f2"
-            def only_new(self):
-                return "new"
-        """
-    )
+    mod.rerun()
     assert cls().f() == "f2" and cls.x == 2 and hasattr(cls, "only_new")
     mod.undo()
     after = {k: v for k, v in vars(cls).items() if k not in ("__dict__", "__weakref__")}
@@ -280,24 +166,10 @@ def test_undo_restores_a_class_exactly() -> None:
 
 
 def test_a_class_whose_layout_changed_is_replaced_with_a_note() -> None:
-    mod = Reexec(
-        """
-        class P:
-            __slots__ = ("x",)
-            def get(self):
-                return "old"
-        """
-    )
+    mod = Reexec("a_class_whose_layout_changed_is_replaced")
     old = mod.ns["P"]
     instance = old()
-    mod.rerun(
-        """
-        class P:
-            __slots__ = ("x", "y")
-            def get(self):
-                return "new"
-        """
-    )
+    mod.rerun()
     assert mod.ns["P"] is not old
     assert mod.ns["P"]().get() == "new"
     assert instance.get() == "old", "existing instances keep the old class and its methods"
@@ -305,9 +177,9 @@ def test_a_class_whose_layout_changed_is_replaced_with_a_note() -> None:
 
 
 def test_a_subclass_added_by_the_new_source_derives_from_the_kept_class() -> None:
-    mod = Reexec("class Base:\n    pass\n")
+    mod = Reexec("a_subclass_added_by_the_new_source")
     base = mod.ns["Base"]
-    mod.rerun("class Base:\n    pass\nclass Child(Base):\n    pass\n")
+    mod.rerun()
     assert mod.ns["Base"] is base
     assert mod.ns["Child"].__bases__ == (base,)
 
@@ -316,25 +188,11 @@ def test_a_subclass_added_by_the_new_source_derives_from_the_kept_class() -> Non
 
 
 def test_a_cache_wrapper_is_kept_and_emptied_on_commit() -> None:
-    mod = Reexec(
-        """
-        import functools
-        @functools.lru_cache(maxsize=None)
-        def square(x):
-            return x * x
-        """
-    )
+    mod = Reexec("a_cache_wrapper_is_kept_and_emptied_on")
     square = mod.ns["square"]
     assert square(3) == 9
     inner = square.__wrapped__
-    mod.rerun(
-        """
-        import functools
-        @functools.lru_cache(maxsize=None)
-        def square(x):
-            return x * x * 10
-        """
-    )
+    mod.rerun()
     assert mod.ns["square"] is square and square.__wrapped__ is inner
     assert square.cache_info().currsize == 1, "the cache empties only once committed"
     mod.commit()
@@ -343,34 +201,10 @@ def test_a_cache_wrapper_is_kept_and_emptied_on_commit() -> None:
 
 
 def test_a_functools_wraps_wrapper_patches_wrapper_and_wrapped() -> None:
-    mod = Reexec(
-        """
-        import functools
-        def shout(f):
-            @functools.wraps(f)
-            def wrapper(*a):
-                return f(*a).upper()
-            return wrapper
-        @shout
-        def hello(name):
-            return "hello " + name
-        """
-    )
+    mod = Reexec("a_functools_wraps_wrapper_patches")
     hello = mod.ns["hello"]
     inner = hello.__wrapped__
-    mod.rerun(
-        """
-        import functools
-        def shout(f):
-            @functools.wraps(f)
-            def wrapper(*a):
-                return f(*a).upper() + "!"
-            return wrapper
-        @shout
-        def hello(name):
-            return "bye " + name
-        """
-    )
+    mod.rerun()
     assert mod.ns["hello"] is hello
     assert hello.__wrapped__ is inner
     assert hello("x") == "BYE X!"
@@ -403,28 +237,10 @@ def test_a_callable_object_made_by_a_decorator_takes_the_new_state() -> None:
 
 
 def test_an_enum_keeps_its_members_and_takes_new_methods() -> None:
-    mod = Reexec(
-        """
-        import enum
-        class Color(enum.Enum):
-            RED = 1
-            BLUE = 2
-            def describe(self):
-                return "old " + self.name
-        """
-    )
+    mod = Reexec("an_enum_keeps_its_members_and_takes_new")
     color = mod.ns["Color"]
     red = color.RED
-    mod.rerun(
-        """
-        import enum
-        class Color(enum.Enum):
-            RED = 1
-            BLUE = 2
-            def describe(self):
-                return "new " + self.name.lower()
-        """
-    )
+    mod.rerun()
     assert mod.ns["Color"] is color
     assert color.RED is red and color(1) is red
     assert red.describe() == "new red"
@@ -433,22 +249,9 @@ def test_an_enum_keeps_its_members_and_takes_new_methods() -> None:
 
 
 def test_an_enum_whose_members_changed_is_replaced() -> None:
-    mod = Reexec(
-        """
-        import enum
-        class Color(enum.Enum):
-            RED = 1
-        """
-    )
+    mod = Reexec("an_enum_whose_members_changed_is")
     old = mod.ns["Color"]
-    mod.rerun(
-        """
-        import enum
-        class Color(enum.Enum):
-            RED = 1
-            GREEN = 2
-        """
-    )
+    mod.rerun()
     new = mod.ns["Color"]
     assert new is not old and isinstance(new, enum.EnumMeta)
     assert [m.name for m in new] == ["RED", "GREEN"]
@@ -456,9 +259,9 @@ def test_an_enum_whose_members_changed_is_replaced() -> None:
 
 
 def test_values_are_not_patched() -> None:
-    mod = Reexec("LIMIT = 1\nNAMES = ['a']\n")
+    mod = Reexec("values_are_not_patched")
     names = mod.ns["NAMES"]
-    mod.rerun("LIMIT = 2\nNAMES = ['a', 'b']\n")
+    mod.rerun()
     assert mod.ns["LIMIT"] == 2
     assert mod.ns["NAMES"] == ["a", "b"] and mod.ns["NAMES"] is not names
     assert names == ["a"]
