@@ -12,7 +12,7 @@ import sys
 import textwrap
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -209,7 +209,7 @@ class Project:
         self,
         script: str | Path,
         *,
-        prelude: str = "",
+        args: Sequence[str] = (),
         check: bool = True,
         timeout: float = 60,
         env: dict[str, str] | None = None,
@@ -217,13 +217,14 @@ class Project:
         """Run a script in a fresh interpreter; return its stdout, fail with its output.
 
         ``script`` is a file of the project (a ``Path``, or a name ending in ``.py``
-        such as a scenario's ``main.py``) or Python source (dedented, after ``prelude``).
+        such as a scenario's ``main.py``) or Python source (dedented); ``args`` are its
+        ``sys.argv[1:]``.
         """
         if isinstance(script, Path) or (script.endswith(".py") and "\n" not in script):
-            args = ["-X", "faulthandler", str(script)]
+            command = ["-X", "faulthandler", str(script), *args]
         else:
-            args = ["-X", "faulthandler", "-c", prelude + textwrap.dedent(script)]
-        proc = self.python(*args, env=env, timeout=timeout)
+            command = ["-X", "faulthandler", "-c", textwrap.dedent(script), *args]
+        proc = self.python(*command, env=env, timeout=timeout)
         if check and proc.returncode != 0:
             raise AssertionError(explain(proc))
         return proc.stdout

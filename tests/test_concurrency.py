@@ -43,18 +43,7 @@ def test_ctrl_c_during_a_reload_rolls_back(project: Project) -> None:
 
 
 def test_ctrl_c_ends_hotmod_run_during_a_reload(project: Project) -> None:
-    project.write(
-        {
-            "main.py": """
-                import time
-                import busy
-                print("ready", flush=True)
-                while True:
-                    time.sleep(0.05)
-            """,
-            "busy.py": "V = 1\n",
-        }
-    )
+    project.scenario("concurrency_ctrl_c_under_hotmod_run")
     child = project.spawn("-m", "hotmod", "run", "main.py", merge_stderr=True)
     child.wait_for("^ready$")
     # the reload's module body never ends: Ctrl-C must still end the program

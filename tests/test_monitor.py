@@ -718,18 +718,8 @@ def test_churn_of_one_file_starves_no_other(proj: Path, start_monitor: Start) ->
 
 
 def test_backends_are_imported_only_when_chosen(proj: Path, project: Project) -> None:
-    script = f"""
-import sys, hotmod
-from hotmod._monitor import make_monitor
-def loaded():
-    return sorted(m for m in sys.modules if m.startswith(("watchdog", "hotmod._monitor._")))
-print(loaded())
-monitor = make_monitor([{str(proj)!r}], on_batch=print, backend="polling")
-monitor.start()
-monitor.stop()
-print(loaded())
-"""
-    out = project.run_script(script).splitlines()
+    project.scenario("monitor_backend_imports")
+    out = project.run_driver(args=[str(proj)]).splitlines()
     common = ["hotmod._monitor._batch", "hotmod._monitor._filter", "hotmod._monitor._lease"]
     assert out == [repr(common), repr([*common, "hotmod._monitor._polling"])]
 

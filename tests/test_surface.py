@@ -105,16 +105,8 @@ def test_public_objects_are_the_documented_kinds() -> None:
 
 
 def test_import_is_light(project: Project) -> None:
-    out = project.run_script(
-        """
-        import sys
-        before = set(sys.modules)
-        import hotmod
-        heavy = {"watchdog", "IPython", "werkzeug", "uvicorn", "starlette", "flask",
-                 "dataclasses", "inspect", "asyncio", "hashlib", "hotmod.wsgi", "hotmod.asgi"}
-        print(sorted(heavy & (set(sys.modules) - before)))
-        """
-    )
+    project.scenario("surface_import_is_light")
+    out = project.run_driver()
     assert out.strip() == "[]"
 
 
