@@ -151,6 +151,7 @@ class Project:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.children: list[Child] = []
+        self.scenario_dir: Path | None = None  # the last scenario copied in
 
     def write(self, files: dict[str, str]) -> None:
         write_tree(self.root, files)
@@ -173,6 +174,13 @@ class Project:
             )
             self.scenario_dir = source
 
+    def edit(self, rel: str, version: int = 2) -> None:
+        """Save the last scenario's ``edits/v<version>/<rel>`` over the project's file."""
+        assert self.scenario_dir is not None, "no scenario copied in"
+        new = (self.scenario_dir / "edits" / f"v{version}" / rel).read_bytes()
+        with open(self.root / rel, "wb") as f:  # in place, as an editor saves
+            f.write(new)
+
     def env(self, *, project_on_path: bool = True, **extra: str) -> dict[str, str]:
         """The environment of a child process, with ``extra`` variables."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("HOTMOD_")}
@@ -180,9 +188,8 @@ class Project:
         env["PYTHONPATH"] = os.pathsep.join(path)
         env["PYTHONUNBUFFERED"] = "1"
         env["PYTHONDONTWRITEBYTECODE"] = "1"
-        scenario_dir = getattr(self, "scenario_dir", None)
-        if scenario_dir is not None:
-            env["SCENARIO_DIR"] = str(scenario_dir)
+        if self.scenario_dir is not None:
+            env["SCENARIO_DIR"] = str(self.scenario_dir)
         env.update(extra)
         return env
 

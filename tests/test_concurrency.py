@@ -47,9 +47,7 @@ def test_ctrl_c_ends_hotmod_run_during_a_reload(project: Project) -> None:
     child = project.spawn("-m", "hotmod", "run", "main.py", merge_stderr=True)
     child.wait_for("^ready$")
     # the reload's module body never ends: Ctrl-C must still end the program
-    (project.root / "busy.py").write_text(
-        "import time\nopen('started', 'w').close()\nwhile True:\n    time.sleep(0.01)\n"
-    )
+    project.edit("busy.py")
     deadline = time.monotonic() + 20
     while not (project.root / "started").exists():
         assert time.monotonic() < deadline, "the reload never started"

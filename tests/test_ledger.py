@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
 
 import pytest
 
@@ -148,7 +147,6 @@ def test_current_module_inside_a_function_defined_in_a_module() -> None:
     )
     later = ns["later"]
     assert callable(later)
-    inner: Callable[[], str | None] = later  # type: ignore[assignment]
     # Called later from no module's top level of its own: the caller's frame decides.
-    nested = run_module("app.main", "who = later()\n", later=inner)
+    nested = run_module("app.main", "who = later()\n", later=later)
     assert nested["who"] == "app.main"

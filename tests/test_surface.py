@@ -93,7 +93,6 @@ def test_public_objects_are_the_documented_kinds() -> None:
 
     assert callable(cli.main)
     assert isinstance(wsgi.HotReload, type) and isinstance(asgi.HotReload, type)
-    assert wsgi.HotReload is not asgi.HotReload
     assert callable(wsgi.serve) and callable(asgi.serve)
     assert isinstance(integrations.Integration, type)
     assert issubclass(integrations.RestartRequired, Exception)
