@@ -193,18 +193,24 @@ class Project:
         env.update(extra)
         return env
 
-    def python(
-        self, *args: str, env: dict[str, str] | None = None, timeout: float = 60
+    def command(
+        self, *argv: str, env: dict[str, str] | None = None, timeout: float = 60
     ) -> subprocess.CompletedProcess[str]:
-        """Run ``python ARGS`` in the project to its end; output captured."""
+        """Run a program (``argv[0]``) in the project to its end; output captured."""
         return subprocess.run(
-            [sys.executable, *args],
+            list(argv),
             cwd=self.root,
             env=env or self.env(),
             capture_output=True,
             text=True,
             timeout=timeout,
         )
+
+    def python(
+        self, *args: str, env: dict[str, str] | None = None, timeout: float = 60
+    ) -> subprocess.CompletedProcess[str]:
+        """Run ``python ARGS`` in the project to its end; output captured."""
+        return self.command(sys.executable, *args, env=env, timeout=timeout)
 
     def hotmod(
         self, *args: str, env: dict[str, str] | None = None, timeout: float = 60

@@ -647,26 +647,11 @@ def test_python_dash_m_hotmod_and_console_script_agree(project: Project) -> None
     script = Path(sys.executable).parent / "hotmod"
     if not script.exists():
         pytest.skip("the hotmod console script is not installed in this environment")
-    out = subprocess.run(
-        [str(script), "run", "-q", "hello.py", "-v"],
-        cwd=project.root,
-        env=project.env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    out = project.command(str(script), "run", "-q", "hello.py", "-v")
     assert out.stdout == proc.stdout, out.stderr
-    version = subprocess.run(
-        [str(script), "--version"], env=project.env(), capture_output=True, text=True, timeout=60
-    )
+    version = project.command(str(script), "--version")
     assert version.stdout == f"hotmod {hotmod.__version__}\n"
-    bad = subprocess.run(
-        [str(script), "run", "--debounce"],
-        env=project.env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    bad = project.command(str(script), "run", "--debounce")
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1, bad.stderr
     assert "argument --debounce: the value is missing" in bad.stderr
 
