@@ -143,9 +143,9 @@ class Child:
 class Project:
     """A project folder and the one way to run Python in a fresh interpreter inside it.
 
-    Every child gets the tree's ``src`` (and, unless told otherwise, the project folder)
-    on ``PYTHONPATH``, unbuffered output, no bytecode files and no ``HOTMOD_*`` variable
-    from the outside environment.
+    Every child gets the tree's ``src``, the scenario helpers (``projects/_support``) and
+    the project folder on ``PYTHONPATH``, unbuffered output, no bytecode files and no
+    ``HOTMOD_*`` variable from the outside environment.
     """
 
     def __init__(self, root: Path) -> None:
@@ -181,11 +181,10 @@ class Project:
         with open(self.root / rel, "wb") as f:  # in place, as an editor saves
             f.write(new)
 
-    def env(self, *, project_on_path: bool = True, **extra: str) -> dict[str, str]:
+    def env(self, **extra: str) -> dict[str, str]:
         """The environment of a child process, with ``extra`` variables."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("HOTMOD_")}
-        path = [SRC, SUPPORT, str(self.root)] if project_on_path else [SRC, SUPPORT]
-        env["PYTHONPATH"] = os.pathsep.join(path)
+        env["PYTHONPATH"] = os.pathsep.join([SRC, SUPPORT, str(self.root)])
         env["PYTHONUNBUFFERED"] = "1"
         env["PYTHONDONTWRITEBYTECODE"] = "1"
         if self.scenario_dir is not None:
