@@ -17,7 +17,6 @@ from hotmod._runtime import safepoint
 from hotmod._watcher import Watcher
 from hotmod.asgi import HotReload
 from test_wsgi import (
-    SHARED,
     FakeWatcher,
     check_concurrent,
     check_edits,
@@ -322,121 +321,38 @@ def test_import_string_dispatches_to_the_object_bound_now(project: Project) -> N
 
 # -- end to end: uvicorn in a fresh interpreter -------------------------------------------
 
-STARLETTE_APP = """
-    import asyncio
-
-    from starlette.applications import Starlette
-    from starlette.responses import PlainTextResponse
-    from starlette.routing import Route
-
-    from web import helpers, pair_a, pair_b
-    from web.models import describe
+FRAMEWORKS = ["fastapi", "starlette"]
 
 
-    async def index(request):
-        return PlainTextResponse(helpers.render("handler-v1"))
-
-
-    async def model(request):
-        return PlainTextResponse(describe())
-
-
-    async def pair(request):
-        a = pair_a.VALUE
-        await asyncio.sleep(0.002)  # a reload between the two reads would pair old with new
-        return PlainTextResponse(f"{a}:{pair_b.DOUBLE}")
-
-
-    app = Starlette(routes=[Route("/", index), Route("/model", model), Route("/pair", pair)])
-"""
-
-FASTAPI_APP = """
-    import time
-
-    from fastapi import FastAPI
-    from fastapi.responses import PlainTextResponse
-
-    from web import helpers, pair_a, pair_b
-    from web.models import describe
-
-    app = FastAPI()
-
-
-    @app.get("/", response_class=PlainTextResponse)
-    async def index():
-        return helpers.render("handler-v1")
-
-
-    @app.get("/model", response_class=PlainTextResponse)
-    async def model():
-        return describe()
-
-
-    @app.get("/pair", response_class=PlainTextResponse)
-    def pair():  # a sync endpoint: runs in uvicorn's thread pool
-        a = pair_a.VALUE
-        time.sleep(0.002)
-        return f"{a}:{pair_b.DOUBLE}"
-"""
-
-# Through the helper, and through a module of the user's that uvicorn imports by name.
-UVICORN_SERVE = """
-    import logging
-    logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
-    from hotmod.asgi import serve
-    serve("web.main:app", port=0, log_level="info")
-"""
-UVICORN_CLI = """
-    import logging, sys
-    logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
-    import uvicorn
-    sys.exit(uvicorn.main(["devapp:app", "--port", "0", "--log-level", "info"]))
-"""
-DEVAPP = """
-    from hotmod.asgi import HotReload
-
-    app = HotReload("web.main:app")
-"""
-
-FRAMEWORKS = {"starlette": STARLETTE_APP, "fastapi": FASTAPI_APP}
-
-
-@pytest.fixture(params=sorted(FRAMEWORKS))
+@pytest.fixture(params=FRAMEWORKS)
 def asgi_project(request: pytest.FixtureRequest, project: Project) -> Project:
     pytest.importorskip("uvicorn")
     pytest.importorskip(request.param)
-    project.write({**SHARED, "web/main.py": FRAMEWORKS[request.param], "devapp.py": DEVAPP})
+    project.scenario("web_common", f"web_{request.param}")
     return project
 
 
 @pytest.mark.timeout(180)
 def test_uvicorn_edits(asgi_project: Project) -> None:
-    with running_server(asgi_project.root, UVICORN_SERVE) as server:
+    with running_server(asgi_project, "serve_uvicorn.py") as server:
         check_edits(asgi_project, server)
 
 
 @pytest.mark.timeout(180)
 def test_uvicorn_syntax_error_keeps_old_body(asgi_project: Project) -> None:
-    with running_server(asgi_project.root, UVICORN_CLI) as server:
+    with running_server(asgi_project, "uvicorn_cli.py") as server:
         check_syntax_error(asgi_project, server)
 
 
 @pytest.mark.timeout(180)
 def test_uvicorn_concurrent_requests_across_a_reload(asgi_project: Project) -> None:
-    with running_server(asgi_project.root, UVICORN_CLI) as server:
+    with running_server(asgi_project, "uvicorn_cli.py") as server:
         check_concurrent(asgi_project, server)
-
-
-HOTMOD_RUN = """
-    import sys
-    from hotmod.cli import main
-    sys.exit(main(["run", "-m", "uvicorn", "devapp:app", "--port", "0", "--log-level", "info"]))
-"""
 
 
 @pytest.mark.timeout(180)
 def test_hotmod_run_uvicorn_reloads_on_the_watcher_thread(asgi_project: Project) -> None:
     # `hotmod run` starts a watcher with apply="thread": its reloads take the same gate.
-    with running_server(asgi_project.root, HOTMOD_RUN) as server:
+    with running_server(asgi_project, "hotmod_run_uvicorn.py") as server:
         check_edits(asgi_project, server)
         check_concurrent(asgi_project, server)

@@ -18,36 +18,11 @@ from typing import Any
 import pytest
 
 import hotmod
-from conftest import SRC, Project
+from conftest import Project, explain
 from hotmod import cli
 from hotmod.cli import main
 
 ENV_NAMES = [name for name in cli.ENV.values()]
-
-
-def child_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ENV_NAMES}
-    env.update(PYTHONPATH=SRC, PYTHONUNBUFFERED="1", PYTHONDONTWRITEBYTECODE="1")
-    env.update(extra)
-    return env
-
-
-def hotmod_cmd(
-    project: Project, *args: str, timeout: float = 60, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m hotmod ARGS`` in the project; output is shown only on failure."""
-    return subprocess.run(
-        [sys.executable, "-m", "hotmod", *args],
-        cwd=project.root,
-        env=env or child_env(),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-
-
-def explain(proc: subprocess.CompletedProcess[str]) -> str:
-    return f"exit {proc.returncode}\n--- stdout ---\n{proc.stdout}\n--- stderr ---\n{proc.stderr}"
 
 
 @pytest.fixture(autouse=True)
@@ -554,23 +529,15 @@ def test_graph_exclude_from_option_and_environment(
 
 
 def test_run_script_behaves_like_python(project: Project) -> None:
-    project.write(
-        {
-            "prog.py": """
-                import sys
-                print(__name__, sys.argv[1:], sys.path[0] == __import__("os").getcwd())
-                sys.exit(int(sys.argv[2]))
-            """
-        }
-    )
-    proc = hotmod_cmd(project, "run", "prog.py", "--flag", "3")
+    project.scenario("cli_run_script_behaves_like_python")
+    proc = project.hotmod("run", "prog.py", "--flag", "3")
     assert proc.returncode == 3, explain(proc)
     assert proc.stdout.split() == ["__main__", "['--flag',", "'3']", "True"]
 
 
 def test_run_script_exception_exits_1_with_traceback(project: Project) -> None:
     project.write({"boom.py": "raise RuntimeError('boom at top level')\n"})
-    proc = hotmod_cmd(project, "run", "boom.py")
+    proc = project.hotmod("run", "boom.py")
     assert proc.returncode == 1, explain(proc)
     assert "RuntimeError: boom at top level" in proc.stderr
     assert 'File "' + str(project.root / "boom.py") in proc.stderr
@@ -578,21 +545,11 @@ def test_run_script_exception_exits_1_with_traceback(project: Project) -> None:
 
 
 def test_run_module_behaves_like_python_dash_m(project: Project) -> None:
-    project.write(
-        {
-            "pkg/__init__.py": "",
-            "pkg/tool.py": """
-                import sys
-                print(__name__, __spec__.name, sys.argv[1:], sys.argv[0].endswith("tool.py"))
-            """,
-            "pkg2/__init__.py": "",
-            "pkg2/__main__.py": "print('package main', __spec__.name)\n",
-        }
-    )
-    proc = hotmod_cmd(project, "run", "-m", "pkg.tool", "a", "-b")
+    project.scenario("cli_run_module_behaves_like_python_dash")
+    proc = project.hotmod("run", "-m", "pkg.tool", "a", "-b")
     assert proc.returncode == 0, explain(proc)
     assert proc.stdout.split() == ["__main__", "pkg.tool", "['a',", "'-b']", "True"]
-    proc = hotmod_cmd(project, "run", "-m", "pkg2")
+    proc = project.hotmod("run", "-m", "pkg2")
     assert proc.stdout.split() == ["package", "main", "pkg2.__main__"], explain(proc)
 
 
@@ -604,15 +561,8 @@ def test_run_folder_and_zip_run_their_main(project: Project) -> None:
     with zipfile.ZipFile(project.root / "app.pyz", "w") as zf:
         zf.writestr("__main__.py", main_py)
     for target in ("app", "app/", "app.pyz"):
-        python = subprocess.run(
-            [sys.executable, target, "x"],
-            cwd=project.root,
-            env=child_env(),
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        proc = hotmod_cmd(project, "run", target, "x")
+        python = project.python(target, "x")
+        proc = project.hotmod("run", target, "x")
         assert proc.returncode == python.returncode == 0, explain(proc)
         assert proc.stdout == python.stdout
 
@@ -634,15 +584,8 @@ def test_a_program_that_cannot_start_fails_as_under_python(
     project: Project, program: list[str]
 ) -> None:
     project.write({"somedir/readme.txt": "", "pkgnomain/__init__.py": "", "bad.py": "x = (\n"})
-    python = subprocess.run(
-        [sys.executable, *program],
-        cwd=project.root,
-        env=child_env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    proc = hotmod_cmd(project, "run", *program)
+    python = project.python(*program)
+    proc = project.hotmod("run", *program)
     assert proc.returncode == python.returncode != 0, explain(proc)
     assert proc.stderr == python.stderr
     assert "Traceback" not in proc.stderr
@@ -650,32 +593,8 @@ def test_a_program_that_cannot_start_fails_as_under_python(
 
 def test_script_that_edits_its_own_file(project: Project) -> None:
     # Top-level statements are not run again; functions and classes are updated in place.
-    project.write(
-        {
-            "selfedit.py": """
-                import queue, hotmod
-                reports = queue.Queue()
-                hotmod.watch(on_reload=reports.put)
-                print("top level ran")
-
-                def greet():
-                    return "old greet"
-
-                class Box:
-                    def label(self):
-                        return "old label"
-
-                box = Box()
-                source = open(__file__).read()
-                with open(__file__, "w") as f:  # a new import, used by the edited function
-                    f.write("import textwrap\\n" + source.replace(
-                        '"old greet"', 'textwrap.dedent("new greet")').replace('"old ', '"new '))
-                report = reports.get(timeout=10)
-                print(report.ok, report.changed, greet(), box.label(), isinstance(box, Box))
-            """
-        }
-    )
-    proc = hotmod_cmd(project, "run", "selfedit.py")
+    project.scenario("cli_script_that_edits_its_own_file")
+    proc = project.hotmod("run", "selfedit.py")
     assert proc.returncode == 0, explain(proc)
     assert proc.stdout.splitlines() == [
         "top level ran",
@@ -684,25 +603,9 @@ def test_script_that_edits_its_own_file(project: Project) -> None:
     assert "hotmod: reloaded __main__" in proc.stderr
 
 
-EDITS = """
-    import os, queue, sys, hotmod, helper
-    reports = queue.Queue()
-    watcher = hotmod.watch(on_reload=reports.put)  # the running watcher of `hotmod run`
-
-    def save(text):
-        with open(helper.__file__, "w") as f:
-            f.write(text)
-
-    save("def value():\\n    return 'new'\\n")
-    print("1", reports.get(timeout=10).ok, helper.value(), flush=True)
-    save("def value(:\\n")
-    print("2", reports.get(timeout=10).ok, helper.value(), flush=True)
-"""
-
-
 def test_verbose_shows_roots_and_each_batch_quiet_only_errors(project: Project) -> None:
-    project.write({"helper.py": "def value():\n    return 'old'\n", "prog.py": EDITS})
-    proc = hotmod_cmd(project, "run", "-v", "--poll", "0.05", "prog.py")
+    project.scenario("cli_verbose_and_quiet")
+    proc = project.hotmod("run", "-v", "--poll", "0.05", "prog.py")
     assert proc.returncode == 0, explain(proc)
     assert proc.stdout.split() == ["1", "True", "new", "2", "False", "new"]
     lines = proc.stderr.splitlines()
@@ -715,196 +618,74 @@ def test_verbose_shows_roots_and_each_batch_quiet_only_errors(project: Project) 
     assert any(line.startswith("hotmod: reloaded helper") for line in lines)
     assert any("reload failed in helper, kept the previous code" in line for line in lines)
 
-    project.write({"helper.py": "def value():\n    return 'old'\n"})
-    proc = hotmod_cmd(project, "run", "-q", "prog.py", env=child_env())
+    project.scenario("cli_verbose_and_quiet")  # helper.py as it was
+    proc = project.hotmod("run", "-q", "prog.py", env=project.env())
     assert proc.returncode == 0, explain(proc)
     assert proc.stdout.split() == ["1", "True", "new", "2", "False", "new"]
     assert "reloaded" not in proc.stderr and "watching" not in proc.stderr
     assert proc.stderr.startswith("hotmod: reload failed in helper, kept the previous code:")
     assert "SyntaxError" in proc.stderr
 
-    project.write({"helper.py": "def value():\n    return 'old'\n"})
-    proc = hotmod_cmd(project, "run", "prog.py", env=child_env(HOTMOD_QUIET="1"))
+    project.scenario("cli_verbose_and_quiet")
+    proc = project.hotmod("run", "prog.py", env=project.env(HOTMOD_QUIET="1"))
     assert proc.returncode == 0 and "reloaded" not in proc.stderr, explain(proc)
 
 
 def test_apply_manual_waits_for_a_safe_point(project: Project) -> None:
-    project.write(
-        {
-            "helper.py": "def value():\n    return 'old'\n",
-            "prog.py": """
-                import threading, time, hotmod, helper
-                with open(helper.__file__, "w") as f:
-                    f.write("def value():\\n    return 'new'\\n")
-                watcher = hotmod.watch()
-                deadline = time.monotonic() + 10
-                while not watcher.pending:
-                    assert time.monotonic() < deadline, "the change never arrived"
-                    threading.Event().wait(0.01)
-                print(watcher.apply_mode, helper.value(), flush=True)
-                report = hotmod.apply()
-                print(report.ok, helper.value())
-            """,
-        }
-    )
+    project.scenario("cli_apply_manual")
     for options, env in ((["--apply", "manual"], {}), ([], {"HOTMOD_APPLY": "manual"})):
-        proc = hotmod_cmd(project, "run", *options, "prog.py", env=child_env(**env))
+        proc = project.hotmod("run", *options, "prog.py", env=project.env(**env))
         assert proc.returncode == 0, explain(proc)
         assert proc.stdout.split() == ["manual", "old", "True", "new"]
-        project.write({"helper.py": "def value():\n    return 'old'\n"})
+        project.scenario("cli_apply_manual")  # helper.py as it was
 
 
 def test_python_dash_m_hotmod_and_console_script_agree(project: Project) -> None:
     project.write({"hello.py": "import sys\nprint('hello from', __name__, sys.argv[1:])\n"})
-    proc = hotmod_cmd(project, "run", "-q", "hello.py", "-v")
+    proc = project.hotmod("run", "-q", "hello.py", "-v")
     assert proc.stdout.strip() == "hello from __main__ ['-v']", explain(proc)
     script = Path(sys.executable).parent / "hotmod"
     if not script.exists():
         pytest.skip("the hotmod console script is not installed in this environment")
-    out = subprocess.run(
-        [str(script), "run", "-q", "hello.py", "-v"],
-        cwd=project.root,
-        env=child_env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    out = project.command(str(script), "run", "-q", "hello.py", "-v")
     assert out.stdout == proc.stdout, out.stderr
-    version = subprocess.run(
-        [str(script), "--version"], env=child_env(), capture_output=True, text=True, timeout=60
-    )
+    version = project.command(str(script), "--version")
     assert version.stdout == f"hotmod {hotmod.__version__}\n"
-    bad = subprocess.run(
-        [str(script), "run", "--debounce"],
-        env=child_env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    bad = project.command(str(script), "run", "--debounce")
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1, bad.stderr
     assert "argument --debounce: the value is missing" in bad.stderr
 
 
 def test_demo_runs_end_to_end(project: Project) -> None:
-    proc = hotmod_cmd(project, "demo", timeout=120)
+    proc = project.hotmod("demo", timeout=120)
     assert proc.returncode == 0, explain(proc)
     for text in ("Bonjour, world", "tax rate 0.1", "basket of", "SyntaxError", "Hej, world"):
         assert text in proc.stdout, explain(proc)
 
 
 def test_ctrl_c_ends_the_program_as_under_python(project: Project) -> None:
-    project.write({"sleeper.py": "import time\nprint('ready', flush=True)\ntime.sleep(60)\n"})
+    project.scenario("cli_ctrl_c_ends_the_program_as_under")
     codes = []
     for command in (["sleeper.py"], ["-m", "hotmod", "run", "sleeper.py"]):
-        proc = subprocess.Popen(
-            [sys.executable, *command],
-            cwd=project.root,
-            env=child_env(),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        try:
-            assert proc.stdout is not None and proc.stdout.readline() == "ready\n"
-            proc.send_signal(signal.SIGINT)
-            _, err = proc.communicate(timeout=30)
-        finally:
-            proc.kill()
-            proc.wait()
+        child = project.spawn(*command)
+        child.wait_for("^ready$")
+        child.send_signal(signal.SIGINT)
+        codes.append(child.wait())
+        err = "\n".join(child.err)
         assert err.rstrip().endswith("KeyboardInterrupt"), err
-        codes.append(proc.returncode)
     assert codes[0] == codes[1]
 
 
 def test_run_watches_folders_of_modules_imported_later(project: Project) -> None:
     # The script's folder is watched from the start; lib/ only once the program has
     # imported a module from it.
-    project.write(
-        {
-            "lib/helper.py": "def value():\n    return 'old'\n",
-            "scripts/prog.py": """
-                import os, queue, sys, threading, time, hotmod
-                reports = queue.Queue()
-                hotmod.watch(on_reload=reports.put)  # the running watcher, default paths
-                sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-                import helper
-                watcher = hotmod.watch()
-                lib = os.path.realpath(os.path.dirname(helper.__file__))
-                deadline = time.monotonic() + 10
-                while lib not in watcher.paths:  # adopted once the imports settle
-                    assert time.monotonic() < deadline, watcher.paths
-                    threading.Event().wait(0.01)
-                with open(helper.__file__, "w") as f:
-                    f.write("def value():\\n    return 'new'\\n")
-                report = reports.get(timeout=10)
-                print(report.changed, helper.value())
-            """,
-        }
-    )
-    proc = hotmod_cmd(project, "run", "scripts/prog.py")
+    project.scenario("cli_run_watches_folders_of_modules")
+    proc = project.hotmod("run", "scripts/prog.py")
     assert proc.returncode == 0, explain(proc)
     assert proc.stdout.strip() == "['helper'] new"
 
 
 # --------------------------------------------------------------------------- --restart
-
-
-class Supervised:
-    """``python -m hotmod run --restart ...`` in a subprocess, its output read by threads."""
-
-    def __init__(self, project: Project, *args: str, env: dict[str, str] | None = None) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "hotmod", "run", *args],
-            cwd=project.root,
-            env=env or child_env(),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        self.out: list[str] = []
-        self.err: list[str] = []
-        self.changed = threading.Condition()
-        self.readers = [
-            threading.Thread(target=self._read, args=(stream, lines), daemon=True)
-            for stream, lines in ((self.proc.stdout, self.out), (self.proc.stderr, self.err))
-        ]
-        for reader in self.readers:
-            reader.start()
-
-    def _read(self, stream: Any, lines: list[str]) -> None:
-        for line in stream:
-            with self.changed:
-                lines.append(line.rstrip("\n"))
-                self.changed.notify_all()
-
-    def wait_for(self, lines: list[str], text: str, *, count: int = 1, timeout: float = 30) -> str:
-        """The ``count``-th line containing ``text``, waiting for it with a deadline."""
-        deadline = time.monotonic() + timeout
-        with self.changed:
-            while True:
-                found = [line for line in lines if text in line]
-                if len(found) >= count:
-                    return found[count - 1]
-                left = deadline - time.monotonic()
-                assert left > 0, f"no {text!r} in time\n{self.explain()}"
-                self.changed.wait(left)
-
-    def explain(self) -> str:
-        return "--- stdout ---\n{}\n--- stderr ---\n{}".format(
-            "\n".join(self.out), "\n".join(self.err)
-        )
-
-    def end(self, timeout: float = 30) -> int:
-        try:
-            return self.proc.wait(timeout=timeout)
-        finally:
-            self.proc.kill()
-            self.proc.wait()
-            for reader in self.readers:
-                reader.join(timeout=10)
-            for stream in (self.proc.stdout, self.proc.stderr):
-                if stream is not None:
-                    stream.close()
 
 
 def gone(pid: int, timeout: float = 15, *, reaped: bool = True) -> bool:
@@ -936,17 +717,6 @@ def port_free(port: int) -> bool:
     return True
 
 
-SERVER = """
-    import os, socket, sys, time, helper
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    s.listen()
-    print("child", os.getpid(), s.getsockname()[1], helper.VALUE, flush=True)
-    while True:
-        time.sleep(0.05)
-        print("value", helper.VALUE, flush=True) if helper.VALUE != "start" else None
-"""
-
 needs_posix = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 
 
@@ -954,12 +724,12 @@ needs_posix = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals"
 @pytest.mark.parametrize("signame", ["SIGTERM", "SIGINT", "SIGHUP"])
 def test_restart_signals_end_the_child_and_free_its_port(project: Project, signame: str) -> None:
     signum = getattr(signal, signame)
-    project.write({"helper.py": "VALUE = 'start'\n", "server.py": SERVER})
-    run = Supervised(project, "--restart", "server.py")
-    _, pid, port, _ = run.wait_for(run.out, "child ").split()
-    assert int(pid) != run.proc.pid and not port_free(int(port))
-    run.proc.send_signal(signum)
-    code = run.end()
+    project.scenario("cli_restart_server")
+    run = project.spawn("-m", "hotmod", "run", "--restart", "server.py")
+    _, pid, port, _ = run.wait_for("child ").string.split()
+    assert int(pid) != run.pid and not port_free(int(port))
+    run.send_signal(signum)
+    code = run.wait()
     assert code == -signum, run.explain()  # the child's own end, as python would report it
     assert gone(int(pid)), "the child outlived hotmod"
     assert port_free(int(port))
@@ -967,29 +737,19 @@ def test_restart_signals_end_the_child_and_free_its_port(project: Project, signa
 
 @needs_posix
 def test_restart_exit_code_is_the_childs(project: Project) -> None:
-    project.write(
-        {
-            "polite.py": """
-                import os, signal, sys, time
-                signal.signal(signal.SIGTERM, lambda *a: sys.exit(3))
-                print("child", os.getpid(), flush=True)
-                time.sleep(60)
-            """,
-            "quick.py": "import sys\nsys.exit(7)\n",
-        }
-    )
-    run = Supervised(project, "--restart", "polite.py")
-    pid = int(run.wait_for(run.out, "child ").split()[1])
-    run.proc.send_signal(signal.SIGTERM)
-    assert run.end() == 3, run.explain()
+    project.scenario("cli_restart_exit_code_is_the_childs")
+    run = project.spawn("-m", "hotmod", "run", "--restart", "polite.py")
+    pid = int(run.wait_for("child ").string.split()[1])
+    run.send_signal(signal.SIGTERM)
+    assert run.wait() == 3, run.explain()
     assert gone(pid)
-    run = Supervised(project, "--restart", "polite.py")  # killed by someone else
-    pid = int(run.wait_for(run.out, "child ").split()[1])
+    run = project.spawn("-m", "hotmod", "run", "--restart", "polite.py")  # killed by someone else
+    pid = int(run.wait_for("child ").string.split()[1])
     os.kill(pid, signal.SIGKILL)
-    assert run.end() == -signal.SIGKILL, run.explain()
-    proc = hotmod_cmd(project, "run", "--restart", "quick.py")
+    assert run.wait() == -signal.SIGKILL, run.explain()
+    proc = project.hotmod("run", "--restart", "quick.py")
     assert proc.returncode == 7, explain(proc)
-    proc = hotmod_cmd(project, "run", "quick.py", env=child_env(HOTMOD_RESTART="1"))
+    proc = project.hotmod("run", "quick.py", env=project.env(HOTMOD_RESTART="1"))
     assert proc.returncode == 7, explain(proc)
 
 
@@ -997,11 +757,11 @@ def test_restart_exit_code_is_the_childs(project: Project) -> None:
 def test_restart_child_dies_with_a_killed_parent(project: Project) -> None:
     if not sys.platform.startswith("linux"):
         pytest.skip("PR_SET_PDEATHSIG is Linux only")
-    project.write({"helper.py": "VALUE = 'start'\n", "server.py": SERVER})
-    run = Supervised(project, "--restart", "server.py")
-    pid = int(run.wait_for(run.out, "child ").split()[1])
+    project.scenario("cli_restart_server")
+    run = project.spawn("-m", "hotmod", "run", "--restart", "server.py")
+    pid = int(run.wait_for("child ").string.split()[1])
     run.proc.kill()
-    run.end()
+    run.wait()
     assert gone(pid, reaped=False), "the child outlived a killed hotmod"
 
 
@@ -1009,68 +769,37 @@ def test_restart_child_dies_with_a_killed_parent(project: Project) -> None:
 def test_restart_syntax_error_keeps_the_old_process_then_restarts_on_failure(
     project: Project,
 ) -> None:
-    project.write(
-        {
-            "helper.py": "VALUE = 'start'\n",
-            "frozen.py": "__hotmod_reload__ = False\n",
-            "server.py": "import frozen\n" + SERVER.replace("\n    ", "\n").lstrip(),
-        }
-    )
-    run = Supervised(project, "--restart", "server.py")
-    first = int(run.wait_for(run.out, "child ").split()[1])
+    project.scenario("cli_restart_syntax_error_keeps_the_old")
+    run = project.spawn("-m", "hotmod", "run", "--restart", "server.py")
+    first = int(run.wait_for("child ").string.split()[1])
     (project.root / "helper.py").write_text("VALUE = (\n")  # does not compile
-    run.wait_for(run.err, "not restarting:")
+    run.wait_for("not restarting:", stream="err")
     (project.root / "frozen.py").write_text("__hotmod_reload__ = False\nX = (\n")
-    run.wait_for(run.err, "not restarting:", count=2)
+    run.wait_for("not restarting:", stream="err", count=2)
     (project.root / "frozen.py").write_text("__hotmod_reload__ = False\n")
     (project.root / "helper.py").write_text("VALUE = 'fixed'\n")  # applies in place
-    run.wait_for(run.out, "value fixed")
+    run.wait_for("value fixed")
     assert len([line for line in run.out if line.startswith("child ")]) == 1
     assert not gone(first, timeout=0)
     (project.root / "helper.py").write_text("raise RuntimeError('at import')\n")
-    run.wait_for(run.err, "the reload failed: restarting the process")
-    run.wait_for(run.err, "waiting for a change")  # the new process fails the same way
+    run.wait_for("the reload failed: restarting the process", stream="err")
+    run.wait_for("waiting for a change", stream="err")  # the new process fails the same way
     assert gone(first)
     (project.root / "helper.py").write_text("VALUE = 'again'\n")
-    second = run.wait_for(run.out, "child ", count=2).split()
+    second = run.wait_for("child ", count=2).string.split()
     assert second[3] == "again" and int(second[1]) != first
-    run.proc.send_signal(signal.SIGTERM)
-    assert run.end() == -signal.SIGTERM, run.explain()
+    run.send_signal(signal.SIGTERM)
+    assert run.wait() == -signal.SIGTERM, run.explain()
     assert gone(int(second[1]))
 
 
 def test_restart_when_a_no_reload_module_changes(project: Project) -> None:
-    project.write(
-        {
-            "frozen.py": "__hotmod_reload__ = False\nVALUE = 1\n",
-            "prog.py": """
-                import os, sys, time, frozen
-                print("started with", frozen.VALUE, os.environ.get("HOTMOD_LIVE"), flush=True)
-                if frozen.VALUE == 1:
-                    with open("frozen.py", "w") as f:
-                        f.write("__hotmod_reload__ = False\\nVALUE = 2\\n")
-                    time.sleep(30)  # the restart ends this process long before
-                    sys.exit("not restarted")
-            """,
-        }
-    )
-    proc = hotmod_cmd(project, "run", "--restart", "--live", "prog.py", timeout=60)
+    project.scenario("cli_restart_when_a_no_reload_module")
+    proc = project.hotmod("run", "--restart", "--live", "prog.py", timeout=60)
     assert proc.returncode == 0, explain(proc)
     assert proc.stdout.split("\n")[:2] == ["started with 1 1", "started with 2 1"], explain(proc)
     assert "restart needed" in proc.stderr
 
-
-COUNTER = """
-    import os, signal, time
-    hits = []
-    signal.signal(signal.SIGINT, lambda *a: hits.append(1))
-    print("child", os.getpid(), flush=True)
-    deadline = time.monotonic() + 30
-    while not hits and time.monotonic() < deadline:
-        time.sleep(0.01)
-    time.sleep(1)  # time for a second SIGINT to arrive, if one were sent
-    print("sigints", len(hits), flush=True)
-"""
 
 # Makes the pty on stdin the controlling terminal of a new session, then runs hotmod.
 ON_A_TERMINAL = (
@@ -1084,12 +813,12 @@ ON_A_TERMINAL = (
 def test_restart_ctrl_c_reaches_the_child_once(project: Project, sender: str) -> None:
     # Ctrl-C on a terminal goes to hotmod and its child alike: hotmod must not send it
     # again. A SIGINT sent to hotmod alone (kill) is passed on, once.
-    project.write({"counter.py": COUNTER})
+    project.scenario("cli_restart_ctrl_c_reaches_the_child")
     master, slave = os.openpty()
     proc = subprocess.Popen(
         [sys.executable, "-c", ON_A_TERMINAL, "run", "--restart", "counter.py"],
         cwd=project.root,
-        env=child_env(),
+        env=project.env(),
         stdin=slave,
         stdout=slave,
         stderr=slave,
@@ -1141,61 +870,29 @@ def test_restart_ctrl_c_reaches_the_child_once(project: Project, sender: str) ->
 
 @needs_posix
 def test_restart_kills_a_child_that_ignores_sigterm(project: Project) -> None:
-    project.write(
-        {
-            "stubborn.py": """
-                import os, signal, time
-                signal.signal(signal.SIGTERM, signal.SIG_IGN)
-                print("child", os.getpid(), flush=True)
-                time.sleep(120)
-            """
-        }
-    )
-    run = Supervised(project, "--restart", "stubborn.py")
-    pid = int(run.wait_for(run.out, "child ").split()[1])
-    run.proc.send_signal(signal.SIGTERM)
-    run.wait_for(run.err, "did not end 10 s after the signal: killing it")
-    assert run.end() == -signal.SIGKILL, run.explain()
+    project.scenario("cli_restart_kills_a_child_that_ignores")
+    run = project.spawn("-m", "hotmod", "run", "--restart", "stubborn.py")
+    pid = int(run.wait_for("child ").string.split()[1])
+    run.send_signal(signal.SIGTERM)
+    run.wait_for("did not end 10 s after the signal: killing it", stream="err")
+    assert run.wait() == -signal.SIGKILL, run.explain()
     assert gone(pid)
 
 
 @needs_posix
 def test_restart_signal_while_waiting_for_a_fix(project: Project) -> None:
-    project.write(
-        {
-            "frozen.py": "__hotmod_reload__ = False\nVALUE = 1\n",
-            "prog.py": """
-                import time, frozen
-                print("started", flush=True)
-                if frozen.VALUE == 1:
-                    with open("frozen.py", "w") as f:
-                        f.write("__hotmod_reload__ = False\\nVALUE = 1 / 0\\n")
-                    time.sleep(60)
-            """,
-        }
-    )
-    run = Supervised(project, "--restart", "prog.py")
-    run.wait_for(run.err, "waiting for a change")  # restarted, then failed at import
-    run.proc.send_signal(signal.SIGHUP)
-    assert run.end() == -signal.SIGHUP, run.explain()
+    project.scenario("cli_restart_signal_while_waiting_for_a")
+    run = project.spawn("-m", "hotmod", "run", "--restart", "prog.py")
+    run.wait_for("waiting for a change", stream="err")  # restarted, then failed at import
+    run.send_signal(signal.SIGHUP)
+    assert run.wait() == -signal.SIGHUP, run.explain()
 
 
 def test_restart_child_gets_the_same_options_and_program(project: Project) -> None:
     # The options reach the child as flags, the program after "--" (a script may start
     # with a dash), so the child runs what the parent was asked to run.
-    project.write(
-        {
-            "-dash.py": """
-                import os, sys, hotmod
-                w = hotmod.watch()
-                print(sys.argv, w.apply_mode, w.cascade, os.path.basename(w.paths[0]),
-                      os.environ.get("HOTMOD_FACTORY"), "HOTMOD_RESTART_CHILD" in os.environ)
-            """,
-            "lib/x.py": "",
-        }
-    )
-    proc = hotmod_cmd(
-        project,
+    project.scenario("cli_restart_child_gets_the_same_options")
+    proc = project.hotmod(
         "run",
         "--restart",
         "-w",
@@ -1224,12 +921,8 @@ def test_restart_child_gets_the_same_options_and_program(project: Project) -> No
 
 
 def test_watch_manual_inside_hotmod_run_is_honoured(project: Project) -> None:
-    import shutil
-
-    shutil.copytree(
-        Path(__file__).parent / "projects" / "manual_under_run", project.root, dirs_exist_ok=True
-    )
-    proc = hotmod_cmd(project, "run", "app.py")
+    project.scenario("manual_under_run")
+    proc = project.hotmod("run", "app.py")
     assert proc.returncode == 0, explain(proc)
     assert proc.stdout.splitlines() == [
         "mode: manual",

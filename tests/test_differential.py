@@ -304,8 +304,8 @@ print(json.dumps(RESULTS))
 def test_hot_reload_equals_fresh_import(project: Project, batch: int) -> None:
     data = {f"c{seed}": _generate(seed, f"c{seed}") for seed in _seeds(batch)}
     (project.root / "cases.json").write_text(json.dumps(data))
-    hot = json.loads(project.run(CANON + textwrap.dedent(HOT)))
-    fresh = json.loads(project.run(CANON + textwrap.dedent(FRESH)))
+    hot = json.loads(project.run_script(CANON + textwrap.dedent(HOT)))
+    fresh = json.loads(project.run_script(CANON + textwrap.dedent(FRESH)))
     assert hot.keys() == fresh.keys()
     for key in fresh:
         if hot[key] != fresh[key]:

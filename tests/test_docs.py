@@ -139,7 +139,7 @@ def test_runnable_block(example: Example, project: Project) -> None:
         target = project.root / path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
-    out = project.run(example.code)
+    out = project.run_script(example.code)
     if example.output is not None:
         assert _matches(example.output, out), (
             f"{example.id}: printed\n{out}\nexpected\n{example.output}"

@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from conftest import Project
 from hotmod._errors import HotmodWarning
 from hotmod._monitor import DEFAULT_EXCLUDES, FileMonitor, make_monitor, path_matches
 from hotmod._monitor._inotify import available as _has_inotify_fd
@@ -716,24 +717,9 @@ def test_churn_of_one_file_starves_no_other(proj: Path, start_monitor: Start) ->
     assert [s for s in seen if s not in whole] == []
 
 
-def test_backends_are_imported_only_when_chosen(proj: Path) -> None:
-    import subprocess
-
-    script = f"""
-import sys, hotmod
-from hotmod._monitor import make_monitor
-def loaded():
-    return sorted(m for m in sys.modules if m.startswith(("watchdog", "hotmod._monitor._")))
-print(loaded())
-monitor = make_monitor([{str(proj)!r}], on_batch=print, backend="polling")
-monitor.start()
-monitor.stop()
-print(loaded())
-"""
-    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parent.parent / "src"))
-    out = subprocess.run(
-        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
-    ).stdout.splitlines()
+def test_backends_are_imported_only_when_chosen(proj: Path, project: Project) -> None:
+    project.scenario("monitor_backend_imports")
+    out = project.run_driver(args=[str(proj)]).splitlines()
     common = ["hotmod._monitor._batch", "hotmod._monitor._filter", "hotmod._monitor._lease"]
     assert out == [repr(common), repr([*common, "hotmod._monitor._polling"])]
 

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 import hotmod
-from conftest import EDIT_PRELUDE, Project
+from conftest import Project
 
 
 class Modules:
@@ -229,32 +229,8 @@ def test_process_wide_side_effects_do_not_pile_up(mods: Modules) -> None:
 
 
 def test_atexit_handlers_and_on_reload_callbacks_run_once(project: Project) -> None:
-    project.write(
-        {
-            "effects.py": """
-                import atexit
-                import hotmod
-
-                @atexit.register
-                def bye():
-                    print("bye", VERSION)
-
-                hotmod.watch(on_reload=lambda report: print("reloaded", VERSION), apply="manual")
-                VERSION = 0
-            """
-        }
-    )
-    out = project.run(
-        """
-        import effects
-        for version in (1, 2, 3):
-            w("effects.py", open("effects.py").read().replace(
-                f"VERSION = {version - 1}", f"VERSION = {version}"))
-            assert hotmod.reload("effects").ok
-        hotmod.watch().stop()
-        """,
-        prelude=EDIT_PRELUDE,
-    )
+    project.scenario("registrations_atexit_and_on_reload")
+    out = project.run_driver()
     assert out.count("bye") == 1 and "bye 3" in out, out
     assert [line for line in out.splitlines() if line.startswith("reloaded")] == [
         "reloaded 1",

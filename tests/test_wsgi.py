@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
-import re
-import subprocess
 import sys
-import textwrap
 import threading
 import time
 import urllib.error
@@ -22,7 +19,7 @@ from wsgiref.validate import validator
 import pytest
 
 import hotmod
-from conftest import SRC, Project
+from conftest import Child, Project
 from hotmod._runtime import safepoint
 from hotmod._watcher import Watcher, current_watcher
 from hotmod.wsgi import HotReload
@@ -256,33 +253,14 @@ def test_rejects_bad_options() -> None:
 
 
 class Server:
-    """A server process; its output is collected by a reader thread."""
+    """A server running in a child process of the project, and HTTP requests to it."""
 
-    def __init__(self, proc: subprocess.Popen[str]) -> None:
-        self.proc = proc
-        self.lines: list[str] = []
-        self.reader = threading.Thread(target=self._read, daemon=True)
-        self.reader.start()
+    def __init__(self, child: Child) -> None:
+        self.child = child
         self.url = ""
 
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.lines.append(line)
-
     def output(self) -> str:
-        return "".join(self.lines)
-
-    def wait_for_output(self, pattern: str, timeout: float = 60) -> re.Match[str]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            match = re.search(pattern, self.output())
-            if match:
-                return match
-            if self.proc.poll() is not None:
-                break
-            time.sleep(0.01)
-        raise AssertionError(f"no {pattern!r} in the server's output:\n{self.output()}")
+        return self.child.output()
 
     def get(self, path: str) -> tuple[int, str]:
         try:
@@ -309,92 +287,15 @@ class Server:
 
 
 @contextmanager
-def running_server(root: Path, script: str) -> Iterator[Server]:
-    """Run ``script`` in a fresh interpreter in ``root``; always stop it."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([SRC, str(root)])
-    env["PYTHONUNBUFFERED"] = "1"
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
-    proc = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(script)],
-        cwd=root,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    server = Server(proc)
+def running_server(project: Project, script: str) -> Iterator[Server]:
+    """Run the project's ``script`` in a fresh interpreter; stopped after the block."""
+    server = Server(project.spawn(script, merge_stderr=True))
     try:
-        port = server.wait_for_output(r"http://127\.0\.0\.1:(\d+)").group(1)
+        port = server.child.wait_for(r"http://127\.0\.0\.1:(\d+)", timeout=60).group(1)
         server.url = f"http://127.0.0.1:{port}"
         yield server
-    except BaseException:
-        print(server.output())  # shown by pytest for a failing test only
-        raise
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
-        server.reader.join(10)
-        assert proc.stdout is not None
-        proc.stdout.close()
-
-
-SHARED = {
-    "web/__init__.py": "",
-    "web/helpers.py": """
-        def render(text):
-            return f"[{text}]"
-    """,
-    "web/models.py": """
-        def describe():
-            return "model-v1"
-    """,
-    "web/pair_a.py": "VALUE = 1\n",
-    "web/pair_b.py": """
-        from web.pair_a import VALUE
-
-        DOUBLE = VALUE * 2
-    """,
-}
-
-FLASK_APP = """
-    import time
-
-    from flask import Flask
-
-    from web import helpers, pair_a, pair_b
-    from web.models import describe
-
-    app = Flask(__name__)
-
-
-    @app.get("/")
-    def index():
-        return helpers.render("handler-v1")
-
-
-    @app.get("/model")
-    def model():
-        return describe()
-
-
-    @app.get("/pair")
-    def pair():
-        a = pair_a.VALUE
-        time.sleep(0.002)  # a reload between the two reads would pair old with new
-        return f"{a}:{pair_b.DOUBLE}"
-"""
-
-WERKZEUG = """
-    import logging
-    logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
-    from hotmod.wsgi import serve
-    serve("web.main:app", port=0)
-"""
+        server.child.stop()
 
 
 def edit(project: Project, rel: str, old: str, new: str) -> None:
@@ -469,73 +370,30 @@ def check_concurrent(project: Project, server: Server, clients: int = 50) -> Non
 @pytest.fixture
 def flask_project(project: Project) -> Project:
     pytest.importorskip("flask")
-    project.write({**SHARED, "web/main.py": FLASK_APP})
+    project.scenario("web_common", "web_flask")
     return project
 
 
 @pytest.mark.timeout(180)
 def test_werkzeug_flask_edits(flask_project: Project) -> None:
-    with running_server(flask_project.root, WERKZEUG) as server:
+    with running_server(flask_project, "serve_werkzeug.py") as server:
         check_edits(flask_project, server)
 
 
 @pytest.mark.timeout(180)
 def test_werkzeug_flask_syntax_error_keeps_old_body(flask_project: Project) -> None:
-    with running_server(flask_project.root, WERKZEUG) as server:
+    with running_server(flask_project, "serve_werkzeug.py") as server:
         check_syntax_error(flask_project, server)
 
 
 @pytest.mark.timeout(180)
 def test_werkzeug_flask_concurrent_requests_across_a_reload(flask_project: Project) -> None:
-    with running_server(flask_project.root, WERKZEUG) as server:
+    with running_server(flask_project, "serve_werkzeug.py") as server:
         check_concurrent(flask_project, server)
 
 
 def test_flask_layouts_that_reload_and_the_one_that_cannot(project: Project) -> None:
     pytest.importorskip("flask")
-    project.write(
-        {
-            # routes on a blueprint, registered by the module that creates the app
-            "bp_views.py": """
-                from flask import Blueprint
-                bp = Blueprint("views", __name__)
-
-                @bp.route("/")
-                def index():
-                    return "v1"
-            """,
-            "bp_app.py": """
-                from flask import Flask
-                from bp_views import bp
-                app = Flask(__name__)
-                app.register_blueprint(bp)
-            """,
-            # routes decorated on an app created in another module
-            "core.py": "from flask import Flask\napp = Flask(__name__)\n",
-            "split_views.py": """
-                from core import app
-
-                @app.route("/")
-                def index():
-                    return "v1"
-            """,
-        }
-    )
-    out = project.run(
-        """
-        import sys, hotmod, bp_app, core, split_views
-        def get(app):
-            return app.test_client().get("/").data.decode()
-        get(bp_app.app), get(core.app)  # both apps have served a request
-        for name in ("bp_views", "split_views"):
-            with open(name + ".py") as f:
-                source = f.read()
-            with open(name + ".py", "w") as f:
-                f.write(source.replace("v1", "v2"))
-        good = hotmod.reload("bp_views")
-        bad = hotmod.reload("split_views")
-        print(good.ok, get(sys.modules["bp_app"].app))
-        print(bad.ok, type(bad.error).__name__, get(core.app))
-        """
-    )
+    project.scenario("wsgi_flask_layouts")
+    out = project.run_driver()
     assert out.splitlines() == ["True v2", "False AssertionError v1"]

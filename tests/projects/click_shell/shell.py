@@ -4,7 +4,7 @@ import shlex
 import sys
 
 import typer
-from tool import extra  # noqa: F401  (adds commands to the group)
+from tool import extra
 from tool.cli import cli
 from tool.tapp import app
 

@@ -6,4 +6,4 @@ class PollsConfig(AppConfig):
     name = "polls"
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401  (connects the receivers)
+        from . import signals

@@ -1,0 +1,2 @@
+__hotmod_reload__ = False
+VALUE = 1

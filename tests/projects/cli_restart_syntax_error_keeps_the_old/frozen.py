@@ -1,0 +1,1 @@
+__hotmod_reload__ = False

@@ -1,0 +1,6 @@
+def f():
+    return "F"
+
+
+def g():
+    return "G"

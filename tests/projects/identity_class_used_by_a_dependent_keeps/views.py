@@ -1,0 +1,4 @@
+from models import User
+
+CURRENT = User()
+KIND = User

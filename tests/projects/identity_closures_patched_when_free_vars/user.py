@@ -1,0 +1,1 @@
+from clos import add_one, same

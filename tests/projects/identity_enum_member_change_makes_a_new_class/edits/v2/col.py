@@ -1,0 +1,6 @@
+import enum
+
+
+class Color(enum.Enum):
+    RED = 1
+    BLUE = 3

@@ -1,0 +1,1 @@
+from col import Color

@@ -1,0 +1,6 @@
+from registry import register
+
+
+@register
+def on_event(x):
+    return f"old {x}"

@@ -1,0 +1,6 @@
+HANDLERS = []
+
+
+def register(f):
+    HANDLERS.append(f)
+    return f

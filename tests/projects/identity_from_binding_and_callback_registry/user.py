@@ -1,0 +1,1 @@
+from handlers import on_event

@@ -1,0 +1,3 @@
+def f(a, b=1, *, c=2):
+    "old doc"
+    return a + b + c

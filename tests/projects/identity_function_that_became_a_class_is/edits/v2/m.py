@@ -1,0 +1,2 @@
+class Thing:
+    kind = "class"

@@ -1,0 +1,2 @@
+def Thing():
+    return "func"

@@ -1,0 +1,6 @@
+from deco import shout
+
+
+@shout
+def hello(name):
+    return "bye " + name

@@ -1,0 +1,7 @@
+class Tool:
+    def use(self):
+        return "new"
+
+
+DEFAULT = Tool()
+TOOLS = [Tool(), Tool()]

@@ -1,0 +1,3 @@
+from conf import X
+
+X = "mine"  # noqa: F811 (the user's own value replaces the import)

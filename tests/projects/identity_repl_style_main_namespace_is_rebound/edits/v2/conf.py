@@ -1,0 +1,5 @@
+VALUE = [2]
+
+
+def f():
+    return "new"

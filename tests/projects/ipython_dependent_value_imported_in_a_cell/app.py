@@ -1,0 +1,3 @@
+from m import LIMIT
+
+total = LIMIT * 2

@@ -1,0 +1,5 @@
+class P:
+    __slots__ = ("x",)
+
+    def get(self):
+        return "old"

@@ -1,0 +1,5 @@
+class P:
+    __slots__ = ("x", "y")
+
+    def get(self):
+        return "new"

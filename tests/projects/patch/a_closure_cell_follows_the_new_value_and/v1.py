@@ -1,0 +1,10 @@
+def make():
+    factor = 2
+
+    def scale(x):
+        return x * factor
+
+    return scale
+
+
+scale = make()

@@ -1,0 +1,10 @@
+def make():
+    a = 1
+
+    def inner():
+        return a
+
+    return inner
+
+
+inner = make()

@@ -1,0 +1,5 @@
+LOG.append("b")
+from a import X
+import a
+
+DOUBLE = a.X * 2

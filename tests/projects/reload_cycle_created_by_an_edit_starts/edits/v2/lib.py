@@ -1,0 +1,3 @@
+import pkg.m0
+
+L = 2

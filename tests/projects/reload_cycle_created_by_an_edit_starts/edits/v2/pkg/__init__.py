@@ -1,0 +1,3 @@
+import lib
+
+X = lib.L

@@ -1,0 +1,9 @@
+def f():
+    return "old"
+
+
+class K:
+    pass
+
+
+import b

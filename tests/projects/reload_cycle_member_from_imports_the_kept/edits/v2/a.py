@@ -1,0 +1,9 @@
+def f():
+    return "new"
+
+
+class K:
+    x = 1
+
+
+import b

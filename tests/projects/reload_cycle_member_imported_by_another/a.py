@@ -1,0 +1,4 @@
+LOG.append("a")
+import b
+
+A = b.B + 1

@@ -1,0 +1,4 @@
+LOG.append("user")
+from first import total
+
+T = total()

@@ -1,0 +1,3 @@
+from .a import A
+
+X = A

@@ -1,0 +1,3 @@
+import pkg.b
+
+L = pkg.b.B + 1

@@ -1,0 +1,2 @@
+LOG.append("base")
+N = 1

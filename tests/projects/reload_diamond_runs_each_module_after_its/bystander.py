@@ -1,0 +1,2 @@
+LOG.append("bystander")
+B = 5

@@ -1,0 +1,4 @@
+LOG.append("left")
+import base
+
+L = base.N + 10

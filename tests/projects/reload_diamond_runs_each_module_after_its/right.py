@@ -1,0 +1,4 @@
+LOG.append("right")
+from base import N
+
+R = N + 100

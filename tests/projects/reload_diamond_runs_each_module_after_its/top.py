@@ -1,0 +1,5 @@
+LOG.append("top")
+import left
+import right
+
+T = left.L + right.R

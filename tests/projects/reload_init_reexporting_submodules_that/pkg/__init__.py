@@ -1,0 +1,3 @@
+LOG.append("pkg")
+from .x import X
+from .y import Y

@@ -1,0 +1,2 @@
+LOG.append("pkg.x")
+X = 1

@@ -1,0 +1,4 @@
+import a
+import b
+
+C = a.A + b.B

@@ -1,0 +1,6 @@
+KEEP = [1, 2]
+NEW = "new"
+
+
+def added():
+    return 2

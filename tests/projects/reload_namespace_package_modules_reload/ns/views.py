@@ -1,0 +1,4 @@
+from . import models
+from .models import SIZE
+
+DOUBLE = SIZE * 2

@@ -1,0 +1,3 @@
+from fresh import F
+
+X = F + 2

@@ -1,0 +1,2 @@
+LOG.append("early")
+W = 1

@@ -1,0 +1,4 @@
+LOG.append("late")
+from early import W
+
+V = W + 1

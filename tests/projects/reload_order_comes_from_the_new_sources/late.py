@@ -1,0 +1,2 @@
+LOG.append("late")
+V = 1

@@ -1,0 +1,2 @@
+import pkg
+from pkg import NAME

@@ -1,0 +1,5 @@
+LOG.append("pkg.util")
+
+
+def helper(s):
+    return s + "!"

@@ -1,0 +1,3 @@
+LOG.append("pkg")
+from .models import Model, NAME
+from . import util

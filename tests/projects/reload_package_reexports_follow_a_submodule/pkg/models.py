@@ -1,0 +1,8 @@
+LOG.append("pkg.models")
+from pkg.util import helper
+
+NAME = helper("old")
+
+
+class Model:
+    kind = NAME

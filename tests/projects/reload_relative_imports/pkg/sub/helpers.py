@@ -1,0 +1,3 @@
+from ..core import BASE
+
+H = BASE * 10

@@ -1,0 +1,5 @@
+from . import helpers
+from .helpers import H
+from ..core import BASE
+
+TOTAL = BASE + H

@@ -1,0 +1,2 @@
+LOG.append("a")
+X = 1

@@ -1,0 +1,2 @@
+LOG.append("b")
+import a

@@ -1,0 +1,5 @@
+famous = ["Rex"]
+
+
+def bark():
+    return "woof"

@@ -1,0 +1,5 @@
+famous = ["Rex", "Lassie"]
+
+
+def bark():
+    return "WOOF"

@@ -1,0 +1,4 @@
+import dogs
+from dogs import famous
+
+count = len(dogs.famous)

@@ -1,0 +1,4 @@
+LOG.append("b")
+from a import X
+
+raise RuntimeError("boom in b")

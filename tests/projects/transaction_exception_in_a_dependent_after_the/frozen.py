@@ -1,0 +1,2 @@
+__hotmod_reload__ = False
+from a import X

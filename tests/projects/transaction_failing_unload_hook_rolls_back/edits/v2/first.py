@@ -1,0 +1,2 @@
+LOG.append("first")
+V = 2

@@ -1,0 +1,7 @@
+import first
+
+V = first.V
+
+
+def __hotmod_unload__():
+    raise OSError("cannot close")

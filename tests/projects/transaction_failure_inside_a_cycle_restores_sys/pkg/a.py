@@ -1,0 +1,3 @@
+import pkg.b
+
+A = pkg.b.B + 1

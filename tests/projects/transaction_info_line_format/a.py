@@ -1,0 +1,9 @@
+def f():
+    return 1
+
+
+class K:
+    pass
+
+
+X = [1]

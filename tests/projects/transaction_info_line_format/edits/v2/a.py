@@ -1,0 +1,9 @@
+def f():
+    return 2
+
+
+class K:
+    pass
+
+
+X = [2]

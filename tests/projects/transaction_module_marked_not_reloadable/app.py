@@ -1,0 +1,3 @@
+LOG.append("app")
+import server
+from conf import LIMIT

@@ -1,0 +1,4 @@
+from pkg import W
+
+L = W
+raise KeyError("late")

@@ -1,0 +1,3 @@
+from .core import V
+
+W = V + 1

@@ -1,0 +1,10 @@
+import sys
+import traceback
+
+
+def where():
+    return sys._getframe().f_lineno
+
+
+def fail():
+    raise ValueError("x")

@@ -1,0 +1,4 @@
+LOG.append("b")
+from a import X, f, C
+
+Y = X + 1

@@ -1,0 +1,8 @@
+import a
+
+
+def helper():
+    return 1 / 0
+
+
+helper()

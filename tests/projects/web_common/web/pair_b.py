@@ -1,0 +1,3 @@
+from web.pair_a import VALUE
+
+DOUBLE = VALUE * 2

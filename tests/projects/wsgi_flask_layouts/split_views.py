@@ -1,0 +1,8 @@
+"""Routes decorated on an app created in another module."""
+
+from core import app
+
+
+@app.route("/")
+def index():
+    return "v1"
