@@ -180,6 +180,8 @@ def record(undo: Callable[[], None], redo: Callable[[], None], *, module: str | 
 # Built-in adapters: framework module -> "module:class", imported only when needed.
 BUILTIN: dict[str, str] = {
     "atexit": "hotmod.integrations.stdlib:StdlibIntegration",
+    "flask": "hotmod.integrations.flask:FlaskIntegration",
+    "starlette": "hotmod.integrations.starlette:StarletteIntegration",
 }
 
 _registered: dict[str, list[Callable[[], Integration]]] = {}

@@ -1,0 +1,175 @@
+"""Helpers the web adapters share: who is registering, which thread reloads, live apps."""
+
+from __future__ import annotations
+
+import ast
+import linecache
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from types import FrameType
+from typing import Any
+
+from .. import integrations
+
+__all__ = [
+    "Recipe",
+    "in_reload",
+    "quiet",
+    "recipe_of",
+    "registering_module",
+    "reloading",
+    "share_state",
+]
+
+_local = threading.local()
+_reload_thread: int | None = None
+
+
+@contextmanager
+def quiet() -> Iterator[None]:
+    """Registrations made inside are not written to the ledger (an app hotmod rebuilds)."""
+    depth = getattr(_local, "quiet", 0)
+    _local.quiet = depth + 1
+    try:
+        yield
+    finally:
+        _local.quiet = depth
+
+
+def reloading(active: bool) -> None:
+    """Mark the calling thread as the one running a reload (or no reload)."""
+    global _reload_thread
+    _reload_thread = threading.get_ident() if active else None
+
+
+def in_reload() -> bool:
+    """True in the thread that runs a reload, while it runs."""
+    return _reload_thread == threading.get_ident()
+
+
+def registering_module() -> str | None:
+    """The module whose top-level code makes the registration being made, if any.
+
+    The running script (``__main__``) counts only for its definitions (a decorated
+    ``def`` or ``class``): a reload runs nothing else of it again.
+    """
+    if getattr(_local, "quiet", 0):
+        return None
+    frame: FrameType | None = sys._getframe(1)
+    while frame is not None:
+        if frame.f_code.co_name == "<module>":
+            break
+        frame = frame.f_back
+    if frame is None:
+        return None
+    name = frame.f_globals.get("__name__")
+    if not isinstance(name, str):
+        return None
+    if name == "__main__" and not _in_definition(frame):
+        return None
+    return name
+
+
+_spans: dict[tuple[str, int], list[tuple[int, int]]] = {}
+
+
+def _in_definition(frame: FrameType) -> bool:
+    filename = frame.f_code.co_filename
+    lines = linecache.getlines(filename, frame.f_globals)
+    key = (filename, hash("".join(lines)))
+    spans = _spans.get(key)
+    if spans is None:
+        spans = []
+        try:
+            tree = ast.parse("".join(lines))
+        except (SyntaxError, ValueError):
+            tree = ast.Module(body=[], type_ignores=[])
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+                spans.append((first, node.end_lineno or node.lineno))
+        _spans[key] = spans
+    line = frame.f_lineno
+    return any(first <= line <= last for first, last in spans)
+
+
+class Recipe:
+    """How an app was made by a factory: call ``module.name(*args, **kwargs)`` again."""
+
+    __slots__ = ("args", "kwargs", "module", "name")
+
+    def __init__(self, module: str, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]):
+        self.module = module
+        self.name = name
+        self.args = args
+        self.kwargs = kwargs
+
+    def factory(self) -> Callable[..., Any] | None:
+        """The factory as its module binds it now."""
+        module = sys.modules.get(self.module)
+        func = getattr(module, self.name, None) if module is not None else None
+        return func if callable(func) else None
+
+    def build(self) -> Any:
+        """A new app from the newest factory code (registrations not recorded)."""
+        factory = self.factory()
+        if factory is None:
+            raise RuntimeError(f"the app factory {self.module}.{self.name} is gone")
+        with quiet():
+            return factory(*self.args, **self.kwargs)
+
+
+def recipe_of(skip: Callable[[str], bool]) -> Recipe | None:
+    """The factory making an object now: the first caller outside ``skip``-ped modules.
+
+    None when the object is made by a module's top-level code (or by nothing we can
+    call again: a method, a nested function).
+    """
+    frame: FrameType | None = sys._getframe(2)
+    while frame is not None:
+        module = frame.f_globals.get("__name__", "")
+        if not (isinstance(module, str) and skip(module)) and frame.f_code.co_name != "__init__":
+            break
+        frame = frame.f_back
+    if frame is None or frame.f_code.co_name == "<module>":
+        return None
+    code = frame.f_code
+    func = frame.f_globals.get(code.co_name)
+    if getattr(func, "__code__", None) is not code:
+        return None
+    return Recipe(str(frame.f_globals["__name__"]), code.co_name, *_arguments(frame))
+
+
+def _arguments(frame: FrameType) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    code = frame.f_code
+    names = code.co_varnames
+    local = frame.f_locals
+    count = code.co_argcount + code.co_kwonlyargcount
+    kwargs = {n: local[n] for n in names[: code.co_argcount] if n in local}
+    args: tuple[Any, ...] = ()
+    if code.co_posonlyargcount:
+        args = tuple(local[n] for n in names[: code.co_posonlyargcount])
+        for n in names[: code.co_posonlyargcount]:
+            kwargs.pop(n, None)
+    kwargs.update({n: local[n] for n in names[code.co_argcount : count] if n in local})
+    index = count
+    if code.co_flags & 0x04:  # *args
+        extra = local.get(names[index], ())
+        args = (*args, *(kwargs.pop(n) for n in names[len(args) : code.co_argcount]), *extra)
+        index += 1
+    if code.co_flags & 0x08:  # **kwargs
+        kwargs.update(local.get(names[index], {}))
+    return args, kwargs
+
+
+def share_state(obj: Any, new: Any, txn: integrations.Transaction) -> None:
+    """Make ``obj`` use ``new``'s attributes (one dict for both), undone on rollback."""
+    saved = obj.__dict__
+    obj.__dict__ = new.__dict__
+
+    def undo() -> None:
+        obj.__dict__ = saved
+
+    txn.on_rollback(undo)
