@@ -102,7 +102,11 @@ def _place(container: Any, suffix: str) -> str:
             continue
         if not isinstance(owner, dict):
             state = getattr(owner, "__dict__", None)
-            attr = next((k for k, v in state.items() if v is container), None) if isinstance(state, dict) else None
+            attr = (
+                next((k for k, v in state.items() if v is container), None)
+                if isinstance(state, dict)
+                else None
+            )
             if attr is not None:
                 return f"{type(owner).__qualname__}.{attr}{suffix}"
             continue

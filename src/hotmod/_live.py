@@ -227,7 +227,10 @@ class LiveASGI:
             nonlocal start
             kind = message["type"]
             if kind == "http.response.start":
-                headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in message.get("headers", ())]
+                headers = [
+                    (k.decode("latin-1"), v.decode("latin-1"))
+                    for k, v in message.get("headers", ())
+                ]
                 if _is_html(headers):
                     start = message
                     return

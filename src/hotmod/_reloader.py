@@ -20,7 +20,7 @@ from ._audit import find_stale
 from ._define import Definer, instrument
 from ._graph import ImportGraph, ImportRef, imports_of, parse_imports
 from ._ledger import ledger
-from ._modmap import ModuleMap, excluded_reason, no_source_reason, real, source_hash
+from ._modmap import ModuleMap, no_source_reason, real, source_hash
 from ._patch import Patcher
 from ._rebind import rebind
 from ._registry import Registries, registrants
@@ -303,6 +303,10 @@ class Reloader:
                 gc.enable()
         self._commit(steps, txn, report)
         discarded = _discarded(steps, txn)
+        # The adapters' view and keep hooks refer back to the transaction: without
+        # them it goes with ``del``, not at the next garbage collection.
+        txn.view = None
+        txn.patcher.object_hooks.clear()
         del txn, steps, groups  # our references to old objects go before we look for others'
         report.stale = find_stale(discarded)
         return report
@@ -558,7 +562,11 @@ class Reloader:
         return count
 
     def _rebind_loose(
-        self, name: str, loose: list[dict[str, Any]], old: dict[str, Any], new: dict[str, Any],
+        self,
+        name: str,
+        loose: list[dict[str, Any]],
+        old: dict[str, Any],
+        new: dict[str, Any],
         txn: _Txn,
     ) -> int:
         # No source file (python -c, the REPL): the from-imports are read from the -c
@@ -718,9 +726,9 @@ def _internal_ids(txn: _Txn) -> set[int]:
     return ids
 
 
-def _keep_hook(adapter: integrations.Integration, view: integrations.Transaction) -> Callable[
-    [Any, Any], Any
-]:
+def _keep_hook(
+    adapter: integrations.Integration, view: integrations.Transaction
+) -> Callable[[Any, Any], Any]:
     def hook(old: Any, new: Any) -> Any:
         kept = adapter.keep(view, old, new)
         return new if kept is integrations.NOT_HANDLED else kept
@@ -780,7 +788,9 @@ def _live_refs(module: ModuleType) -> list[ImportRef]:
         origin = getattr(value, "__module__", None)
         if isinstance(origin, str) and origin != module.__name__ and origin in sys.modules:
             name = getattr(value, "__name__", key)
-            refs.append(ImportRef(origin, ((name if isinstance(name, str) else key, key),), None, 0, "top"))
+            refs.append(
+                ImportRef(origin, ((name if isinstance(name, str) else key, key),), None, 0, "top")
+            )
     return refs
 
 

@@ -246,7 +246,7 @@ class SafePoint:
             self.release_read()
 
     @contextmanager
-    def writing(self, timeout: float | None | _Default = _DEFAULT) -> Iterator[None]:
+    def writing(self, timeout: float | _Default | None = _DEFAULT) -> Iterator[None]:
         """A reload: runs alone, or after ``timeout`` (default `hold_timeout`) with the
         work still in flight."""
         bound = self.hold_timeout if isinstance(timeout, _Default) else timeout

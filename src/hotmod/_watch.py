@@ -220,6 +220,20 @@ class Watcher:
                 self.add_paths(sorted(folders))
             except Exception:
                 log.exception("could not watch the folders of newly imported modules")
+                return
+            # A module saved between its import and this watch would be missed.
+            edited = set()
+            for name in names:
+                module = sys.modules.get(name)
+                path = source_path(module) if module is not None else None
+                if (
+                    path is not None
+                    and os.path.dirname(path) in folders
+                    and import_clock.edited_after_import(name, path)
+                ):
+                    edited.add(Path(path))
+            if edited:
+                self._on_batch(frozenset(edited))
 
     # -- batches -----------------------------------------------------------------------
 

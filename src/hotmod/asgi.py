@@ -98,9 +98,7 @@ class HotReload(Middleware["ASGIApp"]):
             # Once the body streams (or the websocket is open) the request leaves the gate.
             nonlocal released
             await send(message)
-            if not released and (
-                message.get("more_body") or message["type"] == "websocket.accept"
-            ):
+            if not released and (message.get("more_body") or message["type"] == "websocket.accept"):
                 released = True
                 safepoint.release_read()
 

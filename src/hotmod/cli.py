@@ -147,6 +147,9 @@ def _run(opts: _RunOptions) -> int:
     if opts.restart and not os.environ.get(_CHILD_ENV):
         return _supervise(opts)
     _configure_logging()
+    from ._reloader import get_reloader
+
+    get_reloader()  # from now on, importing a framework starts its integration
     if opts.module is not None:
         module, code = _prepare_module(opts.module, opts.args)
     else:

@@ -163,7 +163,9 @@ class Integration:
         """The reload failed and everything was restored."""
 
 
-def record(undo: Callable[[], None], redo: Callable[[], None], *, module: str | None = None) -> bool:
+def record(
+    undo: Callable[[], None], redo: Callable[[], None], *, module: str | None = None
+) -> bool:
     """Write a registration to the ledger of the module whose top-level code is running.
 
     ``undo()`` takes the registration back, ``redo()`` makes it again. Before that module

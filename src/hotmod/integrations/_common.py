@@ -6,6 +6,7 @@ import ast
 import linecache
 import sys
 import threading
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
@@ -16,6 +17,7 @@ from .. import integrations
 __all__ = [
     "Recipe",
     "in_reload",
+    "note_birth",
     "quiet",
     "recipe_of",
     "registering_module",
@@ -49,25 +51,44 @@ def in_reload() -> bool:
     return _reload_thread == threading.get_ident()
 
 
-def registering_module() -> str | None:
-    """The module whose top-level code makes the registration being made, if any.
+def _module_frame() -> FrameType | None:
+    frame: FrameType | None = sys._getframe(2)
+    while frame is not None:
+        if frame.f_code.co_name == "<module>":
+            return frame
+        frame = frame.f_back
+    return None
 
-    The running script (``__main__``) counts only for its definitions (a decorated
-    ``def`` or ``class``): a reload runs nothing else of it again.
+
+_born: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
+
+
+def note_birth(obj: Any) -> None:
+    """Remember which run of a module's top-level code made ``obj`` (an app, a router)."""
+    frame = _module_frame()
+    if frame is not None:
+        _born[obj] = id(frame)
+
+
+def registering_module(target: Any = None) -> str | None:
+    """The module whose top-level code makes a registration on ``target`` now, if any.
+
+    None when nothing is worth writing to the ledger: no module's top-level code runs;
+    the same run of that code made ``target`` (running it again makes a new one); or
+    the running script (``__main__``) does it outside its definitions (a reload runs
+    only its decorated ``def`` and ``class`` statements again).
     """
     if getattr(_local, "quiet", 0):
         return None
-    frame: FrameType | None = sys._getframe(1)
-    while frame is not None:
-        if frame.f_code.co_name == "<module>":
-            break
-        frame = frame.f_back
+    frame = _module_frame()
     if frame is None:
         return None
     name = frame.f_globals.get("__name__")
     if not isinstance(name, str):
         return None
-    if name == "__main__" and not _in_definition(frame):
+    if name == "__main__":
+        return name if _in_definition(frame) else None
+    if target is not None and _born.get(target) == id(frame):
         return None
     return name
 
@@ -166,10 +187,20 @@ def _arguments(frame: FrameType) -> tuple[tuple[Any, ...], dict[str, Any]]:
 
 def share_state(obj: Any, new: Any, txn: integrations.Transaction) -> None:
     """Make ``obj`` use ``new``'s attributes (one dict for both), undone on rollback."""
-    saved = obj.__dict__
+    box = [obj.__dict__]
     obj.__dict__ = new.__dict__
 
     def undo() -> None:
-        obj.__dict__ = saved
+        obj.__dict__ = box[0]
+
+    def drop_cycle() -> None:
+        # The previous state may hold a method bound to its own twin: without it, the
+        # twin and its tables go as soon as no request runs on them any more.
+        saved = box.pop()
+        if saved is not obj.__dict__:
+            for key, value in list(saved.items()):
+                if getattr(value, "__self__", None) is not None:
+                    del saved[key]
 
     txn.on_rollback(undo)
+    txn.on_commit(drop_cycle)

@@ -100,18 +100,18 @@ _local = threading.local()
 def recording(
     containers: Callable[[Any], Iterable[Any]],
     record: Callable[[Any, Change], None],
-    allowed: Callable[[], bool],
+    allowed: Callable[[Any], bool],
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Wrap a registering method: the outermost call's additions go to ``record(obj, change)``.
 
-    ``containers(obj)`` names what the method may touch; ``allowed()`` says whether this
-    call is worth recording (a module's top-level code is running). Nested registering
+    ``containers(obj)`` names what the method may touch; ``allowed(obj)`` says whether
+    this call is worth recording (a module's top-level code is running). Nested registering
     calls (a method that calls others) count as one.
     """
 
     def wrap(method: Callable[..., Any]) -> Callable[..., Any]:
         def recorded(self: Any, *args: Any, **kwargs: Any) -> Any:
-            if getattr(_local, "depth", 0) or not allowed():
+            if getattr(_local, "depth", 0) or not allowed(self):
                 return method(self, *args, **kwargs)
             snapshot = Snapshot(containers(self))
             _local.depth = 1

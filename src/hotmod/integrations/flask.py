@@ -33,6 +33,7 @@ from . import NOT_HANDLED, Integration, Transaction, record
 from ._common import (
     Recipe,
     in_reload,
+    note_birth,
     recipe_of,
     registering_module,
     reloading,
@@ -161,7 +162,9 @@ class FlaskIntegration(Integration):
                 continue
             new = recipe.build()
             if type(new) is not type(app):
-                txn.restart(recipe.module, f"{recipe.name}() no longer returns a {type(app).__name__}")
+                txn.restart(
+                    recipe.module, f"{recipe.name}() no longer returns a {type(app).__name__}"
+                )
             _recipes.pop(new, None)
             _delegate(new)
             share_state(app, new, txn)
@@ -203,7 +206,7 @@ def _install() -> None:
     from flask.sansio.scaffold import Scaffold, setupmethod
 
     wrapper_code = setupmethod(lambda self: None).__code__
-    wrap = recording(_tables, _record, lambda: registering_module() is not None)
+    wrap = recording(_tables, _record, lambda obj: registering_module(obj) is not None)
     classes = [Scaffold, App, Blueprint, flask.Flask, flask.Blueprint]
     for cls in classes:
         for name, value in list(vars(cls).items()):
@@ -212,11 +215,21 @@ def _install() -> None:
 
     for cls in (App, Blueprint):
         original = cls.__dict__["_check_setup_finished"]
-        setattr(cls, "_check_setup_finished", _lenient(original))
+        cls._check_setup_finished = _lenient(original)  # type: ignore[method-assign, assignment]
+
+    bp_init = Blueprint.__init__
+
+    def tracked_bp_init(self: Any, *args: Any, **kwargs: Any) -> None:
+        note_birth(self)
+        bp_init(self, *args, **kwargs)
+
+    tracked_bp_init.__wrapped__ = bp_init  # type: ignore[attr-defined]
+    Blueprint.__init__ = tracked_bp_init  # type: ignore[method-assign]
 
     init = flask.Flask.__init__
 
     def tracked_init(self: Flask, *args: Any, **kwargs: Any) -> None:
+        note_birth(self)
         init(self, *args, **kwargs)
         recipe = recipe_of(_framework_module)
         if recipe is not None:
@@ -252,9 +265,9 @@ def _no_restart_reloader() -> None:
 
     def run_simple_in_place(*args: Any, **kwargs: Any) -> Any:
         if kwargs.get("use_reloader"):
-            log.info("hotmod: werkzeug's restarting reloader is off; hotmod reloads in place")
+            log.info("werkzeug's restarting reloader is off: hotmod reloads in place")
             kwargs["use_reloader"] = False
         return run_simple(*args, **kwargs)
 
-    werkzeug.serving.run_simple = run_simple_in_place  # type: ignore[assignment]
+    werkzeug.serving.run_simple = run_simple_in_place
     integrations.log.debug("flask: werkzeug's reloader disabled under hotmod run")

@@ -1,0 +1,1 @@
+import views  # noqa: F401  (registers the routes)
