@@ -1,1 +1,4 @@
-import views  # noqa: F401  (registers the routes)
+import views  # registers the routes
+from core import app
+
+__all__ = ["app", "views"]
