@@ -72,13 +72,21 @@ class Server:
         return len(pattern.findall(self.output()))
 
     def request(self, path: str, data: bytes | None = None) -> tuple[int, str]:
+        """GET (or POST ``data`` as JSON) ``path``: the status and the body."""
+        status, _, body = self.exchange(path, data)
+        return status, body
+
+    def exchange(self, path: str, data: bytes | None = None) -> tuple[int, dict[str, str], str]:
+        """Like `request`, with the response headers (lower-case names)."""
         headers = {"Content-Type": "application/json"} if data is not None else {}
         req = urllib.request.Request(self.url + path, data=data, headers=headers)
         try:
             with urllib.request.urlopen(req, timeout=30) as response:
-                return response.status, response.read().decode()
+                got = {k.lower(): v for k, v in response.headers.items()}
+                return response.status, got, response.read().decode()
         except urllib.error.HTTPError as exc:
-            return exc.code, exc.read().decode()
+            got = {k.lower(): v for k, v in exc.headers.items()}
+            return exc.code, got, exc.read().decode()
 
     def wait_ready(self, path: str = "/", timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout

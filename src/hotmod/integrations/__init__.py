@@ -184,6 +184,7 @@ BUILTIN: dict[str, str] = {
     "atexit": "hotmod.integrations.stdlib:StdlibIntegration",
     "flask": "hotmod.integrations.flask:FlaskIntegration",
     "starlette": "hotmod.integrations.starlette:StarletteIntegration",
+    "fastapi": "hotmod.integrations.starlette:FastAPIIntegration",
 }
 
 _registered: dict[str, list[Callable[[], Integration]]] = {}

@@ -10,11 +10,12 @@ import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from .. import integrations
 
 __all__ = [
+    "IdentityMap",
     "Recipe",
     "in_reload",
     "note_birth",
@@ -60,7 +61,45 @@ def _module_frame() -> FrameType | None:
     return None
 
 
-_born: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
+V = TypeVar("V")
+
+
+class IdentityMap(Generic[V]):
+    """A map from live objects (by identity, hashable or not) to values; entries go with them."""
+
+    def __init__(self) -> None:
+        self._data: dict[int, tuple[weakref.ref[Any], V]] = {}
+
+    def __setitem__(self, obj: Any, value: V) -> None:
+        key, data = id(obj), self._data
+
+        def gone(ref: weakref.ref[Any]) -> None:
+            entry = data.get(key)
+            if entry is not None and entry[0] is ref:
+                del data[key]
+
+        data[key] = (weakref.ref(obj, gone), value)
+
+    def get(self, obj: Any) -> V | None:
+        entry = self._data.get(id(obj))
+        return entry[1] if entry is not None and entry[0]() is obj else None
+
+    def pop(self, obj: Any) -> V | None:
+        value = self.get(obj)
+        if value is not None:
+            del self._data[id(obj)]
+        return value
+
+    def items(self) -> list[tuple[Any, V]]:
+        out = []
+        for ref, value in list(self._data.values()):
+            obj = ref()
+            if obj is not None:
+                out.append((obj, value))
+        return out
+
+
+_born: IdentityMap[int] = IdentityMap()
 
 
 def note_birth(obj: Any) -> None:
@@ -185,8 +224,14 @@ def _arguments(frame: FrameType) -> tuple[tuple[Any, ...], dict[str, Any]]:
     return args, kwargs
 
 
-def share_state(obj: Any, new: Any, txn: integrations.Transaction) -> None:
-    """Make ``obj`` use ``new``'s attributes (one dict for both), undone on rollback."""
+def share_state(
+    obj: Any, new: Any, txn: integrations.Transaction, *, clear_previous: bool = False
+) -> None:
+    """Make ``obj`` use ``new``'s attributes (one dict for both), undone on rollback.
+
+    With ``clear_previous`` the attributes ``obj`` had are dropped at the commit (for
+    objects whose parts refer back to their owner, which would keep them alive).
+    """
     box = [obj.__dict__]
     obj.__dict__ = new.__dict__
 
@@ -197,10 +242,14 @@ def share_state(obj: Any, new: Any, txn: integrations.Transaction) -> None:
         # The previous state may hold a method bound to its own twin: without it, the
         # twin and its tables go as soon as no request runs on them any more.
         saved = box.pop()
-        if saved is not obj.__dict__:
-            for key, value in list(saved.items()):
-                if getattr(value, "__self__", None) is not None:
-                    del saved[key]
+        if saved is obj.__dict__:
+            return
+        if clear_previous:
+            saved.clear()
+            return
+        for key, value in list(saved.items()):
+            if getattr(value, "__self__", None) is not None:
+                del saved[key]
 
     txn.on_rollback(undo)
     txn.on_commit(drop_cycle)

@@ -24,13 +24,13 @@ import logging
 import os
 import sys
 import threading
-import weakref
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from .. import integrations
 from . import NOT_HANDLED, Integration, Transaction, record
 from ._common import (
+    IdentityMap,
     Recipe,
     in_reload,
     note_birth,
@@ -66,7 +66,7 @@ _APP_TABLES = (
 )
 _BLUEPRINT_TABLES = ("deferred_functions", "_blueprints")
 
-_recipes: weakref.WeakKeyDictionary[Any, Recipe] = weakref.WeakKeyDictionary()
+_recipes: IdentityMap[Recipe] = IdentityMap()
 _dirty_maps: list[Any] = []
 _lock = threading.Lock()
 
@@ -149,7 +149,7 @@ class FlaskIntegration(Integration):
             return NOT_HANDLED
         if isinstance(new, App):
             _delegate(new)
-            _recipes.pop(new, None)
+            _recipes.pop(new)
             txn.state["flask.kept"].add(id(old))
         share_state(old, new, txn)
         return old
@@ -157,7 +157,7 @@ class FlaskIntegration(Integration):
     def finish(self, txn: Transaction) -> None:
         """Build factory-made apps again from the newest code."""
         kept: set[int] = txn.state.get("flask.kept", set())
-        for app, recipe in list(_recipes.items()):
+        for app, recipe in _recipes.items():
             if id(app) in kept or not _touched(app, recipe, txn):
                 continue
             new = recipe.build()
@@ -165,7 +165,7 @@ class FlaskIntegration(Integration):
                 txn.restart(
                     recipe.module, f"{recipe.name}() no longer returns a {type(app).__name__}"
                 )
-            _recipes.pop(new, None)
+            _recipes.pop(new)
             _delegate(new)
             share_state(app, new, txn)
             txn.note(f"flask: {recipe.module}.{recipe.name}() built the app again")
