@@ -18,7 +18,7 @@ from pathlib import Path
 __all__ = ["main"]
 
 USAGE = """\
-usage: hotmod run [--restart] [--debounce SECONDS] [--backend NAME]
+usage: hotmod run [--restart] [--live] [--debounce SECONDS] [--backend NAME]
                   (script.py | -m module) [args ...]
        hotmod graph [module]
        hotmod demo
@@ -42,6 +42,7 @@ def _configure_logging() -> None:
 class _RunOptions:
     def __init__(self) -> None:
         self.restart = False
+        self.live = False
         self.debounce = 0.01
         self.backend = "auto"
         self.module: str | None = None
@@ -67,6 +68,8 @@ def _parse_run(argv: Sequence[str]) -> _RunOptions:
         arg = rest.pop(0)
         if arg == "--restart":
             opts.restart = True
+        elif arg == "--live":
+            opts.live = True
         elif arg in ("--debounce", "--backend") and rest:
             value = rest.pop(0)
             if arg == "--debounce":
@@ -143,6 +146,11 @@ def _prepare_module(name: str, args: list[str]) -> tuple[types.ModuleType, types
 
 def _run(opts: _RunOptions) -> int:
     from ._watch import watch
+
+    if opts.live:
+        # Read by the integrations where they wrap the server's app (Flask, Starlette)
+        # and by the middlewares: HTML pages refresh themselves after each reload.
+        os.environ["HOTMOD_LIVE"] = "1"
 
     if opts.restart and not os.environ.get(_CHILD_ENV):
         return _supervise(opts)
