@@ -1,2 +1,3 @@
 def render(title):
-    return f"<!doctype html><html><head><title>{title}</title></head><body><h1>page-v1</h1></body></html>"
+    head = f"<head><title>{title}</title></head>"
+    return f"<!doctype html><html>{head}<body><h1>page-v1</h1></body></html>"
