@@ -1,10 +1,9 @@
 import asyncio
 
+import handlers
 from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse, StreamingResponse
 from starlette.routing import Route
-
-import handlers
 
 
 async def index(request):

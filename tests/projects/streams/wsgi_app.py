@@ -1,8 +1,7 @@
 import time
 
-from flask import Flask
-
 import handlers
+from flask import Flask
 
 app = Flask(__name__)
 
