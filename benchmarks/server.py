@@ -280,8 +280,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--calls", type=int, default=200_000, help="in-process calls per repeat")
     parser.add_argument("--requests", type=int, default=3000, help="HTTP requests per setup")
     parser.add_argument("--edits", type=int, default=10, help="edits per reloader")
-    parser.add_argument("--modules", type=int, default=12, help="blueprints/routers per app")
-    parser.add_argument("--routes", type=int, default=15, help="routes per blueprint/router")
+    parser.add_argument("--modules", type=int, default=40, help="blueprints/routers per app")
+    parser.add_argument("--routes", type=int, default=5, help="routes per blueprint/router")
     args = parser.parse_args(argv)
     rows: list[tuple[str, str, str, str]] = []
 
@@ -515,7 +515,7 @@ def framework_rows(
             [str(hide.parent)],
         ),
         (
-            f"FastAPI app, {2 * size}",
+            f"FastAPI app, {2 * modules * routes} routes",
             [
                 "-m",
                 "uvicorn",

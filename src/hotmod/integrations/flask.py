@@ -25,6 +25,7 @@ import os
 import sys
 import threading
 from collections.abc import Callable, Iterable
+from types import FunctionType
 from typing import TYPE_CHECKING, Any
 
 from .. import integrations
@@ -139,6 +140,15 @@ class FlaskIntegration(Integration):
         """Setup methods may run on apps that served requests until this reload ends."""
         reloading(True)
         txn.state["flask.kept"] = set()
+        # What each blueprint of a factory-made app registers now, to tell at the end
+        # whether the app must be built again (a view's body edited changes nothing).
+        changed = set(txn.changed)
+        txn.state["flask.blueprints"] = {
+            id(bp): _fingerprint(bp)
+            for app, _ in _recipes.items()
+            for bp in app.blueprints.values()
+            if bp.import_name in changed
+        }
 
     def keep(self, txn: Transaction, old: object, new: object) -> object:
         """A re-made app or blueprint: the previous object takes the new one's state."""
@@ -157,8 +167,11 @@ class FlaskIntegration(Integration):
     def finish(self, txn: Transaction) -> None:
         """Build factory-made apps again from the newest code."""
         kept: set[int] = txn.state.get("flask.kept", set())
+        before: dict[int, object] = txn.state.get("flask.blueprints", {})
         for app, recipe in _recipes.items():
             if id(app) in kept or not _touched(app, recipe, txn):
+                continue
+            if _same_registrations(app, recipe, txn, before):
                 continue
             new = recipe.build()
             if type(new) is not type(app):
@@ -190,6 +203,64 @@ def _touched(app: Any, recipe: Recipe, txn: Transaction) -> bool:
     )
     packages.update(bp.import_name.split(".")[0] for bp in app.blueprints.values())
     return any(m.split(".")[0] in packages for m in txn.modules)
+
+
+def _same_registrations(
+    app: Any, recipe: Recipe, txn: Transaction, before: dict[int, object]
+) -> bool:
+    """True when rebuilding ``app`` would register exactly what it has.
+
+    So when every module whose source changed holds only blueprints of the app that
+    register the same rules, hooks and handlers as before (the view functions are
+    kept objects, updated in place). The factory's module, or any other changed
+    module of the app's package (a helper its factory calls), means a rebuild.
+    """
+    blueprints = list(app.blueprints.values())
+    for module in txn.changed:
+        own = [bp for bp in blueprints if bp.import_name == module]
+        if not own or module == recipe.module:
+            return False
+        if any(before.get(id(bp), _MISSING) != _fingerprint(bp) for bp in own):
+            return False
+    return True
+
+
+_MISSING = object()
+
+
+def _fingerprint(obj: Any, depth: int = 0) -> object:
+    """A comparable summary of what a blueprint (or part of one) registers."""
+    if depth > 6:
+        return ("id", id(obj))
+    if isinstance(obj, FunctionType):
+        if "<locals>" not in obj.__qualname__:
+            return ("fn", id(obj))  # a kept function: same object, newest code
+        cells = []
+        for cell in obj.__closure__ or ():
+            try:
+                cells.append(_fingerprint(cell.cell_contents, depth + 1))
+            except ValueError:
+                cells.append(None)
+        code = obj.__code__
+        return ("closure", code.co_code, code.co_names, tuple(cells))
+    if isinstance(obj, (str, int, float, bool, type(None), bytes)):
+        return obj
+    if isinstance(obj, dict):
+        return tuple(
+            (_fingerprint(k, depth + 1), _fingerprint(v, depth + 1)) for k, v in obj.items()
+        )
+    if isinstance(obj, (list, tuple, set, frozenset)):
+        return (type(obj).__name__, tuple(_fingerprint(v, depth + 1) for v in obj))
+    d = getattr(obj, "__dict__", None)
+    if isinstance(d, dict) and "deferred_functions" in d:  # a blueprint
+        tables = [d.get(n) for n in (*_SCAFFOLD_TABLES, *_BLUEPRINT_TABLES)]
+        plain = {
+            k: v
+            for k, v in d.items()
+            if isinstance(v, (str, int, bool, type(None))) and k != "_got_registered_once"
+        }
+        return ("blueprint", _fingerprint(plain, depth + 1), _fingerprint(tables, depth + 1))
+    return ("id", id(obj))
 
 
 def _delegate(new: Any) -> None:
