@@ -142,3 +142,44 @@ def test_a_configured_root_logger_is_left_alone(project: Project) -> None:
         """
     )
     assert out.splitlines() == ["0"]
+
+
+def test_factory_true_makes_a_plain_app_again_after_each_reload(project: Project) -> None:
+    project.write(
+        {
+            "words.py": "WORD = 'one'\n",
+            "mk.py": """
+                import words
+
+                def create_app():
+                    word = words.WORD  # read once, when the app is made
+
+                    def app(environ, start_response):
+                        start_response("200 OK", [("Content-Type", "text/plain")])
+                        return [word.encode()]
+
+                    return app
+            """,
+        }
+    )
+    out = project.run(
+        """
+        from wsgiref.util import setup_testing_defaults
+        from hotmod.wsgi import HotReload
+
+        watcher = hotmod.watch(apply="manual")
+        app = HotReload("mk:create_app", factory=True, watcher=watcher)
+
+        def get():
+            environ = {}
+            setup_testing_defaults(environ)
+            return b"".join(app(environ, lambda status, headers: None)).decode()
+
+        print(get())
+        w("words.py", "WORD = 'two'\\n")
+        print(hotmod.reload("words").ok, get())
+        watcher.stop()
+        """,
+        prelude=EDIT_PRELUDE,
+    )
+    assert out.splitlines() == ["one", "True two"]
