@@ -14,9 +14,11 @@ Measures, in one run:
   middleware vs ``uvicorn --reload`` (save the handler, poll every millisecond until
   the new body comes back);
 * the same for a Flask app and a FastAPI app of realistic size (an app factory or a
-  main module, ``--modules`` blueprints/routers of ``--routes`` routes each, pydantic
-  models, helpers): ``hotmod run -m flask ... run`` vs ``flask run --reload`` and
-  ``hotmod run -m uvicorn ...`` vs ``uvicorn --reload``, measured in the same run.
+  main module, ``--modules`` blueprints/routers of ``--routes`` routes each, one
+  SQLAlchemy model per blueprint/router, pydantic models or dataclasses, helpers):
+  ``hotmod run -m flask ... run`` vs ``flask run --reload`` and
+  ``hotmod run -m uvicorn ...`` vs ``uvicorn --reload``, measured in the same run
+  (needs sqlalchemy; the edit changes one handler's body).
 
 Prints one table.
 """
@@ -280,8 +282,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--calls", type=int, default=200_000, help="in-process calls per repeat")
     parser.add_argument("--requests", type=int, default=3000, help="HTTP requests per setup")
     parser.add_argument("--edits", type=int, default=10, help="edits per reloader")
-    parser.add_argument("--modules", type=int, default=40, help="blueprints/routers per app")
-    parser.add_argument("--routes", type=int, default=5, help="routes per blueprint/router")
+    parser.add_argument("--modules", type=int, default=50, help="blueprints/routers per app")
+    parser.add_argument("--routes", type=int, default=6, help="routes per blueprint/router")
     args = parser.parse_args(argv)
     rows: list[tuple[str, str, str, str]] = []
 
@@ -349,8 +351,9 @@ def main(argv: list[str] | None = None) -> None:
 FLASK_VIEWS = """
 from flask import Blueprint, request
 
-from bigflask.services import helper_{i}
+from bigflask.db import Row{i}
 from bigflask.models import Record{i}
+from bigflask.services import helper_{i}
 
 bp = Blueprint("views_{i}", __name__, url_prefix="/v{i}")
 {routes}
@@ -392,6 +395,7 @@ def create_app(test_config=None):
 API_ROUTER = """
 from fastapi import APIRouter, Depends, Query
 
+from bigapi.db import Row{i}
 from bigapi.deps import get_settings
 from bigapi.models import Item{i}, ItemCreate{i}
 
@@ -429,10 +433,47 @@ def health() -> dict[str, str]:
 """
 
 
+DB_MODELS = """
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Owner(Base):
+    __tablename__ = "owner"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80))
+"""
+
+DB_MODEL = """
+
+class Row{i}(Base):
+    __tablename__ = "row_{i}"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), index=True)
+    price: Mapped[float]
+    owner_id: Mapped[int] = mapped_column(ForeignKey("owner.id"))
+    owner: Mapped[Owner] = relationship()
+"""
+
+
+def write_db(pkg: Path, modules: int) -> None:
+    """SQLAlchemy 2 declarative models, one table per blueprint/router."""
+    text = DB_MODELS + "".join(DB_MODEL.format(i=i) for i in range(modules))
+    (pkg / "db.py").write_text(text + "\n\nBase.registry.configure()\n")
+
+
 def make_flask_app(root: Path, modules: int, routes: int) -> tuple[Path, str, str]:
-    """A Flask project: factory, blueprints, models and helpers. Returns the edited file."""
+    """A Flask project: factory, blueprints, ORM models, dataclasses and helpers.
+
+    Returns the file the benchmark edits, its source as a template, and the path of the
+    route whose body it changes."""
     pkg = root / "bigflask"
     pkg.mkdir()
+    write_db(pkg, modules)
     names = [f"views_{i}" for i in range(modules)]
     (pkg / "__init__.py").write_text(FLASK_INIT.format(imports=", ".join(names)))
     models = ["from dataclasses import dataclass\n"]
@@ -460,9 +501,10 @@ def make_flask_app(root: Path, modules: int, routes: int) -> tuple[Path, str, st
 
 
 def make_fastapi_app(root: Path, modules: int, routes: int) -> tuple[Path, str, str]:
-    """A FastAPI project: main module, routers, pydantic models, dependencies."""
+    """A FastAPI project: main module, routers, ORM and pydantic models, dependencies."""
     pkg = root / "bigapi"
     (pkg / "routers").mkdir(parents=True)
+    write_db(pkg, modules)
     (pkg / "__init__.py").write_text("")
     (pkg / "routers" / "__init__.py").write_text("")
     names = [f"items_{i}" for i in range(modules)]
