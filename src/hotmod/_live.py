@@ -25,13 +25,13 @@ from ._report import ReloadReport, format_error
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
-__all__ = ["EVENTS_PATH", "LiveASGI", "LiveWSGI", "live_enabled", "state"]
+__all__ = ["EVENTS_PATH", "LIVE_MARK", "LiveASGI", "LiveWSGI", "live_enabled", "state"]
 
 EVENTS_PATH = "/__hotmod__/events"
 # An event stream ends after this long; the browser reconnects at once (``retry``), so
 # no connection keeps a server thread, or a server's shutdown, waiting for long.
 STREAM_SECONDS = 15.0
-_MARK = "hotmod.live"  # set in the environ/scope by the outermost wrapper
+LIVE_MARK = "hotmod.live"  # set in the environ/scope by the outermost wrapper
 
 
 def live_enabled(live: bool | None) -> bool:
@@ -135,9 +135,9 @@ class LiveWSGI:
         state.install()
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        if environ.get(_MARK):
+        if environ.get(LIVE_MARK):
             return self.app(environ, start_response)
-        environ[_MARK] = True
+        environ[LIVE_MARK] = True
         if environ.get("PATH_INFO") == EVENTS_PATH:
             return events_wsgi(start_response)
         held: list[Any] = []
@@ -213,10 +213,10 @@ class LiveASGI:
         state.install()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope.get(_MARK):
+        if scope["type"] != "http" or scope.get(LIVE_MARK):
             await self.app(scope, receive, send)
             return
-        scope[_MARK] = True
+        scope[LIVE_MARK] = True
         if scope.get("path") == EVENTS_PATH:
             await events_asgi(receive, send)
             return

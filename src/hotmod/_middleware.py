@@ -55,6 +55,8 @@ class AppRef(Generic[A]):
 
     def get(self) -> A:
         """The app to dispatch to now."""
+        if self.module is None and not self.factory:
+            return self._app
         if self.factory:
             return self._make()
         return self._named()

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from ._live import LiveASGI, live_enabled
+from ._live import LIVE_MARK, LiveASGI, live_enabled
 from ._middleware import Middleware, error_page, last_failure
 from ._safepoint import safepoint
 from ._watch import Watcher
@@ -75,7 +75,8 @@ class HotReload(Middleware["ASGIApp"]):
             live=live_enabled(live),
         )
         self._applying = False
-        self._live = LiveASGI(self._dispatch) if self.live else None
+        # The live wrapper calls this middleware back with the scope marked as seen.
+        self._live = LiveASGI(self) if self.live else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -84,23 +85,21 @@ class HotReload(Middleware["ASGIApp"]):
         watcher = self.watcher
         if not self._applying and watcher.apply_mode == "manual" and watcher.has_pending:
             await self._apply(watcher)
-        if self._live is not None:
+        if self._live is not None and LIVE_MARK not in scope:
             await self._live(scope, receive, send)
-        else:
-            await self._dispatch(scope, receive, send)
-
-    async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
+            return
         if not safepoint.try_acquire_read():
             await safepoint.acquire_read_async()
         released = False
 
-        async def send_and_release(message: Message) -> None:
-            # Once the body streams (or the websocket is open) the request leaves the gate.
+        def send_and_release(message: Message) -> Awaitable[None]:
+            # Once the body streams (or the websocket is open) the request leaves the
+            # gate. A plain function returning send's awaitable: no extra coroutine.
             nonlocal released
-            await send(message)
             if not released and (message.get("more_body") or message["type"] == "websocket.accept"):
                 released = True
                 safepoint.release_read()
+            return send(message)
 
         try:
             failure = last_failure.current() if self.show_errors else None

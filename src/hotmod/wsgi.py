@@ -80,6 +80,12 @@ class HotReload(Middleware["WSGIApplication"]):
         return self._dispatch(environ, start_response)
 
     def _dispatch(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        if not self.show_errors:  # the common case, kept short: it runs on every request
+            safepoint.acquire_read()
+            try:
+                return self.app.get()(environ, start_response)
+            finally:
+                safepoint.release_read()
         safepoint.acquire_read()
         try:
             failure = last_failure.current() if self.show_errors else None
