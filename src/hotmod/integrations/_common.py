@@ -233,14 +233,22 @@ def share_state(
     objects whose parts refer back to their owner, which would keep them alive).
     """
     box = [obj.__dict__]
+    twin = _twins.get(obj)
+    previous = twin if twin is not None and twin.__dict__ is obj.__dict__ else None
     obj.__dict__ = new.__dict__
+    _twins[obj] = new
 
     def undo() -> None:
         obj.__dict__ = box[0]
+        if previous is not None:
+            _twins[obj] = previous
+        else:
+            _twins.pop(obj)
 
     def drop_cycle() -> None:
-        # The previous state may hold a method bound to its own twin: without it, the
-        # twin and its tables go as soon as no request runs on them any more.
+        # The previous state may refer to its own twin (a method bound to it, a Jinja
+        # environment holding it): without those parts, the twin and its tables go as
+        # soon as no request runs on them any more.
         saved = box.pop()
         if saved is obj.__dict__:
             return
@@ -248,8 +256,96 @@ def share_state(
             saved.clear()
             return
         for key, value in list(saved.items()):
-            if getattr(value, "__self__", None) is not None:
+            if _bound(value) or (
+                previous is not None
+                and any(v is previous for v in getattr(value, "__dict__", {}).values())
+            ):
                 del saved[key]
 
     txn.on_rollback(undo)
     txn.on_commit(drop_cycle)
+
+
+_twins: IdentityMap[Any] = IdentityMap()  # kept object -> the object whose state it uses
+
+
+def _bound(value: Any) -> bool:
+    # A bound method, or a wrapper around one (hotmod's gate, the live refresh wrapper).
+    for _ in range(4):
+        if getattr(value, "__self__", None) is not None:
+            return True
+        inner = getattr(value, "__wrapped__", None) or getattr(value, "app", None)
+        if inner is None:
+            return False
+        value = inner
+    return False
+
+
+# -- the request gate of apps served without hotmod's middleware ---------------------------
+
+# Longest a reload waits for requests inside an app's code when the gate was put there by
+# an adapter (``hotmod run -m flask``, ``-m uvicorn``), unless the program chose a bound.
+ADAPTER_HOLD_TIMEOUT = 10.0
+
+
+def bound_hold_timeout() -> None:
+    """Give the process's gate a bound, so that a stuck handler cannot hold reloads forever."""
+    from .._safepoint import safepoint
+
+    if safepoint.hold_timeout is None:
+        safepoint.hold_timeout = ADAPTER_HOLD_TIMEOUT
+
+
+def gate_wsgi_class(cls: type[Any]) -> None:
+    """Make each call of a ``cls`` app a unit of work of the safe point, until the app
+    returns its response iterable.
+
+    A reload then never runs while a request is inside the app's code, and a request
+    that arrives meanwhile starts after it, on the new state (the gate is taken before
+    the app looks anything up); the server streams the body outside the gate.
+    """
+    from .._safepoint import safepoint
+
+    call = cls.__call__
+
+    def __call__(self: Any, environ: Any, start_response: Any) -> Any:
+        safepoint.acquire_read()
+        try:
+            return call(self, environ, start_response)
+        finally:
+            safepoint.release_read()
+
+    __call__.__wrapped__ = call  # type: ignore[attr-defined]
+    cls.__call__ = __call__
+
+
+def gate_asgi_class(cls: type[Any]) -> None:
+    """Like `gate_wsgi_class` for ASGI apps: the request leaves the gate when its response
+    starts streaming or its websocket is accepted."""
+    from .._safepoint import safepoint
+
+    call = cls.__call__
+
+    async def __call__(self: Any, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await call(self, scope, receive, send)
+            return
+        if not safepoint.try_acquire_read():
+            await safepoint.acquire_read_async()
+        released = False
+
+        def send_and_release(message: Any) -> Any:
+            nonlocal released
+            if not released and (message.get("more_body") or message["type"] == "websocket.accept"):
+                released = True
+                safepoint.release_read()
+            return send(message)
+
+        try:
+            await call(self, scope, receive, send_and_release)
+        finally:
+            if not released:
+                safepoint.release_read()
+
+    __call__.__wrapped__ = call  # type: ignore[attr-defined]
+    cls.__call__ = __call__

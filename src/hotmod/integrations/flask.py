@@ -33,6 +33,8 @@ from . import NOT_HANDLED, Integration, Transaction, record
 from ._common import (
     IdentityMap,
     Recipe,
+    bound_hold_timeout,
+    gate_wsgi_class,
     in_reload,
     note_birth,
     recipe_of,
@@ -134,6 +136,7 @@ class FlaskIntegration(Integration):
         if cls._installed:
             return
         cls._installed = True
+        bound_hold_timeout()
         _install()
 
     def begin(self, txn: Transaction) -> None:
@@ -312,6 +315,8 @@ def _install() -> None:
 
     tracked_init.__wrapped__ = init  # type: ignore[attr-defined]
     flask.Flask.__init__ = tracked_init  # type: ignore[method-assign]
+    # Requests and reloads take turns, also without hotmod's middleware (flask run).
+    gate_wsgi_class(flask.Flask)
     _no_restart_reloader()
 
 

@@ -29,6 +29,8 @@ from . import NOT_HANDLED, Integration, Transaction, record
 from ._common import (
     IdentityMap,
     Recipe,
+    bound_hold_timeout,
+    gate_asgi_class,
     in_reload,
     note_birth,
     quiet,
@@ -90,6 +92,7 @@ class StarletteIntegration(Integration):
         if cls._installed:
             return
         cls._installed = True
+        bound_hold_timeout()
         _install()
 
     def begin(self, txn: Transaction) -> None:
@@ -227,6 +230,8 @@ def _install() -> None:
     Router.__init__ = tracked_router_init  # type: ignore[method-assign]
 
     _track_apps(Starlette)
+    # Requests and reloads take turns, also without hotmod's middleware (uvicorn).
+    gate_asgi_class(Starlette)
 
 
 def _track_apps(cls: type[Any]) -> None:
