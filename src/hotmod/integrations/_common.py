@@ -137,6 +137,7 @@ _spans: dict[tuple[str, int], list[tuple[int, int]]] = {}
 
 def _in_definition(frame: FrameType) -> bool:
     filename = frame.f_code.co_filename
+    linecache.checkcache(filename)  # the script may have been saved since it was read
     lines = linecache.getlines(filename, frame.f_globals)
     key = (filename, hash("".join(lines)))
     spans = _spans.get(key)
