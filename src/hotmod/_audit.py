@@ -25,6 +25,12 @@ def find_stale(discarded: list[tuple[str, Any]]) -> list[str]:
     suspects = [(name, obj) for name, obj in discarded if _held(obj)]
     if not suspects:
         return []
+    # Cyclic garbage (a finished request's context holding an app) is no holder: collect
+    # it, only now that something looks held.
+    gc.collect()
+    suspects = [(name, obj) for name, obj in suspects if _held(obj)]
+    if not suspects:
+        return []
     ignore = {id(discarded), id(suspects), *(id(pair) for pair in discarded)}
     ignore.update(id(pair) for pair in suspects)
     out: list[str] = []

@@ -155,6 +155,8 @@ def _run(opts: _RunOptions) -> int:
     if opts.restart and not os.environ.get(_CHILD_ENV):
         return _supervise(opts)
     _configure_logging()
+    global running
+    running = True
     from ._reloader import get_reloader
 
     get_reloader()  # from now on, importing a framework starts its integration
@@ -180,6 +182,7 @@ def _run(opts: _RunOptions) -> int:
 
 
 _kept: list[object] = []
+running = False  # True once ``hotmod run`` starts a program in this process
 
 
 def _user_frames_only(hook: Callable[..., object]) -> Callable[..., object]:

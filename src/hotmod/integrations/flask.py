@@ -333,7 +333,7 @@ def _no_restart_reloader() -> None:
     # Under ``hotmod run``, werkzeug's reloader (``flask run --debug``) would start a
     # second process that hotmod does not watch: keep one process, reloaded in place.
     cli = sys.modules.get("hotmod.cli")
-    if cli is None or not getattr(cli, "_kept", None):
+    if cli is None or not getattr(cli, "running", False):
         return
     import werkzeug.serving
 
@@ -345,5 +345,9 @@ def _no_restart_reloader() -> None:
             kwargs["use_reloader"] = False
         return run_simple(*args, **kwargs)
 
-    werkzeug.serving.run_simple = run_simple_in_place
+    # flask.cli took werkzeug's function at import: replace it wherever it is bound.
+    for name in ("werkzeug.serving", "werkzeug", "flask.cli"):
+        module = sys.modules.get(name)
+        if module is not None and getattr(module, "run_simple", None) is run_simple:
+            setattr(module, "run_simple", run_simple_in_place)  # noqa: B010
     integrations.log.debug("flask: werkzeug's reloader disabled under hotmod run")
