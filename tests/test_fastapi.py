@@ -14,7 +14,8 @@ pytest.importorskip("uvicorn")
 
 UVICORN = ["-m", "hotmod", "run", "-m", "uvicorn"]
 LAUNCHERS = {
-    "hotmod-run-uvicorn": [*UVICORN, "app.main:app", "--port"],
+    # --reload by habit: uvicorn's restarting reloader is turned off, one process
+    "hotmod-run-uvicorn": [*UVICORN, "app.main:app", "--reload", "--port"],
     "hotmod-run-uvicorn-factory": [*UVICORN, "--factory", "app.factory:create_app", "--port"],
     "serve": ["serve_app.py"],
     "serve-factory": ["serve_factory.py"],
@@ -110,3 +111,6 @@ def test_fastapi_edits_reach_the_server_s_app(tmp_path: Path, launcher: str) -> 
         assert server.request("/items/tag") == (200, '{"tag":"tag-v2"}')
         assert "/items/new" not in server.request("/openapi.json")[1]
         assert "still running previous code" not in server.output()
+        if "--reload" in LAUNCHERS[launcher]:
+            assert "restarting reloader is off" in server.output()
+            assert "Started reloader process" not in server.output()

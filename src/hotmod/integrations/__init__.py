@@ -185,6 +185,7 @@ BUILTIN: dict[str, str] = {
     "flask": "hotmod.integrations.flask:FlaskIntegration",
     "starlette": "hotmod.integrations.starlette:StarletteIntegration",
     "fastapi": "hotmod.integrations.starlette:FastAPIIntegration",
+    "uvicorn": "hotmod.integrations.starlette:UvicornIntegration",
 }
 
 _registered: dict[str, list[Callable[[], Integration]]] = {}

@@ -19,6 +19,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import weakref
@@ -41,7 +42,9 @@ from ._common import (
 )
 from ._diff import Change, recording
 
-__all__ = ["FastAPIIntegration", "StarletteIntegration"]
+__all__ = ["FastAPIIntegration", "StarletteIntegration", "UvicornIntegration"]
+
+log = logging.getLogger("hotmod.integrations.starlette")
 
 _apps: IdentityMap[bool] = IdentityMap()
 _recipes: IdentityMap[Recipe] = IdentityMap()
@@ -305,3 +308,30 @@ def _install_fastapi() -> None:
         entries.append((weakref.ref(self), dict(kwargs), added))
 
     APIRouter.include_router = tracked_include  # type: ignore[method-assign]
+
+
+class UvicornIntegration(Integration):
+    """Under ``hotmod run``, uvicorn's ``--reload`` would start its restarting reloader
+    in other processes, which hotmod does not watch: one process, reloaded in place."""
+
+    framework = "uvicorn"
+    _installed = False
+
+    def activate(self) -> None:
+        """Turn ``reload`` off in uvicorn's config when ``hotmod run`` runs the program."""
+        cls = type(self)
+        cli = sys.modules.get("hotmod.cli")
+        if cls._installed or cli is None or not getattr(cli, "running", False):
+            return
+        cls._installed = True
+        from uvicorn.config import Config
+
+        init = Config.__init__
+
+        def config_init(self: Any, *args: Any, **kwargs: Any) -> None:
+            init(self, *args, **kwargs)
+            if self.reload:
+                log.info("uvicorn's restarting reloader is off: hotmod reloads in place")
+                self.reload = False
+
+        Config.__init__ = config_init  # type: ignore[method-assign]
