@@ -150,9 +150,7 @@ class Definer:
 
 
 def _defined_as(obj: Any, qualname: str, owner: str) -> bool:
-    return (
-        getattr(obj, "__qualname__", None) == qualname and getattr(obj, "__module__", None) == owner
-    )
+    return getattr(obj, "__qualname__", None) == qualname and getattr(obj, "__module__", None) == owner
 
 
 def _inner_objects(obj: Any) -> list[Any]:

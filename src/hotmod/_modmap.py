@@ -57,9 +57,7 @@ def source_path(module: ModuleType) -> str | None:
 def no_source_reason(module: ModuleType) -> str:
     """Why a loaded module cannot be reloaded from source, in words."""
     spec = getattr(module, "__spec__", None)
-    origin = (
-        getattr(spec, "origin", None) if spec is not None else getattr(module, "__file__", None)
-    )
+    origin = getattr(spec, "origin", None) if spec is not None else getattr(module, "__file__", None)
     path = source_path(module)
     if path is not None:
         return excluded_reason(path) or "it is not under a watched folder"

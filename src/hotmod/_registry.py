@@ -66,7 +66,7 @@ def _owned(value: Any, owner: str, defined: bool) -> list[Any]:
     found, todo = [], [value]
     while todo and len(found) < 8:
         item = todo.pop()
-        own = (defined and item is value) or getattr(item, "__module__", None) == owner
+        own = defined and item is value or getattr(item, "__module__", None) == owner
         if not own or any(item is f for f in found):
             continue
         found.append(item)
@@ -167,9 +167,7 @@ def _settle(
 def _settle_dict(
     container: dict[Any, Any], canonical: Callable[[Any], Any], undo: list[Callable[[], None]]
 ) -> None:
-    changed = [
-        (k, v) for k, v in container.items() if canonical(v) is not v or canonical(k) is not k
-    ]
+    changed = [(k, v) for k, v in container.items() if canonical(v) is not v or canonical(k) is not k]
     if not changed:
         return
     saved = dict(container)

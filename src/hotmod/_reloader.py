@@ -20,7 +20,7 @@ from ._audit import find_stale
 from ._define import Definer, instrument
 from ._graph import ImportGraph, ImportRef, imports_of, parse_imports
 from ._ledger import ledger
-from ._modmap import ModuleMap, no_source_reason, real, source_hash
+from ._modmap import ModuleMap, excluded_reason, no_source_reason, real, source_hash
 from ._patch import Patcher
 from ._rebind import rebind
 from ._registry import Registries, registrants
@@ -562,11 +562,7 @@ class Reloader:
         return count
 
     def _rebind_loose(
-        self,
-        name: str,
-        loose: list[dict[str, Any]],
-        old: dict[str, Any],
-        new: dict[str, Any],
+        self, name: str, loose: list[dict[str, Any]], old: dict[str, Any], new: dict[str, Any],
         txn: _Txn,
     ) -> int:
         # No source file (python -c, the REPL): the from-imports are read from the -c
@@ -726,9 +722,9 @@ def _internal_ids(txn: _Txn) -> set[int]:
     return ids
 
 
-def _keep_hook(
-    adapter: integrations.Integration, view: integrations.Transaction
-) -> Callable[[Any, Any], Any]:
+def _keep_hook(adapter: integrations.Integration, view: integrations.Transaction) -> Callable[
+    [Any, Any], Any
+]:
     def hook(old: Any, new: Any) -> Any:
         kept = adapter.keep(view, old, new)
         return new if kept is integrations.NOT_HANDLED else kept
@@ -788,9 +784,7 @@ def _live_refs(module: ModuleType) -> list[ImportRef]:
         origin = getattr(value, "__module__", None)
         if isinstance(origin, str) and origin != module.__name__ and origin in sys.modules:
             name = getattr(value, "__name__", key)
-            refs.append(
-                ImportRef(origin, ((name if isinstance(name, str) else key, key),), None, 0, "top")
-            )
+            refs.append(ImportRef(origin, ((name if isinstance(name, str) else key, key),), None, 0, "top"))
     return refs
 
 

@@ -67,20 +67,14 @@ def _wrap_logging() -> None:
         add_handler(self, hdlr)
         module = current_module()
         if module is not None and not had:
-            ledger.record(
-                module, functools.partial(self.removeHandler, hdlr), lambda: add_handler(self, hdlr)
-            )
+            ledger.record(module, functools.partial(self.removeHandler, hdlr), lambda: add_handler(self, hdlr))
 
     def tracked_add_filter(self: logging.Filterer, filter: Any) -> None:
         had = filter in self.filters
         add_filter(self, filter)
         module = current_module()
         if module is not None and not had:
-            ledger.record(
-                module,
-                functools.partial(self.removeFilter, filter),
-                lambda: add_filter(self, filter),
-            )
+            ledger.record(module, functools.partial(self.removeFilter, filter), lambda: add_filter(self, filter))
 
     logging.Logger.addHandler = tracked_add_handler  # type: ignore[method-assign]
     logging.Filterer.addFilter = tracked_add_filter  # type: ignore[method-assign]
@@ -101,9 +95,7 @@ def _tracked_filter(original: Callable[..., None]) -> Callable[..., None]:
             return
         added = [f for f in warnings.filters if id(f) not in before]
         for item in added:
-            ledger.record(
-                module, functools.partial(_remove_filter, item), lambda: original(*args, **kwargs)
-            )
+            ledger.record(module, functools.partial(_remove_filter, item), lambda: original(*args, **kwargs))
 
     return tracked
 
