@@ -15,7 +15,13 @@ Measures, in one run:
   poll every millisecond until the new body comes back). werkzeug's reloader runs as
   ``reloader_type="stat"``: its watchdog reloader (what ``flask run --reload`` picks when
   watchdog is installed) watches site-packages and the standard library recursively,
-  and on a busy machine loses events to inotify queue overflows, edits included.
+  and on a busy machine loses events to inotify queue overflows, edits included.;
+* the same for a Flask app and a FastAPI app of realistic size (an app factory or a
+  main module, ``--modules`` blueprints/routers of ``--routes`` routes each, one
+  SQLAlchemy model per blueprint/router, pydantic models or dataclasses, helpers):
+  ``hotmod run -m flask ... run`` vs ``flask run --reload`` and
+  ``hotmod run -m uvicorn ...`` vs ``uvicorn --reload``, measured in the same run
+  (needs sqlalchemy; the edit changes one handler's body).
 
 Prints one table; ``--write-docs`` also redraws ``docs/img/server.svg`` (edit to new
 response), ``--chart PATH`` draws it elsewhere.
@@ -36,7 +42,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
@@ -174,9 +180,9 @@ async def tiny_asgi(scope: Any, receive: Any, send: Any) -> None:
 class Proc:
     """A server process in the project folder; always ended by :func:`server`."""
 
-    def __init__(self, args: list[str], root: Path) -> None:
+    def __init__(self, args: list[str], root: Path, path: Sequence[str] = ()) -> None:
         env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join([SRC, str(root)])
+        env["PYTHONPATH"] = os.pathsep.join([*path, SRC, str(root)])
         env["PYTHONUNBUFFERED"] = "1"
         env["PYTHONDONTWRITEBYTECODE"] = "1"
         self.proc = subprocess.Popen(
@@ -223,23 +229,28 @@ class Proc:
 
 
 @contextmanager
-def server(args: list[str], root: Path, port: int | None = None) -> Iterator[int]:
-    proc = Proc(args, root)
+def server(
+    args: list[str], root: Path, port: int | None = None, path: Sequence[str] = ()
+) -> Iterator[int]:
+    proc = Proc(args, root, path)
     try:
         bound = proc.port() if port is None else port
         get(bound, timeout=60)  # up and answering
         yield bound
+    except BaseException:
+        print("".join(line for line in proc.output if "GET" not in line)[-3000:], file=sys.stderr)
+        raise
     finally:
         proc.stop()
 
 
-def get(port: int, timeout: float = 10) -> str:
-    """One GET / on a fresh connection, retried while the server is (re)starting."""
+def get(port: int, timeout: float = 10, path: str = "/") -> str:
+    """One GET on a fresh connection, retried while the server is (re)starting."""
     deadline = time.monotonic() + timeout
     while True:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         try:
-            conn.request("GET", "/")
+            conn.request("GET", path)
             return conn.getresponse().read().decode()
         except (OSError, http.client.HTTPException):  # a restart cut the response short
             if time.monotonic() > deadline:
@@ -264,7 +275,9 @@ def http_latency(port: int, requests: int) -> list[float]:
     return times
 
 
-def edit_latency(port: int, app_file: Path, source: str, edits: int) -> list[float]:
+def edit_latency(
+    port: int, app_file: Path, source: str, edits: int, path: str = "/"
+) -> list[float]:
     """Seconds from saving a new handler body to the first response that returns it."""
     times = []
     for i in range(edits):
@@ -273,7 +286,7 @@ def edit_latency(port: int, app_file: Path, source: str, edits: int) -> list[flo
         app_file.write_text(source.format(body=body))
         saved = time.perf_counter()
         deadline = saved + 30
-        while get(port, timeout=30) != body:
+        while get(port, timeout=30, path=path).strip().strip('"') != body:
             if time.perf_counter() > deadline:
                 raise RuntimeError(f"edit {i} never showed up")
             time.sleep(0.001)
@@ -305,6 +318,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--requests", type=int, default=3000, help="HTTP requests per setup")
     parser.add_argument("--edits", type=int, default=10, help="edits per reloader")
     _chart.add_options(parser, "server")
+    parser.add_argument("--modules", type=int, default=50, help="blueprints/routers per app")
+    parser.add_argument("--routes", type=int, default=6, help="routes per blueprint/router")
     args = parser.parse_args(argv)
     rows: list[tuple[str, str, str, str]] = []
 
@@ -370,6 +385,7 @@ def main(argv: list[str] | None = None) -> None:
                     f"{t / o:.0f}x faster",
                 )
             )
+        rows += framework_rows(root, args.modules, args.routes, args.edits)
 
     _print_table(rows)
     bars = []
@@ -384,6 +400,255 @@ def main(argv: list[str] | None = None) -> None:
         note=f"python benchmarks/server.py, {args.edits} edits each, Python "
         + sys.version.split()[0],
     )
+
+
+# -- realistic apps -----------------------------------------------------------------------
+
+FLASK_VIEWS = """
+from flask import Blueprint, request
+
+from bigflask.db import Row{i}
+from bigflask.models import Record{i}
+from bigflask.services import helper_{i}
+
+bp = Blueprint("views_{i}", __name__, url_prefix="/v{i}")
+{routes}
+"""
+
+FLASK_ROUTE = """
+
+@bp.route("/r{j}", methods=["GET", "POST"])
+def route_{j}():
+    record = Record{i}(id={j}, name=request.args.get("name", "x"))
+    return helper_{i}.render(record, "{body}")
+"""
+
+FLASK_INIT = """
+from flask import Flask
+
+from bigflask import {imports}
+
+
+def create_app(test_config=None):
+    app = Flask(__name__)
+    app.config.from_mapping(SECRET_KEY="dev", ITEMS_PER_PAGE=20)
+    if test_config:
+        app.config.update(test_config)
+    for module in ({imports},):
+        app.register_blueprint(module.bp)
+
+    @app.errorhandler(404)
+    def not_found(error):
+        return {{"error": "not found"}}, 404
+
+    @app.get("/health")
+    def health():
+        return "ok"
+
+    return app
+"""
+
+API_ROUTER = """
+from fastapi import APIRouter, Depends, Query
+
+from bigapi.db import Row{i}
+from bigapi.deps import get_settings
+from bigapi.models import Item{i}, ItemCreate{i}
+
+router = APIRouter(prefix="/v{i}", tags=["v{i}"])
+{routes}
+"""
+
+API_ROUTE = """
+
+@router.get("/r{j}")
+def read_{j}(limit: int = Query(10, le=100), settings: dict = Depends(get_settings)) -> str:
+    return "{body}"
+
+
+@router.post("/r{j}", response_model=Item{i})
+def create_{j}(item: ItemCreate{i}) -> Item{i}:
+    return Item{i}(id={j}, **item.model_dump())
+"""
+
+API_MAIN = """
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from bigapi.routers import {imports}
+
+app = FastAPI(title="bigapi")
+app.add_middleware(CORSMiddleware, allow_origins=["*"])
+for module in ({imports},):
+    app.include_router(module.router)
+
+
+@app.get("/health")
+def health() -> dict[str, str]:
+    return {{"status": "ok"}}
+"""
+
+
+DB_MODELS = """
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Owner(Base):
+    __tablename__ = "owner"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80))
+"""
+
+DB_MODEL = """
+
+class Row{i}(Base):
+    __tablename__ = "row_{i}"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), index=True)
+    price: Mapped[float]
+    owner_id: Mapped[int] = mapped_column(ForeignKey("owner.id"))
+    owner: Mapped[Owner] = relationship()
+"""
+
+
+def write_db(pkg: Path, modules: int) -> None:
+    """SQLAlchemy 2 declarative models, one table per blueprint/router."""
+    text = DB_MODELS + "".join(DB_MODEL.format(i=i) for i in range(modules))
+    (pkg / "db.py").write_text(text + "\n\nBase.registry.configure()\n")
+
+
+def make_flask_app(root: Path, modules: int, routes: int) -> tuple[Path, str, str]:
+    """A Flask project: factory, blueprints, ORM models, dataclasses and helpers.
+
+    Returns the file the benchmark edits, its source as a template, and the path of the
+    route whose body it changes."""
+    pkg = root / "bigflask"
+    pkg.mkdir()
+    write_db(pkg, modules)
+    names = [f"views_{i}" for i in range(modules)]
+    (pkg / "__init__.py").write_text(FLASK_INIT.format(imports=", ".join(names)))
+    models = ["from dataclasses import dataclass\n"]
+    for i in range(modules):
+        models.append(f"\n@dataclass\nclass Record{i}:\n    id: int\n    name: str\n")
+    (pkg / "models.py").write_text("".join(models))
+    (pkg / "services").mkdir()
+    (pkg / "services" / "__init__.py").write_text("")
+    for i in range(modules):
+        (pkg / "services" / f"helper_{i}.py").write_text(
+            "def render(record, body):\n    return body if record.id == 0 else f'{record.name}'\n"
+        )
+    source = ""
+    for i in range(modules):
+        body = "{body}" if i == 0 else "ok"
+        route_src = "".join(
+            FLASK_ROUTE.format(i=i, j=j, body=body if j == 0 else "ok").replace("{{", "{")
+            for j in range(routes)
+        )
+        text = FLASK_VIEWS.format(i=i, routes=route_src)
+        if i == 0:
+            source = text.replace("{", "{{").replace("}", "}}").replace("{{body}}", "{body}")
+        (pkg / f"{names[i]}.py").write_text(text.replace("{body}", "ok"))
+    return pkg / "views_0.py", source, "/v0/r0"
+
+
+def make_fastapi_app(root: Path, modules: int, routes: int) -> tuple[Path, str, str]:
+    """A FastAPI project: main module, routers, ORM and pydantic models, dependencies."""
+    pkg = root / "bigapi"
+    (pkg / "routers").mkdir(parents=True)
+    write_db(pkg, modules)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "routers" / "__init__.py").write_text("")
+    names = [f"items_{i}" for i in range(modules)]
+    (pkg / "main.py").write_text(API_MAIN.format(imports=", ".join(names)))
+    (pkg / "deps.py").write_text("def get_settings() -> dict:\n    return {'debug': True}\n")
+    models = ["from pydantic import BaseModel, Field\n"]
+    for i in range(modules):
+        models.append(
+            f"\n\nclass ItemCreate{i}(BaseModel):\n    name: str\n    price: float = Field(gt=0)\n"
+            f"\n\nclass Item{i}(ItemCreate{i}):\n    id: int\n"
+        )
+    (pkg / "models.py").write_text("".join(models))
+    source = ""
+    for i in range(modules):
+        route_src = "".join(
+            API_ROUTE.format(i=i, j=j, body="{body}" if i == 0 and j == 0 else "ok")
+            for j in range(routes)
+        )
+        text = API_ROUTER.format(i=i, routes=route_src)
+        if i == 0:
+            source = text.replace("{", "{{").replace("}", "}}").replace("{{body}}", "{body}")
+        (pkg / "routers" / f"{names[i]}.py").write_text(text.replace("{body}", "ok"))
+    return pkg / "routers" / "items_0.py", source, "/v0/r0"
+
+
+def framework_rows(
+    root: Path, modules: int, routes: int, edits: int
+) -> list[tuple[str, str, str, str]]:
+    """Edit-to-new-response for realistic Flask and FastAPI apps: restart vs in place."""
+    py = sys.executable
+    rows = []
+    size = f"{modules * routes} routes"
+    flask_file, flask_source, flask_path = make_flask_app(root, modules, routes)
+    api_file, api_source, api_path = make_fastapi_app(root, modules, routes)
+    # werkzeug's watchdog reloader watches every folder of sys.path (site-packages
+    # included) and loses events on a busy machine: measure its stat reloader, which
+    # ``flask run --reload`` uses when watchdog is not installed.
+    hide = root / "_no_watchdog" / "watchdog"
+    hide.mkdir(parents=True)
+    (hide / "__init__.py").write_text("raise ImportError('hidden from werkzeug')\n")
+    setups = [
+        (
+            f"Flask app, {size}",
+            ["-m", "flask", "--app", "bigflask", "run", "--reload"],
+            ["-m", "hotmod", "run", "-m", "flask", "--app", "bigflask", "run"],
+            flask_file,
+            flask_source,
+            flask_path,
+            "flask run --reload",
+            [str(hide.parent)],
+        ),
+        (
+            f"FastAPI app, {2 * modules * routes} routes",
+            [
+                "-m",
+                "uvicorn",
+                "bigapi.main:app",
+                "--reload",
+                "--reload-dir",
+                str(root),
+                "--log-level",
+                "warning",
+            ],
+            ["-m", "hotmod", "run", "-m", "uvicorn", "bigapi.main:app", "--log-level", "warning"],
+            api_file,
+            api_source,
+            api_path,
+            "uvicorn --reload",
+            [],
+        ),
+    ]
+    for label, restart, ours, file, source, path, name, hidden in setups:
+        times = {}
+        for kind, argv in (("restart", restart), ("hotmod", ours)):
+            port = free_port()
+            extra = hidden if kind == "restart" else []
+            with server([py, *argv, "--port", str(port)], root, port=port, path=extra):
+                times[kind] = edit_latency(port, file, source, edits, path=path)
+        t, o = statistics.median(times["restart"]), statistics.median(times["hotmod"])
+        rows.append(
+            (
+                f"edit to new response, median ({label})",
+                f"{t * 1000:.0f} ms ({name})",
+                f"{o * 1000:.1f} ms",
+                f"{t / o:.0f}x faster",
+            )
+        )
+    return rows
 
 
 def _us(seconds: float, *, sign: bool = False) -> str:

@@ -228,6 +228,7 @@ class Project:
         check: bool = True,
         timeout: float = 60,
         env: dict[str, str] | None = None,
+        prelude: str = "",
     ) -> str:
         """Run a script in a fresh interpreter; return its stdout, fail with its output.
 
@@ -238,7 +239,8 @@ class Project:
         if isinstance(script, Path) or (script.endswith(".py") and "\n" not in script):
             command = ["-X", "faulthandler", str(script), *args]
         else:
-            command = ["-X", "faulthandler", "-c", textwrap.dedent(script), *args]
+            code = prelude + textwrap.dedent(script)
+            command = ["-X", "faulthandler", "-c", code, *args]
         proc = self.python(*command, env=env, timeout=timeout)
         if check and proc.returncode != 0:
             raise AssertionError(explain(proc))

@@ -134,7 +134,7 @@ def test_a_reload_waits_on_the_loop_for_requests_in_flight() -> None:
     assert w.applied == [0]
 
 
-def test_a_stream_holds_the_reload_until_its_last_chunk() -> None:
+def test_a_streaming_body_holds_neither_the_reload_nor_other_requests() -> None:
     order: list[str] = []
     w, watcher = fake()
     w.on_apply = lambda: order.append("reload")
@@ -154,22 +154,49 @@ def test_a_stream_holds_the_reload_until_its_last_chunk() -> None:
 
         middleware = HotReload(stream, watcher=watcher)
         streaming = asyncio.create_task(request(middleware, "/stream"))
-        await asyncio.sleep(0)
-        w.queued = True
-        other = asyncio.create_task(request(middleware))
         await asyncio.sleep(0.01)
-        assert order == []
+        assert safepoint.in_flight == 0  # the body streams outside the gate
+        w.queued = True
+        assert await request(middleware) == (200, b"hello")
+        assert order == ["reload"]
         next_chunk.set()
         assert await streaming == (200, b"ab")
-        assert await other == (200, b"hello")
 
     asyncio.run(main())
-    assert order == ["last chunk", "reload"]
+    assert order == ["reload", "last chunk"]
 
 
-def test_past_hold_timeout_a_websocket_no_longer_holds_the_reload(
+def test_past_its_hold_timeout_a_reload_goes_ahead_of_a_slow_handler(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
+    w, watcher = fake()
+
+    async def main() -> None:
+        done = asyncio.Event()
+
+        async def app(scope: dict[str, Any], receive: Receive, send: Send) -> None:
+            if scope["path"] == "/slow":
+                await done.wait()  # inside the app's code, nothing sent yet
+            await hello(scope, receive, send)
+
+        middleware = HotReload(app, watcher=watcher, hold_timeout=0.05)
+        # Another middleware's option is its own: this one's reloads still wait 0.05 s.
+        HotReload(hello, watcher=watcher, hold_timeout=None)
+        slow = asyncio.create_task(request(middleware, "/slow"))
+        await asyncio.sleep(0)
+        w.queued = True
+        assert await request(middleware) == (200, b"hello")
+        assert not slow.done()
+        done.set()
+        assert await slow == (200, b"hello")
+
+    with caplog.at_level(logging.WARNING, logger="hotmod"):
+        asyncio.run(main())
+    assert w.applied == [1]
+    assert "reloading anyway" in caplog.text
+
+
+def test_an_open_websocket_does_not_hold_the_reload() -> None:
     w, watcher = fake()
 
     async def main() -> None:
@@ -183,7 +210,7 @@ def test_past_hold_timeout_a_websocket_no_longer_holds_the_reload(
             else:
                 await hello(scope, receive, send)
 
-        middleware = HotReload(app, watcher=watcher, hold_timeout=0.05)
+        middleware = HotReload(app, watcher=watcher, hold_timeout=None)
 
         async def ws_receive() -> Message:
             return {"type": "websocket.connect"}
@@ -195,14 +222,12 @@ def test_past_hold_timeout_a_websocket_no_longer_holds_the_reload(
         await asyncio.sleep(0)
         w.queued = True
         assert await request(middleware) == (200, b"hello")
+        assert w.applied == [0]
         assert not socket.done()
         closed.set()
         await socket
 
-    with caplog.at_level(logging.WARNING, logger="hotmod"):
-        asyncio.run(main())
-    assert w.applied == [1]
-    assert "reloading anyway" in caplog.text
+    asyncio.run(main())
 
 
 def test_a_reload_on_another_thread_interleaves_without_blocking_the_loop() -> None:

@@ -31,5 +31,12 @@ for _name in [*__all__, "HotmodWarning"]:
     globals()[_name].__module__ = "hotmod"
 del _name
 
-# From now on, note when each module starts importing (a finder that finds nothing).
+# From now on, note when each module starts importing (a finder that finds nothing),
+# and start a framework's adapter when the program imports it, even before the first
+# watch or reload: an app made before then is seen as it is made.
 _import_clock.install()
+if _import_clock.on_import is None:
+    from ._reloader import _activate_on_import
+
+    _import_clock.on_import = _activate_on_import
+    del _activate_on_import

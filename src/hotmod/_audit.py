@@ -30,6 +30,12 @@ def find_stale(discarded: list[tuple[str, Any]]) -> list[str]:
     suspects = [(n, o) for n, o in discarded if _held(o, 1 if id(o) in members else 0)]
     if not suspects:
         return []
+    # Cyclic garbage (a finished request's context holding an app) is no holder:
+    # collect it, only now that something looks held.
+    gc.collect()
+    suspects = [(n, o) for n, o in suspects if _held(o, 1 if id(o) in members else 0)]
+    if not suspects:
+        return []
     ignore = _ignored(discarded, suspects)
     objects = [obj for _, obj in suspects]
     holders: dict[int, list[Any]] = {id(obj): [] for obj in objects}

@@ -24,6 +24,7 @@ class Entry(NamedTuple):
 
     undo: Callable[[], None]
     redo: Callable[[], None]
+    definition: bool = False  # made while a def or class statement ran (its decorators)
 
 
 def current_module() -> str | None:
@@ -35,6 +36,20 @@ def current_module() -> str | None:
             return name if isinstance(name, str) else None
         frame = frame.f_back  # type: ignore[assignment]
     return None
+
+
+def _in_definition() -> bool:
+    """True when the top-level code running is a ``def``/``class`` statement or its
+    decorators (the line it is at reads ``@...``, ``def``, ``async def`` or ``class``)."""
+    import linecache
+
+    frame = sys._getframe(2)
+    while frame is not None and frame.f_code.co_name != "<module>":
+        frame = frame.f_back  # type: ignore[assignment]
+    if frame is None or frame.f_lineno is None:
+        return False
+    line = linecache.getline(frame.f_code.co_filename, frame.f_lineno).lstrip()
+    return line.startswith(("@", "def ", "async def ", "class "))
 
 
 class Ledger:
@@ -49,7 +64,7 @@ class Ledger:
 
     def record(self, module: str, undo: Callable[[], None], redo: Callable[[], None]) -> None:
         """Note a registration made by ``module``'s top-level code."""
-        entry = Entry(undo, redo)
+        entry = Entry(undo, redo, _in_definition())
         with self._lock:
             if self._txn_thread == threading.get_ident():
                 self._new.append((module, entry))
@@ -70,10 +85,18 @@ class Ledger:
             self._new = []
             self._retracted = {}
 
-    def retract(self, module: str) -> None:
-        """Undo what the running version of ``module`` registered (it runs again next)."""
+    def retract(self, module: str, *, definitions_only: bool = False) -> None:
+        """Undo what the running version of ``module`` registered (it runs again next).
+
+        With ``definitions_only`` (the running script, whose top-level statements do
+        not run again), only what its ``def`` and ``class`` statements registered.
+        """
         with self._lock:
-            entries = self._entries.pop(module, [])
+            kept = self._entries.pop(module, [])
+            entries = [e for e in kept if e.definition or not definitions_only]
+            kept = [e for e in kept if e not in entries]
+            if kept:
+                self._entries[module] = kept
             self._retracted.setdefault(module, []).extend(entries)
         for entry in reversed(entries):
             _call(entry.undo, module)

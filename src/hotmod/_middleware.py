@@ -10,18 +10,34 @@ from typing import Any, Generic, TypeVar
 
 from ._modmap import source_hash
 from ._report import ReloadReport, format_error
-from ._runtime import get_reloader, safepoint
+from ._runtime import get_reloader
 from ._watcher import Watcher, current_watcher, watch
 
-__all__ = ["AppRef", "Middleware", "ensure_watcher", "error_page", "last_failure"]
+__all__ = [
+    "AppRef",
+    "Middleware",
+    "ensure_dev_logging",
+    "ensure_watcher",
+    "error_page",
+    "last_failure",
+]
 
 A = TypeVar("A", bound=Callable[..., Any])
 
 
 class AppRef(Generic[A]):
-    """An app object, or the newest object an import string names (``"pkg.main:app"``)."""
+    """An app object, or the newest object an import string names (``"pkg.main:app"``).
 
-    def __init__(self, app: A | str) -> None:
+    With ``factory=True`` the object is a factory called with no arguments to make the
+    app. An app of a framework that hotmod's integrations rebuild in place (Flask,
+    Starlette, FastAPI) is made once; any other is made again by the newest factory
+    after each successful reload.
+    """
+
+    def __init__(self, app: A | str, *, factory: bool = False) -> None:
+        self.factory = factory
+        self._made: Any = None
+        self._made_at = -1
         if isinstance(app, str):
             module, _, attrs = app.partition(":")
             if not module or not attrs:
@@ -38,6 +54,25 @@ class AppRef(Generic[A]):
 
     def get(self) -> A:
         """The app to dispatch to now."""
+        if self.module is None and not self.factory:
+            return self._app
+        if self.factory:
+            return self._make()
+        return self._named()
+
+    def _make(self) -> A:
+        made = self._made
+        generation = _commits.count
+        if made is None or (self._made_at != generation and not _rebuilt_in_place(made)):
+            factory = self._named()
+            made = factory()
+            if not callable(made):
+                raise TypeError(f"the factory {factory!r} returned {made!r}, not an app")
+            self._made, self._made_at = made, generation
+        app: A = made
+        return app
+
+    def _named(self) -> A:
         if self.module is None:
             return self._app
         obj: Any = sys.modules.get(self.module) or importlib.import_module(self.module)
@@ -48,6 +83,52 @@ class AppRef(Generic[A]):
                 raise AttributeError(f"{self.target!r}: no attribute {attr!r}") from None
         app: A = obj
         return app
+
+
+class _Commits:
+    """Counts successful reloads (so a factory-made app knows when to be made again)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._installed = False
+
+    def install(self) -> None:
+        if not self._installed:
+            self._installed = True
+            get_reloader().listeners.append(self._on_report)
+
+    def _on_report(self, report: ReloadReport) -> None:
+        if report.error is None and report.reloaded:
+            self.count += 1
+
+
+_commits = _Commits()
+
+
+def _rebuilt_in_place(app: object) -> bool:
+    # An integration keeps this app's identity and state current by itself.
+    from . import integrations
+
+    active = {adapter.framework for adapter in integrations.active()}
+    return any(cls.__module__.split(".")[0] in active for cls in type(app).__mro__)
+
+
+def ensure_dev_logging() -> None:
+    """Show hotmod's INFO lines (one per reload) on stderr, unless logging is configured.
+
+    For dev servers only: nothing is done when the ``hotmod`` logger or the root logger
+    already has a handler, or a level is set on the ``hotmod`` logger.
+    """
+    import logging
+
+    logger = logging.getLogger("hotmod")
+    if logger.handlers or logging.getLogger().handlers or logger.level != logging.NOTSET:
+        return
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
 
 
 def ensure_watcher(watcher: Watcher | None) -> Watcher:
@@ -119,13 +200,19 @@ class Middleware(Generic[A]):
         watcher: Watcher | None,
         show_errors: bool,
         hold_timeout: float | None,
+        factory: bool = False,
+        live: bool = False,
     ) -> None:
         if hold_timeout is not None and hold_timeout < 0:
             raise ValueError("hold_timeout must be >= 0 or None")
-        self.app: AppRef[A] = AppRef(app)
+        ensure_dev_logging()
+        _commits.install()
+        self.app: AppRef[A] = AppRef(app, factory=factory)
         self.watcher = ensure_watcher(watcher)
         self.show_errors = show_errors
         self.hold_timeout = hold_timeout
-        safepoint.hold_timeout = hold_timeout
+        self.live = live
         if show_errors:
             last_failure.install()
+        if factory:
+            self.app.get()  # make the app now: its errors show at start-up

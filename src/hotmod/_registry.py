@@ -71,14 +71,17 @@ def _owned(value: Any, owner: str, defined: bool) -> list[Any]:
     todo = [value]
     while todo and len(found) < 8:
         item = todo.pop()
-        own = (defined and item is value) or getattr(item, "__module__", None) == owner
-        if not own or any(item is f for f in found):
+        try:  # a proxy (werkzeug's request) may raise on any attribute
+            own = (defined and item is value) or getattr(item, "__module__", None) == owner
+            if not own or any(item is f for f in found):
+                continue
+            found.append(item)
+            for attr in ("__wrapped__", "__func__"):
+                inner = getattr(item, attr, None) if callable(item) or attr == "__func__" else None
+                if inner is not None:
+                    todo.append(inner)
+        except Exception:
             continue
-        found.append(item)
-        for attr in ("__wrapped__", "__func__"):
-            inner = getattr(item, attr, None) if callable(item) or attr == "__func__" else None
-            if inner is not None:
-                todo.append(inner)
     return found
 
 
@@ -97,6 +100,15 @@ class Registries:
     def committed(self, module: str, names: frozenset[str]) -> None:
         """The module now runs a source with these registrants."""
         self._running[module] = names
+
+    def prune(self) -> None:
+        """Forget containers nothing but this cache holds any more (a framework's
+        previous state): keeping them would keep old objects reachable."""
+        for module, (seen, containers) in list(self._known.items()):
+            # References: the list holding it, the loop variable, getrefcount's argument.
+            alive = [c for c in containers if sys.getrefcount(c) > 3]
+            if len(alive) != len(containers):
+                self._known[module] = (seen, alive)
 
     def before(
         self,
@@ -155,14 +167,18 @@ def _reachable(modules: Iterable[ModuleType]) -> set[int]:
     found: set[int] = set()
     for module in modules:
         for value in list(vars(module).values()):
-            if isinstance(value, (list, set, dict, deque)):
+            kind = type(value)  # not isinstance(): a proxy would resolve its __class__
+            if issubclass(kind, (list, set, dict, deque)):
                 found.add(id(value))
                 continue
             inner: list[Any] = []
-            if isinstance(value, FunctionType):
+            if kind is FunctionType:
                 inner = [_cell(c) for c in value.__closure__ or ()]
-            elif not isinstance(value, ModuleType):
-                state = getattr(value, "__dict__", None)
+            elif not issubclass(kind, ModuleType):
+                try:
+                    state = getattr(value, "__dict__", None)
+                except Exception:  # a proxy outside its context
+                    state = None
                 inner = list(state.values()) if isinstance(state, Mapping) else []
             found.update(id(v) for v in inner if isinstance(v, (list, set, dict, deque)))
     return found

@@ -388,6 +388,7 @@ class Reloader:
         txn.view = None  # the view's callables refer back to txn: no cycle to outlive it
         txn.patcher.object_hooks.clear()
         del txn, steps, groups  # our references to old objects go before we look for others'
+        self.registries.prune()
         report.stale = find_stale(discarded)
         return report
 
@@ -542,8 +543,9 @@ class Reloader:
         )
         if settle is not None:
             txn.settle.append(settle)
-        if not step.definitions_only:
-            ledger.retract(owner)  # the running script's top level does not run again
+        # The running script's top-level statements do not run again: only what its
+        # definitions registered is taken back (they run again).
+        ledger.retract(owner, definitions_only=step.definitions_only)
         assert txn.view is not None
         for adapter in txn.adapters:
             adapter.before_module(txn.view, module)
@@ -744,13 +746,13 @@ def _discarded(steps: list[_Step], txn: _Txn) -> list[tuple[str, Any]]:
         owner = ns.get("__name__", step.name)
         for key, value in txn.snapshots[step.name].items():
             if (
-                isinstance(value, (FunctionType, type))
+                (type(value) is FunctionType or issubclass(type(value), type))
                 and getattr(value, "__module__", None) == owner
                 and ns.get(key) is not value
                 and not txn.patcher.is_patched(value)
             ):
                 out.append((f"{owner}.{key}", value))
-                if isinstance(value, type):
+                if issubclass(type(value), type):
                     out += [
                         (f"{owner}.{key}.{attr}", func)
                         for attr, member in vars(value).items()
@@ -787,7 +789,8 @@ def _plain_data(source: bytes) -> bool:
 
 def _traceable(value: Any) -> bool:
     """False for values a REPL variable may hold by coincidence (True, 0, "", None, ...)."""
-    return not isinstance(value, (bool, int, float, complex, str, bytes, type(None), tuple))
+    # type(), not isinstance(): a proxy (werkzeug's request) would resolve its __class__.
+    return not issubclass(type(value), (bool, int, float, complex, str, bytes, type(None), tuple))
 
 
 def _import_lines(data: bytes, name: str, module: ModuleType, path: str) -> list[ImportRef]:

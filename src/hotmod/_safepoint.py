@@ -26,6 +26,13 @@ if TYPE_CHECKING:
     _Waiter = tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]
 
 
+class _Default:
+    """The default of `SafePoint.writing`'s timeout: the gate's own `hold_timeout`."""
+
+
+_DEFAULT = _Default()
+
+
 class SafePoint:
     """A readers-writer gate: units of work (requests) read, reloads write.
 
@@ -239,9 +246,11 @@ class SafePoint:
             self.release_read()
 
     @contextmanager
-    def writing(self) -> Iterator[None]:
-        """A reload: runs alone, or after `hold_timeout` with the work still in flight."""
-        self._acquire_write(self.hold_timeout, force=True)
+    def writing(self, timeout: float | _Default | None = _DEFAULT) -> Iterator[None]:
+        """A reload: runs alone, or after ``timeout`` (default `hold_timeout`) with the
+        work still in flight."""
+        bound = self.hold_timeout if isinstance(timeout, _Default) else timeout
+        self._acquire_write(bound, force=True)
         try:
             yield
         finally:

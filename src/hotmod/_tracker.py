@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from importlib.machinery import ModuleSpec, SourceFileLoader
@@ -35,6 +36,7 @@ class ImportClock:
     def __init__(self) -> None:
         self.started: dict[str, float] = {}
         self.count = 0  # imports started so far
+        self._local = threading.local()  # .finding: asking the adapters (no re-entry)
         # Called with the name of each module about to be imported (cheap callables).
         self.listeners: list[Callable[[str], None]] = []
         # Called with a top-level module's name once it finished importing.
@@ -60,10 +62,15 @@ class ImportClock:
         self, name: str, path: Sequence[str] | None, target: ModuleType | None
     ) -> ModuleSpec | None:
         # Find the spec the rest of sys.meta_path would, and hear when it has run.
-        from . import integrations
-
-        if name not in integrations.triggers():
-            return None
+        integrations = sys.modules.get("hotmod.integrations")
+        if integrations is None or getattr(self._local, "finding", False):
+            return None  # hotmod itself is still importing, or a nested import
+        self._local.finding = True
+        try:
+            if name not in integrations.triggers():
+                return None
+        finally:
+            self._local.finding = False
         for finder in sys.meta_path:
             if finder is self or not hasattr(finder, "find_spec"):
                 continue

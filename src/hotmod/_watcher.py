@@ -304,6 +304,20 @@ class Watcher:
                 self.add_paths(sorted(folders), follow_symlinks=False)
             except Exception:
                 log.exception("could not watch the folders of newly imported modules")
+                return
+            # A module saved between its import and this watch would be missed.
+            edited = set()
+            for name in names:
+                module = sys.modules.get(name)
+                path = source_path(module) if module is not None else None
+                if (
+                    path is not None
+                    and os.path.dirname(path) in folders
+                    and import_clock.edited_after_import(name, path)
+                ):
+                    edited.add(Path(path))
+            if edited:
+                self._on_batch(frozenset(edited))
 
     def _note_excluded(self, names: Iterable[str]) -> None:
         # A module imported from a folder the exclude patterns skip (build, dist, venv

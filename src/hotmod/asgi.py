@@ -9,7 +9,8 @@ app = HotReload("myproject.main:app")   # FastAPI, Starlette, any ASGI 3 app
 ```
 
 Each HTTP request and websocket is a unit of work of `hotmod._runtime.safepoint`
-for as long as the app runs it, streaming bodies and open websockets included. When
+while it is inside the app's code: until its response starts streaming (a body sent
+with ``more_body``) or its websocket is accepted. When
 changes are pending, the next request waits (on the loop, without blocking it) until
 the requests in flight have finished, applies them on the loop thread and goes on;
 requests arriving meanwhile are held until the reload is done. Lifespan events pass
@@ -21,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from ._live import LIVE_MARK, LiveASGI, live_enabled
 from ._middleware import Middleware, error_page, last_failure
 from ._runtime import safepoint
 from ._watcher import Watcher
@@ -45,9 +47,13 @@ class HotReload(Middleware["ASGIApp"]):
             a new ``hotmod.watch(apply="manual")`` on the default paths.
         show_errors: while the last reload failed, answer every HTTP request with a
             500 page showing the error (file:line) instead of running the previous code.
-        hold_timeout: longest a reload waits for requests in flight (streaming
-            responses, websockets) before it goes ahead anyway, logging a WARNING;
-            None: no bound.
+        hold_timeout: longest this middleware's reloads wait for requests inside the
+            app's code before they go ahead anyway, logging a WARNING; None: no bound.
+        factory: ``app`` names (or is) a factory called without arguments to make
+            the app (``"pkg:create_app"``).
+        live: inject a script into HTML pages that refreshes them after each
+            successful reload and shows the error of a failed one; None (default):
+            on under ``hotmod run --live``.
     """
 
     def __init__(
@@ -57,9 +63,20 @@ class HotReload(Middleware["ASGIApp"]):
         watcher: Watcher | None = None,
         show_errors: bool = False,
         hold_timeout: float | None = 10.0,
+        factory: bool = False,
+        live: bool | None = None,
     ) -> None:
-        super().__init__(app, watcher=watcher, show_errors=show_errors, hold_timeout=hold_timeout)
+        super().__init__(
+            app,
+            watcher=watcher,
+            show_errors=show_errors,
+            hold_timeout=hold_timeout,
+            factory=factory,
+            live=live_enabled(live),
+        )
         self._applying = False
+        # The live wrapper calls this middleware back with the scope marked as seen.
+        self._live = LiveASGI(self) if self.live else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -68,18 +85,34 @@ class HotReload(Middleware["ASGIApp"]):
         watcher = self.watcher
         if not self._applying and watcher.apply_mode == "manual" and watcher.has_pending:
             await self._apply(watcher)
+        if self._live is not None and LIVE_MARK not in scope:
+            await self._live(scope, receive, send)
+            return
         if not safepoint.try_acquire_read():
             await safepoint.acquire_read_async()
+        released = False
+
+        def send_and_release(message: Message) -> Awaitable[None]:
+            # Once the body streams (or the websocket is open) the request leaves the
+            # gate. A plain function returning send's awaitable: no extra coroutine.
+            nonlocal released
+            if not released and (message.get("more_body") or message["type"] == "websocket.accept"):
+                released = True
+                safepoint.release_read()
+            return send(message)
+
         try:
             failure = last_failure.current() if self.show_errors else None
             if failure is None:
-                await self.app.get()(scope, receive, send)
+                await self.app.get()(scope, receive, send_and_release)
             elif scope["type"] == "http":
                 await _send_page(send, error_page(failure))
             else:
                 await send({"type": "websocket.close", "code": 1011})
         finally:
-            safepoint.release_read()
+            if not released:
+                released = True
+                safepoint.release_read()
 
     async def _apply(self, watcher: Watcher) -> None:
         # One request applies; the others meanwhile wait in acquire_read_async.
@@ -111,17 +144,27 @@ def serve(
     watcher: Watcher | None = None,
     show_errors: bool = False,
     hold_timeout: float | None = 10.0,
+    factory: bool = False,
+    live: bool | None = None,
     **kwargs: Any,
 ) -> None:
     """Serve ``app`` with uvicorn, reloading in place.
 
-    ``kwargs`` go to ``uvicorn.run`` (``log_level``, ``ws``, ...). Needs uvicorn: the
-    ``servers`` extra, ``pip install -e ".[servers]"`` in a clone of hotmod, or
-    ``pip install "hotmod[servers] @ git+<your clone's URL>"``.
+    ``kwargs`` go to ``uvicorn.run`` (``log_level``, ``ws``, ...); the other options
+    are `HotReload`'s. Needs uvicorn: the ``servers`` extra, ``pip install -e ".[servers]"``
+    in a clone of hotmod, or ``pip install "hotmod[servers] @ git+<your clone's URL>"``.
     """
     import uvicorn
 
     if kwargs.pop("reload", False) or kwargs.get("workers", 1) not in (None, 1):
         raise ValueError("reload and workers start processes: hotmod reloads in place instead")
-    middleware = HotReload(app, watcher=watcher, show_errors=show_errors, hold_timeout=hold_timeout)
+    kwargs.pop("factory", None)
+    middleware = HotReload(
+        app,
+        watcher=watcher,
+        show_errors=show_errors,
+        hold_timeout=hold_timeout,
+        factory=factory,
+        live=live,
+    )
     uvicorn.run(middleware, host=host, port=port, **kwargs)

@@ -738,6 +738,11 @@ def _run(opts: RunOptions) -> int:
         return _supervisor.supervise(opts)
     _configure_logging(opts.verbosity)
     _export(opts)
+    global running
+    running = True  # read by the framework integrations: the program runs under hotmod
+    from ._runtime import get_reloader
+
+    get_reloader()  # from now on, importing a framework starts its integration
     try:
         if opts.module is not None:
             module, code = _prepare_module(opts.module, opts.args)
@@ -767,6 +772,7 @@ def _run(opts: RunOptions) -> int:
 
 
 _kept: list[object] = []
+running = False  # True once ``hotmod run`` starts a program in this process
 
 
 def _user_frames_only(hook: Callable[..., object]) -> Callable[..., object]:

@@ -9,14 +9,17 @@ app = HotReload("myproject.app:app")   # Flask, Django, any WSGI app
 ```
 
 Pending changes are applied when a request arrives, after the requests in flight have
-finished (including the iteration of streaming bodies) and before the held ones start.
+left the app's code and before the held ones start. A request is inside the app's
+code until the app returns its response iterable: the server then streams the body
+without holding reloads or other requests.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from ._live import LiveWSGI, live_enabled
 from ._middleware import Middleware, error_page, last_failure
 from ._runtime import safepoint
 from ._watcher import Watcher
@@ -25,30 +28,6 @@ if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 __all__ = ["HotReload", "serve"]
-
-
-class _HeldBody:
-    """A response body that keeps its request inside the gate until it is closed."""
-
-    __slots__ = ("_body", "_release")
-
-    def __init__(self, body: Iterable[bytes], release: Callable[[], None]) -> None:
-        self._body = body
-        self._release: Callable[[], None] | None = release
-
-    def __iter__(self) -> Iterator[bytes]:
-        return iter(self._body)
-
-    def close(self) -> None:
-        release, self._release = self._release, None
-        if release is None:
-            return
-        try:
-            close = getattr(self._body, "close", None)
-            if close is not None:
-                close()
-        finally:
-            release()
 
 
 class HotReload(Middleware["WSGIApplication"]):
@@ -62,8 +41,13 @@ class HotReload(Middleware["WSGIApplication"]):
             a new ``hotmod.watch(apply="manual")`` on the default paths.
         show_errors: while the last reload failed, answer every request with a 500
             page showing the error (file:line) instead of running the previous code.
-        hold_timeout: longest a reload waits for requests in flight (streaming
-            responses) before it goes ahead anyway, logging a WARNING; None: no bound.
+        hold_timeout: longest this middleware's reloads wait for requests inside the
+            app's code before they go ahead anyway, logging a WARNING; None: no bound.
+        factory: ``app`` names (or is) a factory called without arguments to make
+            the app (``"pkg:create_app"``).
+        live: inject a script into HTML pages that refreshes them after each
+            successful reload and shows the error of a failed one; None (default):
+            on under ``hotmod run --live``.
     """
 
     def __init__(
@@ -73,13 +57,35 @@ class HotReload(Middleware["WSGIApplication"]):
         watcher: Watcher | None = None,
         show_errors: bool = False,
         hold_timeout: float | None = 10.0,
+        factory: bool = False,
+        live: bool | None = None,
     ) -> None:
-        super().__init__(app, watcher=watcher, show_errors=show_errors, hold_timeout=hold_timeout)
+        super().__init__(
+            app,
+            watcher=watcher,
+            show_errors=show_errors,
+            hold_timeout=hold_timeout,
+            factory=factory,
+            live=live_enabled(live),
+        )
+        self._live = LiveWSGI(self._dispatch) if self.live else None
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         watcher = self.watcher
         if watcher.apply_mode == "manual" and watcher.has_pending:
-            watcher.apply()
+            with safepoint.writing(self.hold_timeout):
+                watcher.apply()
+        if self._live is not None:
+            return self._live(environ, start_response)
+        return self._dispatch(environ, start_response)
+
+    def _dispatch(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        if not self.show_errors:  # the common case, kept short: it runs on every request
+            safepoint.acquire_read()
+            try:
+                return self.app.get()(environ, start_response)
+            finally:
+                safepoint.release_read()
         safepoint.acquire_read()
         try:
             failure = last_failure.current() if self.show_errors else None
@@ -95,10 +101,10 @@ class HotReload(Middleware["WSGIApplication"]):
                 result: Iterable[bytes] = [body]
             else:
                 result = self.app.get()(environ, start_response)
-        except BaseException:
+        finally:
+            # The body is the server's to stream now: it holds no reload.
             safepoint.release_read()
-            raise
-        return _HeldBody(result, safepoint.release_read)
+        return result
 
 
 def serve(
@@ -109,13 +115,15 @@ def serve(
     watcher: Watcher | None = None,
     show_errors: bool = False,
     hold_timeout: float | None = 10.0,
+    factory: bool = False,
+    live: bool | None = None,
     **kwargs: Any,
 ) -> None:
     """Serve ``app`` with werkzeug's development server, reloading in place.
 
     Runs ``werkzeug.serving.run_simple`` threaded and without its own reloader;
-    ``kwargs`` go to it. Needs werkzeug: the ``servers`` extra,
-    ``pip install -e ".[servers]"`` in a clone of hotmod, or
+    ``kwargs`` go to it; the other options are `HotReload`'s. Needs werkzeug: the
+    ``servers`` extra, ``pip install -e ".[servers]"`` in a clone of hotmod, or
     ``pip install "hotmod[servers] @ git+<your clone's URL>"``.
     """
     from werkzeug.serving import run_simple
@@ -123,5 +131,12 @@ def serve(
     if kwargs.pop("use_reloader", False):
         raise ValueError("use_reloader restarts the process: hotmod reloads in place instead")
     kwargs.setdefault("threaded", True)
-    middleware = HotReload(app, watcher=watcher, show_errors=show_errors, hold_timeout=hold_timeout)
+    middleware = HotReload(
+        app,
+        watcher=watcher,
+        show_errors=show_errors,
+        hold_timeout=hold_timeout,
+        factory=factory,
+        live=live,
+    )
     run_simple(host, port, middleware, use_reloader=False, **kwargs)

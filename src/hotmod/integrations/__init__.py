@@ -187,6 +187,10 @@ BUILTIN: dict[str, str] = {
     "click": "hotmod.integrations.click:ClickIntegration",
     "typer": "hotmod.integrations.click:TyperIntegration",
     "sqlalchemy": "hotmod.integrations.sqlalchemy:SQLAlchemyIntegration",
+    "flask": "hotmod.integrations.flask:FlaskIntegration",
+    "starlette": "hotmod.integrations.starlette:StarletteIntegration",
+    "fastapi": "hotmod.integrations.starlette:FastAPIIntegration",
+    "uvicorn": "hotmod.integrations.starlette:UvicornIntegration",
 }
 
 _registered: dict[str, list[Callable[[], Integration]]] = {}

@@ -1,0 +1,2 @@
+def get_tag() -> str:
+    return "tag-v1"

@@ -1,0 +1,18 @@
+from fastapi import FastAPI
+
+from app.routers import items
+
+app = FastAPI()
+app.include_router(items.router)
+
+
+@app.middleware("http")
+async def version_header(request, call_next):
+    response = await call_next(request)
+    response.headers["x-version"] = "mw-v1"
+    return response
+
+
+@app.get("/")
+def root() -> dict[str, str]:
+    return {"v": "root-v1"}

@@ -1,0 +1,6 @@
+from pydantic import BaseModel, Field
+
+
+class Item(BaseModel):
+    name: str
+    price: float = Field(gt=0)

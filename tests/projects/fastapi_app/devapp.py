@@ -1,0 +1,3 @@
+from hotmod.asgi import HotReload
+
+app = HotReload("app.main:app")

@@ -1,0 +1,3 @@
+from hotmod.asgi import HotReload
+
+app = HotReload("app.factory:create_app", factory=True)

@@ -1,0 +1,4 @@
+import views  # registers the routes
+from core import app
+
+__all__ = ["app", "views"]

@@ -1,0 +1,5 @@
+import sys
+
+from hotmod.wsgi import serve
+
+serve("wsgi:app", port=int(sys.argv[1]))
