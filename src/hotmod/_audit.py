@@ -37,9 +37,9 @@ def find_stale(discarded: list[tuple[str, Any]]) -> list[str]:
     if not suspects:
         return []
     ignore = _ignored(discarded, suspects)
-    objects = [obj for _, obj in suspects]
+    objects = tuple(obj for _, obj in suspects)
     holders: dict[int, list[Any]] = {id(obj): [] for obj in objects}
-    ignore.add(id(objects))
+    ignore.add(id(objects))  # Python 3.13 sees the call's own argument tuple as a referrer
     for ref in gc.get_referrers(*objects):
         if id(ref) in ignore or isinstance(ref, FrameType):
             continue
