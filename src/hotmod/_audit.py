@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gc
 import sys
+from collections.abc import Callable
 from types import CellType, FrameType, FunctionType, MethodType, ModuleType
 from typing import Any
 
@@ -23,8 +24,14 @@ _OURS = 3
 _CONTAINERS = (dict, list, tuple, set, frozenset)
 
 
-def find_stale(discarded: list[tuple[str, Any]]) -> list[str]:
-    """``"pkg.mod.f (previous code) held by <holder>"`` for each discarded object still held."""
+def find_stale(
+    discarded: list[tuple[str, Any]], forget: Callable[[], None] | None = None
+) -> list[str]:
+    """``"pkg.mod.f (previous code) held by <holder>"`` for each discarded object still held.
+
+    ``forget`` drops hotmod's own caches of what the garbage collection just freed (the
+    registries' containers), before the holders are looked for.
+    """
     # A discarded class's own dict holds its old methods: that reference is expected.
     members = {id(f) for _, obj in discarded if isinstance(obj, type) for f in _functions(obj)}
     suspects = [(n, o) for n, o in discarded if _held(o, 1 if id(o) in members else 0)]
@@ -33,6 +40,9 @@ def find_stale(discarded: list[tuple[str, Any]]) -> list[str]:
     # Cyclic garbage (a finished request's context holding an app) is no holder:
     # collect it, only now that something looks held.
     gc.collect()
+    if forget is not None:
+        forget()
+    gc.collect()  # what the first collection's finalizers and our caches let go
     suspects = [(n, o) for n, o in suspects if _held(o, 1 if id(o) in members else 0)]
     if not suspects:
         return []

@@ -388,8 +388,7 @@ class Reloader:
         txn.view = None  # the view's callables refer back to txn: no cycle to outlive it
         txn.patcher.object_hooks.clear()
         del txn, steps, groups  # our references to old objects go before we look for others'
-        self.registries.prune()
-        report.stale = find_stale(discarded)
+        report.stale = find_stale(discarded, self.registries.prune)
         return report
 
     def _commit(self, steps: list[_Step], txn: _Txn, report: ReloadReport) -> None:
