@@ -20,6 +20,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
@@ -41,10 +42,10 @@ def run(root: Path, template: str, rounds: int) -> tuple[list[float], list[float
     audit_times: list[float] = []
     find_stale = reloader_module.find_stale
 
-    def timed(discarded: list[tuple[str, object]]) -> list[str]:
+    def timed(discarded: list[tuple[str, object]], forget: Callable[[], None]) -> list[str]:
         start = time.perf_counter()
         try:
-            return find_stale(discarded)
+            return find_stale(discarded, forget)
         finally:
             audit_times.append(time.perf_counter() - start)
 
