@@ -171,6 +171,7 @@ class Reloader:
         self._compiled = _CompileCache()
         import_clock.install()
         integrations.activate("atexit")  # the standard library's side effects, from now on
+        integrations.triggers()  # third-party adapters' frameworks, known from now on
         import_clock.on_import = _activate_on_import
 
     # -- knowledge of the loaded program -----------------------------------------------
@@ -685,7 +686,7 @@ def _stat_key(st: os.stat_result) -> tuple[int, int, int]:
 
 def _activate_on_import(name: str) -> None:
     # The import clock calls this after a top-level module finished importing.
-    if name in integrations.triggers():
+    if name in integrations.triggers(entry_points=False):
         integrations.activate(name)
 
 

@@ -67,7 +67,7 @@ class ImportClock:
             return None  # hotmod itself is still importing, or a nested import
         self._local.finding = True
         try:
-            if name not in integrations.triggers():
+            if name not in integrations.triggers(entry_points=False):
                 return None
         finally:
             self._local.finding = False
@@ -145,11 +145,11 @@ def _wrap_source_loader(clock: ImportClock) -> None:
     def noted_get_data(self: Any, path: str) -> bytes:
         data = get_data(self, path)
         if path.endswith(".py"):
-            from ._modmap import excluded_reason
-
             real = os.path.realpath(path)
             clock.read[real] = hash(data)
-            if excluded_reason(real) is None:
+            # (hotmod's own modules are read while _modmap may still be importing)
+            excluded_reason = getattr(sys.modules.get("hotmod._modmap"), "excluded_reason", None)
+            if excluded_reason is not None and excluded_reason(real) is None:
                 clock.sources[real] = data
         return data
 

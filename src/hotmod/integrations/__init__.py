@@ -206,9 +206,14 @@ def register(framework: str, factory: Callable[[], Integration]) -> None:
         _start(factory)
 
 
-def triggers() -> set[str]:
-    """Top-level module names whose import activates an adapter."""
-    _read_entry_points()
+def triggers(*, entry_points: bool = True) -> set[str]:
+    """Top-level module names whose import activates an adapter.
+
+    ``entry_points=False`` (inside an import: reading them imports modules) gives the
+    built-in ones and those already known.
+    """
+    if entry_points:
+        _read_entry_points()
     return set(BUILTIN) | set(_registered)
 
 
@@ -258,6 +263,9 @@ def _read_entry_points() -> None:
     global _entry_points_read
     if _entry_points_read:
         return
+    metadata = sys.modules.get("importlib.metadata")
+    if getattr(getattr(metadata, "__spec__", None), "_initializing", False):
+        return  # called from within its own import: next time
     _entry_points_read = True
     from importlib.metadata import entry_points
 

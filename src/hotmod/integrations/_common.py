@@ -99,14 +99,16 @@ class IdentityMap(Generic[V]):
         return out
 
 
-_born: IdentityMap[int] = IdentityMap()
+# object -> the module run that made it: (id of its frame, its code). The code object
+# matters: frame ids are reused once a frame is gone (Python 3.13 reuses them at once).
+_born: IdentityMap[tuple[int, Any]] = IdentityMap()
 
 
 def note_birth(obj: Any) -> None:
     """Remember which run of a module's top-level code made ``obj`` (an app, a router)."""
     frame = _module_frame()
     if frame is not None:
-        _born[obj] = id(frame)
+        _born[obj] = (id(frame), frame.f_code)
 
 
 def registering_module(target: Any = None) -> str | None:
@@ -127,7 +129,8 @@ def registering_module(target: Any = None) -> str | None:
         return None
     if name == "__main__":
         return name if _in_definition(frame) else None
-    if target is not None and _born.get(target) == id(frame):
+    born = _born.get(target) if target is not None else None
+    if born is not None and born[0] == id(frame) and born[1] is frame.f_code:
         return None
     return name
 
