@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 
 from conftest import SRC
+from harness_shell import edit, save
 
 pytest.importorskip("django")
 
@@ -36,23 +37,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def save(path: Path, text: str, *, atomic: bool) -> None:
-    """Write as editors do: in place, or to a temporary file renamed over the original."""
-    if atomic:
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(text)
-        os.replace(tmp, path)
-    else:
-        with open(path, "w") as f:
-            f.write(text)
-
-
-def edit(path: Path, old: str, new: str, *, atomic: bool = False) -> None:
-    text = path.read_text()
-    assert old in text, f"{old!r} not in {path}"
-    save(path, text.replace(old, new, 1), atomic=atomic)
 
 
 def append(path: Path, text: str, *, atomic: bool = False) -> None:
