@@ -333,6 +333,18 @@ def test_order_ties_follow_finish_order_even_when_it_disagrees_with_edges() -> N
     assert flat(graph.order("ab", finish_order=["a", "b", "x"])) == ["a", "b"]
 
 
+def test_the_running_script_finishes_last_though_listed_first() -> None:
+    # sys.modules lists __main__ before what it imports; it is still running.
+    graph = build({"__main__": "import a", "a": "", "b": ""})
+    finished = ["__main__", "a", "b"]
+    assert flat(graph.order(["__main__", "a", "b"], finish_order=finished)) == [
+        "a",
+        "b",
+        "__main__",
+    ]
+    assert graph._layout_for(finished).groups is not None  # the cached whole-graph order
+
+
 def test_order_of_a_subset_ignores_modules_outside_it() -> None:
     graph = build({"a": "", "b": "import a", "c": "import b"})
     assert graph.order(["c", "a"], finish_order=["c", "b", "a"]) == [["c"], ["a"]]

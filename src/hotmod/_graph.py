@@ -315,6 +315,7 @@ class ImportGraph:
         """
         nodes = set(modules)
         layout = self._layout_for(finish_order)
+        finish_order = layout.finish_order
         if layout.groups is not None:
             fast = _restrict(layout, nodes)
             if fast is not None:
@@ -333,7 +334,7 @@ class ImportGraph:
     def _layout_for(self, finish_order: Sequence[str]) -> _Layout:
         """The cached layout of the whole graph for ``finish_order``, rebuilt if stale."""
         self._flush()
-        finished = tuple(finish_order)
+        finished = _main_last(finish_order)
         layout = self._layout
         if layout is not None and layout.version == self._version:
             if layout.finish_order == finished:
@@ -485,6 +486,14 @@ def _restrict(layout: _Layout, nodes: set[str]) -> list[list[str]] | None:
     out = [g[:] for g in layout.groups if g[0] in nodes]
     # Fewer members than nodes: some are unknown to the graph.
     return out if sum(map(len, out)) == len(nodes) else None
+
+
+def _main_last(finish_order: Sequence[str]) -> tuple[str, ...]:
+    """``finish_order`` with the running script last: it is listed early, yet still running."""
+    order = tuple(finish_order)
+    if "__main__" not in order:
+        return order
+    return (*(m for m in order if m != "__main__"), "__main__")
 
 
 def _components(ranked: Iterable[str], deps: Mapping[str, frozenset[str]]) -> list[list[str]]:

@@ -92,7 +92,9 @@ class Ledger:
         not run again), only what its ``def`` and ``class`` statements registered.
         """
         with self._lock:
-            kept = self._entries.pop(module, [])
+            kept = self._entries.pop(module, None)
+            if not kept:
+                return
             entries = [e for e in kept if e.definition or not definitions_only]
             kept = [e for e in kept if e not in entries]
             if kept:

@@ -32,6 +32,8 @@ _FUNC_ATTRS_ALL = (
 _FUNC_ATTRS = tuple(a for a in _FUNC_ATTRS_ALL if hasattr(lambda: None, a))
 # Per-class data that belongs to the class object itself, not to its definition.
 _CLASS_SKIP = frozenset({"__dict__", "__weakref__", "_abc_impl"})
+# Immutable values: nothing to keep, a new one is simply bound (and rebound elsewhere).
+_VALUES = frozenset({int, float, complex, str, bytes, bool, type(None)})
 _CTYPES_FINAL = frozenset({"_fields_", "_pack_", "_anonymous_", "_align_", "_layout_"})
 
 
@@ -39,19 +41,26 @@ def _same_function(old: FunctionType, new: FunctionType) -> bool:
     """True when ``new`` has exactly what ``old`` has: same code, identical defaults."""
     if old.__code__ is not new.__code__ or old.__closure__ or old.__dict__ or new.__dict__:
         return False
-    return (
-        _identical(old.__defaults__, new.__defaults__)
-        and old.__kwdefaults__ == new.__kwdefaults__ is None
-        and _identical(tuple(old.__annotations__.values()), tuple(new.__annotations__.values()))
-        and old.__annotations__.keys() == new.__annotations__.keys()
+    if old.__kwdefaults__ is not None or new.__kwdefaults__ is not None:
+        return False
+    if old.__defaults__ is not new.__defaults__ and not _identical(
+        old.__defaults__, new.__defaults__
+    ):
+        return False
+    mine, theirs = old.__annotations__, new.__annotations__
+    if not mine and not theirs:
+        return True  # the common case, checked first: this runs for every kept function
+    return mine.keys() == theirs.keys() and all(
+        x is y for x, y in zip(mine.values(), theirs.values(), strict=True)
     )
 
 
 def _same_members(old: type, new: type) -> bool:
     mine, theirs = old.__dict__, new.__dict__
+    get = mine.get
     for name, value in theirs.items():
         if (
-            mine.get(name, MISSING) is not value
+            get(name, MISSING) is not value
             and name not in _CLASS_SKIP
             and not isinstance(value, (MemberDescriptorType, GetSetDescriptorType))
         ):
@@ -122,15 +131,16 @@ class Patcher:
 
     def patch_namespace(self, owner: str, old_ns: dict[str, Any], ns: dict[str, Any]) -> None:
         """Put kept old objects back into a re-executed module namespace ``ns``."""
+        get = old_ns.get
         for name, new in list(ns.items()):
-            old = old_ns.get(name, MISSING)
-            if old is MISSING or old is new:
+            old = get(name, MISSING)
+            if old is MISSING or old is new or type(new) in _VALUES:
                 continue
             kept = self.keep(old, new, owner)
             if kept is not new:
                 ns[name] = kept
         self.fix_cells(final=True)
-        self._rebase_classes(ns)
+        self._rebase_classes(ns, owner)
 
     def fix_cells(self, *, final: bool = False) -> None:
         """Point closure cells at kept objects.
@@ -148,20 +158,22 @@ class Patcher:
             _cell_set(old_cell, value if value is MISSING else self.canonical(value))
         self._cells = waiting
 
-    def _rebase_classes(self, ns: dict[str, Any]) -> None:
+    def _rebase_classes(self, ns: dict[str, Any], owner: str) -> None:
         # A class that is new (added, or replacing one that could not be kept) must derive
         # from the kept classes, not from their discarded new twins, as after a fresh import.
+        # Classes from elsewhere are their own module's business.
         seen: set[int] = set()
-        todo = [v for v in ns.values() if isinstance(v, type)]
+        canon = self._canon
+        todo = [v for v in ns.values() if isinstance(v, type) and v.__module__ == owner]
         while todo:
             cls = todo.pop()
-            if id(cls) in seen or self.is_replaced(cls):
+            if id(cls) in seen or id(cls) in canon:
                 continue
             seen.add(id(cls))
             todo.extend(v for v in vars(cls).values() if isinstance(v, type))
-            bases = tuple(self.canonical(b) for b in cls.__bases__)
-            if bases == cls.__bases__:
+            if canon.keys().isdisjoint(map(id, cls.__bases__)):
                 continue
+            bases = tuple(canon.get(id(b), b) for b in cls.__bases__)
             try:
                 cls.__bases__ = bases
             except TypeError as exc:
@@ -261,6 +273,21 @@ class Patcher:
         """True when closure cells wait to be pointed at kept objects."""
         return bool(self._cells)
 
+    def keep_unchanged(self, old: Any, new: FunctionType, owner: str) -> bool:
+        """Keep ``old`` for ``new`` if it is the same definition, code and all (cheap)."""
+        if (
+            type(old) is not FunctionType
+            or old.__code__ is not new.__code__
+            or old.__module__ != owner
+            or id(old) in self._patched_old
+            or not _same_function(old, new)
+        ):
+            return False
+        self._map(new, old)
+        self._patched_old.add(id(old))
+        self.patched += 1
+        return True
+
     def patch_function(self, old: FunctionType, new: FunctionType, owner: str) -> bool:
         """Give ``old`` the code, defaults and attributes of ``new``; False if impossible."""
         if id(old) in self._patched_old:
@@ -333,9 +360,11 @@ class Patcher:
     # -- classes --------------------------------------------------------------------
 
     def _incompatible(self, old: type, new: type) -> str | None:
-        if self.canonical(type(new)) is not type(old):
+        canon = self._canon
+        if type(new) is not type(old) and canon.get(id(type(new))) is not type(old):
             return "its metaclass changed"
-        if tuple(self.canonical(b) for b in new.__bases__) != old.__bases__:
+        bases = new.__bases__
+        if bases != old.__bases__ and tuple(canon.get(id(b), b) for b in bases) != old.__bases__:
             return "its base classes changed"
         if old.__dict__.get("__slots__") != new.__dict__.get("__slots__"):
             return "its __slots__ changed"

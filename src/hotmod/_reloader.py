@@ -744,11 +744,13 @@ def _discarded(steps: list[_Step], txn: _Txn) -> list[tuple[str, Any]]:
     for step in steps:
         ns = txn.modules[step.name].__dict__
         owner = ns.get("__name__", step.name)
+        get = ns.get
         for key, value in txn.snapshots[step.name].items():
+            if get(key) is value:
+                continue  # still bound (kept, or untouched): the common case first
             if (
                 (type(value) is FunctionType or issubclass(type(value), type))
                 and getattr(value, "__module__", None) == owner
-                and ns.get(key) is not value
                 and not txn.patcher.is_patched(value)
             ):
                 out.append((f"{owner}.{key}", value))
