@@ -107,6 +107,22 @@ def test_an_entry_point_adapter_starts_when_its_framework_is_imported(project: P
     ]
 
 
+def test_a_framework_imported_after_hotmod_starts_its_adapter_on_import(project: Project) -> None:
+    # `import hotmod` loads none of the engine, yet the adapter starts as flask finishes
+    # importing, before any watch or reload: an app made now is seen as it is made.
+    out = project.run_script(
+        """
+        import sys
+        import hotmod
+        assert "hotmod.integrations" not in sys.modules
+        import flask
+        from hotmod.integrations import active
+        print(sorted(type(a).__name__ for a in active()))
+        """
+    )
+    assert out.strip() == "['ClickIntegration', 'FlaskIntegration']"  # flask imports click
+
+
 def test_dev_servers_log_reloads_without_logging_configured(project: Project) -> None:
     project.write({"mod.py": "X = 1\n"})
     out = project.run_script(

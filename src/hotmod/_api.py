@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
-from typing import TypeVar
 
-from ._report import ReloadReport
 from ._runtime import get_reloader
 
-__all__ = ["dependents", "keep", "reload"]
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (import hotmod stays light)
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import TypeVar
 
-T = TypeVar("T")
+    from ._report import ReloadReport
+
+    T = TypeVar("T")
+
+__all__ = ["dependents", "keep", "reload"]
 
 
 def reload(*targets: object, cascade: bool = True) -> ReloadReport:

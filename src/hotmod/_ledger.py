@@ -8,23 +8,27 @@ the old ones redone. Registrations made outside a reload go straight to the ledg
 
 from __future__ import annotations
 
-import logging
 import sys
-import threading
-from collections.abc import Callable
-from typing import NamedTuple
+from _thread import allocate_lock, get_ident  # threading's own primitives, without its import
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (import hotmod stays light)
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 __all__ = ["Ledger", "current_module"]
 
-log = logging.getLogger("hotmod.ledger")
 
-
-class Entry(NamedTuple):
+class Entry:
     """One registration: how to take it back and how to make it again."""
 
-    undo: Callable[[], None]
-    redo: Callable[[], None]
-    definition: bool = False  # made while a def or class statement ran (its decorators)
+    __slots__ = ("definition", "redo", "undo")
+
+    def __init__(
+        self, undo: Callable[[], None], redo: Callable[[], None], definition: bool = False
+    ) -> None:
+        self.undo = undo
+        self.redo = redo
+        self.definition = definition  # made while a def or class statement ran (its decorators)
 
 
 def current_module() -> str | None:
@@ -56,7 +60,7 @@ class Ledger:
     """Registrations per module, with the transaction's pending changes."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        self._lock = allocate_lock()
         self._entries: dict[str, list[Entry]] = {}
         self._txn_thread: int | None = None
         self._new: list[tuple[str, Entry]] = []
@@ -66,7 +70,7 @@ class Ledger:
         """Note a registration made by ``module``'s top-level code."""
         entry = Entry(undo, redo, _in_definition())
         with self._lock:
-            if self._txn_thread == threading.get_ident():
+            if self._txn_thread == get_ident():
                 self._new.append((module, entry))
             else:
                 self._entries.setdefault(module, []).append(entry)
@@ -81,7 +85,7 @@ class Ledger:
     def begin(self) -> None:
         """A reload starts in this thread: its registrations are pending until commit."""
         with self._lock:
-            self._txn_thread = threading.get_ident()
+            self._txn_thread = get_ident()
             self._new = []
             self._retracted = {}
 
@@ -138,4 +142,8 @@ def _call(action: Callable[[], None], module: str) -> None:
     try:
         action()
     except Exception:
-        log.exception("could not take back or redo a registration of %s", module)
+        import logging
+
+        logging.getLogger("hotmod.ledger").exception(
+            "could not take back or redo a registration of %s", module
+        )

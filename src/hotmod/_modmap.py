@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import site
 import sys
-import sysconfig
-from collections.abc import Iterable
-from functools import cache
-from types import ModuleType
 
 from ._paths import is_under
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (import hotmod stays light)
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from types import ModuleType
 
 __all__ = [
     "ModuleMap",
@@ -76,20 +76,27 @@ def no_source_reason(module: ModuleType) -> str:
     return f"its source {origin!r} is not a file on disk (inside a zip archive?)"
 
 
-@cache
+_prefixes: tuple[str, ...] | None = None
+
+
 def _library_prefixes() -> tuple[str, ...]:
-    paths: set[str] = set()
-    for key in ("stdlib", "platstdlib", "purelib", "platlib"):
-        value = sysconfig.get_paths().get(key)
-        if value:
-            paths.add(real(value))
-    with contextlib.suppress(AttributeError):  # virtualenv's old site.py has none
-        paths.update(real(p) for p in site.getsitepackages())
-    user_site = site.getusersitepackages() if site.ENABLE_USER_SITE else None
-    if isinstance(user_site, str):
-        paths.add(real(user_site))
-    paths.add(_HERE)
-    return tuple(sorted(p.rstrip(os.sep) + os.sep for p in paths))
+    global _prefixes
+    if _prefixes is None:
+        import sysconfig
+
+        paths: set[str] = set()
+        for key in ("stdlib", "platstdlib", "purelib", "platlib"):
+            value = sysconfig.get_paths().get(key)
+            if value:
+                paths.add(real(value))
+        if hasattr(site, "getsitepackages"):  # virtualenv's old site.py has none
+            paths.update(real(p) for p in site.getsitepackages())
+        user_site = site.getusersitepackages() if site.ENABLE_USER_SITE else None
+        if isinstance(user_site, str):
+            paths.add(real(user_site))
+        paths.add(_HERE)
+        _prefixes = tuple(sorted(p.rstrip(os.sep) + os.sep for p in paths))
+    return _prefixes
 
 
 def excluded_reason(path: str) -> str | None:
@@ -158,7 +165,7 @@ class ModuleMap:
             return new
         self._mark = mark
         for name, module in list(sys.modules.items()):
-            if seen.get(name) == id(module) or not isinstance(module, ModuleType):
+            if seen.get(name) == id(module) or not isinstance(module, type(sys)):  # a module
                 continue
             if name in seen:  # a new module object under a known name: re-imported
                 self.forget(name)

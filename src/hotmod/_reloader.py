@@ -27,7 +27,7 @@ from ._plan import Plan, PlanError, make_plan
 from ._rebind import rebind
 from ._registry import Registries, registrants
 from ._report import ReloadReport, log_report
-from ._runtime import import_clock, ledger
+from ._runtime import import_clock, install_clock, ledger
 
 __all__ = ["Reloader", "bound_names"]
 
@@ -169,10 +169,9 @@ class Reloader:
         # Namespaces of no module (an IPython shell's user_ns) with their from-imports.
         self.namespaces: dict[int, tuple[dict[str, Any], Callable[[], Sequence[ImportRef]]]] = {}
         self._compiled = _CompileCache()
-        import_clock.install()
+        install_clock()
         integrations.activate("atexit")  # the standard library's side effects, from now on
         integrations.triggers()  # third-party adapters' frameworks, known from now on
-        import_clock.on_import = _activate_on_import
 
     # -- knowledge of the loaded program -----------------------------------------------
 
@@ -682,12 +681,6 @@ class _CompileCache:
 
 def _stat_key(st: os.stat_result) -> tuple[int, int, int]:
     return (st.st_mtime_ns, st.st_size, st.st_ino)
-
-
-def _activate_on_import(name: str) -> None:
-    # The import clock calls this after a top-level module finished importing.
-    if name in integrations.triggers(entry_points=False):
-        integrations.activate(name)
 
 
 def _custom_loader(module: ModuleType) -> Any:

@@ -8,16 +8,22 @@ while they run.
 
 from __future__ import annotations
 
-import threading
-from typing import TYPE_CHECKING
+import sys
+from _thread import RLock  # threading's own, without its import
 
+from ._frameworks import BUILTIN
 from ._ledger import Ledger
-from ._safepoint import SafePoint
 from ._tracker import ImportClock
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (import hotmod stays light)
 if TYPE_CHECKING:
     from ._reloader import Reloader
+    from ._safepoint import SafePoint
     from ._watcher import Watcher
+
+    safepoint: SafePoint
+    """The gate between units of work (requests) and reloads (`_safepoint`); made on
+    first use (``from ._runtime import safepoint`` works: see `__getattr__`)."""
 
 __all__ = ["State", "get_reloader", "import_clock", "ledger", "reset", "safepoint", "state"]
 
@@ -27,15 +33,12 @@ import_clock = ImportClock()
 ledger = Ledger()
 """What each module's top-level code registered (`_ledger`)."""
 
-safepoint = SafePoint()
-"""The gate between units of work (requests) and reloads (`_safepoint`)."""
-
 
 class State:
     """The reloader and the running watchers of the process."""
 
     def __init__(self) -> None:
-        self.lock = threading.RLock()
+        self.lock = RLock()
         self.reloader: Reloader | None = None
         self.current: Watcher | None = None  # the one `hotmod.watch()` returns
         self.watchers: list[Watcher] = []  # every started watcher, for `hotmod.apply()`
@@ -54,6 +57,49 @@ def get_reloader() -> Reloader:
         return state.reloader
 
 
+def __getattr__(name: str) -> object:
+    # The safe point is made on first use: its module (contextvars, logging) is not
+    # needed by a program that imports hotmod and never serves requests.
+    if name != "safepoint":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    with state.lock:
+        made = globals().get("safepoint")
+        if made is None:
+            from ._safepoint import SafePoint
+
+            made = globals()["safepoint"] = SafePoint()
+    return made
+
+
+def is_trigger(name: str) -> bool:
+    """Whether the import of top-level module ``name`` starts an adapter.
+
+    Not ``atexit``: the standard library's adapter starts with the reloader (importing
+    the adapters from inside ``logging``'s own import of atexit is asking for trouble).
+    """
+    if name == "atexit":
+        return False
+    triggers = getattr(sys.modules.get("hotmod.integrations"), "triggers", None)
+    if triggers is not None:
+        return name in triggers(entry_points=False)
+    return name in BUILTIN  # the adapters' module is not (fully) imported yet
+
+
+def framework_imported(name: str) -> None:
+    """Start the adapters of a framework that finished importing (the clock calls it)."""
+    from . import integrations
+
+    if name in integrations.triggers(entry_points=False):
+        integrations.activate(name)
+
+
+def install_clock() -> None:
+    """Install the import clock, telling it which imports start an adapter (idempotent)."""
+    import_clock.is_trigger = is_trigger
+    import_clock.on_import = framework_imported
+    import_clock.install()
+
+
 def reset() -> None:
     """Stop every watcher and forget the reloader (tests; never while reloading)."""
     with state.lock:
@@ -64,4 +110,6 @@ def reset() -> None:
         state.reloader = None
         state.current = None
         state.watchers.clear()
-    safepoint.pending = None
+    made = globals().get("safepoint")
+    if made is not None:
+        made.pending = None

@@ -13,12 +13,16 @@ from __future__ import annotations
 
 import os
 import sys
-import threading
 import time
-from collections.abc import Callable, Sequence
-from importlib.machinery import ModuleSpec, SourceFileLoader
-from types import ModuleType
-from typing import Any
+from _frozen_importlib_external import SourceFileLoader  # importlib.machinery's, unimported
+from _thread import _local
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (import hotmod stays light)
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from importlib.machinery import ModuleSpec
+    from types import ModuleType
+    from typing import Any
 
 __all__ = ["ImportClock"]
 
@@ -36,11 +40,13 @@ class ImportClock:
     def __init__(self) -> None:
         self.started: dict[str, float] = {}
         self.count = 0  # imports started so far
-        self._local = threading.local()  # .finding: asking the adapters (no re-entry)
+        self._local = _local()  # .finding: asking the adapters (no re-entry)
         # Called with the name of each module about to be imported (cheap callables).
         self.listeners: list[Callable[[str], None]] = []
-        # Called with a top-level module's name once it finished importing.
+        # Called with a top-level module's name once it finished importing, for the
+        # names ``is_trigger`` accepts (both set by `_runtime`).
         self.on_import: Callable[[str], None] | None = None
+        self.is_trigger: Callable[[str], bool] = lambda name: False
         self.read: dict[str, int] = {}  # source path -> hash of the bytes the loader read
         self.stats: dict[str, tuple[float, int]] = {}  # source path -> (mtime, size) seen
         # The text of user modules as imported, until the reloader first looks at them.
@@ -62,12 +68,11 @@ class ImportClock:
         self, name: str, path: Sequence[str] | None, target: ModuleType | None
     ) -> ModuleSpec | None:
         # Find the spec the rest of sys.meta_path would, and hear when it has run.
-        integrations = sys.modules.get("hotmod.integrations")
-        if integrations is None or getattr(self._local, "finding", False):
-            return None  # hotmod itself is still importing, or a nested import
+        if getattr(self._local, "finding", False):
+            return None  # a nested import
         self._local.finding = True
         try:
-            if name not in integrations.triggers(entry_points=False):
+            if not self.is_trigger(name):
                 return None
         finally:
             self._local.finding = False

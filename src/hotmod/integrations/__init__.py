@@ -32,6 +32,7 @@ from collections.abc import Callable, Mapping, Sequence
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, ClassVar, Final, NoReturn, final
 
+from .._frameworks import BUILTIN
 from .._ledger import current_module
 from .._runtime import ledger
 
@@ -179,19 +180,6 @@ def record(
     ledger.record(name, undo, redo)
     return True
 
-
-# Built-in adapters: framework module -> "module:class", imported only when needed.
-BUILTIN: dict[str, str] = {
-    "atexit": "hotmod.integrations.stdlib:StdlibIntegration",
-    "django": "hotmod.integrations.django:DjangoIntegration",
-    "click": "hotmod.integrations.click:ClickIntegration",
-    "typer": "hotmod.integrations.click:TyperIntegration",
-    "sqlalchemy": "hotmod.integrations.sqlalchemy:SQLAlchemyIntegration",
-    "flask": "hotmod.integrations.flask:FlaskIntegration",
-    "starlette": "hotmod.integrations.starlette:StarletteIntegration",
-    "fastapi": "hotmod.integrations.starlette:FastAPIIntegration",
-    "uvicorn": "hotmod.integrations.starlette:UvicornIntegration",
-}
 
 _registered: dict[str, list[Callable[[], Integration]]] = {}
 _active: list[Integration] = []
