@@ -38,8 +38,17 @@ _CTYPES_FINAL = frozenset({"_fields_", "_pack_", "_anonymous_", "_align_", "_lay
 
 
 def _same_function(old: FunctionType, new: FunctionType) -> bool:
-    """True when ``new`` has exactly what ``old`` has: same code, identical defaults."""
-    if old.__code__ is not new.__code__ or old.__closure__ or old.__dict__ or new.__dict__:
+    """True when ``new`` has exactly what ``old`` has: equal code, identical defaults.
+
+    Equal code (bytecode, constants, names, line table) is what a dependent re-run from
+    its cached code has, and what the unchanged functions of a big module compiled
+    again from its text have.
+    """
+    if old.__closure__ or old.__dict__ or new.__dict__:
+        return False
+    if old.__code__ is not new.__code__ and (
+        old.__code__ != new.__code__ or old.__qualname__ != new.__qualname__
+    ):
         return False
     if old.__kwdefaults__ is not None or new.__kwdefaults__ is not None:
         return False

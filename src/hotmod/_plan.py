@@ -12,6 +12,7 @@ import ast
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NamedTuple
 
+from ._bigsource import Scan, scan
 from ._graph import ImportGraph, ImportRef, imports_of
 from ._modmap import ModuleMap, source_hash
 
@@ -24,6 +25,7 @@ class Plan(NamedTuple):
     groups: list[list[str]]  # modules in execution order; a cycle is one group
     sources: dict[str, bytes]  # the text each module runs
     trees: dict[str, ast.Module]  # sources parsed while planning (each parsed once)
+    scans: dict[str, Scan]  # big plain sources compiled while planning, never parsed
     refs: dict[str, list[ImportRef]]  # the new imports of changed sources
     old_refs: dict[str, Sequence[ImportRef]]  # what the graph held for them
 
@@ -57,7 +59,7 @@ def make_plan(
     Raises:
         PlanError: a changed source (a target's or a dependent's) does not parse.
     """
-    plan = Plan([], sources, {}, {}, {})
+    plan = Plan([], sources, {}, {}, {}, {})
     try:
         for name in names:
             _overlay(graph, modmap, plan, name, parse_args)
@@ -93,11 +95,17 @@ def _overlay(
         return  # the graph already holds the imports of this source
     args = parse_args(name)
     try:
-        tree = ast.parse(source, args["filename"])
+        scanned = scan(source, args["filename"])
+        tree = None if scanned is not None else ast.parse(source, args["filename"])
     except (SyntaxError, ValueError) as exc:
         raise PlanError(exc, name) from exc
-    refs = imports_of(tree, module=args["module"], is_package=args["is_package"])
-    plan.trees[name] = tree
+    if scanned is not None:
+        refs = scanned.imports(module=args["module"], is_package=args["is_package"])
+        plan.scans[name] = scanned
+    else:
+        assert tree is not None
+        refs = imports_of(tree, module=args["module"], is_package=args["is_package"])
+        plan.trees[name] = tree
     plan.refs[name] = refs
     plan.old_refs.setdefault(name, graph.refs(name))
     graph.set_imports(name, refs)

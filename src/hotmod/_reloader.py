@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 
 from . import integrations
 from ._audit import find_stale
+from ._bigsource import scan
 from ._cycles import Cycles
 from ._define import Definer, instrument
 from ._graph import ImportGraph, ImportRef, imports_of, parse_imports
@@ -197,10 +198,14 @@ class Reloader:
             self.modmap.set_hash(name, digest)
             args = _parse_args(name, module, path)
             try:
-                tree = ast.parse(data, path)
-                refs = imports_of(tree, module=args["module"], is_package=args["is_package"])
-                if digest is not None:
-                    self.registries.committed(name, registrants(tree))
+                scanned = scan(data, path)  # a big plain source: no syntax tree, no registrants
+                if scanned is not None:
+                    refs = scanned.imports(module=args["module"], is_package=args["is_package"])
+                else:
+                    tree = ast.parse(data, path)
+                    refs = imports_of(tree, module=args["module"], is_package=args["is_package"])
+                    if digest is not None:
+                        self.registries.committed(name, registrants(tree))
             except (SyntaxError, ValueError):
                 # Not the source it ran: its imports are read line by line and off its
                 # namespace, so the next reload of what it imports still includes it.
@@ -433,30 +438,37 @@ class Reloader:
             return cached
         loader = _custom_loader(module)
         try:
-            tree = plan.trees.pop(name, None) or ast.parse(source, path)
-            bound, dynamic = bound_names(tree, source)
-            names = registrants(tree)
-            if main:
-                # The running script: only its definitions are refreshed, and imports
-                # it did not run yet (added with the code that uses them).
-                namespace = module.__dict__
-                tree.body = [
-                    node
-                    for node in tree.body
-                    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
-                    or _new_import(node, namespace)
-                ]
+            scanned = plan.scans.pop(name, None)
+            if loader is not None or main:
+                scanned = None
+            elif scanned is None and name not in plan.trees:
+                scanned = scan(source, path)  # planned from its cached text: not read yet
             code: CodeType | None
-            if loader is None and not main and _plain_data(source):
-                # A big module of plain functions and data: compiling the text is much
-                # cheaper than compiling a syntax tree; its functions are kept when it ends.
-                code = compile(source, path, "exec", dont_inherit=True)
-            elif loader is None:
-                code = compile(instrument(tree), path, "exec", dont_inherit=True)
-            elif hasattr(loader, "source_to_code"):
-                code = loader.source_to_code(source, path)  # a source-transforming hook
+            if scanned is not None:
+                # A big module of plain data and functions: compiled from its text, read
+                # off its bytecode (`_bigsource`); its functions are kept when it ends.
+                code, bound, dynamic = scanned.code, scanned.bound, scanned.dynamic
+                names: frozenset[str] = frozenset()
             else:
-                code = None  # the loader runs the module itself (pytest's rewriting)
+                tree = plan.trees.pop(name, None) or ast.parse(source, path)
+                bound, dynamic = bound_names(tree, source)
+                names = registrants(tree)
+                if main:
+                    # The running script: only its definitions are refreshed, and imports
+                    # it did not run yet (added with the code that uses them).
+                    namespace = module.__dict__
+                    tree.body = [
+                        node
+                        for node in tree.body
+                        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+                        or _new_import(node, namespace)
+                    ]
+                if loader is None:
+                    code = compile(instrument(tree), path, "exec", dont_inherit=True)
+                elif hasattr(loader, "source_to_code"):
+                    code = loader.source_to_code(source, path)  # a source-transforming hook
+                else:
+                    code = None  # the loader runs the module itself (pytest's rewriting)
         except (SyntaxError, ValueError) as exc:
             raise _Failure(exc, name) from exc
         step = _Step(
@@ -472,8 +484,11 @@ class Reloader:
             _unload_code(code),
             txn.stats.get(name),
         )
-        if not main:
-            self._compiled.put(name, path, digest, step)
+        return self._store(name, digest, step)
+
+    def _store(self, name: str, digest: int, step: _Step) -> _Step:
+        if not step.definitions_only:  # the running script is never cached
+            self._compiled.put(name, step.path, digest, step)
         return step
 
     def _execute(
@@ -775,11 +790,6 @@ def _typed_imports() -> list[ImportRef] | None:
             with contextlib.suppress(SyntaxError, ValueError):
                 refs += parse_imports(line.strip(), module="__main__", is_package=False)
     return refs
-
-
-def _plain_data(source: bytes) -> bool:
-    """A source over 1 MB with no decorator and no class: nothing to keep while it runs."""
-    return len(source) > 1_000_000 and b"@" not in source and b"class " not in source
 
 
 def _traceable(value: Any) -> bool:
