@@ -309,7 +309,8 @@ def _restore_process_state() -> Iterator[None]:
 
     _runtime.reset()  # stops watchers a test left running; a fresh reloader next time
     for name in [n for n in sys.modules if n not in modules]:
-        del sys.modules[name]
+        if not name.startswith("hotmod."):  # loaded on first use, once per process
+            del sys.modules[name]
     sys.modules.update(modules)
     sys.path[:] = path
     os.environ.clear()

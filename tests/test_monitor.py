@@ -745,3 +745,28 @@ def test_a_save_waits_on_a_held_file_at_most_a_while(
     writer.join(WAIT)
     if not monitor_running:  # the fallback timer is gone with the hold
         assert [t for t in threading.enumerate() if t.name == "hotmod-lease"] == []
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="read leases are Linux only")
+def test_a_thread_holding_a_file_takes_no_second_lease_on_it(
+    proj: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The watcher applies a batch the monitor holds already: one lease per file.
+    from hotmod._monitor import _lease
+
+    taken: list[str] = []
+    real = _lease._lease
+
+    def counting(path: str) -> int | None:
+        taken.append(Path(path).name)
+        return real(path)
+
+    monkeypatch.setattr(_lease, "_lease", counting)
+    a, b = proj / "a.py", proj / "b.py"
+    a.write_text("x = 1\n")
+    b.write_text("y = 1\n")
+    with _lease.hold_still([str(a)]), _lease.hold_still([str(a), str(b)]) as busy:
+        assert busy == set()
+    with _lease.hold_still([str(a)]):  # released: leased again
+        pass
+    assert taken == ["a.py", "b.py", "a.py"]

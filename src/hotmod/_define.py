@@ -97,7 +97,7 @@ class Definer:
         old = self.old.get(qualname) if "." not in qualname else self._lookup(qualname.split("."))
         if old is None:
             return new
-        if type(new) is FunctionType and self.patcher.keep_unchanged(old, new, self.owner):
+        if self.patcher.keep_unchanged(old, new, self.owner):
             return old  # a dependent re-run from its cached code: the common case
         if type(old) is not type(new) or not _defined_as(old, qualname, self.owner):
             old = self._raw(old, qualname, isinstance(new, type))

@@ -282,14 +282,27 @@ class Patcher:
         """True when closure cells wait to be pointed at kept objects."""
         return bool(self._cells)
 
-    def keep_unchanged(self, old: Any, new: FunctionType, owner: str) -> bool:
-        """Keep ``old`` for ``new`` if it is the same definition, code and all (cheap)."""
-        if (
-            type(old) is not FunctionType
-            or old.__code__ is not new.__code__
-            or old.__module__ != owner
-            or id(old) in self._patched_old
-            or not _same_function(old, new)
+    def keep_unchanged(self, old: Any, new: Any, owner: str) -> bool:
+        """Keep ``old`` for ``new`` if it is the same definition, code and all (cheap).
+
+        What a dependent re-run from its cached code defines: functions with the same
+        code object, classes whose members are all the kept ones.
+        """
+        if id(old) in self._patched_old or type(old) is not type(new):
+            return False
+        if type(new) is FunctionType:
+            if (
+                old.__code__ is not new.__code__
+                or old.__module__ != owner
+                or not _same_function(old, new)
+            ):
+                return False
+        elif not (
+            isinstance(new, type)
+            and old.__module__ == owner
+            and old.__qualname__ == new.__qualname__
+            and _identical(old.__bases__, new.__bases__)
+            and _same_members(old, new)
         ):
             return False
         self._map(new, old)

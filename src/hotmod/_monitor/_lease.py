@@ -57,6 +57,7 @@ def _release(fd: int) -> None:
 
 
 HOLD_AT_MOST = 0.5  # seconds a save may wait on us, however long the reload takes
+_this_thread = threading.local()  # .held: the paths this thread holds right now
 
 
 class _Held:
@@ -145,8 +146,12 @@ def hold_still(paths: Iterable[str], *, at_most: float = HOLD_AT_MOST) -> Iterat
     """
     fds: list[int] = []
     busy: set[str] = set()
+    held_here: set[str] = getattr(_this_thread, "held", set())
+    mine: set[str] = set()
     if _ENABLED:
         for path in paths:
+            if path in held_here:
+                continue  # this thread holds it already (the watcher applying a batch)
             try:
                 fd = _lease(path)
             except OSError:
@@ -154,6 +159,7 @@ def hold_still(paths: Iterable[str], *, at_most: float = HOLD_AT_MOST) -> Iterat
                 continue
             if fd is not None:
                 fds.append(fd)
+                mine.add(path)
     held = _Held(fds)
     timer = None
     if fds and not keeper.watch(held, time.monotonic() + at_most):
@@ -161,9 +167,11 @@ def hold_still(paths: Iterable[str], *, at_most: float = HOLD_AT_MOST) -> Iterat
         timer.name = "hotmod-lease"
         timer.daemon = True
         timer.start()
+    _this_thread.held = held_here | mine
     try:
         yield busy
     finally:
+        _this_thread.held = held_here
         keeper.forget(held)
         if timer is not None:
             timer.cancel()
