@@ -291,11 +291,7 @@ class Patcher:
         if id(old) in self._patched_old or type(old) is not type(new):
             return False
         if type(new) is FunctionType:
-            if (
-                old.__code__ is not new.__code__
-                or old.__module__ != owner
-                or not _same_function(old, new)
-            ):
+            if old.__module__ != owner or not _same_function(old, new):
                 return False
         elif not (
             isinstance(new, type)
