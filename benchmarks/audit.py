@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import statistics
 import sys
 import tempfile
@@ -67,6 +68,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=50)
     args = parser.parse_args()
+    logging.getLogger("hotmod").setLevel(logging.ERROR)  # one stale WARNING per round
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         make_project(root)

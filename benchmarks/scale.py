@@ -1,6 +1,7 @@
 """Reload cost against project size: a leaf imported by N modules, beside a fresh import.
 
-Run: ``python benchmarks/scale.py`` (``--sizes 100,1000,5000``; ``--chart PATH`` draws it).
+Run: ``python benchmarks/scale.py`` (``--sizes 100,1000,5000``; ``--write-docs`` redraws
+``docs/img/scale.svg``, ``--chart PATH`` draws another file).
 
 Each dependent has ten functions and a class and imports the leaf (a chain of imports
 fans out from it). The hot column is ``hotmod.reload("leaf")`` in a process that
@@ -21,6 +22,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
+
+import _chart
 
 import hotmod
 
@@ -78,7 +81,7 @@ def hot_reload(root: Path, names: list[str], prefix: str) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default=",".join(map(str, DEFAULT_SIZES)))
-    parser.add_argument("--chart", help="write a line chart of the results to this file")
+    _chart.add_options(parser, "scale")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     rows = []
@@ -91,17 +94,20 @@ def main() -> None:
             hot = hot_reload(Path(tmp) / prefix, names, prefix)
             rows.append((n, hot, fresh))
             print(f"{n:>10} {hot * 1000:>11.1f} ms {fresh * 1000:>10.1f} ms {hot / fresh:>6.2f}")
-    if args.chart:
-        from _chart import line_chart  # type: ignore[import-not-found]
-
-        line_chart(
-            args.chart,
-            "Reload cost against project size",
-            "dependents of the edited module",
-            "seconds",
-            [n for n, _, _ in rows],
-            {"hotmod reload": [h for _, h, _ in rows], "fresh import": [f for _, _, f in rows]},
-        )
+    _chart.line_chart(
+        _chart.chart_paths(args),
+        [
+            _chart.Series("hotmod reload", [(n, hot * 1000) for n, hot, _ in rows]),
+            _chart.Series("fresh import of the same modules", [(n, f * 1000) for n, _, f in rows]),
+            _chart.Series("target: half the fresh import", [(n, f * 500) for n, _, f in rows], ":"),
+        ],
+        title="Reloading a leaf against the number of its dependents",
+        x_label="dependents of the edited module",
+        y_label="ms (log scale)",
+        log_x=True,
+        log_y=True,
+        note=f"python benchmarks/scale.py, Python {sys.version.split()[0]}",
+    )
 
 
 if __name__ == "__main__":
