@@ -188,7 +188,7 @@ def test_every_diagram_on_every_page_renders_offline(site: Site, tmp_path: Path)
 @pytest.mark.parametrize(
     ("page", "charts"),
     [
-        ("benchmarks/", {"latency.svg", "plan.svg", "server.svg", "compare.svg"}),
+        ("benchmarks/", {"latency.svg", "plan.svg", "scale.svg", "server.svg", "compare.svg"}),
         ("comparison/", {"compare.svg"}),
     ],
 )

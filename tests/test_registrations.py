@@ -228,6 +228,14 @@ def test_process_wide_side_effects_do_not_pile_up(mods: Modules) -> None:
         logger.filters.clear()
 
 
+@pytest.mark.parametrize("stdlib", ["early", "late"])
+def test_registrations_of_the_first_import_are_taken_back(project: Project, stdlib: str) -> None:
+    # Made before any reloader existed; logging and signal imported before or after hotmod.
+    project.scenario("registrations_first_import")
+    out = project.run_driver(args=[stdlib])
+    assert out.splitlines() == ["usr1 3", "bye 3"], out
+
+
 def test_atexit_handlers_and_on_reload_callbacks_run_once(project: Project) -> None:
     project.scenario("registrations_atexit_and_on_reload")
     out = project.run_driver()
@@ -436,3 +444,37 @@ def test_a_registration_removed_from_the_source_is_gone(mods: Modules) -> None:
     mods.write("plugin", "from PFX_registry import register\n@register\ndef a():\n    return 3\n")
     mods.reload("plugin")
     assert [module.a] == registry.HANDLERS and {"a": module.a} == registry.NAMED
+
+
+def test_a_module_registering_nowhere_is_not_searched_for_on_every_reload(
+    mods: Modules, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `Route(handler)` passes the handler to a call, but only an object's attribute holds
+    # it: no registry. The heap is searched once, not on every reload.
+    from hotmod import _registry
+
+    searches: list[int] = []
+    find = _registry._find_containers
+
+    def counted(objects: list[Any], internal: set[int]) -> list[Any]:
+        searches.append(len(objects))
+        return find(objects, internal)
+
+    monkeypatch.setattr(_registry, "_find_containers", counted)
+    source = """
+        class Route:
+            def __init__(self, endpoint):
+                self.endpoint = endpoint
+
+        def handler():
+            return "{v}"
+
+        ROUTE = Route(handler)
+    """
+    mods.write("routes", source.format(v="old"))
+    module = mods.load("routes")
+    for version in VERSIONS:
+        mods.write("routes", source.format(v=version))
+        mods.reload("routes")
+        assert module.ROUTE.endpoint() == version
+    assert len(searches) == 1, searches

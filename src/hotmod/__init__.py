@@ -1,6 +1,7 @@
 """hotmod: instant, transactional hot reloading for Python."""
 
 from . import _modmap as _modmap  # the clock's source hook asks it which files are user code
+from . import _sideeffects as _sideeffects
 from ._api import dependents, keep, reload
 from ._errors import HotmodWarning as HotmodWarning
 from ._errors import ReloadError
@@ -70,3 +71,6 @@ del _name
 # and start a framework's adapter when the program imports it, even before the first
 # watch or reload: an app made before then is seen as it is made.
 _install_clock()
+# What module code registers with atexit, logging, warnings and signal goes to the ledger
+# from the first import on (logging and signal once the program imports them).
+_sideeffects.install()

@@ -143,9 +143,11 @@ class Registries:
         if not objects:
             return None
         ids = {id(o) for o in objects}
-        # Scanned again when an object registered since the last scan exists now.
+        # Scanned again when an object registered since the last scan exists now, or
+        # when the registries found then no longer hold any of them. None found is
+        # remembered too: a heap walk per reload would cost more than the reload.
         seen, containers = self._known.get(module, (frozenset(), []))
-        if not present <= seen or not any(_holds(c, ids) for c in containers):
+        if not present <= seen or (containers and not any(_holds(c, ids) for c in containers)):
             containers = _find_containers(objects, internal())
             self._known[module] = (frozenset(present) | seen, containers)
         if not containers:

@@ -79,6 +79,9 @@ def is_trigger(name: str) -> bool:
     """
     if name == "atexit":
         return False
+    side_effects = sys.modules.get("hotmod._sideeffects")
+    if side_effects is not None and side_effects.pending(name):
+        return True  # logging or signal: their registering functions are wrapped then
     triggers = getattr(sys.modules.get("hotmod.integrations"), "triggers", None)
     if triggers is not None:
         return name in triggers(entry_points=False)
@@ -87,6 +90,12 @@ def is_trigger(name: str) -> bool:
 
 def framework_imported(name: str) -> None:
     """Start the adapters of a framework that finished importing (the clock calls it)."""
+    from . import _sideeffects
+
+    if _sideeffects.pending(name):
+        _sideeffects.wrap(name)
+        if name not in BUILTIN:
+            return
     from . import integrations
 
     if name in integrations.triggers(entry_points=False):

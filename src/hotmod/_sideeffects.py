@@ -1,0 +1,183 @@
+"""Process-wide side effects of module code: atexit, logging, warnings filters, signals.
+
+Each registration a module's top-level code makes is written to the ledger, so a module
+run again does not add a second exit handler, log handler, filter, warnings filter or
+signal handler. The registering functions are wrapped at ``import hotmod`` (atexit and
+warnings, loaded at every interpreter start), and logging and signal as soon as they are
+loaded: registrations of a module's first import are known before anything reloads.
+"""
+
+from __future__ import annotations
+
+import atexit
+import functools
+import sys
+import warnings
+
+from ._ledger import current_module
+from ._runtime import ledger
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (import hotmod stays light)
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from logging import Logger
+    from typing import Any
+
+__all__ = ["LATE", "install", "pending", "wrap"]
+
+LATE = frozenset({"logging", "signal"})  # wrapped when the program imports them
+_wrapped: set[str] = set()
+
+
+def install() -> None:
+    """Wrap the registering functions of the modules loaded now (idempotent)."""
+    for name in ("atexit", "warnings", *sorted(LATE)):
+        if name in sys.modules:
+            wrap(name)
+
+
+def wrap(name: str) -> None:
+    """Wrap the registering functions of ``name`` (a module of `LATE`, atexit or warnings)."""
+    if name in _wrapped:
+        return
+    _wrapped.add(name)
+    {
+        "atexit": _wrap_atexit,
+        "warnings": _wrap_warnings,
+        "logging": _wrap_logging,
+        "signal": _wrap_signal,
+    }[name]()
+
+
+def pending(name: str) -> bool:
+    """Whether ``name`` is a module whose registering functions wait to be wrapped."""
+    return name in LATE and name not in _wrapped
+
+
+def _log() -> Logger:
+    import logging
+
+    return logging.getLogger("hotmod.integrations")
+
+
+def _wrap_atexit() -> None:
+    register: Callable[..., Any] = atexit.register
+    unregister = atexit.unregister
+
+    def tracked_register(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        result = register(func, *args, **kwargs)
+        module = current_module()
+        if module is not None:
+            ledger.record(
+                module,
+                functools.partial(unregister, func),
+                functools.partial(_call, register, func, *args, **kwargs),
+            )
+        return result
+
+    functools.update_wrapper(tracked_register, register)
+    atexit.register = tracked_register  # type: ignore[assignment]
+
+
+def _call(func: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+    func(*args, **kwargs)
+
+
+def _wrap_logging() -> None:
+    import logging
+
+    logging.Logger.addHandler = _tracked_add(  # type: ignore[method-assign, assignment]
+        logging.Logger.addHandler, "handlers", "removeHandler"
+    )
+    logging.Filterer.addFilter = _tracked_add(  # type: ignore[method-assign, assignment]
+        logging.Filterer.addFilter, "filters", "removeFilter"
+    )
+
+
+def _tracked_add(
+    add: Callable[[Any, Any], None], items: str, remove: str
+) -> Callable[[Any, Any], None]:
+    """``add(owner, item)`` (addHandler, addFilter) that writes a new item to the ledger."""
+
+    def tracked(owner: Any, item: Any) -> None:
+        had = item in getattr(owner, items)
+        add(owner, item)
+        module = current_module()
+        if module is not None and not had:
+            ledger.record(
+                module,
+                functools.partial(getattr(owner, remove), item),
+                functools.partial(add, owner, item),
+            )
+
+    return tracked
+
+
+def _wrap_warnings() -> None:
+    for name in ("filterwarnings", "simplefilter"):
+        setattr(warnings, name, _tracked_filter(getattr(warnings, name)))
+
+
+def _tracked_filter(original: Callable[..., None]) -> Callable[..., None]:
+    @functools.wraps(original)
+    def tracked(*args: Any, **kwargs: Any) -> None:
+        before = {id(f) for f in warnings.filters}
+        original(*args, **kwargs)
+        module = current_module()
+        if module is None:
+            return
+        added = [f for f in warnings.filters if id(f) not in before]
+        for item in added:
+            ledger.record(
+                module, functools.partial(_remove_filter, item), lambda: original(*args, **kwargs)
+            )
+
+    return tracked
+
+
+def _remove_filter(item: Any) -> None:
+    filters: Any = warnings.filters
+    for i, f in enumerate(filters):
+        if f is item:
+            del filters[i]
+            warnings._filters_mutated()  # type: ignore[attr-defined]
+            return
+
+
+def _wrap_signal() -> None:
+    import signal
+    import threading
+
+    original = signal.signal
+
+    @functools.wraps(original)
+    def tracked_signal(signalnum: int, handler: Any) -> Any:
+        if threading.current_thread() is not threading.main_thread():
+            # Only the main thread may set handlers. A module re-executed on the watcher
+            # thread keeps the handler it installed before: that function was kept in
+            # place, so it runs the new code.
+            current = signal.getsignal(signalnum)
+            if current is not handler and current_module() is not None:
+                _log().info(
+                    "signal handler for %s not replaced: reloads run off the main thread",
+                    signal.Signals(signalnum).name,
+                )
+            return current
+        previous = original(signalnum, handler)
+        module = current_module()
+        if module is not None:
+            ledger.record(
+                module,
+                functools.partial(_restore_signal, original, signalnum, previous),
+                functools.partial(_restore_signal, original, signalnum, handler),
+            )
+        return previous
+
+    signal.signal = tracked_signal
+
+
+def _restore_signal(original: Callable[..., Any], signalnum: int, handler: Any) -> None:
+    import threading
+
+    if handler is not None and threading.current_thread() is threading.main_thread():
+        original(signalnum, handler)
