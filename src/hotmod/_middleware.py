@@ -38,6 +38,7 @@ class AppRef(Generic[A]):
         self.factory = factory
         self._made: Any = None
         self._made_at = -1
+        self.fixed: A | None = None  # the app itself when it is neither named nor made
         if isinstance(app, str):
             module, _, attrs = app.partition(":")
             if not module or not attrs:
@@ -51,6 +52,8 @@ class AppRef(Generic[A]):
                 raise TypeError(f"expected an app or an import string, not {app!r}")
             self.module = None
             self._app = app
+            if not factory:
+                self.fixed = app
 
     def get(self) -> A:
         """The app to dispatch to now."""

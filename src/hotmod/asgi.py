@@ -104,7 +104,8 @@ class HotReload(Middleware["ASGIApp"]):
         try:
             failure = last_failure.current() if self.show_errors else None
             if failure is None:
-                await self.app.get()(scope, receive, send_and_release)
+                app = self.app.fixed
+                await (app if app is not None else self.app.get())(scope, receive, send_and_release)
             elif scope["type"] == "http":
                 await _send_page(send, error_page(failure))
             else:
