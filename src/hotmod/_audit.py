@@ -25,12 +25,12 @@ _CONTAINERS = (dict, list, tuple, set, frozenset)
 
 
 def find_stale(
-    discarded: list[tuple[str, Any]], forget: Callable[[], None] | None = None
+    discarded: list[tuple[str, Any]], forget: Callable[[], bool] | None = None
 ) -> list[str]:
     """``"pkg.mod.f (previous code) held by <holder>"`` for each discarded object still held.
 
     ``forget`` drops hotmod's own caches of what the garbage collection just freed (the
-    registries' containers), before the holders are looked for.
+    registries' containers), before the holders are looked for; True if it dropped any.
     """
     # A discarded class's own dict holds its old methods: that reference is expected.
     members = {id(f) for _, obj in discarded if isinstance(obj, type) for f in _functions(obj)}
@@ -40,9 +40,8 @@ def find_stale(
     # Cyclic garbage (a finished request's context holding an app) is no holder:
     # collect it, only now that something looks held.
     gc.collect()
-    if forget is not None:
-        forget()
-    gc.collect()  # what the first collection's finalizers and our caches let go
+    if forget is not None and forget():
+        gc.collect()  # what our caches let go
     suspects = [(n, o) for n, o in suspects if _held(o, 1 if id(o) in members else 0)]
     if not suspects:
         return []
@@ -101,13 +100,26 @@ def _ignored(discarded: list[tuple[str, Any]], suspects: list[tuple[str, Any]]) 
 def _owners(containers: list[Any], ignore: set[int]) -> dict[int, str]:
     """``id(container) -> "Owner.attr"`` for containers held by a module or an object."""
     names: dict[int, str] = {}
-    modules = {id(m.__dict__): m.__name__ for m in list(sys.modules.values()) if m is not None}
+    loaded = [
+        (m.__dict__, getattr(m, "__name__", "?"))
+        for m in list(sys.modules.values())
+        if isinstance(getattr(m, "__dict__", None), dict)
+    ]
+    modules = {id(state): name for state, name in loaded}
     pending = []
     for container in containers:
         if id(container) in modules:
             names[id(container)] = f"the namespace of {modules[id(container)]}"
         else:
             pending.append(container)
+    if pending:
+        # A module's global first (``holder.HELD``): reading namespaces beats a heap walk.
+        wanted = {id(c) for c in pending}
+        for namespace, name in loaded:
+            for attr, value in list(namespace.items()):
+                if id(value) in wanted and id(value) not in names:
+                    names[id(value)] = f"{name}.{attr}"
+        pending = [c for c in pending if id(c) not in names]
     if not pending:
         return names
     wanted = {id(c) for c in pending}

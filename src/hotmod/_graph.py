@@ -311,9 +311,10 @@ class ImportGraph:
         A group is one module or an import cycle (a strongly connected component) of the
         subgraph ``modules`` induce. Ties go by position in ``finish_order``
         (``list(sys.modules)``: the order modules finished importing), then by name. A
-        cycle's members are listed in the order a fresh import would start them.
+        cycle's members are listed in the order a fresh import would start them. The
+        lists may be those of the graph's cached order: read them, never change them.
         """
-        nodes = set(modules)
+        nodes = modules if isinstance(modules, (set, frozenset)) else set(modules)
         layout = self._layout_for(finish_order)
         finish_order = layout.finish_order
         if layout.groups is not None:
@@ -477,13 +478,13 @@ class ImportGraph:
                         del self._watchers[name]
 
 
-def _restrict(layout: _Layout, nodes: set[str]) -> list[list[str]] | None:
+def _restrict(layout: _Layout, nodes: set[str] | frozenset[str]) -> list[list[str]] | None:
     """The layout's groups found in ``nodes``; None unless ``nodes`` holds whole groups only."""
     assert layout.groups is not None
     for cycle in layout.cycles:
         if not nodes.isdisjoint(cycle) and not nodes.issuperset(cycle):
             return None  # a partial cycle may split into smaller groups
-    out = [g[:] for g in layout.groups if g[0] in nodes]
+    out = [g for g in layout.groups if g[0] in nodes]  # shared, not copied: a plan reads them
     # Fewer members than nodes: some are unknown to the graph.
     return out if sum(map(len, out)) == len(nodes) else None
 

@@ -101,14 +101,17 @@ class Registries:
         """The module now runs a source with these registrants."""
         self._running[module] = names
 
-    def prune(self) -> None:
+    def prune(self) -> bool:
         """Forget containers nothing but this cache holds any more (a framework's
-        previous state): keeping them would keep old objects reachable."""
+        previous state): keeping them would keep old objects reachable. True if any."""
+        pruned = False
         for module, (seen, containers) in list(self._known.items()):
             # References: the list holding it, the loop variable, getrefcount's argument.
             alive = [c for c in containers if sys.getrefcount(c) > 3]
             if len(alive) != len(containers):
                 self._known[module] = (seen, alive)
+                pruned = True
+        return pruned
 
     def before(
         self,
