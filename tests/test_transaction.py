@@ -5,7 +5,12 @@ Every scenario runs in a fresh interpreter through the public API only.
 
 from __future__ import annotations
 
+import gc
+import importlib
 import re
+from pathlib import Path
+
+import pytest
 
 from conftest import Project
 
@@ -111,3 +116,30 @@ def test_rollback_of_a_package_init_keeps_submodules(project: Project) -> None:
 def test_failure_inside_a_cycle_restores_sys_modules(project: Project) -> None:
     project.scenario("transaction_failure_inside_a_cycle_restores_sys")
     project.run_driver()
+
+
+def test_the_collector_pauses_for_a_reload_and_resumes_whatever_happens(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Paused while module code runs and until the listeners have the report; resumed
+    # after a failure too; left off when the program had turned it off.
+    import hotmod
+    from hotmod._runtime import get_reloader
+
+    monkeypatch.syspath_prepend(str(tmp_path))
+    (tmp_path / "gcmod.py").write_text("X = 1\n")
+    importlib.import_module("gcmod")
+    seen: list[bool] = []
+    get_reloader().listeners.append(lambda report: seen.append(gc.isenabled()))
+    for source, ok in (("X = 2\n", True), ("X = (\n", False), ("raise RuntimeError\n", False)):
+        (tmp_path / "gcmod.py").write_text(source)
+        assert hotmod.reload("gcmod").ok is ok
+        assert gc.isenabled()
+    assert seen == [False, True, False]  # a SyntaxError stops before anything runs
+    gc.disable()
+    try:
+        (tmp_path / "gcmod.py").write_text("X = 3\n")
+        assert hotmod.reload("gcmod").ok
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -294,26 +294,33 @@ class Reloader:
         self, targets: Iterable[object], *, cascade: bool, only_changed: bool
     ) -> ReloadReport | None:
         started = time.perf_counter()
-        with self.lock:
-            self.sync()
-            names: list[str] = []
-            for target in targets:
-                for name in self.resolve(target) if not only_changed else self._quiet(target):
-                    if name not in names:
-                        names.append(name)
-            report = self._run(names, cascade=cascade, only_changed=only_changed)
-            if report is None:
-                return None
-            report.duration = time.perf_counter() - started
-            # Shown by the middlewares' error pages until a reload succeeds.
-            self.last_failure = report if report.error is not None else None
-        log_report(report)
-        for listener in list(self.listeners):
-            try:
-                listener(report)
-            except Exception:
-                logging.getLogger("hotmod").exception("reload listener %r raised", listener)
-        return report
+        # The garbage collector pauses while module code runs (one collection after the
+        # reload, not many over the whole heap) and resumes once the report is out.
+        collecting = gc.isenabled()
+        try:
+            with self.lock:
+                self.sync()
+                names: list[str] = []
+                for target in targets:
+                    for name in self.resolve(target) if not only_changed else self._quiet(target):
+                        if name not in names:
+                            names.append(name)
+                report = self._run(names, cascade=cascade, only_changed=only_changed)
+                if report is None:
+                    return None
+                report.duration = time.perf_counter() - started
+                # Shown by the middlewares' error pages until a reload succeeds.
+                self.last_failure = report if report.error is not None else None
+            log_report(report)
+            for listener in list(self.listeners):
+                try:
+                    listener(report)
+                except Exception:
+                    logging.getLogger("hotmod").exception("reload listener %r raised", listener)
+            return report
+        finally:
+            if collecting:
+                gc.enable()
 
     def _quiet(self, target: object) -> list[str]:
         # The watcher's view: files no loaded module comes from are simply ignored.
@@ -371,8 +378,7 @@ class Reloader:
         integrations.activate_imported()
         txn.adapters = list(integrations.active())
         ledger.begin()
-        collecting = gc.isenabled()
-        gc.disable()  # one collection after the reload, not many over the whole heap
+        gc.disable()  # enabled again by `_reload`, once the report is out
         try:
             self._execute(steps, groups, txn, report)
         except BaseException as exc:
@@ -385,9 +391,6 @@ class Reloader:
             if isinstance(exc, KeyboardInterrupt):
                 raise
             return report
-        finally:
-            if collecting:
-                gc.enable()
         self._commit(steps, txn, report)
         discarded = _discarded(steps, txn)
         txn.view = None  # the view's callables refer back to txn: no cycle to outlive it
