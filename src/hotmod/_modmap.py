@@ -195,7 +195,8 @@ class ModuleMap:
 
     def names_for(self, path: str) -> list[str]:
         """Tracked modules run from this file (a script can be ``__main__`` and its own name)."""
-        return sorted(self._names_of.get(real(path), ()))
+        names = self._names_of.get(path)  # already real (what the monitor reports): no lstat
+        return sorted(names if names is not None else self._names_of.get(real(path), ()))
 
     def under_roots(self, path: str) -> bool:
         """True when a path lies under a watched root (or no roots are set)."""
