@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+
+import pytest
+
 from conftest import Project
 
 # hotmod, the shared LOG and ``w(path, text)`` (tests/projects/_support/scenario.py).
@@ -202,3 +206,19 @@ def test_factory_true_makes_a_plain_app_again_after_each_reload(project: Project
         prelude=EDIT_PRELUDE,
     )
     assert out.splitlines() == ["one", "True two"]
+
+
+def test_a_failing_adapter_start_never_breaks_the_programs_import(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The import clock calls this inside the program's `import flask`: it logs, never raises.
+    from hotmod import _runtime, integrations
+
+    def broken(name: str) -> None:
+        raise RuntimeError(f"cannot start {name}")
+
+    monkeypatch.setattr(integrations, "activate", broken)
+    with caplog.at_level(logging.ERROR, logger="hotmod"):
+        _runtime.framework_imported("flask")
+    assert "could not start hotmod's adapters for flask" in caplog.text
+    assert "cannot start flask" in caplog.text

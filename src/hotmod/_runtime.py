@@ -89,17 +89,25 @@ def is_trigger(name: str) -> bool:
 
 
 def framework_imported(name: str) -> None:
-    """Start the adapters of a framework that finished importing (the clock calls it)."""
-    from . import _sideeffects
+    """Start the adapters of a framework that finished importing (the clock calls it).
 
-    if _sideeffects.pending(name):
-        _sideeffects.wrap(name)
-        if name not in BUILTIN:
-            return
-    from . import integrations
+    Runs inside the program's import statement: a failure is logged, never raised.
+    """
+    try:
+        from . import _sideeffects
 
-    if name in integrations.triggers(entry_points=False):
-        integrations.activate(name)
+        if _sideeffects.pending(name):
+            _sideeffects.wrap(name)
+            if name not in BUILTIN:
+                return
+        from . import integrations
+
+        if name in integrations.triggers(entry_points=False):
+            integrations.activate(name)
+    except Exception:
+        import logging
+
+        logging.getLogger("hotmod").exception("could not start hotmod's adapters for %s", name)
 
 
 def install_clock() -> None:
