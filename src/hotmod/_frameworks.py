@@ -9,7 +9,6 @@ from __future__ import annotations
 __all__ = ["BUILTIN"]
 
 BUILTIN: dict[str, str] = {
-    "atexit": "hotmod.integrations.stdlib:StdlibIntegration",
     "django": "hotmod.integrations.django:DjangoIntegration",
     "click": "hotmod.integrations.click:ClickIntegration",
     "typer": "hotmod.integrations.click:TyperIntegration",

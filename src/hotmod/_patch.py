@@ -285,8 +285,8 @@ class Patcher:
     def keep_unchanged(self, old: Any, new: Any, owner: str) -> bool:
         """Keep ``old`` for ``new`` if it is the same definition, code and all (cheap).
 
-        What a dependent re-run from its cached code defines: functions with the same
-        code object, classes whose members are all the kept ones.
+        What a dependent re-run from its cached code defines: functions with equal code,
+        classes whose members are all the kept ones.
         """
         if id(old) in self._patched_old or type(old) is not type(new):
             return False
@@ -301,20 +301,21 @@ class Patcher:
             and _same_members(old, new)
         ):
             return False
+        self._kept_as_is(old, new)
+        return True
+
+    def _kept_as_is(self, old: Any, new: Any) -> None:
+        # ``old`` stands for ``new`` and already has everything it has: nothing to undo.
         self._map(new, old)
         self._patched_old.add(id(old))
         self.patched += 1
-        return True
 
     def patch_function(self, old: FunctionType, new: FunctionType, owner: str) -> bool:
         """Give ``old`` the code, defaults and attributes of ``new``; False if impossible."""
         if id(old) in self._patched_old:
             return False  # already stands for another new object (an alias that changed)
         if _same_function(old, new):
-            # A dependent re-run from cached bytecode: nothing to change, nothing to undo.
-            self._map(new, old)
-            self._patched_old.add(id(old))
-            self.patched += 1
+            self._kept_as_is(old, new)  # equal code: nothing to change, nothing to undo
             return True
         if old.__code__.co_freevars != new.__code__.co_freevars:
             self.notes.append(

@@ -171,7 +171,6 @@ class Reloader:
         self.namespaces: dict[int, tuple[dict[str, Any], Callable[[], Sequence[ImportRef]]]] = {}
         self._compiled = _CompileCache()
         install_clock()
-        integrations.activate("atexit")  # the standard library's side effects, from now on
         integrations.triggers()  # third-party adapters' frameworks, known from now on
 
     # -- knowledge of the loaded program -----------------------------------------------

@@ -72,13 +72,7 @@ def __getattr__(name: str) -> object:
 
 
 def is_trigger(name: str) -> bool:
-    """Whether the import of top-level module ``name`` starts an adapter.
-
-    Not ``atexit``: the standard library's adapter starts with the reloader (importing
-    the adapters from inside ``logging``'s own import of atexit is asking for trouble).
-    """
-    if name == "atexit":
-        return False
+    """Whether the import of top-level module ``name`` starts an adapter."""
     side_effects = sys.modules.get("hotmod._sideeffects")
     if side_effects is not None and side_effects.pending(name):
         return True  # logging or signal: their registering functions are wrapped then

@@ -37,7 +37,7 @@ def install() -> None:
 
 
 def wrap(name: str) -> None:
-    """Wrap the registering functions of ``name`` (a module of `LATE`, atexit or warnings)."""
+    """Wrap the registering functions of ``name`` (atexit, warnings, logging or signal)."""
     if name in _wrapped:
         return
     _wrapped.add(name)
