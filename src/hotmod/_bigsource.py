@@ -20,7 +20,7 @@ from typing import NamedTuple
 
 from ._graph import ImportRef, imports_of
 
-__all__ = ["BIG", "Scan", "scan"]
+__all__ = ["BIG", "Scan", "parse", "scan"]
 
 BIG = 1_000_000  # bytes: below this, a syntax tree costs little
 
@@ -62,6 +62,22 @@ class Scan(NamedTuple):
         ]
         refs.sort(key=lambda ref: ref.lineno)
         return refs
+
+
+def parse(
+    source: bytes, filename: str, *, module: str, is_package: bool
+) -> tuple[list[ImportRef], Scan | ast.Module]:
+    """A source's imports, and what they were read from: its `Scan` if it is big and
+    plain, else its syntax tree.
+
+    Raises:
+        SyntaxError, ValueError: the source does not compile.
+    """
+    scanned = scan(source, filename)
+    if scanned is not None:
+        return scanned.imports(module=module, is_package=is_package), scanned
+    tree = ast.parse(source, filename)
+    return imports_of(tree, module=module, is_package=is_package), tree
 
 
 def scan(source: bytes, filename: str) -> Scan | None:

@@ -12,8 +12,8 @@ import ast
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NamedTuple
 
-from ._bigsource import Scan, scan
-from ._graph import ImportGraph, ImportRef, imports_of
+from ._bigsource import Scan, parse
+from ._graph import ImportGraph, ImportRef
 from ._modmap import ModuleMap, source_hash
 
 __all__ = ["Plan", "PlanError", "make_plan"]
@@ -95,17 +95,15 @@ def _overlay(
         return  # the graph already holds the imports of this source
     args = parse_args(name)
     try:
-        scanned = scan(source, args["filename"])
-        tree = None if scanned is not None else ast.parse(source, args["filename"])
+        refs, parsed = parse(
+            source, args["filename"], module=args["module"], is_package=args["is_package"]
+        )
     except (SyntaxError, ValueError) as exc:
         raise PlanError(exc, name) from exc
-    if scanned is not None:
-        refs = scanned.imports(module=args["module"], is_package=args["is_package"])
-        plan.scans[name] = scanned
+    if isinstance(parsed, ast.Module):
+        plan.trees[name] = parsed
     else:
-        assert tree is not None
-        refs = imports_of(tree, module=args["module"], is_package=args["is_package"])
-        plan.trees[name] = tree
+        plan.scans[name] = parsed
     plan.refs[name] = refs
     plan.old_refs.setdefault(name, graph.refs(name))
     graph.set_imports(name, refs)

@@ -17,10 +17,10 @@ from typing import Any, NamedTuple
 
 from . import integrations
 from ._audit import find_stale
-from ._bigsource import scan
+from ._bigsource import parse, scan
 from ._cycles import Cycles
 from ._define import Definer, instrument
-from ._graph import ImportGraph, ImportRef, imports_of, parse_imports
+from ._graph import ImportGraph, ImportRef, parse_imports
 from ._missing import MISSING
 from ._modmap import ModuleMap, no_source_reason, real, source_hash
 from ._patch import Patcher
@@ -197,14 +197,12 @@ class Reloader:
             self.modmap.set_hash(name, digest)
             args = _parse_args(name, module, path)
             try:
-                scanned = scan(data, path)  # a big plain source: no syntax tree, no registrants
-                if scanned is not None:
-                    refs = scanned.imports(module=args["module"], is_package=args["is_package"])
-                else:
-                    tree = ast.parse(data, path)
-                    refs = imports_of(tree, module=args["module"], is_package=args["is_package"])
-                    if digest is not None:
-                        self.registries.committed(name, registrants(tree))
+                refs, parsed = parse(
+                    data, path, module=args["module"], is_package=args["is_package"]
+                )
+                # (a big plain source is read off its bytecode: it registers nothing)
+                if digest is not None and isinstance(parsed, ast.Module):
+                    self.registries.committed(name, registrants(parsed))
             except (SyntaxError, ValueError):
                 # Not the source it ran: its imports are read line by line and off its
                 # namespace, so the next reload of what it imports still includes it.
