@@ -22,6 +22,7 @@ import pytest
 from conftest import Project
 from hotmod._errors import HotmodWarning
 from hotmod._monitor import DEFAULT_EXCLUDES, FileMonitor, make_monitor, path_matches
+from hotmod._monitor._batch import Delivery, Kind
 from hotmod._monitor._inotify import available as _has_inotify_fd
 from hotmod._monitor._inotify_legacy import available as _has_legacy_inotify
 
@@ -500,6 +501,88 @@ def test_stop_from_on_batch(proj: Path) -> None:
         if thread.name.startswith("hotmod-"):
             thread.join(WAIT)
     assert [t for t in threading.enumerate() if t.name.startswith("hotmod-")] == []
+
+
+def _emit_and_flush(delivery: Delivery, path: str, kind: Kind) -> None:
+    """What a backend's reader thread does with one read."""
+    delivery.emit(path, kind)
+    delivery.flush_here()
+
+
+def test_a_batch_complete_at_flush_is_delivered_on_the_flushing_thread() -> None:
+    # No hand-over to the delivery thread when the batch can go at once; a batch that
+    # must wait (here: completeness unknown) still goes from the delivery thread.
+    got: queue.Queue[tuple[Batch, str]] = queue.Queue()
+    delivery = Delivery(
+        lambda batch: got.put((batch, threading.current_thread().name)), debounce=0.01
+    )
+    delivery.start()
+    try:
+        cases: list[tuple[str, Kind, str]] = [
+            ("/x/m.py", "done", "reader"),
+            ("/x/n.py", "changed", "hotmod-watcher"),
+        ]
+        for path, kind, thread in cases:
+            reader = threading.Thread(target=_emit_and_flush, args=(delivery, path, kind))
+            reader.name = "reader"
+            reader.start()
+            reader.join(WAIT)
+            assert got.get(timeout=WAIT) == (frozenset({Path(path)}), thread)
+    finally:
+        delivery.stop(WAIT)
+    assert [t for t in threading.enumerate() if t.name.startswith("hotmod-")] == []
+
+
+def test_batches_never_overlap_between_the_reader_and_the_delivery_thread() -> None:
+    inside, release = threading.Event(), threading.Event()
+    active: list[Batch] = []
+    overlaps: list[Batch] = []
+    got: queue.Queue[tuple[Batch, str]] = queue.Queue()
+
+    def on_batch(batch: Batch) -> None:
+        if active:
+            overlaps.append(batch)
+        active.append(batch)
+        if not inside.is_set():
+            inside.set()
+            release.wait(WAIT)
+        active.remove(batch)
+        got.put((batch, threading.current_thread().name))
+
+    delivery = Delivery(on_batch, debounce=0.01)
+    delivery.start()
+    try:
+        delivery.emit("/x/a.py", "changed")  # goes from the delivery thread, once quiet
+        delivery.flush()
+        assert inside.wait(WAIT)
+        reader = threading.Thread(target=_emit_and_flush, args=(delivery, "/x/b.py", "done"))
+        reader.start()
+        reader.join(WAIT)
+        assert not reader.is_alive()  # the reader does not wait for the batch in progress
+        release.set()
+        assert got.get(timeout=WAIT) == (frozenset({Path("/x/a.py")}), "hotmod-watcher")
+        assert got.get(timeout=WAIT) == (frozenset({Path("/x/b.py")}), "hotmod-watcher")
+    finally:
+        delivery.stop(WAIT)
+    assert overlaps == []
+
+
+@pytest.mark.skipif(not _has_inotify_fd(), reason="needs watchdog's InotifyFD on Linux")
+def test_an_in_place_save_is_delivered_by_the_inotify_reader(proj: Path) -> None:
+    got: queue.Queue[str] = queue.Queue()
+    monitor = make_monitor(
+        [proj],
+        on_batch=lambda batch: got.put(threading.current_thread().name),
+        backend="watchdog",
+        _native_impl="inotify",
+    )
+    monitor.start()
+    try:
+        with open(proj / "mod.py", "w") as f:
+            f.write("x = 1\n")
+        assert got.get(timeout=WAIT) == "hotmod-inotify"
+    finally:
+        monitor.stop()
 
 
 @pytest.mark.parametrize(

@@ -217,7 +217,7 @@ class _Monitor:
         if impl == "inotify":
             from ._inotify import InotifyBackend
 
-            backend = InotifyBackend(self._filter, self._feed, self._delivery.flush)
+            backend = InotifyBackend(self._filter, self._feed, self._delivery.flush_here)
         elif impl == "inotify-legacy":
             from ._inotify_legacy import LegacyInotifyBackend
 

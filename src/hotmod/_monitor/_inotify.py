@@ -347,4 +347,5 @@ class InotifyBackend:
         self._trees.clear()
         if fd is not None:
             fd.stop()
-            fd.join(JOIN_TIMEOUT)
+            if fd is not threading.current_thread():  # stopped from on_batch, delivered here
+                fd.join(JOIN_TIMEOUT)
