@@ -21,7 +21,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
@@ -43,10 +43,14 @@ def run(root: Path, template: str, rounds: int) -> tuple[list[float], list[float
     audit_times: list[float] = []
     find_stale = reloader_module.find_stale
 
-    def timed(discarded: list[tuple[str, object]], forget: Callable[[], None]) -> list[str]:
+    def timed(
+        discarded: list[tuple[str, object]],
+        forget: Callable[[], bool],
+        namespaces: Callable[[set[str]], Iterable[tuple[str, dict[str, object]]]],
+    ) -> list[str]:
         start = time.perf_counter()
         try:
-            return find_stale(discarded, forget)
+            return find_stale(discarded, forget, namespaces)
         finally:
             audit_times.append(time.perf_counter() - start)
 

@@ -292,6 +292,86 @@ def test_stale_code_is_reported_with_its_holder(mods: Modules, caplog: Any) -> N
     assert "still running previous code" in str(report)
 
 
+STALE_SHAPES = """
+    from PFX_registry import keep
+
+    class Shape{bases}:
+        def name(self):
+            return "{v}"
+
+    keep(Shape)
+"""
+
+
+def _reload_discarding_shape(mods: Modules, registry: str, monkeypatch: Any) -> list[str]:
+    """Load ``registry`` and shapes, change Shape's bases, reload; the collector's calls."""
+    import hotmod._audit
+
+    mods.write("registry", registry)
+    mods.write("shapes", STALE_SHAPES.format(bases="", v="old"))
+    mods.load("registry")
+    mods.load("shapes")
+    mods.write("shapes", STALE_SHAPES.format(bases="(Exception)", v="new"))
+    collections: list[str] = []
+    real_collect = hotmod._audit.gc.collect
+
+    def collect(*args: Any) -> int:
+        collections.append("collect")
+        return real_collect(*args)
+
+    monkeypatch.setattr(hotmod._audit.gc, "collect", collect)
+    return collections
+
+
+@pytest.mark.parametrize(
+    ("registry", "holder"),
+    [
+        ("HELD = []\ndef keep(cls):\n    HELD.append(cls)\n", "registry.HELD[0]"),
+        (
+            "class App:\n    def __init__(self):\n        self.kinds = {}\n"
+            "app = App()\ndef keep(cls):\n    app.kinds[f'v{len(app.kinds)}'] = cls\n",
+            "App.kinds['v0']",
+        ),
+        (
+            "class Plugins:\n    found = set()\ndef keep(cls):\n    Plugins.found.add(cls)\n",
+            "Plugins.found",
+        ),
+    ],
+    ids=["module-global list", "attribute of a module global", "class attribute"],
+)
+def test_a_registry_in_module_globals_names_the_stale_holder_without_a_collection(
+    mods: Modules, monkeypatch: Any, registry: str, holder: str
+) -> None:
+    collections = _reload_discarding_shape(mods, registry, monkeypatch)
+    report = mods.reload("shapes")
+    assert len(report.stale) == 1, report.stale
+    assert report.stale[0].endswith(f"held by {mods.name(holder)}") or report.stale[0].endswith(
+        f"held by {holder}"
+    ), report.stale
+    assert collections == []  # found by reading the globals: no full garbage collection
+
+
+def test_a_holder_out_of_module_globals_is_found_by_the_collector(
+    mods: Modules, monkeypatch: Any
+) -> None:
+    # The list lives only in a closure: no module global reaches it directly.
+    registry = """
+        def _make():
+            held = []
+            return held.append
+        keep = _make()
+
+        class Proxy:  # a global that raises on any attribute (werkzeug's request)
+            def __getattribute__(self, name):
+                raise RuntimeError("working outside of a request")
+        request = Proxy()
+    """
+    collections = _reload_discarding_shape(mods, textwrap.dedent(registry), monkeypatch)
+    report = mods.reload("shapes")
+    assert len(report.stale) == 1 and "held by a list[0]" in report.stale[0], report.stale
+    assert collections  # the collector had to answer
+
+
 def test_no_stale_report_when_identity_is_kept(mods: Modules) -> None:
     mods.write("shapes", "class Shape:\n    def name(self):\n        return 'a'\n")
     mods.load("shapes")

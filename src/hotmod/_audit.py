@@ -2,9 +2,12 @@
 
 Only objects whose identity could not be kept are looked at (a class whose layout
 changed, a function whose closure changed, a definition deleted from the source), and
-only those something else still holds. Finding who holds them asks the garbage
-collector, at most twice per reload whatever their number: once for the holders, once
-for the owners of holders that are containers, so that a holder reads like
+only those something else still holds. The usual holder is a registry the program keeps
+in a module global or in an attribute of one (``HANDLERS``, ``app.view_functions``):
+those are read first, directly, and what is found there is held for certain, with no
+garbage collection. For the rest, finding who holds them asks the garbage collector, at
+most twice per reload whatever their number: once for the holders, once for the owners
+of holders that are containers, so that a holder reads like
 ``Flask.view_functions['blog.index']``.
 """
 
@@ -12,7 +15,7 @@ from __future__ import annotations
 
 import gc
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from types import CellType, FrameType, FunctionType, MethodType, ModuleType
 from typing import Any
 
@@ -21,28 +24,127 @@ __all__ = ["find_stale"]
 # References to an object while we look at it: the list holding the pairs, the tuple
 # (name, object) in it, and getrefcount's own argument.
 _OURS = 3
-_CONTAINERS = (dict, list, tuple, set, frozenset)
+_CONTAINER_TYPES = (dict, list, tuple, set, frozenset)
+_CONTAINERS = frozenset(_CONTAINER_TYPES)
+# What a module global registry is never in (nor has attributes holding one).
+_NO_REGISTRY = frozenset(
+    {ModuleType, FunctionType, int, float, complex, str, bytes, bool, type(None)}
+)
+
+
+_SCAN_AT_MOST = 50_000  # entries read in module globals before asking the collector
 
 
 def find_stale(
-    discarded: list[tuple[str, Any]], forget: Callable[[], bool] | None = None
+    discarded: list[tuple[str, Any]],
+    forget: Callable[[], bool] | None = None,
+    namespaces: Callable[[set[str]], Iterable[tuple[str, dict[str, Any]]]] | None = None,
 ) -> list[str]:
     """``"pkg.mod.f (previous code) held by <holder>"`` for each discarded object still held.
 
     ``forget`` drops hotmod's own caches of what the garbage collection just freed (the
     registries' containers), before the holders are looked for; True if it dropped any.
+    ``namespaces(modules)``: the program's module namespaces (name, dict), those near
+    ``modules`` (the discarded objects' own) first; their globals are looked at first.
     """
     # A discarded class's own dict holds its old methods: that reference is expected.
     members = {id(f) for _, obj in discarded if isinstance(obj, type) for f in _functions(obj)}
-    suspects = [(n, o) for n, o in discarded if _held(o, 1 if id(o) in members else 0)]
+    suspects = [p for p in discarded if _held(p[1], 1 if id(p[1]) in members else 0)]
     if not suspects:
         return []
+    out: list[str] = []
+    if namespaces is not None:
+        owners = {getattr(obj, "__module__", None) or "" for _, obj in suspects}
+        found = _held_by_globals(suspects, namespaces(owners))
+        for name, obj in suspects:
+            if id(obj) in found:
+                out.append(f"{name} (previous code) held by {', '.join(found[id(obj)][:3])}")
+        suspects = [pair for pair in suspects if id(pair[1]) not in found]  # same pairs
+        if not suspects:
+            return out
+    return out + _collect_and_find(discarded, suspects, members, forget)
+
+
+def _held_by_globals(
+    suspects: list[tuple[str, Any]], namespaces: Iterable[tuple[str, dict[str, Any]]]
+) -> dict[int, list[str]]:
+    """``id(obj) -> holders`` for suspects bound to a module global, in a container bound
+    to one, or in a container an attribute of one holds. Stops once every suspect is
+    found, or after reading ``_SCAN_AT_MOST`` entries."""
+    wanted = {id(obj) for _, obj in suspects}
+    found: dict[int, list[str]] = {}
+    budget = _SCAN_AT_MOST
+    for module, namespace in namespaces:
+        # The module's own machinery (``__builtins__``, ``__spec__``) holds no registry.
+        own = {k: v for k, v in list(namespace.items()) if not k.startswith("__")}
+        places: list[tuple[str, Mapping[str, Any]]] = [(module, own)]
+        for attr, value in own.items():
+            kind = type(value)
+            if id(value) in wanted:
+                found.setdefault(id(value), []).append(f"{module}.{attr}")
+            elif kind not in _NO_REGISTRY and kind not in _CONTAINERS:
+                attributes = _attributes(value)
+                if attributes is not None:
+                    places.append(attributes)
+        for owner, state in places:
+            for attr, value in list(state.items()):
+                if type(value) in _CONTAINERS and not attr.startswith("__"):
+                    budget -= len(value)
+                    if budget < 0:
+                        return found
+                    _scan(value, owner, attr, wanted, found)
+        if len(found) == len(wanted):
+            break
+    return found
+
+
+def _attributes(value: Any) -> tuple[str, Mapping[str, Any]] | None:
+    """(owner's name, attributes) of a class or an object with a ``__dict__``."""
+    kind = type(value)
+    if issubclass(kind, type):
+        return value.__qualname__, vars(value)
+    try:  # (a proxy may raise on any attribute: werkzeug's request outside a request)
+        state = object.__getattribute__(value, "__dict__")
+    except Exception:
+        return None
+    return (kind.__qualname__, state) if type(state) is dict else None
+
+
+def _scan(
+    container: Any, owner: str, attr: str, wanted: set[int], found: dict[int, list[str]]
+) -> None:
+    if isinstance(container, dict):
+        if wanted.isdisjoint(map(id, container.values())) and wanted.isdisjoint(map(id, container)):
+            return
+        for key, value in list(container.items()):
+            if id(value) in wanted:
+                found.setdefault(id(value), []).append(f"{owner}.{attr}[{key!r}]")
+            if id(key) in wanted:
+                found.setdefault(id(key), []).append(f"a key of {owner}.{attr}")
+    elif wanted.isdisjoint(map(id, container)):
+        return
+    elif isinstance(container, (list, tuple)):
+        for index, value in enumerate(container):
+            if id(value) in wanted:
+                found.setdefault(id(value), []).append(f"{owner}.{attr}[{index}]")
+    else:
+        for value in list(container):
+            if id(value) in wanted:
+                found.setdefault(id(value), []).append(f"{owner}.{attr}")
+
+
+def _collect_and_find(
+    discarded: list[tuple[str, Any]],
+    suspects: list[tuple[str, Any]],
+    members: set[int],
+    forget: Callable[[], bool] | None,
+) -> list[str]:
     # Cyclic garbage (a finished request's context holding an app) is no holder:
     # collect it, only now that something looks held.
     gc.collect()
     if forget is not None and forget():
         gc.collect()  # what our caches let go
-    suspects = [(n, o) for n, o in suspects if _held(o, 1 if id(o) in members else 0)]
+    suspects = [p for p in suspects if _held(p[1], 1 if id(p[1]) in members else 0)]
     if not suspects:
         return []
     ignore = _ignored(discarded, suspects)
@@ -55,7 +157,9 @@ def find_stale(
         for held in gc.get_referents(ref):
             if id(held) in holders and not (isinstance(held, type) and type(ref) is held):
                 holders[id(held)].append(ref)  # (an instance of an old class is a note)
-    containers = [ref for refs in holders.values() for ref in refs if isinstance(ref, _CONTAINERS)]
+    containers = [
+        ref for refs in holders.values() for ref in refs if isinstance(ref, _CONTAINER_TYPES)
+    ]
     ignore.update(id(refs) for refs in holders.values())
     ignore.add(id(containers))
     owners = _owners(containers, ignore)
@@ -142,7 +246,7 @@ def _owners(containers: list[Any], ignore: set[int]) -> dict[int, str]:
 
 
 def _describe(ref: Any, obj: Any, owners: dict[int, str]) -> str:
-    if isinstance(ref, _CONTAINERS):
+    if isinstance(ref, _CONTAINER_TYPES):
         where = owners.get(id(ref), f"a {type(ref).__qualname__}")
         if isinstance(ref, dict):
             key = next((k for k, v in ref.items() if v is obj), None)

@@ -11,7 +11,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from types import CodeType, FunctionType, ModuleType
 from typing import Any, NamedTuple
 
@@ -393,8 +393,21 @@ class Reloader:
         txn.view = None  # the view's callables refer back to txn: no cycle to outlive it
         txn.patcher.object_hooks.clear()
         del txn, steps, groups  # our references to old objects go before we look for others'
-        report.stale = find_stale(discarded, self.registries.prune)
+        report.stale = find_stale(discarded, self.registries.prune, self._namespaces)
         return report
+
+    def _namespaces(self, near: set[str]) -> Iterator[tuple[str, dict[str, Any]]]:
+        # The program's own modules, where its registries live: first ``near`` and the
+        # modules they import (a registry they appended to) or are imported by.
+        first: dict[str, None] = {}
+        for name in near:
+            first.update(dict.fromkeys([name, *self.graph.imports(name)]))
+            first.update(dict.fromkeys(self.graph.importers(name)))
+        rest = [n for n in list(sys.modules) if n not in first]
+        for name in [*first, *rest]:
+            module = sys.modules.get(name)
+            if module is not None and self.modmap.is_reloadable(name):
+                yield name, module.__dict__
 
     def _commit(self, steps: list[_Step], txn: _Txn, report: ReloadReport) -> None:
         ledger.commit()
