@@ -13,6 +13,7 @@ import os
 import queue
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -581,6 +582,61 @@ def test_an_in_place_save_is_delivered_by_the_inotify_reader(proj: Path) -> None
         with open(proj / "mod.py", "w") as f:
             f.write("x = 1\n")
         assert got.get(timeout=WAIT) == "hotmod-inotify"
+    finally:
+        monitor.stop()
+
+
+@pytest.mark.skipif(not _has_inotify_fd(), reason="needs watchdog's InotifyFD on Linux")
+def test_watched_since_with_inotify(proj: Path, tmp_path: Path) -> None:
+    # The reloader trusts a dependent's cached text only for files this says are seen.
+    (proj / "mod.py").write_text("x = 1\n")
+    other = tmp_path / "other"
+    other.mkdir()
+    monitor = make_monitor([proj], on_batch=Batches(), backend="watchdog", _native_impl="inotify")
+    assert monitor.watched_since(str(proj / "mod.py")) is None  # not started
+    before = time.monotonic()
+    monitor.start()
+    try:
+        since = monitor.watched_since(str(proj / "mod.py"))
+        assert since is not None and before <= since <= time.monotonic()
+        assert monitor.watched_since(str(proj / "notes.txt")) is None  # not taken
+        assert monitor.watched_since(str(other / "mod.py")) is None  # not under the roots
+        monitor.add_path(other)
+        later = monitor.watched_since(str(other / "mod.py"))
+        assert later is not None and later >= since  # only changes from now on are sure
+    finally:
+        monitor.stop()
+    assert monitor.watched_since(str(proj / "mod.py")) is None
+
+
+def test_watched_since_is_unknown_when_polling(proj: Path) -> None:
+    monitor = make_monitor([proj], on_batch=Batches(), backend="polling", poll_interval=0.05)
+    monitor.start()
+    try:
+        assert monitor.watched_since(str(proj / "mod.py")) is None
+    finally:
+        monitor.stop()
+
+
+@pytest.mark.skipif(not _has_inotify_fd(), reason="needs watchdog's InotifyFD on Linux")
+def test_watched_since_is_unknown_once_a_folder_could_not_be_watched(
+    proj: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from watchdog.observers.inotify_c import InotifyFD
+
+    (proj / "locked").mkdir()
+    real_add = InotifyFD.add_callback
+
+    def add_callback(self: Any, path: bytes, *args: Any) -> Any:
+        if path.endswith(b"locked"):
+            raise PermissionError(errno.EACCES, "Permission denied", os.fsdecode(path))
+        return real_add(self, path, *args)
+
+    monkeypatch.setattr(InotifyFD, "add_callback", add_callback)
+    monitor = make_monitor([proj], on_batch=Batches(), backend="watchdog", _native_impl="inotify")
+    monitor.start()
+    try:
+        assert monitor.watched_since(str(proj / "mod.py")) is None
     finally:
         monitor.stop()
 

@@ -106,6 +106,18 @@ def test_two_saves_10ms_apart_never_run_a_half_written_file(project: Project) ->
     assert bad.strip() == "[]"
 
 
+def test_a_dependent_being_written_is_not_read_half(project: Project) -> None:
+    # A save of leaf.py re-runs dep.py while an editor has written only half of it: the
+    # reload runs dep.py's last complete text, and dep.py's own save applies after.
+    project.scenario("watcher_a_dependent_being_written_is_not_read")
+    out = project.run_driver()
+    assert out.splitlines() == [
+        "True ['dep', 'leaf'] 4",
+        "True ['dep', 'leaf'] 6 3",
+        "True ['dep'] 103 60",
+    ]
+
+
 def test_edits_through_a_symlinked_folder_apply(
     project: Project, tmp_path_factory: pytest.TempPathFactory
 ) -> None:

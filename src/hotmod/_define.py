@@ -95,10 +95,12 @@ class Definer:
         if not isinstance(qualname, str) or "<locals>" in qualname:
             return new
         old = self.old.get(qualname) if "." not in qualname else self._lookup(qualname.split("."))
+        if old is not None and self.patcher.keep_unchanged(old, new, self.owner):
+            return old  # a dependent re-run from its cached code: the common case
+        if isinstance(new, type):
+            self.patcher.classes_changed = True
         if old is None:
             return new
-        if self.patcher.keep_unchanged(old, new, self.owner):
-            return old  # a dependent re-run from its cached code: the common case
         if type(old) is not type(new) or not _defined_as(old, qualname, self.owner):
             old = self._raw(old, qualname, isinstance(new, type))
             if old is None or old is new:

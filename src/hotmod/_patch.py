@@ -119,6 +119,9 @@ class Patcher:
         self._kept_functions: dict[int, tuple[FunctionType, Callable[[], None]]] = {}
         # Adapters' identity for framework objects: hook(old, new) -> kept object, or new.
         self.object_hooks: list[Callable[[Any, Any], Any]] = []
+        # A class of the module running now was added, patched or replaced: classes may
+        # derive from a new twin (not when every class was kept as is, the common case).
+        self.classes_changed = False
 
     def is_patched(self, obj: Any) -> bool:
         """True when ``obj`` is a kept object already updated by this transaction."""
@@ -149,7 +152,9 @@ class Patcher:
             if kept is not new:
                 ns[name] = kept
         self.fix_cells(final=True)
-        self._rebase_classes(ns, owner)
+        if self.classes_changed:
+            self._rebase_classes(ns, owner)
+            self.classes_changed = False
 
     def fix_cells(self, *, final: bool = False) -> None:
         """Point closure cells at kept objects.
@@ -202,6 +207,8 @@ class Patcher:
         return kept
 
     def _keep(self, old: Any, new: Any, owner: str) -> Any:
+        if isinstance(new, type):
+            self.classes_changed = True
         if isinstance(old, FunctionType) and isinstance(new, FunctionType):
             # Defined here, or made here by a factory from elsewhere (a decorator without
             # functools.wraps, make_handler(config)): the same code, so the old object

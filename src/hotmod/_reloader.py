@@ -139,6 +139,9 @@ class _Txn:
         self.settle: list[Callable[[Patcher, list[Callable[[], None]]], None]] = []
         self.settle_undo: list[Callable[[], None]] = []
         self.stats: dict[str, tuple[int, int, int]] = {}  # file stat when its source was read
+        self.checked: dict[str, float] = {}  # monotonic time just before that stat
+        # The watcher's monitor: since when it has seen every change to a path (or None).
+        self.watched: Callable[[str], float | None] | None = None
         self.thread = threading.get_ident()
         self.view: integrations.Transaction | None = None
         self.adapters: list[integrations.Integration] = []
@@ -278,17 +281,29 @@ class Reloader:
         return report
 
     def reload_changed(
-        self, paths: Iterable[str | os.PathLike[str]], *, cascade: bool = True
+        self,
+        paths: Iterable[str | os.PathLike[str]],
+        *,
+        cascade: bool = True,
+        watched: Callable[[str], float | None] | None = None,
     ) -> ReloadReport | None:
         """Reload the modules of ``paths`` whose source changed; None if none did.
 
         The watcher's entry: files no loaded module comes from are ignored, and a file
-        saved with the text its module runs is no change.
+        saved with the text its module runs is no change. ``watched(path)``: since when
+        (``time.monotonic()``) the watcher's monitor has seen every change to ``path``
+        as it happened, or None; a dependent read since then, with no event since, is
+        known unchanged without looking at the file.
         """
-        return self._reload(paths, cascade=cascade, only_changed=True)
+        return self._reload(paths, cascade=cascade, only_changed=True, watched=watched)
 
     def _reload(
-        self, targets: Iterable[object], *, cascade: bool, only_changed: bool
+        self,
+        targets: Iterable[object],
+        *,
+        cascade: bool,
+        only_changed: bool,
+        watched: Callable[[str], float | None] | None = None,
     ) -> ReloadReport | None:
         started = time.perf_counter()
         # The garbage collector pauses while module code runs (one collection after the
@@ -302,7 +317,9 @@ class Reloader:
                     for name in self.resolve(target) if not only_changed else self._quiet(target):
                         if name not in names:
                             names.append(name)
-                report = self._run(names, cascade=cascade, only_changed=only_changed)
+                report = self._run(
+                    names, cascade=cascade, only_changed=only_changed, watched=watched
+                )
                 if report is None:
                     return None
                 report.duration = time.perf_counter() - started
@@ -325,14 +342,23 @@ class Reloader:
             return [n for n in self.modmap.names_for(os.fspath(target)) if n in sys.modules]
         return self.resolve(target)
 
-    def _run(self, names: list[str], *, cascade: bool, only_changed: bool) -> ReloadReport | None:
+    def _run(
+        self,
+        names: list[str],
+        *,
+        cascade: bool,
+        only_changed: bool,
+        watched: Callable[[str], float | None] | None = None,
+    ) -> ReloadReport | None:
         report = ReloadReport()
         sources: dict[str, bytes] = {}
         txn = _Txn()
+        txn.watched = watched
         for name in names:
             path = self.modmap.path_of(name)
             assert path is not None
             try:
+                txn.checked[name] = time.monotonic()
                 txn.stats[name] = _stat_key(os.stat(path))
                 sources[name] = _read(path)
             except OSError as exc:
@@ -433,8 +459,18 @@ class Reloader:
     def _read_source(self, txn: _Txn, name: str, path: str) -> bytes:
         # A dependent's file is stat'ed, not read, when it did not change since its
         # last reload (the stat comes first: a write after it shows up next time).
+        # Not even stat'ed when the monitor has seen every change to it since it was
+        # last checked: with no event it is unchanged, and one being written right
+        # now is not read half-written (its own batch follows).
+        since = txn.watched(path) if txn.watched is not None else None
+        if since is not None:
+            step = self._compiled.checked_since(name, path, since)
+            if step is not None and step.stat is not None:
+                txn.stats[name] = step.stat
+                return step.source
+        now = txn.checked[name] = time.monotonic()
         stat = txn.stats[name] = _stat_key(os.stat(path))
-        cached = self._compiled.source(name, path, stat)
+        cached = self._compiled.source(name, path, stat, now)
         return cached if cached is not None else _read(path)
 
     def _compile(self, name: str, plan: Plan, txn: _Txn) -> _Step:
@@ -447,7 +483,7 @@ class Reloader:
         if cached is not None:
             if cached.stat != txn.stats.get(name):
                 cached = cached._replace(stat=txn.stats.get(name))
-                self._compiled.put(name, path, digest, cached)
+                self._compiled.put(name, path, digest, cached, txn.checked.get(name, 0.0))
             return cached
         loader = _custom_loader(module)
         try:
@@ -497,11 +533,8 @@ class Reloader:
             _unload_code(code),
             txn.stats.get(name),
         )
-        return self._store(name, digest, step)
-
-    def _store(self, name: str, digest: int, step: _Step) -> _Step:
         if not step.definitions_only:  # the running script is never cached
-            self._compiled.put(name, step.path, digest, step)
+            self._compiled.put(name, step.path, digest, step, txn.checked.get(name, 0.0))
         return step
 
     def _execute(
@@ -674,18 +707,32 @@ class Reloader:
 
 
 class _CompileCache:
-    """Compiled steps, the current version of each module only, bounded by bytes."""
+    """Compiled steps, the current version of each module only, bounded by bytes.
+
+    Each entry also remembers when (``time.monotonic()``) its file was last found to
+    hold its text: just before the stat that said so.
+    """
 
     def __init__(self, limit: int = 64 * 1024 * 1024) -> None:
         self.limit = limit
-        self._steps: dict[str, tuple[str, int, _Step]] = {}
+        self._steps: dict[str, tuple[str, int, _Step, float]] = {}
         self._bytes = 0
 
-    def source(self, name: str, path: str, stat: tuple[int, int, int]) -> bytes | None:
+    def source(
+        self, name: str, path: str, stat: tuple[int, int, int], checked: float
+    ) -> bytes | None:
         """The cached text of a file untouched (by its stat) since it was read, or None."""
         entry = self._steps.get(name)
         if entry is not None and entry[0] == path and entry[2].stat == stat:
+            self._steps[name] = (*entry[:3], checked)
             return entry[2].source
+        return None
+
+    def checked_since(self, name: str, path: str, since: float) -> _Step | None:
+        """The cached step of a file last found holding its text at or after ``since``."""
+        entry = self._steps.get(name)
+        if entry is not None and entry[0] == path and entry[3] >= since:
+            return entry[2]
         return None
 
     def get(self, name: str, path: str, digest: int) -> _Step | None:
@@ -695,14 +742,14 @@ class _CompileCache:
         self._steps[name] = self._steps.pop(name)  # most recently used last
         return entry[2]
 
-    def put(self, name: str, path: str, digest: int, step: _Step) -> None:
+    def put(self, name: str, path: str, digest: int, step: _Step, checked: float) -> None:
         old = self._steps.pop(name, None)
         if old is not None:
             self._bytes -= old[2].size
-        self._steps[name] = (path, digest, step)
+        self._steps[name] = (path, digest, step, checked)
         self._bytes += step.size
         while self._bytes > self.limit and len(self._steps) > 1:
-            _, (_, _, evicted) = next(iter(self._steps.items()))
+            evicted = next(iter(self._steps.values()))[2]
             del self._steps[evicted.name]
             self._bytes -= evicted.size
 
@@ -893,8 +940,10 @@ def _drop_removed(ns: dict[str, Any], old: dict[str, Any], step: _Step) -> None:
 
 def _keep_submodules(module: ModuleType) -> None:
     # A fresh import leaves ``pkg.sub`` bound for every imported submodule.
-    if not hasattr(module, "__path__"):
-        return
+    if "__path__" not in module.__dict__ and (
+        type(module) is ModuleType or not hasattr(module, "__path__")
+    ):
+        return  # (a plain module's dict says it: hasattr's failed lookup costs more)
     prefix = module.__name__ + "."
     for name, sub in list(sys.modules.items()):
         if name.startswith(prefix) and "." not in name[len(prefix) :] and sub is not None:

@@ -392,7 +392,11 @@ class Watcher:
     def _reload(self, paths: frozenset[Path]) -> ReloadReport | None:
         if not paths:
             return None
-        return self._reloader.reload_changed(sorted(str(p) for p in paths), cascade=self.cascade)
+        return self._reloader.reload_changed(
+            sorted(str(p) for p in paths),
+            cascade=self.cascade,
+            watched=getattr(self._monitor, "watched_since", None),  # (a custom monitor may lack it)
+        )
 
 
 def _failed(report: ReloadReport | None) -> bool:

@@ -17,6 +17,7 @@ import logging
 import math
 import os
 import threading
+import time
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -144,6 +145,9 @@ class _Monitor:
         self._backend_name = ""
         self._watches: dict[str, bool] = {}
         self._warned = False
+        # Since when (monotonic) our inotify backend has seen every change under the
+        # roots as it happened; None with other backends (see `watched_since`).
+        self._since: float | None = None
 
     # -- FileMonitor
 
@@ -159,6 +163,7 @@ class _Monitor:
             self._watches = watches
             self._delivery.start()
             self._state = "running"
+            self._mark_since()
 
     def stop(self) -> None:
         """Stop the backend and the delivery thread, joining them (bounded); drops pending paths."""
@@ -166,6 +171,7 @@ class _Monitor:
             if self._state == "stopped":
                 return
             self._state = "stopped"
+            self._since = None
             backend, self._backend = self._backend, None
         if backend is not None:
             try:
@@ -184,6 +190,7 @@ class _Monitor:
                 return
             watches = self._roots.watches(self._filter)
             if watches == self._watches:
+                self._mark_since()  # the same watches, but more files may now be taken
                 return
             try:
                 self._backend.update(watches)
@@ -194,6 +201,23 @@ class _Monitor:
                 self._backend.stop()
                 self._backend = self._fall_back(exc, watches, stacklevel=3)
             self._watches = watches
+            self._mark_since()
+
+    def watched_since(self, path: str) -> float | None:
+        """Since when (``time.monotonic()``) every change to ``path`` has raised an event
+        here, as it happened; None if that is not known.
+
+        Known only for a file under the roots with our inotify backend, when every folder
+        got its watch: then a file with no event since it was last read is unchanged.
+        """
+        since, backend = self._since, self._backend
+        if since is None or backend is None or not getattr(backend, "complete", False):
+            return None
+        return since if self._roots.matches(path, self._filter) else None
+
+    def _mark_since(self) -> None:
+        """Watches changed: only changes from now on are sure to have raised events."""
+        self._since = time.monotonic() if self._backend_name == "inotify" else None
 
     # -- backends
 

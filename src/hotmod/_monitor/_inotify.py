@@ -115,6 +115,7 @@ class _Tree:
         self._wd_of: dict[bytes, int] = {}  # folder -> watch descriptor
         self._moved: dict[int, bytes] = {}  # cookie -> source of a folder moved away
         self._limit_logged = False
+        self.missed = False  # a folder of the tree could not be watched
 
     @property
     def recursive(self) -> bool:
@@ -238,6 +239,7 @@ class _Tree:
 
     def _log_failure(self, path: bytes, exc: OSError) -> None:
         """Log a folder that could not be watched (a kernel limit: once, as a warning)."""
+        self.missed = True
         if exc.errno not in LIMIT_ERRNOS:
             log.debug("cannot watch %r: %s", os.fsdecode(path), exc)
         elif not self._limit_logged:
@@ -301,6 +303,11 @@ class InotifyBackend:
     def trees(self) -> list[str]:
         """The watched roots (for tests and debugging)."""
         return list(self._trees)
+
+    @property
+    def complete(self) -> bool:
+        """Whether every folder under the trees is watched (no limit or error hit)."""
+        return not any(tree.missed for tree in list(self._trees.values()))
 
     def start(self, watches: dict[str, bool]) -> None:
         """Open an inotify instance, start its reader thread, add the watches."""

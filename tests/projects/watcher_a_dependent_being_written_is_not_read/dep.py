@@ -1,0 +1,9 @@
+from leaf import VALUE
+
+
+def first():
+    return VALUE
+
+
+def second():
+    return VALUE * 2
