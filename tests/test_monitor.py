@@ -568,14 +568,13 @@ def test_batches_never_overlap_between_the_reader_and_the_delivery_thread() -> N
     assert overlaps == []
 
 
-@pytest.mark.skipif(not _has_inotify_fd(), reason="needs watchdog's InotifyFD on Linux")
+@needs_inotify
 def test_an_in_place_save_is_delivered_by_the_inotify_reader(proj: Path) -> None:
     got: queue.Queue[str] = queue.Queue()
     monitor = make_monitor(
         [proj],
         on_batch=lambda batch: got.put(threading.current_thread().name),
-        backend="watchdog",
-        _native_impl="inotify",
+        **backend_options("inotify"),
     )
     monitor.start()
     try:
@@ -586,13 +585,13 @@ def test_an_in_place_save_is_delivered_by_the_inotify_reader(proj: Path) -> None
         monitor.stop()
 
 
-@pytest.mark.skipif(not _has_inotify_fd(), reason="needs watchdog's InotifyFD on Linux")
+@needs_inotify
 def test_watched_since_with_inotify(proj: Path, tmp_path: Path) -> None:
     # The reloader trusts a dependent's cached text only for files this says are seen.
     (proj / "mod.py").write_text("x = 1\n")
     other = tmp_path / "other"
     other.mkdir()
-    monitor = make_monitor([proj], on_batch=Batches(), backend="watchdog", _native_impl="inotify")
+    monitor = make_monitor([proj], on_batch=Batches(), **backend_options("inotify"))
     assert monitor.watched_since(str(proj / "mod.py")) is None  # not started
     before = time.monotonic()
     monitor.start()
@@ -618,22 +617,25 @@ def test_watched_since_is_unknown_when_polling(proj: Path) -> None:
         monitor.stop()
 
 
-@pytest.mark.skipif(not _has_inotify_fd(), reason="needs watchdog's InotifyFD on Linux")
+@needs_inotify
 def test_watched_since_is_unknown_once_a_folder_could_not_be_watched(
     proj: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from watchdog.observers.inotify_c import InotifyFD
+    import ctypes
+
+    import watchdog.observers.inotify_c as inotify_c
 
     (proj / "locked").mkdir()
-    real_add = InotifyFD.add_callback
+    real_add = inotify_c.inotify_add_watch
 
-    def add_callback(self: Any, path: bytes, *args: Any) -> Any:
-        if path.endswith(b"locked"):
-            raise PermissionError(errno.EACCES, "Permission denied", os.fsdecode(path))
-        return real_add(self, path, *args)
+    def add_watch(fd: int, path: bytes, mask: int) -> int:
+        if path.endswith(b"locked"):  # as the kernel answers for a folder we may not read
+            ctypes.set_errno(errno.EACCES)
+            return -1
+        return int(real_add(fd, path, mask))
 
-    monkeypatch.setattr(InotifyFD, "add_callback", add_callback)
-    monitor = make_monitor([proj], on_batch=Batches(), backend="watchdog", _native_impl="inotify")
+    monkeypatch.setattr(inotify_c, "inotify_add_watch", add_watch)
+    monitor = make_monitor([proj], on_batch=Batches(), **backend_options("inotify"))
     monitor.start()
     try:
         assert monitor.watched_since(str(proj / "mod.py")) is None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import enum
 import functools
+import operator
 from collections.abc import Callable
 from types import CellType, FunctionType, GetSetDescriptorType, MemberDescriptorType
 from typing import Any
@@ -59,9 +60,7 @@ def _same_function(old: FunctionType, new: FunctionType) -> bool:
     mine, theirs = old.__annotations__, new.__annotations__
     if not mine and not theirs:
         return True  # the common case, checked first: this runs for every kept function
-    return mine.keys() == theirs.keys() and all(
-        x is y for x, y in zip(mine.values(), theirs.values(), strict=True)
-    )
+    return mine.keys() == theirs.keys() and all(map(operator.is_, mine.values(), theirs.values()))
 
 
 def _same_members(old: type, new: type) -> bool:
@@ -74,13 +73,13 @@ def _same_members(old: type, new: type) -> bool:
             and not isinstance(value, (MemberDescriptorType, GetSetDescriptorType))
         ):
             return False
-    return all(name in theirs for name in mine if name not in _CLASS_SKIP)
+    return mine.keys() - _CLASS_SKIP <= theirs.keys()
 
 
 def _identical(a: tuple[Any, ...] | None, b: tuple[Any, ...] | None) -> bool:
     if a is None or b is None:
         return a is b
-    return len(a) == len(b) and all(x is y for x, y in zip(a, b, strict=True))
+    return len(a) == len(b) and all(map(operator.is_, a, b))
 
 
 def _reset(state: dict[str, Any], saved: dict[str, Any]) -> None:

@@ -145,7 +145,7 @@ class _Monitor:
         self._backend_name = ""
         self._watches: dict[str, bool] = {}
         self._warned = False
-        # Since when (monotonic) our inotify backend has seen every change under the
+        # Since when (monotonic) our inotify backends have seen every change under the
         # roots as it happened; None with other backends (see `watched_since`).
         self._since: float | None = None
 
@@ -207,8 +207,9 @@ class _Monitor:
         """Since when (``time.monotonic()``) every change to ``path`` has raised an event
         here, as it happened; None if that is not known.
 
-        Known only for a file under the roots with our inotify backend, when every folder
-        got its watch: then a file with no event since it was last read is unchanged.
+        Known only for a file under the roots with our inotify backends, when every
+        folder got its watch: then a file with no event since it was last read is
+        unchanged.
         """
         since, backend = self._since, self._backend
         if since is None or backend is None or not getattr(backend, "complete", False):
@@ -217,7 +218,8 @@ class _Monitor:
 
     def _mark_since(self) -> None:
         """Watches changed: only changes from now on are sure to have raised events."""
-        self._since = time.monotonic() if self._backend_name == "inotify" else None
+        native = self._backend_name in ("inotify", "inotify-legacy")
+        self._since = time.monotonic() if native else None
 
     # -- backends
 
@@ -245,7 +247,7 @@ class _Monitor:
         elif impl == "inotify-legacy":
             from ._inotify_legacy import LegacyInotifyBackend
 
-            backend = LegacyInotifyBackend(self._filter, self._feed, self._delivery.flush)
+            backend = LegacyInotifyBackend(self._filter, self._feed, self._delivery.flush_here)
         else:
             from ._observer import ObserverBackend
 

@@ -8,7 +8,6 @@ instance and one reader thread per root.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import sys
@@ -49,11 +48,24 @@ class LegacyInotifyBackend:
         self._emit = emit
         self._flush = flush
         self._trees: dict[str, tuple[bool, Any, threading.Thread]] = {}
+        self._missed = False  # a folder could not be watched, or events could not be read
 
     @property
     def trees(self) -> list[str]:
         """The watched roots (for tests and debugging)."""
         return list(self._trees)
+
+    @property
+    def complete(self) -> bool:
+        """Whether every folder under the trees is watched (no limit or error hit)."""
+        if self._missed:
+            return False
+        for _, inotify, _ in list(self._trees.values()):
+            # watchdog < 7 skips a folder it may not read (EACCES) and records wd -1.
+            watched = getattr(inotify, "_path_for_wd", None)
+            if not isinstance(watched, dict) or -1 in watched:
+                return False
+        return True
 
     def start(self, watches: dict[str, bool]) -> None:
         """Add the watches; an OSError (a kernel limit) propagates."""
@@ -93,6 +105,7 @@ class LegacyInotifyBackend:
             try:
                 events = inotify.read_events()
             except Exception:
+                self._missed = True
                 log.exception("error while reading inotify events; watching goes on")
                 continue
             if not events:
@@ -116,8 +129,10 @@ class LegacyInotifyBackend:
         elif inotify.is_recursive and event.is_moved_to:
             # watchdog < 7 watches created folders itself, but not moved-in ones.
             source = inotify.source_for_move(event)  # a rename inside the tree
-            with contextlib.suppress(OSError):
+            try:
                 inotify.add_watch(event.src_path)
+            except OSError:
+                self._missed = True
             watch = self._watcher(inotify)
             for file in scan(path, self._filter, recursive=True, on_folder=watch):
                 self._emit(file, "done")
@@ -127,11 +142,12 @@ class LegacyInotifyBackend:
             for file in scan(path, self._filter, recursive=True, on_folder=lambda _: True):
                 self._emit(file, "done")
 
-    @staticmethod
-    def _watcher(inotify: Any) -> Callable[[str], bool]:
+    def _watcher(self, inotify: Any) -> Callable[[str], bool]:
         def watch(folder: str) -> bool:
-            with contextlib.suppress(OSError):
+            try:
                 inotify.add_watch(os.fsencode(folder))
+            except OSError:
+                self._missed = True
             return True
 
         return watch
@@ -140,7 +156,8 @@ class LegacyInotifyBackend:
     def _close(entry: tuple[bool, Any, threading.Thread]) -> None:
         _, inotify, thread = entry
         inotify.close()
-        thread.join(JOIN_TIMEOUT)
+        if thread is not threading.current_thread():  # stopped from on_batch, delivered here
+            thread.join(JOIN_TIMEOUT)
 
     def stop(self) -> None:
         """Close every instance and join the reader threads."""
