@@ -23,6 +23,7 @@ from ._define import Definer, instrument
 from ._graph import ImportGraph, ImportRef, parse_imports
 from ._missing import MISSING
 from ._modmap import ModuleMap, no_source_reason, real, source_hash
+from ._monitor._lease import open_for_writing
 from ._patch import Patcher
 from ._plan import Plan, PlanError, make_plan
 from ._rebind import rebind
@@ -471,7 +472,16 @@ class Reloader:
         now = txn.checked[name] = time.monotonic()
         stat = txn.stats[name] = _stat_key(os.stat(path))
         cached = self._compiled.source(name, path, stat, now)
-        return cached if cached is not None else _read(path)
+        if cached is not None:
+            return cached
+        if open_for_writing(path):
+            # Changed, and an editor is writing it right now: run its last complete
+            # text if there is one; its own batch follows once the file is closed.
+            step = self._compiled.latest(name, path)
+            if step is not None and step.stat is not None:
+                txn.stats[name] = step.stat
+                return step.source
+        return _read(path)
 
     def _compile(self, name: str, plan: Plan, txn: _Txn) -> _Step:
         path = self.modmap.path_of(name) or "<unknown>"
@@ -734,6 +744,11 @@ class _CompileCache:
         if entry is not None and entry[0] == path and entry[3] >= since:
             return entry[2]
         return None
+
+    def latest(self, name: str, path: str) -> _Step | None:
+        """The cached step of a file, whatever its file holds now."""
+        entry = self._steps.get(name)
+        return entry[2] if entry is not None and entry[0] == path else None
 
     def get(self, name: str, path: str, digest: int) -> _Step | None:
         entry = self._steps.get(name)

@@ -1,23 +1,23 @@
+import sys
+
 import hotmod
 from scenario import next_report, reports, save
 
 import dep
 
-w = hotmod.watch(".", on_reload=reports.put)
+w = hotmod.watch(".", on_reload=reports.put, backend=sys.argv[1])
 save("leaf.py", "VALUE = 2\n")
 r = next_report()
 print(r.ok, sorted(r.reloaded), dep.second())
 
 # An editor has written half of dep.py (second() is not on disk yet) and not closed it.
-f = open("dep.py", "w")
-f.write("from leaf import VALUE\n\n\ndef first():\n    return VALUE + 100\n")
-f.flush()
-save("leaf.py", "VALUE = 3\n")
-r = next_report()
-print(r.ok, sorted(r.reloaded), hasattr(dep, "second") and dep.second(), dep.first())
-
-f.write("\n\ndef second():\n    return VALUE * 20\n")
-f.close()
+with open("dep.py", "w") as f:
+    f.write("from leaf import VALUE\n\n\ndef first():\n    return VALUE + 100\n")
+    f.flush()
+    save("leaf.py", "VALUE = 3\n")
+    r = next_report()
+    print(r.ok, sorted(r.reloaded), hasattr(dep, "second") and dep.second(), dep.first())
+    f.write("\n\ndef second():\n    return VALUE * 20\n")
 r = next_report()
 print(r.ok, r.changed, dep.first(), dep.second())
 w.stop()
