@@ -946,10 +946,8 @@ def _drop_removed(ns: dict[str, Any], old: dict[str, Any], step: _Step) -> None:
     # the new code re-bound differ from the snapshot; untouched ones are identical.
     if step.dynamic:
         return
-    for key, value in old.items():
-        if key in _IMPORT_DUNDERS:
-            continue
-        if key not in step.bound and ns.get(key, MISSING) is value:
+    for key in old.keys() - step.bound - _IMPORT_DUNDERS:  # usually empty
+        if ns.get(key, MISSING) is old[key]:
             del ns[key]
 
 
