@@ -109,7 +109,7 @@ class _Step(NamedTuple):
     path: str
     source: bytes
     code: CodeType | None  # None: re-executed by the module's own loader
-    bound: set[str]
+    keeps: frozenset[str]  # names a re-run leaves in place: its own, the import system's
     dynamic: bool
     definitions_only: bool
     registrants: frozenset[str]
@@ -535,7 +535,7 @@ class Reloader:
             path,
             source,
             code,
-            bound,
+            frozenset(bound) | _IMPORT_DUNDERS,
             dynamic,
             main,
             names,
@@ -946,7 +946,7 @@ def _drop_removed(ns: dict[str, Any], old: dict[str, Any], step: _Step) -> None:
     # the new code re-bound differ from the snapshot; untouched ones are identical.
     if step.dynamic:
         return
-    for key in old.keys() - step.bound - _IMPORT_DUNDERS:  # usually empty
+    for key in old.keys() - step.keeps:  # usually empty
         if ns.get(key, MISSING) is old[key]:
             del ns[key]
 
