@@ -186,7 +186,8 @@ class Delivery:
         """The backend has handed over every event it had (any thread)."""
         with self._cond:
             self._batcher.flush()
-            self._cond.notify()
+            if self._batcher:  # (events of files the filter drops leave it empty)
+                self._cond.notify()
 
     def flush_here(self) -> None:
         """`flush`, then deliver a batch that goes now on the calling thread.
@@ -201,7 +202,8 @@ class Delivery:
             if not self._delivering and not self._stopping:
                 paths = self._batcher.take(self._clock())
             if paths is None:
-                self._cond.notify()
+                if self._batcher:  # (events of files the filter drops leave it empty)
+                    self._cond.notify()
                 return
             self._delivering = True
         self._deliver(frozenset(map(Path, paths)))
