@@ -119,6 +119,17 @@ def test_a_dependent_being_written_is_not_read_half(project: Project, backend: s
     ]
 
 
+@pytest.mark.parametrize("backend", ["watchdog", "polling"])
+def test_a_dependent_being_written_before_any_reload_waits_for_its_own_save(
+    project: Project, backend: str
+) -> None:
+    # No complete text of dep.py is known yet: it keeps running as it is (its
+    # from-import rebound), and its own save re-runs it once it is closed.
+    project.scenario("watcher_a_dependent_being_written_is_not_read")
+    out = project.run_driver("driver_first.py", args=[backend])
+    assert out.splitlines() == ["True ['leaf'] 4 2", "True ['dep'] 102 40"]
+
+
 def test_edits_through_a_symlinked_folder_apply(
     project: Project, tmp_path_factory: pytest.TempPathFactory
 ) -> None:

@@ -73,7 +73,7 @@ def make_plan(
                 try:
                     sources[dep] = read(dep, path)
                 except OSError:
-                    continue  # deleted: the module stays as it is
+                    continue  # deleted (or being written): the module stays as it is
                 _overlay(graph, modmap, plan, dep, parse_args)
                 members.add(dep)
         plan.groups.extend(graph.order(members, finish_order=list(finish_order)))

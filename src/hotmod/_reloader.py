@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import errno
 import functools
 import gc
 import logging
@@ -146,6 +147,10 @@ class _Txn:
         self.thread = threading.get_ident()
         self.view: integrations.Transaction | None = None
         self.adapters: list[integrations.Integration] = []
+
+
+class _BeingWritten(OSError):
+    """A dependent's file is open for writing and no complete text of it is known."""
 
 
 class _Failure(Exception):
@@ -481,6 +486,10 @@ class Reloader:
             if step is not None and step.stat is not None:
                 txn.stats[name] = step.stat
                 return step.source
+            if txn.watched is not None:
+                # No complete text of it yet: under a watcher it stays as it runs (its
+                # from-imports rebound) until its own batch re-runs it.
+                raise _BeingWritten(errno.EBUSY, "being written", path)
         return _read(path)
 
     def _compile(self, name: str, plan: Plan, txn: _Txn) -> _Step:
