@@ -130,6 +130,15 @@ def test_a_dependent_being_written_before_any_reload_waits_for_its_own_save(
     assert out.splitlines() == ["True ['leaf'] 4 2", "True ['dep'] 102 40"]
 
 
+@pytest.mark.parametrize("backend", ["watchdog", "polling"])
+def test_a_dependent_merely_held_open_for_writing_is_reloaded(
+    project: Project, backend: str
+) -> None:
+    project.scenario("watcher_a_dependent_being_written_is_not_read")
+    out = project.run_driver("driver_held.py", args=[backend])
+    assert out.splitlines() == ["True ['dep', 'leaf'] 4"]
+
+
 def test_edits_through_a_symlinked_folder_apply(
     project: Project, tmp_path_factory: pytest.TempPathFactory
 ) -> None:

@@ -24,6 +24,7 @@ from ._define import Definer, instrument
 from ._graph import ImportGraph, ImportRef, parse_imports
 from ._missing import MISSING
 from ._modmap import ModuleMap, no_source_reason, real, source_hash
+from ._monitor._batch import STALL
 from ._monitor._lease import open_for_writing
 from ._patch import Patcher
 from ._plan import Plan, PlanError, make_plan
@@ -479,9 +480,10 @@ class Reloader:
         cached = self._compiled.source(name, path, stat, now)
         if cached is not None:
             return cached
-        if open_for_writing(path):
-            # Changed, and an editor is writing it right now: run its last complete
-            # text if there is one; its own batch follows once the file is closed.
+        if time.time_ns() - stat[0] < STALL * 1e9 and open_for_writing(path):
+            # Changed, and an editor is writing it right now (as the monitor tells: open
+            # for writing, written to within STALL): run its last complete text if
+            # there is one; its own batch follows once the file is closed.
             step = self._compiled.latest(name, path)
             if step is not None and step.stat is not None:
                 txn.stats[name] = step.stat
