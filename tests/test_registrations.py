@@ -372,6 +372,32 @@ def test_a_holder_out_of_module_globals_is_found_by_the_collector(
     assert collections  # the collector had to answer
 
 
+def test_a_holder_let_go_right_after_the_commit_is_not_reported(
+    mods: Modules, monkeypatch: Any
+) -> None:
+    # An event loop tidying up a request answered a moment ago still holds its scope
+    # when the audit first looks; the audit looks once more, a moment later.
+    import hotmod._audit
+
+    registry = """
+        def _make():
+            held = []
+            return held.append, held.clear
+        keep, let_go = _make()
+    """
+    _reload_discarding_shape(mods, textwrap.dedent(registry), monkeypatch)
+    reg = sys.modules[mods.name("registry")]
+    pauses: list[float] = []
+
+    def pause(seconds: float) -> None:
+        pauses.append(seconds)
+        reg.let_go()  # what the other thread does meanwhile
+
+    monkeypatch.setattr(hotmod._audit.time, "sleep", pause)
+    report = mods.reload("shapes")
+    assert report.stale == [] and len(pauses) == 1
+
+
 def test_no_stale_report_when_identity_is_kept(mods: Modules) -> None:
     mods.write("shapes", "class Shape:\n    def name(self):\n        return 'a'\n")
     mods.load("shapes")

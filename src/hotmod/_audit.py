@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import gc
 import sys
+import time
 from collections.abc import Callable, Iterable, Mapping
 from types import CellType, FrameType, FunctionType, MethodType, ModuleType
 from typing import Any
@@ -33,6 +34,7 @@ _NO_REGISTRY = frozenset(
 
 
 _SCAN_AT_MOST = 50_000  # entries read in module globals before asking the collector
+_GRACE = 0.02  # seconds other threads get to drop what they are letting go of
 
 
 def find_stale(
@@ -134,6 +136,22 @@ def _scan(
 
 
 def _collect_and_find(
+    discarded: list[tuple[str, Any]],
+    suspects: list[tuple[str, Any]],
+    members: set[int],
+    forget: Callable[[], bool] | None,
+) -> list[str]:
+    found = _collect_and_walk(discarded, suspects, members, forget)
+    if found:
+        # Another thread may be letting go right now (an event loop tidying up a request
+        # that has just been answered still holds its scope): look once more, a moment
+        # later. Only a reload that reports stale code pays for it.
+        time.sleep(_GRACE)
+        found = _collect_and_walk(discarded, suspects, members, None)
+    return found
+
+
+def _collect_and_walk(
     discarded: list[tuple[str, Any]],
     suspects: list[tuple[str, Any]],
     members: set[int],
