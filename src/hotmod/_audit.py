@@ -64,7 +64,14 @@ def find_stale(
         suspects = [pair for pair in suspects if id(pair[1]) not in found]  # same pairs
         if not suspects:
             return out
-    return out + _collect_and_find(discarded, suspects, members, forget)
+    held = _collect_and_find(discarded, suspects, members, forget)
+    if held:
+        # Another thread may be letting go right now (an event loop tidying up a request
+        # that has just been answered still holds its scope): look once more, a moment
+        # later. Only a reload that reports stale code pays for it.
+        time.sleep(_GRACE)
+        held = _collect_and_find(discarded, suspects, members, None)
+    return out + held
 
 
 def _held_by_globals(
@@ -136,22 +143,6 @@ def _scan(
 
 
 def _collect_and_find(
-    discarded: list[tuple[str, Any]],
-    suspects: list[tuple[str, Any]],
-    members: set[int],
-    forget: Callable[[], bool] | None,
-) -> list[str]:
-    found = _collect_and_walk(discarded, suspects, members, forget)
-    if found:
-        # Another thread may be letting go right now (an event loop tidying up a request
-        # that has just been answered still holds its scope): look once more, a moment
-        # later. Only a reload that reports stale code pays for it.
-        time.sleep(_GRACE)
-        found = _collect_and_walk(discarded, suspects, members, None)
-    return found
-
-
-def _collect_and_walk(
     discarded: list[tuple[str, Any]],
     suspects: list[tuple[str, Any]],
     members: set[int],
