@@ -161,6 +161,13 @@ def test_without_roots_every_user_module_is_reloadable(tmp_path: Path) -> None:
     assert modmap.is_reloadable("mm_free")
     assert modmap.under_roots("/anywhere/at/all.py")
     assert not modmap.is_reloadable("os"), "an untracked module never is"
+    # The answers are remembered until the map changes: a new module, a root.
+    assert not modmap.is_reloadable("mm_late")
+    load(tmp_path / "late.py", "mm_late")
+    modmap.sync()
+    assert modmap.is_reloadable("mm_late")
+    modmap.add_roots([str(tmp_path / "elsewhere")])
+    assert not modmap.is_reloadable("mm_free") and not modmap.is_reloadable("mm_late")
 
 
 def test_roots_restrict_and_explicit_names_extend(tmp_path: Path) -> None:

@@ -128,9 +128,11 @@ class ModuleMap:
         self._hash: dict[str, int | None] = {}
         self._seen: dict[str, int] = {}  # name -> id() of the module object seen
         self._mark: tuple[int, int, str] = (-1, -1, "")
+        self._reloadable: dict[str, bool] = {}  # is_reloadable, until the map changes
 
     def add_roots(self, roots: Iterable[str]) -> None:
         """Restrict reloadable modules to these folders (and files) from now on."""
+        self._reloadable.clear()
         for root in roots:
             path = real(root)
             if path not in self._roots:
@@ -142,6 +144,7 @@ class ModuleMap:
         Without roots left every user module is reloadable again; with other roots
         left, the tracked modules under the removed ones count as named explicitly.
         """
+        self._reloadable.clear()
         removed = [real(root) for root in roots]
         self._roots = [r for r in self._roots if r not in removed]
         if self._roots:
@@ -151,6 +154,7 @@ class ModuleMap:
 
     def add_explicit(self, name: str) -> None:
         """Make a module reloadable because the user named it."""
+        self._reloadable.clear()
         self._explicit.add(name)
 
     def sync(self) -> list[str]:
@@ -164,6 +168,7 @@ class ModuleMap:
         if mark == self._mark:
             return new
         self._mark = mark
+        self._reloadable.clear()
         for name, module in list(sys.modules.items()):
             if seen.get(name) == id(module) or not isinstance(module, type(sys)):  # a module
                 continue
@@ -180,6 +185,7 @@ class ModuleMap:
 
     def forget(self, name: str) -> None:
         """Drop a module that left ``sys.modules``."""
+        self._reloadable.clear()
         self._seen.pop(name, None)
         path = self._path_of.pop(name, None)
         self._hash.pop(name, None)
@@ -206,10 +212,12 @@ class ModuleMap:
 
     def is_reloadable(self, name: str) -> bool:
         """True for a tracked module under the roots or named explicitly."""
-        path = self._path_of.get(name)
-        if path is None:
-            return False
-        return name in self._explicit or self.under_roots(path)
+        known = self._reloadable.get(name)
+        if known is None:
+            path = self._path_of.get(name)
+            known = path is not None and (name in self._explicit or self.under_roots(path))
+            self._reloadable[name] = known
+        return known
 
     def known_hash(self, name: str) -> int | None:
         """The hash of the source the module last ran, if known."""

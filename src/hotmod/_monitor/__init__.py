@@ -148,6 +148,7 @@ class _Monitor:
         # Since when (monotonic) our inotify backends have seen every change under the
         # roots as it happened; None with other backends (see `watched_since`).
         self._since: float | None = None
+        self._taken: tuple[Roots, dict[str, bool]] = (roots, {})  # Roots.matches, memoized
 
     # -- FileMonitor
 
@@ -214,7 +215,15 @@ class _Monitor:
         since, backend = self._since, self._backend
         if since is None or backend is None or not getattr(backend, "complete", False):
             return None
-        return since if self._roots.matches(path, self._filter) else None
+        roots, taken = self._taken
+        if roots is not self._roots:  # (a Roots value never changes: add_path makes one)
+            roots, taken = self._taken = (self._roots, {})
+        known = taken.get(path)
+        if known is None:
+            if len(taken) >= 65536:
+                taken.clear()
+            known = taken[path] = roots.matches(path, self._filter)
+        return since if known else None
 
     def _mark_since(self) -> None:
         """Watches changed: only changes from now on are sure to have raised events."""
