@@ -336,8 +336,18 @@ def _reload_discarding_shape(mods: Modules, registry: str, monkeypatch: Any) -> 
             "class Plugins:\n    found = set()\ndef keep(cls):\n    Plugins.found.add(cls)\n",
             "Plugins.found",
         ),
+        (
+            "class Slot:\n    pass\ncurrent = Slot()\ndef keep(cls):\n"
+            "    if not hasattr(current, 'first'):\n        current.first = cls\n",
+            "Slot.first",
+        ),
     ],
-    ids=["module-global list", "attribute of a module global", "class attribute"],
+    ids=[
+        "module-global list",
+        "attribute of a module global",
+        "class attribute",
+        "bound to an attribute",
+    ],
 )
 def test_a_registry_in_module_globals_names_the_stale_holder_without_a_collection(
     mods: Modules, monkeypatch: Any, registry: str, holder: str

@@ -16,9 +16,11 @@ from __future__ import annotations
 import gc
 import sys
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from types import CellType, FrameType, FunctionType, MethodType, ModuleType
 from typing import Any
+
+from ._reach import reach
 
 __all__ = ["find_stale"]
 
@@ -27,10 +29,6 @@ __all__ = ["find_stale"]
 _OURS = 3
 _CONTAINER_TYPES = (dict, list, tuple, set, frozenset)
 _CONTAINERS = frozenset(_CONTAINER_TYPES)
-# What a module global registry is never in (nor has attributes holding one).
-_NO_REGISTRY = frozenset(
-    {ModuleType, FunctionType, int, float, complex, str, bytes, bool, type(None)}
-)
 
 
 _SCAN_AT_MOST = 50_000  # entries read in module globals before asking the collector
@@ -77,46 +75,24 @@ def find_stale(
 def _held_by_globals(
     suspects: list[tuple[str, Any]], namespaces: Iterable[tuple[str, dict[str, Any]]]
 ) -> dict[int, list[str]]:
-    """``id(obj) -> holders`` for suspects bound to a module global, in a container bound
-    to one, or in a container an attribute of one holds. Stops once every suspect is
-    found, or after reading ``_SCAN_AT_MOST`` entries."""
+    """``id(obj) -> holders`` for suspects bound to a module global or to an attribute of
+    one, or in a container either holds. Stops once every suspect is found, or after
+    reading ``_SCAN_AT_MOST`` entries."""
     wanted = {id(obj) for _, obj in suspects}
     found: dict[int, list[str]] = {}
     budget = _SCAN_AT_MOST
     for module, namespace in namespaces:
-        # The module's own machinery (``__builtins__``, ``__spec__``) holds no registry.
-        own = {k: v for k, v in list(namespace.items()) if not k.startswith("__")}
-        places: list[tuple[str, Mapping[str, Any]]] = [(module, own)]
-        for attr, value in own.items():
-            kind = type(value)
+        for owner, attr, value in reach(module, namespace):
             if id(value) in wanted:
-                found.setdefault(id(value), []).append(f"{module}.{attr}")
-            elif kind not in _NO_REGISTRY and kind not in _CONTAINERS:
-                attributes = _attributes(value)
-                if attributes is not None:
-                    places.append(attributes)
-        for owner, state in places:
-            for attr, value in list(state.items()):
-                if type(value) in _CONTAINERS and not attr.startswith("__"):
-                    budget -= len(value)
-                    if budget < 0:
-                        return found
-                    _scan(value, owner, attr, wanted, found)
+                found.setdefault(id(value), []).append(f"{owner}.{attr}")
+            elif type(value) in _CONTAINERS:
+                budget -= len(value)
+                if budget < 0:
+                    return found
+                _scan(value, owner, attr, wanted, found)
         if len(found) == len(wanted):
             break
     return found
-
-
-def _attributes(value: Any) -> tuple[str, Mapping[str, Any]] | None:
-    """(owner's name, attributes) of a class or an object with a ``__dict__``."""
-    kind = type(value)
-    if issubclass(kind, type):
-        return value.__qualname__, vars(value)
-    try:  # (a proxy may raise on any attribute: werkzeug's request outside a request)
-        state = object.__getattribute__(value, "__dict__")
-    except Exception:
-        return None
-    return (kind.__qualname__, state) if type(state) is dict else None
 
 
 def _scan(

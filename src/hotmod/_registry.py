@@ -17,10 +17,11 @@ import gc
 import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from types import FunctionType, ModuleType
+from types import ModuleType
 from typing import Any
 
 from ._patch import Patcher
+from ._reach import reach
 
 __all__ = ["Registries", "registrants"]
 
@@ -169,31 +170,12 @@ class Registries:
 
 def _reachable(modules: Iterable[ModuleType]) -> set[int]:
     """Containers within two steps of these namespaces (attributes, class and closure)."""
-    found: set[int] = set()
-    for module in modules:
-        for value in list(vars(module).values()):
-            kind = type(value)  # not isinstance(): a proxy would resolve its __class__
-            if issubclass(kind, (list, set, dict, deque)):
-                found.add(id(value))
-                continue
-            inner: list[Any] = []
-            if kind is FunctionType:
-                inner = [_cell(c) for c in value.__closure__ or ()]
-            elif not issubclass(kind, ModuleType):
-                try:
-                    state = getattr(value, "__dict__", None)
-                except Exception:  # a proxy outside its context
-                    state = None
-                inner = list(state.values()) if isinstance(state, Mapping) else []
-            found.update(id(v) for v in inner if isinstance(v, (list, set, dict, deque)))
-    return found
-
-
-def _cell(cell: Any) -> Any:
-    try:
-        return cell.cell_contents
-    except ValueError:
-        return None
+    return {
+        id(value)
+        for module in modules
+        for _, _, value in reach("", vars(module), closures=True)
+        if isinstance(value, (list, set, dict, deque))
+    }
 
 
 def _holds(container: _Container, ids: set[int]) -> bool:
