@@ -232,6 +232,8 @@ class ImportGraph:
         """Add a module or replace its imports."""
         refs = tuple(refs)
         old = self._refs.get(module)
+        if old == refs:
+            return  # (a plan overlays every changed source: most keep their imports)
         if old is None or (old != refs and self._in_cycle(module)):
             self._version += 1
         self._unwatch(module)

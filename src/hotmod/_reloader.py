@@ -145,6 +145,8 @@ class _Txn:
         self.checked: dict[str, float] = {}  # monotonic time just before that stat
         # The watcher's monitor: since when it has seen every change to a path (or None).
         self.watched: Callable[[str], float | None] | None = None
+        # Compiled steps whose files the monitor vouches for: compiled already.
+        self.unchanged: dict[str, _Step] = {}
         self.thread = threading.get_ident()
         self.view: integrations.Transaction | None = None
         self.adapters: list[integrations.Integration] = []
@@ -474,6 +476,7 @@ class Reloader:
             step = self._compiled.checked_since(name, path, since)
             if step is not None and step.stat is not None:
                 txn.stats[name] = step.stat
+                txn.unchanged[name] = step
                 return step.source
         now = txn.checked[name] = time.monotonic()
         stat = txn.stats[name] = _stat_key(os.stat(path))
@@ -495,8 +498,11 @@ class Reloader:
         return _read(path)
 
     def _compile(self, name: str, plan: Plan, txn: _Txn) -> _Step:
-        path = self.modmap.path_of(name) or "<unknown>"
         source = plan.sources[name]
+        vouched = txn.unchanged.get(name)
+        if vouched is not None and vouched.source is source:
+            return vouched  # (its cache entry is as it was: same file, same stat)
+        path = self.modmap.path_of(name) or "<unknown>"
         module = sys.modules[name]
         main = _is_main(module)
         digest = source_hash(source)
@@ -753,6 +759,7 @@ class _CompileCache:
         """The cached step of a file last found holding its text at or after ``since``."""
         entry = self._steps.get(name)
         if entry is not None and entry[0] == path and entry[3] >= since:
+            self._steps[name] = self._steps.pop(name)  # most recently used last
             return entry[2]
         return None
 
