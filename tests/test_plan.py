@@ -98,9 +98,15 @@ def test_the_graph_is_unchanged_after_planning(tmp_path: Path) -> None:
     before = prog.state()
     prog.save("pl_leaf", "import pl_other_thing\nA = 2\n")
     prog.save("pl_mid", "import pl_leaf\nfrom pl_top import nothing\n")
-    plan = prog.plan("pl_leaf")
+    during: list[dict[str, object]] = []
+
+    def read(name: str, path: str) -> bytes:  # a dependent read mid-plan: the graph as it was
+        during.append(prog.state())
+        return prog.read(name, path)
+
+    plan = prog.plan("pl_leaf", read=read)
+    assert during and all(state == before for state in during)
     assert prog.state() == before
-    assert plan.old_refs["pl_leaf"] == before["pl_leaf"][0]  # type: ignore[index]
     assert [r.module for r in plan.refs["pl_leaf"]] == ["pl_other_thing"]
     assert prog.graph.imports("pl_mid") == {"pl_leaf"}
 
@@ -171,6 +177,17 @@ def test_an_edit_that_closes_a_cycle_makes_one_group(tmp_path: Path) -> None:
     prog.save("pl_x", "import pl_y\nV = 2\n")
     groups = prog.plan("pl_x").groups
     assert len(groups) == 1 and sorted(groups[0]) == ["pl_x", "pl_y"]
+
+
+def test_a_cycle_runs_in_the_start_order_of_the_new_imports(tmp_path: Path) -> None:
+    ring = {"pl_c2": "import pl_c1\n", "pl_c3": "import pl_c1\n"}
+    prog = Program(tmp_path, {**ring, "pl_c1": "import pl_c2\nimport pl_c3\n"})
+    assert prog.plan("pl_c1").groups == [["pl_c1", "pl_c2", "pl_c3"]]
+    # The same edges, imported the other way round: a fresh import starts pl_c3 first.
+    prog.save("pl_c1", "import pl_c3\nimport pl_c2\n")
+    before = prog.state()
+    assert prog.plan("pl_c1").groups == [["pl_c1", "pl_c3", "pl_c2"]]
+    assert prog.state() == before
 
 
 def test_an_unparsable_dependent_is_a_plan_error(tmp_path: Path) -> None:

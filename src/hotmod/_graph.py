@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import ast
 import heapq
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
 from itertools import repeat
 from typing import Literal, NamedTuple
 
@@ -307,7 +307,13 @@ class ImportGraph:
             frontier = reached
         return seen - roots - excluded
 
-    def order(self, modules: Iterable[str], *, finish_order: Sequence[str] = ()) -> list[list[str]]:
+    def order(
+        self,
+        modules: Iterable[str],
+        *,
+        finish_order: Sequence[str] = (),
+        imports: Mapping[str, Sequence[ImportRef]] | None = None,
+    ) -> list[list[str]]:
         """Modules grouped and ordered so each group comes after every module it imports.
 
         A group is one module or an import cycle (a strongly connected component) of the
@@ -315,11 +321,15 @@ class ImportGraph:
         (``list(sys.modules)``: the order modules finished importing), then by name. A
         cycle's members are listed in the order a fresh import would start them. The
         lists may be those of the graph's cached order: read them, never change them.
+
+        ``imports``: new imports of some modules (a plan's edited sources), ordered as
+        if the graph held them; the graph itself is left as it is.
         """
         nodes = modules if isinstance(modules, (set, frozenset)) else set(modules)
         layout = self._layout_for(finish_order)
         finish_order = layout.finish_order
-        if layout.groups is not None:
+        changed = self._changed_edges(imports) if imports else None
+        if layout.groups is not None and changed is None:
             fast = _restrict(layout, nodes)
             if fast is not None:
                 return fast
@@ -327,12 +337,39 @@ class ImportGraph:
         position = {m: i for i, m in enumerate(finish_order) if m in nodes}
         ranked = sorted(nodes, key=lambda m: (position.get(m, absent), m))
         rank = {m: i for i, m in enumerate(ranked)}
-        fwd = self._fwd
+        fwd = self._fwd if changed is None else {**self._fwd, **changed}
         deps = {m: fwd.get(m, _EMPTY) & nodes for m in ranked}
+        refs = (
+            self._refs
+            if not imports
+            else {**self._refs, **{m: tuple(r) for m, r in imports.items()}}
+        )
         groups = [
-            self._start_order(g, position) if len(g) > 1 else g for g in _components(ranked, deps)
+            self._start_order(g, position, refs) if len(g) > 1 else g
+            for g in _components(ranked, deps)
         ]
         return _prioritised(groups, deps, rank)
+
+    def _changed_edges(
+        self, imports: Mapping[str, Sequence[ImportRef]]
+    ) -> dict[str, frozenset[str]] | None:
+        """The edges that ``imports`` would change (None: none), or that would change a
+        cycle's start order."""
+        known = self._refs.keys() | imports.keys()
+        affected = set(imports)
+        for module in imports.keys() - self._refs.keys():  # newly known: edges to it appear
+            affected.update(self._watchers.get(module, ()))
+        changed: dict[str, frozenset[str]] = {}
+        for module in affected:
+            new = imports.get(module)
+            refs = tuple(new) if new is not None else self._refs[module]
+            candidates = _candidates(module, refs) if new is not None else self._candidates[module]
+            edges = _edges(module, candidates, known)
+            if edges != self._fwd.get(module) or (
+                new is not None and refs != self._refs.get(module) and self._in_cycle(module)
+            ):
+                changed[module] = edges
+        return changed or None
 
     def _layout_for(self, finish_order: Sequence[str]) -> _Layout:
         """The cached layout of the whole graph for ``finish_order``, rebuilt if stale."""
@@ -394,7 +431,12 @@ class ImportGraph:
         layout = self._layout
         return layout is not None and any(module in c for c in layout.cycles)
 
-    def _start_order(self, group: list[str], position: dict[str, int]) -> list[str]:
+    def _start_order(
+        self,
+        group: list[str],
+        position: dict[str, int],
+        imports: Mapping[str, Sequence[ImportRef]] | None = None,
+    ) -> list[str]:
         """A cycle's members in the order a fresh import starts them."""
         members = set(group)
         present = sorted((m for m in group if m in position), key=position.__getitem__)
@@ -407,13 +449,18 @@ class ImportGraph:
             entry = entry.rpartition(".")[0]
         started = [entry]
         seen = {entry}
-        stack = [self._reached(entry, members)]
+        overlay, graph = imports or {}, self._refs
+
+        def refs_of(module: str) -> Sequence[ImportRef]:
+            return overlay[module] if module in overlay else graph.get(module, ())
+
+        stack = [_reached(refs_of, entry, members)]
         while stack:
             for m in stack[-1]:
                 if m not in seen:
                     seen.add(m)
                     started.append(m)
-                    stack.append(self._reached(m, members))
+                    stack.append(_reached(refs_of, m, members))
                     break
             else:
                 stack.pop()
@@ -421,33 +468,13 @@ class ImportGraph:
         started += sorted(m for m in group if m not in seen and m not in position)
         return started
 
-    def _reached(self, module: str, members: set[str]) -> Iterator[str]:
-        """Members of ``members`` that ``module``'s top-level imports start, in order."""
-        refs = sorted(self._refs.get(module, ()), key=lambda r: r.lineno)
-        for ref in refs:
-            if ref.kind != "top":
-                continue
-            for m in (*_parents(ref.module), ref.module):
-                if m in members:
-                    yield m
-            for name, _ in ref.names:
-                sub = f"{ref.module}.{name}"
-                if sub in members:
-                    yield sub
-
     def _flush(self) -> None:
         """Recompute the edges of modules whose imports or targets changed."""
         if not self._dirty:
             return
         known = self._refs
         for module in self._dirty:
-            edges = {
-                target
-                for target, unless in self._candidates[module]
-                if target in known and (unless is None or unless not in known)
-            }
-            edges.discard(module)
-            self._set_edges(module, frozenset(edges))
+            self._set_edges(module, _edges(module, self._candidates[module], known))
         self._dirty.clear()
 
     def _set_edges(self, module: str, edges: frozenset[str]) -> None:
@@ -478,6 +505,34 @@ class ImportGraph:
                     watchers.discard(module)
                     if not watchers:
                         del self._watchers[name]
+
+
+def _reached(
+    refs_of: Callable[[str], Sequence[ImportRef]], module: str, members: set[str]
+) -> Iterator[str]:
+    """Members of ``members`` that ``module``'s top-level imports start, in order."""
+    refs = sorted(refs_of(module), key=lambda r: r.lineno)
+    for ref in refs:
+        if ref.kind != "top":
+            continue
+        for m in (*_parents(ref.module), ref.module):
+            if m in members:
+                yield m
+        for name, _ in ref.names:
+            sub = f"{ref.module}.{name}"
+            if sub in members:
+                yield sub
+
+
+def _edges(module: str, candidates: Iterable[_Candidate], known: Container[str]) -> frozenset[str]:
+    """The modules a module's candidates resolve to, given the modules the graph knows."""
+    edges = {
+        target
+        for target, unless in candidates
+        if target in known and (unless is None or unless not in known)
+    }
+    edges.discard(module)
+    return frozenset(edges)
 
 
 def _restrict(layout: _Layout, nodes: set[str] | frozenset[str]) -> list[list[str]] | None:

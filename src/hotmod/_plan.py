@@ -1,9 +1,9 @@
 """The plan of a reload, as a value: what runs, in which order, from which sources.
 
 The execution order comes from the imports of the NEW sources (an edit may add an
-import of another changed module, which must then run first). The graph is consulted
-with those imports overlaid and left as it was: the reloader writes them into the
-graph only when the reload commits.
+import of another changed module, which must then run first). The graph orders the
+plan with those imports laid over its own and is never changed by planning: the
+reloader writes them into the graph only when the reload commits.
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ class Plan(NamedTuple):
     trees: dict[str, ast.Module]  # sources parsed while planning (each parsed once)
     scans: dict[str, Scan]  # big plain sources compiled while planning, never parsed
     refs: dict[str, list[ImportRef]]  # the new imports of changed sources
-    old_refs: dict[str, Sequence[ImportRef]]  # what the graph held for them
 
 
 class PlanError(Exception):
@@ -59,31 +58,28 @@ def make_plan(
     Raises:
         PlanError: a changed source (a target's or a dependent's) does not parse.
     """
-    plan = Plan([], sources, {}, {}, {}, {})
-    try:
-        for name in names:
-            _overlay(graph, modmap, plan, name, parse_args)
-        members = {n for n in names if n not in frozen}
-        if cascade:
-            for dep in graph.dependents(names, include=cascades) - set(names):
-                if no_reload(dep):
-                    continue
-                path = modmap.path_of(dep)
-                assert path is not None
-                try:
-                    sources[dep] = read(dep, path)
-                except OSError:
-                    continue  # deleted (or being written): the module stays as it is
-                _overlay(graph, modmap, plan, dep, parse_args)
-                members.add(dep)
-        plan.groups.extend(graph.order(members, finish_order=list(finish_order)))
-    finally:
-        for name, refs in plan.old_refs.items():
-            graph.set_imports(name, refs)
+    plan = Plan([], sources, {}, {}, {})
+    for name in names:
+        _parse(graph, modmap, plan, name, parse_args)
+    members = {n for n in names if n not in frozen}
+    if cascade:
+        # (Who imports a module is not changed by its own new imports.)
+        for dep in graph.dependents(names, include=cascades) - set(names):
+            if no_reload(dep):
+                continue
+            path = modmap.path_of(dep)
+            assert path is not None
+            try:
+                sources[dep] = read(dep, path)
+            except OSError:
+                continue  # deleted (or being written): the module stays as it is
+            _parse(graph, modmap, plan, dep, parse_args)
+            members.add(dep)
+    plan.groups.extend(graph.order(members, finish_order=list(finish_order), imports=plan.refs))
     return plan
 
 
-def _overlay(
+def _parse(
     graph: ImportGraph,
     modmap: ModuleMap,
     plan: Plan,
@@ -105,5 +101,3 @@ def _overlay(
     else:
         plan.scans[name] = parsed
     plan.refs[name] = refs
-    plan.old_refs.setdefault(name, graph.refs(name))
-    graph.set_imports(name, refs)
