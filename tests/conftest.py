@@ -7,6 +7,7 @@ import logging
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import textwrap
@@ -26,8 +27,12 @@ PROJECTS = TESTS / "projects"
 SUPPORT = str(PROJECTS / "_support")  # helpers for scenario drivers, on the child's path
 collect_ignore_glob = ["projects/*"]
 
-# Scenario projects under tests/projects/ have test suites of their own: never collect them.
-collect_ignore_glob = ["projects/*"]
+# The programs the tests run start as from a terminal, even when the tests themselves run
+# in the background or under nohup: an ignored SIGINT or SIGHUP is inherited by children.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+if hasattr(signal, "SIGHUP") and signal.getsignal(signal.SIGHUP) == signal.SIG_IGN:
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
 
 
 def write_tree(root: Path, files: dict[str, str]) -> None:

@@ -736,6 +736,19 @@ def test_restart_signals_end_the_child_and_free_its_port(project: Project, signa
 
 
 @needs_posix
+def test_a_signal_the_supervisor_started_ignoring_stays_ignored() -> None:
+    from hotmod._supervisor import _SignalQueue
+
+    previous = signal.signal(signal.SIGHUP, signal.SIG_IGN)  # as under nohup
+    try:
+        assert signal.SIGHUP not in _SignalQueue().signals  # not caught, not passed on
+        signal.signal(signal.SIGHUP, signal.SIG_DFL)
+        assert signal.SIGHUP in _SignalQueue().signals
+    finally:
+        signal.signal(signal.SIGHUP, previous)
+
+
+@needs_posix
 def test_restart_exit_code_is_the_childs(project: Project) -> None:
     project.scenario("cli_restart_exit_code_is_the_childs")
     run = project.spawn("-m", "hotmod", "run", "--restart", "polite.py")

@@ -138,8 +138,12 @@ def _end_like(code: int) -> int:
     return 128 + signum
 
 
-def _forwarded() -> list[int]:
-    return [getattr(signal, name) for name in _FORWARDED if hasattr(signal, name)]
+def _forwarded(*, ignored: bool = False) -> list[int]:
+    """The signals passed on; without ``ignored``, less those this process was started
+    ignoring: under ``nohup`` a hangup leaves supervisor and child (which inherits the
+    ignoring) running, as it leaves python."""
+    signals = [getattr(signal, name) for name in _FORWARDED if hasattr(signal, name)]
+    return [s for s in signals if ignored or signal.getsignal(s) != signal.SIG_IGN]
 
 
 # Linux fills si_code with SI_KERNEL for signals the terminal sends (Ctrl-C, hangup) to
@@ -214,7 +218,7 @@ class _SignalQueue:
 def unblock_in_child() -> None:
     """The child starts with the supervisor's blocked signals: take them again."""
     if hasattr(signal, "pthread_sigmask"):
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {*_forwarded(), signal.SIGCHLD})
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {*_forwarded(ignored=True), signal.SIGCHLD})
 
 
 class _Supervisor:
