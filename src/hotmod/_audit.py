@@ -66,9 +66,10 @@ def find_stale(
     if held:
         # Another thread may be letting go right now (an event loop tidying up a request
         # that has just been answered still holds its scope): look once more, a moment
-        # later. Only a reload that reports stale code pays for it.
+        # later, our caches pruned again (what it let go may be held by them alone).
+        # Only a reload that reports stale code pays for it.
         time.sleep(_GRACE)
-        held = _collect_and_find(discarded, suspects, members, None)
+        held = _collect_and_find(discarded, suspects, members, forget)
     return out + held
 
 
