@@ -337,15 +337,10 @@ class ImportGraph:
         position = {m: i for i, m in enumerate(finish_order) if m in nodes}
         ranked = sorted(nodes, key=lambda m: (position.get(m, absent), m))
         rank = {m: i for i, m in enumerate(ranked)}
-        fwd = self._fwd if changed is None else {**self._fwd, **changed}
-        deps = {m: fwd.get(m, _EMPTY) & nodes for m in ranked}
-        refs = (
-            self._refs
-            if not imports
-            else {**self._refs, **{m: tuple(r) for m, r in imports.items()}}
-        )
+        fwd, new = self._fwd, changed or {}
+        deps = {m: (new[m] if m in new else fwd.get(m, _EMPTY)) & nodes for m in ranked}
         groups = [
-            self._start_order(g, position, refs) if len(g) > 1 else g
+            self._start_order(g, position, imports) if len(g) > 1 else g
             for g in _components(ranked, deps)
         ]
         return _prioritised(groups, deps, rank)
