@@ -564,7 +564,10 @@ def test_a_registration_removed_from_the_source_is_gone(mods: Modules) -> None:
     mods.write(
         "registry",
         "HANDLERS = []\nNAMED = {}\ndef register(f):\n"
-        "    HANDLERS.append(f)\n    NAMED[f.__name__] = f\n    return f\n",
+        "    HANDLERS.append(f)\n    NAMED[f.__name__] = f\n    return f\n"
+        # a global raising on any attribute, __class__ included (a request proxy)
+        "class Proxy:\n    def __getattribute__(self, name):\n        raise RuntimeError(name)\n"
+        "request = Proxy()\n",
     )
     mods.write("plugin", "from PFX_registry import register\n@register\ndef a():\n    return 1\n")
     registry, module = mods.load("registry"), mods.load("plugin")

@@ -174,7 +174,8 @@ def _reachable(modules: Iterable[ModuleType]) -> set[int]:
         id(value)
         for module in modules
         for _, _, value in reach("", vars(module), closures=True)
-        if isinstance(value, (list, set, dict, deque))
+        # not isinstance(): a proxy would resolve its __class__, and may raise doing so
+        if issubclass(type(value), (list, set, dict, deque))
     }
 
 
