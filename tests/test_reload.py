@@ -161,6 +161,11 @@ def test_edit_before_the_first_hotmod_call_is_reported_as_changed(project: Proje
     project.run_driver()
 
 
+def test_a_module_unreadable_when_first_seen_keeps_its_importers(project: Project) -> None:
+    project.scenario("reload_a_module_unreadable_when_first_seen")
+    project.run_driver()
+
+
 def test_report_summary_line(project: Project) -> None:
     project.scenario("reload_report_summary_line")
     out = project.run_driver()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import site
 import sys
+from types import ModuleType
 
 from ._paths import is_under
 
@@ -54,6 +55,22 @@ def source_path(module: ModuleType) -> str | None:
     if not isinstance(origin, str) or not origin.endswith(".py") or not os.path.isfile(origin):
         return None
     return real(origin)
+
+
+def _source_missing(module: ModuleType) -> bool:
+    """Whether a module was loaded from a ``.py`` file by the import system's own file
+    loader, and that file is missing right now (an editor saving it: unlinked, then
+    written again)."""
+    from importlib.machinery import SourceFileLoader
+
+    spec = getattr(module, "__spec__", None)
+    origin = getattr(spec, "origin", None)
+    return (
+        type(getattr(spec, "loader", None)) is SourceFileLoader
+        and isinstance(origin, str)
+        and origin.endswith(".py")
+        and not os.path.exists(origin)
+    )
 
 
 def no_source_reason(module: ModuleType) -> str:
@@ -129,6 +146,7 @@ class ModuleMap:
         self._seen: dict[str, int] = {}  # name -> id() of the module object seen
         self._mark: tuple[int, int, str] = (-1, -1, "")
         self._reloadable: dict[str, bool] = {}  # is_reloadable, until the map changes
+        self._absent: dict[str, ModuleType] = {}  # loaded from a file missing when synced
 
     def add_roots(self, roots: Iterable[str]) -> None:
         """Restrict reloadable modules to these folders (and files) from now on."""
@@ -160,7 +178,12 @@ class ModuleMap:
     def sync(self) -> list[str]:
         """Record modules loaded (or replaced) since the last call; return their names."""
         new: list[str] = []
-        seen = self._seen
+        for name, module in list(self._absent.items()):  # their file was missing: look again
+            path = source_path(module)
+            if sys.modules.get(name) is not module or path is not None:
+                del self._absent[name]
+                if path is not None and sys.modules.get(name) is module:
+                    self._track(name, path, new)
         # Nothing imported since the last call (the import clock counts imports): done.
         from ._runtime import import_clock
 
@@ -169,6 +192,7 @@ class ModuleMap:
             return new
         self._mark = mark
         self._reloadable.clear()
+        seen = self._seen
         for name, module in list(sys.modules.items()):
             if seen.get(name) == id(module) or not isinstance(module, type(sys)):  # a module
                 continue
@@ -176,17 +200,25 @@ class ModuleMap:
                 self.forget(name)
             seen[name] = id(module)
             path = source_path(module)
-            if path is None or excluded_reason(path) is not None:
-                continue
+            if path is not None:
+                self._track(name, path, new)
+            elif _source_missing(module):  # mid-save (unlinked, then written): look again
+                self._absent[name] = module
+        return new
+
+    def _track(self, name: str, path: str, new: list[str]) -> None:
+        """Map a module to its source file, unless that file is never reloaded."""
+        if excluded_reason(path) is None:
+            self._reloadable.clear()
             self._path_of[name] = path
             self._names_of.setdefault(path, set()).add(name)
             new.append(name)
-        return new
 
     def forget(self, name: str) -> None:
         """Drop a module that left ``sys.modules``."""
         self._reloadable.clear()
         self._seen.pop(name, None)
+        self._absent.pop(name, None)
         path = self._path_of.pop(name, None)
         self._hash.pop(name, None)
         if path is not None:

@@ -196,8 +196,9 @@ class Reloader:
                 continue
             try:
                 data = _read(path)
-            except OSError:
+            except OSError:  # (gone for now): its imports read off its namespace
                 self.modmap.set_hash(name, None)
+                self.graph.set_imports(name, _live_refs(module))
                 continue
             digest: int | None = source_hash(data)
             imported = import_clock.sources.pop(path, None)
@@ -903,7 +904,7 @@ def _import_lines(data: bytes, name: str, module: ModuleType, path: str) -> list
 
 
 def _live_refs(module: ModuleType) -> list[ImportRef]:
-    """Imports read off a namespace, for a module whose source no longer parses."""
+    """Imports read off a namespace, for a module whose source cannot be read or parsed."""
     refs: list[ImportRef] = []
     for key, value in list(vars(module).items()):
         if isinstance(value, ModuleType):

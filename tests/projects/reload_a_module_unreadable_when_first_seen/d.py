@@ -1,0 +1,3 @@
+import c
+
+LABEL = c.NAME.upper()
