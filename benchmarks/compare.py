@@ -735,6 +735,10 @@ def cell(status: str, note: str, scenario: str, tool: str) -> str:
 
 
 def main() -> int:
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        # Run in the background (``&``, nohup): the programs would inherit an ignored
+        # SIGINT, and watchfiles stops the program it restarts with SIGINT.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--tools", default=",".join(TOOLS), help="comma-separated tools")
     parser.add_argument("--scenarios", default="abcdefghi", help="letters, e.g. abc")
