@@ -12,7 +12,7 @@ import logging
 import sys
 import textwrap
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -589,13 +589,14 @@ def test_a_module_registering_nowhere_is_not_searched_for_on_every_reload(
     from hotmod import _registry
 
     searches: list[int] = []
-    find = _registry._find_containers
+    near = _registry._near_containers
 
-    def counted(objects: list[Any], internal: set[int]) -> list[Any]:
+    def counted(objects: list[Any], namespaces: list[Any]) -> Any:
         searches.append(len(objects))
-        return find(objects, internal)
+        return near(objects, namespaces)
 
-    monkeypatch.setattr(_registry, "_find_containers", counted)
+    monkeypatch.setattr(_registry, "_near_containers", counted)
+    walks = _count_heap_walks(monkeypatch)
     source = """
         class Route:
             def __init__(self, endpoint):
@@ -613,3 +614,62 @@ def test_a_module_registering_nowhere_is_not_searched_for_on_every_reload(
         mods.reload("routes")
         assert module.ROUTE.endpoint() == version
     assert len(searches) == 1, searches
+    assert walks == [], "every reference to the handler is near: no heap walk"
+
+
+def _count_heap_walks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Calls of the registries' heap walk from now on (one per module looked up)."""
+    from hotmod import _registry
+
+    walks: list[int] = []
+    find = _registry._find_containers
+
+    def counted(objects: list[Any], internal: set[int]) -> list[Any]:
+        walks.append(len(objects))
+        return find(objects, internal)
+
+    monkeypatch.setattr(_registry, "_find_containers", counted)
+    return walks
+
+
+@pytest.mark.parametrize(
+    ("registry", "held", "walked"),
+    [
+        (
+            "HANDLERS = []\ndef register(f):\n    HANDLERS.append(f)\n    return f\n",
+            lambda reg: reg.HANDLERS,
+            0,
+        ),
+        (
+            "class App:\n    def __init__(self):\n        self.routes = {}\napp = App()\n"
+            "def register(f):\n    app.routes[f.__name__] = f\n    return f\n",
+            lambda reg: list(reg.app.routes.values()),
+            0,
+        ),
+        # Three steps out of the module globals: the heap walk finds it.
+        (
+            "HELD = [[]]\ndef register(f):\n    HELD[0].append(f)\n    return f\n",
+            lambda reg: reg.HELD[0],
+            1,
+        ),
+    ],
+    ids=["module-global list", "attribute of a module global", "nested list"],
+)
+def test_registries_near_the_module_are_found_without_walking_the_heap(
+    mods: Modules,
+    monkeypatch: pytest.MonkeyPatch,
+    registry: str,
+    held: Callable[[Any], list[Any]],
+    walked: int,
+) -> None:
+    mods.write("registry", registry)
+    plugin = "from PFX_registry import register\n\n@register\ndef a():\n    return '{v}'\n"
+    mods.write("plugin", plugin.format(v="v1"))
+    reg, module = mods.load("registry"), mods.load("plugin")
+    walks = _count_heap_walks(monkeypatch)
+    for version in VERSIONS[1:]:
+        mods.write("plugin", plugin.format(v=version))
+        mods.reload("plugin")
+        entries = held(reg)
+        assert entries == [module.a] and entries[0]() == version, entries
+    assert len(walks) == walked, walks

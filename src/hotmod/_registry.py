@@ -17,11 +17,11 @@ import gc
 import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from types import ModuleType
+from types import FunctionType, MappingProxyType, ModuleType
 from typing import Any
 
 from ._patch import Patcher
-from ._reach import reach
+from ._reach import attributes, reach
 
 __all__ = ["Registries", "registrants"]
 
@@ -152,7 +152,10 @@ class Registries:
         # remembered too: a heap walk per reload would cost more than the reload.
         seen, containers = self._known.get(module, (frozenset(), []))
         if not present <= seen or (containers and not any(_holds(c, ids) for c in containers)):
-            containers = _find_containers(objects, internal())
+            live = sys.modules.get(module)
+            near = [old, *([vars(live)] if live is not None else []), *map(vars, imported())]
+            found = _near_containers(objects, near)
+            containers = found if found is not None else _find_containers(objects, internal())
             self._known[module] = (frozenset(present) | seen, containers)
         if not containers:
             return None
@@ -193,6 +196,86 @@ def _count(container: _Container | list[Any], ids: set[int]) -> dict[int, int]:
     return counts
 
 
+def _near_containers(
+    objects: list[Any], namespaces: list[Mapping[str, Any]]
+) -> list[_Container] | None:
+    """The registries holding ``objects``, when every reference to each of them is
+    found within two steps of ``namespaces`` (their values, the containers and the
+    attributes of what they bind, closures): then no walk of the heap is needed. None
+    when some reference comes from elsewhere."""
+    counts, holding = _count_near(objects, namespaces)
+    for i, counted in enumerate(counts):
+        # Beside the places counted (``objects`` among them): getrefcount's argument.
+        if sys.getrefcount(objects[i]) - 1 != counted:
+            return None
+    modules = {id(m.__dict__) for m in list(sys.modules.values()) if m is not None}
+    return [c for c in holding if id(c) not in modules and not _wrapper_state(c)]
+
+
+def _count_near(
+    objects: list[Any], namespaces: list[Mapping[str, Any]]
+) -> tuple[list[int], list[_Container]]:
+    """References to each of ``objects`` from the places near ``namespaces``, each place
+    read once; and the containers among them that hold one."""
+    index = {id(o): i for i, o in enumerate(objects)}  # (ids only: no references)
+    counts = [0] * len(objects)
+    seen: set[int] = set()
+    holding: list[_Container] = []
+
+    def read(place: Any, key: int) -> bool:
+        """Count what ``place`` refers to (once per ``key``); whether it holds one."""
+        if key in seen:
+            return False
+        seen.add(key)
+        if issubclass(type(place), (dict, MappingProxyType)):
+            items: list[Any] = [*place.keys(), *place.values()]
+        else:
+            items = list(place)
+        hits = [index[id(item)] for item in items if id(item) in index]
+        for i in hits:
+            counts[i] += 1
+        return bool(hits)
+
+    def container(value: Any) -> None:
+        if read(value, id(value)) and issubclass(type(value), (list, set, dict, deque)):
+            holding.append(value)
+
+    read(objects, id(objects))
+    for namespace in namespaces:
+        read(namespace, id(namespace))
+        for value in list(namespace.values()):
+            kind = type(value)
+            if issubclass(kind, (list, tuple, set, frozenset, dict, deque)):
+                container(value)
+            elif kind is FunctionType:
+                for cell in value.__closure__ or ():
+                    inner = _cell_contents(cell)
+                    read([inner], id(cell))
+                    if issubclass(type(inner), (list, set, dict, deque)):
+                        container(inner)
+            elif kind is not ModuleType:
+                found = attributes(value)
+                if found is not None:
+                    # (a class's mappingproxy is made anew on each access: the class is
+                    # the key; an object's __dict__ may also be bound as a value itself)
+                    read(found[1], id(value) if issubclass(kind, type) else id(found[1]))
+                    for inner in list(found[1].values()):
+                        if issubclass(type(inner), (list, tuple, set, frozenset, dict, deque)):
+                            container(inner)
+    return counts, holding
+
+
+def _cell_contents(cell: Any) -> Any:
+    try:
+        return cell.cell_contents
+    except ValueError:  # not filled in yet
+        return None
+
+
+def _wrapper_state(container: Any) -> bool:
+    return isinstance(container, dict) and "__wrapped__" in container
+
+
 def _find_containers(objects: list[Any], internal: set[int]) -> list[_Container]:
     internal = internal | {id(m.__dict__) for m in list(sys.modules.values()) if m is not None}
     internal.add(id(objects))
@@ -200,7 +283,7 @@ def _find_containers(objects: list[Any], internal: set[int]) -> list[_Container]
     for ref in gc.get_referrers(*objects):
         if id(ref) in internal or not isinstance(ref, (list, set, dict, deque)):
             continue
-        if isinstance(ref, dict) and "__wrapped__" in ref:
+        if _wrapper_state(ref):
             continue  # a wrapper function's attributes
         found.append(ref)
     return _without_instance_dicts(found)
