@@ -13,36 +13,45 @@ from collections.abc import Iterator, Mapping
 from types import FunctionType, ModuleType
 from typing import Any
 
-__all__ = ["attributes", "reach"]
+__all__ = ["attributes", "places", "reach"]
 
 # What holds no registry and has no attributes that could.
 _LEAVES = frozenset({ModuleType, int, float, complex, str, bytes, bool, type(None)})
 
 
-def reach(
+def places(
     module: str, namespace: Mapping[str, Any], *, closures: bool = False
-) -> Iterator[tuple[str, str, Any]]:
-    """``(owner, name, value)``: the globals of ``namespace`` (owner ``module``), then the
-    attributes of the classes and objects bound there (owner: their qualified name) and,
-    with ``closures``, the closure variables of its functions (owner: the function).
+) -> Iterator[tuple[str, int, Mapping[str, Any]]]:
+    """``(owner, key, mapping)``: ``namespace`` itself (owner ``module``), then the
+    attributes of the classes and objects bound in it (owner: their qualified name) and,
+    with ``closures``, each closure cell of its functions as ``{variable: value}``.
 
-    Names starting with ``__`` are skipped: a module's and a class's own machinery
-    (``__builtins__``, ``__dict__``) holds no registry.
+    ``key`` names what a mapping reads: the same object reached twice (two globals bound
+    to one app, two functions sharing a cell) has the same key. Globals named ``__x``
+    are not followed: a module's own machinery (``__builtins__``) holds no registry.
     """
-    second: list[tuple[str, Mapping[str, Any]]] = []
+    yield module, id(namespace), namespace
     for name, value in list(namespace.items()):
         if name.startswith("__"):
             continue
-        yield module, name, value
         kind = type(value)
         if kind is FunctionType:
-            if closures and value.__closure__:
-                second.append((value.__qualname__, _closure(value)))
+            if closures:
+                yield from _cells(value)
         elif kind not in _LEAVES:
             found = attributes(value)
             if found is not None:
-                second.append(found)
-    for owner, state in second:
+                owner, state = found
+                # (a class's mappingproxy is made anew on each access: the class is the key)
+                yield owner, id(value) if issubclass(kind, type) else id(state), state
+
+
+def reach(
+    module: str, namespace: Mapping[str, Any], *, closures: bool = False
+) -> Iterator[tuple[str, str, Any]]:
+    """``(owner, name, value)`` for every entry of the `places` of ``namespace``, names
+    starting with ``__`` left out."""
+    for owner, _, state in places(module, namespace, closures=closures):
         for name, value in list(state.items()):
             if not name.startswith("__"):
                 yield owner, name, value
@@ -60,11 +69,10 @@ def attributes(value: Any) -> tuple[str, Mapping[str, Any]] | None:
     return (kind.__qualname__, state) if type(state) is dict else None
 
 
-def _closure(function: FunctionType) -> dict[str, Any]:
-    values: dict[str, Any] = {}
-    for name, cell in zip(function.__code__.co_freevars, function.__closure__ or (), strict=False):
+def _cells(function: FunctionType) -> Iterator[tuple[str, int, Mapping[str, Any]]]:
+    cells = function.__closure__ or ()
+    for name, cell in zip(function.__code__.co_freevars, cells, strict=False):
         try:
-            values[name] = cell.cell_contents
+            yield function.__qualname__, id(cell), {name: cell.cell_contents}
         except ValueError:  # not filled in yet
             continue
-    return values

@@ -17,11 +17,11 @@ import gc
 import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from types import FunctionType, MappingProxyType, ModuleType
+from types import MappingProxyType, ModuleType
 from typing import Any
 
 from ._patch import Patcher
-from ._reach import attributes, reach
+from ._reach import places, reach
 
 __all__ = ["Registries", "registrants"]
 
@@ -242,34 +242,12 @@ def _count_near(
 
     read(objects, id(objects))
     for namespace in namespaces:
-        read(namespace, id(namespace))
-        for value in list(namespace.values()):
-            kind = type(value)
-            if issubclass(kind, (list, tuple, set, frozenset, dict, deque)):
-                container(value)
-            elif kind is FunctionType:
-                for cell in value.__closure__ or ():
-                    inner = _cell_contents(cell)
-                    read([inner], id(cell))
-                    if issubclass(type(inner), (list, set, dict, deque)):
-                        container(inner)
-            elif kind is not ModuleType:
-                found = attributes(value)
-                if found is not None:
-                    # (a class's mappingproxy is made anew on each access: the class is
-                    # the key; an object's __dict__ may also be bound as a value itself)
-                    read(found[1], id(value) if issubclass(kind, type) else id(found[1]))
-                    for inner in list(found[1].values()):
-                        if issubclass(type(inner), (list, tuple, set, frozenset, dict, deque)):
-                            container(inner)
+        for _, key, state in places("", namespace, closures=True):
+            read(state, key)
+            for value in list(state.values()):
+                if issubclass(type(value), (list, tuple, set, frozenset, dict, deque)):
+                    container(value)
     return counts, holding
-
-
-def _cell_contents(cell: Any) -> Any:
-    try:
-        return cell.cell_contents
-    except ValueError:  # not filled in yet
-        return None
 
 
 def _wrapper_state(container: Any) -> bool:
