@@ -179,11 +179,11 @@ class ModuleMap:
         """Record modules loaded (or replaced) since the last call; return their names."""
         new: list[str] = []
         for name, module in list(self._absent.items()):  # their file was missing: look again
-            path = source_path(module)
-            if sys.modules.get(name) is not module or path is not None:
+            if sys.modules.get(name) is not module:
                 del self._absent[name]
-                if path is not None and sys.modules.get(name) is module:
-                    self._track(name, path, new)
+            elif (path := source_path(module)) is not None:
+                del self._absent[name]
+                self._track(name, path, new)
         # Nothing imported since the last call (the import clock counts imports): done.
         from ._runtime import import_clock
 
@@ -191,7 +191,6 @@ class ModuleMap:
         if mark == self._mark:
             return new
         self._mark = mark
-        self._reloadable.clear()
         seen = self._seen
         for name, module in list(sys.modules.items()):
             if seen.get(name) == id(module) or not isinstance(module, type(sys)):  # a module
