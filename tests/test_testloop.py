@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from conftest import SRC
-from hotmod._testloop import _hook_change, main
+from hotmod._testloop import _hook_change, _Loop, main
 
 PROJECT = Path(__file__).resolve().parent / "projects" / "testloop"
 WATCHING = "hotmod test: watching for changes"
@@ -511,3 +511,44 @@ def test_help_describes_own_options_and_defers_to_pytest(
     assert exc.value.code == 0
     out = capsys.readouterr().out
     assert "--all" in out and "pytest --help" in out
+
+
+class _Pending:
+    """The part of a Watcher `_Loop.on_change` reads: the saved paths, and apply()."""
+
+    def __init__(self, *paths: Path) -> None:
+        self.pending = [str(p) for p in paths]
+
+    def _apply(self, only: list[str]) -> None:
+        assert only == self.pending
+        return None  # hotmod's record: nothing of its own changed (pytest owns the file)
+
+
+def test_a_save_reported_twice_runs_its_tests_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A new folder's files can be reported by the folder's scan and again by their own
+    # events; pytest's own modules have no hotmod record of their source to tell.
+    test_file = tmp_path / "test_twice.py"
+    test_file.write_text("def test_once() -> None:\n    assert 1\n")
+    path = os.path.realpath(test_file)
+    module = types.ModuleType("test_twice")
+    module.__file__ = path
+    monkeypatch.setitem(sys.modules, "test_twice", module)
+    loop = _Loop([str(tmp_path)], run_all=False)
+    loop.args, loop.invocation_dir = [str(tmp_path)], str(tmp_path)
+    loop.owned["test_twice"] = module
+    loop.test_files.add(path)
+    loop.watcher = _Pending(test_file)
+
+    assert loop.on_change() == [path]
+    assert loop.on_change() == "no change"  # the same save, reported again
+
+    before = test_file.stat()
+    test_file.write_text("def test_once() -> None:\n    assert 2\n")
+    os.utime(test_file, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert loop.on_change() == [path]  # new bytes within the same mtime
+    test_file.write_text("def test_once() -> None:\n    assert 2\n")
+    assert loop.on_change() == "no change"  # the same text saved again, as for any module
+    test_file.unlink()
+    assert loop.on_change() == []  # removed: its tests are gone

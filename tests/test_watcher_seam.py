@@ -146,6 +146,30 @@ def test_hotmod_apply_applies_a_directly_built_manual_watcher(proj: Path, fakes:
     assert hotmod.apply() is None
 
 
+def test_applying_the_saves_looked_at_leaves_a_later_save_pending(proj: Path, fakes: Fakes) -> None:
+    # hotmod test reads the pending saves, then applies them: one arriving in between
+    # must wait for its own round, not be applied unseen.
+    one = write(proj / "seen_one.py", "X = 1\n")
+    two = write(proj / "seen_two.py", "X = 1\n")
+    import seen_one
+    import seen_two
+
+    watcher = Watcher(monitor=fakes, apply="manual")
+    watcher.add_paths([proj])
+    watcher.start()
+    write(one, "X = 2\n")
+    fakes.last.deliver(one)
+    taken = list(watcher.pending)
+    write(two, "X = 2\n")
+    fakes.last.deliver(two)
+    report = watcher._apply(taken)
+    assert report is not None and report.changed == ["seen_one"]
+    assert (seen_one.X, seen_two.X) == (2, 1)
+    assert watcher.pending == {two}
+    report = watcher._apply(None)
+    assert report is not None and report.changed == ["seen_two"] and seen_two.X == 2
+
+
 def test_stop_never_narrows_what_reload_may_reload(
     tmp_path: Path, proj: Path, fakes: Fakes
 ) -> None:

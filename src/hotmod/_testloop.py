@@ -17,6 +17,7 @@ import contextlib
 import fnmatch
 import functools
 import gc
+import hashlib
 import importlib.util
 import inspect
 import logging
@@ -427,6 +428,7 @@ class _Loop:
         self.carry_names: set[str] = set()  # changes of failed reloads, retried with the fix
         self.carry_paths: set[str] = set()
         self.stuck: dict[str, tuple[int, int]] | None = None
+        self.last_seen: dict[str, bytes | None] = {}  # path -> _digest, when last pending
         self.lines: queue.Queue[str] = queue.Queue()
         self.watcher: Any = None
         self.kept = _KeptFixtures()
@@ -577,7 +579,8 @@ class _Loop:
         Returns the selection to run (None: everything the user asked for), or a
         message when nothing is to run.
         """
-        pending = sorted(os.path.realpath(p) for p in self.watcher.pending)
+        taken = list(self.watcher.pending)  # a save arriving from now on waits its turn
+        pending = sorted(os.path.realpath(p) for p in taken)
         self.saved = pending
         self._check_restart(pending)
         by_file: dict[str, list[str]] = {}
@@ -586,10 +589,18 @@ class _Loop:
             if file is not None:
                 by_file.setdefault(file, []).append(name)
         loaded = {p: by_file.get(p, []) for p in pending}
-        unloaded = {p for p, names in loaded.items() if not names and p.endswith(".py")}
-        # pytest imports its own modules again: any save of one counts, whatever hotmod's
-        # record of the source it ran (pytest's imports bypass hotmod's import clock).
-        mine = {n for names in loaded.values() for n in names if n in self.owned}
+        # Files hotmod keeps no record of the source of: not imported yet, or imported by
+        # pytest (whose imports bypass hotmod's import clock). Such a file counts when its
+        # bytes differ from the last time it was pending: the files of a new folder can be
+        # reported twice for one save, found by the folder's scan and by their own events.
+        unrecorded = {
+            p
+            for p, names in loaded.items()
+            if (not names and p.endswith(".py")) or any(n in self.owned for n in names)
+        }
+        fresh = {p for p in unrecorded if self._saved_again(p)}
+        unloaded = {p for p in fresh if not loaded[p]}
+        mine = {n for p in fresh for n in loaded[p] if n in self.owned}
         error = _syntax_error(p for p in pending if p in unloaded or set(loaded[p]) & mine)
         if error is None:
             for path in pending:
@@ -598,7 +609,7 @@ class _Loop:
         saved_path = list(sys.path)
         sys.path[:] = self.sys_path  # the session's path (pytest's ``pythonpath`` too)
         try:
-            report = self.watcher.apply()
+            report = self.watcher._apply(taken)
             changed = set(report.changed) if report is not None else set()
             if error is None and (report is None or report.ok):
                 report = self._retry_carried(report)
@@ -632,6 +643,14 @@ class _Loop:
         if self.run_all:
             return None
         return self.select(names, paths, touched)
+
+    def _saved_again(self, path: str) -> bool:
+        """Whether ``path`` holds other bytes than when it was last pending (the first
+        time: yes). The same text saved again is no change, as for any module."""
+        seen = _digest(path)
+        before = self.last_seen.get(path)
+        self.last_seen[path] = seen
+        return seen != before
 
     def _retry_carried(self, report: Any) -> Any:
         # Modules of an earlier failed batch that this batch did not re-execute.
@@ -780,6 +799,15 @@ def _syntax_error(paths: Iterable[str]) -> SyntaxError | None:
         except ValueError as exc:  # null bytes
             return SyntaxError(str(exc), (path, 1, 1, ""))
     return None
+
+
+def _digest(path: str) -> bytes | None:
+    """A digest of the file's bytes; None when it cannot be read (removed)."""
+    try:
+        with open(path, "rb") as f:
+            return hashlib.blake2b(f.read(), digest_size=16).digest()
+    except OSError:
+        return None
 
 
 def _stats(paths: Iterable[os.PathLike[str] | str]) -> dict[str, tuple[int, int]]:

@@ -360,11 +360,19 @@ class Watcher:
         fixed, without saving the first again). If the retry fails too, the new change
         is tried alone, so one broken file does not hold back the others.
         """
+        return self._apply(None)
+
+    def _apply(self, only: Iterable[str | os.PathLike[str]] | None) -> ReloadReport | None:
+        """`apply`, of the pending paths among ``only`` (None: all); the rest stay
+        pending. ``hotmod test`` applies exactly the saves it looked at."""
         if safepoint.held_here():
             return None
         with self._lock:
-            new = frozenset(self._pending)
-            self._pending.clear()
+            if only is None:
+                new = frozenset(self._pending)
+            else:
+                new = frozenset(self._pending.intersection(map(Path, only)))
+            self._pending -= new
             retry = frozenset(self._failed) - new
         if not new:
             return None
