@@ -208,7 +208,7 @@ def _near_containers(
         # Beside the places counted (``objects`` among them): getrefcount's argument.
         if sys.getrefcount(objects[i]) - 1 != counted:
             return None
-    modules = {id(m.__dict__) for m in list(sys.modules.values()) if m is not None}
+    modules = _module_dicts()
     return [c for c in holding if id(c) not in modules and not _wrapper_state(c)]
 
 
@@ -250,12 +250,17 @@ def _count_near(
     return counts, holding
 
 
+def _module_dicts() -> set[int]:
+    # A module's namespace holds its definitions, never registrations of them.
+    return {id(m.__dict__) for m in list(sys.modules.values()) if m is not None}
+
+
 def _wrapper_state(container: Any) -> bool:
     return isinstance(container, dict) and "__wrapped__" in container
 
 
 def _find_containers(objects: list[Any], internal: set[int]) -> list[_Container]:
-    internal = internal | {id(m.__dict__) for m in list(sys.modules.values()) if m is not None}
+    internal = internal | _module_dicts()
     internal.add(id(objects))
     found: list[_Container] = []
     for ref in gc.get_referrers(*objects):
