@@ -23,6 +23,7 @@ from ._modmap import excluded_reason, source_path
 from ._reloader import Reloader, bound_names
 from ._report import ReloadReport, format_error
 from ._runtime import get_reloader
+from ._typing import override
 from ._watcher import Watcher, current_watcher, watch
 
 __all__ = ["load_ipython_extension", "unload_ipython_extension"]
@@ -78,6 +79,7 @@ class _LastResort(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
 
+    @override
     def emit(self, record: logging.LogRecord) -> None:
         # The "hotmod" logger itself carries the reload results; other stages' warnings
         # (a polling fallback, say) still show when nothing else would show them.

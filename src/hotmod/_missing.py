@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Final, final
 
+from ._typing import override
+
 __all__ = ["MISSING"]
 
 
@@ -11,6 +13,7 @@ __all__ = ["MISSING"]
 class _Missing:
     __slots__ = ()
 
+    @override
     def __repr__(self) -> str:
         return "MISSING"
 

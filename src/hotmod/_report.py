@@ -6,6 +6,7 @@ import logging
 import os
 
 from ._errors import ReloadError
+from ._typing import override
 
 __all__ = ["ReloadReport", "format_error", "log_report"]
 
@@ -71,6 +72,7 @@ class ReloadReport:
         self.notes: list[str] = []
         self.stale: list[str] = []
 
+    @override
     def __repr__(self) -> str:
         fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in _FIELDS)
         return f"ReloadReport({fields})"
@@ -83,6 +85,7 @@ class ReloadReport:
                 module=self.module,
             ) from self.error
 
+    @override
     def __str__(self) -> str:
         ms = self.duration * 1000
         if self.error is not None:

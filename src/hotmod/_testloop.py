@@ -33,6 +33,7 @@ from typing import Any, Final, NoReturn
 import pytest
 
 from ._paths import is_under
+from ._typing import override
 
 __all__ = ["main"]
 
@@ -56,6 +57,7 @@ def _say(message: str) -> None:
 
 
 class _Parser(argparse.ArgumentParser):
+    @override
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: {message}\n")  # one line, as every hotmod command
 
@@ -825,6 +827,7 @@ def _stats(paths: Iterable[os.PathLike[str] | str]) -> dict[str, tuple[int, int]
 class _QuietReports(logging.Filter):
     """Drops hotmod's own reload lines: ``hotmod test`` prints its report itself."""
 
+    @override
     def filter(self, record: logging.LogRecord) -> bool:
         return record.funcName != "log_report"
 

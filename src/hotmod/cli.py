@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from ._typing import override
+
 if TYPE_CHECKING:
     from ._report import ReloadReport
     from ._watcher import Watcher
@@ -68,9 +70,11 @@ class _Exit(Exception):
 class _Parser(argparse.ArgumentParser):
     """argparse, with errors raised as one-line `UsageError` instead of usage + exit."""
 
+    @override
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{self.prog}: {_reword(message)}; see '{self.prog} --help'")
 
+    @override
     def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
         if message:
             sys.stderr.write(message)

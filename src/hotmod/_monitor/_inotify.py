@@ -10,6 +10,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from .._typing import override
 from ._batch import Kind
 from ._filter import Filter, scan
 
@@ -273,6 +274,7 @@ def _reader(flush: Callable[[], None]) -> InotifyFD:
     from watchdog.observers.inotify_c import InotifyFD
 
     class _Reader(InotifyFD):
+        @override
         def run(self) -> None:
             while self.should_keep_running():
                 events = self.read_events()

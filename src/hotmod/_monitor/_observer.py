@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from .._typing import override
 from ._batch import Kind
 from ._filter import Filter, scan
 
@@ -101,6 +102,7 @@ def _make_handler(flt: Filter, emit: Callable[[str, Kind], None]) -> FileSystemE
     class _Handler(FileSystemEventHandler):
         """Reports created, modified, closed-after-write, deleted and moved paths."""
 
+        @override
         def dispatch(self, event: FileSystemEvent) -> None:
             """Forward one event; watchdog's own pattern matching is not used."""
             try:

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final, NoReturn, final
 from .._frameworks import BUILTIN
 from .._ledger import current_module
 from .._runtime import ledger
+from .._typing import override
 
 if TYPE_CHECKING:
     from .._report import ReloadReport
@@ -54,6 +55,7 @@ log = logging.getLogger("hotmod.integrations")
 
 @final
 class _NotHandled:
+    @override
     def __repr__(self) -> str:
         return "NOT_HANDLED"
 

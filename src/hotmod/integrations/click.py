@@ -22,6 +22,7 @@ from typing import Any
 
 from .._ledger import current_module
 from .._runtime import ledger
+from .._typing import override
 from . import NOT_HANDLED, Integration, Transaction
 
 __all__ = ["ClickIntegration", "TyperIntegration"]
@@ -59,6 +60,7 @@ class ClickIntegration(Integration):
 
     framework = "click"
 
+    @override
     def activate(self) -> None:
         """Record ``Group.add_command`` calls made by modules' top-level code."""
         import click
@@ -82,6 +84,7 @@ class ClickIntegration(Integration):
         tracked_add_command._hotmod = True  # type: ignore[attr-defined]
         click.Group.add_command = tracked_add_command  # type: ignore[method-assign]
 
+    @override
     def keep(self, txn: Transaction, old: object, new: object) -> object:
         """A re-created command or group: the old object takes the new one's state."""
         click = sys.modules.get("click")
@@ -100,6 +103,7 @@ class TyperIntegration(Integration):
 
     framework = "typer"
 
+    @override
     def activate(self) -> None:
         """Record ``Typer.command`` and ``Typer.add_typer`` calls made at module level."""
         import typer
@@ -149,6 +153,7 @@ class TyperIntegration(Integration):
         tracked_get_command._hotmod = True  # type: ignore[attr-defined]
         typer.main.get_command = tracked_get_command
 
+    @override
     def finish(self, txn: Transaction) -> None:
         """Click commands built from an app before the reload take the app's new commands."""
         if _get_command is None:
@@ -166,6 +171,7 @@ class TyperIntegration(Integration):
                 if type(fresh) is type(command):
                     _take_state(txn, command, fresh)
 
+    @override
     def keep(self, txn: Transaction, old: object, new: object) -> object:
         """A re-created ``typer.Typer()``: the old app takes the new one's commands."""
         typer = sys.modules.get("typer")

@@ -31,6 +31,7 @@ from typing import Any
 
 from .._ledger import current_module
 from .._runtime import ledger
+from .._typing import override
 from . import NOT_HANDLED, Integration, Transaction
 
 __all__ = ["DjangoIntegration"]
@@ -50,10 +51,12 @@ class DjangoIntegration(Integration):
         self._admin_sites: dict[int, dict[Any, type]] = {}
         self._changed_sites: list[Any] = []
 
+    @override
     def activate(self) -> None:
         """Record signal connections now, admin registrations once the admin is imported."""
         install_recorders()
 
+    @override
     def begin(self, txn: Transaction) -> None:
         """Refuse in-place reloads of settings and migrations; note the admin registries."""
         _reloading[threading.get_ident()] = True
@@ -71,18 +74,21 @@ class DjangoIntegration(Integration):
                 txn.restart(name, "a migration changed")
         self._admin_sites = _admin_registries()
 
+    @override
     def before_module(self, txn: Transaction, module: ModuleType) -> None:
         """Take the module's models out of the app registry while their twins are made."""
         models = _models_of(txn, module.__name__)
         if models:
             txn.state.setdefault(_MODELS, {})[module.__name__] = _ModelSwap(txn, models)
 
+    @override
     def after_module(self, txn: Transaction, module: ModuleType) -> None:
         """Keep the models Django knows (or ask for a restart if their fields changed)."""
         swap = txn.state.get(_MODELS, {}).pop(module.__name__, None)
         if swap is not None:
             swap.finish(txn, module)
 
+    @override
     def keep(self, txn: Transaction, old: object, new: object) -> object:
         """The old template ``Library`` (the engines hold it) takes the new tags and filters."""
         library = _library_class()
@@ -102,6 +108,7 @@ class DjangoIntegration(Integration):
         txn.on_commit(_reset_template_loaders)
         return old
 
+    @override
     def finish(self, txn: Transaction) -> None:
         """Admin URL lists follow the admin registries."""
         changed_sites = [
@@ -109,6 +116,7 @@ class DjangoIntegration(Integration):
         ]
         self._changed_sites = changed_sites
 
+    @override
     def committed(self, report: Any) -> None:
         """Drop URL caches: the next request resolves against the new patterns."""
         _reloading.pop(threading.get_ident(), None)
@@ -120,6 +128,7 @@ class DjangoIntegration(Integration):
         if cached is not None and hasattr(cached, "cache_clear"):
             cached.cache_clear()
 
+    @override
     def rolled_back(self, report: Any) -> None:
         """Nothing was applied; the caches still match the code."""
         _reloading.pop(threading.get_ident(), None)

@@ -29,6 +29,7 @@ from types import FunctionType
 from typing import TYPE_CHECKING, Any
 
 from .. import integrations
+from .._typing import override
 from . import NOT_HANDLED, Integration, Transaction, record
 from ._common import (
     IdentityMap,
@@ -130,6 +131,7 @@ class FlaskIntegration(Integration):
     framework = "flask"
     _installed = False
 
+    @override
     def activate(self) -> None:
         """Wrap Flask's setup methods and app construction (once per process)."""
         cls = type(self)
@@ -139,6 +141,7 @@ class FlaskIntegration(Integration):
         bound_hold_timeout()
         _install()
 
+    @override
     def begin(self, txn: Transaction) -> None:
         """Setup methods may run on apps that served requests until this reload ends."""
         reloading(True)
@@ -153,6 +156,7 @@ class FlaskIntegration(Integration):
             if bp.import_name in changed
         }
 
+    @override
     def keep(self, txn: Transaction, old: object, new: object) -> object:
         """A re-made app or blueprint: the previous object takes the new one's state."""
         from flask.sansio.app import App
@@ -167,6 +171,7 @@ class FlaskIntegration(Integration):
         share_state(old, new, txn)
         return old
 
+    @override
     def finish(self, txn: Transaction) -> None:
         """Build factory-made apps again from the newest code."""
         kept: set[int] = txn.state.get("flask.kept", set())
@@ -187,11 +192,13 @@ class FlaskIntegration(Integration):
             txn.note(f"flask: {recipe.module}.{recipe.name}() built the app again")
         _rebuild_maps()
 
+    @override
     def committed(self, report: Any) -> None:
         """The reload is over."""
         reloading(False)
         _rebuild_maps()
 
+    @override
     def rolled_back(self, report: Any) -> None:
         """Registrations are back as they were; so must the URL maps be."""
         reloading(False)

@@ -19,6 +19,7 @@ import sys
 from types import FunctionType, ModuleType
 from typing import Any
 
+from .._typing import override
 from . import NOT_HANDLED, Integration, Transaction
 
 __all__ = ["SQLAlchemyIntegration"]
@@ -34,6 +35,7 @@ class SQLAlchemyIntegration(Integration):
 
     framework = "sqlalchemy"
 
+    @override
     def before_module(self, txn: Transaction, module: ModuleType) -> None:
         """Point the declarative bases at a scratch registry while the module runs."""
         if "sqlalchemy.orm" not in sys.modules:
@@ -44,6 +46,7 @@ class SQLAlchemyIntegration(Integration):
         if mapped or bases:
             txn.state.setdefault(_KEY, {})[module.__name__] = _Swap(txn, mapped, bases)
 
+    @override
     def keep(self, txn: Transaction, old: object, new: object) -> object:
         """A declarative base defined again keeps its registry and MetaData."""
         orm = sys.modules.get("sqlalchemy.orm")
@@ -55,6 +58,7 @@ class SQLAlchemyIntegration(Integration):
             return old
         return NOT_HANDLED
 
+    @override
     def after_module(self, txn: Transaction, module: ModuleType) -> None:
         """Compare the new tables with the mapped ones; keep the mapped classes."""
         swap = txn.state.get(_KEY, {}).pop(module.__name__, None)

@@ -26,6 +26,7 @@ import weakref
 from collections.abc import Iterable
 from typing import Any
 
+from .._typing import override
 from . import NOT_HANDLED, Integration, Transaction, record
 from ._common import (
     IdentityMap,
@@ -89,6 +90,7 @@ class StarletteIntegration(Integration):
     framework = "starlette"
     _installed = False
 
+    @override
     def activate(self) -> None:
         """Wrap the registering methods and app construction (once per process)."""
         cls = type(self)
@@ -98,11 +100,13 @@ class StarletteIntegration(Integration):
         bound_hold_timeout()
         _install()
 
+    @override
     def begin(self, txn: Transaction) -> None:
         """Middleware may be added to apps that already served requests until the end."""
         reloading(True)
         txn.state["starlette.kept"] = set()
 
+    @override
     def keep(self, txn: Transaction, old: object, new: object) -> object:
         """A re-made app or router: the previous object takes the new one's state."""
         from starlette.applications import Starlette
@@ -123,6 +127,7 @@ class StarletteIntegration(Integration):
         _include_again(txn, old)
         return old
 
+    @override
     def finish(self, txn: Transaction) -> None:
         """Build factory-made apps again; drop what apps compiled from the old code."""
         kept: set[int] = txn.state.get("starlette.kept", set())
@@ -138,11 +143,13 @@ class StarletteIntegration(Integration):
             txn.note(f"starlette: {recipe.module}.{recipe.name}() built the app again")
         _refresh()
 
+    @override
     def committed(self, report: Any) -> None:
         """The reload is over."""
         reloading(False)
         _refresh()
 
+    @override
     def rolled_back(self, report: Any) -> None:
         """Registrations are back as they were; compiled state is rebuilt from them."""
         reloading(False)
@@ -274,6 +281,7 @@ class FastAPIIntegration(Integration):
     framework = "fastapi"
     _installed = False
 
+    @override
     def activate(self) -> None:
         """Wrap FastAPI's and APIRouter's registering methods (once per process)."""
         cls = type(self)
@@ -317,6 +325,7 @@ class UvicornIntegration(Integration):
     framework = "uvicorn"
     _installed = False
 
+    @override
     def activate(self) -> None:
         """Turn ``reload`` off in uvicorn's config when ``hotmod run`` runs the program."""
         cls = type(self)
