@@ -516,11 +516,13 @@ def test_help_describes_own_options_and_defers_to_pytest(
 class _Pending:
     """The part of a Watcher `_Loop.on_change` reads: the saved paths, and apply()."""
 
-    def __init__(self, *paths: Path) -> None:
+    def __init__(self, *paths: Path, arriving: tuple[Path, ...] = ()) -> None:
         self.pending = [str(p) for p in paths]
+        self.arriving = [str(p) for p in arriving]  # saved while the round applies
 
     def _apply(self, only: list[str]) -> None:
         assert only == self.pending
+        self.pending, self.arriving = self.arriving, []
         return None  # hotmod's record: nothing of its own changed (pytest owns the file)
 
 
@@ -539,16 +541,33 @@ def test_a_save_reported_twice_runs_its_tests_once(
     loop.args, loop.invocation_dir = [str(tmp_path)], str(tmp_path)
     loop.owned["test_twice"] = module
     loop.test_files.add(path)
-    loop.watcher = _Pending(test_file)
+    watcher = loop.watcher = _Pending()
 
-    assert loop.on_change() == [path]
-    assert loop.on_change() == "no change"  # the same save, reported again
+    def saved() -> list[str] | str | None:
+        watcher.pending = [str(test_file)]
+        return loop.on_change()
+
+    assert saved() == [path]
+    assert saved() == "no change"  # the same save, reported again
 
     before = test_file.stat()
     test_file.write_text("def test_once() -> None:\n    assert 2\n")
     os.utime(test_file, ns=(before.st_atime_ns, before.st_mtime_ns))
-    assert loop.on_change() == [path]  # new bytes within the same mtime
+    assert saved() == [path]  # new bytes within the same mtime
     test_file.write_text("def test_once() -> None:\n    assert 2\n")
-    assert loop.on_change() == "no change"  # the same text saved again, as for any module
+    assert saved() == "no change"  # the same text saved again, as for any module
     test_file.unlink()
-    assert loop.on_change() == []  # removed: its tests are gone
+    assert saved() == []  # removed: its tests are gone
+
+
+def test_a_save_arriving_during_a_failed_round_is_acted_on(tmp_path: Path) -> None:
+    broken = tmp_path / "test_broken.py"
+    broken.write_text("def test_x(:\n")
+    late = tmp_path / "test_late.py"
+    late.write_text("def test_y() -> None:\n    pass\n")
+    loop = _Loop([str(tmp_path)], run_all=False)
+    loop.args, loop.invocation_dir = [str(tmp_path)], str(tmp_path)
+    loop.watcher = _Pending(broken, arriving=(late,))
+    assert loop.on_change() == "nothing re-run; fix the error and save to re-run"
+    assert loop.watcher.pending == [str(late)]
+    assert loop._fresh()  # not held back until test_late.py is saved once more

@@ -620,7 +620,10 @@ class _Loop:
         if report is not None and report.error is not None:
             error = report.error
         if error is not None:
-            self.stuck = _stats(self.watcher.pending)
+            # Wait for a newer save of a file of this round left pending (being written);
+            # one that arrived during the round is new, and runs at once.
+            left = set(taken).intersection(self.watcher.pending)
+            self.stuck = _stats(left)
             self.carry_names |= changed | mine
             self.carry_paths |= unloaded
             self._show_failure(error)
