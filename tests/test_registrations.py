@@ -673,3 +673,32 @@ def test_registries_near_the_module_are_found_without_walking_the_heap(
         entries = held(reg)
         assert entries == [module.a] and entries[0]() == version, entries
     assert len(walks) == walked, walks
+
+
+def test_a_reference_dropped_while_the_near_look_counts_sends_it_to_the_heap(
+    mods: Modules, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Another thread drops a reference the count has read, while a holder the near look
+    # cannot see exists: after the count the totals agree by chance, the holder missed.
+    from hotmod import _registry
+
+    mods.write(
+        "registry", "HANDLERS = []\ndef register(f):\n    HANDLERS.append(f)\n    return f\n"
+    )
+    plugin = "from PFX_registry import register\n\n@register\ndef a():\n    return '{v}'\n"
+    mods.write("plugin", plugin.format(v="v1"))
+    reg, module = mods.load("registry"), mods.load("plugin")
+    hidden = [[module.a]]  # three steps from any module: only the heap walk finds it
+    count_near = _registry._count_near
+
+    def racing(objects: list[Any], namespaces: list[Any]) -> Any:
+        counted = count_near(objects, namespaces)
+        reg.HANDLERS.remove(module.a)  # as the other thread would, right after the count
+        return counted
+
+    monkeypatch.setattr(_registry, "_count_near", racing)
+    walks = _count_heap_walks(monkeypatch)
+    mods.write("plugin", plugin.format(v="v2"))
+    mods.reload("plugin")
+    assert walks == [1]
+    assert hidden[0] == [module.a] and module.a() == "v2"

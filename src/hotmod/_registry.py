@@ -203,13 +203,21 @@ def _near_containers(
     found within two steps of ``namespaces`` (their values, the containers and the
     attributes of what they bind, closures): then no walk of the heap is needed. None
     when some reference comes from elsewhere."""
+    # Taken before and after the count: another thread dropping a reference the count
+    # has read, while a holder it cannot see exists, would make the totals agree after.
+    before = _refcounts(objects)
     counts, holding = _count_near(objects, namespaces)
-    for i, counted in enumerate(counts):
-        # Beside the places counted (``objects`` among them): getrefcount's argument.
-        if sys.getrefcount(objects[i]) - 1 != counted:
-            return None
+    after = _refcounts(objects)
+    # Beside the places counted (``objects`` among them): getrefcount's argument.
+    if after != before or any(n - 1 != c for n, c in zip(after, counts, strict=True)):
+        return None
     modules = _module_dicts()
     return [c for c in holding if id(c) not in modules and not _wrapper_state(c)]
+
+
+def _refcounts(objects: list[Any]) -> list[int]:
+    # (objects[i] goes to getrefcount directly: its argument is the one extra reference)
+    return [sys.getrefcount(objects[i]) for i in range(len(objects))]
 
 
 def _count_near(
