@@ -89,6 +89,14 @@ def write(path: Path, text: str) -> Path:
     return path
 
 
+def started(fakes: Fakes, root: Path, **options: Any) -> Watcher:
+    """A Watcher of ``root`` on a fake monitor, started."""
+    watcher = Watcher(monitor=fakes, **options)
+    watcher.add_paths([root])
+    watcher.start()
+    return watcher
+
+
 def test_a_failed_batch_is_retried_with_the_next_save_of_any_file(proj: Path, fakes: Fakes) -> None:
     # A rename in auth.py breaks blog.py; fixing blog.py applies both, auth.py untouched.
     auth = write(proj / "auth.py", "def login():\n    return 'v1'\n")
@@ -96,9 +104,7 @@ def test_a_failed_batch_is_retried_with_the_next_save_of_any_file(proj: Path, fa
     import blog as blog_module
 
     reports: list[ReloadReport] = []
-    watcher = Watcher(monitor=fakes, on_reload=reports.append)
-    watcher.add_paths([proj])
-    watcher.start()
+    started(fakes, proj, on_reload=reports.append)
     write(auth, "def sign_in():\n    return 'v2'\n")
     fakes.last.deliver(auth)
     assert not reports[-1].ok  # blog.py still imports login
@@ -114,9 +120,7 @@ def test_manual_mode_retries_a_failed_batch_too(proj: Path, fakes: Fakes) -> Non
     blog = write(proj / "blog2.py", "from auth2 import login\n\nPAGE = login()\n")
     import blog2
 
-    watcher = Watcher(monitor=fakes, apply="manual")
-    watcher.add_paths([proj])
-    watcher.start()
+    watcher = started(fakes, proj, apply="manual")
     write(auth, "def sign_in():\n    return 'v2'\n")
     fakes.last.deliver(auth)
     report = hotmod.apply()
@@ -133,9 +137,7 @@ def test_hotmod_apply_applies_a_directly_built_manual_watcher(proj: Path, fakes:
     mod = write(proj / "direct.py", "X = 1\n")
     import direct
 
-    watcher = Watcher(monitor=fakes, apply="manual")
-    watcher.add_paths([proj])
-    watcher.start()
+    watcher = started(fakes, proj, apply="manual")
     write(mod, "X = 2\n")
     fakes.last.deliver(mod)
     assert direct.X == 1
@@ -154,9 +156,7 @@ def test_applying_the_saves_looked_at_leaves_a_later_save_pending(proj: Path, fa
     import seen_one
     import seen_two
 
-    watcher = Watcher(monitor=fakes, apply="manual")
-    watcher.add_paths([proj])
-    watcher.start()
+    watcher = started(fakes, proj, apply="manual")
     write(one, "X = 2\n")
     fakes.last.deliver(one)
     taken = list(watcher.pending)
@@ -180,9 +180,7 @@ def test_stop_never_narrows_what_reload_may_reload(
     import base_a
     import user_b
 
-    watcher = Watcher(monitor=fakes)
-    watcher.add_paths([proj])
-    watcher.start()
+    watcher = started(fakes, proj)
     watcher.stop()
     write(proj / "base_a.py", "VALUE = 2\n")
     report = hotmod.reload(base_a)
@@ -220,9 +218,7 @@ def test_symlinked_folders_under_an_explicit_root_are_watched(
     sys.path.insert(0, str(proj / "lib"))
     import linked
 
-    watcher = Watcher(monitor=fakes)
-    watcher.add_paths([proj])
-    watcher.start()
+    watcher = started(fakes, proj)
     assert str(shared) in watcher.paths
     assert shared in fakes.last.paths
     write(proj / "lib" / "linked.py", "X = 2\n")
@@ -234,9 +230,7 @@ def test_watch_manual_switches_a_running_thread_watcher(proj: Path, fakes: Fakes
     mod = write(proj / "switch.py", "X = 1\n")
     import switch
 
-    running = Watcher(monitor=fakes)  # as `hotmod run` starts it
-    running.add_paths([proj])
-    running.start()
+    running = started(fakes, proj)  # as `hotmod run` starts it
     _runtime.state.current = running
     assert hotmod.watch(proj, apply="manual") is running
     assert running.apply_mode == "manual"
@@ -270,9 +264,7 @@ def test_an_excluded_package_is_logged_once_at_debug(
 
 def test_a_batch_of_files_no_module_comes_from_is_ignored(proj: Path, fakes: Fakes) -> None:
     reports: list[Any] = []
-    watcher = Watcher(monitor=fakes, on_reload=reports.append)
-    watcher.add_paths([proj])
-    watcher.start()
+    started(fakes, proj, on_reload=reports.append)
     fakes.last.deliver(write(proj / "never_imported.py", "X = 1\n"))
     assert reports == [] and get_reloader() is not None
 
@@ -282,9 +274,7 @@ def test_a_safe_point_never_reads_a_file_still_open_for_writing(proj: Path, fake
     mod = write(proj / "halfway.py", "X = 1\nY = 1\n")
     import halfway
 
-    watcher = Watcher(monitor=fakes, apply="manual")
-    watcher.add_paths([proj])
-    watcher.start()
+    watcher = started(fakes, proj, apply="manual")
     with open(mod, "w") as f:
         f.write("X = 2\n")
         f.flush()
@@ -304,9 +294,7 @@ def test_one_broken_file_does_not_hold_back_the_others(proj: Path, fakes: Fakes)
     import fine_b
 
     reports: list[ReloadReport] = []
-    watcher = Watcher(monitor=fakes, on_reload=reports.append)
-    watcher.add_paths([proj])
-    watcher.start()
+    started(fakes, proj, on_reload=reports.append)
     write(broken, "X = (\n")
     fakes.last.deliver(broken)
     assert isinstance(reports[-1].error, SyntaxError)
