@@ -368,10 +368,8 @@ class Watcher:
         if safepoint.held_here():
             return None
         with self._lock:
-            if only is None:
-                new = frozenset(self._pending)
-            else:
-                new = frozenset(self._pending.intersection(map(Path, only)))
+            taken = self._pending if only is None else self._pending.intersection(map(Path, only))
+            new = frozenset(taken)
             self._pending -= new
             retry = frozenset(self._failed) - new
         if not new:
