@@ -586,16 +586,7 @@ def test_a_module_registering_nowhere_is_not_searched_for_on_every_reload(
 ) -> None:
     # `Route(handler)` passes the handler to a call, but only an object's attribute holds
     # it: no registry. The heap is searched once, not on every reload.
-    from hotmod import _registry
-
-    searches: list[int] = []
-    near = _registry._near_containers
-
-    def counted(objects: list[Any], namespaces: list[Any]) -> Any:
-        searches.append(len(objects))
-        return near(objects, namespaces)
-
-    monkeypatch.setattr(_registry, "_near_containers", counted)
+    searches = _count_calls(monkeypatch, "_near_containers")
     walks = _count_heap_walks(monkeypatch)
     source = """
         class Route:
@@ -617,19 +608,25 @@ def test_a_module_registering_nowhere_is_not_searched_for_on_every_reload(
     assert walks == [], "every reference to the handler is near: no heap walk"
 
 
-def _count_heap_walks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Calls of the registries' heap walk from now on (one per module looked up)."""
+def _count_calls(monkeypatch: pytest.MonkeyPatch, name: str) -> list[int]:
+    """Calls of a registries' look for containers (``name``) from now on: the number of
+    objects each was asked about."""
     from hotmod import _registry
 
-    walks: list[int] = []
-    find = _registry._find_containers
+    calls: list[int] = []
+    look = getattr(_registry, name)
 
-    def counted(objects: list[Any], internal: set[int]) -> list[Any]:
-        walks.append(len(objects))
-        return find(objects, internal)
+    def counted(objects: list[Any], *args: Any) -> Any:
+        calls.append(len(objects))
+        return look(objects, *args)
 
-    monkeypatch.setattr(_registry, "_find_containers", counted)
-    return walks
+    monkeypatch.setattr(_registry, name, counted)
+    return calls
+
+
+def _count_heap_walks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Calls of the registries' heap walk from now on (one per module looked up)."""
+    return _count_calls(monkeypatch, "_find_containers")
 
 
 @pytest.mark.parametrize(
