@@ -715,7 +715,7 @@ def versions(i: int) -> str:
     return f"VALUE = {i}\n" + "# padding\n" * 200
 
 
-@pytest.mark.parametrize("impl", ["inotify", "polling"])
+@pytest.mark.parametrize("impl", ["inotify", "observer", "polling"])
 def test_two_in_place_saves_10ms_apart_are_never_read_half(
     impl: str, proj: Path, start_monitor: Start
 ) -> None:
@@ -777,11 +777,12 @@ def test_a_save_that_begins_while_a_batch_is_read_waits_for_it(
     assert blocked
 
 
-def test_a_slow_writer_is_never_read_half(proj: Path, start_monitor: Start) -> None:
+@pytest.mark.parametrize("impl", ["inotify", "observer"])
+def test_a_slow_writer_is_never_read_half(impl: str, proj: Path, start_monitor: Start) -> None:
     slow, marker = proj / "slow.py", proj / "marker.py"
     slow.write_text("OLD = 1\n")
     reader = Reader(slow)
-    start_monitor([proj], on_batch=reader, **backend_options("inotify"))
+    start_monitor([proj], on_batch=reader, **backend_options(impl))
     with open(slow, "w") as f:
         f.write("FIRST = 1\n")
         f.flush()
@@ -832,11 +833,12 @@ def test_polling_never_reads_a_slow_writers_half_file(
         writer.close()
 
 
-def test_churn_of_one_file_starves_no_other(proj: Path, start_monitor: Start) -> None:
+@pytest.mark.parametrize("impl", ["inotify", "observer", "polling"])
+def test_churn_of_one_file_starves_no_other(impl: str, proj: Path, start_monitor: Start) -> None:
     churn, other = proj / "churn.py", proj / "other.py"
     churn.write_text(versions(0))
     reader = Reader(churn, other)
-    start_monitor([proj], on_batch=reader, backend="watchdog")
+    start_monitor([proj], on_batch=reader, **backend_options(impl))
     stop, churning = threading.Event(), threading.Event()
     last: list[int] = []
 
