@@ -75,8 +75,8 @@ def test_enum_members_keep_identity_when_unchanged(project: Project) -> None:
     assert out.split() == ["new", "RED"]
 
 
-def test_enum_member_change_makes_a_new_class_and_rebinds(project: Project) -> None:
-    project.scenario("identity_enum_member_change_makes_a_new_class")
+def test_enum_member_added_keeps_the_class_and_its_members(project: Project) -> None:
+    project.scenario("identity_enum_member_added_keeps_the_class_and")
     project.run_driver()
 
 

@@ -248,14 +248,57 @@ def test_an_enum_keeps_its_members_and_takes_new_methods() -> None:
     assert red.describe() == "old RED"
 
 
-def test_an_enum_whose_members_changed_is_replaced() -> None:
-    mod = Reexec("an_enum_whose_members_changed_is")
-    old = mod.ns["Color"]
+def test_an_enum_takes_added_removed_and_changed_members_in_place() -> None:
+    mod = Reexec("an_enum_takes_added_removed_and_changed")
+    color = mod.ns["Color"]
+    red, green, yellow = color.RED, color.GREEN, color.YELLOW
     mod.rerun()
-    new = mod.ns["Color"]
-    assert new is not old and isinstance(new, enum.EnumMeta)
-    assert list(new.__members__) == ["RED", "GREEN"]
-    assert any("members changed" in note for note in mod.patcher.notes), mod.patcher.notes
+    assert mod.ns["Color"] is color and not mod.patcher.notes
+    assert list(color) == [red, green, color.BLUE]
+    assert type(color.BLUE) is color and color(3) is color.BLUE
+    assert color.CRIMSON is red and color["CRIMSON"] is red
+    assert green.value == 20 and color(20) is green and green.describe() == "new GREEN 20"
+    assert "YELLOW" not in color.__members__ and not hasattr(color, "YELLOW")
+    mod.undo()
+    assert list(color) == [red, green, yellow] and color(2) is green
+    assert green.value == 2 and green.describe() == "old GREEN"
+    assert not hasattr(color, "BLUE") and "CRIMSON" not in color.__members__
+
+
+def test_a_flag_takes_a_new_member_in_place() -> None:
+    mod = Reexec("a_flag_takes_a_new_member_in_place")
+    perm = mod.ns["Perm"]
+    read, held = perm.R, perm.R | perm.W
+    mod.rerun()
+    assert mod.ns["Perm"] is perm and perm.R is read
+    every = perm(7)
+    assert type(every) is perm and perm.X in every and read in every
+    assert type(perm.R | perm.X) is perm and (perm.R | perm.X).value == 5
+    assert read in held and perm.X not in held
+
+
+def test_an_int_enum_whose_member_value_changed_is_replaced() -> None:
+    # A member of an IntEnum is an int: it cannot take another value in place.
+    mod = Reexec("an_int_enum_whose_member_value_changed")
+    old = mod.ns["Level"]
+    mod.rerun()
+    new = mod.ns["Level"]
+    assert new is not old and isinstance(new, enum.EnumMeta) and new.HIGH == 3
+    assert any("member HIGH changed" in note for note in mod.patcher.notes), mod.patcher.notes
+
+
+def test_enum_members_keep_identity_and_take_new_attributes() -> None:
+    mod = Reexec("planets_keep_identity_and_take_new_attributes")
+    planet = mod.ns["Planet"]
+    earth = planet.EARTH
+    earth.visits = 3  # the program's own state on a member
+    mod.rerun()
+    assert mod.ns["Planet"] is planet and planet.EARTH is earth
+    assert earth.radius == 6.371 and earth.density == 5.97 / 6.371**3
+    assert planet((5.97, 6.371)) is earth and planet.MARS.mass == 0.642
+    assert earth.visits == 3
+    mod.undo()
+    assert earth.radius == 6.37 and not hasattr(earth, "density") and earth.visits == 3
 
 
 def test_values_are_not_patched() -> None:

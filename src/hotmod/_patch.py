@@ -36,6 +36,7 @@ _CLASS_SKIP = frozenset({"__dict__", "__weakref__", "_abc_impl"})
 # Immutable values: nothing to keep, a new one is simply bound (and rebound elsewhere).
 _VALUES = frozenset({int, float, complex, str, bytes, bool, type(None)})
 _CTYPES_FINAL = frozenset({"_fields_", "_pack_", "_anonymous_", "_align_", "_layout_"})
+_METHOD_TYPES = (FunctionType, staticmethod, classmethod, property)
 
 
 def _same_function(old: FunctionType, new: FunctionType) -> bool:
@@ -80,6 +81,10 @@ def _identical(a: tuple[Any, ...] | None, b: tuple[Any, ...] | None) -> bool:
     if a is None or b is None:
         return a is b
     return len(a) == len(b) and all(map(operator.is_, a, b))
+
+
+def _is_sunder(name: str) -> bool:
+    return len(name) > 2 and name[0] == name[-1] == "_" and name[1] != "_" and name[-2] != "_"
 
 
 def _reset(state: dict[str, Any], saved: dict[str, Any]) -> None:
@@ -400,10 +405,22 @@ class Patcher:
         if old.__dict__.get("_fields_", ()) != new.__dict__.get("_fields_", ()):
             return "its fields changed"
         if isinstance(old, enum.EnumMeta):
-            old_members = [(k, v.value) for k, v in old.__members__.items()]  # type: ignore[var-annotated]
-            new_members = [(k, v.value) for k, v in new.__members__.items()]  # type: ignore[attr-defined]
-            if old_members != new_members:
-                return "its members changed"
+            return self._enum_incompatible(old, new)
+        return None
+
+    def _enum_incompatible(self, old: type, new: type) -> str | None:
+        # Members are moved into the kept enum; a member that is itself an int, a str
+        # (any mixin) holds its value and cannot take another.
+        mixin = new.__dict__.get("_member_type_")
+        if self._canon.get(id(mixin), mixin) is not old.__dict__.get("_member_type_"):
+            return "its member type changed"
+        if mixin is object:
+            return None
+        mine: dict[str, Any] = old.__members__  # type: ignore[attr-defined]
+        for name, member in new.__members__.items():  # type: ignore[attr-defined]
+            current = mine.get(name)
+            if current is not None and current._value_ != member._value_:
+                return f"the value of its member {name} changed"
         return None
 
     def patch_class(self, old: type, new: type, owner: str) -> bool:
@@ -477,19 +494,53 @@ class Patcher:
                 type.__delattr__(old, name)
 
     def _patch_enum(self, old: type, new: type, owner: str) -> None:
-        members: dict[str, Any] = old.__members__  # type: ignore[attr-defined]
-        for name, member in new.__members__.items():  # type: ignore[attr-defined]
-            self._map(member, members[name])
+        # The kept enum takes the new members: one of the same name stays the same
+        # object (its attributes, value included, become the new member's), an added one
+        # moves into the kept class, a removed one is no longer a member.
+        mine: dict[str, Any] = old.__members__  # type: ignore[attr-defined]
+        theirs: dict[str, Any] = new.__members__  # type: ignore[attr-defined]
+        for name in new._member_names_:  # type: ignore[attr-defined]
+            member = theirs[name]
+            current = mine.get(name)
+            if current is not None and current._name_ == name:
+                self._take_member_state(current, member, old)
+                self._map(member, current)
+
+        def moved(value: Any) -> Any:
+            if type(value) is new and id(value) not in self._canon:
+                value.__class__ = old  # an added member (or a flag's pseudo-member)
+                value.__dict__["__objclass__"] = old
+            return self.canonical(value)
+
         for name, value in new.__dict__.items():
-            if name in members or not isinstance(
-                value, (FunctionType, staticmethod, classmethod, property)
-            ):
+            if _is_sunder(name) and not isinstance(value, _METHOD_TYPES):
+                # The enum's own tables (member map, value map, flag masks): new members
+                # in them are the kept ones.
+                if isinstance(value, dict):
+                    value = {k: moved(v) for k, v in value.items()}
+                elif isinstance(value, list):
+                    value = [moved(v) for v in value]
+                type.__setattr__(old, name, value)
+        for name in theirs:
+            type.__setattr__(old, name, moved(new.__dict__.get(name, theirs[name])))
+        for name in [n for n in mine if n not in theirs and n in old.__dict__]:
+            type.__delattr__(old, name)
+        for name, value in new.__dict__.items():
+            if name in theirs or not isinstance(value, _METHOD_TYPES):
                 continue
             current = old.__dict__.get(name, MISSING)
             kept = value if current is MISSING else self._keep_member(current, value, owner)
             if kept is value:
                 self._adopt_member(value)
             type.__setattr__(old, name, kept)
+
+    def _take_member_state(self, member: Any, new: Any, cls: type) -> None:
+        # Like an instance, a member keeps what the program stored on it since.
+        state = member.__dict__
+        saved = dict(state)
+        state.update(new.__dict__)
+        state["__objclass__"] = cls
+        self.undo.append(functools.partial(_reset, state, saved))
 
     def _keep_member(self, old: Any, new: Any, owner: str) -> Any:
         if isinstance(old, (staticmethod, classmethod)) and type(old) is type(new):

@@ -1,1 +1,3 @@
 from col import Color
+
+FAV = Color.RED

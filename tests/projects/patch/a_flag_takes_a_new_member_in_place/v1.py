@@ -1,0 +1,6 @@
+import enum
+
+
+class Perm(enum.Flag):
+    R = 1
+    W = 2

@@ -1,5 +1,0 @@
-import enum
-
-
-class Color(enum.Enum):
-    RED = 1

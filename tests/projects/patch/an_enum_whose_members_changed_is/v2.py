@@ -1,6 +1,0 @@
-import enum
-
-
-class Color(enum.Enum):
-    RED = 1
-    GREEN = 2

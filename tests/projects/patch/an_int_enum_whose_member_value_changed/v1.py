@@ -1,0 +1,6 @@
+import enum
+
+
+class Level(enum.IntEnum):
+    LOW = 1
+    HIGH = 2
