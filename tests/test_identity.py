@@ -69,6 +69,13 @@ def test_dataclass_gains_a_field(project: Project) -> None:
     assert out.strip() == "['x', 'y', 'z'] 6 Point(x=1, y=2, z=3)"
 
 
+def test_a_class_rebuilt_by_its_decorator_is_kept_with_one_note_at_most(
+    project: Project,
+) -> None:
+    project.scenario("identity_a_class_rebuilt_by_its_decorator_is")
+    project.run_driver()
+
+
 def test_enum_members_keep_identity_when_unchanged(project: Project) -> None:
     project.scenario("identity_enum_members_keep_identity_when")
     out = project.run_driver()

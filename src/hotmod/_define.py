@@ -77,6 +77,9 @@ class Definer:
         self.patcher = patcher
         self.owner = owner
         self.old = old
+        # Notes of raw definitions not kept, by qualified name: moot once a decorator's
+        # result is kept (``@dataclass(slots=True)`` makes the class that is bound).
+        self._unkept: dict[str, list[str]] = {}
 
     def install(self, ns: dict[str, Any]) -> None:
         """Make the decorators visible to the module's code."""
@@ -105,7 +108,10 @@ class Definer:
             old = self._raw(old, qualname, isinstance(new, type))
             if old is None or old is new:
                 return new
+        notes = len(self.patcher.notes)
         kept = self.patcher.keep(old, new, self.owner)
+        if kept is new and len(self.patcher.notes) > notes:
+            self._unkept[qualname] = self.patcher.notes[notes:]
         if self.patcher.has_cells():
             self.patcher.fix_cells()
         return kept
@@ -117,9 +123,14 @@ class Definer:
             old = self._lookup(path.split("."))
             if old is None or old is new:
                 return new
+            notes = len(self.patcher.notes)
             kept = self.patcher.keep(old, new, self.owner)
             if kept is new:
                 kept = self.patcher.keep_callable(old, new)
+            moot = self._unkept.pop(path, ())
+            if kept is not new or len(self.patcher.notes) > notes:  # (else the only word)
+                for note in moot:
+                    self.patcher.notes.remove(note)
             self.patcher.fix_cells()
             return kept
 
