@@ -17,7 +17,6 @@ import contextlib
 import fnmatch
 import functools
 import gc
-import hashlib
 import importlib.util
 import inspect
 import logging
@@ -32,7 +31,7 @@ from typing import Any, Final, NoReturn
 
 import pytest
 
-from ._paths import is_under
+from ._paths import file_digest, is_under
 from ._typing import override
 
 __all__ = ["main"]
@@ -430,7 +429,7 @@ class _Loop:
         self.carry_names: set[str] = set()  # changes of failed reloads, retried with the fix
         self.carry_paths: set[str] = set()
         self.stuck: dict[str, tuple[int, int]] | None = None
-        self.last_seen: dict[str, bytes | None] = {}  # path -> _digest, when last pending
+        self.last_seen: dict[str, bytes | None] = {}  # path -> file_digest, when last pending
         self.lines: queue.Queue[str] = queue.Queue()
         self.watcher: Any = None
         self.kept = _KeptFixtures()
@@ -652,7 +651,7 @@ class _Loop:
     def _saved_again(self, path: str) -> bool:
         """Whether ``path`` holds other bytes than when it was last pending (the first
         time: yes). The same text saved again is no change, as for any module."""
-        seen = _digest(path)
+        seen = file_digest(path)
         before = self.last_seen.get(path)
         self.last_seen[path] = seen
         return seen != before
@@ -804,15 +803,6 @@ def _syntax_error(paths: Iterable[str]) -> SyntaxError | None:
         except ValueError as exc:  # null bytes
             return SyntaxError(str(exc), (path, 1, 1, ""))
     return None
-
-
-def _digest(path: str) -> bytes | None:
-    """A digest of the file's bytes; None when it cannot be read (removed)."""
-    try:
-        with open(path, "rb") as f:
-            return hashlib.blake2b(f.read(), digest_size=16).digest()
-    except OSError:
-        return None
 
 
 def _stats(paths: Iterable[os.PathLike[str] | str]) -> dict[str, tuple[int, int]]:

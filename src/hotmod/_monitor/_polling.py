@@ -10,6 +10,11 @@ taken. (Reading every process's file table on each walk would cost far more and 
 miss writers in other containers or on other hosts.) A writer pausing longer than an
 interval in the middle of a file is the one case the fallback cannot tell; raise
 ``poll_interval`` for it.
+
+A file's mtime comes from the kernel's coarse clock: two saves of the same size within
+one of its ticks leave the same signature. So a file modified shortly before a walk is
+"racy" (as git calls it): its bytes' digest is kept, and at the next walk an unchanged
+signature with other bytes counts as a change. Only such files are read.
 """
 
 from __future__ import annotations
@@ -17,8 +22,10 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable
 
+from .._paths import file_digest
 from ._batch import Kind
 from ._filter import Filter, Roots, scan
 from ._lease import open_for_writing
@@ -30,6 +37,10 @@ log = logging.getLogger("hotmod.watcher")  # the documented name of the monitor'
 JOIN_TIMEOUT = 2.0
 
 _Signature = tuple[int, int, int]
+
+# A file modified this soon before a walk may be saved again with the same mtime and
+# size (file times lag the clock by up to a tick of the kernel's coarse clock).
+_RACY_NS = 50_000_000
 
 
 class PollingBackend:
@@ -54,6 +65,7 @@ class PollingBackend:
         self._snapshots: dict[str, dict[str, _Signature]] = {}
         self._watches: dict[str, bool] = {}
         self._unsettled: set[str] = set()  # changed at the last walk
+        self._racy: dict[str, bytes | None] = {}  # path -> digest, modified near the last walk
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -71,12 +83,14 @@ class PollingBackend:
     def update(self, watches: dict[str, bool]) -> None:
         """Baseline new watches (no events for what exists now), forget dropped ones."""
         with self._lock:
-            snapshots = {
-                folder: self._snapshots[folder]
-                if self._watches.get(folder) == recursive
-                else self._snapshot(folder, recursive)
-                for folder, recursive in watches.items()
-            }
+            started = time.time_ns()
+            snapshots = {}
+            for folder, recursive in watches.items():
+                if self._watches.get(folder) == recursive:
+                    snapshots[folder] = self._snapshots[folder]
+                else:
+                    snapshots[folder] = self._snapshot(folder, recursive)
+                    self._racy.update(_racy(snapshots[folder], started))
             self._snapshots, self._watches = snapshots, dict(watches)
 
     def stop(self) -> None:
@@ -97,15 +111,23 @@ class PollingBackend:
     def poll(self) -> None:
         """Compare a fresh walk of every watch with the previous one."""
         with self._lock:
+            started = time.time_ns()
             unsettled: set[str] = set()
+            racy, self._racy = self._racy, {}
             for folder, recursive in self._watches.items():
                 old = self._snapshots.get(folder, {})
                 new = self._snapshot(folder, recursive)
                 self._snapshots[folder] = new
                 for path in old.keys() - new.keys():
                     self._emit(path, "done")  # gone
+                now_racy = _racy(new, started)
+                self._racy.update(now_racy)
                 for path, signature in new.items():
-                    if old.get(path) != signature:
+                    if old.get(path) != signature or (
+                        path in racy
+                        and (now_racy[path] if path in now_racy else file_digest(path))
+                        != racy[path]
+                    ):
                         if open_for_writing(path) is False:
                             self._emit(path, "done")  # closed, and no writer has it open
                             continue
@@ -129,3 +151,9 @@ class PollingBackend:
                 continue
             result[path] = (st.st_mtime_ns, st.st_size, st.st_ino)
         return result
+
+
+def _racy(snapshot: dict[str, _Signature], started: int) -> dict[str, bytes | None]:
+    """The digest of each file of ``snapshot`` modified shortly before ``started``."""
+    since = started - _RACY_NS
+    return {path: file_digest(path) for path, sig in snapshot.items() if sig[0] >= since}
