@@ -4,10 +4,13 @@ A seeded generator writes small module graphs (5-12 modules, a package whose
 ``__init__`` re-exports from its submodules, relative and absolute imports, from-imports of
 constants, functions and classes, values computed from imports, subclasses of imported
 classes, containers of functions, optional names that come and go, new modules, import
-cycles) and edit scripts of several rounds. After each round the hot interpreter reloads
+cycles, enums whose members come, go, change value and become aliases) and edit scripts
+of several rounds. After each round the hot interpreter reloads
 the edited modules; a fresh interpreter imports the same sources. The canonical view of
 every module's public names (values, function results, class attributes and methods,
 and whether each function or class is the one its home module exposes) must be equal.
+In the hot interpreter, an enum member held from before a reload must still be the
+member of its name while that name is a member (not an alias) of the enum.
 
 Several cases share one pair of subprocesses, to keep the suite fast.
 """
@@ -109,6 +112,12 @@ def _module_source(rng: random.Random, case: _Case, i: int) -> tuple[str, dict[s
         "    def get(self):",
         f"        return {get}",
     ]
+    if rng.random() < 0.4:  # an enum: members come and go, change value, become aliases
+        members = [m for m in "ABCDE" if rng.random() < 0.6] or ["A"]
+        lines.insert(1, "import enum")
+        lines.append(f"class S{i}(enum.Enum):")
+        lines += [f"    {m} = {rng.randint(1, 4)}" for m in members]
+        lines.append(f"DEF{i} = S{i}.{members[0]}")
     registering = []
     if rng.random() < 0.5:  # a decorator that appends to a list registry
         registering += ["@register", f"def r{i}(x):", f"    return x + {rng.randint(1, 9)}"]
@@ -213,9 +222,18 @@ class Plugin:
 """
 
 CANON = """\
-import importlib, json, os, sys, types
+import enum, importlib, json, os, sys, types
 
 def canon(value):
+    if isinstance(value, enum.EnumMeta):
+        home = sys.modules.get(value.__module__)
+        return ["enum", value.__qualname__, getattr(home, value.__name__, None) is value,
+                [[k, m.name, m.value] for k, m in value.__members__.items()]]
+    if isinstance(value, enum.Enum):
+        cls = type(value)
+        home = sys.modules.get(cls.__module__)
+        return ["member", cls.__qualname__, value.name, value.value,
+                cls[value.name] is value, getattr(home, cls.__name__, None) is cls]
     if type(value).__name__ == "Cmd":
         return ["cmd", canon(value.func), value(3)]
     if getattr(value, "__name__", None) == "register":
@@ -262,6 +280,7 @@ RESULTS = {}
 
 HOT = """
 import hotmod
+LOST = []  # enum members held from before a reload that are no longer the member
 root = os.path.abspath("hot")
 sys.path.insert(0, root)
 for key, case in DATA.items():
@@ -273,12 +292,20 @@ for key, case in DATA.items():
                 importlib.import_module(name)
             hotmod.dependents(case["order"][0])
         else:
+            held = [(name, cls, member) for name in case["order"]
+                    for cls in vars(sys.modules[name]).values()
+                    if isinstance(cls, enum.EnumMeta) for member in cls]
             report = hotmod.reload(*step["targets"])
             if not report.ok:
                 RESULTS[f"{key}/{r}"] = f"reload failed: {report}"
                 continue
+            for name, cls, member in held:
+                now = getattr(sys.modules[name], cls.__name__, None)
+                if isinstance(now, enum.EnumMeta) and member._name_ in now._member_names_:
+                    if now is not cls or now[member._name_] is not member:
+                        LOST.append(f"{key}/{r}: {name}.{cls.__name__}.{member._name_}")
         RESULTS[f"{key}/{r}"] = snapshot(case["order"])
-print(json.dumps(RESULTS))
+print(json.dumps({"results": RESULTS, "lost": LOST}))
 """
 
 FRESH = """
@@ -304,7 +331,9 @@ print(json.dumps(RESULTS))
 def test_hot_reload_equals_fresh_import(project: Project, batch: int) -> None:
     data = {f"c{seed}": _generate(seed, f"c{seed}") for seed in _seeds(batch)}
     (project.root / "cases.json").write_text(json.dumps(data))
-    hot = json.loads(project.run_script(CANON + textwrap.dedent(HOT)))
+    out = json.loads(project.run_script(CANON + textwrap.dedent(HOT)))
+    hot = out["results"]
+    assert out["lost"] == []
     fresh = json.loads(project.run_script(CANON + textwrap.dedent(FRESH)))
     assert hot.keys() == fresh.keys()
     for key in fresh:
@@ -334,7 +363,7 @@ def test_generator_covers_the_interesting_shapes() -> None:
     assert min(sizes) >= 5 and max(sizes) <= 12, sizes
     assert sum("def g" in json.dumps(c) for c in cases) >= 5  # cases with an import cycle
     needles = ("from .m", "import C", "super().get()", "def g", "_new", "L", "E", "PKG_TOTAL")
-    for needle in (*needles, "@register", "@Cmd", "(Plugin)"):
+    for needle in (*needles, "@register", "@Cmd", "(Plugin)", "(enum.Enum)", "DEF"):
         assert needle in text, needle
     assert any(
         len(step["targets"]) > 1  # type: ignore[index]
