@@ -31,7 +31,7 @@ CHILD = textwrap.dedent(
     import hotmod
     from hotmod import _registry
     if sys.argv[2] == "walk":
-        _registry._near_containers = lambda objects, namespaces: None
+        _registry._near_containers = lambda objects, namespaces, *rest: None
     import reg, plug, other
     hotmod.reload("other")  # the engine loaded, the program indexed
     times = []

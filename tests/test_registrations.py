@@ -7,6 +7,7 @@ sources would give.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import logging
 import sys
@@ -134,6 +135,64 @@ def test_dict_and_set_registries_and_callable_object_decorators(mods: Modules) -
         assert registry.BY_NAME["a"] is module.a and registry.BY_NAME["a"]() == f"a{version}"
         assert [c() for c in registry.COMMANDS] == [f"b{version}", f"c{version}"]
         assert registry.COMMANDS[0] is module.b and registry.COMMANDS[1] is module.c
+
+
+def test_registrations_wrapped_in_entries_of_their_own_are_made_once(mods: Modules) -> None:
+    mods.write(
+        "registry",
+        """
+        import functools
+        ROUTES = []
+        HOOKS = []
+        JOBS = []
+
+        class Route:
+            def __init__(self, path, handler):
+                self.path = path
+                self.handler = handler
+
+        def add(path, handler):
+            ROUTES.append(Route(path, handler))
+
+        def hook(priority, handler):
+            HOOKS.append((priority, handler))
+
+        def every(job, *args):
+            JOBS.append(functools.partial(job, *args))
+        """,
+    )
+    mods.write("first", "from PFX_registry import add\nadd('/first', lambda: 'first')\n")
+    plugin = """
+        from PFX_registry import add, every, hook
+
+        def home():
+            return "home {v}"
+
+        def process(item):
+            return "process " + item
+
+        add("/", home)
+        add("/about", lambda: "about {v}")
+        hook(5, home)
+        every(home)
+    """
+    mods.write("plugin", plugin.format(v=0))
+    registry = mods.load("registry")
+    mods.load("first")
+    module = mods.load("plugin")
+    registry.JOBS.append(functools.partial(module.process, "x"))  # added while running
+    for version in VERSIONS:
+        mods.write("plugin", plugin.format(v=version))
+        mods.reload("plugin")
+        routes = [(r.path, r.handler()) for r in registry.ROUTES]
+        assert routes == [
+            ("/first", "first"),
+            ("/", f"home {version}"),
+            ("/about", f"about {version}"),
+        ]
+        assert registry.ROUTES[1].handler is module.home
+        assert len(registry.HOOKS) == 1 and registry.HOOKS[0][1] is module.home
+        assert [job() for job in registry.JOBS] == [f"home {version}", "process x"]
 
 
 def test_subclass_and_metaclass_registries_hold_the_kept_class(mods: Modules) -> None:
@@ -688,8 +747,8 @@ def test_a_reference_dropped_while_the_near_look_counts_sends_it_to_the_heap(
     hidden = [[module.a]]  # three steps from any module: only the heap walk finds it
     count_near = _registry._count_near
 
-    def racing(objects: list[Any], namespaces: list[Any]) -> Any:
-        counted = count_near(objects, namespaces)
+    def racing(objects: list[Any], namespaces: list[Any], *rest: Any) -> Any:
+        counted = count_near(objects, namespaces, *rest)
         reg.HANDLERS.remove(module.a)  # as the other thread would, right after the count
         return counted
 

@@ -7,6 +7,11 @@ metaclass arrives as the new twin of the kept class. This stage finds those cont
 (once per module, by asking the garbage collector who holds the module's registered
 objects), counts the module's entries before it runs, and afterwards puts kept objects
 in place of twins and removes the entries the previous version made.
+
+A list can also hold the module's functions wrapped in objects of their own
+(``ROUTES.append(Route("/", home))``, ``(priority, handler)`` tuples, a ``partial``):
+where the module ran again and made new such entries, each takes the place of the
+previous version's entry wrapping the same definitions, and the previous ones go.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ import gc
 import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from types import MappingProxyType, ModuleType
+from types import FunctionType, MappingProxyType, MethodType, ModuleType
 from typing import Any
 
 from ._patch import Patcher
@@ -26,6 +31,8 @@ from ._reach import places, reach
 __all__ = ["Registries", "registrants"]
 
 _Container = list[Any] | set[Any] | dict[Any, Any] | deque[Any]
+_Sequence = list[Any] | deque[Any]
+_Found = tuple[list[_Container], list[_Sequence]]  # registries, lists of wrapped entries
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
 
@@ -89,8 +96,11 @@ def _owned(value: Any, owner: str, defined: bool) -> list[Any]:
 class Registries:
     """Containers holding each module's registered objects, found once per module."""
 
-    def __init__(self) -> None:
-        self._known: dict[str, tuple[frozenset[str], list[_Container]]] = {}
+    def __init__(self, adapted: Callable[[], Iterable[str]] = frozenset) -> None:
+        # Top-level packages whose own objects an adapter keeps current (routes of a
+        # framework): never taken for wrapped registrations here.
+        self._adapted = adapted
+        self._known: dict[str, tuple[frozenset[str], _Found]] = {}
         self._running: dict[str, frozenset[str]] = {}  # registrants of the running version
 
     def forget(self, module: str) -> None:
@@ -106,11 +116,12 @@ class Registries:
         """Forget containers nothing but this cache holds any more (a framework's
         previous state): keeping them would keep old objects reachable. True if any."""
         pruned = False
-        for module, (seen, containers) in list(self._known.items()):
+        for module, (seen, (containers, wrapping)) in list(self._known.items()):
             # References: the list holding it, the loop variable, getrefcount's argument.
             alive = [c for c in containers if sys.getrefcount(c) > 3]
-            if len(alive) != len(containers):
-                self._known[module] = (seen, alive)
+            alive_wrapping = [c for c in wrapping if sys.getrefcount(c) > 3]
+            if len(alive) != len(containers) or len(alive_wrapping) != len(wrapping):
+                self._known[module] = (seen, (alive, alive_wrapping))
                 pruned = True
         return pruned
 
@@ -150,16 +161,25 @@ class Registries:
         # Scanned again when an object registered since the last scan exists now, or
         # when the registries found then no longer hold any of them. None found is
         # remembered too: a heap walk per reload would cost more than the reload.
-        seen, containers = self._known.get(module, (frozenset(), []))
-        if not present <= seen or (containers and not any(_holds(c, ids) for c in containers)):
+        adapted = frozenset(self._adapted())
+        seen, (containers, wrapping) = self._known.get(module, (frozenset(), ([], [])))
+        if (
+            not present <= seen
+            or (containers and not any(_holds(c, ids) for c in containers))
+            or (wrapping and not any(_wrapped(e, module, adapted) for c in wrapping for e in c))
+        ):
             live = sys.modules.get(module)
             near = [old, *([vars(live)] if live is not None else []), *map(vars, imported())]
-            found = _near_containers(objects, near)
-            containers = found if found is not None else _find_containers(objects, internal())
-            self._known[module] = (frozenset(present) | seen, containers)
-        if not containers:
+            found = _near_containers(objects, near, adapted)
+            containers, wrapping = (
+                found if found is not None else _find_containers(objects, internal(), adapted)
+            )
+            self._known[module] = (frozenset(present) | seen, (containers, wrapping))
+        if not containers and not wrapping:
             return None
         counts = [_count(c, ids) for c in containers]
+        # The previous version's wrapped entries (held: their ids must stay theirs).
+        earlier = [[e for e in c if _wrapped(e, module, adapted)] for c in wrapping]
         if gone:
             # Only a registry the module can reach through its imports lost an entry
             # because the new source stopped registering; a list the program keeps
@@ -168,7 +188,13 @@ class Registries:
             gone_in = [gone if id(c) in reach else set() for c in containers]
         else:
             gone_in = [gone for _ in containers]
-        return lambda patcher, undo: _settle(containers, counts, ids, gone_in, patcher, undo)
+
+        def settle(patcher: Patcher, undo: list[Callable[[], None]]) -> None:
+            _settle(containers, counts, ids, gone_in, patcher, undo)
+            for container, entries in zip(wrapping, earlier, strict=True):
+                _settle_wrapped(container, entries, module, adapted, undo)
+
+        return settle
 
 
 def _reachable(modules: Iterable[ModuleType]) -> set[int]:
@@ -197,8 +223,8 @@ def _count(container: _Container | list[Any], ids: set[int]) -> dict[int, int]:
 
 
 def _near_containers(
-    objects: list[Any], namespaces: list[Mapping[str, Any]]
-) -> list[_Container] | None:
+    objects: list[Any], namespaces: list[Mapping[str, Any]], adapted: frozenset[str]
+) -> _Found | None:
     """The registries holding ``objects``, when every reference to each of them is
     found within two steps of ``namespaces`` (their values, the containers and the
     attributes of what they bind, closures): then no walk of the heap is needed. None
@@ -206,13 +232,13 @@ def _near_containers(
     # Taken before and after the count: another thread dropping a reference the count
     # has read, while a holder it cannot see exists, would make the totals agree after.
     before = _refcounts(objects)
-    counts, holding = _count_near(objects, namespaces)
+    counts, holding, wrapping = _count_near(objects, namespaces, adapted)
     after = _refcounts(objects)
     # Beside the places counted (``objects`` among them): getrefcount's argument.
     if after != before or any(n - 1 != c for n, c in zip(after, counts, strict=True)):
         return None
     modules = _module_dicts()
-    return [c for c in holding if id(c) not in modules and not _wrapper_state(c)]
+    return [c for c in holding if id(c) not in modules and not _wrapper_state(c)], wrapping
 
 
 def _refcounts(objects: list[Any]) -> list[int]:
@@ -221,14 +247,16 @@ def _refcounts(objects: list[Any]) -> list[int]:
 
 
 def _count_near(
-    objects: list[Any], namespaces: list[Mapping[str, Any]]
-) -> tuple[list[int], list[_Container]]:
+    objects: list[Any], namespaces: list[Mapping[str, Any]], adapted: frozenset[str] = frozenset()
+) -> tuple[list[int], list[_Container], list[_Sequence]]:
     """References to each of ``objects`` from the places near ``namespaces``, each place
-    read once; and the containers among them that hold one."""
+    read once; the containers among them that hold one; the lists among them holding
+    one wrapped in an entry."""
     index = {id(o): i for i, o in enumerate(objects)}  # (ids only: no references)
     counts = [0] * len(objects)
     seen: set[int] = set()
     holding: list[_Container] = []
+    wrapping: list[_Sequence] = []
 
     def read(place: Any, key: int) -> bool:
         """Count what ``place`` refers to (once per ``key``); whether it holds one."""
@@ -247,6 +275,8 @@ def _count_near(
     def container(value: Any) -> None:
         if read(value, id(value)) and issubclass(type(value), (list, set, dict, deque)):
             holding.append(value)
+        elif issubclass(type(value), (list, deque)) and _wraps_any(value, index, adapted):
+            wrapping.append(value)
 
     read(objects, id(objects))
     for namespace in namespaces:
@@ -255,7 +285,7 @@ def _count_near(
             for value in list(state.values()):
                 if issubclass(type(value), (list, tuple, set, frozenset, dict, deque)):
                     container(value)
-    return counts, holding
+    return counts, holding, wrapping
 
 
 def _module_dicts() -> set[int]:
@@ -267,33 +297,108 @@ def _wrapper_state(container: Any) -> bool:
     return isinstance(container, dict) and "__wrapped__" in container
 
 
-def _find_containers(objects: list[Any], internal: set[int]) -> list[_Container]:
+def _find_containers(
+    objects: list[Any], internal: set[int], adapted: frozenset[str] = frozenset()
+) -> _Found:
     internal = internal | _module_dicts()
     internal.add(id(objects))
     found: list[_Container] = []
+    wrappers: list[Any] = []  # entries that may wrap one of ``objects``
     for ref in gc.get_referrers(*objects):
-        if id(ref) in internal or not isinstance(ref, (list, set, dict, deque)):
+        if id(ref) in internal:
+            continue
+        if not isinstance(ref, (list, set, dict, deque)):
+            if _inner(ref, adapted):  # (3.11+: an object with inline attributes refers)
+                wrappers.append(ref)
             continue
         if _wrapper_state(ref):
             continue  # a wrapper function's attributes
         found.append(ref)
-    return _without_instance_dicts(found)
+    found, owners = _without_instance_dicts(found)
+    wrappers += [owner for owner in owners if _inner(owner, adapted)]
+    return found, _lists_holding(wrappers, internal | {id(found), id(wrappers)})
 
 
-def _without_instance_dicts(found: list[_Container]) -> list[_Container]:
+def _without_instance_dicts(found: list[_Container]) -> tuple[list[_Container], list[Any]]:
     # An object's own __dict__ (materialised on Python 3.10, or by __dict__ access) holds
-    # attributes, not registrations; keeping it would keep a dropped object alive.
+    # attributes, not registrations; keeping it would keep a dropped object alive. The
+    # objects themselves are returned: a list may hold them as wrapped registrations.
     dicts = [c for c in found if isinstance(c, dict)]
     if not dicts:
-        return found
+        return found, []
     owned: set[int] = set()
+    owners: list[Any] = []
     for owner in gc.get_referrers(*dicts):
         if isinstance(owner, (dict, list, tuple, set, ModuleType, type)) or owner is found:
             continue
         state = getattr(owner, "__dict__", None)
         if isinstance(state, dict):
             owned.add(id(state))
-    return [c for c in found if id(c) not in owned]
+            owners.append(owner)
+    return [c for c in found if id(c) not in owned], owners
+
+
+def _lists_holding(entries: list[Any], internal: set[int]) -> list[_Sequence]:
+    """The lists and deques holding any of ``entries`` (one more walk of the heap)."""
+    if not entries:
+        return []
+    internal = internal | {id(entries)}
+    return [
+        ref
+        for ref in gc.get_referrers(*entries)
+        if id(ref) not in internal and isinstance(ref, (list, deque))
+    ]
+
+
+# Entries that are data, never a wrapped registration (checked first: lists can be long).
+_DATA = frozenset({int, float, complex, str, bytes, bool, type(None), dict, list, set})
+
+
+def _wraps_any(container: _Sequence, index: Mapping[int, int], adapted: frozenset[str]) -> bool:
+    """Whether an entry of ``container`` wraps one of the objects ``index`` counts."""
+    able: dict[type, bool] = {}  # per type: can its objects wrap anything?
+    for item in list(container):
+        kind = type(item)
+        if kind not in able:
+            able[kind] = kind not in _DATA and (
+                kind in (tuple, functools.partial, MethodType) or kind.__dictoffset__ != 0
+            )
+        if able[kind] and any(id(v) in index for v in _inner(item, adapted)):
+            return True
+    return False
+
+
+def _inner(entry: Any, adapted: frozenset[str] = frozenset()) -> list[Any]:
+    """What a registration entry wraps: an object's attributes, a tuple's items, a
+    partial's function, a bound method's function ([] for anything else, and for the
+    objects of the ``adapted`` packages)."""
+    kind = type(entry)
+    try:
+        if kind.__module__.partition(".")[0] in adapted:
+            return []
+        if kind is tuple:
+            return list(entry)
+        if kind is functools.partial:
+            return [entry.func]
+        if kind is MethodType:
+            return [entry.__func__]
+        if issubclass(kind, (type, ModuleType, FunctionType, list, dict, set, deque)):
+            return []
+        state = getattr(entry, "__dict__", None)  # a proxy may raise
+        return list(state.values()) if type(state) is dict else []
+    except Exception:
+        return []
+
+
+def _wrapped(entry: Any, module: str, adapted: frozenset[str]) -> frozenset[str]:
+    """The qualified names of ``module``'s functions and classes ``entry`` wraps."""
+    names = set()
+    for value in _inner(entry, adapted):
+        if type(value) is functools.partial or type(value) is MethodType:
+            value = _inner(value)[0]
+        if isinstance(value, (FunctionType, type)) and value.__module__ == module:
+            names.add(value.__qualname__)
+    return frozenset(names)
 
 
 def _settle(
@@ -373,6 +478,43 @@ def _settle_sequence(
         a is b for a, b in zip(items, container, strict=True)
     ):
         return
+    saved = list(container)
+    undo.append(lambda: _replace(container, saved))
+    _replace(container, items)
+
+
+def _settle_wrapped(
+    container: _Sequence,
+    earlier: list[Any],
+    module: str,
+    adapted: frozenset[str],
+    undo: list[Callable[[], None]],
+) -> None:
+    """The module's new wrapped entries take the places of the previous version's
+    entries wrapping the same definitions; those entries go."""
+    present = {id(e) for e in container}
+    earlier = [e for e in earlier if id(e) in present]  # (an adapter may have taken some)
+    before = {id(e) for e in earlier}
+    new = [e for e in container if id(e) not in before and _wrapped(e, module, adapted)]
+    if not new or not earlier:
+        return
+    waiting: dict[frozenset[str], list[Any]] = {}
+    for entry in earlier:
+        waiting.setdefault(_wrapped(entry, module, adapted), []).append(entry)
+    made = {_wrapped(e, module, adapted) for e in new}
+    place: dict[int, Any] = {}
+    moved: set[int] = set()
+    for entry in new:
+        previous = waiting.get(_wrapped(entry, module, adapted))
+        if previous:
+            place[id(previous.pop(0))] = entry
+            moved.add(id(entry))
+    gone = {id(e) for e in earlier if _wrapped(e, module, adapted) in made}
+    items = [
+        place.get(id(e), e)
+        for e in container
+        if id(e) not in moved and (id(e) in place or id(e) not in gone)
+    ]
     saved = list(container)
     undo.append(lambda: _replace(container, saved))
     _replace(container, items)

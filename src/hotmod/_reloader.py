@@ -178,7 +178,7 @@ class Reloader:
         self.graph = ImportGraph(started=import_clock.started.get)
         self.listeners: list[Callable[[ReloadReport], None]] = []
         self.last_failure: ReloadReport | None = None
-        self.registries = Registries()
+        self.registries = Registries(lambda: integrations.triggers(entry_points=False))
         # Namespaces of no module (an IPython shell's user_ns) with their from-imports.
         self.namespaces: dict[int, tuple[dict[str, Any], Callable[[], Sequence[ImportRef]]]] = {}
         self._compiled = _CompileCache()
