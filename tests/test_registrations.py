@@ -326,6 +326,46 @@ def test_failed_reload_restores_side_effects(mods: Modules) -> None:
     logger.handlers.clear()
 
 
+def test_failed_reload_takes_back_what_its_run_registered(mods: Modules) -> None:
+    mods.write(
+        "registry",
+        """
+        HANDLERS = []
+        NAMED = {}
+        ROUTES = []
+
+        class Route:
+            def __init__(self, handler):
+                self.handler = handler
+
+        def register(f):
+            HANDLERS.append(f)
+            NAMED[f.__name__] = f
+            ROUTES.append(Route(f))
+            return f
+        """,
+    )
+    plugin = """
+        from PFX_registry import register
+
+        @register
+        def handle():
+            return "{v}"
+        {tail}
+    """
+    mods.write("plugin", plugin.format(v="v1", tail=""))
+    registry, module = mods.load("registry"), mods.load("plugin")
+    mods.write("plugin", plugin.format(v="v2", tail="raise RuntimeError('boom')"))
+    report = hotmod.reload(mods.name("plugin"))
+    assert not report.ok and isinstance(report.error, RuntimeError)
+    assert [module.handle] == registry.HANDLERS and module.handle() == "v1"
+    assert {"handle": module.handle} == registry.NAMED and len(registry.ROUTES) == 1
+    mods.write("plugin", plugin.format(v="v3", tail=""))
+    mods.reload("plugin")
+    assert [module.handle] == registry.HANDLERS and module.handle() == "v3"
+    assert [route.handler() for route in registry.ROUTES] == ["v3"]
+
+
 def test_stale_code_is_reported_with_its_holder(mods: Modules, caplog: Any) -> None:
     mods.write("registry", "HOLD = []\n")
     source = """

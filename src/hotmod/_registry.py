@@ -125,6 +125,23 @@ class Registries:
                 pruned = True
         return pruned
 
+    def held(self, module: str) -> Callable[[], None] | None:
+        """How to put the module's registries back as they are now (a rollback undoes
+        what the module's run added), or None when it has none."""
+        _, (containers, wrapping) = self._known.get(module, (frozenset(), ([], [])))
+        saved = [(c, c.copy()) for c in (*containers, *wrapping)]
+        if not saved:
+            return None
+
+        def restore() -> None:
+            for container, items in saved:
+                if isinstance(container, (list, deque)):
+                    _replace(container, list(items))
+                else:
+                    _refill(container, items)  # type: ignore[arg-type]
+
+        return restore
+
     def before(
         self,
         module: str,

@@ -637,6 +637,11 @@ class Reloader:
         assert txn.view is not None
         for adapter in txn.adapters:
             adapter.before_module(txn.view, module)
+        # What the module's run adds to its registries goes on rollback (what the ledger
+        # took back above, it puts back itself).
+        restore = self.registries.held(owner)
+        if restore is not None:
+            txn.settle_undo.append(restore)
         if not step.definitions_only:
             # A fresh import starts with no module annotations and no docstring.
             ns.pop("__annotations__", None)
