@@ -128,7 +128,10 @@ class Registries:
     def held(self, module: str) -> Callable[[], None] | None:
         """How to put the module's registries back as they are now (a rollback undoes
         what the module's run added), or None when it has none."""
-        _, (containers, wrapping) = self._known.get(module, (frozenset(), ([], [])))
+        known = self._known.get(module)
+        if known is None:
+            return None
+        _, (containers, wrapping) = known
         saved = [(c, c.copy()) for c in (*containers, *wrapping)]
         if not saved:
             return None
