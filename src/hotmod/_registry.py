@@ -267,7 +267,7 @@ def _refcounts(objects: list[Any]) -> list[int]:
 
 
 def _count_near(
-    objects: list[Any], namespaces: list[Mapping[str, Any]], adapted: frozenset[str] = frozenset()
+    objects: list[Any], namespaces: list[Mapping[str, Any]], adapted: frozenset[str]
 ) -> tuple[list[int], list[_Container], list[_Sequence]]:
     """References to each of ``objects`` from the places near ``namespaces``, each place
     read once; the containers among them that hold one; the lists among them holding
@@ -317,9 +317,7 @@ def _wrapper_state(container: Any) -> bool:
     return isinstance(container, dict) and "__wrapped__" in container
 
 
-def _find_containers(
-    objects: list[Any], internal: set[int], adapted: frozenset[str] = frozenset()
-) -> _Found:
+def _find_containers(objects: list[Any], internal: set[int], adapted: frozenset[str]) -> _Found:
     internal = internal | _module_dicts()
     internal.add(id(objects))
     found: list[_Container] = []
