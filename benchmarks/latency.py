@@ -11,6 +11,8 @@ Run: ``python benchmarks/latency.py`` (``--quick`` for fewer rounds). Prints one
   each batch a plain re-run (``exec``) of the leaf and its 50 importers in their module
   namespaces, compiling only the edited source, nothing else (no plan, no patching, no
   rebinding, no transaction).
+* busy rows: the same, while a thread of the program runs pure Python all along (a
+  simulation, a game loop), holding the GIL whenever the watcher's thread lets go of it.
 * restart row: the same program under a process-restart reloader (a native file watcher
   that kills and re-spawns a fresh interpreter, as uvicorn --reload and watchfiles do);
   the clock stops when the new process prints the new value. As after a first run, every
@@ -21,6 +23,7 @@ Run: ``python benchmarks/latency.py`` (``--quick`` for fewer rounds). Prints one
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import importlib.util
 import os
@@ -31,6 +34,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -112,8 +116,36 @@ def percentile(samples: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
+@contextlib.contextmanager
+def busy_thread(busy: bool) -> Iterator[None]:
+    """A thread running pure Python meanwhile, if ``busy``: a program's simulation loop."""
+    stop = threading.Event()
+
+    def spin() -> None:
+        n = 0
+        while not stop.is_set():
+            for _ in range(1000):
+                n += 1
+
+    thread = threading.Thread(target=spin, daemon=True)
+    if busy:
+        thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        if busy:
+            thread.join()
+
+
 def bench_hotmod(
-    root: Path, *, backend: str, atomic: bool, rounds: int, stack: tuple[str, ...] = ()
+    root: Path,
+    *,
+    backend: str,
+    atomic: bool,
+    rounds: int,
+    stack: tuple[str, ...] = (),
+    busy: bool = False,
 ) -> list[float]:
     """Save-to-applied latency in this process, in seconds."""
     sys.path.insert(0, str(root))
@@ -134,21 +166,30 @@ def bench_hotmod(
     samples = []
     try:
         value = int(dep.get())
-        for _ in range(rounds + 2):  # two warm-up rounds
-            value += 1
-            start = time.perf_counter()
-            save(root / "leaf.py", leaf_source(value), atomic=atomic)
-            end = applied.get(timeout=10)
-            assert dep.get() == value, (dep.get(), value)
-            samples.append(end - start)
-            threading.Event().wait(0.05)  # let the editor's save settle, as a person would
+        with busy_thread(busy):
+            samples = _rounds(root, dep, applied, value, rounds=rounds, atomic=atomic)
     finally:
         watcher.stop()
         sys.path.remove(str(root))
     return samples[2:]
 
 
-def bench_floor(root: Path, *, rounds: int) -> list[float]:
+def _rounds(
+    root: Path, dep: Any, applied: queue.Queue[float], value: int, *, rounds: int, atomic: bool
+) -> list[float]:
+    samples = []
+    for _ in range(rounds + 2):  # two warm-up rounds
+        value += 1
+        start = time.perf_counter()
+        save(root / "leaf.py", leaf_source(value), atomic=atomic)
+        end = applied.get(timeout=10)
+        assert dep.get() == value, (dep.get(), value)
+        samples.append(end - start)
+        threading.Event().wait(0.05)  # let the editor's save settle, as a person would
+    return samples
+
+
+def bench_floor(root: Path, *, rounds: int, busy: bool = False) -> list[float]:
     """Save-to-re-run latency of the bare design: watch, then exec the leaf and importers."""
     sys.path.insert(0, str(root))
     names = ["leaf"] + [f"dep_{i:02d}" for i in range(N_DEPENDENTS)]  # importers after
@@ -174,15 +215,16 @@ def bench_floor(root: Path, *, rounds: int) -> list[float]:
     monitor.start()
     samples = []
     try:
-        value = int(modules[-1].get())
-        for _ in range(rounds + 2):
-            value += 1
-            start = time.perf_counter()
-            save(root / "leaf.py", leaf_source(value), atomic=False)
-            end = done.get(timeout=10)
-            assert modules[-1].get() == value
-            samples.append(end - start)
-            threading.Event().wait(0.05)
+        with busy_thread(busy):
+            value = int(modules[-1].get())
+            for _ in range(rounds + 2):
+                value += 1
+                start = time.perf_counter()
+                save(root / "leaf.py", leaf_source(value), atomic=False)
+                end = done.get(timeout=10)
+                assert modules[-1].get() == value
+                samples.append(end - start)
+                threading.Event().wait(0.05)
     finally:
         monitor.stop()
         sys.path.remove(str(root))
@@ -338,8 +380,14 @@ def main() -> None:
                 save_kind = "atomic save" if atomic else "write + close"
                 table.append((label, f"hotmod, {backend}, {save_kind}", samples, basis))
             if not stack:
+                busy = bench_hotmod(
+                    root, backend="watchdog", atomic=False, rounds=rounds, busy=True
+                )
+                table.append((label, "hotmod, watchdog, busy program", busy, basis))
                 floor = bench_floor(root, rounds=rounds)
                 table.append((label, "floor: watch + re-run (exec)", floor, basis))
+                floor = bench_floor(root, rounds=rounds, busy=True)
+                table.append((label, "floor, busy program", floor, basis))
             table += [(label, name, samples, basis) for name, samples in restarts]
     print(
         f"\nSave-to-applied latency: leaf edit, {N_MODULES} modules, {N_DEPENDENTS} dependents,"

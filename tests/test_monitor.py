@@ -23,6 +23,7 @@ import pytest
 from conftest import Project
 from hotmod._errors import HotmodWarning
 from hotmod._monitor import DEFAULT_EXCLUDES, FileMonitor, make_monitor, path_matches
+from hotmod._monitor import _hurry as hurry
 from hotmod._monitor._batch import Delivery, Kind
 from hotmod._monitor._inotify import available as _has_inotify_fd
 from hotmod._monitor._inotify_legacy import available as _has_legacy_inotify
@@ -903,7 +904,12 @@ def test_churn_of_one_file_starves_no_other(impl: str, proj: Path, start_monitor
 def test_backends_are_imported_only_when_chosen(proj: Path, project: Project) -> None:
     project.scenario("monitor_backend_imports")
     out = project.run_driver(args=[str(proj)]).splitlines()
-    common = ["hotmod._monitor._batch", "hotmod._monitor._filter", "hotmod._monitor._lease"]
+    common = [
+        "hotmod._monitor._batch",
+        "hotmod._monitor._filter",
+        "hotmod._monitor._hurry",
+        "hotmod._monitor._lease",
+    ]
     assert out == [repr(common), repr([*common, "hotmod._monitor._polling"])]
 
 
@@ -953,3 +959,32 @@ def test_a_thread_holding_a_file_takes_no_second_lease_on_it(
     with _lease.hold_still([str(a)]):  # released: leased again
         pass
     assert taken == ["a.py", "b.py", "a.py"]
+
+
+def test_the_gil_is_shared_finely_only_while_a_save_is_in_flight() -> None:
+    # Beside a thread running pure Python, each GIL wait of the reload's thread would
+    # otherwise cost up to the program's switch interval (5 ms by default).
+    program = sys.getswitchinterval()
+    seen: queue.Queue[float] = queue.Queue()
+    delivery = Delivery(lambda batch: seen.put(sys.getswitchinterval()), debounce=0.01)
+    delivery.start()
+    try:
+        delivery.emit("/x/m.py", "write")  # the save began: in flight from here
+        assert sys.getswitchinterval() == pytest.approx(hurry.INTERVAL)
+        _emit_and_flush(delivery, "/x/m.py", "done")
+        assert seen.get(timeout=WAIT) == pytest.approx(hurry.INTERVAL)
+        assert sys.getswitchinterval() == program  # put back once delivered
+
+        delivery.emit("/x/m.py", "write")
+        sys.setswitchinterval(0.02)  # the program sets its own value meanwhile
+        _emit_and_flush(delivery, "/x/m.py", "done")
+        assert seen.get(timeout=WAIT) == pytest.approx(0.02)
+        assert sys.getswitchinterval() == pytest.approx(0.02)  # kept, not overwritten
+
+        sys.setswitchinterval(0.0001)  # finer than ours: left alone
+        _emit_and_flush(delivery, "/x/m.py", "done")
+        assert seen.get(timeout=WAIT) == pytest.approx(0.0001)
+        assert sys.getswitchinterval() == pytest.approx(0.0001)
+    finally:
+        delivery.stop(WAIT)
+        sys.setswitchinterval(program)

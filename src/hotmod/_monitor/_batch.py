@@ -34,6 +34,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
+from ._hurry import Hurry
 from ._lease import hold_still, keeper
 
 __all__ = ["HOT", "STALL", "Batcher", "Delivery", "Kind"]
@@ -168,6 +169,7 @@ class Delivery:
         self._cond = threading.Condition()
         self._stopping = False
         self._delivering = False  # a batch is with on_batch (on this or the backend's thread)
+        self._hurry = Hurry()  # a finer share of the GIL while a save is in flight
         self._thread: threading.Thread | None = None
 
     def set_flushes(self, flushes: bool) -> None:
@@ -179,6 +181,8 @@ class Delivery:
         """Take one event (any thread)."""
         with self._cond:
             self._batcher.event(path, kind, self._clock())
+            if not self._stopping:
+                self._hurry.begin()
             if not self._batcher.flushes:  # else the backend's flush wakes the thread
                 self._cond.notify()
 
@@ -218,6 +222,7 @@ class Delivery:
         """Stop the delivery thread and join it (bounded); pending paths are dropped."""
         with self._cond:
             self._stopping = True
+            self._hurry.end()
             self._cond.notify_all()
             thread, self._thread = self._thread, None
         if thread is not None and thread is not threading.current_thread():
@@ -264,6 +269,8 @@ class Delivery:
         finally:
             with self._cond:
                 self._delivering = False
+                if not self._batcher:
+                    self._hurry.end()
                 self._cond.notify()
 
     def _requeue(self, paths: set[str]) -> None:
