@@ -937,6 +937,33 @@ def test_a_save_waits_on_a_held_file_at_most_a_while(
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="read leases are Linux only")
+def test_the_lease_keeper_is_not_woken_by_every_save(
+    proj: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Waking it cost a thread switch in the middle of each reload: after a first hold it
+    # looks on its own often enough to end the next holds in time.
+    from hotmod._monitor._lease import hold_still, keeper
+
+    target = proj / "mod.py"
+    target.write_text("x = 1\n")
+    keeper.start()
+    try:
+        with hold_still([str(target)]):
+            pass
+        deadline = time.monotonic() + WAIT
+        while keeper._wake_at is None and time.monotonic() < deadline:
+            time.sleep(0.001)
+        woken: list[int] = []
+        monkeypatch.setattr(keeper._cond, "notify", lambda n=1: woken.append(n))
+        for _ in range(3):
+            with hold_still([str(target)]):
+                pass
+        assert woken == []
+    finally:
+        keeper.stop()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="read leases are Linux only")
 def test_a_thread_holding_a_file_takes_no_second_lease_on_it(
     proj: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

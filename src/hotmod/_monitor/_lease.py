@@ -57,6 +57,10 @@ def _release(fd: int) -> None:
 
 
 HOLD_AT_MOST = 0.5  # seconds a save may wait on us, however long the reload takes
+# For LINGER seconds after a hold the keeper looks every TICK seconds, so a hold taken
+# meanwhile needs no wake-up: waking it cost a thread switch in the middle of the reload.
+TICK = HOLD_AT_MOST / 2
+LINGER = 60.0
 _this_thread = threading.local()  # .held: the paths this thread holds right now
 
 
@@ -78,12 +82,16 @@ class _Keeper:
     """One thread ending holds that outlive their time limit, while some monitor runs.
 
     A thread per batch would cost a thread start on every save; this one is started
-    with the first running monitor and joined with the last.
+    with the first running monitor and joined with the last. Idle, it sleeps until told
+    of a hold; for a minute after one it looks every ``TICK`` instead, so that the next
+    saves' holds do not wake it.
     """
 
     def __init__(self) -> None:
         self._cond = threading.Condition()
         self._holds: dict[int, tuple[float, _Held]] = {}
+        self._wake_at: float | None = None  # when the thread looks next (None: when told)
+        self._last_hold = -LINGER
         self._users = 0
         self._thread: threading.Thread | None = None
 
@@ -92,6 +100,7 @@ class _Keeper:
         with self._cond:
             self._users += 1
             if self._thread is None:
+                self._wake_at = None
                 self._thread = threading.Thread(target=self._run, name="hotmod-lease", daemon=True)
                 self._thread.start()
 
@@ -112,7 +121,9 @@ class _Keeper:
             if self._thread is None:
                 return False
             self._holds[id(held)] = (deadline, held)
-            self._cond.notify()
+            self._last_hold = time.monotonic()
+            if self._wake_at is None or deadline < self._wake_at:
+                self._cond.notify()  # (else it wakes in time: no thread switch mid-reload)
             return True
 
     def forget(self, held: _Held) -> None:
@@ -130,6 +141,9 @@ class _Keeper:
                         del self._holds[key]
                         held.release()
                 wake = min((d for d, _ in self._holds.values()), default=None)
+                if now - self._last_hold < LINGER:  # saves come in sessions
+                    wake = min(wake, now + TICK) if wake is not None else now + TICK
+                self._wake_at = wake
                 self._cond.wait(None if wake is None else max(wake - now, 0.001))
 
 
