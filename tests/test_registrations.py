@@ -7,6 +7,7 @@ sources would give.
 
 from __future__ import annotations
 
+import ast
 import functools
 import importlib
 import logging
@@ -180,7 +181,9 @@ def test_registrations_wrapped_in_entries_of_their_own_are_made_once(mods: Modul
     registry = mods.load("registry")
     mods.load("first")
     module = mods.load("plugin")
-    registry.JOBS.append(functools.partial(module.process, "x"))  # added while running
+    # Added while running: stay, even one wrapping a function the module registers too.
+    registry.JOBS.append(functools.partial(module.process, "x"))
+    registry.JOBS.append(functools.partial(module.home))
     for version in VERSIONS:
         mods.write("plugin", plugin.format(v=version))
         mods.reload("plugin")
@@ -192,7 +195,11 @@ def test_registrations_wrapped_in_entries_of_their_own_are_made_once(mods: Modul
         ]
         assert registry.ROUTES[1].handler is module.home
         assert len(registry.HOOKS) == 1 and registry.HOOKS[0][1] is module.home
-        assert [job() for job in registry.JOBS] == [f"home {version}", "process x"]
+        assert [job() for job in registry.JOBS] == [
+            f"home {version}",
+            "process x",
+            f"home {version}",
+        ]
 
 
 def test_subclass_and_metaclass_registries_hold_the_kept_class(mods: Modules) -> None:
@@ -748,8 +755,14 @@ def _count_heap_walks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
             lambda reg: reg.HELD[0],
             1,
         ),
+        # Too long to read in Python near the module: the heap walk finds it.
+        (
+            "HANDLERS = [None] * 5000\ndef register(f):\n    HANDLERS.append(f)\n    return f\n",
+            lambda reg: [h for h in reg.HANDLERS if h is not None],
+            1,
+        ),
     ],
-    ids=["module-global list", "attribute of a module global", "nested list"],
+    ids=["module-global list", "attribute of a module global", "nested list", "long list"],
 )
 def test_registries_near_the_module_are_found_without_walking_the_heap(
     mods: Modules,
@@ -769,6 +782,71 @@ def test_registries_near_the_module_are_found_without_walking_the_heap(
         entries = held(reg)
         assert entries == [module.a] and entries[0]() == version, entries
     assert len(walks) == walked, walks
+
+
+def test_the_programs_data_beside_a_registering_module_is_not_read(
+    mods: Modules, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Reading a list of two million objects in Python made a first reload take seconds.
+    mods.write(
+        "registry",
+        """
+        class Data(list):
+            reads = 0
+
+            def __iter__(self):
+                Data.reads += 1
+                return super().__iter__()
+
+        DATA = Data(range(100_000))
+        HANDLERS = []
+
+        def register(f):
+            HANDLERS.append(f)
+            return f
+        """,
+    )
+    plugin = "from PFX_registry import register\n\n@register\ndef a():\n    return '{v}'\n"
+    mods.write("plugin", plugin.format(v="v1"))
+    reg, module = mods.load("registry"), mods.load("plugin")
+    walks = _count_heap_walks(monkeypatch)
+    for version in VERSIONS[1:]:
+        mods.write("plugin", plugin.format(v=version))
+        mods.reload("plugin")
+        handlers = reg.HANDLERS
+        assert handlers == [module.a] and module.a() == version
+    assert reg.Data.reads == 0
+    assert walks == [], "the registry is near, and the data holds no registered object"
+
+
+def test_names_used_inside_a_lambda_are_not_registrations() -> None:
+    # ``keep("t", lambda: [Cell(i) ...])`` calls Cell later: a class with a million
+    # instances would be looked for in every registry of the heap for nothing.
+    from hotmod._registry import registrants
+
+    tree = ast.parse(
+        "TABLE = keep('TABLE', lambda: [Cell(i) for i in range(9)])\n"
+        "add('/', handler)\n"
+        "on('tick', lambda: tick(world))\n"
+    )
+    assert registrants(tree) == {"handler"}
+
+
+def test_a_classs_own_instances_are_not_taken_for_wrapped_registrations() -> None:
+    # A class's instances refer to it (their type); a program may hold millions.
+    from hotmod._registry import _find_containers
+
+    class Particle:
+        def __init__(self, x: int) -> None:
+            self.x = x
+
+    registry = [Particle]
+    particles = [Particle(i) for i in range(3)]
+    routes = [(5, Particle)]  # an entry that does wrap it
+    containers, wrapping = _find_containers([Particle], set(), frozenset())
+    assert any(c is registry for c in containers)
+    assert all(w is not particles for w in wrapping)
+    assert any(w is routes for w in wrapping)
 
 
 def test_a_reference_dropped_while_the_near_look_counts_sends_it_to_the_heap(

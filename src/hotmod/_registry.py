@@ -53,11 +53,24 @@ def registrants(tree: ast.Module) -> frozenset[str]:
         elif isinstance(node, (ast.Expr, ast.Assign, ast.AnnAssign)) and isinstance(
             node.value, ast.Call
         ):  # register(f), x = app.add(f) (a data literal is never walked)
-            for call in ast.walk(node.value):
+            for call in _outside_lambdas(node.value):
                 if isinstance(call, ast.Call):
                     args = [*call.args, *(k.value for k in call.keywords)]
-                    names.update(n.id for a in args for n in ast.walk(a) if isinstance(n, ast.Name))
+                    names.update(
+                        n.id for a in args for n in _outside_lambdas(a) if isinstance(n, ast.Name)
+                    )
     return frozenset(names)
+
+
+def _outside_lambdas(node: ast.AST) -> Iterable[ast.AST]:
+    """`ast.walk`, leaving out lambda bodies: ``keep("t", lambda: [Cell(i) ...])`` runs
+    ``Cell`` later and registers the lambda (no name of the module) at most."""
+    todo = [node]
+    while todo:
+        node = todo.pop()
+        yield node
+        if not isinstance(node, ast.Lambda):
+            todo.extend(ast.iter_child_nodes(node))
 
 
 def _top_level(body: list[ast.stmt]) -> Iterable[ast.stmt]:
@@ -266,6 +279,13 @@ def _refcounts(objects: list[Any]) -> list[int]:
     return [sys.getrefcount(objects[i]) for i in range(len(objects))]
 
 
+# Containers longer than this are left unread by the near look: reading one in Python
+# costs more than the heap walk (in C) that an object registered in it calls for anyway,
+# since its reference then goes uncounted. A program's data (a kept list of two million
+# objects) must not make the first reload of a module beside it take seconds.
+_NEAR_MAX = 4096
+
+
 def _count_near(
     objects: list[Any], namespaces: list[Mapping[str, Any]], adapted: frozenset[str]
 ) -> tuple[list[int], list[_Container], list[_Sequence]]:
@@ -293,6 +313,8 @@ def _count_near(
         return bool(hits)
 
     def container(value: Any) -> None:
+        if len(value) > _NEAR_MAX:
+            return
         if read(value, id(value)) and issubclass(type(value), (list, set, dict, deque)):
             holding.append(value)
         elif issubclass(type(value), (list, deque)) and _wraps_any(value, index, adapted):
@@ -321,19 +343,24 @@ def _find_containers(objects: list[Any], internal: set[int], adapted: frozenset[
     internal = internal | _module_dicts()
     internal.add(id(objects))
     found: list[_Container] = []
-    wrappers: list[Any] = []  # entries that may wrap one of ``objects``
+    wrappers: list[Any] = []  # entries that wrap one of ``objects``
+    ids = {id(o) for o in objects}
+    internal |= ids  # (a decorator's wrapper holding the function is no registration)
+    # A class's instances refer to it (their type), and a program may hold millions.
+    classes = {id(o) for o in objects if isinstance(o, type)}
     for ref in gc.get_referrers(*objects):
-        if id(ref) in internal:
+        if id(type(ref)) in classes or id(ref) in internal:
             continue
         if not isinstance(ref, (list, set, dict, deque)):
-            if _inner(ref, adapted):  # (3.11+: an object with inline attributes refers)
+            # (3.11+: an object with inline attributes refers to them itself)
+            if any(id(v) in ids for v in _inner(ref, adapted)):
                 wrappers.append(ref)
             continue
         if _wrapper_state(ref):
             continue  # a wrapper function's attributes
         found.append(ref)
     found, owners = _without_instance_dicts(found)
-    wrappers += [owner for owner in owners if _inner(owner, adapted)]
+    wrappers += [o for o in owners if any(id(v) in ids for v in _inner(o, adapted))]
     return found, _lists_holding(wrappers, internal | {id(found), id(wrappers)})
 
 
@@ -509,7 +536,8 @@ def _settle_wrapped(
     undo: list[Callable[[], None]],
 ) -> None:
     """The module's new wrapped entries take the places of the previous version's
-    entries wrapping the same definitions; those entries go."""
+    entries wrapping the same definitions, one for one, in order. Previous entries left
+    unmatched stay: the program may have made them while running (a job it queued)."""
     present = {id(e) for e in container}
     earlier = [e for e in earlier if id(e) in present]  # (an adapter may have taken some)
     before = {id(e) for e in earlier}
@@ -519,7 +547,6 @@ def _settle_wrapped(
     waiting: dict[frozenset[str], list[Any]] = {}
     for entry in earlier:
         waiting.setdefault(_wrapped(entry, module, adapted), []).append(entry)
-    made = {_wrapped(e, module, adapted) for e in new}
     place: dict[int, Any] = {}
     moved: set[int] = set()
     for entry in new:
@@ -527,12 +554,9 @@ def _settle_wrapped(
         if previous:
             place[id(previous.pop(0))] = entry
             moved.add(id(entry))
-    gone = {id(e) for e in earlier if _wrapped(e, module, adapted) in made}
-    items = [
-        place.get(id(e), e)
-        for e in container
-        if id(e) not in moved and (id(e) in place or id(e) not in gone)
-    ]
+    if not place:
+        return
+    items = [place.get(id(e), e) for e in container if id(e) not in moved]
     saved = list(container)
     undo.append(lambda: _replace(container, saved))
     _replace(container, items)
