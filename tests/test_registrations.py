@@ -735,6 +735,21 @@ def _count_heap_walks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return _count_calls(monkeypatch, "_find_containers")
 
 
+_PLUGIN = "from PFX_registry import register\n\n@register\ndef a():\n    return '{v}'\n"
+
+
+def _registry_and_plugin(mods: Modules, registry: str) -> tuple[Any, Any]:
+    """A registry module from ``registry``, and a plugin registering ``a`` into it."""
+    mods.write("registry", registry)
+    mods.write("plugin", _PLUGIN.format(v="v1"))
+    return mods.load("registry"), mods.load("plugin")
+
+
+def _edit_plugin(mods: Modules, version: str) -> None:
+    mods.write("plugin", _PLUGIN.format(v=version))
+    mods.reload("plugin")
+
+
 @pytest.mark.parametrize(
     ("registry", "held", "walked"),
     [
@@ -771,14 +786,10 @@ def test_registries_near_the_module_are_found_without_walking_the_heap(
     held: Callable[[Any], list[Any]],
     walked: int,
 ) -> None:
-    mods.write("registry", registry)
-    plugin = "from PFX_registry import register\n\n@register\ndef a():\n    return '{v}'\n"
-    mods.write("plugin", plugin.format(v="v1"))
-    reg, module = mods.load("registry"), mods.load("plugin")
+    reg, module = _registry_and_plugin(mods, registry)
     walks = _count_heap_walks(monkeypatch)
     for version in VERSIONS[1:]:
-        mods.write("plugin", plugin.format(v=version))
-        mods.reload("plugin")
+        _edit_plugin(mods, version)
         entries = held(reg)
         assert entries == [module.a] and entries[0]() == version, entries
     assert len(walks) == walked, walks
@@ -788,9 +799,7 @@ def test_the_programs_data_beside_a_registering_module_is_not_read(
     mods: Modules, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Reading a list of two million objects in Python made a first reload take seconds.
-    mods.write(
-        "registry",
-        """
+    registry = """
         class Data(list):
             reads = 0
 
@@ -804,15 +813,11 @@ def test_the_programs_data_beside_a_registering_module_is_not_read(
         def register(f):
             HANDLERS.append(f)
             return f
-        """,
-    )
-    plugin = "from PFX_registry import register\n\n@register\ndef a():\n    return '{v}'\n"
-    mods.write("plugin", plugin.format(v="v1"))
-    reg, module = mods.load("registry"), mods.load("plugin")
+    """
+    reg, module = _registry_and_plugin(mods, textwrap.dedent(registry))
     walks = _count_heap_walks(monkeypatch)
     for version in VERSIONS[1:]:
-        mods.write("plugin", plugin.format(v=version))
-        mods.reload("plugin")
+        _edit_plugin(mods, version)
         handlers = reg.HANDLERS
         assert handlers == [module.a] and module.a() == version
     assert reg.Data.reads == 0
@@ -856,12 +861,9 @@ def test_a_reference_dropped_while_the_near_look_counts_sends_it_to_the_heap(
     # cannot see exists: after the count the totals agree by chance, the holder missed.
     from hotmod import _registry
 
-    mods.write(
-        "registry", "HANDLERS = []\ndef register(f):\n    HANDLERS.append(f)\n    return f\n"
+    reg, module = _registry_and_plugin(
+        mods, "HANDLERS = []\ndef register(f):\n    HANDLERS.append(f)\n    return f\n"
     )
-    plugin = "from PFX_registry import register\n\n@register\ndef a():\n    return '{v}'\n"
-    mods.write("plugin", plugin.format(v="v1"))
-    reg, module = mods.load("registry"), mods.load("plugin")
     hidden = [[module.a]]  # three steps from any module: only the heap walk finds it
     count_near = _registry._count_near
 
@@ -872,7 +874,6 @@ def test_a_reference_dropped_while_the_near_look_counts_sends_it_to_the_heap(
 
     monkeypatch.setattr(_registry, "_count_near", racing)
     walks = _count_heap_walks(monkeypatch)
-    mods.write("plugin", plugin.format(v="v2"))
-    mods.reload("plugin")
+    _edit_plugin(mods, "v2")
     assert walks == [1]
     assert hidden[0] == [module.a] and module.a() == "v2"
