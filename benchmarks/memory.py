@@ -1,7 +1,7 @@
 """Memory and big state: what repeated reloads cost in memory, and what big sources and
 big kept containers cost in time.
 
-Run: ``python benchmarks/memory.py`` (``--reloads N``). Prints three tables.
+Run: ``python benchmarks/memory.py`` (``--reloads N``). Prints four tables.
 
 * memory: a module of 200 functions and a class with 1,000 live instances, reloaded
   ``--reloads`` times (each an edit of one function); the growth of the process's
@@ -12,6 +12,8 @@ Run: ``python benchmarks/memory.py`` (``--reloads N``). Prints three tables.
   (``hotmod.keep``), a dict or a list of objects, of 1,000 and of millions of entries,
   beside a decorated function (whose registries the first reload looks for): the
   reload time must not grow with the container, the first reload included.
+* class replaced: a class whose bases change on each edit (a new class each time),
+  beside 1,000 and 1,000,000 live instances of its first version.
 """
 
 from __future__ import annotations
@@ -137,6 +139,32 @@ def kept_containers(root: Path) -> list[tuple[str, int, float, float]]:
     return rows
 
 
+def replaced_class(root: Path, sizes: list[int]) -> list[tuple[int, float, float]]:
+    """(instances, first reload, median of the next four) of a class whose bases change
+    on each edit, beside that many live instances of its first version (kept)."""
+    rows = []
+    for size in sizes:
+        lib, holder = f"shapes_{size}", f"held_{size}"
+        text = "class Base:\n    pass\n\nclass Shape(Base):\n    pass\n\nVERSION = 0\n"
+        (root / f"{lib}.py").write_text(text)
+        (root / f"{holder}.py").write_text(
+            f"import hotmod\nfrom {lib} import Shape\n\n"
+            f"ITEMS = hotmod.keep('ITEMS', lambda: [Shape() for _ in range({size})])\n"
+        )
+        importlib.import_module(holder)
+        samples = []
+        for version in range(1, 6):
+            bases = "(Base)" if version % 2 == 0 else "(Base, Exception)"
+            edited = text.replace("VERSION = 0", f"VERSION = {version}")
+            (root / f"{lib}.py").write_text(edited.replace("(Base)", bases))
+            start = time.perf_counter()
+            assert hotmod.reload(lib).ok
+            samples.append(time.perf_counter() - start)
+        rows.append((size, samples[0], statistics.median(samples[1:])))
+        sys.modules[holder].ITEMS = None  # (the next row's memory)
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reloads", type=int, default=1000)
@@ -158,6 +186,11 @@ def main() -> None:
         print(f"{'kept':<16} {'entries':>10} {'first reload':>13} {'next reloads':>13}")
         for shape, size, first, later in kept_containers(root):
             print(f"{shape:<16} {size:>10,} {first * 1000:>10.2f} ms {later * 1000:>10.2f} ms")
+        print()
+        print(f"{'class replaced':<16} {'instances':>10} {'first reload':>13} {'next reloads':>13}")
+        for size, first, later in replaced_class(root, [1000, 1_000_000]):
+            label = "(bases change)"
+            print(f"{label:<16} {size:>10,} {first * 1000:>10.2f} ms {later * 1000:>10.2f} ms")
 
 
 if __name__ == "__main__":

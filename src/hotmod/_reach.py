@@ -9,11 +9,13 @@ walk of the whole heap.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from itertools import compress
+from operator import not_
 from types import FunctionType, ModuleType
 from typing import Any
 
-__all__ = ["attributes", "places", "reach"]
+__all__ = ["attributes", "places", "reach", "split_instances"]
 
 # What holds no registry and has no attributes that could.
 _LEAVES = frozenset({ModuleType, int, float, complex, str, bytes, bool, type(None)})
@@ -76,3 +78,12 @@ def _cells(function: FunctionType) -> Iterator[tuple[str, int, Mapping[str, Any]
             yield function.__qualname__, id(cell), {name: cell.cell_contents}
         except ValueError:  # not filled in yet
             continue
+
+
+def split_instances(refs: list[Any], classes: Iterable[type]) -> tuple[list[Any], list[Any]]:
+    """``refs`` that are no direct instance of one of ``classes``, and those that are.
+    A class may have millions of instances among the referrers the garbage collector
+    gives: the loops run in C (a class hashes by identity unless its metaclass says
+    otherwise, which no metaclass of a module's classes does in practice)."""
+    mine = list(map(frozenset(classes).__contains__, map(type, refs)))
+    return list(compress(refs, map(not_, mine))), list(compress(refs, mine))

@@ -26,7 +26,7 @@ from types import FunctionType, MappingProxyType, MethodType, ModuleType
 from typing import Any
 
 from ._patch import Patcher
-from ._reach import places, reach
+from ._reach import places, reach, split_instances
 
 __all__ = ["Registries", "registrants"]
 
@@ -346,10 +346,14 @@ def _find_containers(objects: list[Any], internal: set[int], adapted: frozenset[
     wrappers: list[Any] = []  # entries that wrap one of ``objects``
     ids = {id(o) for o in objects}
     internal |= ids  # (a decorator's wrapper holding the function is no registration)
-    # A class's instances refer to it (their type), and a program may hold millions.
-    classes = {id(o) for o in objects if isinstance(o, type)}
-    for ref in gc.get_referrers(*objects):
-        if id(type(ref)) in classes or id(ref) in internal:
+    # A class's instances refer to it (their type), and a program may hold millions; its
+    # own __mro__ tuple refers to it too.
+    classes = [o for o in objects if isinstance(o, type)]
+    internal.update([id(classes), *(id(c.__mro__) for c in classes)])
+    refs, _ = split_instances(gc.get_referrers(*objects), classes)
+    internal.add(id(refs))  # (it holds them while the lists holding wrappers are sought)
+    for ref in refs:
+        if id(ref) in internal:
             continue
         if not isinstance(ref, (list, set, dict, deque)):
             # (3.11+: an object with inline attributes refers to them itself)
