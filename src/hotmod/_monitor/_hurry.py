@@ -19,8 +19,9 @@ import threading
 
 __all__ = ["INTERVAL", "Hurry"]
 
-# Seconds. Lower still makes the reload itself slower beside a busy thread: each
-# forced hand-over costs a thread switch (measured: 0.1 ms 23 ms, 0.5 ms 8 ms).
+# Seconds. Lower makes the reload itself slower beside a busy thread (each forced
+# hand-over costs a thread switch), higher makes each wait longer. Save to applied
+# beside one busy thread, measured: 1 ms 15 ms, 0.5 ms 13 ms, 0.2 ms 12.5 ms.
 INTERVAL = 0.0005
 
 _lock = threading.Lock()
