@@ -835,6 +835,42 @@ def test_the_programs_data_beside_a_registering_module_is_not_read(
     assert walks == [], "the registry is near, and the data holds no registered object"
 
 
+def test_a_registered_class_whose_metaclass_cannot_be_hashed(mods: Modules) -> None:
+    # The heap walk tells a class's instances apart by their type, hashed when it can be.
+    mods.write(
+        "registry",
+        """
+        KINDS = []
+
+        class Meta(type):
+            def __eq__(cls, other):  # (and so no __hash__)
+                return cls is other
+
+        def register(cls):
+            KINDS.append(cls)
+            return cls
+        """,
+    )
+    plugin = """
+        from PFX_registry import Meta, register
+
+        @register
+        class Shape(metaclass=Meta):
+            def name(self):
+                return "{v}"
+
+        SHAPES = [Shape(), Shape()]
+    """
+    mods.write("plugin", plugin.format(v="v1"))
+    reg, module = mods.load("registry"), mods.load("plugin")
+    held = list(module.SHAPES)
+    for version in VERSIONS[1:]:
+        mods.write("plugin", plugin.format(v=version))
+        mods.reload("plugin")
+        kinds = reg.KINDS
+        assert kinds == [module.Shape] and held[0].name() == version
+
+
 def test_names_used_inside_a_lambda_are_not_registrations() -> None:
     # ``keep("t", lambda: [Cell(i) ...])`` calls Cell later: a class with a million
     # instances would be looked for in every registry of the heap for nothing.

@@ -168,7 +168,7 @@ def _holders(suspects: list[tuple[str, Any]], ignore: set[int]) -> dict[int, lis
         # be millions: they are read one by one only if one refers to another suspect.
         refs, instances = split_instances(refs, classes)
         if instances:
-            types = {id(kind) for kind in set(map(type, instances))}
+            types = set(map(id, map(type, instances)))
             if not (holders.keys() & set(map(id, gc.get_referents(*instances)))) <= types:
                 refs += instances
     for ref in refs:

@@ -400,19 +400,21 @@ def _lists_holding(entries: list[Any], internal: set[int]) -> list[_Sequence]:
 
 
 # Entries that are data, never a wrapped registration (checked first: lists can be long).
-_DATA = frozenset({int, float, complex, str, bytes, bool, type(None), dict, list, set})
+_DATA = frozenset(map(id, (int, float, complex, str, bytes, bool, type(None), dict, list, set)))
 
 
 def _wraps_any(container: _Sequence, index: Mapping[int, int], adapted: frozenset[str]) -> bool:
     """Whether an entry of ``container`` wraps one of the objects ``index`` counts."""
-    able: dict[type, bool] = {}  # per type: can its objects wrap anything?
+    # Per type (by id: a metaclass may make its classes unhashable): can its objects
+    # wrap anything?
+    able: dict[int, bool] = {}
     for item in list(container):
         kind = type(item)
-        if kind not in able:
-            able[kind] = kind not in _DATA and (
+        if id(kind) not in able:
+            able[id(kind)] = id(kind) not in _DATA and (
                 kind in (tuple, functools.partial, MethodType) or kind.__dictoffset__ != 0
             )
-        if able[kind] and any(id(v) in index for v in _inner(item, adapted)):
+        if able[id(kind)] and any(id(v) in index for v in _inner(item, adapted)):
             return True
     return False
 
