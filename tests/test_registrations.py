@@ -860,6 +860,7 @@ def test_a_registered_class_whose_metaclass_cannot_be_hashed(mods: Modules) -> N
                 return "{v}"
 
         SHAPES = [Shape(), Shape()]
+        ONE = Shape()  # a global whose type cannot be hashed
     """
     mods.write("plugin", plugin.format(v="v1"))
     reg, module = mods.load("registry"), mods.load("plugin")

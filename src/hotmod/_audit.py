@@ -28,7 +28,7 @@ __all__ = ["find_stale"]
 # (name, object) in it, and getrefcount's own argument.
 _OURS = 3
 _CONTAINER_TYPES = (dict, list, tuple, set, frozenset)
-_CONTAINERS = frozenset(_CONTAINER_TYPES)
+_CONTAINERS = frozenset(map(id, _CONTAINER_TYPES))  # (by id: a class may be unhashable)
 
 
 _SCAN_AT_MOST = 50_000  # entries read in module globals before asking the collector
@@ -86,7 +86,7 @@ def _held_by_globals(
         for owner, attr, value in reach(module, namespace):
             if id(value) in wanted:
                 found.setdefault(id(value), []).append(f"{owner}.{attr}")
-            elif type(value) in _CONTAINERS:
+            elif id(type(value)) in _CONTAINERS:
                 budget -= len(value)
                 if budget < 0:
                     return found

@@ -34,7 +34,8 @@ _FUNC_ATTRS = tuple(a for a in _FUNC_ATTRS_ALL if hasattr(lambda: None, a))
 # Per-class data that belongs to the class object itself, not to its definition.
 _CLASS_SKIP = frozenset({"__dict__", "__weakref__", "_abc_impl"})
 # Immutable values: nothing to keep, a new one is simply bound (and rebound elsewhere).
-_VALUES = frozenset({int, float, complex, str, bytes, bool, type(None)})
+# Types by id: a metaclass with __eq__ and no __hash__ makes its classes unhashable.
+_VALUES = frozenset(map(id, (int, float, complex, str, bytes, bool, type(None))))
 _CTYPES_FINAL = frozenset({"_fields_", "_pack_", "_anonymous_", "_align_", "_layout_"})
 _METHOD_TYPES = (FunctionType, staticmethod, classmethod, property)
 
@@ -150,7 +151,7 @@ class Patcher:
         get = old_ns.get
         for name, new in list(ns.items()):
             old = get(name, MISSING)
-            if old is MISSING or old is new or type(new) in _VALUES:
+            if old is MISSING or old is new or id(type(new)) in _VALUES:
                 continue
             kept = self.keep(old, new, owner)
             if kept is not new:

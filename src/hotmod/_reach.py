@@ -17,8 +17,9 @@ from typing import Any
 
 __all__ = ["attributes", "places", "reach", "split_instances"]
 
-# What holds no registry and has no attributes that could.
-_LEAVES = frozenset({ModuleType, int, float, complex, str, bytes, bool, type(None)})
+# What holds no registry and has no attributes that could (types by id: a metaclass with
+# __eq__ and no __hash__ makes its classes unhashable).
+_LEAVES = frozenset(map(id, (ModuleType, int, float, complex, str, bytes, bool, type(None))))
 
 
 def places(
@@ -40,7 +41,7 @@ def places(
         if kind is FunctionType:
             if closures:
                 yield from _cells(value)
-        elif kind not in _LEAVES:
+        elif id(kind) not in _LEAVES:
             found = attributes(value)
             if found is not None:
                 owner, state = found
