@@ -163,7 +163,6 @@ def bench_hotmod(
         backend=backend,  # type: ignore[arg-type]
         on_reload=lambda report: applied.put(time.perf_counter()),
     )
-    samples = []
     try:
         value = int(dep.get())
         with busy_thread(busy):
@@ -213,18 +212,10 @@ def bench_floor(root: Path, *, rounds: int, busy: bool = False) -> list[float]:
 
     monitor = make_monitor([root], on_batch=rerun)
     monitor.start()
-    samples = []
     try:
         with busy_thread(busy):
             value = int(modules[-1].get())
-            for _ in range(rounds + 2):
-                value += 1
-                start = time.perf_counter()
-                save(root / "leaf.py", leaf_source(value), atomic=False)
-                end = done.get(timeout=10)
-                assert modules[-1].get() == value
-                samples.append(end - start)
-                threading.Event().wait(0.05)
+            samples = _rounds(root, modules[-1], done, value, rounds=rounds, atomic=False)
     finally:
         monitor.stop()
         sys.path.remove(str(root))

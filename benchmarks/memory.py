@@ -102,6 +102,18 @@ def big_module(root: Path) -> tuple[float, float, float]:
     return statistics.median(samples), cold, warm
 
 
+def first_and_next(root: Path, name: str, edits: list[str]) -> tuple[float, float]:
+    """Save each of ``edits`` as module ``name`` and reload it: (the first reload's
+    seconds, the median of the others)."""
+    samples = []
+    for text in edits:
+        (root / f"{name}.py").write_text(text)
+        start = time.perf_counter()
+        assert hotmod.reload(name).ok
+        samples.append(time.perf_counter() - start)
+    return samples[0], statistics.median(samples[1:])
+
+
 KEPT = {  # what the kept container holds: code making it, sizes
     "dict": ("dict.fromkeys(range({size}))", [1000, 5_000_000]),
     "list of objects": ("[Cell(i) for i in range({size})]", [1000, 2_000_000]),
@@ -127,14 +139,8 @@ def kept_containers(root: Path) -> list[tuple[str, int, float, float]]:
             )
             (root / f"{name}.py").write_text(text)
             importlib.import_module(name)
-            samples = []
-            for version in range(1, 6):
-                text = text.replace(f"VERSION = {version - 1}", f"VERSION = {version}")
-                (root / f"{name}.py").write_text(text)
-                start = time.perf_counter()
-                assert hotmod.reload(name).ok
-                samples.append(time.perf_counter() - start)
-            rows.append((shape, size, samples[0], statistics.median(samples[1:])))
+            edits = [text.replace("VERSION = 0", f"VERSION = {v}") for v in range(1, 6)]
+            rows.append((shape, size, *first_and_next(root, name, edits)))
             sys.modules[name].TABLE = None  # (the next row's memory)
     return rows
 
@@ -152,15 +158,13 @@ def replaced_class(root: Path, sizes: list[int]) -> list[tuple[int, float, float
             f"ITEMS = hotmod.keep('ITEMS', lambda: [Shape() for _ in range({size})])\n"
         )
         importlib.import_module(holder)
-        samples = []
-        for version in range(1, 6):
-            bases = "(Base)" if version % 2 == 0 else "(Base, Exception)"
-            edited = text.replace("VERSION = 0", f"VERSION = {version}")
-            (root / f"{lib}.py").write_text(edited.replace("(Base)", bases))
-            start = time.perf_counter()
-            assert hotmod.reload(lib).ok
-            samples.append(time.perf_counter() - start)
-        rows.append((size, samples[0], statistics.median(samples[1:])))
+        edits = [
+            text.replace("VERSION = 0", f"VERSION = {v}").replace(
+                "(Base)", "(Base)" if v % 2 == 0 else "(Base, Exception)"
+            )
+            for v in range(1, 6)
+        ]
+        rows.append((size, *first_and_next(root, lib, edits)))
         sys.modules[holder].ITEMS = None  # (the next row's memory)
     return rows
 
