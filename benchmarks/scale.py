@@ -4,29 +4,31 @@ Run: ``python benchmarks/scale.py`` (``--sizes 100,1000,5000``; ``--write-docs``
 ``docs/img/scale.svg``, ``--chart PATH`` draws another file).
 
 Each dependent has ten functions and a class and imports the leaf (a chain of imports
-fans out from it). The hot column is ``hotmod.reload("leaf")`` in a process that
-imported everything (median of three edits, after one warm-up edit; that first reload
-is a column of its own: it compiles every dependent); the fresh column
-is a new interpreter importing the same modules, bytecode caches warm, timed inside
-the child, i.e. what a restart pays for those modules alone.
+fans out from it). Every column is timed inside a new interpreter allowed to write
+bytecode (``PYTHONDONTWRITEBYTECODE`` is taken out of its environment):
+
+- fresh import: the same modules imported, ``__pycache__`` warm: what a restart pays
+  for those modules alone;
+- hotmod reload: ``hotmod.reload("leaf")`` in a process that imported everything,
+  median of three edits after a first one;
+- first reload: that first edit, which compiles every dependent with the definition
+  hooks, and the same first edit in the program's next run, which reads what the
+  first run compiled from ``__pycache__`` (`_diskcache`).
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
-import statistics
+import json
+import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
 import _chart
 
-import hotmod
+SRC = Path(__file__).resolve().parent.parent / "src"
 
 DEFAULT_SIZES = (100, 1000, 3000, 5000, 10000)
 
@@ -46,6 +48,21 @@ def make_project(root: Path, n: int, prefix: str) -> list[str]:
     return names
 
 
+def _env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPATH"] = os.pathsep.join([str(SRC), env.get("PYTHONPATH", "")])
+    return env
+
+
+def _child(root: Path, code: str) -> str:
+    script = root / "_timing.py"  # a file: 10,000 names do not fit in argv
+    script.write_text(code)
+    out = subprocess.run(
+        [sys.executable, str(script)], check=True, capture_output=True, text=True, env=_env()
+    )
+    return out.stdout
+
+
 def fresh_import(root: Path, names: list[str]) -> float:
     code = (
         "import sys, time\n"
@@ -55,29 +72,33 @@ def fresh_import(root: Path, names: list[str]) -> float:
         "    __import__(name)\n"
         "print(time.perf_counter() - start)\n"
     )
-    script = root / "_fresh_import.py"  # a file: 10,000 names do not fit in argv
-    script.write_text(code)
-    subprocess.run([sys.executable, str(script)], check=True, capture_output=True)  # warm pycs
-    out = subprocess.run([sys.executable, str(script)], check=True, capture_output=True, text=True)
-    return float(out.stdout)
+    _child(root, code)  # writes the bytecode caches
+    return float(_child(root, code))
 
 
 def hot_reload(root: Path, names: list[str], prefix: str) -> tuple[float, float]:
-    """(first reload, median of the next three), in seconds."""
-    sys.path.insert(0, str(root))
-    for name in names:
-        importlib.import_module(name)
-    hotmod.dependents(f"{prefix}_leaf")  # hotmod looks at the program once, as watch() does
-    samples = []
-    for value in range(1, 5):
-        (root / f"{prefix}_leaf.py").write_text(f"VALUE = {value}\n")
-        start = time.perf_counter()
-        report = hotmod.reload(f"{prefix}_leaf")
-        samples.append(time.perf_counter() - start)
-        assert report.ok and len(report.reloaded) == len(names) + 1, report
-    for name in [*names, f"{prefix}_leaf"]:
-        del sys.modules[name]
-    return samples[0], statistics.median(samples[1:])
+    """(first reload, median of the next three) in a new process, in seconds."""
+    code = (
+        "import importlib, json, statistics, sys, time\n"
+        "from pathlib import Path\n"
+        "import hotmod\n"
+        f"root, names, leaf = Path({str(root)!r}), {names!r}, {prefix + '_leaf'!r}\n"
+        "sys.path.insert(0, str(root))\n"
+        "for name in names:\n"
+        "    importlib.import_module(name)\n"
+        "hotmod.dependents(leaf)  # hotmod looks at the program once, as watch() does\n"
+        "samples = []\n"
+        "for value in range(1, 5):\n"
+        "    (root / f'{leaf}.py').write_text(f'VALUE = {value}\\n')\n"
+        "    start = time.perf_counter()\n"
+        "    report = hotmod.reload(leaf)\n"
+        "    samples.append(time.perf_counter() - start)\n"
+        "    assert report.ok and len(report.reloaded) == len(names) + 1, report\n"
+        "hotmod._runtime.get_reloader().cache_worker.idle.wait(600)  # entries written\n"
+        "print(json.dumps([samples[0], statistics.median(samples[1:])]))\n"
+    )
+    first, median = json.loads(_child(root, code))
+    return first, median
 
 
 def main() -> None:
@@ -89,7 +110,7 @@ def main() -> None:
     rows = []
     print(
         f"{'dependents':>10} {'hotmod reload':>14} {'fresh import':>13} {'ratio':>6}"
-        f" {'first reload':>13} {'ratio':>6}"
+        f" {'first reload':>13} {'ratio':>6} {'next run':>10} {'ratio':>6}"
     )
     with tempfile.TemporaryDirectory() as tmp:
         for n in sizes:
@@ -97,25 +118,30 @@ def main() -> None:
             names = make_project(Path(tmp) / prefix, n, prefix)
             fresh = fresh_import(Path(tmp) / prefix, [*names])
             first, hot = hot_reload(Path(tmp) / prefix, names, prefix)
-            rows.append((n, hot, fresh, first))
+            again, _ = hot_reload(Path(tmp) / prefix, names, prefix)
+            rows.append((n, hot, fresh, first, again))
             print(
                 f"{n:>10} {hot * 1000:>11.1f} ms {fresh * 1000:>10.1f} ms {hot / fresh:>6.2f}"
                 f" {first * 1000:>10.1f} ms {first / fresh:>6.2f}"
+                f" {again * 1000:>7.1f} ms {again / fresh:>6.2f}"
             )
     _chart.line_chart(
         _chart.chart_paths(args),
         [
-            _chart.Series("hotmod reload", [(n, hot * 1000) for n, hot, _, _ in rows]),
+            _chart.Series("hotmod reload", [(n, r[0] * 1000) for n, *r in rows]),
+            _chart.Series("fresh import of the same modules", [(n, r[1] * 1000) for n, *r in rows]),
             _chart.Series(
-                "fresh import of the same modules", [(n, f * 1000) for n, _, f, _ in rows]
+                "target: half the fresh import", [(n, r[1] * 500) for n, *r in rows], ":"
             ),
             _chart.Series(
-                "target: half the fresh import", [(n, f * 500) for n, _, f, _ in rows], ":"
-            ),
-            _chart.Series(
-                "hotmod's first reload (compiles every dependent)",
-                [(n, first * 1000) for n, _, _, first in rows],
+                "first reload (compiles every dependent)",
+                [(n, r[2] * 1000) for n, *r in rows],
                 "--",
+            ),
+            _chart.Series(
+                "first reload of the next run (compiled code from __pycache__)",
+                [(n, r[3] * 1000) for n, *r in rows],
+                "-.",
             ),
         ],
         title="Reloading a leaf against the number of its dependents",

@@ -16,12 +16,12 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from types import CodeType, FunctionType, ModuleType
 from typing import Any, NamedTuple
 
-from . import integrations
+from . import _diskcache, integrations
 from ._audit import find_stale
-from ._bigsource import parse, scan
+from ._bigsource import BIG, parse, scan
 from ._cycles import Cycles
-from ._define import Definer, instrument
-from ._graph import ImportGraph, ImportRef, parse_imports
+from ._define import Definer, Prints, fingerprints, instrument, plain_definitions, unchanged
+from ._graph import ImportGraph, ImportRef, imports_of, parse_imports
 from ._missing import MISSING
 from ._modmap import ModuleMap, no_source_reason, real, source_hash
 from ._monitor._batch import STALL
@@ -31,7 +31,7 @@ from ._plan import Plan, PlanError, make_plan
 from ._rebind import rebind
 from ._registry import Registries, registrants
 from ._report import ReloadReport, log_report
-from ._runtime import import_clock, install_clock, ledger
+from ._runtime import import_clock, install_clock, ledger, state
 
 __all__ = ["Reloader", "bound_names"]
 
@@ -118,6 +118,7 @@ class _Step(NamedTuple):
     loader: Any
     unload: CodeType | None  # the new source's __hotmod_unload__
     stat: tuple[int, int, int] | None  # the file's (mtime, size, inode) when it was read
+    plain: frozenset[str] = frozenset()  # definitions a run may skip (`plain_definitions`)
 
     @property
     def size(self) -> int:
@@ -142,6 +143,8 @@ class _Txn:
         self.settle: list[Callable[[Patcher, list[Callable[[], None]]], None]] = []
         self.settle_undo: list[Callable[[], None]] = []
         self.stats: dict[str, tuple[int, int, int]] = {}  # file stat when its source was read
+        # How each run left its module's plain definitions, kept by the reloader on commit.
+        self.plain: dict[str, tuple[CodeType, Prints] | None] = {}
         self.checked: dict[str, float] = {}  # monotonic time just before that stat
         # The watcher's monitor: since when it has seen every change to a path (or None).
         self.watched: Callable[[str], float | None] | None = None
@@ -182,13 +185,23 @@ class Reloader:
         # Namespaces of no module (an IPython shell's user_ns) with their from-imports.
         self.namespaces: dict[int, tuple[dict[str, Any], Callable[[], Sequence[ImportRef]]]] = {}
         self._compiled = _CompileCache()
+        self.cache_worker = _diskcache.Worker(self.lock)
+        self._plain: dict[str, tuple[CodeType, Prints]] = {}  # (`_unchanged`)
+        # Entries of what a reload compiled, written once it committed (imports to add).
+        self._unsaved: list[tuple[str, bytes, _diskcache.Entry]] = []
         install_clock()
         integrations.triggers()  # third-party adapters' frameworks, known from now on
 
     # -- knowledge of the loaded program -----------------------------------------------
 
-    def sync(self) -> None:
-        """Index modules imported since the last call (path, source hash, imports)."""
+    def sync(self, *, warm: bool = False) -> None:
+        """Index modules imported since the last call (path, source hash, imports).
+
+        With ``warm`` (or while a watcher runs), the cache worker then writes the disk
+        entry (`_diskcache`) of every module indexed without one.
+        """
+        warm = warm or bool(state.watchers)
+        unwarmed: list[Callable[[], None]] = []
         for name in self.modmap.sync():
             path = self.modmap.path_of(name)
             module = sys.modules.get(name)
@@ -209,19 +222,34 @@ class Reloader:
                 digest = None  # edited since it was imported: what it runs is unknown
             self.modmap.set_hash(name, digest)
             args = _parse_args(name, module, path)
-            try:
-                refs, parsed = parse(
-                    data, path, module=args["module"], is_package=args["is_package"]
-                )
-                # (a big plain source is read off its bytecode: it registers nothing)
-                if digest is not None and isinstance(parsed, ast.Module):
-                    self.registries.committed(name, registrants(parsed))
-            except (SyntaxError, ValueError):
-                # Not the source it ran: its imports are read line by line and off its
-                # namespace, so the next reload of what it imports still includes it.
-                self.modmap.set_hash(name, None)
-                refs = _import_lines(data, name, module, path) + _live_refs(module)
-            self.graph.set_imports(name, refs)
+            key = (data, path, args["module"], args["is_package"])
+            cacheable = digest is not None and _cacheable(module, data)
+            entry = _diskcache.load(*key) if cacheable else None
+            if entry is not None:
+                self.registries.committed(name, entry.registrants)
+                self.graph.set_imports(name, entry.refs)
+                continue
+            self.graph.set_imports(name, self._index(name, module, path, data, digest))
+            if cacheable and warm:
+                unwarmed.append(functools.partial(_warm, *key))
+        self.cache_worker.warm(unwarmed)
+
+    def _index(
+        self, name: str, module: ModuleType, path: str, data: bytes, digest: int | None
+    ) -> list[ImportRef]:
+        # A module's imports (and registrants) from its source.
+        args = _parse_args(name, module, path)
+        try:
+            refs, parsed = parse(data, path, module=args["module"], is_package=args["is_package"])
+            # (a big plain source is read off its bytecode: it registers nothing)
+            if digest is not None and isinstance(parsed, ast.Module):
+                self.registries.committed(name, registrants(parsed))
+        except (SyntaxError, ValueError):
+            # Not the source it ran: its imports are read line by line and off its
+            # namespace, so the next reload of what it imports still includes it.
+            self.modmap.set_hash(name, None)
+            refs = _import_lines(data, name, module, path) + _live_refs(module)
+        return refs
 
     def resolve(self, target: object) -> list[str]:
         """Module names for a module object, a dotted name or a file path."""
@@ -335,16 +363,32 @@ class Reloader:
                 report.duration = time.perf_counter() - started
                 # Shown by the middlewares' error pages until a reload succeeds.
                 self.last_failure = report if report.error is not None else None
+                unsaved = self._to_save(report.error is None)
             log_report(report)
             for listener in list(self.listeners):
                 try:
                     listener(report)
                 except Exception:
                     logging.getLogger("hotmod").exception("reload listener %r raised", listener)
+            self.cache_worker.write(unsaved)  # after the report: off a save's path
             return report
         finally:
             if collecting:
                 gc.enable()
+
+    def _to_save(self, committed: bool) -> list[Callable[[], None]]:
+        # Jobs writing the entries of what a committed reload compiled, with the imports
+        # the graph now holds for them.
+        jobs: list[Callable[[], None]] = []
+        for name, source, entry in self._unsaved if committed else ():
+            module = sys.modules.get(name)
+            path = self.modmap.path_of(name)
+            if module is not None and path is not None:
+                refs = tuple(self.graph.refs(name))
+                args = _parse_args(name, module, path)
+                jobs.append(functools.partial(_store, source, args, entry._replace(refs=refs)))
+        self._unsaved = []
+        return jobs
 
     def _quiet(self, target: object) -> list[str]:
         # The watcher's view: files no loaded module comes from are simply ignored.
@@ -452,6 +496,11 @@ class Reloader:
             self.graph.set_imports(name, refs)  # the graph changes only on commit
         for action in txn.patcher.on_commit:
             action()
+        for name, plain in txn.plain.items():
+            if plain is None:
+                self._plain.pop(name, None)
+            else:
+                self._plain[name] = plain
         for step in steps:
             self.modmap.set_hash(step.name, source_hash(step.source))
             if not step.definitions_only:
@@ -514,6 +563,26 @@ class Reloader:
                 self._compiled.put(name, path, digest, cached, txn.checked.get(name, 0.0))
             return cached
         loader = _custom_loader(module)
+        if name not in plan.trees and name not in plan.scans and _cacheable(module, source):
+            args = _parse_args(name, module, path)
+            entry = _diskcache.load(source, path, args["module"], args["is_package"])
+            if entry is not None:
+                step = _Step(
+                    name,
+                    path,
+                    source,
+                    entry.code,
+                    entry.bound | _IMPORT_DUNDERS,
+                    entry.dynamic,
+                    False,
+                    entry.registrants,
+                    None,
+                    _unload_code(entry.code),
+                    txn.stats.get(name),
+                    entry.plain,
+                )
+                self._compiled.put(name, path, digest, step, txn.checked.get(name, 0.0))
+                return step
         try:
             scanned = plan.scans.pop(name, None)
             if loader is not None or main:
@@ -526,10 +595,12 @@ class Reloader:
                 # off its bytecode (`_bigsource`); its functions are kept when it ends.
                 code, bound, dynamic = scanned.code, scanned.bound, scanned.dynamic
                 names: frozenset[str] = frozenset()
+                plain: frozenset[str] = frozenset()
             else:
                 tree = plan.trees.pop(name, None) or ast.parse(source, path)
                 bound, dynamic = bound_names(tree, source)
                 names = registrants(tree)
+                plain = frozenset() if main else plain_definitions(tree, dynamic)
                 if main:
                     # The running script: only its definitions are refreshed, and imports
                     # it did not run yet (added with the code that uses them).
@@ -541,7 +612,10 @@ class Reloader:
                         or _new_import(node, namespace)
                     ]
                 if loader is None:
-                    code = compile(instrument(tree), path, "exec", dont_inherit=True)
+                    code = compile(instrument(tree, plain), path, "exec", dont_inherit=True)
+                    if not main:
+                        entry = _diskcache.Entry((), names, code, frozenset(bound), dynamic, plain)
+                        self._unsaved.append((name, source, entry))
                 elif hasattr(loader, "source_to_code"):
                     code = loader.source_to_code(source, path)  # a source-transforming hook
                 else:
@@ -560,6 +634,7 @@ class Reloader:
             loader,
             _unload_code(code),
             txn.stats.get(name),
+            plain if code is not None and loader is None else frozenset(),
         )
         if not step.definitions_only:  # the running script is never cached
             self._compiled.put(name, step.path, digest, step, txn.checked.get(name, 0.0))
@@ -647,7 +722,8 @@ class Reloader:
             ns.pop("__annotations__", None)
             ns["__doc__"] = None
         definer = Definer(txn.patcher, owner, old)
-        definer.install(ns)
+        skip = self._unchanged(step, ns, txn)
+        definer.install(ns, skip)
         try:
             if step.code is None:
                 step.loader.exec_module(module)
@@ -659,9 +735,30 @@ class Reloader:
             _drop_removed(ns, old, step)
             _keep_submodules(module)
         txn.patcher.patch_namespace(owner, old, ns)
+        code = step.code if step.plain else None
+        if code is None:
+            txn.plain[step.name] = None
+        elif skip and skip is self._plain[step.name][1].names:
+            txn.plain[step.name] = self._plain[step.name]  # all left as they were
+        else:
+            txn.plain[step.name] = (code, fingerprints(ns, step.plain))
         for adapter in txn.adapters:
             adapter.after_module(txn.view, module)
         report.reloaded.append(step.name)
+
+    def _unchanged(self, step: _Step, ns: dict[str, Any], txn: _Txn) -> frozenset[str]:
+        # The plain definitions the module's last committed run of this same code left
+        # as they still are: a run would define them again equal, and keep them (and
+        # count them kept: the report reads the same either way).
+        last = self._plain.get(step.name)
+        if last is None or last[0] is not step.code:
+            return frozenset()
+        skip = unchanged(ns, last[1])
+        kept = last[1].kept
+        txn.patcher.patched += (
+            sum(kept.values()) if skip is last[1].names else sum(kept[n] for n in skip)
+        )
+        return skip
 
     def _rebind(self, steps: list[_Step], txn: _Txn) -> int:
         count = 0
@@ -933,6 +1030,32 @@ def _parse_args(name: str, module: ModuleType, path: str) -> dict[str, Any]:
     spec = getattr(module, "__spec__", None)
     resolved = spec.name if spec is not None and getattr(spec, "name", None) else name
     return {"module": resolved, "is_package": hasattr(module, "__path__"), "filename": path}
+
+
+def _cacheable(module: ModuleType, source: bytes) -> bool:
+    # Sources run from instrumented code of their own (`_compile`'s usual case).
+    return len(source) <= BIG and _custom_loader(module) is None and not _is_main(module)
+
+
+def _entry(source: bytes, path: str, name: str, is_package: bool) -> _diskcache.Entry:
+    """Everything the reloader reads off a source, as `sync` and `_compile` read it."""
+    tree = ast.parse(source, path)
+    refs = imports_of(tree, module=name, is_package=is_package)
+    bound, dynamic = bound_names(tree, source)
+    names = registrants(tree)
+    plain = plain_definitions(tree, dynamic)
+    code = compile(instrument(tree, plain), path, "exec", dont_inherit=True)
+    return _diskcache.Entry(tuple(refs), names, code, frozenset(bound), dynamic, plain)
+
+
+def _store(source: bytes, args: dict[str, Any], entry: _diskcache.Entry) -> None:
+    _diskcache.store(source, args["filename"], args["module"], args["is_package"], entry)
+
+
+def _warm(source: bytes, path: str, name: str, is_package: bool) -> None:
+    # A cache worker's job: the module's entry, unless another process wrote it meanwhile.
+    if _diskcache.load(source, path, name, is_package) is None:
+        _diskcache.store(source, path, name, is_package, _entry(source, path, name, is_package))
 
 
 def _new_import(node: ast.stmt, namespace: dict[str, Any]) -> bool:

@@ -170,7 +170,7 @@ class Watcher:
         if self._running:
             return self
         with self._reloader.lock:
-            self._reloader.sync()
+            self._reloader.sync(warm=True)
         for root in _collapse(self._roots):
             self._monitor.add_path(Path(root))
         self._monitor.start()
@@ -211,6 +211,8 @@ class Watcher:
         with state.lock:
             if self in state.watchers:
                 state.watchers.remove(self)
+            if not state.watchers:
+                self._reloader.cache_worker.cancel_warming()
             if state.current is self:
                 state.current = None
         if safepoint.pending == self.apply:

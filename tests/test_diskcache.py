@@ -1,0 +1,140 @@
+"""Entries on disk (`_diskcache`): what a reload compiled, read again by the next process.
+
+In process: a fresh reloader stands for the program's next run.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import importlib.util
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import hotmod
+from hotmod import _runtime
+
+LEAF = "VALUE = {v}\n"
+DEP = (
+    "from cleaf import VALUE\n\n"
+    "def total(x):\n    return x + VALUE\n\n"
+    "class Box:\n    def get(self):\n        return VALUE * 10\n"
+)
+
+
+def entry_file(path: Path) -> Path:
+    return Path(importlib.util.cache_from_source(str(path))[: -len(".pyc")] + "-hotmod.pyc")
+
+
+@pytest.fixture
+def program(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A leaf and a dependent, imported, with bytecode writing allowed."""
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    (tmp_path / "cleaf.py").write_text(LEAF.format(v=1))
+    (tmp_path / "cdep.py").write_text(DEP)
+    sys.path.insert(0, str(tmp_path))
+    importlib.import_module("cdep")
+    yield tmp_path
+
+
+def settle() -> None:
+    assert _runtime.get_reloader().cache_worker.idle.wait(10), "cache worker still busy"
+
+
+def parsed_files(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Names of the files parsed from now on."""
+    seen: list[str] = []
+    real = ast.parse
+
+    def parse(source: Any, filename: Any = "<unknown>", *args: Any, **kwargs: Any) -> Any:
+        seen.append(Path(str(filename)).name)
+        return real(source, filename, *args, **kwargs)
+
+    monkeypatch.setattr(ast, "parse", parse)
+    return seen
+
+
+def restart() -> None:
+    """A new reloader: what the program's next run starts with."""
+    _runtime.reset()
+
+
+def test_the_next_run_reloads_a_dependent_without_parsing_it(
+    program: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (program / "cleaf.py").write_text(LEAF.format(v=2))
+    assert hotmod.reload("cleaf").ok
+    settle()
+    assert entry_file(program / "cdep.py").exists()
+    restart()
+    parsed = parsed_files(monkeypatch)
+    (program / "cleaf.py").write_text(LEAF.format(v=3))
+    report = hotmod.reload("cleaf")
+    assert report.ok and report.reloaded == ["cleaf", "cdep"]
+    dep = sys.modules["cdep"]
+    assert dep.total(1) == 4 and dep.Box().get() == 30
+    assert "cdep.py" not in parsed  # neither to index it nor to compile it
+    assert "cleaf.py" in parsed  # (its text changed: read afresh)
+
+
+def test_a_started_watcher_writes_the_entries_before_any_save(
+    program: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    watcher = hotmod.watch(program)
+    try:
+        settle()
+    finally:
+        watcher.stop()
+    assert entry_file(program / "cdep.py").exists()
+    assert entry_file(program / "cleaf.py").exists()
+    restart()
+    parsed = parsed_files(monkeypatch)
+    assert hotmod.dependents("cleaf") == ["cdep"]  # the graph, from the entries alone
+    assert "cdep.py" not in parsed and "cleaf.py" not in parsed
+
+
+def test_an_entry_is_used_only_for_the_text_it_was_made_from(
+    program: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (program / "cleaf.py").write_text(LEAF.format(v=2))
+    assert hotmod.reload("cleaf").ok
+    settle()
+    restart()
+    (program / "cdep.py").write_text(DEP.replace("x + VALUE", "x - VALUE"))
+    importlib.reload(sys.modules["cdep"])  # the program runs the new text
+    parsed = parsed_files(monkeypatch)
+    (program / "cleaf.py").write_text(LEAF.format(v=5))
+    assert hotmod.reload("cleaf").ok
+    assert sys.modules["cdep"].total(10) == 5
+    assert "cdep.py" in parsed
+
+
+def test_a_broken_entry_is_no_entry(program: Path) -> None:
+    (program / "cleaf.py").write_text(LEAF.format(v=2))
+    assert hotmod.reload("cleaf").ok
+    settle()
+    entry = entry_file(program / "cdep.py")
+    entry.write_bytes(entry.read_bytes()[:40])
+    restart()
+    (program / "cleaf.py").write_text(LEAF.format(v=7))
+    assert hotmod.reload("cleaf").ok
+    assert sys.modules["cdep"].total(1) == 8
+
+
+def test_nothing_is_written_when_the_program_asks_for_no_bytecode(
+    program: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+    (program / "cleaf.py").write_text(LEAF.format(v=2))
+    assert hotmod.reload("cleaf").ok
+    watcher = hotmod.watch(program)
+    try:
+        settle()
+    finally:
+        watcher.stop()
+    assert not entry_file(program / "cdep.py").exists()
+    assert not entry_file(program / "cleaf.py").exists()

@@ -1,0 +1,163 @@
+"""Plain definitions (`_define.plain_definitions`): an unchanged dependent leaves them be.
+
+In process: the syntax-tree rule on its own, then reloads of a leaf and its dependent.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import hotmod
+from hotmod._define import Definer, plain_definitions
+
+
+def plain(source: str, dynamic: bool = False) -> list[str]:
+    return sorted(plain_definitions(ast.parse(textwrap.dedent(source)), dynamic))
+
+
+def test_plain_definitions_are_those_a_run_of_the_same_text_defines_the_same() -> None:
+    source = """
+        from __future__ import annotations
+        from leaf import VALUE, Base
+
+        def simple(x, y=1, *, z=None):
+            return x + y + VALUE
+
+        def annotated(x: Base) -> int:  # (strings, with the __future__ import)
+            return 0
+
+        class Box:
+            '''A box.'''
+            size = 3
+
+            def get(self):
+                return VALUE
+
+        @decorated
+        def decorated_one(): ...
+
+        def computed_default(x=VALUE): ...
+
+        class Derived(Base): ...
+
+        class Computed:
+            size = VALUE
+
+        def listed(): ...
+        HANDLERS = [listed]
+
+        def rebound(): ...
+        rebound = 3
+
+        def made_global(): ...
+        def setter():
+            global made_global
+    """
+    assert plain(source) == ["Box", "annotated", "setter", "simple"]
+
+
+def test_annotations_evaluated_at_definition_time_are_not_plain() -> None:
+    assert plain("def f(x: Leaf) -> int: ...\ndef g(x): ...\n") == ["g"]
+
+
+def test_no_plain_definitions_beside_a_star_import_or_dynamic_binding() -> None:
+    assert plain("from leaf import *\ndef f(): ...\n") == []
+    assert plain("def f(): ...\n", dynamic=True) == []
+
+
+LEAF = "VALUE = {v}\n"
+DEP = """\
+from pleaf import VALUE
+
+def total(x):
+    return x + VALUE
+
+class Box:
+    def get(self):
+        return VALUE * 10
+
+def helper():
+    return 1
+
+def wrap(f):
+    return f
+
+@wrap
+def decorated():
+    return VALUE
+"""
+
+
+@pytest.fixture
+def program(tmp_path: Path) -> Iterator[Path]:
+    (tmp_path / "pleaf.py").write_text(LEAF.format(v=1))
+    (tmp_path / "pdep.py").write_text(DEP)
+    sys.path.insert(0, str(tmp_path))
+    importlib.import_module("pdep")
+    yield tmp_path
+
+
+def save_leaf(root: Path, value: int) -> hotmod.ReloadReport:
+    (root / "pleaf.py").write_text(LEAF.format(v=value))
+    report = hotmod.reload("pleaf")
+    assert report.ok, report
+    return report
+
+
+@pytest.fixture
+def defined(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Qualified names passed to the definition hook from now on."""
+    seen: list[str] = []
+    real = Definer.define
+
+    def define(self: Definer, new: Any) -> Any:
+        seen.append(new.__qualname__)
+        return real(self, new)
+
+    monkeypatch.setattr(Definer, "define", define)
+    return seen
+
+
+def test_an_unchanged_dependent_leaves_its_plain_definitions_be(
+    program: Path, defined: list[str]
+) -> None:
+    dep = sys.modules["pdep"]
+    total, box, helper = dep.total, dep.Box, dep.helper
+    first = save_leaf(program, 2)
+    assert "total" in defined and "Box" in defined  # the first run defines everything
+    defined.clear()
+    second = save_leaf(program, 3)
+    assert sorted(n for n in defined if n.split(".")[0] != "wrap") == ["decorated"]
+    assert dep.total is total and dep.Box is box and dep.helper is helper
+    assert dep.total(1) == 4 and dep.Box().get() == 30 and dep.decorated() == 3
+    assert second.patched == first.patched  # left as they are: kept, as before
+
+
+def test_a_definition_the_program_replaced_is_defined_again(
+    program: Path, defined: list[str]
+) -> None:
+    dep = sys.modules["pdep"]
+    save_leaf(program, 2)
+    dep.helper = lambda: 99  # the program rebinds one name and patches a method
+    dep.Box.get = lambda self: -1
+    defined.clear()
+    save_leaf(program, 3)
+    assert dep.helper() == 1 and dep.Box().get() == 30  # as a fresh import defines them
+    assert "helper" in defined and "Box" in defined and "total" not in defined
+
+
+def test_a_rolled_back_reload_leaves_the_next_one_correct(program: Path) -> None:
+    dep = sys.modules["pdep"]
+    save_leaf(program, 2)
+    (program / "pleaf.py").write_text("VALUE = 1 / 0\n")
+    assert not hotmod.reload("pleaf").ok
+    save_leaf(program, 4)
+    assert dep.total(1) == 5 and dep.Box().get() == 40
