@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import itertools
 import operator
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from operator import attrgetter
-from types import FunctionType
+from types import CodeType, FunctionType
 from typing import Any, NamedTuple
 from weakref import ReferenceType, ref
 
@@ -44,67 +45,88 @@ SKIP = "__hotmod_skip__"
 _Def = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
 
-def instrument(tree: ast.Module, plain: frozenset[str] = frozenset()) -> ast.Module:
+Groups = tuple[tuple[str, ...], ...]
+"""Runs of consecutive plain top-level definitions, by name (`plain_definitions`)."""
+
+
+def instrument(tree: ast.Module, plain: Groups = ()) -> ast.Module:
     """Add the two decorators to module-level and class-level definitions (in place).
 
-    The top-level definitions named in ``plain`` (`plain_definitions`) are guarded too:
-    ``if "name" not in __hotmod_skip__:``, so that a run can leave them as they are.
+    Each run of plain definitions (`plain_definitions`) is guarded too, by its first
+    name: ``if "name" not in __hotmod_skip__:``, so that a run can leave them be.
     """
     _instrument_body(tree.body, "")
     if plain:
-        tree.body = [_guard(node) if _defines(node, plain) else node for node in tree.body]
+        first = {group[0]: len(group) for group in plain}
+        body: list[ast.stmt] = []
+        nodes = iter(tree.body)
+        for node in nodes:
+            size = first.get(node.name, 0) if isinstance(node, _Def) else 0
+            if size:
+                body.append(_guard([node, *itertools.islice(nodes, size - 1)]))
+            else:
+                body.append(node)
+        tree.body = body
     return tree
 
 
-def _defines(node: ast.stmt, names: frozenset[str]) -> bool:
-    return isinstance(node, _Def) and node.name in names
+def _guard(run: list[ast.stmt]) -> ast.stmt:
+    head, last = run[0], run[-1]
+    assert isinstance(head, _Def)
+    name = ast.Name(SKIP, ast.Load())
+    test = ast.Compare(ast.Constant(head.name), [ast.NotIn()], [name])
+    guard = ast.If(test, run, [])
+    for node in (guard, test, test.left, name):
+        node.lineno, node.col_offset = head.lineno, head.col_offset
+        node.end_lineno, node.end_col_offset = last.end_lineno, last.end_col_offset
+    return guard
 
 
-def _guard(node: ast.stmt) -> ast.stmt:
-    assert isinstance(node, _Def)
-    test = ast.Compare(
-        left=ast.Constant(value=node.name),
-        ops=[ast.NotIn()],
-        comparators=[ast.Name(id=SKIP, ctx=ast.Load())],
-    )
-    guard = ast.If(test=test, body=[node], orelse=[])
-    ast.copy_location(guard, node)
-    return ast.fix_missing_locations(guard)
-
-
-def plain_definitions(tree: ast.Module, dynamic: bool) -> frozenset[str]:
-    """Top-level functions and classes that a run of the same source defines the same.
+def plain_definitions(tree: ast.Module, dynamic: bool, source: bytes | None = None) -> Groups:
+    """Top-level functions and classes that a run of the same source defines the same,
+    in runs of consecutive statements.
 
     A plain function has no decorators, no type parameters, only constant defaults and
     no annotations evaluated at definition time; a plain class has no decorators, bases
     or keywords, and a body of a docstring, plain methods and constant assignments. Its
     name is bound by this one statement and read by no top-level code: a run of the same
     source would define an equal object and keep the old one (`Patcher.keep_unchanged`),
-    so an unchanged dependent may skip it (`Definer.skip`). None in a module that binds
-    names dynamically or star-imports.
+    so an unchanged dependent may skip it. None in a module that binds names dynamically
+    or star-imports. With ``source``, function bodies are read only if its text has a
+    ``global`` statement.
     """
     if dynamic:
-        return frozenset()
+        return ()
     lazy = any(
         isinstance(node, ast.ImportFrom)
         and node.module == "__future__"
         and any(a.name == "annotations" for a in node.names)
         for node in tree.body
     )
-    candidates = {
-        node.name: node
+    candidates = [
+        node
         for node in tree.body
         if isinstance(node, _Def) and node.name != "__hotmod_unload__" and _plain(node, lazy)
-    }
+    ]
     if not candidates:
-        return frozenset()
-    counts: dict[str, int] = {}
+        return ()
+    mentions = _Mentions(source is None or b"global" in source)
     for node in tree.body:
-        for name in _top_level_names(node):
-            if name == "*":
-                return frozenset()
-            counts[name] = counts.get(name, 0) + 1
-    return frozenset(name for name, node in candidates.items() if counts.get(name) == 1)
+        mentions.statement(node)
+    if mentions.star:
+        return ()
+    plain = {id(node) for node in candidates if mentions.counts.get(node.name) == 1}
+    groups: list[tuple[str, ...]] = []
+    run: list[str] = []
+    for node in tree.body:
+        if id(node) in plain:
+            run.append(node.name)  # type: ignore[attr-defined]
+        elif run:
+            groups.append(tuple(run))
+            run = []
+    if run:
+        groups.append(tuple(run))
+    return tuple(groups)
 
 
 def _plain(node: ast.stmt, lazy: bool) -> bool:
@@ -142,35 +164,67 @@ def _plain(node: ast.stmt, lazy: bool) -> bool:
     return False
 
 
-def _top_level_names(node: ast.stmt) -> Iterator[str]:
-    # Every name a top-level statement binds, reads or deletes outside function bodies
-    # (one per mention), and the names functions declare global; "*" for a star import.
-    # (Names a class body binds count too: a few plain classes fewer, nothing wrong.)
-    todo: list[tuple[ast.AST, bool]] = [(node, False)]
-    while todo:
-        item, in_class = todo.pop()
-        if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            if not in_class:
-                yield item.name
-            parts: list[ast.AST] = [*item.decorator_list, item.args]
-            parts += [n for n in ast.walk(item) if isinstance(n, (ast.Global, ast.Nonlocal))]
-            if item.returns is not None:
-                parts.append(item.returns)
-            todo.extend((part, False) for part in parts)
-            continue
-        if isinstance(item, ast.ClassDef):
-            yield item.name
-            todo.extend((part, False) for part in (*item.bases, *item.keywords))
-            todo.extend((part, False) for part in item.decorator_list)
-            todo.extend((part, True) for part in item.body)
-            continue
-        if isinstance(item, ast.Name):
-            yield item.id
-        elif isinstance(item, (ast.Global, ast.Nonlocal)):
-            yield from item.names
-        elif isinstance(item, ast.alias):
-            yield item.asname or item.name.split(".")[0]
-        todo.extend((child, False) for child in ast.iter_child_nodes(item))
+class _Mentions:
+    """Counts each name a top-level statement binds, reads or deletes outside function
+    bodies, and the names functions declare global (read only when ``deep``).
+
+    (Names a class body binds count too: a few plain classes fewer, nothing wrong.)
+    """
+
+    def __init__(self, deep: bool) -> None:
+        self.deep = deep
+        self.counts: dict[str, int] = {}
+        self.star = False
+
+    def add(self, name: str) -> None:
+        self.counts[name] = self.counts.get(name, 0) + 1
+
+    def statement(self, node: ast.stmt) -> None:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            self.add(node.name)
+            self.function(node)
+        elif isinstance(node, ast.ClassDef):
+            self.add(node.name)
+            for part in (*node.bases, *node.keywords, *node.decorator_list):
+                self.expression(part)
+            for item in node.body:
+                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    self.function(item)
+                else:
+                    self.expression(item)
+        else:
+            self.expression(node)
+
+    def function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        # What a def statement evaluates: decorators, defaults, annotations.
+        args = node.args
+        for part in (*node.decorator_list, *args.defaults, *args.kw_defaults):
+            if part is not None:
+                self.expression(part)
+        for arg in (*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg):
+            if arg is not None and arg.annotation is not None:
+                self.expression(arg.annotation)
+        if node.returns is not None:
+            self.expression(node.returns)
+        if self.deep:
+            for item in ast.walk(node):
+                if isinstance(item, ast.Global):
+                    for name in item.names:
+                        self.add(name)
+
+    def expression(self, node: ast.AST) -> None:
+        for item in ast.walk(node):
+            if isinstance(item, ast.Name):
+                self.add(item.id)
+            elif isinstance(item, ast.alias):
+                if item.name == "*":
+                    self.star = True
+                self.add(item.asname or item.name.split(".")[0])
+            elif isinstance(item, ast.Global):
+                for name in item.names:
+                    self.add(name)
+            elif isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                self.add(item.name)  # (nested in a top-level if or try; body read too)
 
 
 def _instrument_body(body: list[ast.stmt], prefix: str) -> None:
@@ -216,15 +270,15 @@ class Prints(NamedTuple):
     names: frozenset[str]
     functions: tuple[str, ...]
     function_refs: tuple[ReferenceType[Any], ...]
-    function_state: tuple[tuple[Any, ...], ...]  # (code, defaults, kwdefaults) each
+    codes: tuple[CodeType, ...]
     classes: tuple[str, ...]
     class_refs: tuple[ReferenceType[Any], ...]
     class_state: tuple[tuple[tuple[str, ...], tuple[int, ...]], ...]
     kept: dict[str, int]  # objects a run would keep per name (a class and its methods)
+    complete: bool  # every plain name was bound to a function or a class
 
 
-_FUNCTION_STATE = attrgetter("__code__", "__defaults__", "__kwdefaults__")
-_DICT = attrgetter("__dict__")
+_CODE = attrgetter("__code__")
 _DEREF = ReferenceType.__call__
 
 
@@ -233,53 +287,61 @@ def _class_state(cls: Any) -> tuple[tuple[str, ...], tuple[int, ...]]:
     return tuple(members), tuple(map(id, members.values()))
 
 
-def fingerprints(ns: Mapping[str, Any], names: frozenset[str]) -> Prints:
-    """How a run left the plain definitions ``names`` of a namespace."""
-    functions = [n for n in names if type(ns.get(n)) is FunctionType and not ns[n].__dict__]
+def fingerprints(ns: Mapping[str, Any], plain: Groups) -> Prints:
+    """How a run left the plain definitions of a namespace."""
+    names = [name for group in plain for name in group]
+    functions = [n for n in names if type(ns.get(n)) is FunctionType]
     classes = [n for n in names if type(ns.get(n)) is type]
+    kept = dict.fromkeys(functions, 1)
+    for n in classes:
+        kept[n] = 1 + sum(type(v) is FunctionType for v in vars(ns[n]).values())
     return Prints(
-        frozenset(functions + classes),
+        frozenset(kept),
         tuple(functions),
         tuple(ref(ns[n]) for n in functions),
-        tuple(_FUNCTION_STATE(ns[n]) for n in functions),
+        tuple(ns[n].__code__ for n in functions),
         tuple(classes),
         tuple(ref(ns[n]) for n in classes),
         tuple(_class_state(ns[n]) for n in classes),
-        {
-            n: 1 + sum(type(v) is FunctionType for v in vars(ns[n]).values()) if n in classes else 1
-            for n in functions + classes
-        },
+        kept,
+        len(kept) == len(names),
     )
 
 
-def unchanged(ns: Mapping[str, Any], prints: Prints) -> frozenset[str]:
-    """The names of ``prints`` bound to an object still as the last run left it."""
+def unchanged(ns: Mapping[str, Any], prints: Prints, plain: Groups) -> frozenset[str]:
+    """The plain definitions a run may skip: those of each run of ``plain`` whose names
+    are all still bound to the object the last run left, with the same code (a
+    function) or the same members (a class).
+
+    (A function's defaults and attributes are not compared: what a program sets on a
+    function it keeps, as it keeps any other state.)
+    """
     get = ns.get
     functions = tuple(map(get, prints.functions))
     classes = tuple(map(get, prints.classes))
     if (
-        all(map(operator.is_, functions, map(_DEREF, prints.function_refs)))
+        prints.complete
+        and all(map(operator.is_, functions, map(_DEREF, prints.function_refs)))
         and all(map(operator.is_, classes, map(_DEREF, prints.class_refs)))
-        and tuple(map(_FUNCTION_STATE, functions)) == prints.function_state
-        and not any(map(len, map(_DICT, functions)))
+        and all(map(operator.is_, map(_CODE, functions), prints.codes))
         and tuple(map(_class_state, classes)) == prints.class_state
     ):
         return prints.names  # the common case, in a few C loops
-    same = [
+    same = {
         name
-        for name, obj, held, state in zip(
-            prints.functions, functions, prints.function_refs, prints.function_state, strict=True
+        for name, obj, held, code in zip(
+            prints.functions, functions, prints.function_refs, prints.codes, strict=True
         )
-        if obj is held() and _FUNCTION_STATE(obj) == state and not obj.__dict__
-    ]
-    same += [
+        if obj is held() and getattr(obj, "__code__", None) is code
+    }
+    same.update(
         name
         for name, obj, held, state in zip(
             prints.classes, classes, prints.class_refs, prints.class_state, strict=True
         )
         if obj is held() and _class_state(obj) == state
-    ]
-    return frozenset(same)
+    )
+    return frozenset(name for group in plain if same.issuperset(group) for name in group)
 
 
 class Definer:

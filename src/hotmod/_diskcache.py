@@ -51,7 +51,7 @@ class Entry(NamedTuple):
     code: CodeType  # instrumented (`_define.instrument`)
     bound: frozenset[str]
     dynamic: bool
-    plain: frozenset[str]  # definitions a run may skip (`_define.plain_definitions`)
+    plain: tuple[tuple[str, ...], ...]  # definitions a run may skip (`_define.Groups`)
 
 
 _MAKERS = ("_bigsource", "_define", "_diskcache", "_graph", "_registry", "_reloader")
@@ -109,7 +109,7 @@ def load(source: bytes, path: str, name: str, is_package: bool) -> Entry | None:
             code,
             frozenset(bound),
             bool(dynamic),
-            frozenset(plain),
+            tuple(map(tuple, plain)),
         )
     except Exception:  # missing, unreadable or not an entry: as if there were none
         return None
@@ -126,7 +126,7 @@ def store(source: bytes, path: str, name: str, is_package: bool, entry: Entry) -
         entry.code,
         tuple(sorted(entry.bound)),
         entry.dynamic,
-        tuple(sorted(entry.plain)),
+        entry.plain,
     )
     temp = f"{file}.{os.getpid()}.{threading.get_ident()}.tmp"
     try:

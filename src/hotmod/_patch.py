@@ -12,6 +12,7 @@ import enum
 import functools
 import operator
 from collections.abc import Callable
+from itertools import compress
 from types import CellType, FunctionType, GetSetDescriptorType, MemberDescriptorType
 from typing import Any
 
@@ -149,9 +150,11 @@ class Patcher:
     def patch_namespace(self, owner: str, old_ns: dict[str, Any], ns: dict[str, Any]) -> None:
         """Put kept old objects back into a re-executed module namespace ``ns``."""
         get = old_ns.get
-        for name, new in list(ns.items()):
+        # Only names bound anew (in C loops: most of a dependent's are untouched).
+        rebound = list(compress(ns.items(), map(operator.is_not, map(get, ns), ns.values())))
+        for name, new in rebound:
             old = get(name, MISSING)
-            if old is MISSING or old is new or id(type(new)) in _VALUES:
+            if old is MISSING or id(type(new)) in _VALUES:
                 continue
             kept = self.keep(old, new, owner)
             if kept is not new:

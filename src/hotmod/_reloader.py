@@ -8,11 +8,13 @@ import errno
 import functools
 import gc
 import logging
+import operator
 import os
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import compress
 from types import CodeType, FunctionType, ModuleType
 from typing import Any, NamedTuple
 
@@ -20,7 +22,15 @@ from . import _diskcache, integrations
 from ._audit import find_stale
 from ._bigsource import BIG, parse, scan
 from ._cycles import Cycles
-from ._define import Definer, Prints, fingerprints, instrument, plain_definitions, unchanged
+from ._define import (
+    Definer,
+    Groups,
+    Prints,
+    fingerprints,
+    instrument,
+    plain_definitions,
+    unchanged,
+)
 from ._graph import ImportGraph, ImportRef, imports_of, parse_imports
 from ._missing import MISSING
 from ._modmap import ModuleMap, no_source_reason, real, source_hash
@@ -118,7 +128,7 @@ class _Step(NamedTuple):
     loader: Any
     unload: CodeType | None  # the new source's __hotmod_unload__
     stat: tuple[int, int, int] | None  # the file's (mtime, size, inode) when it was read
-    plain: frozenset[str] = frozenset()  # definitions a run may skip (`plain_definitions`)
+    plain: Groups = ()  # definitions a run may skip (`plain_definitions`)
 
     @property
     def size(self) -> int:
@@ -595,12 +605,12 @@ class Reloader:
                 # off its bytecode (`_bigsource`); its functions are kept when it ends.
                 code, bound, dynamic = scanned.code, scanned.bound, scanned.dynamic
                 names: frozenset[str] = frozenset()
-                plain: frozenset[str] = frozenset()
+                plain: Groups = ()
             else:
                 tree = plan.trees.pop(name, None) or ast.parse(source, path)
                 bound, dynamic = bound_names(tree, source)
                 names = registrants(tree)
-                plain = frozenset() if main else plain_definitions(tree, dynamic)
+                plain = () if main else plain_definitions(tree, dynamic, source)
                 if main:
                     # The running script: only its definitions are refreshed, and imports
                     # it did not run yet (added with the code that uses them).
@@ -634,7 +644,7 @@ class Reloader:
             loader,
             _unload_code(code),
             txn.stats.get(name),
-            plain if code is not None and loader is None else frozenset(),
+            plain if code is not None and loader is None else (),
         )
         if not step.definitions_only:  # the running script is never cached
             self._compiled.put(name, step.path, digest, step, txn.checked.get(name, 0.0))
@@ -753,7 +763,7 @@ class Reloader:
         last = self._plain.get(step.name)
         if last is None or last[0] is not step.code:
             return frozenset()
-        skip = unchanged(ns, last[1])
+        skip = unchanged(ns, last[1], step.plain)
         kept = last[1].kept
         txn.patcher.patched += (
             sum(kept.values()) if skip is last[1].names else sum(kept[n] for n in skip)
@@ -948,10 +958,11 @@ def _discarded(steps: list[_Step], txn: _Txn) -> list[tuple[str, Any]]:
     for step in steps:
         ns = txn.modules[step.name].__dict__
         owner = ns.get("__name__", step.name)
-        get = ns.get
-        for key, value in txn.snapshots[step.name].items():
-            if get(key) is value:
-                continue  # still bound (kept, or untouched): the common case first
+        snapshot = txn.snapshots[step.name]
+        # Names no longer bound to their old value (found in C loops: usually few).
+        for key, value in compress(
+            snapshot.items(), map(operator.is_not, map(ns.get, snapshot), snapshot.values())
+        ):
             if (
                 (type(value) is FunctionType or issubclass(type(value), type))
                 and getattr(value, "__module__", None) == owner
@@ -1043,7 +1054,7 @@ def _entry(source: bytes, path: str, name: str, is_package: bool) -> _diskcache.
     refs = imports_of(tree, module=name, is_package=is_package)
     bound, dynamic = bound_names(tree, source)
     names = registrants(tree)
-    plain = plain_definitions(tree, dynamic)
+    plain = plain_definitions(tree, dynamic, source)
     code = compile(instrument(tree, plain), path, "exec", dont_inherit=True)
     return _diskcache.Entry(tuple(refs), names, code, frozenset(bound), dynamic, plain)
 
