@@ -162,6 +162,9 @@ def test_a_definition_the_program_replaced_is_defined_again(
     defined.clear()
     save_leaf(program, 4)
     assert not {"helper", "Box", "total"} & set(defined)  # left be again
+    dep.total.__code__ = (lambda x: -x).__code__  # another tool patched its code
+    save_leaf(program, 5)
+    assert dep.total(1) == 6
 
 
 def test_a_rolled_back_reload_leaves_the_next_one_correct(program: Path) -> None:

@@ -23,7 +23,6 @@ from collections.abc import Mapping
 from operator import attrgetter
 from types import CodeType, FunctionType
 from typing import Any, NamedTuple
-from weakref import ReferenceType, ref
 
 from ._patch import Patcher
 
@@ -33,6 +32,7 @@ __all__ = [
     "SKIP",
     "Definer",
     "fingerprints",
+    "kept_count",
     "instrument",
     "plain_definitions",
     "unchanged",
@@ -263,48 +263,49 @@ def _decorate(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, prefi
 class Prints(NamedTuple):
     """How a run left the plain definitions of a namespace (`fingerprints`).
 
-    Objects are held weakly and class members by id: a definition deleted later must
-    not look held by hotmod to the stale-code audit.
+    Objects are known by id, not held: a definition deleted later must not look held by
+    hotmod to the stale-code audit. (An id can be reused only once its object is gone;
+    the same code or the same members would then have to be found there too.)
     """
 
-    names: frozenset[str]
-    functions: tuple[str, ...]
-    function_refs: tuple[ReferenceType[Any], ...]
-    codes: tuple[CodeType, ...]
-    classes: tuple[str, ...]
-    class_refs: tuple[ReferenceType[Any], ...]
-    class_state: tuple[tuple[tuple[str, ...], tuple[int, ...]], ...]
-    kept: dict[str, int]  # objects a run would keep per name (a class and its methods)
-    complete: bool  # every plain name was bound to a function or a class
+    names: tuple[str, ...]  # functions, then classes
+    functions: int  # how many of them are functions
+    ids: tuple[int, ...]
+    codes: tuple[CodeType, ...]  # of the functions
+    members: tuple[tuple[tuple[str, ...], tuple[int, ...]], ...]  # of the classes
+    every: frozenset[str]  # all the names, if every plain name was printed, else empty
+    kept: int  # objects a run would keep (a class counts its methods too)
 
 
 _CODE = attrgetter("__code__")
-_DEREF = ReferenceType.__call__
 
 
-def _class_state(cls: Any) -> tuple[tuple[str, ...], tuple[int, ...]]:
+def _members(cls: Any) -> tuple[tuple[str, ...], tuple[int, ...]]:
     members = cls.__dict__
     return tuple(members), tuple(map(id, members.values()))
 
 
+def _kept(obj: Any) -> int:
+    if type(obj) is FunctionType:
+        return 1
+    return 1 + sum(type(v) is FunctionType for v in vars(obj).values())
+
+
 def fingerprints(ns: Mapping[str, Any], plain: Groups) -> Prints:
     """How a run left the plain definitions of a namespace."""
-    names = [name for group in plain for name in group]
-    functions = [n for n in names if type(ns.get(n)) is FunctionType]
-    classes = [n for n in names if type(ns.get(n)) is type]
-    kept = dict.fromkeys(functions, 1)
-    for n in classes:
-        kept[n] = 1 + sum(type(v) is FunctionType for v in vars(ns[n]).values())
+    every = [name for group in plain for name in group]
+    functions = [n for n in every if type(ns.get(n)) is FunctionType]
+    classes = [n for n in every if type(ns.get(n)) is type]
+    names = (*functions, *classes)
+    objects = [ns[n] for n in names]
     return Prints(
-        frozenset(kept),
-        tuple(functions),
-        tuple(ref(ns[n]) for n in functions),
-        tuple(ns[n].__code__ for n in functions),
-        tuple(classes),
-        tuple(ref(ns[n]) for n in classes),
-        tuple(_class_state(ns[n]) for n in classes),
-        kept,
-        len(kept) == len(names),
+        names,
+        len(functions),
+        tuple(map(id, objects)),
+        tuple(obj.__code__ for obj in objects[: len(functions)]),
+        tuple(map(_members, objects[len(functions) :])),
+        frozenset(names) if len(names) == len(every) else frozenset(),
+        sum(map(_kept, objects)),
     )
 
 
@@ -316,32 +317,31 @@ def unchanged(ns: Mapping[str, Any], prints: Prints, plain: Groups) -> frozenset
     (A function's defaults and attributes are not compared: what a program sets on a
     function it keeps, as it keeps any other state.)
     """
-    get = ns.get
-    functions = tuple(map(get, prints.functions))
-    classes = tuple(map(get, prints.classes))
+    objects = tuple(map(ns.get, prints.names))
+    split = prints.functions
     if (
-        prints.complete
-        and all(map(operator.is_, functions, map(_DEREF, prints.function_refs)))
-        and all(map(operator.is_, classes, map(_DEREF, prints.class_refs)))
-        and all(map(operator.is_, map(_CODE, functions), prints.codes))
-        and tuple(map(_class_state, classes)) == prints.class_state
+        prints.every
+        and tuple(map(id, objects)) == prints.ids
+        and all(map(operator.is_, map(_CODE, objects[:split]), prints.codes))
+        and tuple(map(_members, objects[split:])) == prints.members
     ):
-        return prints.names  # the common case, in a few C loops
+        return prints.every  # the common case, in a few C loops
     same = {
         name
-        for name, obj, held, code in zip(
-            prints.functions, functions, prints.function_refs, prints.codes, strict=True
+        for i, (name, obj) in enumerate(zip(prints.names, objects, strict=True))
+        if id(obj) == prints.ids[i]
+        and (
+            getattr(obj, "__code__", None) is prints.codes[i]
+            if i < split
+            else isinstance(obj, type) and _members(obj) == prints.members[i - split]
         )
-        if obj is held() and getattr(obj, "__code__", None) is code
     }
-    same.update(
-        name
-        for name, obj, held, state in zip(
-            prints.classes, classes, prints.class_refs, prints.class_state, strict=True
-        )
-        if obj is held() and _class_state(obj) == state
-    )
     return frozenset(name for group in plain if same.issuperset(group) for name in group)
+
+
+def kept_count(ns: Mapping[str, Any], names: frozenset[str]) -> int:
+    """How many objects a run would have kept for these plain definitions."""
+    return sum(_kept(ns[name]) for name in names)
 
 
 class Definer:

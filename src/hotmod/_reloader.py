@@ -28,6 +28,7 @@ from ._define import (
     Prints,
     fingerprints,
     instrument,
+    kept_count,
     plain_definitions,
     unchanged,
 )
@@ -748,7 +749,7 @@ class Reloader:
         code = step.code if step.plain else None
         if code is None:
             txn.plain[step.name] = None
-        elif skip and skip is self._plain[step.name][1].names:
+        elif skip and skip is self._plain[step.name][1].every:
             txn.plain[step.name] = self._plain[step.name]  # all left as they were
         else:
             txn.plain[step.name] = (code, fingerprints(ns, step.plain))
@@ -763,11 +764,9 @@ class Reloader:
         last = self._plain.get(step.name)
         if last is None or last[0] is not step.code:
             return frozenset()
-        skip = unchanged(ns, last[1], step.plain)
-        kept = last[1].kept
-        txn.patcher.patched += (
-            sum(kept.values()) if skip is last[1].names else sum(kept[n] for n in skip)
-        )
+        prints = last[1]
+        skip = unchanged(ns, prints, step.plain)
+        txn.patcher.patched += prints.kept if skip is prints.every else kept_count(ns, skip)
         return skip
 
     def _rebind(self, steps: list[_Step], txn: _Txn) -> int:
@@ -1102,9 +1101,9 @@ _IMPORT_DUNDERS = frozenset(
 def _drop_removed(ns: dict[str, Any], old: dict[str, Any], step: _Step) -> None:
     # Names the new source no longer binds are gone, as after a fresh import. Values
     # the new code re-bound differ from the snapshot; untouched ones are identical.
-    if step.dynamic:
-        return
-    for key in old.keys() - step.keeps:  # usually empty
+    if step.dynamic or step.keeps.issuperset(old):
+        return  # (the common case: no name to look at)
+    for key in old.keys() - step.keeps:
         if ns.get(key, MISSING) is old[key]:
             del ns[key]
 
