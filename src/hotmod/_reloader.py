@@ -211,7 +211,7 @@ class Reloader:
         With ``warm`` (or while a watcher runs), the cache worker then writes the disk
         entry (`_diskcache`) of every module indexed without one.
         """
-        warm = warm or bool(state.watchers)
+        warm = (warm or bool(state.watchers)) and not sys.dont_write_bytecode
         unwarmed: list[Callable[[], None]] = []
         for name in self.modmap.sync():
             path = self.modmap.path_of(name)
@@ -391,7 +391,9 @@ class Reloader:
         # Jobs writing the entries of what a committed reload compiled, with the imports
         # the graph now holds for them.
         jobs: list[Callable[[], None]] = []
-        for name, source, entry in self._unsaved if committed else ():
+        for name, source, entry in (
+            self._unsaved if committed and not sys.dont_write_bytecode else ()
+        ):
             module = sys.modules.get(name)
             path = self.modmap.path_of(name)
             if module is not None and path is not None:
