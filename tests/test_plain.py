@@ -136,15 +136,37 @@ def test_an_unchanged_dependent_leaves_its_plain_definitions_be(
     program: Path, defined: list[str]
 ) -> None:
     dep = sys.modules["pdep"]
-    total, box, helper = dep.total, dep.Box, dep.helper
+    total, box = dep.total, dep.Box
+    dep.helper = lambda: 99  # replaced by the program: not what the source defines
     first = save_leaf(program, 2)
-    assert "total" in defined and "Box" in defined  # the first run defines everything
+    # What the import defined is what the code would: left be from the first reload on,
+    # but for the run that holds the replaced name (defined again, as a run would).
+    assert {"total", "Box", "helper"} <= set(defined) and "decorated" in defined
+    assert dep.helper() == 1 and dep.total is total and dep.Box is box
+    helper = dep.helper
     defined.clear()
     second = save_leaf(program, 3)
     assert sorted(n for n in defined if n.split(".")[0] != "wrap") == ["decorated"]
     assert dep.total is total and dep.Box is box and dep.helper is helper
     assert dep.total(1) == 4 and dep.Box().get() == 30 and dep.decorated() == 3
-    assert second.patched == first.patched  # left as they are: kept, as before
+    assert second.patched == first.patched + 1  # left as they are: kept (helper too now)
+
+
+def test_the_first_reload_leaves_what_the_import_defined_be(
+    program: Path, defined: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dep = sys.modules["pdep"]
+    total, box = dep.total, dep.Box
+    first = save_leaf(program, 2)
+    assert sorted(n for n in defined if n.split(".")[0] != "wrap") == ["decorated"]
+    assert dep.total is total and dep.Box is box and dep.total(1) == 3
+    from hotmod import _reloader
+
+    monkeypatch.setattr(_reloader, "unchanged", lambda *args: frozenset())
+    defined.clear()
+    every = save_leaf(program, 3)  # (every definition runs: the report to match)
+    assert {"total", "Box", "Box.get", "helper"} <= set(defined)
+    assert first.patched == every.patched
 
 
 def test_a_definition_the_program_replaced_is_defined_again(
@@ -174,3 +196,16 @@ def test_a_rolled_back_reload_leaves_the_next_one_correct(program: Path) -> None
     assert not hotmod.reload("pleaf").ok
     save_leaf(program, 4)
     assert dep.total(1) == 5 and dep.Box().get() == 40
+
+
+@pytest.mark.parametrize("patched", ["function", "method"])
+def test_code_patched_before_the_first_reload_is_defined_again(
+    program: Path, patched: str
+) -> None:
+    dep = sys.modules["pdep"]
+    if patched == "function":  # another tool patched it in place
+        dep.total.__code__ = (lambda x: -x).__code__
+    else:
+        dep.Box.get.__code__ = (lambda self: -1).__code__
+    save_leaf(program, 2)
+    assert dep.total(1) == 3 and dep.Box().get() == 20  # as the source says

@@ -28,6 +28,7 @@ from ._patch import Patcher
 
 __all__ = [
     "BIND",
+    "adopt",
     "DEF",
     "SKIP",
     "Definer",
@@ -291,11 +292,12 @@ def _kept(obj: Any) -> int:
     return 1 + sum(type(v) is FunctionType for v in vars(obj).values())
 
 
-def fingerprints(ns: Mapping[str, Any], plain: Groups) -> Prints:
-    """How a run left the plain definitions of a namespace."""
+def fingerprints(ns: Mapping[str, Any], plain: Groups, only: set[str] | None = None) -> Prints:
+    """How a run left the plain definitions of a namespace (``only`` these of them)."""
     every = [name for group in plain for name in group]
-    functions = [n for n in every if type(ns.get(n)) is FunctionType]
-    classes = [n for n in every if type(ns.get(n)) is type]
+    named = every if only is None else [n for n in every if n in only]
+    functions = [n for n in named if type(ns.get(n)) is FunctionType]
+    classes = [n for n in named if type(ns.get(n)) is type]
     names = (*functions, *classes)
     objects = [ns[n] for n in names]
     return Prints(
@@ -307,6 +309,56 @@ def fingerprints(ns: Mapping[str, Any], plain: Groups) -> Prints:
         frozenset(names) if len(names) == len(every) else frozenset(),
         sum(map(_kept, objects)),
     )
+
+
+def adopt(ns: Mapping[str, Any], code: CodeType, plain: Groups, owner: str) -> Prints:
+    """Fingerprints of the plain definitions that already are what ``code`` defines:
+    those an import (or a run of another process's code) left, as if a run of ``code``
+    had, so that its first run may skip them too.
+
+    A function qualifies if it is the module's own, with no closure and code equal to
+    the one ``code`` makes it from; a class if it is the module's own, derives from
+    object only, has no members but functions and dunders, and each function is such a
+    function of the class body. (Which is what `Patcher.keep_unchanged` would find.)
+    """
+    made = {c.co_name: c for c in code.co_consts if isinstance(c, CodeType)}
+    same = set()
+    for group in plain:
+        for name in group:
+            obj, const = ns.get(name), made.get(name)
+            if const is None or getattr(obj, "__module__", None) != owner:
+                continue
+            if type(obj) is FunctionType:
+                if obj.__qualname__ == name and obj.__closure__ is None and obj.__code__ == const:
+                    same.add(name)
+            elif (
+                type(obj) is type
+                and obj.__qualname__ == name
+                and obj.__bases__ == (object,)
+                and _made_by(obj, const, owner)
+            ):
+                same.add(name)
+    return fingerprints(ns, plain, same)
+
+
+def _made_by(cls: type, body: CodeType, owner: str) -> bool:
+    methods = {c.co_name: c for c in body.co_consts if isinstance(c, CodeType)}
+    count = 0
+    for key, value in cls.__dict__.items():
+        if type(value) is FunctionType:
+            const = methods.get(key)
+            if (
+                const is None
+                or value.__closure__ is not None
+                or value.__qualname__ != f"{cls.__qualname__}.{key}"
+                or value.__module__ != owner
+                or value.__code__ != const
+            ):
+                return False
+            count += 1
+        elif not (key[:2] == key[-2:] == "__"):
+            return False  # a constant, or set by the program: a run tells
+    return count == len(methods)
 
 
 def unchanged(ns: Mapping[str, Any], prints: Prints, plain: Groups) -> frozenset[str]:

@@ -26,6 +26,7 @@ from ._define import (
     Definer,
     Groups,
     Prints,
+    adopt,
     fingerprints,
     instrument,
     kept_count,
@@ -735,7 +736,10 @@ class Reloader:
             ns.pop("__annotations__", None)
             ns["__doc__"] = None
         definer = Definer(txn.patcher, owner, old)
-        skip = self._unchanged(step, ns, txn)
+        prints = self._prints(step, ns)
+        skip = unchanged(ns, prints, step.plain) if prints is not None else frozenset()
+        if prints is not None:  # (counted as kept, as a run would have: the same report)
+            txn.patcher.patched += prints.kept if skip is prints.every else kept_count(ns, skip)
         definer.install(ns, skip)
         try:
             if step.code is None:
@@ -751,25 +755,23 @@ class Reloader:
         code = step.code if step.plain else None
         if code is None:
             txn.plain[step.name] = None
-        elif skip and skip is self._plain[step.name][1].every:
-            txn.plain[step.name] = self._plain[step.name]  # all left as they were
+        elif prints is not None and skip and skip is prints.every:
+            txn.plain[step.name] = (code, prints)  # all left as they were
         else:
             txn.plain[step.name] = (code, fingerprints(ns, step.plain))
         for adapter in txn.adapters:
             adapter.after_module(txn.view, module)
         report.reloaded.append(step.name)
 
-    def _unchanged(self, step: _Step, ns: dict[str, Any], txn: _Txn) -> frozenset[str]:
-        # The plain definitions the module's last committed run of this same code left
-        # as they still are: a run would define them again equal, and keep them (and
-        # count them kept: the report reads the same either way).
+    def _prints(self, step: _Step, ns: dict[str, Any]) -> Prints | None:
+        # How the plain definitions of the module were left by its last committed run
+        # of this same code, or found as this code would define them (its first run).
+        if step.code is None or not step.plain:
+            return None
         last = self._plain.get(step.name)
-        if last is None or last[0] is not step.code:
-            return frozenset()
-        prints = last[1]
-        skip = unchanged(ns, prints, step.plain)
-        txn.patcher.patched += prints.kept if skip is prints.every else kept_count(ns, skip)
-        return skip
+        if last is not None and last[0] is step.code:
+            return last[1]
+        return adopt(ns, step.code, step.plain, ns.get("__name__", step.name))
 
     def _rebind(self, steps: list[_Step], txn: _Txn) -> int:
         count = 0
