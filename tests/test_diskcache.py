@@ -138,3 +138,36 @@ def test_nothing_is_written_when_the_program_asks_for_no_bytecode(
         watcher.stop()
     assert not entry_file(program / "cdep.py").exists()
     assert not entry_file(program / "cleaf.py").exists()
+
+
+def test_without_bytecode_a_started_watcher_compiles_ahead_in_memory(
+    program: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+    watcher = hotmod.watch(program)
+    try:
+        settle()
+        parsed = parsed_files(monkeypatch)
+        (program / "cleaf.py").write_text(LEAF.format(v=6))
+        assert hotmod.reload("cleaf").ok
+    finally:
+        watcher.stop()
+    assert sys.modules["cdep"].total(1) == 7
+    assert "cdep.py" not in parsed  # compiled by the warm-up, not by the reload
+    assert not entry_file(program / "cdep.py").exists()
+
+
+def test_compiling_ahead_never_evicts_what_reloads_compiled() -> None:
+    from hotmod._reloader import _CompileCache, _Step
+
+    def step(name: str) -> _Step:
+        return _Step(name, f"/{name}.py", b"", None, frozenset(), False, False, frozenset(),
+                     None, None, None, (), 100)  # fmt: skip
+
+    cache = _CompileCache(limit=250)
+    cache.put("a", "/a.py", 1, step("a"), 0.0)
+    cache.put("b", "/b.py", 2, step("b"), 0.0)
+    cache.put("c", "/c.py", 3, step("c"), 0.0, evict=False)  # no room: not cached
+    assert cache.get("c", "/c.py", 3) is None and cache.get("a", "/a.py", 1) is not None
+    cache.put("c", "/c.py", 3, step("c"), 0.0)  # a reload's: the oldest goes
+    assert cache.get("c", "/c.py", 3) is not None and cache.get("b", "/b.py", 2) is None

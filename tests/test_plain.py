@@ -199,9 +199,7 @@ def test_a_rolled_back_reload_leaves_the_next_one_correct(program: Path) -> None
 
 
 @pytest.mark.parametrize("patched", ["function", "method"])
-def test_code_patched_before_the_first_reload_is_defined_again(
-    program: Path, patched: str
-) -> None:
+def test_code_patched_before_the_first_reload_is_defined_again(program: Path, patched: str) -> None:
     dep = sys.modules["pdep"]
     if patched == "function":  # another tool patched it in place
         dep.total.__code__ = (lambda x: -x).__code__
