@@ -797,6 +797,7 @@ class Reloader:
     def _rebind(self, steps: list[_Step], txn: _Txn) -> int:
         count = 0
         loose = self._loose_namespaces()
+        typed = _typed_imports() if loose else None  # (read once: not once per module)
         for step in steps:
             old = txn.snapshots[step.name]
             new = txn.modules[step.name].__dict__
@@ -815,7 +816,7 @@ class Reloader:
                     module.__dict__, bindings, old, new, txn.rebind_undo, txn.patcher.canonical
                 )
             if loose:
-                count += self._rebind_loose(step.name, loose, old, new, txn)
+                count += self._rebind_loose(step.name, loose, typed, old, new, txn)
             for ns, refs_of in list(self.namespaces.values()):
                 pairs = [p for ref in refs_of() if ref.module == step.name for p in ref.names]
                 count += rebind(ns, pairs, old, new, txn.rebind_undo, txn.patcher.canonical)
@@ -825,6 +826,7 @@ class Reloader:
         self,
         name: str,
         loose: list[dict[str, Any]],
+        typed: list[ImportRef] | None,
         old: dict[str, Any],
         new: dict[str, Any],
         txn: _Txn,
@@ -832,7 +834,6 @@ class Reloader:
         # No source file (python -c, the REPL): the from-imports are read from the -c
         # code or the REPL's history; without either, a name holding the very object
         # under the same name, never a value any code could hold alike (True, 0, "").
-        typed = _typed_imports()
         if typed is not None:
             pairs = [p for ref in typed if ref.module == name for p in ref.names]
         else:
