@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import gc
 import importlib
+import os
 import statistics
 import subprocess
 import sys
@@ -83,10 +84,12 @@ def big_module(root: Path) -> tuple[float, float, float]:
             [sys.executable, "-B", "-c", code], capture_output=True, text=True, check=True
         ).stdout
     )
-    subprocess.run([sys.executable, "-c", code], capture_output=True, check=True)
+    # (PYTHONDONTWRITEBYTECODE out of the children's environment: the pyc is written)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    subprocess.run([sys.executable, "-c", code], capture_output=True, check=True, env=env)
     warm = float(
         subprocess.run(
-            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
         ).stdout
     )
     importlib.import_module("big_mod")

@@ -90,7 +90,7 @@ def hot_reload(root: Path, names: list[str], prefix: str) -> tuple[float, float]
         "samples = []\n"
         "worker = hotmod._runtime.get_reloader().cache_worker\n"
         "for value in range(1, 5):\n"
-        "    worker.idle.wait(600)  # the entries of the last reload written: a pause between saves\n"
+        "    worker.idle.wait(600)  # what the last reload compiled is written: saves pause\n"
         "    (root / f'{leaf}.py').write_text(f'VALUE = {value}\\n')\n"
         "    start = time.perf_counter()\n"
         "    report = hotmod.reload(leaf)\n"

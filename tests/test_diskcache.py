@@ -8,7 +8,10 @@ from __future__ import annotations
 import ast
 import importlib
 import importlib.util
+import os
+import subprocess
 import sys
+import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -171,3 +174,42 @@ def test_compiling_ahead_never_evicts_what_reloads_compiled() -> None:
     assert cache.get("c", "/c.py", 3) is None and cache.get("a", "/a.py", 1) is not None
     cache.put("c", "/c.py", 3, step("c"), 0.0)  # a reload's: the oldest goes
     assert cache.get("c", "/c.py", 3) is not None and cache.get("b", "/b.py", 2) is None
+
+
+def test_a_forked_child_gets_a_worker_of_its_own(tmp_path: Path) -> None:
+    # Forked while the worker thread holds its lock and has work: the child's own work
+    # still gets done, by a thread of its own.
+    script = tmp_path / "fork.py"
+    script.write_text(
+        textwrap.dedent(
+            """
+            import os, sys, threading
+            from hotmod._diskcache import Worker
+
+            worker = Worker()
+            busy, release = threading.Event(), threading.Event()
+
+            def hold():
+                with worker._guard:  # (as if forked in the middle of taking a job)
+                    busy.set()
+                    release.wait(5)
+
+            worker.write([lambda: None])
+            holder = threading.Thread(target=hold)
+            holder.start()
+            busy.wait(5)
+            pid = os.fork()
+            if pid == 0:
+                done = []
+                worker.write([lambda: done.append(1)])
+                os._exit(0 if worker.idle.wait(5) and done == [1] else 3)
+            release.set()
+            holder.join()
+            _, status = os.waitpid(pid, 0)
+            sys.exit(os.waitstatus_to_exitcode(status))
+            """
+        )
+    )
+    env = dict(os.environ, PYTHONPATH=str(Path(hotmod.__file__).parent.parent))
+    proc = subprocess.run([sys.executable, str(script)], env=env, timeout=30)
+    assert proc.returncode == 0

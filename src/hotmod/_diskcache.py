@@ -13,21 +13,24 @@ registrants, its names and its instrumented code) is therefore written to
 - the next reload (or the next run of the program) loads an entry in about 12 µs.
 
 An entry is used only for the exact bytes it was made from (a hash of them, the path,
-the module name, the Python and hotmod versions), and nothing is written when the
-program asks for no bytecode (``sys.dont_write_bytecode``). A missing, stale or broken
-entry is read as no entry.
+the module name, the Python and hotmod versions). Nothing is written when the program
+asks for no bytecode (``sys.dont_write_bytecode``): a watcher's warm-up then fills the
+reloader's compile cache instead (`Reloader._warm`). A missing, stale or broken entry
+is read as no entry.
 """
 
 from __future__ import annotations
 
 import _imp
 import contextlib
+import functools
 import logging
 import marshal
 import os
 import sys
 import threading
 import time
+import weakref
 from _frozen_importlib_external import MAGIC_NUMBER, cache_from_source
 from collections import deque
 from collections.abc import Callable
@@ -142,6 +145,12 @@ def store(source: bytes, path: str, name: str, is_package: bool, entry: Entry) -
             os.remove(temp)
 
 
+def _forked(worker: weakref.ref[Worker]) -> None:
+    alive = worker()
+    if alive is not None:
+        alive._forked()
+
+
 class Worker:
     """One thread that writes entries and warms sources up, while there is work.
 
@@ -157,6 +166,8 @@ class Worker:
         self._writes: deque[Callable[[], None]] = deque()
         self._warm: deque[Callable[[], None]] = deque()
         self._thread: threading.Thread | None = None
+        if hasattr(os, "register_at_fork"):
+            os.register_at_fork(after_in_child=functools.partial(_forked, weakref.ref(self)))
         self.idle = threading.Event()
         self.idle.set()
 
@@ -186,6 +197,15 @@ class Worker:
         if self._thread is None:
             self._thread = threading.Thread(target=self._run, name="hotmod-cache", daemon=True)
             self._thread.start()
+
+    def _forked(self) -> None:
+        # In a forked child: no thread runs here, and the guard may have been held.
+        self._guard = threading.Lock()
+        self._thread = None
+        self._writes.clear()
+        self._warm.clear()
+        self.idle = threading.Event()
+        self.idle.set()
 
     def _next(self) -> tuple[Callable[[], None], bool] | None:
         with self._guard:
