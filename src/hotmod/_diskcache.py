@@ -49,12 +49,17 @@ _RAW_MAGIC = int.from_bytes(MAGIC_NUMBER, "little")  # the key of hash-based .py
 class Entry(NamedTuple):
     """What the reloader reads off one source."""
 
-    refs: tuple[ImportRef, ...]
+    refs: tuple[tuple[Any, ...], ...]  # its `ImportRef`s as plain tuples (`imports`)
     registrants: frozenset[str]
     code: CodeType  # instrumented (`_define.instrument`)
     bound: frozenset[str]
     dynamic: bool
     plain: tuple[tuple[str, ...], ...]  # definitions a run may skip (`_define.Groups`)
+    size: int = 0  # bytes of the entry on disk (0: not read from disk)
+
+    def imports(self) -> list[ImportRef]:
+        """Its imports (made only when asked: a reload needs its code alone)."""
+        return [ImportRef(*ref) for ref in self.refs]
 
 
 _MAKERS = ("_bigsource", "_define", "_diskcache", "_graph", "_registry", "_reloader")
@@ -103,17 +108,8 @@ def load(source: bytes, path: str, name: str, is_package: bool) -> Entry | None:
         key, payload = marshal.loads(data)
         if key != _key(source, path, name, is_package):
             return None
-        refs, registrants, code, bound, dynamic, plain = payload
-        if not isinstance(code, CodeType):
-            return None
-        return Entry(
-            tuple(ImportRef(*ref) for ref in refs),
-            frozenset(registrants),
-            code,
-            frozenset(bound),
-            bool(dynamic),
-            tuple(map(tuple, plain)),
-        )
+        entry = Entry(*payload)._replace(size=len(data))  # (marshal keeps frozensets)
+        return entry if isinstance(entry.code, CodeType) else None
     except Exception:  # missing, unreadable or not an entry: as if there were none
         return None
 
@@ -124,11 +120,11 @@ def store(source: bytes, path: str, name: str, is_package: bool, entry: Entry) -
     if file is None or sys.dont_write_bytecode:
         return
     payload = (
-        tuple(tuple(ref) for ref in entry.refs),
-        tuple(sorted(entry.registrants)),
+        tuple(map(tuple, entry.refs)),
+        frozenset(entry.registrants),
         entry.code,
-        tuple(sorted(entry.bound)),
-        entry.dynamic,
+        frozenset(entry.bound),
+        bool(entry.dynamic),
         entry.plain,
     )
     temp = f"{file}.{os.getpid()}.{threading.get_ident()}.tmp"

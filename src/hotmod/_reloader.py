@@ -144,9 +144,10 @@ def _entry_step(
 ) -> _Step:
     code = entry.code
     keeps = entry.bound | _IMPORT_DUNDERS
+    size = len(source) + 3 * entry.size + 512 if entry.size else _size(source, code)
     return _Step(
         name, path, source, code, keeps, entry.dynamic, False, entry.registrants, None,
-        _unload_code(code), stat, entry.plain, _size(source, code),
+        _unload_code(code), stat, entry.plain, size,
     )  # fmt: skip
 
 
@@ -257,7 +258,7 @@ class Reloader:
             entry = _diskcache.load(*key) if cacheable else None
             if entry is not None:
                 self.registries.committed(name, entry.registrants)
-                self.graph.set_imports(name, entry.refs)
+                self.graph.set_imports(name, entry.imports())
                 continue
             self.graph.set_imports(name, self._index(name, module, path, data, digest))
             if cacheable and warm:
