@@ -207,3 +207,34 @@ def test_code_patched_before_the_first_reload_is_defined_again(program: Path, pa
         dep.Box.get.__code__ = (lambda self: -1).__code__
     save_leaf(program, 2)
     assert dep.total(1) == 3 and dep.Box().get() == 20  # as the source says
+
+
+EDITED = """\
+def scale(x, {params}):
+    return x * by
+
+class Unit:
+    def scale(self, x, {params}):
+        return x * by
+"""
+
+
+@pytest.mark.parametrize(
+    "params",
+    ["by=3", "by=2, *, to=3", "by=2.0"],  # what a function's code object does not hold
+)
+def test_an_edited_module_defines_what_its_code_alone_does_not_tell(
+    program: Path, params: str
+) -> None:
+    (program / "pedit.py").write_text(EDITED.format(params="by=2"))
+    module = importlib.import_module("pedit")
+    (program / "pedit.py").write_text(EDITED.format(params=params))
+    assert hotmod.reload("pedit").ok
+    fresh: dict[str, Any] = {}
+    exec(EDITED.format(params=params), fresh)
+    for mine, theirs in [(module.scale, fresh["scale"]), (module.Unit.scale, fresh["Unit"].scale)]:
+        assert (mine.__defaults__, mine.__kwdefaults__) == (
+            theirs.__defaults__,
+            theirs.__kwdefaults__,
+        )
+        assert type(mine.__defaults__[0]) is type(theirs.__defaults__[0])

@@ -313,8 +313,9 @@ def fingerprints(ns: Mapping[str, Any], plain: Groups, only: set[str] | None = N
 
 def adopt(ns: Mapping[str, Any], code: CodeType, plain: Groups, owner: str) -> Prints:
     """Fingerprints of the plain definitions that already are what ``code`` defines:
-    those an import (or a run of another process's code) left, as if a run of ``code``
-    had, so that its first run may skip them too.
+    those an import (or a run of another process's code) of the same text left, as if a
+    run of ``code`` had, so that its first run may skip them too. (Only for the text
+    that made them: defaults and annotations are not in a function's code.)
 
     A function qualifies if it is the module's own, with no closure and code equal to
     the one ``code`` makes it from; a class if it is the module's own, derives from

@@ -793,6 +793,10 @@ class Reloader:
         last = self._plain.get(step.name)
         if last is not None and last[0] is step.code:
             return last[1]
+        if self.modmap.known_hash(step.name) != source_hash(step.source):
+            # An edited source: a default or an annotation may have changed, and a
+            # function's code does not hold those. Its definitions run this time.
+            return None
         return adopt(ns, step.code, step.plain, ns.get("__name__", step.name))
 
     def _rebind(self, steps: list[_Step], txn: _Txn) -> int:
