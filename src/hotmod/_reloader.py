@@ -612,10 +612,8 @@ class Reloader:
             return cached
         loader = _custom_loader(module)
         if name not in plan.trees and name not in plan.scans and _cacheable(module, source):
-            args = _parse_args(name, module, path)
-            entry = _diskcache.load(source, path, args["module"], args["is_package"])
-            if entry is not None:
-                step = _entry_step(name, path, source, entry, txn.stats.get(name))
+            step = self._from_disk(name, module, path, source, txn)
+            if step is not None:
                 self._compiled.put(name, path, digest, step, txn.checked.get(name, 0.0))
                 return step
         try:
@@ -637,15 +635,7 @@ class Reloader:
                 names = registrants(tree)
                 plain = () if main else plain_definitions(tree, dynamic, source)
                 if main:
-                    # The running script: only its definitions are refreshed, and imports
-                    # it did not run yet (added with the code that uses them).
-                    namespace = module.__dict__
-                    tree.body = [
-                        node
-                        for node in tree.body
-                        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
-                        or _new_import(node, namespace)
-                    ]
+                    _script_body(tree, module.__dict__)
                 if loader is None:
                     code = compile(instrument(tree, plain), path, "exec", dont_inherit=True)
                     if not main:
@@ -657,24 +647,23 @@ class Reloader:
                     code = None  # the loader runs the module itself (pytest's rewriting)
         except (SyntaxError, ValueError) as exc:
             raise _Failure(exc, name) from exc
+        keeps, stat = frozenset(bound) | _IMPORT_DUNDERS, txn.stats.get(name)
+        plain = plain if code is not None and loader is None else ()
         step = _Step(
-            name,
-            path,
-            source,
-            code,
-            frozenset(bound) | _IMPORT_DUNDERS,
-            dynamic,
-            main,
-            names,
-            loader,
-            _unload_code(code),
-            txn.stats.get(name),
-            plain if code is not None and loader is None else (),
-            _size(source, code),
-        )
+            name, path, source, code, keeps, dynamic, main, names, loader, _unload_code(code),
+            stat, plain, _size(source, code),
+        )  # fmt: skip
         if not step.definitions_only:  # the running script is never cached
             self._compiled.put(name, step.path, digest, step, txn.checked.get(name, 0.0))
         return step
+
+    def _from_disk(
+        self, name: str, module: ModuleType, path: str, source: bytes, txn: _Txn
+    ) -> _Step | None:
+        # The step of an entry some earlier reload or process wrote for this text.
+        args = _parse_args(name, module, path)
+        entry = _diskcache.load(source, path, args["module"], args["is_package"])
+        return _entry_step(name, path, source, entry, txn.stats.get(name)) if entry else None
 
     def _execute(
         self, steps: list[_Step], groups: list[list[str]], txn: _Txn, report: ReloadReport
@@ -1096,6 +1085,17 @@ def _entry(source: bytes, path: str, name: str, is_package: bool) -> _diskcache.
 
 def _store(source: bytes, args: dict[str, Any], entry: _diskcache.Entry) -> None:
     _diskcache.store(source, args["filename"], args["module"], args["is_package"], entry)
+
+
+def _script_body(tree: ast.Module, namespace: dict[str, Any]) -> None:
+    """The running script's statements a reload runs: its definitions, and imports it
+    did not run yet (added with the code that uses them)."""
+    tree.body = [
+        node
+        for node in tree.body
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+        or _new_import(node, namespace)
+    ]
 
 
 def _new_import(node: ast.stmt, namespace: dict[str, Any]) -> bool:

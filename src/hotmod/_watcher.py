@@ -452,10 +452,8 @@ def watch(
             or ``"polling"``.
         poll_interval: seconds between two scans when polling.
 
-    Once started, a background thread prepares each module for its first reload (the
-    parse and compile a save would otherwise pay) and writes it beside Python's own
-    bytecode (``__pycache__/*-hotmod.pyc``), or keeps it in memory when the program
-    writes no bytecode; it never runs beside a reload and takes at most half a core.
+    Once started, a background thread compiles each module ahead of its first reload,
+    into ``__pycache__/*-hotmod.pyc`` (in memory if the program writes no bytecode).
 
     Returns:
         The running `Watcher`.
