@@ -189,6 +189,22 @@ def test_a_definition_the_program_replaced_is_defined_again(
     assert dep.total(1) == 6
 
 
+@pytest.mark.parametrize("change", ["attribute", "defaults"])
+def test_a_function_the_program_changed_runs_as_before(
+    program: Path, defined: list[str], change: str
+) -> None:
+    # What a run does to such a function (a patch from the new definition) it still does.
+    dep = sys.modules["pdep"]
+    save_leaf(program, 2)
+    if change == "attribute":
+        dep.helper.calls = 3
+    else:
+        dep.helper.__defaults__ = (1,)
+    defined.clear()
+    save_leaf(program, 3)
+    assert "helper" in defined and "total" in defined  # (its run of definitions runs)
+
+
 def test_a_rolled_back_reload_leaves_the_next_one_correct(program: Path) -> None:
     dep = sys.modules["pdep"]
     save_leaf(program, 2)

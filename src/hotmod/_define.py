@@ -18,7 +18,6 @@ from __future__ import annotations
 import ast
 import contextlib
 import itertools
-import operator
 from collections.abc import Mapping
 from operator import attrgetter
 from types import CodeType, FunctionType
@@ -272,13 +271,14 @@ class Prints(NamedTuple):
     names: tuple[str, ...]  # functions, then classes
     functions: int  # how many of them are functions
     ids: tuple[int, ...]
-    codes: tuple[CodeType, ...]  # of the functions
+    state: tuple[tuple[Any, ...], ...]  # (code, defaults, kwdefaults) of the functions
     members: tuple[tuple[tuple[str, ...], tuple[int, ...]], ...]  # of the classes
     every: frozenset[str]  # all the names, if every plain name was printed, else empty
     kept: int  # objects a run would keep (a class counts its methods too)
 
 
-_CODE = attrgetter("__code__")
+_STATE = attrgetter("__code__", "__defaults__", "__kwdefaults__")
+_DICT = attrgetter("__dict__")
 
 
 def _members(cls: Any) -> tuple[tuple[str, ...], tuple[int, ...]]:
@@ -296,7 +296,7 @@ def fingerprints(ns: Mapping[str, Any], plain: Groups, only: set[str] | None = N
     """How a run left the plain definitions of a namespace (``only`` these of them)."""
     every = [name for group in plain for name in group]
     named = every if only is None else [n for n in every if n in only]
-    functions = [n for n in named if type(ns.get(n)) is FunctionType]
+    functions = [n for n in named if type(ns.get(n)) is FunctionType and not ns[n].__dict__]
     classes = [n for n in named if type(ns.get(n)) is type]
     names = (*functions, *classes)
     objects = [ns[n] for n in names]
@@ -304,7 +304,7 @@ def fingerprints(ns: Mapping[str, Any], plain: Groups, only: set[str] | None = N
         names,
         len(functions),
         tuple(map(id, objects)),
-        tuple(obj.__code__ for obj in objects[: len(functions)]),
+        tuple(map(_STATE, objects[: len(functions)])),
         tuple(map(_members, objects[len(functions) :])),
         frozenset(names) if len(names) == len(every) else frozenset(),
         sum(map(_kept, objects)),
@@ -330,7 +330,12 @@ def adopt(ns: Mapping[str, Any], code: CodeType, plain: Groups, owner: str) -> P
             if const is None or getattr(obj, "__module__", None) != owner:
                 continue
             if type(obj) is FunctionType:
-                if obj.__qualname__ == name and obj.__closure__ is None and obj.__code__ == const:
+                if (
+                    obj.__qualname__ == name
+                    and obj.__closure__ is None
+                    and not obj.__dict__
+                    and obj.__code__ == const
+                ):
                     same.add(name)
             elif (
                 type(obj) is type
@@ -351,6 +356,7 @@ def _made_by(cls: type, body: CodeType, owner: str) -> bool:
             if (
                 const is None
                 or value.__closure__ is not None
+                or value.__dict__
                 or value.__qualname__ != f"{cls.__qualname__}.{key}"
                 or value.__module__ != owner
                 or value.__code__ != const
@@ -364,18 +370,17 @@ def _made_by(cls: type, body: CodeType, owner: str) -> bool:
 
 def unchanged(ns: Mapping[str, Any], prints: Prints, plain: Groups) -> frozenset[str]:
     """The plain definitions a run may skip: those of each run of ``plain`` whose names
-    are all still bound to the object the last run left, with the same code (a
-    function) or the same members (a class).
-
-    (A function's defaults and attributes are not compared: what a program sets on a
-    function it keeps, as it keeps any other state.)
+    are all still bound to the object the last run left, with the same code, defaults
+    and no attributes (a function) or the same members (a class): what a run would
+    keep as it is. (What else a program changed, a run changes back, as before.)
     """
     objects = tuple(map(ns.get, prints.names))
     split = prints.functions
     if (
         prints.every
         and tuple(map(id, objects)) == prints.ids
-        and all(map(operator.is_, map(_CODE, objects[:split]), prints.codes))
+        and tuple(map(_STATE, objects[:split])) == prints.state
+        and not any(map(len, map(_DICT, objects[:split])))
         and tuple(map(_members, objects[split:])) == prints.members
     ):
         return prints.every  # the common case, in a few C loops
@@ -384,7 +389,7 @@ def unchanged(ns: Mapping[str, Any], prints: Prints, plain: Groups) -> frozenset
         for i, (name, obj) in enumerate(zip(prints.names, objects, strict=True))
         if id(obj) == prints.ids[i]
         and (
-            getattr(obj, "__code__", None) is prints.codes[i]
+            type(obj) is FunctionType and _STATE(obj) == prints.state[i] and not obj.__dict__
             if i < split
             else isinstance(obj, type) and _members(obj) == prints.members[i - split]
         )
