@@ -6,6 +6,7 @@ In process: a fresh reloader stands for the program's next run.
 from __future__ import annotations
 
 import ast
+import contextlib
 import importlib
 import importlib.util
 import os
@@ -61,6 +62,24 @@ def parsed_files(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return seen
 
 
+def save_leaf(program: Path, value: int) -> None:
+    """Save the leaf, reload it, and let the cache worker write what it compiled."""
+    (program / "cleaf.py").write_text(LEAF.format(v=value))
+    assert hotmod.reload("cleaf").ok
+    settle()
+
+
+@contextlib.contextmanager
+def watching(program: Path) -> Iterator[None]:
+    """A started watcher, with its warm-up done; stopped on leaving."""
+    watcher = hotmod.watch(program)
+    try:
+        settle()
+        yield
+    finally:
+        watcher.stop()
+
+
 def restart() -> None:
     """A new reloader: what the program's next run starts with."""
     _runtime.reset()
@@ -69,9 +88,7 @@ def restart() -> None:
 def test_the_next_run_reloads_a_dependent_without_parsing_it(
     program: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    (program / "cleaf.py").write_text(LEAF.format(v=2))
-    assert hotmod.reload("cleaf").ok
-    settle()
+    save_leaf(program, 2)
     assert entry_file(program / "cdep.py").exists()
     restart()
     parsed = parsed_files(monkeypatch)
@@ -87,11 +104,8 @@ def test_the_next_run_reloads_a_dependent_without_parsing_it(
 def test_a_started_watcher_writes_the_entries_before_any_save(
     program: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    watcher = hotmod.watch(program)
-    try:
-        settle()
-    finally:
-        watcher.stop()
+    with watching(program):
+        pass
     assert entry_file(program / "cdep.py").exists()
     assert entry_file(program / "cleaf.py").exists()
     restart()
@@ -103,9 +117,7 @@ def test_a_started_watcher_writes_the_entries_before_any_save(
 def test_an_entry_is_used_only_for_the_text_it_was_made_from(
     program: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    (program / "cleaf.py").write_text(LEAF.format(v=2))
-    assert hotmod.reload("cleaf").ok
-    settle()
+    save_leaf(program, 2)
     restart()
     (program / "cdep.py").write_text(DEP.replace("x + VALUE", "x - VALUE"))
     importlib.reload(sys.modules["cdep"])  # the program runs the new text
@@ -117,9 +129,7 @@ def test_an_entry_is_used_only_for_the_text_it_was_made_from(
 
 
 def test_a_broken_entry_is_no_entry(program: Path) -> None:
-    (program / "cleaf.py").write_text(LEAF.format(v=2))
-    assert hotmod.reload("cleaf").ok
-    settle()
+    save_leaf(program, 2)
     entry = entry_file(program / "cdep.py")
     entry.write_bytes(entry.read_bytes()[:40])
     restart()
@@ -132,13 +142,9 @@ def test_nothing_is_written_when_the_program_asks_for_no_bytecode(
     program: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(sys, "dont_write_bytecode", True)
-    (program / "cleaf.py").write_text(LEAF.format(v=2))
-    assert hotmod.reload("cleaf").ok
-    watcher = hotmod.watch(program)
-    try:
-        settle()
-    finally:
-        watcher.stop()
+    save_leaf(program, 2)
+    with watching(program):
+        pass
     assert not entry_file(program / "cdep.py").exists()
     assert not entry_file(program / "cleaf.py").exists()
 
@@ -147,14 +153,10 @@ def test_without_bytecode_a_started_watcher_compiles_ahead_in_memory(
     program: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(sys, "dont_write_bytecode", True)
-    watcher = hotmod.watch(program)
-    try:
-        settle()
+    with watching(program):
         parsed = parsed_files(monkeypatch)
         (program / "cleaf.py").write_text(LEAF.format(v=6))
         assert hotmod.reload("cleaf").ok
-    finally:
-        watcher.stop()
     assert sys.modules["cdep"].total(1) == 7
     assert "cdep.py" not in parsed  # compiled by the warm-up, not by the reload
     assert not entry_file(program / "cdep.py").exists()

@@ -169,19 +169,17 @@ class Worker:
 
     def write(self, jobs: list[Callable[[], None]]) -> None:
         """Run these jobs soon, on the worker thread."""
-        if not jobs:
-            return
-        with self._guard:
-            self._writes.extend(jobs)
-            self._wake()
+        self._add(self._writes, jobs)
 
     def warm(self, jobs: list[Callable[[], None]]) -> None:
         """Run these jobs after every write, one at a time, under the lock."""
-        if not jobs:
-            return
-        with self._guard:
-            self._warm.extend(jobs)
-            self._wake()
+        self._add(self._warm, jobs)
+
+    def _add(self, queue: deque[Callable[[], None]], jobs: list[Callable[[], None]]) -> None:
+        if jobs:
+            with self._guard:
+                queue.extend(jobs)
+                self._wake()
 
     def cancel_warming(self) -> None:
         """Drop the warm-up jobs not started yet."""

@@ -135,6 +135,28 @@ class _Step(NamedTuple):
     size: int = 0  # bytes it holds in the compile cache (`_size`)
 
 
+def _skippable(step: _Step, ns: dict[str, Any], prints: Prints | None, txn: _Txn) -> frozenset[str]:
+    """The plain definitions this run leaves be, counted as kept (as a run would have
+    kept them: the report reads the same)."""
+    if prints is None:
+        return frozenset()
+    skip = unchanged(ns, prints, step.plain)
+    txn.patcher.patched += prints.kept if skip is prints.every else kept_count(ns, skip)
+    return skip
+
+
+def _left_plain(
+    step: _Step, ns: dict[str, Any], prints: Prints | None, skip: frozenset[str]
+) -> tuple[CodeType, Prints] | None:
+    """How this run left the module's plain definitions (the note it had if it left them
+    all be)."""
+    if step.code is None or not step.plain:
+        return None
+    if prints is not None and skip and skip is prints.every:
+        return step.code, prints
+    return step.code, fingerprints(ns, step.plain)
+
+
 def _entry_step(
     name: str,
     path: str,
@@ -228,8 +250,8 @@ class Reloader:
     def sync(self, *, warm: bool = False) -> None:
         """Index modules imported since the last call (path, source hash, imports).
 
-        With ``warm`` (or while a watcher runs), the cache worker then writes the disk
-        entry (`_diskcache`) of every module indexed without one.
+        With ``warm`` (or while a watcher runs), the cache worker then prepares every
+        module indexed without a disk entry (`_warm`).
         """
         warm = warm or bool(state.watchers)
         unwarmed: list[Callable[[], None]] = []
@@ -260,7 +282,7 @@ class Reloader:
                 self.registries.committed(name, entry.registrants)
                 self.graph.set_imports(name, entry.imports())
                 continue
-            self.graph.set_imports(name, self._index(name, module, path, data, digest))
+            self.graph.set_imports(name, self._index(name, module, data, digest, args))
             if cacheable and warm:
                 unwarmed.append(functools.partial(self._warm, name, *key))
         self.cache_worker.warm(unwarmed)
@@ -281,10 +303,10 @@ class Reloader:
         self._compiled.put(name, path, digest, step, 0.0, evict=False)
 
     def _index(
-        self, name: str, module: ModuleType, path: str, data: bytes, digest: int | None
+        self, name: str, module: ModuleType, data: bytes, digest: int | None, args: dict[str, Any]
     ) -> list[ImportRef]:
         # A module's imports (and registrants) from its source.
-        args = _parse_args(name, module, path)
+        path = args["filename"]
         try:
             refs, parsed = parse(data, path, module=args["module"], is_package=args["is_package"])
             # (a big plain source is read off its bytecode: it registers nothing)
@@ -748,9 +770,7 @@ class Reloader:
             ns["__doc__"] = None
         definer = Definer(txn.patcher, owner, old)
         prints = self._prints(step, ns)
-        skip = unchanged(ns, prints, step.plain) if prints is not None else frozenset()
-        if prints is not None:  # (counted as kept, as a run would have: the same report)
-            txn.patcher.patched += prints.kept if skip is prints.every else kept_count(ns, skip)
+        skip = _skippable(step, ns, prints, txn)
         definer.install(ns, skip)
         try:
             if step.code is None:
@@ -763,13 +783,7 @@ class Reloader:
             _drop_removed(ns, old, step)
             _keep_submodules(module)
         txn.patcher.patch_namespace(owner, old, ns)
-        code = step.code if step.plain else None
-        if code is None:
-            txn.plain[step.name] = None
-        elif prints is not None and skip and skip is prints.every:
-            txn.plain[step.name] = (code, prints)  # all left as they were
-        else:
-            txn.plain[step.name] = (code, fingerprints(ns, step.plain))
+        txn.plain[step.name] = _left_plain(step, ns, prints, skip)
         for adapter in txn.adapters:
             adapter.after_module(txn.view, module)
         report.reloaded.append(step.name)
