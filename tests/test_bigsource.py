@@ -13,7 +13,7 @@ from conftest import Project
 from hotmod import _bigsource
 from hotmod._bigsource import scan
 from hotmod._graph import imports_of
-from hotmod._reloader import bound_names
+from hotmod._steps import bound_names
 
 # Statements a generated data module is made of: none calls anything at module level.
 PLAIN = [

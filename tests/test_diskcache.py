@@ -163,13 +163,13 @@ def test_without_bytecode_a_started_watcher_compiles_ahead_in_memory(
 
 
 def test_compiling_ahead_never_evicts_what_reloads_compiled() -> None:
-    from hotmod._reloader import _CompileCache, _Step
+    from hotmod._steps import CompileCache, Step
 
-    def step(name: str) -> _Step:
-        return _Step(name, f"/{name}.py", b"", None, frozenset(), False, False, frozenset(),
+    def step(name: str) -> Step:
+        return Step(name, f"/{name}.py", b"", None, frozenset(), False, False, frozenset(),
                      None, None, None, (), 100)  # fmt: skip
 
-    cache = _CompileCache(limit=250)
+    cache = CompileCache(limit=250)
     cache.put("a", "/a.py", 1, step("a"), 0.0)
     cache.put("b", "/b.py", 2, step("b"), 0.0)
     cache.put("c", "/c.py", 3, step("c"), 0.0, evict=False)  # no room: not cached

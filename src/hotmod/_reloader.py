@@ -8,7 +8,6 @@ import errno
 import functools
 import gc
 import logging
-import marshal
 import operator
 import os
 import sys
@@ -17,24 +16,21 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import compress
 from types import CodeType, FunctionType, ModuleType
-from typing import Any, NamedTuple
+from typing import Any
 
 from . import _diskcache, integrations
 from ._audit import find_stale
-from ._bigsource import BIG, parse, scan
+from ._bigsource import parse
 from ._cycles import Cycles
 from ._define import (
     Definer,
-    Groups,
     Prints,
     adopt,
     fingerprints,
-    instrument,
     kept_count,
-    plain_definitions,
     unchanged,
 )
-from ._graph import ImportGraph, ImportRef, imports_of, parse_imports
+from ._graph import ImportGraph, ImportRef, parse_imports
 from ._missing import MISSING
 from ._modmap import ModuleMap, no_source_reason, real, source_hash
 from ._monitor._batch import STALL
@@ -45,97 +41,25 @@ from ._rebind import rebind
 from ._registry import Registries, registrants
 from ._report import ReloadReport, log_report
 from ._runtime import import_clock, install_clock, ledger, state
-
-__all__ = ["Reloader", "bound_names"]
-
-
-# Words whose absence from a source lets `bound_names` skip expressions (big data
-# literals) and function bodies: no walrus, no dynamic binding, no ``global``.
-_DEEP_WORDS = (
-    *(b":=", b"globals", b"vars", b"setattr", b"exec", b"__import__", b"modules"),
-    *(b"__dict__", b"import_module"),
+from ._steps import (
+    CompileCache,
+    Step,
+    build_step,
+    cacheable,
+    entry_step,
+    from_disk,
+    is_main,
+    make_entry,
+    parse_args,
+    read_file,
+    stat_key,
+    store_entry,
 )
 
-
-def bound_names(tree: ast.Module, source: bytes | None = None) -> tuple[set[str], bool]:
-    """Names a module's top-level code may bind, and whether it binds names dynamically.
-
-    With ``source``, expressions are skipped unless its text could bind names in them.
-    """
-    names: set[str] = set()
-    dynamic = False
-    deep = source is None or any(word in source for word in _DEEP_WORDS)
-    globals_ = source is None or b"global" in source
-
-    def visit(node: ast.AST, top: bool) -> None:
-        nonlocal dynamic
-        if (
-            not deep
-            and isinstance(node, ast.expr)
-            and not isinstance(getattr(node, "ctx", None), ast.Store)
-        ):
-            return  # a value: it binds nothing (no walrus in this source)
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            if top:
-                names.add(node.name)
-            for child in ast.walk(node) if globals_ else ():
-                if isinstance(child, ast.Global):
-                    names.update(child.names)
-            if top:
-                for dec in node.decorator_list:
-                    visit(dec, top)
-            return
-        if isinstance(node, ast.Lambda):
-            return
-        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store) and top:
-            names.add(node.id)
-        elif isinstance(node, ast.alias):
-            if node.name == "*":
-                dynamic = True
-            else:
-                names.add(node.asname or node.name.split(".")[0])
-        elif isinstance(node, (ast.ExceptHandler, ast.MatchAs, ast.MatchStar)) and node.name:
-            names.add(node.name)
-        elif isinstance(node, ast.MatchMapping) and node.rest:
-            names.add(node.rest)
-        elif (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Name)
-            and node.func.id in ("globals", "vars", "setattr", "exec", "__import__")
-        ):
-            dynamic = True
-        elif isinstance(node, ast.Attribute) and (
-            node.attr in ("modules", "__dict__", "import_module")
-            or (isinstance(node.ctx, ast.Store) and not isinstance(node.value, ast.Name))
-        ):
-            dynamic = True  # sys.modules[__name__].X = ..., a module object bound by hand
-        for child in ast.iter_child_nodes(node):
-            visit(child, top)
-
-    for stmt in tree.body:
-        visit(stmt, True)
-    return names, dynamic
+__all__ = ["Reloader"]
 
 
-class _Step(NamedTuple):
-    """One module of a plan, compiled and ready to run (cached per source)."""
-
-    name: str
-    path: str
-    source: bytes
-    code: CodeType | None  # None: re-executed by the module's own loader
-    keeps: frozenset[str]  # names a re-run leaves in place: its own, the import system's
-    dynamic: bool
-    definitions_only: bool
-    registrants: frozenset[str]
-    loader: Any
-    unload: CodeType | None  # the new source's __hotmod_unload__
-    stat: tuple[int, int, int] | None  # the file's (mtime, size, inode) when it was read
-    plain: Groups = ()  # definitions a run may skip (`plain_definitions`)
-    size: int = 0  # bytes it holds in the compile cache (`_size`)
-
-
-def _skippable(step: _Step, ns: dict[str, Any], prints: Prints | None, txn: _Txn) -> frozenset[str]:
+def _skippable(step: Step, ns: dict[str, Any], prints: Prints | None, txn: _Txn) -> frozenset[str]:
     """The plain definitions this run leaves be, counted as kept (as a run would have
     kept them: the report reads the same)."""
     if prints is None:
@@ -146,7 +70,7 @@ def _skippable(step: _Step, ns: dict[str, Any], prints: Prints | None, txn: _Txn
 
 
 def _left_plain(
-    step: _Step, ns: dict[str, Any], prints: Prints | None, skip: frozenset[str]
+    step: Step, ns: dict[str, Any], prints: Prints | None, skip: frozenset[str]
 ) -> tuple[CodeType, Prints] | None:
     """How this run left the module's plain definitions (the note it had if it left them
     all be)."""
@@ -155,28 +79,6 @@ def _left_plain(
     if prints is not None and skip and skip is prints.every:
         return step.code, prints
     return step.code, fingerprints(ns, step.plain)
-
-
-def _entry_step(
-    name: str,
-    path: str,
-    source: bytes,
-    entry: _diskcache.Entry,
-    stat: tuple[int, int, int] | None,
-) -> _Step:
-    code = entry.code
-    keeps = entry.bound | _IMPORT_DUNDERS
-    size = len(source) + 3 * entry.size + 512 if entry.size else _size(source, code)
-    return _Step(
-        name, path, source, code, keeps, entry.dynamic, False, entry.registrants, None,
-        _unload_code(code), stat, entry.plain, size,
-    )  # fmt: skip
-
-
-def _size(source: bytes, code: CodeType | None) -> int:
-    # Code objects take about three times their marshalled size in memory (measured:
-    # 7.3 KB for a 450-byte module of ten functions and a class, 2.2 KB marshalled).
-    return len(source) + 3 * len(marshal.dumps(code)) + 512 if code is not None else 2 * len(source)
 
 
 class _Txn:
@@ -202,7 +104,7 @@ class _Txn:
         # The watcher's monitor: since when it has seen every change to a path (or None).
         self.watched: Callable[[str], float | None] | None = None
         # Compiled steps whose files the monitor vouches for: compiled already.
-        self.unchanged: dict[str, _Step] = {}
+        self.unchanged: dict[str, Step] = {}
         self.thread = threading.get_ident()
         self.view: integrations.Transaction | None = None
         self.adapters: list[integrations.Integration] = []
@@ -221,10 +123,6 @@ class _Failure(Exception):
         self.module = module
 
 
-def _is_main(module: ModuleType) -> bool:
-    return module.__name__ == "__main__"
-
-
 class Reloader:
     """The one reloader of the process; every entry point goes through `reload`."""
 
@@ -237,7 +135,7 @@ class Reloader:
         self.registries = Registries(lambda: integrations.triggers(entry_points=False))
         # Namespaces of no module (an IPython shell's user_ns) with their from-imports.
         self.namespaces: dict[int, tuple[dict[str, Any], Callable[[], Sequence[ImportRef]]]] = {}
-        self._compiled = _CompileCache()
+        self._compiled = CompileCache()
         self.cache_worker = _diskcache.Worker(self.lock)
         self._plain: dict[str, tuple[CodeType, Prints]] = {}  # (`_unchanged`)
         # Entries of what a reload compiled, written once it committed (imports to add).
@@ -261,7 +159,7 @@ class Reloader:
             if path is None or module is None:
                 continue
             try:
-                data = _read(path)
+                data = read_file(path)
             except OSError:  # (gone for now): its imports read off its namespace
                 self.modmap.set_hash(name, None)
                 self.graph.set_imports(name, _live_refs(module))
@@ -274,16 +172,16 @@ class Reloader:
             elif import_clock.edited_after_import(name, path, digest):
                 digest = None  # edited since it was imported: what it runs is unknown
             self.modmap.set_hash(name, digest)
-            args = _parse_args(name, module, path)
+            args = parse_args(name, module, path)
             key = (data, path, args["module"], args["is_package"])
-            cacheable = digest is not None and _cacheable(module, data)
-            entry = _diskcache.load(*key) if cacheable else None
+            storable = digest is not None and cacheable(module, data)
+            entry = _diskcache.load(*key) if storable else None
             if entry is not None:
                 self.registries.committed(name, entry.registrants)
                 self.graph.set_imports(name, entry.imports())
                 continue
             self.graph.set_imports(name, self._index(name, module, data, digest, args))
-            if cacheable and warm:
+            if storable and warm:
                 unwarmed.append(functools.partial(self._warm, name, *key))
         self.cache_worker.warm(unwarmed)
 
@@ -293,13 +191,13 @@ class Reloader:
         # compiled step in memory, while the compile cache has room for it.
         if not sys.dont_write_bytecode:
             if _diskcache.load(source, path, module, is_package) is None:
-                entry = _entry(source, path, module, is_package)
+                entry = make_entry(source, path, module, is_package)
                 _diskcache.store(source, path, module, is_package, entry)
             return
         digest = source_hash(source)
         if self._compiled.get(name, path, digest) is not None:
             return
-        step = _entry_step(name, path, source, _entry(source, path, module, is_package), None)
+        step = entry_step(name, path, source, make_entry(source, path, module, is_package), None)
         self._compiled.put(name, path, digest, step, 0.0, evict=False)
 
     def _index(
@@ -455,8 +353,8 @@ class Reloader:
             path = self.modmap.path_of(name)
             if module is not None and path is not None:
                 refs = tuple(self.graph.refs(name))
-                args = _parse_args(name, module, path)
-                jobs.append(functools.partial(_store, source, args, entry._replace(refs=refs)))
+                args = parse_args(name, module, path)
+                jobs.append(functools.partial(store_entry, source, args, entry._replace(refs=refs)))
         self._unsaved = []
         return jobs
 
@@ -475,59 +373,95 @@ class Reloader:
         watched: Callable[[str], float | None] | None = None,
     ) -> ReloadReport | None:
         report = ReloadReport()
-        sources: dict[str, bytes] = {}
         txn = _Txn()
         txn.watched = watched
+        try:
+            sources = self._read_targets(names, txn, report, only_changed=only_changed)
+            if only_changed:
+                names = list(report.changed)
+                if not names:
+                    return None
+            steps = self._prepare(names, sources, txn, report, cascade=cascade)
+        except (PlanError, _Failure) as failure:
+            return _failed(report, failure.error, failure.module)
+        if not steps:
+            return report
+        if not self._attempt(steps, txn, report):
+            return report
+        self._commit(steps, txn, report)
+        discarded = _discarded(steps, txn)
+        txn.view = None  # the view's callables refer back to txn: no cycle to outlive it
+        txn.patcher.object_hooks.clear()
+        del txn, steps  # our references to old objects go before we look for others'
+        report.stale = find_stale(discarded, self.registries.prune, self._namespaces)
+        return report
+
+    def _read_targets(
+        self, names: list[str], txn: _Txn, report: ReloadReport, *, only_changed: bool
+    ) -> dict[str, bytes]:
+        """Read the targets' sources, noting in ``report`` the ones that changed.
+
+        A deleted file is left out under ``only_changed`` (its module stays as it is),
+        else it fails the reload (`_Failure`).
+        """
+        sources: dict[str, bytes] = {}
         for name in names:
             path = self.modmap.path_of(name)
             assert path is not None
             try:
                 txn.checked[name] = time.monotonic()
-                txn.stats[name] = _stat_key(os.stat(path))
-                sources[name] = _read(path)
+                txn.stats[name] = stat_key(os.stat(path))
+                sources[name] = read_file(path)
             except OSError as exc:
                 if only_changed:
-                    continue  # a deleted file: the module stays as it is
-                return _failed(report, exc, name)
+                    continue
+                raise _Failure(exc, name) from exc
             if source_hash(sources[name]) != self.modmap.known_hash(name):
                 report.changed.append(name)
-        if only_changed:
-            names = [n for n in report.changed]
-            if not names:
-                return None
+        return sources
+
+    def _prepare(
+        self,
+        names: list[str],
+        sources: dict[str, bytes],
+        txn: _Txn,
+        report: ReloadReport,
+        *,
+        cascade: bool,
+    ) -> list[Step]:
+        """Plan the reload of ``names`` and compile each module of the plan, in order.
+
+        Raises:
+            PlanError, _Failure: a source does not compile.
+        """
         frozen = {n for n in names if _no_reload(n)}
         report.needs_restart = [n for n in report.changed if n in frozen]
-        try:
-            plan = make_plan(
-                self.graph,
-                self.modmap,
-                names,
-                sources,
-                frozen=frozen,
-                cascade=cascade,
-                cascades=self._cascades,
-                no_reload=_no_reload,
-                read=functools.partial(self._read_source, txn),
-                parse_args=lambda name: _parse_args(
-                    name, sys.modules[name], self.modmap.path_of(name) or "<unknown>"
-                ),
-                finish_order=sys.modules,
-            )
-            txn.plan = plan
-            groups = plan.groups
-            steps = [self._compile(name, plan, txn) for group in groups for name in group]
-        except PlanError as failure:
-            return _failed(report, failure.error, failure.module)
-        except _Failure as failure:
-            return _failed(report, failure.error, failure.module)
-        if not steps:
-            return report
+        plan = txn.plan = make_plan(
+            self.graph,
+            self.modmap,
+            names,
+            sources,
+            frozen=frozen,
+            cascade=cascade,
+            cascades=self._cascades,
+            no_reload=_no_reload,
+            read=functools.partial(self._read_source, txn),
+            parse_args=lambda name: parse_args(
+                name, sys.modules[name], self.modmap.path_of(name) or "<unknown>"
+            ),
+            finish_order=sys.modules,
+        )
+        return [self._compile(name, plan, txn) for group in plan.groups for name in group]
+
+    def _attempt(self, steps: list[Step], txn: _Txn, report: ReloadReport) -> bool:
+        """Execute the steps; on any exception roll everything back and return False."""
+        assert txn.plan is not None
         integrations.activate_imported()
         txn.adapters = list(integrations.active())
         ledger.begin()
         gc.disable()  # enabled again by `_reload`, once the report is out
         try:
-            self._execute(steps, groups, txn, report)
+            self._execute(steps, txn.plan.groups, txn, report)
         except BaseException as exc:
             self._rollback(txn)
             _failed(report, exc, txn.current)
@@ -537,14 +471,8 @@ class Reloader:
             self._tell(txn, "rolled_back", report)
             if isinstance(exc, KeyboardInterrupt):
                 raise
-            return report
-        self._commit(steps, txn, report)
-        discarded = _discarded(steps, txn)
-        txn.view = None  # the view's callables refer back to txn: no cycle to outlive it
-        txn.patcher.object_hooks.clear()
-        del txn, steps, groups  # our references to old objects go before we look for others'
-        report.stale = find_stale(discarded, self.registries.prune, self._namespaces)
-        return report
+            return False
+        return True
 
     def _namespaces(self, near: set[str]) -> Iterator[tuple[str, dict[str, Any]]]:
         # The program's own modules, where its registries live: first ``near`` and the
@@ -559,7 +487,7 @@ class Reloader:
             if module is not None and self.modmap.is_reloadable(name):
                 yield name, module.__dict__
 
-    def _commit(self, steps: list[_Step], txn: _Txn, report: ReloadReport) -> None:
+    def _commit(self, steps: list[Step], txn: _Txn, report: ReloadReport) -> None:
         ledger.commit()
         assert txn.plan is not None
         for name, refs in txn.plan.refs.items():
@@ -599,7 +527,7 @@ class Reloader:
                 txn.unchanged[name] = step
                 return step.source
         now = txn.checked[name] = time.monotonic()
-        stat = txn.stats[name] = _stat_key(os.stat(path))
+        stat = txn.stats[name] = stat_key(os.stat(path))
         cached = self._compiled.source(name, path, stat, now)
         if cached is not None:
             return cached
@@ -615,80 +543,47 @@ class Reloader:
                 # No complete text of it yet: under a watcher it stays as it runs (its
                 # from-imports rebound) until its own batch re-runs it.
                 raise _BeingWritten(errno.EBUSY, "being written", path)
-        return _read(path)
+        return read_file(path)
 
-    def _compile(self, name: str, plan: Plan, txn: _Txn) -> _Step:
+    def _compile(self, name: str, plan: Plan, txn: _Txn) -> Step:
         source = plan.sources[name]
         vouched = txn.unchanged.get(name)
         if vouched is not None and vouched.source is source:
             return vouched  # (its cache entry is as it was: same file, same stat)
         path = self.modmap.path_of(name) or "<unknown>"
         module = sys.modules[name]
-        main = _is_main(module)
         digest = source_hash(source)
-        cached = None if main else self._compiled.get(name, path, digest)
+        stat, checked = txn.stats.get(name), txn.checked.get(name, 0.0)
+        cached = None if is_main(module) else self._compiled.get(name, path, digest)
         if cached is not None:
-            if cached.stat != txn.stats.get(name):
-                cached = cached._replace(stat=txn.stats.get(name))
-                self._compiled.put(name, path, digest, cached, txn.checked.get(name, 0.0))
+            if cached.stat != stat:
+                cached = cached._replace(stat=stat)
+                self._compiled.put(name, path, digest, cached, checked)
             return cached
-        loader = _custom_loader(module)
-        if name not in plan.trees and name not in plan.scans and _cacheable(module, source):
-            step = self._from_disk(name, module, path, source, txn)
-            if step is not None:
-                self._compiled.put(name, path, digest, step, txn.checked.get(name, 0.0))
-                return step
-        try:
-            scanned = plan.scans.pop(name, None)
-            if loader is not None or main:
-                scanned = None
-            elif scanned is None and name not in plan.trees:
-                scanned = scan(source, path)  # planned from its cached text: not read yet
-            code: CodeType | None
-            if scanned is not None:
-                # A big module of plain data and functions: compiled from its text, read
-                # off its bytecode (`_bigsource`); its functions are kept when it ends.
-                code, bound, dynamic = scanned.code, scanned.bound, scanned.dynamic
-                names: frozenset[str] = frozenset()
-                plain: Groups = ()
-            else:
-                tree = plan.trees.pop(name, None) or ast.parse(source, path)
-                bound, dynamic = bound_names(tree, source)
-                names = registrants(tree)
-                plain = () if main else plain_definitions(tree, dynamic, source)
-                if main:
-                    _script_body(tree, module.__dict__)
-                if loader is None:
-                    code = compile(instrument(tree, plain), path, "exec", dont_inherit=True)
-                    if not main:
-                        entry = _diskcache.Entry((), names, code, frozenset(bound), dynamic, plain)
-                        self._unsaved.append((name, source, entry))
-                elif hasattr(loader, "source_to_code"):
-                    code = loader.source_to_code(source, path)  # a source-transforming hook
-                else:
-                    code = None  # the loader runs the module itself (pytest's rewriting)
-        except (SyntaxError, ValueError) as exc:
-            raise _Failure(exc, name) from exc
-        keeps, stat = frozenset(bound) | _IMPORT_DUNDERS, txn.stats.get(name)
-        plain = plain if code is not None and loader is None else ()
-        step = _Step(
-            name, path, source, code, keeps, dynamic, main, names, loader, _unload_code(code),
-            stat, plain, _size(source, code),
-        )  # fmt: skip
+        step = None
+        if name not in plan.trees and name not in plan.scans and cacheable(module, source):
+            step = from_disk(name, module, path, source, stat)
+        if step is None:
+            try:
+                step, entry = build_step(
+                    name,
+                    module,
+                    path,
+                    source,
+                    stat,
+                    tree=plan.trees.pop(name, None),
+                    scanned=plan.scans.pop(name, None),
+                )
+            except (SyntaxError, ValueError) as exc:
+                raise _Failure(exc, name) from exc
+            if entry is not None:
+                self._unsaved.append((name, source, entry))
         if not step.definitions_only:  # the running script is never cached
-            self._compiled.put(name, step.path, digest, step, txn.checked.get(name, 0.0))
+            self._compiled.put(name, path, digest, step, checked)
         return step
 
-    def _from_disk(
-        self, name: str, module: ModuleType, path: str, source: bytes, txn: _Txn
-    ) -> _Step | None:
-        # The step of an entry some earlier reload or process wrote for this text.
-        args = _parse_args(name, module, path)
-        entry = _diskcache.load(source, path, args["module"], args["is_package"])
-        return _entry_step(name, path, source, entry, txn.stats.get(name)) if entry else None
-
     def _execute(
-        self, steps: list[_Step], groups: list[list[str]], txn: _Txn, report: ReloadReport
+        self, steps: list[Step], groups: list[list[str]], txn: _Txn, report: ReloadReport
     ) -> None:
         txn.modules_before = set(sys.modules)
         for step in steps:
@@ -722,22 +617,22 @@ class Reloader:
         report.patched = patcher.patched
         report.notes = list(patcher.notes)
 
-    def _exec_cycle(self, steps: list[_Step], txn: _Txn, report: ReloadReport) -> None:
+    def _exec_cycle(self, steps: list[Step], txn: _Txn, report: ReloadReport) -> None:
         if txn.cycles is None:
             specs = {name: ns.get("__spec__") for name, ns in txn.snapshots.items()}
             txn.cycles = Cycles(txn.modules, specs)
 
-        def run(step: _Step) -> None:
+        def run(step: Step) -> None:
             self._exec_step(step, txn, report)
 
-        def imported(step: _Step) -> None:
+        def imported(step: Step) -> None:
             importer = txn.current
             self._exec_step(step, txn, report)
             txn.current = importer  # on failure it names the member that raised
 
         txn.cycles.run(steps, run, imported)
 
-    def _exec_step(self, step: _Step, txn: _Txn, report: ReloadReport) -> None:
+    def _exec_step(self, step: Step, txn: _Txn, report: ReloadReport) -> None:
         txn.current = step.name
         module = txn.modules[step.name]
         ns = module.__dict__
@@ -788,7 +683,7 @@ class Reloader:
             adapter.after_module(txn.view, module)
         report.reloaded.append(step.name)
 
-    def _prints(self, step: _Step, ns: dict[str, Any]) -> Prints | None:
+    def _prints(self, step: Step, ns: dict[str, Any]) -> Prints | None:
         # How the plain definitions of the module were left by its last committed run
         # of this same code, or found as this code would define them (its first run).
         if step.code is None or not step.plain:
@@ -802,7 +697,7 @@ class Reloader:
             return None
         return adopt(ns, step.code, step.plain, ns.get("__name__", step.name))
 
-    def _rebind(self, steps: list[_Step], txn: _Txn) -> int:
+    def _rebind(self, steps: list[Step], txn: _Txn) -> int:
         count = 0
         loose = self._loose_namespaces()
         typed = _typed_imports() if loose else None  # (read once: not once per module)
@@ -879,91 +774,7 @@ class Reloader:
         ledger.rollback()
 
 
-class _CompileCache:
-    """Compiled steps, the current version of each module only, bounded by bytes.
-
-    Each entry also remembers when (``time.monotonic()``) its file was last found to
-    hold its text: just before the stat that said so.
-    """
-
-    def __init__(self, limit: int = 128 * 1024 * 1024) -> None:
-        self.limit = limit
-        self._steps: dict[str, tuple[str, int, _Step, float]] = {}
-        self._bytes = 0
-
-    def source(
-        self, name: str, path: str, stat: tuple[int, int, int], checked: float
-    ) -> bytes | None:
-        """The cached text of a file untouched (by its stat) since it was read, or None."""
-        entry = self._steps.get(name)
-        if entry is not None and entry[0] == path and entry[2].stat == stat:
-            self._steps[name] = (*entry[:3], checked)
-            return entry[2].source
-        return None
-
-    def checked_since(self, name: str, path: str, since: float) -> _Step | None:
-        """The cached step of a file last found holding its text at or after ``since``."""
-        entry = self._steps.get(name)
-        if entry is not None and entry[0] == path and entry[3] >= since:
-            self._steps[name] = self._steps.pop(name)  # most recently used last
-            return entry[2]
-        return None
-
-    def latest(self, name: str, path: str) -> _Step | None:
-        """The cached step of a file, whatever its file holds now."""
-        entry = self._steps.get(name)
-        return entry[2] if entry is not None and entry[0] == path else None
-
-    def get(self, name: str, path: str, digest: int) -> _Step | None:
-        entry = self._steps.get(name)
-        if entry is None or entry[0] != path or entry[1] != digest:
-            return None
-        self._steps[name] = self._steps.pop(name)  # most recently used last
-        return entry[2]
-
-    def put(
-        self, name: str, path: str, digest: int, step: _Step, checked: float, *, evict: bool = True
-    ) -> None:
-        """Cache ``step``; without ``evict``, only if it fits without evicting another."""
-        if not evict and self._bytes + step.size > self.limit:
-            return
-        old = self._steps.pop(name, None)
-        if old is not None:
-            self._bytes -= old[2].size
-        self._steps[name] = (path, digest, step, checked)
-        self._bytes += step.size
-        while self._bytes > self.limit and len(self._steps) > 1:
-            evicted = next(iter(self._steps.values()))[2]
-            del self._steps[evicted.name]
-            self._bytes -= evicted.size
-
-
-def _stat_key(st: os.stat_result) -> tuple[int, int, int]:
-    return (st.st_mtime_ns, st.st_size, st.st_ino)
-
-
-def _custom_loader(module: ModuleType) -> Any:
-    """The module's loader if it is not importlib's plain source loader, else None."""
-    from importlib.machinery import SourceFileLoader
-
-    spec = getattr(module, "__spec__", None)
-    loader = getattr(spec, "loader", None) if spec is not None else None
-    if loader is None or type(loader) is SourceFileLoader:
-        return None
-    if type(loader).__module__ in ("_frozen_importlib_external", "importlib.machinery"):
-        return None
-    return loader
-
-
-def _unload_code(code: CodeType | None) -> CodeType | None:
-    # The new source's own __hotmod_unload__, so a fixed hook runs on the next save.
-    for const in code.co_consts if code is not None else ():
-        if isinstance(const, CodeType) and const.co_name == "__hotmod_unload__":
-            return const
-    return None
-
-
-def _unload(step: _Step, module: ModuleType, old: dict[str, Any]) -> None:
+def _unload(step: Step, module: ModuleType, old: dict[str, Any]) -> None:
     hook: Any = old.get("__hotmod_unload__")
     if step.unload is not None and step.unload.co_freevars == ():
         hook = FunctionType(step.unload, module.__dict__, "__hotmod_unload__")
@@ -987,7 +798,7 @@ def _keep_hook(
     return hook
 
 
-def _discarded(steps: list[_Step], txn: _Txn) -> list[tuple[str, Any]]:
+def _discarded(steps: list[Step], txn: _Txn) -> list[tuple[str, Any]]:
     """Old functions and classes of the plan that the module no longer binds.
 
     A discarded class brings its methods: whoever holds one of them runs old code too.
@@ -1046,7 +857,7 @@ def _traceable(value: Any) -> bool:
 def _import_lines(data: bytes, name: str, module: ModuleType, path: str) -> list[ImportRef]:
     """The import statements of a source that does not parse as a whole, line by line."""
     refs: list[ImportRef] = []
-    args = _parse_args(name, module, path)
+    args = parse_args(name, module, path)
     for line in data.decode("utf-8", "replace").splitlines():
         if line.startswith(("import ", "from ")):
             with contextlib.suppress(SyntaxError, ValueError):
@@ -1070,79 +881,12 @@ def _live_refs(module: ModuleType) -> list[ImportRef]:
     return refs
 
 
-def _read(path: str) -> bytes:
-    with open(path, "rb") as f:
-        return f.read()
-
-
-def _parse_args(name: str, module: ModuleType, path: str) -> dict[str, Any]:
-    spec = getattr(module, "__spec__", None)
-    resolved = spec.name if spec is not None and getattr(spec, "name", None) else name
-    return {"module": resolved, "is_package": hasattr(module, "__path__"), "filename": path}
-
-
-def _cacheable(module: ModuleType, source: bytes) -> bool:
-    # Sources run from instrumented code of their own (`_compile`'s usual case).
-    return len(source) <= BIG and _custom_loader(module) is None and not _is_main(module)
-
-
-def _entry(source: bytes, path: str, name: str, is_package: bool) -> _diskcache.Entry:
-    """Everything the reloader reads off a source, as `sync` and `_compile` read it."""
-    tree = ast.parse(source, path)
-    refs = imports_of(tree, module=name, is_package=is_package)
-    bound, dynamic = bound_names(tree, source)
-    names = registrants(tree)
-    plain = plain_definitions(tree, dynamic, source)
-    code = compile(instrument(tree, plain), path, "exec", dont_inherit=True)
-    return _diskcache.Entry(tuple(refs), names, code, frozenset(bound), dynamic, plain)
-
-
-def _store(source: bytes, args: dict[str, Any], entry: _diskcache.Entry) -> None:
-    _diskcache.store(source, args["filename"], args["module"], args["is_package"], entry)
-
-
-def _script_body(tree: ast.Module, namespace: dict[str, Any]) -> None:
-    """The running script's statements a reload runs: its definitions, and imports it
-    did not run yet (added with the code that uses them)."""
-    tree.body = [
-        node
-        for node in tree.body
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
-        or _new_import(node, namespace)
-    ]
-
-
-def _new_import(node: ast.stmt, namespace: dict[str, Any]) -> bool:
-    """True for an import statement none of whose names the namespace binds yet."""
-    if not isinstance(node, (ast.Import, ast.ImportFrom)):
-        return False
-    names = [alias.asname or alias.name.split(".")[0] for alias in node.names]
-    return "*" not in names and not any(name in namespace for name in names)
-
-
 def _no_reload(name: str) -> bool:
     module = sys.modules.get(name)
     return module is not None and module.__dict__.get("__hotmod_reload__") is False
 
 
-# Set by the import system, not by the module's code.
-_IMPORT_DUNDERS = frozenset(
-    {
-        "__name__",
-        "__file__",
-        "__spec__",
-        "__loader__",
-        "__package__",
-        "__path__",
-        "__builtins__",
-        "__cached__",
-        "__doc__",
-        "__annotations__",
-    }
-)
-
-
-def _drop_removed(ns: dict[str, Any], old: dict[str, Any], step: _Step) -> None:
+def _drop_removed(ns: dict[str, Any], old: dict[str, Any], step: Step) -> None:
     # Names the new source no longer binds are gone, as after a fresh import. Values
     # the new code re-bound differ from the snapshot; untouched ones are identical.
     if step.dynamic or step.keeps.issuperset(old):

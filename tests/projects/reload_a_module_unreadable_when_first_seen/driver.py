@@ -12,7 +12,7 @@ import d
 # When hotmod first indexes the program, a.py is gone (an editor saving it: unlinked,
 # then written again) and c.py cannot be read (replaced while read). Both stay known
 # with their importers: a reload of either once it is back re-runs those.
-real_read = engine._read
+real_read = engine.read_file
 
 
 def read(path: str) -> bytes:
@@ -21,10 +21,10 @@ def read(path: str) -> bytes:
     return real_read(path)
 
 
-engine._read = read
+engine.read_file = read
 os.rename("a.py", "a.py.away")
 assert hotmod.dependents("d") == []  # the first call: hotmod indexes the program
-engine._read = real_read
+engine.read_file = real_read
 os.rename("a.py.away", "a.py")
 
 assert hotmod.dependents("c") == ["d"], hotmod.dependents("c")
