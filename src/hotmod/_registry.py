@@ -175,39 +175,20 @@ class Registries:
         # A name the running version registered and the new one no longer does: its
         # entries go, unless the new code registers it after all.
         dropped = self._running.get(module, frozenset()) - names
-        objects: list[Any] = []
-        gone: set[int] = set()
-        present = set()
-        for name in names | dropped:
-            defined = name.startswith(_DEFINED)
-            key = name[len(_DEFINED) :] if defined else name
-            if key in old:
-                present.add(name)
-                owned = _owned(old[key], module, defined)
-                objects.extend(owned)
-                if name in dropped:
-                    gone.update(id(o) for o in owned)
-                del owned  # a list of ours must not be found holding them
+        objects, gone, present = _registered(names | dropped, dropped, old, module)
         if not objects:
             return None
         ids = {id(o) for o in objects}
-        # Scanned again when an object registered since the last scan exists now, or
-        # when the registries found then no longer hold any of them. None found is
-        # remembered too: a heap walk per reload would cost more than the reload.
         adapted = frozenset(self._adapted())
-        seen, (containers, wrapping) = self._known.get(module, (frozenset(), ([], [])))
-        if (
-            not present <= seen
-            or (containers and not any(_holds(c, ids) for c in containers))
-            or (wrapping and not any(_wrapped(e, module, adapted) for c in wrapping for e in c))
-        ):
-            live = sys.modules.get(module)
-            near = [old, *([vars(live)] if live is not None else []), *map(vars, imported())]
-            found = _near_containers(objects, near, adapted)
-            containers, wrapping = (
-                found if found is not None else _find_containers(objects, internal(), adapted)
-            )
-            self._known[module] = (frozenset(present) | seen, (containers, wrapping))
+        containers, wrapping = self._holders(
+            module,
+            objects,
+            ids,
+            present,
+            adapted,
+            near=lambda: _near(module, old, imported()),
+            internal=internal,
+        )
         if not containers and not wrapping:
             return None
         counts = [_count(c, ids) for c in containers]
@@ -228,6 +209,67 @@ class Registries:
                 _settle_wrapped(container, entries, module, adapted, undo)
 
         return settle
+
+    def _holders(
+        self,
+        module: str,
+        objects: list[Any],
+        ids: set[int],
+        present: set[str],
+        adapted: frozenset[str],
+        *,
+        near: Callable[[], list[Mapping[str, Any]]],
+        internal: Callable[[], set[int]],
+    ) -> tuple[list[Any], list[Any]]:
+        """The registries holding the module's objects (containers, wrapping ones),
+        as found by the last scan, or scanned again.
+
+        Scanned again when an object registered since the last scan exists now, or when
+        the registries found then no longer hold any of them. None found is remembered
+        too: a heap walk per reload would cost more than the reload.
+        """
+        seen, (containers, wrapping) = self._known.get(module, (frozenset(), ([], [])))
+        if (
+            not present <= seen
+            or (containers and not any(_holds(c, ids) for c in containers))
+            or (wrapping and not any(_wrapped(e, module, adapted) for c in wrapping for e in c))
+        ):
+            found = _near_containers(objects, near(), adapted)
+            containers, wrapping = (
+                found if found is not None else _find_containers(objects, internal(), adapted)
+            )
+            self._known[module] = (frozenset(present) | seen, (containers, wrapping))
+        return containers, wrapping
+
+
+def _registered(
+    names: frozenset[str], dropped: frozenset[str], old: Mapping[str, Any], module: str
+) -> tuple[list[Any], set[int], set[str]]:
+    """The objects the module's registrant ``names`` bind in ``old``; the ids of those
+    bound by ``dropped`` names; the names found."""
+    objects: list[Any] = []
+    gone: set[int] = set()
+    present = set()
+    for name in names:
+        defined = name.startswith(_DEFINED)
+        key = name[len(_DEFINED) :] if defined else name
+        if key in old:
+            present.add(name)
+            owned = _owned(old[key], module, defined)
+            objects.extend(owned)
+            if name in dropped:
+                gone.update(id(o) for o in owned)
+            del owned  # a list of ours must not be found holding them
+    return objects, gone, present
+
+
+def _near(
+    module: str, old: Mapping[str, Any], imported: Iterable[ModuleType]
+) -> list[Mapping[str, Any]]:
+    """Where a module's registries usually are: its namespaces, old and live, and those
+    of the modules it imports."""
+    live = sys.modules.get(module)
+    return [old, *([vars(live)] if live is not None else []), *map(vars, imported)]
 
 
 def _reachable(modules: Iterable[ModuleType]) -> set[int]:

@@ -32,6 +32,7 @@ from typing import Any, Final, NoReturn
 import pytest
 
 from ._paths import file_digest, is_under
+from ._report import ReloadReport
 from ._typing import override
 
 __all__ = ["main"]
@@ -82,6 +83,25 @@ def _parser() -> argparse.ArgumentParser:
 @functools.cache
 def _real(path: str) -> str:
     return os.path.realpath(path)
+
+
+def _modules_of(paths: list[str]) -> dict[str, list[str]]:
+    """The names of the loaded modules of each of ``paths``."""
+    by_file: dict[str, list[str]] = {}
+    for name, module in list(sys.modules.items()):
+        file = _file_of(module)
+        if file is not None:
+            by_file.setdefault(file, []).append(name)
+    return {p: by_file.get(p, []) for p in paths}
+
+
+def _say_changed(names: set[str], paths: set[str], report: ReloadReport | None) -> None:
+    """One line: what changed, and how long its reload took."""
+    what = sorted(names) + sorted(os.path.relpath(p) for p in paths)
+    timing = ""
+    if report is not None and report.reloaded:
+        timing = f" (reloaded {len(report.reloaded)} in {report.duration * 1000:.1f} ms)"
+    _say(f"changed: {', '.join(what)}{timing}")
 
 
 def _file_of(module: object) -> str | None:
@@ -584,12 +604,7 @@ class _Loop:
         pending = sorted(os.path.realpath(p) for p in taken)
         self.saved = pending
         self._check_restart(pending)
-        by_file: dict[str, list[str]] = {}
-        for name, module in list(sys.modules.items()):
-            file = _file_of(module)
-            if file is not None:
-                by_file.setdefault(file, []).append(name)
-        loaded = {p: by_file.get(p, []) for p in pending}
+        loaded = _modules_of(pending)
         # Files hotmod keeps no record of the source of: not imported yet, or imported by
         # pytest (whose imports bypass hotmod's import clock). Such a file counts when its
         # bytes differ from the last time it was pending: the files of a new folder can be
@@ -602,20 +617,14 @@ class _Loop:
         fresh = {p for p in unrecorded if self._saved_again(p)}
         unloaded = {p for p in fresh if not loaded[p]}
         mine = {n for p in fresh for n in loaded[p] if n in self.owned}
-        error = _syntax_error(p for p in pending if p in unloaded or set(loaded[p]) & mine)
+        error: BaseException | None = _syntax_error(
+            p for p in pending if p in unloaded or set(loaded[p]) & mine
+        )
         if error is None:
             for path in pending:
                 if path.endswith(".py"):
                     _drop_cached_bytecode(path)
-        saved_path = list(sys.path)
-        sys.path[:] = self.sys_path  # the session's path (pytest's ``pythonpath`` too)
-        try:
-            report = self.watcher._apply(taken)
-            changed = set(report.changed) if report is not None else set()
-            if error is None and (report is None or report.ok):
-                report = self._retry_carried(report)
-        finally:
-            sys.path[:] = saved_path
+        report, changed = self._apply_round(taken, retry=error is None)
         if report is not None and report.error is not None:
             error = report.error
         if error is not None:
@@ -637,16 +646,29 @@ class _Loop:
                 self.restart(f"{', '.join(frozen)} is marked __hotmod_reload__ = False")
         if not names and not paths:
             return "no change"
-        what = sorted(names) + sorted(os.path.relpath(p) for p in paths)
-        timing = ""
-        if report is not None and report.reloaded:
-            timing = f" (reloaded {len(report.reloaded)} in {report.duration * 1000:.1f} ms)"
-        _say(f"changed: {', '.join(what)}{timing}")
+        _say_changed(names, paths, report)
         touched = self.touched(names, paths)
         self.kept.drop(touched)
         if self.run_all:
             return None
         return self.select(names, paths, touched)
+
+    def _apply_round(
+        self, taken: list[Path], *, retry: bool
+    ) -> tuple[ReloadReport | None, set[str]]:
+        """Apply the saves taken, on the session's ``sys.path`` (pytest's ``pythonpath``
+        too); with ``retry``, then the names carried from a failed round. Returns the
+        report and the modules whose source changed."""
+        saved_path = list(sys.path)
+        sys.path[:] = self.sys_path
+        try:
+            report = self.watcher._apply(taken)
+            changed = set(report.changed) if report is not None else set()
+            if retry and (report is None or report.ok):
+                report = self._retry_carried(report)
+        finally:
+            sys.path[:] = saved_path
+        return report, changed
 
     def _saved_again(self, path: str) -> bool:
         """Whether ``path`` holds other bytes than when it was last pending (the first

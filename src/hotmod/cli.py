@@ -251,6 +251,13 @@ def _add_run_parser(commands: Any) -> _Parser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         allow_abbrev=False,
     )
+    _add_watch_options(run)
+    _add_program_options(run)
+    return run
+
+
+def _add_watch_options(run: _Parser) -> None:
+    """`hotmod run`'s options on what is watched and when a save applies."""
     run.add_argument(
         "-w",
         "--watch",
@@ -305,6 +312,10 @@ def _add_run_parser(commands: Any) -> _Parser:
         help="auto: native events, polling if they fail; watchdog: native only; "
         "polling (default: auto)",
     )
+
+
+def _add_program_options(run: _Parser) -> None:
+    """`hotmod run`'s options on how the program runs and logs, then the program."""
     run.add_argument(
         "--restart",
         action="store_true",
@@ -353,7 +364,6 @@ def _add_run_parser(commands: Any) -> _Parser:
         nargs=argparse.REMAINDER,
         help="the script or folder to run, then its arguments",
     )
-    return run
 
 
 def _build_parser() -> tuple[_Parser, dict[str, _Parser]]:
@@ -368,7 +378,15 @@ def _build_parser() -> tuple[_Parser, dict[str, _Parser]]:
     parser.add_argument("--version", action="version", version=f"hotmod {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     subs = {"run": _add_run_parser(commands)}
-    graph = commands.add_parser(
+    subs["graph"] = _add_graph_parser(commands)
+    subs["demo"] = _add_demo_parser(commands)
+    subs["test"] = _add_test_parser(commands)
+    return parser, subs
+
+
+def _add_graph_parser(commands: Any) -> _Parser:
+    """`hotmod graph`."""
+    graph: _Parser = commands.add_parser(
         "graph",
         help="print the project's import graph, or one module's dependents",
         description="Print the import graph of the project in the current folder (read\n"
@@ -389,8 +407,12 @@ def _build_parser() -> tuple[_Parser, dict[str, _Parser]]:
         help="also skip files and folders whose name matches (repeatable; default: "
         "$HOTMOD_EXCLUDE, then hotmod's own list)",
     )
-    subs["graph"] = graph
-    demo = commands.add_parser(
+    return graph
+
+
+def _add_demo_parser(commands: Any) -> _Parser:
+    """`hotmod demo`."""
+    demo: _Parser = commands.add_parser(
         "demo",
         help="watch hotmod reload a small app, edit by edit",
         description="Write a small app to a temporary folder, run it under 'hotmod run' "
@@ -402,9 +424,13 @@ def _build_parser() -> tuple[_Parser, dict[str, _Parser]]:
         action="store_true",
         help="keep the temporary folder afterwards (default: it is deleted)",
     )
-    subs["demo"] = demo
+    return demo
+
+
+def _add_test_parser(commands: Any) -> _Parser:
+    """`hotmod test`: its arguments are pytest's."""
     # The test loop's arguments are pytest's: none is read here ("+" is never a prefix).
-    test = commands.add_parser(
+    test: _Parser = commands.add_parser(
         "test",
         help="run pytest, then re-run the affected tests on each save",
         usage="hotmod test [--all] [pytest args ...]",
@@ -419,8 +445,7 @@ def _build_parser() -> tuple[_Parser, dict[str, _Parser]]:
         add_help=False,
     )
     test.add_argument("pytest_args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
-    subs["test"] = test
-    return parser, subs
+    return test
 
 
 # --------------------------------------------------------------------------- hotmod run
