@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import functools
 import importlib
 import importlib.util
 import os
 import subprocess
 import sys
 import textwrap
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -178,6 +180,27 @@ def test_compiling_ahead_never_evicts_what_reloads_compiled() -> None:
     assert cache.get("c", "/c.py", 3) is not None and cache.get("b", "/b.py", 2) is None
 
 
+def test_a_burst_of_reloads_leaves_one_write_per_file() -> None:
+    from hotmod._diskcache import Worker
+
+    worker = Worker()
+    started, release = threading.Event(), threading.Event()
+    done: list[str] = []
+
+    def first() -> None:
+        started.set()
+        release.wait(5)
+
+    worker.write({"a.py": first})
+    assert started.wait(5)
+    for text in ("1", "2", "3"):  # saves of a.py while the worker is busy
+        worker.write({"a.py": functools.partial(done.append, "a" + text)})
+    worker.write({"b.py": functools.partial(done.append, "b")})
+    release.set()
+    assert worker.idle.wait(5)
+    assert done == ["a3", "b"]  # older texts of a.py were never written
+
+
 def test_a_forked_child_gets_a_worker_of_its_own(tmp_path: Path) -> None:
     # Forked while the worker thread holds its lock and has work: the child's own work
     # still gets done, by a thread of its own.
@@ -196,14 +219,14 @@ def test_a_forked_child_gets_a_worker_of_its_own(tmp_path: Path) -> None:
                     busy.set()
                     release.wait(5)
 
-            worker.write([lambda: None])
+            worker.write({"a.py": lambda: None})
             holder = threading.Thread(target=hold)
             holder.start()
             busy.wait(5)
             pid = os.fork()
             if pid == 0:
                 done = []
-                worker.write([lambda: done.append(1)])
+                worker.write({"b.py": lambda: done.append(1)})
                 os._exit(0 if worker.idle.wait(5) and done == [1] else 3)
             release.set()
             holder.join()

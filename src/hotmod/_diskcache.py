@@ -159,7 +159,8 @@ class Worker:
     def __init__(self, lock: threading.RLock | None = None) -> None:
         self._lock = lock
         self._guard = threading.Lock()
-        self._writes: deque[Callable[[], None]] = deque()
+        # Keyed by file: a newer text's entry replaces an older one not written yet.
+        self._writes: dict[str, Callable[[], None]] = {}
         self._warm: deque[Callable[[], None]] = deque()
         self._thread: threading.Thread | None = None
         if hasattr(os, "register_at_fork"):
@@ -167,18 +168,22 @@ class Worker:
         self.idle = threading.Event()
         self.idle.set()
 
-    def write(self, jobs: list[Callable[[], None]]) -> None:
-        """Run these jobs soon, on the worker thread."""
-        self._add(self._writes, jobs)
+    def write(self, jobs: dict[str, Callable[[], None]]) -> None:
+        """Run these jobs soon, on the worker thread, each replacing the job of the same
+        key (the file whose entry it writes) still waiting: the backlog of a burst of
+        reloads is one entry per file, the latest."""
+        if jobs:
+            with self._guard:
+                for key, job in jobs.items():
+                    self._writes.pop(key, None)  # (re-inserted last: the newest goes last)
+                    self._writes[key] = job
+                self._wake()
 
     def warm(self, jobs: list[Callable[[], None]]) -> None:
         """Run these jobs after every write, one at a time, under the lock."""
-        self._add(self._warm, jobs)
-
-    def _add(self, queue: deque[Callable[[], None]], jobs: list[Callable[[], None]]) -> None:
         if jobs:
             with self._guard:
-                queue.extend(jobs)
+                self._warm.extend(jobs)
                 self._wake()
 
     def cancel_warming(self) -> None:
@@ -204,7 +209,7 @@ class Worker:
     def _next(self) -> tuple[Callable[[], None], bool] | None:
         with self._guard:
             if self._writes:
-                return self._writes.popleft(), False
+                return self._writes.pop(next(iter(self._writes))), False
             if self._warm:
                 return self._warm.popleft(), True
             self._thread = None

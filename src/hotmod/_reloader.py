@@ -342,10 +342,10 @@ class Reloader:
             if collecting:
                 gc.enable()
 
-    def _to_save(self, committed: bool) -> list[Callable[[], None]]:
+    def _to_save(self, committed: bool) -> dict[str, Callable[[], None]]:
         # Jobs writing the entries of what a committed reload compiled, with the imports
-        # the graph now holds for them.
-        jobs: list[Callable[[], None]] = []
+        # the graph now holds for them, by file.
+        jobs: dict[str, Callable[[], None]] = {}
         for name, source, entry in (
             self._unsaved if committed and not sys.dont_write_bytecode else ()
         ):
@@ -354,7 +354,8 @@ class Reloader:
             if module is not None and path is not None:
                 refs = tuple(self.graph.refs(name))
                 args = parse_args(name, module, path)
-                jobs.append(functools.partial(store_entry, source, args, entry._replace(refs=refs)))
+                entry = entry._replace(refs=refs)
+                jobs[path] = functools.partial(store_entry, source, args, entry)
         self._unsaved = []
         return jobs
 
