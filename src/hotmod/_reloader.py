@@ -702,6 +702,14 @@ class Reloader:
         count = 0
         loose = self._loose_namespaces()
         typed = _typed_imports() if loose else None  # (read once: not once per module)
+        by_module = _by_module(typed, top_only=False) if typed is not None else None
+        # Each importer's bindings indexed once per reload by module: a script importing
+        # the whole project is an importer of every module a reload runs.
+        indexes: dict[str, dict[str, list[tuple[str, str]]]] = {}
+        spaces = [
+            (ns, _by_module(refs_of(), top_only=False))
+            for ns, refs_of in list(self.namespaces.values())
+        ]
         for step in steps:
             old = txn.snapshots[step.name]
             new = txn.modules[step.name].__dict__
@@ -709,28 +717,35 @@ class Reloader:
                 module = sys.modules.get(importer)
                 if module is None:
                     continue
-                refs = txn.plan.refs.get(importer) if txn.plan is not None else None
-                bindings = [
-                    pair
-                    for ref in (refs if refs is not None else self.graph.refs(importer))
-                    if ref.kind == "top" and ref.module == step.name
-                    for pair in ref.names
-                ]
+                index = indexes.get(importer)
+                if index is None:
+                    index = indexes[importer] = self._bindings(importer, txn)
                 count += rebind(
-                    module.__dict__, bindings, old, new, txn.rebind_undo, txn.patcher.canonical
+                    module.__dict__,
+                    index.get(step.name, []),
+                    old,
+                    new,
+                    txn.rebind_undo,
+                    txn.patcher.canonical,
                 )
             if loose:
-                count += self._rebind_loose(step.name, loose, typed, old, new, txn)
-            for ns, refs_of in list(self.namespaces.values()):
-                pairs = [p for ref in refs_of() if ref.module == step.name for p in ref.names]
+                count += self._rebind_loose(step.name, loose, by_module, old, new, txn)
+            for ns, index in spaces:
+                pairs = index.get(step.name, [])
                 count += rebind(ns, pairs, old, new, txn.rebind_undo, txn.patcher.canonical)
         return count
+
+    def _bindings(self, importer: str, txn: _Txn) -> dict[str, list[tuple[str, str]]]:
+        # An importer's top-level from-imports by module: its new imports if the plan
+        # changes them, else the graph's.
+        refs = txn.plan.refs.get(importer) if txn.plan is not None else None
+        return _by_module(refs if refs is not None else self.graph.refs(importer), top_only=True)
 
     def _rebind_loose(
         self,
         name: str,
         loose: list[dict[str, Any]],
-        typed: list[ImportRef] | None,
+        typed: dict[str, list[tuple[str, str]]] | None,
         old: dict[str, Any],
         new: dict[str, Any],
         txn: _Txn,
@@ -739,7 +754,7 @@ class Reloader:
         # code or the REPL's history; without either, a name holding the very object
         # under the same name, never a value any code could hold alike (True, 0, "").
         if typed is not None:
-            pairs = [p for ref in typed if ref.module == name for p in ref.names]
+            pairs = typed.get(name, [])
         else:
             pairs = [(k, k) for k, v in old.items() if not k.startswith("__") and _traceable(v)]
         return sum(rebind(ns, pairs, old, new, txn.rebind_undo) for ns in loose)
@@ -847,6 +862,16 @@ def _typed_imports() -> list[ImportRef] | None:
             with contextlib.suppress(SyntaxError, ValueError):
                 refs += parse_imports(line.strip(), module="__main__", is_package=False)
     return refs
+
+
+def _by_module(refs: Iterable[ImportRef], *, top_only: bool) -> dict[str, list[tuple[str, str]]]:
+    """The ``(name, bound as)`` pairs of ``refs`` by imported module (``top_only``:
+    imports run at the module's top level only)."""
+    index: dict[str, list[tuple[str, str]]] = {}
+    for ref in refs:
+        if ref.names and (ref.kind == "top" or not top_only):
+            index.setdefault(ref.module, []).extend(ref.names)
+    return index
 
 
 def _traceable(value: Any) -> bool:
