@@ -27,7 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from latency import make_project
+from latency import make_project, module_names
 
 import hotmod
 import hotmod._reloader as reloader_module
@@ -78,9 +78,8 @@ def main() -> None:
         make_project(root)
         (root / "holder.py").write_text("HELD = []\n")
         sys.path.insert(0, str(root))
-        for path in sorted(root.glob("*.py")):
-            if path.stem != "program":
-                importlib.import_module(path.stem)
+        for name in module_names(root):
+            importlib.import_module(name)
         print(f"{'case':<10} {'reload median':>14} {'audit median':>13} {'audit share':>12}")
         for case, template in (("kept", KEPT), ("discarded", DISCARDED)):
             durations, audits = run(root, template, args.rounds)

@@ -7,6 +7,9 @@ Run: ``python benchmarks/latency.py`` (``--quick`` for fewer rounds). Prints one
   round writes and closes the leaf (in place, or as an atomic save: temporary file then
   rename) and stops the clock when ``on_reload`` reports the reload applied and a
   dependent returns the new value.
+* hotmod run row: the same program run by ``hotmod run`` in a child process, printing
+  the new value from its ``on_reload``; the save comes from this process (an editor)
+  and the clock stops when the line arrives, as for the restart rows.
 * floor row: the floor of this design in the same run: the same native monitor, and on
   each batch a plain re-run (``exec``) of the leaf and its 50 importers in their module
   namespaces, compiling only the edited source, nothing else (no plan, no patching, no
@@ -86,6 +89,19 @@ def make_project(root: Path, stack: tuple[str, ...] = ()) -> None:
         + "print(dep_49.get(), flush=True)\n"
         + "time.sleep(3600)  # a long-running program\n"
     )
+    (root / "hot_program.py").write_text(  # the same, run by `hotmod run`, printing on reload
+        "import time\n\nimport hotmod\n\n"
+        + "".join(f"import {n}\n" for n in (*stack, *names))
+        + "hotmod.watch(on_reload=lambda report: print(dep_49.get(), flush=True))\n"
+        + "print(dep_49.get(), flush=True)\n"
+        + "time.sleep(3600)\n"
+    )
+
+
+def module_names(root: Path) -> list[str]:
+    """The project's modules (its programs left out: they run forever)."""
+    programs = ("program", "hot_program")
+    return [p.stem for p in sorted(root.glob("*.py")) if p.stem not in programs]
 
 
 def cache_bytecode(root: Path) -> None:
@@ -153,9 +169,8 @@ def bench_hotmod(
         del sys.modules[name]
     for name in stack:
         importlib.import_module(name)
-    for path in sorted(root.glob("*.py")):
-        if path.stem != "program":
-            importlib.import_module(path.stem)
+    for name in module_names(root):
+        importlib.import_module(name)
     dep = sys.modules["dep_49"]
     applied: queue.Queue[float] = queue.Queue()
     watcher = hotmod.watch(
@@ -264,6 +279,19 @@ def bench_restart(root: Path, *, rounds: int) -> list[float]:
     return samples[1:]
 
 
+def bench_hotmod_run(root: Path, *, rounds: int) -> list[float]:
+    """Save-to-new-output latency of the program run by ``hotmod run``, in seconds.
+
+    Measured as the restart rows are: the save comes from this process (the editor),
+    the clock stops when the program prints the new value (from its ``on_reload``).
+    """
+    src = str(Path(__file__).resolve().parent.parent / "src")
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", PYTHONPATH=src)
+    command = [sys.executable, "-m", "hotmod", "run", "-q", "hot_program.py"]
+    # Two warm-up rounds, as in-process; a person's pause between saves.
+    return _printed(command, root, env, rounds=rounds, warm_up=2, pause=0.05)
+
+
 def bench_watchfiles(root: Path, *, rounds: int) -> list[float] | None:
     """Save-to-new-output latency under the ``watchfiles`` CLI (uvicorn --reload's engine)."""
     import shutil
@@ -272,26 +300,35 @@ def bench_watchfiles(root: Path, *, rounds: int) -> list[float] | None:
     if not os.path.exists(exe):
         return None
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", PYTHONUNBUFFERED="1")
+    command = [exe, "--filter", "python", f"{sys.executable} program.py", str(root)]
+    return _printed(command, root, env, rounds=rounds, warm_up=1, pause=0.2)
+
+
+def _printed(
+    command: list[str],
+    root: Path,
+    env: dict[str, str],
+    *,
+    rounds: int,
+    warm_up: int,
+    pause: float,
+) -> list[float]:
+    """Seconds from each save of the leaf to the program printing its new value."""
     proc = subprocess.Popen(
-        [exe, "--filter", "python", f"{sys.executable} program.py", str(root)],
-        cwd=root,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
+        command, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
     )
     samples = []
     try:
         assert proc.stdout is not None
         value = int(proc.stdout.readline())
-        for _ in range(rounds + 1):
+        for _ in range(rounds + warm_up):
             value += 1
             start = time.perf_counter()
             save(root / "leaf.py", leaf_source(value), atomic=False)
             while int(proc.stdout.readline()) != value:
                 pass
             samples.append(time.perf_counter() - start)
-            threading.Event().wait(0.2)
+            threading.Event().wait(pause)
     finally:
         proc.terminate()
         try:
@@ -299,7 +336,7 @@ def bench_watchfiles(root: Path, *, rounds: int) -> list[float] | None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-    return samples[1:]
+    return samples[warm_up:]
 
 
 def idle_cpu(seconds: float) -> float:
@@ -370,6 +407,8 @@ def main() -> None:
                 )
                 save_kind = "atomic save" if atomic else "write + close"
                 table.append((label, f"hotmod, {backend}, {save_kind}", samples, basis))
+            run = bench_hotmod_run(root, rounds=rounds)
+            table.append((label, "hotmod run, editor elsewhere", run, basis))
             if not stack:
                 busy = bench_hotmod(
                     root, backend="watchdog", atomic=False, rounds=rounds, busy=True
@@ -401,6 +440,12 @@ def main() -> None:
     print(
         f"hotmod, native, in place: median {1000 * median:.1f} ms (target <= 4 ms), "
         f"{native[3] / median:.0f}x faster than a restart (target >= 70x)"
+    )
+    run_row = next(r for r in table if r[1] == "hotmod run, editor elsewhere")
+    median = statistics.median(run_row[2])
+    print(
+        f"hotmod run, saved by another process: median {1000 * median:.1f} ms, "
+        f"{run_row[3] / median:.0f}x faster than a restart"
     )
     cpu = idle_cpu(10.0 if not args.quick else 3.0)
     print(f"\nIdle CPU watching 10,000 files: {cpu:.2f}% of one core (target < 1%)")
