@@ -95,6 +95,8 @@ class Ledger:
         With ``definitions_only`` (the running script, whose top-level statements do
         not run again), only what its ``def`` and ``class`` statements registered.
         """
+        if module not in self._entries:
+            return  # (most modules register nothing: no lock taken for them)
         with self._lock:
             kept = self._entries.pop(module, None)
             if not kept:

@@ -158,6 +158,11 @@ class Registries:
 
         return restore
 
+    def tracks(self, module: str, names: frozenset[str]) -> bool:
+        """Whether `before` has anything to count: the module's new source registers
+        ``names``, or its running version registered some."""
+        return bool(names) or bool(self._running.get(module))
+
     def before(
         self,
         module: str,

@@ -640,15 +640,16 @@ class Reloader:
         old = txn.snapshots[step.name]
         owner = ns.get("__name__", step.name)
         _unload(step, module, old)
-        settle = self.registries.before(
-            owner,
-            step.registrants,
-            old,
-            lambda: _internal_ids(txn),
-            lambda: self._imported(step.name, txn),
-        )
-        if settle is not None:
-            txn.settle.append(settle)
+        if self.registries.tracks(owner, step.registrants):
+            settle = self.registries.before(
+                owner,
+                step.registrants,
+                old,
+                lambda: _internal_ids(txn),
+                lambda: self._imported(step.name, txn),
+            )
+            if settle is not None:
+                txn.settle.append(settle)
         # The running script's top-level statements do not run again: only what its
         # definitions registered is taken back (they run again).
         ledger.retract(owner, definitions_only=step.definitions_only)
