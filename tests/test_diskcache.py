@@ -238,3 +238,29 @@ def test_a_forked_child_gets_a_worker_of_its_own(tmp_path: Path) -> None:
     env = dict(os.environ, PYTHONPATH=str(Path(hotmod.__file__).parent.parent))
     proc = subprocess.run([sys.executable, str(script)], env=env, timeout=30)
     assert proc.returncode == 0
+
+
+def test_every_module_that_makes_an_entry_is_in_its_key() -> None:
+    # An entry is valid only for the hotmod that made it: editing any of these files
+    # must retire the entries on disk.
+    from hotmod import _bigsource, _diskcache, _steps
+    from hotmod._define import instrument, plain_definitions
+    from hotmod._graph import imports_of
+    from hotmod._registry import registrants
+
+    makers = {
+        f.__module__
+        for f in (
+            _steps.make_entry,
+            _steps.bound_names,
+            _steps.build_step,
+            _steps.entry_step,
+            _bigsource.scan,
+            instrument,
+            plain_definitions,
+            imports_of,
+            registrants,
+            _diskcache.store,
+        )
+    }
+    assert {m.rpartition(".")[2] for m in makers} <= set(_diskcache._MAKERS)

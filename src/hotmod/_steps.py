@@ -133,6 +133,7 @@ def entry_step(
     entry: _diskcache.Entry,
     stat: tuple[int, int, int] | None,
 ) -> Step:
+    """The step of a module whose source made ``entry``."""
     code = entry.code
     keeps = entry.bound | IMPORT_DUNDERS
     size = len(source) + 3 * entry.size + 512 if entry.size else step_size(source, code)
@@ -143,12 +144,14 @@ def entry_step(
 
 
 def step_size(source: bytes, code: CodeType | None) -> int:
+    """Bytes a step holds in memory, as the compile cache counts them."""
     # Code objects take about three times their marshalled size in memory (measured:
     # 7.3 KB for a 450-byte module of ten functions and a class, 2.2 KB marshalled).
     return len(source) + 3 * len(marshal.dumps(code)) + 512 if code is not None else 2 * len(source)
 
 
 def is_main(module: ModuleType) -> bool:
+    """Whether ``module`` is the running script."""
     return module.__name__ == "__main__"
 
 
@@ -188,6 +191,7 @@ class CompileCache:
         return entry[2] if entry is not None and entry[0] == path else None
 
     def get(self, name: str, path: str, digest: int) -> Step | None:
+        """The cached step of this text of the file (by its hash), or None."""
         entry = self._steps.get(name)
         if entry is None or entry[0] != path or entry[1] != digest:
             return None
@@ -212,6 +216,7 @@ class CompileCache:
 
 
 def stat_key(st: os.stat_result) -> tuple[int, int, int]:
+    """What tells a file changed: its mtime, size and inode."""
     return (st.st_mtime_ns, st.st_size, st.st_ino)
 
 
@@ -229,6 +234,7 @@ def custom_loader(module: ModuleType) -> Any:
 
 
 def unload_code(code: CodeType | None) -> CodeType | None:
+    """The code of the module's own ``__hotmod_unload__``, if it defines one."""
     # The new source's own __hotmod_unload__, so a fixed hook runs on the next save.
     for const in code.co_consts if code is not None else ():
         if isinstance(const, CodeType) and const.co_name == "__hotmod_unload__":
@@ -237,17 +243,20 @@ def unload_code(code: CodeType | None) -> CodeType | None:
 
 
 def read_file(path: str) -> bytes:
+    """The bytes of a source file."""
     with open(path, "rb") as f:
         return f.read()
 
 
 def parse_args(name: str, module: ModuleType, path: str) -> dict[str, Any]:
+    """The module name, package flag and file name a source's imports resolve against."""
     spec = getattr(module, "__spec__", None)
     resolved = spec.name if spec is not None and getattr(spec, "name", None) else name
     return {"module": resolved, "is_package": hasattr(module, "__path__"), "filename": path}
 
 
 def cacheable(module: ModuleType, source: bytes) -> bool:
+    """Whether the module's step can be kept on disk."""
     # Sources run from instrumented code of their own (`_compile`'s usual case).
     return len(source) <= BIG and custom_loader(module) is None and not is_main(module)
 
@@ -264,6 +273,7 @@ def make_entry(source: bytes, path: str, name: str, is_package: bool) -> _diskca
 
 
 def store_entry(source: bytes, args: dict[str, Any], entry: _diskcache.Entry) -> None:
+    """Write ``entry`` for ``source`` (``args``: `parse_args`) beside the bytecode."""
     _diskcache.store(source, args["filename"], args["module"], args["is_package"], entry)
 
 
