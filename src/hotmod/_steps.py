@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import marshal
 import os
+from collections.abc import Iterable
 from types import CodeType, ModuleType
 from typing import Any, NamedTuple
 
@@ -134,12 +135,10 @@ def entry_step(
     stat: tuple[int, int, int] | None,
 ) -> Step:
     """The step of a module whose source made ``entry``."""
-    code = entry.code
-    keeps = entry.bound | IMPORT_DUNDERS
-    size = len(source) + 3 * entry.size + 512 if entry.size else step_size(source, code)
-    return Step(
-        name, path, source, code, keeps, entry.dynamic, False, entry.registrants, None,
-        unload_code(code), stat, entry.plain, size,
+    size = len(source) + 3 * entry.size + 512 if entry.size else None
+    return _step(
+        name, path, source, stat, entry.code, entry.bound, entry.dynamic,
+        registrants=entry.registrants, plain=entry.plain, size=size,
     )  # fmt: skip
 
 
@@ -264,12 +263,18 @@ def cacheable(module: ModuleType, source: bytes) -> bool:
 def make_entry(source: bytes, path: str, name: str, is_package: bool) -> _diskcache.Entry:
     """Everything the reloader reads off a source, as `sync` and `_compile` read it."""
     tree = ast.parse(source, path)
-    refs = imports_of(tree, module=name, is_package=is_package)
+    refs = imports_of(tree, module=name, is_package=is_package)  # (before the hooks go in)
+    return _compiled_entry(tree, source, path)._replace(refs=tuple(refs))
+
+
+def _compiled_entry(tree: ast.Module, source: bytes, path: str) -> _diskcache.Entry:
+    """A parsed module's entry, its imports left out: names, registrants, plain
+    definitions and the code compiled with the definition hooks (which change ``tree``)."""
     bound, dynamic = bound_names(tree, source)
     names = registrants(tree)
     plain = plain_definitions(tree, dynamic, source)
     code = compile(instrument(tree, plain), path, "exec", dont_inherit=True)
-    return _diskcache.Entry(tuple(refs), names, code, frozenset(bound), dynamic, plain)
+    return _diskcache.Entry((), names, code, frozenset(bound), dynamic, plain)
 
 
 def store_entry(source: bytes, args: dict[str, Any], entry: _diskcache.Entry) -> None:
@@ -331,39 +336,58 @@ def build_step(
     """
     loader = custom_loader(module)
     main = is_main(module)
-    entry = None
-    if loader is not None or main:
-        scanned = None
-    elif scanned is None and tree is None:
-        scanned = scan(source, path)  # planned from its cached text: not read yet
-    code: CodeType | None
-    if scanned is not None:
+    if loader is None and not main:  # the usual case: a module of the program
+        if scanned is None and tree is None:
+            scanned = scan(source, path)  # planned from its cached text: not read yet
+        if scanned is None:
+            entry = _compiled_entry(tree or ast.parse(source, path), source, path)
+            return entry_step(name, path, source, entry, stat), entry
         # A big module of plain data and functions: compiled from its text, read off its
         # bytecode (`_bigsource`); its functions are kept when it ends.
-        code, bound, dynamic = scanned.code, scanned.bound, scanned.dynamic
-        names: frozenset[str] = frozenset()
-        plain: Groups = ()
+        step = _step(name, path, source, stat, scanned.code, scanned.bound, scanned.dynamic)
+        return step, None
+    # The running script (its definitions and new imports), or a module whose own
+    # loader makes its code: no plain definitions skipped, nothing kept on disk.
+    tree = tree or ast.parse(source, path)
+    bound, dynamic = bound_names(tree, source)
+    names = registrants(tree)
+    if main:
+        script_body(tree, module.__dict__)
+    code: CodeType | None
+    if loader is None:
+        code = compile(instrument(tree, ()), path, "exec", dont_inherit=True)
+    elif hasattr(loader, "source_to_code"):
+        code = loader.source_to_code(source, path)  # a source-transforming hook
     else:
-        tree = tree or ast.parse(source, path)
-        bound, dynamic = bound_names(tree, source)
-        names = registrants(tree)
-        plain = () if main else plain_definitions(tree, dynamic, source)
-        if main:
-            script_body(tree, module.__dict__)
-        if loader is None:
-            code = compile(instrument(tree, plain), path, "exec", dont_inherit=True)
-            if not main:
-                entry = _diskcache.Entry((), names, code, frozenset(bound), dynamic, plain)
-        elif hasattr(loader, "source_to_code"):
-            code = loader.source_to_code(source, path)  # a source-transforming hook
-        else:
-            code = None  # the loader runs the module itself (pytest's rewriting)
-    plain = plain if code is not None and loader is None else ()
-    step = Step(
-        name, path, source, code, frozenset(bound) | IMPORT_DUNDERS, dynamic, main, names,
-        loader, unload_code(code), stat, plain, step_size(source, code),
+        code = None  # the loader runs the module itself (pytest's rewriting)
+    step = _step(
+        name, path, source, stat, code, bound, dynamic, registrants=names, loader=loader, main=main
+    )
+    return step, None
+
+
+def _step(
+    name: str,
+    path: str,
+    source: bytes,
+    stat: tuple[int, int, int] | None,
+    code: CodeType | None,
+    bound: Iterable[str],
+    dynamic: bool,
+    *,
+    registrants: frozenset[str] = frozenset(),
+    loader: Any = None,
+    main: bool = False,
+    plain: Groups = (),
+    size: int | None = None,
+) -> Step:
+    """A step; ``size`` defaults to what it holds in memory (`step_size`)."""
+    keeps = frozenset(bound) | IMPORT_DUNDERS
+    size = step_size(source, code) if size is None else size
+    return Step(
+        name, path, source, code, keeps, dynamic, main, registrants, loader,
+        unload_code(code), stat, plain, size,
     )  # fmt: skip
-    return step, entry
 
 
 def from_disk(

@@ -27,13 +27,15 @@ import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Final, NoReturn
+from typing import TYPE_CHECKING, Any, Final, NoReturn
 
 import pytest
 
 from ._paths import file_digest, is_under
-from ._report import ReloadReport
 from ._typing import override
+
+if TYPE_CHECKING:
+    from ._report import ReloadReport
 
 __all__ = ["main"]
 
