@@ -54,7 +54,8 @@ def _env() -> dict[str, str]:
     return env
 
 
-def _child(root: Path, code: str) -> str:
+def run_child(root: Path, code: str) -> str:
+    """Run ``code`` in a new interpreter that may write bytecode; return its output."""
     script = root / "_timing.py"  # a file: 10,000 names do not fit in argv
     script.write_text(code)
     out = subprocess.run(
@@ -72,8 +73,8 @@ def fresh_import(root: Path, names: list[str]) -> float:
         "    __import__(name)\n"
         "print(time.perf_counter() - start)\n"
     )
-    _child(root, code)  # writes the bytecode caches
-    return float(_child(root, code))
+    run_child(root, code)  # writes the bytecode caches
+    return float(run_child(root, code))
 
 
 def hot_reload(root: Path, names: list[str], prefix: str) -> tuple[float, float]:
@@ -99,7 +100,7 @@ def hot_reload(root: Path, names: list[str], prefix: str) -> tuple[float, float]
         "worker.idle.wait(600)  # entries written for the next run\n"
         "print(json.dumps([samples[0], statistics.median(samples[1:])]))\n"
     )
-    first, median = json.loads(_child(root, code))
+    first, median = json.loads(run_child(root, code))
     return first, median
 
 

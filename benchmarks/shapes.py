@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from scale import _child, fresh_import
+from scale import fresh_import, run_child
 
 SHAPES = ("tree", "chain", "star", "package", "script")
 FUNCS = "".join(f"def f{j}(x):\n    return x + VALUE + {j}\n\n" for j in range(10))
@@ -82,7 +82,7 @@ def steady_reload(root: Path, shape: str, leaf: str, names: list[str]) -> float:
         "    assert report.ok, report\n"
         "print(json.dumps(statistics.median(samples[2:])))\n"
     )
-    return float(json.loads(_child(root, code)))
+    return float(json.loads(run_child(root, code)))
 
 
 def main() -> None:
