@@ -27,10 +27,11 @@ import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, Final, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import pytest
 
+from ._missing import MISSING
 from ._paths import file_digest, is_under
 from ._typing import override
 
@@ -280,7 +281,7 @@ class _KeptFixtures:
         self.current: dict[str, tuple[str, str]] = {}  # argname -> key, this round
 
     def setup(self, fixturedef: Any, request: Any) -> object:
-        """The fixture's value if it is kept (created now if needed), else _NOT_KEPT."""
+        """The fixture's value if it is kept (created now if needed), else MISSING."""
         func = fixturedef.func
         code = getattr(func, "__code__", None)
         if (
@@ -294,13 +295,13 @@ class _KeptFixtures:
             or inspect.isasyncgenfunction(func)
             or request.config.getoption("setupplan", False)
         ):
-            return _NOT_KEPT
+            return MISSING
         file = _real(code.co_filename)
         if not _is_project_file(file):
-            return _NOT_KEPT
+            return MISSING
         kwargs = {name: request.getfixturevalue(name) for name in fixturedef.argnames}
         if any(name not in self.current for name in fixturedef.argnames):
-            return _NOT_KEPT
+            return MISSING
         key = (fixturedef.baseid, fixturedef.argname)
         cache_key = fixturedef.cache_key(request)
         entry = self.entries.get(key)
@@ -355,9 +356,6 @@ class _KeptFixtures:
             _say(f"teardown of session fixture {key[1]!r} raised {exc!r}")
             return
         _say(f"session fixture {key[1]!r} yielded twice; its teardown stopped there")
-
-
-_NOT_KEPT: Final = object()
 
 
 class _Plugin:
@@ -425,7 +423,7 @@ class _Plugin:
     @pytest.hookimpl(tryfirst=True)
     def pytest_fixture_setup(self, fixturedef: Any, request: Any) -> object:
         value = self.kept.setup(fixturedef, request)
-        return None if value is _NOT_KEPT else value
+        return None if value is MISSING else value
 
 
 class _Loop:

@@ -13,9 +13,9 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
-__all__ = ["Change", "Snapshot", "recording"]
+from .._missing import MISSING
 
-_MISSING: Any = object()
+__all__ = ["Change", "Snapshot", "recording"]
 
 
 class Change:
@@ -38,8 +38,8 @@ class Change:
                     del container[i]
                     break
         for mapping, key, old, new in reversed(self._dict_edits):
-            if mapping.get(key, _MISSING) is new:
-                if old is _MISSING:
+            if mapping.get(key, MISSING) is new:
+                if old is MISSING:
                     del mapping[key]
                 else:
                     mapping[key] = old
@@ -83,7 +83,7 @@ class Snapshot:
         for container, before in self._copies:
             if isinstance(container, dict):
                 for key, value in container.items():
-                    old = before.get(key, _MISSING)
+                    old = before.get(key, MISSING)
                     if old is not value:
                         change._dict_edits.append((container, key, old, value))
             else:

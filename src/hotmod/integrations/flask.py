@@ -29,6 +29,7 @@ from types import FunctionType
 from typing import TYPE_CHECKING, Any
 
 from .. import integrations
+from .._missing import MISSING
 from .._typing import override
 from . import NOT_HANDLED, Integration, Transaction, record
 from ._common import (
@@ -230,12 +231,9 @@ def _same_registrations(
         own = [bp for bp in blueprints if bp.import_name == module]
         if not own or module == recipe.module:
             return False
-        if any(before.get(id(bp), _MISSING) != _fingerprint(bp) for bp in own):
+        if any(before.get(id(bp), MISSING) != _fingerprint(bp) for bp in own):
             return False
     return True
-
-
-_MISSING = object()
 
 
 def _fingerprint(obj: Any, depth: int = 0) -> object:
