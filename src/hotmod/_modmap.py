@@ -112,7 +112,7 @@ def _library_prefixes() -> tuple[str, ...]:
         if isinstance(user_site, str):
             paths.add(real(user_site))
         paths.add(_HERE)
-        _prefixes = tuple(sorted(p.rstrip(os.sep) + os.sep for p in paths))
+        _prefixes = tuple(sorted(p.rstrip(os.sep) or os.sep for p in paths))
     return _prefixes
 
 
@@ -121,10 +121,10 @@ def excluded_reason(path: str) -> str | None:
     parts = path.split(os.sep)
     if "site-packages" in parts or "dist-packages" in parts:
         return "it is installed in site-packages"
-    if path.startswith(_HERE + os.sep):
+    if is_under(path, _HERE):
         return "it is part of hotmod"
     for prefix in _library_prefixes():
-        if path.startswith(prefix):
+        if is_under(path, prefix):
             return "it belongs to the standard library or an installed package"
     return None
 

@@ -737,11 +737,11 @@ class _Loop:
             module = self.plugin_modules.get(path)
             name = module.__name__ if module is not None else ""
             broad = module is None or path in saved or bool(_hooks_of_module(module)[0])
-            folder = os.path.dirname(path) + os.sep
+            folder = os.path.dirname(path)
             selected |= {
                 f
                 for f in self.test_files
-                if f.startswith(folder) and (broad or name in self.fixture_modules.get(f, ()))
+                if is_under(f, folder) and (broad or name in self.fixture_modules.get(f, ()))
             }
         return self._narrow([f for f in sorted(selected) if os.path.exists(f)])
 
