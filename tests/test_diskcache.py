@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 import hotmod
+from conftest import Project, explain
 from hotmod import _runtime
 
 LEAF = "VALUE = {v}\n"
@@ -264,3 +265,20 @@ def test_every_module_that_makes_an_entry_is_in_its_key() -> None:
         )
     }
     assert {m.rpartition(".")[2] for m in makers} <= set(_diskcache._MAKERS)
+
+
+def test_entries_a_reload_compiled_are_written_before_the_program_ends(
+    project: Project,
+) -> None:
+    # The program ends right after the reload, while the worker thread (a daemon) still
+    # has most of its 300 entries to write.
+    project.scenario("diskcache_exit")
+    env = project.env()
+    del env["PYTHONDONTWRITEBYTECODE"]
+    proc = project.python("main.py", "300", env=env)
+    assert proc.returncode == 0, explain(proc)
+    assert proc.stdout.split() == ["301"]
+    missing = [
+        path.name for path in sorted(project.root.glob("x*.py")) if not entry_file(path).exists()
+    ]
+    assert missing == []

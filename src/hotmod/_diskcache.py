@@ -22,6 +22,7 @@ is read as no entry.
 from __future__ import annotations
 
 import _imp
+import atexit
 import contextlib
 import functools
 import logging
@@ -141,6 +142,21 @@ def store(source: bytes, path: str, name: str, is_package: bool, entry: Entry) -
             os.remove(temp)
 
 
+# Entries still waiting when the program ends are written before it does (a second
+# at most): the next run's first reload reads them instead of compiling.
+_EXIT_WAIT = 1.0
+_workers: weakref.WeakSet[Worker] = weakref.WeakSet()
+
+
+def _finish_all() -> None:
+    deadline = time.monotonic() + _EXIT_WAIT
+    for worker in list(_workers):
+        worker.finish(max(0.0, deadline - time.monotonic()))
+
+
+atexit.register(_finish_all)
+
+
 def _forked(worker: weakref.ref[Worker]) -> None:
     alive = worker()
     if alive is not None:
@@ -167,6 +183,7 @@ class Worker:
             os.register_at_fork(after_in_child=functools.partial(_forked, weakref.ref(self)))
         self.idle = threading.Event()
         self.idle.set()
+        _workers.add(self)
 
     def write(self, jobs: dict[str, Callable[[], None]]) -> None:
         """Run these jobs soon, on the worker thread, each replacing the job of the same
@@ -190,6 +207,12 @@ class Worker:
         """Drop the warm-up jobs not started yet."""
         with self._guard:
             self._warm.clear()
+
+    def finish(self, timeout: float) -> bool:
+        """Drop the warm-ups not started and wait up to ``timeout`` seconds for the
+        writes; whether the worker is idle."""
+        self.cancel_warming()
+        return self.idle.wait(timeout)
 
     def _wake(self) -> None:
         self.idle.clear()
