@@ -210,3 +210,14 @@ def test_namespace_package_modules_reload(project: Project) -> None:
     project.scenario("reload_namespace_package_modules_reload")
     out = project.run_driver()
     assert out.strip() == "True ['ns.models', 'ns.views'] 10 5"
+
+
+def test_a_library_read_from_its_sources_imports_and_reloads(
+    project: Project, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    # No bytecode for the standard library (a new PYTHONPYCACHEPREFIX): the import hook
+    # asks which folders are the library while sysconfig itself is being imported.
+    project.scenario("reload_with_no_library_bytecode")
+    prefix = tmp_path_factory.mktemp("pycache")
+    out = project.run_driver(env=project.env(PYTHONPYCACHEPREFIX=str(prefix)))
+    assert out.split() == ["ok"]

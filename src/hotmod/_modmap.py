@@ -94,11 +94,24 @@ def no_source_reason(module: ModuleType) -> str:
 
 
 _prefixes: tuple[str, ...] | None = None
+_looking_up = False
 
 
-def _library_prefixes() -> tuple[str, ...]:
-    global _prefixes
-    if _prefixes is None:
+def _library_prefixes() -> tuple[str, ...] | None:
+    """The folders of the standard library and installed packages; None while they
+    cannot be known: the import hook asks about every source file read, and the ones
+    read to import ``sysconfig``, or by ``sysconfig`` itself, come before its answer
+    (bytecode missing: a new ``PYTHONPYCACHEPREFIX``, a library without ``.pyc``)."""
+    global _prefixes, _looking_up
+    if _prefixes is not None:
+        return _prefixes
+    loading = sys.modules.get("sysconfig")
+    if _looking_up or (
+        loading is not None and getattr(getattr(loading, "__spec__", None), "_initializing", False)
+    ):
+        return None
+    _looking_up = True
+    try:
         import sysconfig
 
         paths: set[str] = set()
@@ -113,6 +126,8 @@ def _library_prefixes() -> tuple[str, ...]:
             paths.add(real(user_site))
         paths.add(_HERE)
         _prefixes = tuple(sorted(p.rstrip(os.sep) or os.sep for p in paths))
+    finally:
+        _looking_up = False
     return _prefixes
 
 
@@ -123,7 +138,10 @@ def excluded_reason(path: str) -> str | None:
         return "it is installed in site-packages"
     if is_under(path, _HERE):
         return "it is part of hotmod"
-    for prefix in _library_prefixes():
+    prefixes = _library_prefixes()
+    if prefixes is None:
+        return "it is read while Python looks up where its library is"
+    for prefix in prefixes:
         if is_under(path, prefix):
             return "it belongs to the standard library or an installed package"
     return None

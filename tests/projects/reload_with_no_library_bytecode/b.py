@@ -1,0 +1,3 @@
+from a import VALUE
+
+DOUBLE = VALUE * 2
