@@ -34,7 +34,7 @@ from ._graph import ImportGraph, ImportRef, parse_imports
 from ._missing import MISSING
 from ._modmap import ModuleMap, no_source_reason, real, source_hash
 from ._monitor._batch import STALL
-from ._monitor._lease import open_for_writing
+from ._monitor._lease import read_held, read_still
 from ._patch import Patcher
 from ._plan import Plan, PlanError, make_plan
 from ._rebind import rebind
@@ -412,10 +412,10 @@ class Reloader:
             try:
                 txn.checked[name] = time.monotonic()
                 txn.stats[name] = stat_key(os.stat(path))
-                sources[name] = read_file(path)
+                sources[name] = read_held(path)
             except OSError as exc:
-                if only_changed:
-                    continue
+                if only_changed and isinstance(exc, FileNotFoundError):
+                    continue  # deleted, or being saved: its module stays as it is
                 raise _Failure(exc, name) from exc
             if source_hash(sources[name]) != self.modmap.known_hash(name):
                 report.changed.append(name)
@@ -532,7 +532,10 @@ class Reloader:
         cached = self._compiled.source(name, path, stat, now)
         if cached is not None:
             return cached
-        if time.time_ns() - stat[0] < STALL * 1e9 and open_for_writing(path):
+        data = read_still(path)  # (held still while read: no save lands in the middle)
+        if data is not None:
+            return data
+        if time.time_ns() - stat[0] < STALL * 1e9:
             # Changed, and an editor is writing it right now (as the monitor tells: open
             # for writing, written to within STALL): run its last complete text if
             # there is one; its own batch follows once the file is closed.
@@ -544,7 +547,7 @@ class Reloader:
                 # No complete text of it yet: under a watcher it stays as it runs (its
                 # from-imports rebound) until its own batch re-runs it.
                 raise _BeingWritten(errno.EBUSY, "being written", path)
-        return read_file(path)
+        return read_held(path)
 
     def _compile(self, name: str, plan: Plan, txn: _Txn) -> Step:
         source = plan.sources[name]

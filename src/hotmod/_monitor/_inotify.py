@@ -45,7 +45,7 @@ def file_kind(mask: int) -> Kind | None:
 
     if mask & (C.IN_MODIFY | C.IN_CREATE):
         return "write"  # IN_MODIFY also fires on the truncation of an in-place save
-    if mask & (C.IN_CLOSE_WRITE | C.IN_MOVED_TO | C.IN_MOVED_FROM | C.IN_DELETE):
+    if mask & (C.IN_CLOSE_WRITE | C.IN_MOVED_TO | C.IN_MOVED_FROM | C.IN_DELETE | C.IN_ATTRIB):
         return "done"
     return None
 
@@ -55,14 +55,16 @@ def event_mask() -> int:
 
     Writes beginning (IN_MODIFY, which the truncation of an in-place save fires too) and
     ending (IN_CLOSE_WRITE), deletions and both halves of moves (atomic saves); IN_CREATE
-    for folders and new files. No IN_OPEN or IN_CLOSE_NOWRITE: reading a file to reload
-    it must not cause an event.
+    for folders and new files; IN_ATTRIB for a file made readable again (a save its
+    reload could not read). No IN_OPEN or IN_CLOSE_NOWRITE: reading a file to reload it
+    must not cause an event.
     """
     from watchdog.observers.inotify_c import InotifyConstants as C
 
     return (
         C.IN_MODIFY
         | C.IN_CLOSE_WRITE
+        | C.IN_ATTRIB
         | C.IN_CREATE
         | C.IN_DELETE
         | C.IN_MOVED_FROM

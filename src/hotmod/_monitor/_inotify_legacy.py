@@ -80,6 +80,7 @@ class LegacyInotifyBackend:
         mask = (
             C.IN_MODIFY
             | C.IN_CLOSE_WRITE
+            | C.IN_ATTRIB
             | C.IN_CREATE
             | C.IN_DELETE
             | C.IN_MOVED_FROM
@@ -123,7 +124,11 @@ class LegacyInotifyBackend:
             if event.is_modify or event.is_create:
                 self._emit(path, "write")
             elif (
-                event.is_close_write or event.is_moved_to or event.is_moved_from or event.is_delete
+                event.is_close_write
+                or event.is_moved_to
+                or event.is_moved_from
+                or event.is_delete
+                or event.is_attrib
             ):
                 self._emit(path, "done")
         elif inotify.is_recursive and event.is_moved_to:

@@ -7,6 +7,12 @@ signal), so a batch is read whole. We hold a lease at most ``HOLD_AT_MOST`` seco
 the lease fails with EAGAIN while any process has the file open for writing, which
 also tells us, cheaply, that a write is still going on.
 
+The reloader reads a held file through the held descriptor (`read_held`): the file
+seen complete, even if the path was renamed over or recreated since. A path found
+missing is not read at all within the hold: a file created there since may still be
+half-written, and its own events bring it. A file read outside a hold gets a lease of
+its own for the read (`read_still`).
+
 Leases need Linux, a local filesystem and a file we own (or CAP_LEASE); elsewhere a
 file is read without one, as before.
 """
@@ -21,20 +27,27 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 
-__all__ = ["hold_still", "open_for_writing"]
+__all__ = ["hold_still", "open_for_writing", "read_held", "read_still"]
 
 _ENABLED = sys.platform.startswith("linux")
 
 
 def _lease(path: str) -> int | None:
-    """An fd holding a read lease on ``path``; None if unsupported; raises EAGAIN if busy."""
+    """An fd holding a read lease on ``path``; None if unsupported or unreadable.
+
+    Raises:
+        FileNotFoundError: the path is gone.
+        OSError: EAGAIN or EBUSY, some process has the file open for writing.
+    """
     import fcntl
     import signal
 
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        raise
     except OSError:
-        return None  # gone: nothing to hold
+        return None  # unreadable: the read itself says why
     try:
         # The signal the kernel sends when a writer waits on the lease: SIGIO (the
         # default) would end the process; SIGURG is ignored unless a handler is set.
@@ -48,12 +61,25 @@ def _lease(path: str) -> int | None:
     return fd
 
 
-def _release(fd: int) -> None:
+def _unlock(fd: int) -> None:
     import fcntl
 
     with contextlib.suppress(OSError):
         fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_UNLCK)
+
+
+def _release(fd: int) -> None:
+    _unlock(fd)
     os.close(fd)
+
+
+def _read_fd(fd: int) -> bytes:
+    parts: list[bytes] = []
+    offset = 0
+    while chunk := os.pread(fd, 1 << 20, offset):
+        parts.append(chunk)
+        offset += len(chunk)
+    return b"".join(parts)
 
 
 HOLD_AT_MOST = 0.5  # seconds a save may wait on us, however long the reload takes
@@ -62,21 +88,31 @@ HOLD_AT_MOST = 0.5  # seconds a save may wait on us, however long the reload tak
 # (0.1 ms of 3). Each look costs about 0.2 ms of CPU: a few dozen per burst of saves.
 TICK = HOLD_AT_MOST
 LINGER = 10.0
-_this_thread = threading.local()  # .held: the paths this thread holds right now
+# .fds: path -> the leased fd this thread holds it by; .gone: paths it found missing
+_this_thread = threading.local()
 
 
 class _Held:
-    """Leases taken; released once, by the ``with`` exit or by the time limit."""
+    """Leases taken: released once, by the ``with`` exit or by the time limit; their
+    descriptors closed by the ``with`` exit (reads may go on past the time limit)."""
 
     def __init__(self, fds: list[int]) -> None:
         self._fds = fds
+        self._locked = list(fds)
         self._lock = threading.Lock()
 
     def release(self) -> None:
         with self._lock:
+            locked, self._locked = self._locked, []
+        for fd in locked:
+            _unlock(fd)
+
+    def close(self) -> None:
+        self.release()
+        with self._lock:
             fds, self._fds = self._fds, []
         for fd in fds:
-            _release(fd)
+            os.close(fd)
 
 
 class _Keeper:
@@ -158,41 +194,84 @@ def hold_still(paths: Iterable[str], *, at_most: float = HOLD_AT_MOST) -> Iterat
     Yields the paths that some process has open for writing right now: their write is
     not finished, and they are not held. The hold ends after ``at_most`` seconds even if
     the body goes on (a reload reads its sources first; an editor must not hang).
+    Within the body, `read_held` in this thread reads the held files.
     """
-    fds: list[int] = []
+    fds: dict[str, int] = {}
+    gone: set[str] = set()
     busy: set[str] = set()
-    held_here: set[str] = getattr(_this_thread, "held", set())
-    mine: set[str] = set()
+    fds_here: dict[str, int] = getattr(_this_thread, "fds", {})
+    gone_here: set[str] = getattr(_this_thread, "gone", set())
     if _ENABLED:
         for path in paths:
-            if path in held_here:
-                continue  # this thread holds it already (the watcher applying a batch)
+            if path in fds_here or path in gone_here:
+                continue  # this thread looked already (the watcher applying a batch)
             try:
                 fd = _lease(path)
+            except FileNotFoundError:
+                gone.add(path)
+                continue
             except OSError:
                 busy.add(path)
                 continue
             if fd is not None:
-                fds.append(fd)
-                mine.add(path)
-    held = _Held(fds)
+                fds[path] = fd
+    held = _Held(list(fds.values()))
     timer = None
     if fds and not keeper.watch(held, time.monotonic() + at_most):
         timer = threading.Timer(at_most, held.release)  # no monitor running: a safe point
         timer.name = "hotmod-lease"
         timer.daemon = True
         timer.start()
-    _this_thread.held = held_here | mine
+    _this_thread.fds = {**fds_here, **fds}
+    _this_thread.gone = gone_here | gone
     try:
         yield busy
     finally:
-        _this_thread.held = held_here
+        _this_thread.fds, _this_thread.gone = fds_here, gone_here
         keeper.forget(held)
         if timer is not None:
             timer.cancel()
-        held.release()
+        held.close()
         if timer is not None:
             timer.join()
+
+
+def read_held(path: str) -> bytes:
+    """The bytes of ``path``; within `hold_still` in this thread, those of the file it
+    held, whatever the path names now.
+
+    Raises:
+        FileNotFoundError: the file is gone, or was gone when this thread's hold looked
+            (one created since may be half-written; its own events bring it).
+    """
+    fd = getattr(_this_thread, "fds", {}).get(path)
+    if fd is not None:
+        return _read_fd(fd)
+    if path in getattr(_this_thread, "gone", ()):
+        raise FileNotFoundError(errno.ENOENT, "gone when its batch was taken", path)
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def read_still(path: str) -> bytes | None:
+    """`read_held`, and a file this thread does not hold is read under a lease of its
+    own, so that no save lands in the middle of the read; None when some process has
+    it open for writing right now."""
+    looked = path in getattr(_this_thread, "fds", {}) or path in getattr(_this_thread, "gone", ())
+    if looked or not _ENABLED:
+        return read_held(path)
+    try:
+        fd = _lease(path)
+    except FileNotFoundError:
+        raise
+    except OSError:
+        return None
+    if fd is None:
+        return read_held(path)
+    try:
+        return _read_fd(fd)
+    finally:
+        _release(fd)
 
 
 def open_for_writing(path: str) -> bool | None:
@@ -201,6 +280,8 @@ def open_for_writing(path: str) -> bool | None:
         return None
     try:
         fd = _lease(path)
+    except FileNotFoundError:
+        return None
     except OSError:
         return True
     if fd is None:

@@ -36,7 +36,7 @@ log = logging.getLogger("hotmod.watcher")  # the documented name of the monitor'
 
 JOIN_TIMEOUT = 2.0
 
-_Signature = tuple[int, int, int]
+_Signature = tuple[int, int, int, int]
 
 # A file modified this soon before a walk may be saved again with the same mtime and
 # size (file times lag the clock by up to a tick of the kernel's coarse clock).
@@ -134,12 +134,16 @@ class PollingBackend:
                         self._emit(path, "write")
                         unsettled.add(path)
                     elif path in self._unsettled:
-                        self._emit(path, "done")  # unchanged for a whole interval
+                        if open_for_writing(path):
+                            unsettled.add(path)  # unchanged, still open: said when closed
+                            continue
+                        self._emit(path, "done")  # unchanged for a whole interval, or closed
             self._unsettled = unsettled
         self._flush()
 
     def _snapshot(self, folder: str, recursive: bool) -> dict[str, _Signature]:
-        """``(mtime_ns, size, inode)`` of every matching file under ``folder``."""
+        """``(mtime_ns, size, inode, mode)`` of every matching file under ``folder``
+        (the mode: a file made readable again, whose save its reload could not read)."""
         roots = self._roots()
         result: dict[str, _Signature] = {}
         for path in scan(folder, self._filter, recursive=recursive, on_folder=lambda _: True):
@@ -149,7 +153,7 @@ class PollingBackend:
                 st = os.stat(path)
             except OSError:
                 continue
-            result[path] = (st.st_mtime_ns, st.st_size, st.st_ino)
+            result[path] = (st.st_mtime_ns, st.st_size, st.st_ino, st.st_mode)
         return result
 
 
