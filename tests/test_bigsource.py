@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import ast
+import importlib
+import os
+import subprocess
+import sys
 import textwrap
+from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import hotmod
 from conftest import Project
 from hotmod import _bigsource
 from hotmod._bigsource import scan
@@ -36,6 +43,8 @@ PLAIN = [
     "N{i}: int = {i}",
     "X{i} = Y{i} = -{i}",
     "import os; from os import path as p{i}",
+    "CONTACT{i} = 'admin@example.com'  # a class of its own",
+    "M{i} = (TABLE @ TABLE) if False else None",
 ]
 
 # Module-level code of these is not plain: the syntax tree is needed.
@@ -142,3 +151,56 @@ def test_a_big_generated_module_reloads_as_a_fresh_import_would(project: Project
     # from-import rebound, its imports in the graph, a syntax error named by line.
     project.scenario("bigsource_reload")
     assert project.run_driver().strip() == "ok"
+
+
+@pytest.fixture
+def compiles(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[str]:
+    """Sources over 2 kB count as big; the names of the files `_bigsource` compiles."""
+    from hotmod import _tracker
+
+    monkeypatch.setattr(_tracker, "BIG", 2000)
+    monkeypatch.setattr(_bigsource, "BIG", 2000)
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    seen: list[str] = []
+
+    def counting(source: Any, filename: Any, *args: Any, **kwargs: Any) -> Any:
+        seen.append(Path(str(filename)).name)
+        return compile(source, filename, *args, **kwargs)
+
+    monkeypatch.setattr(_bigsource, "compile", counting, raising=False)
+    return seen
+
+
+def big_source(version: int) -> str:
+    return f"VERSION = {version}\n" + "".join(f"ROW{i} = {list(range(20))}\n" for i in range(60))
+
+
+def test_the_first_reload_of_a_big_module_compiles_only_its_new_text(
+    tmp_path: Path, compiles: list[str]
+) -> None:
+    # Imported from its source: the reloader reads the import's own code to index it.
+    (tmp_path / "big_src.py").write_text(big_source(1))
+    big_src = importlib.import_module("big_src")
+    (tmp_path / "big_src.py").write_text(big_source(2))
+    report = hotmod.reload(big_src)
+    assert report.ok, report.error
+    assert big_src.VERSION == 2
+    assert compiles == ["big_src.py"]
+
+
+def test_a_big_module_imported_from_bytecode_and_edited_compiles_its_text_once(
+    tmp_path: Path, compiles: list[str]
+) -> None:
+    # Its bytecode written by an earlier run: what it runs is unknown once it is edited,
+    # and indexing it and planning its reload read the same new text.
+    path = tmp_path / "big_pyc.py"
+    path.write_text(big_source(1))
+    subprocess.run([sys.executable, "-m", "py_compile", str(path)], check=True)
+    big_pyc = importlib.import_module("big_pyc")
+    assert big_pyc.__spec__.cached and os.path.exists(big_pyc.__spec__.cached)
+    path.write_text(big_source(22))
+    report = hotmod.reload(big_pyc)
+    assert report.ok, report.error
+    assert big_pyc.VERSION == 22
+    assert compiles == ["big_pyc.py"]

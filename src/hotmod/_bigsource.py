@@ -13,16 +13,18 @@ a coding cookie) gets the full syntax tree as before.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from opcode import opmap
 from types import CodeType
 from typing import NamedTuple
 
+from . import _tracker
 from ._graph import ImportRef, imports_of
 
-__all__ = ["BIG", "Scan", "parse", "scan"]
+__all__ = ["BIG", "Scan", "forget", "parse", "scan"]
 
-BIG = 1_000_000  # bytes: below this, a syntax tree costs little
+BIG = _tracker.BIG  # bytes: below this, a syntax tree costs little
 
 _EXTENDED_ARG = opmap["EXTENDED_ARG"]
 _IMPORT_NAME = opmap["IMPORT_NAME"]
@@ -36,6 +38,10 @@ _NOT_PLAIN = frozenset(
     if name.startswith(("CALL", "PRECALL", "BEFORE_WITH", "SETUP_WITH", "IMPORT_STAR"))
     or name in ("LOAD_BUILD_CLASS", "STORE_ATTR", "DELETE_ATTR")
 )
+# A decorator or a class statement starts a line: a source with neither is compiled to
+# be read, one with either (or with such a line inside a string) gets its tree without
+# a compile first. Only a shortcut: the bytecode decides what is plain.
+_DECORATOR_OR_CLASS = re.compile(rb"^[ \t\f]*(?:@|class\b)", re.MULTILINE)
 # Names whose mere mention at module level may bind names behind the compiler's back.
 _DYNAMIC = frozenset(
     {"globals", "vars", "setattr", "exec", "__import__", "modules", "__dict__", "import_module"}
@@ -65,32 +71,60 @@ class Scan(NamedTuple):
 
 
 def parse(
-    source: bytes, filename: str, *, module: str, is_package: bool
+    source: bytes,
+    filename: str,
+    *,
+    module: str,
+    is_package: bool,
+    compiled: CodeType | None = None,
 ) -> tuple[list[ImportRef], Scan | ast.Module]:
     """A source's imports, and what they were read from: its `Scan` if it is big and
-    plain, else its syntax tree.
+    plain, else its syntax tree. ``compiled``: the source's code, if already compiled.
 
     Raises:
         SyntaxError, ValueError: the source does not compile.
     """
-    scanned = scan(source, filename)
+    scanned = scan(source, filename, compiled)
     if scanned is not None:
         return scanned.imports(module=module, is_package=is_package), scanned
     tree = ast.parse(source, filename)
     return imports_of(tree, module=module, is_package=is_package), tree
 
 
-def scan(source: bytes, filename: str) -> Scan | None:
-    """Compile a big plain source and read it; None for any other source.
+# The last big source read and its scan, until `forget`: the first reload of a module
+# imported from its bytecode and edited since reads the same new text twice, to index
+# the module and to plan the reload, and each compile of a few megabytes costs seconds.
+_last: tuple[bytes, str, Scan] | None = None
+
+
+def forget() -> None:
+    """Drop the last scan kept (the reloader calls this once a reload is over)."""
+    global _last
+    _last = None
+
+
+def scan(source: bytes, filename: str, compiled: CodeType | None = None) -> Scan | None:
+    """Compile a big plain source (unless ``compiled`` is its code) and read it; None
+    for any other source.
 
     Raises:
         SyntaxError, ValueError: the source does not compile.
     """
-    if len(source) <= BIG or b"@" in source or b"class " in source:
+    global _last
+    if len(source) <= BIG or _DECORATOR_OR_CLASS.search(source):
         return None
+    last = _last
+    if last is not None and last[1] == filename and last[0] == source:
+        return last[2]
+    scanned = _scan(source, filename, compiled)
+    _last = (source, filename, scanned) if scanned is not None else None
+    return scanned
+
+
+def _scan(source: bytes, filename: str, compiled: CodeType | None) -> Scan | None:
     if b"coding" in b"\n".join(source.split(b"\n", 2)[:2]):
         return None  # a declared encoding: its statements are not UTF-8 on their own
-    code = compile(source, filename, "exec", dont_inherit=True)
+    code = compile(source, filename, "exec", dont_inherit=True) if compiled is None else compiled
     if "TYPE_CHECKING" in code.co_names:
         return None  # guarded imports: the tree tells them apart
     bound: set[str] = set()

@@ -18,7 +18,7 @@ from itertools import compress
 from types import CodeType, FunctionType, ModuleType
 from typing import Any
 
-from . import _diskcache, integrations
+from . import _bigsource, _diskcache, integrations
 from ._audit import find_stale
 from ._bigsource import parse
 from ._cycles import Cycles
@@ -166,6 +166,7 @@ class Reloader:
                 continue
             digest: int | None = source_hash(data)
             imported = import_clock.sources.pop(path, None)
+            compiled = import_clock.codes.pop(path, None)  # (what the import compiled)
             if imported is not None and imported != data:
                 # Edited since its import: the source it runs is the one the loader read.
                 data, digest = imported, source_hash(imported)
@@ -180,7 +181,9 @@ class Reloader:
                 self.registries.committed(name, entry.registrants)
                 self.graph.set_imports(name, entry.imports())
                 continue
-            self.graph.set_imports(name, self._index(name, module, data, digest, args))
+            if imported is None or imported != data:
+                compiled = None
+            self.graph.set_imports(name, self._index(name, module, data, digest, args, compiled))
             if storable and warm:
                 unwarmed.append(functools.partial(self._warm, name, *key))
         self.cache_worker.warm(unwarmed)
@@ -201,12 +204,21 @@ class Reloader:
         self._compiled.put(name, path, digest, step, 0.0, evict=False)
 
     def _index(
-        self, name: str, module: ModuleType, data: bytes, digest: int | None, args: dict[str, Any]
+        self,
+        name: str,
+        module: ModuleType,
+        data: bytes,
+        digest: int | None,
+        args: dict[str, Any],
+        compiled: CodeType | None,
     ) -> list[ImportRef]:
-        # A module's imports (and registrants) from its source.
+        # A module's imports (and registrants) from its source (``compiled``: its code,
+        # as the import compiled it).
         path = args["filename"]
         try:
-            refs, parsed = parse(data, path, module=args["module"], is_package=args["is_package"])
+            refs, parsed = parse(
+                data, path, module=args["module"], is_package=args["is_package"], compiled=compiled
+            )
             # (a big plain source is read off its bytecode: it registers nothing)
             if digest is not None and isinstance(parsed, ast.Module):
                 self.registries.committed(name, registrants(parsed))
@@ -339,6 +351,7 @@ class Reloader:
             self.cache_worker.write(unsaved)  # after the report: off a save's path
             return report
         finally:
+            _bigsource.forget()
             if collecting:
                 gc.enable()
 

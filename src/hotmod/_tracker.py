@@ -6,7 +6,9 @@ Two small hooks, installed once at ``import hotmod``:
   the integrations when a framework finished importing);
 - a wrapper of the source loader's ``path_stats``/``get_data`` that notes the size, mtime
   and hash of each source file as it is imported, so that a file written just before
-  its import is known to be what the module runs (no spurious reload of it).
+  its import is known to be what the module runs (no spurious reload of it); and of its
+  ``source_to_code``, keeping the code compiled from a big user source until the
+  reloader first reads that source (compiling a few megabytes again costs seconds).
 """
 
 from __future__ import annotations
@@ -21,10 +23,12 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (import h
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
     from importlib.machinery import ModuleSpec
-    from types import ModuleType
+    from types import CodeType, ModuleType
     from typing import Any
 
-__all__ = ["ImportClock"]
+__all__ = ["BIG", "ImportClock"]
+
+BIG = 1_000_000  # bytes: a source this big is read off its bytecode (`_bigsource`)
 
 _COARSE_CLOCK = 0.025  # seconds: a generous bound on a kernel tick (HZ=100 gives 10 ms)
 
@@ -51,6 +55,8 @@ class ImportClock:
         self.stats: dict[str, tuple[float, int]] = {}  # source path -> (mtime, size) seen
         # The text of user modules as imported, until the reloader first looks at them.
         self.sources: dict[str, bytes] = {}
+        # The code the import compiled from such a text, if it is big (same keys).
+        self.codes: dict[str, CodeType] = {}
 
     def find_spec(
         self, name: str, path: Sequence[str] | None = None, target: ModuleType | None = None
@@ -146,6 +152,7 @@ def _wrap_source_loader(clock: ImportClock) -> None:
     if getattr(SourceFileLoader, "_hotmod_clock", None) is clock:
         return
     get_data, path_stats = SourceFileLoader.get_data, SourceFileLoader.path_stats
+    source_to_code = SourceFileLoader.source_to_code
 
     def noted_get_data(self: Any, path: str) -> bytes:
         data = get_data(self, path)
@@ -163,6 +170,15 @@ def _wrap_source_loader(clock: ImportClock) -> None:
         clock.stats[os.path.realpath(path)] = (stats["mtime"], stats["size"])
         return stats
 
+    def kept_source_to_code(self: Any, data: Any, path: Any, *args: Any, **kwargs: Any) -> Any:
+        code = source_to_code(self, data, path, *args, **kwargs)
+        if len(data) > BIG and isinstance(path, str):
+            real = os.path.realpath(path)
+            if clock.sources.get(real) is data:  # a user module's text, as read
+                clock.codes[real] = code
+        return code
+
+    SourceFileLoader.source_to_code = kept_source_to_code  # type: ignore[method-assign]
     SourceFileLoader.get_data = noted_get_data  # type: ignore[method-assign]
     SourceFileLoader.path_stats = noted_path_stats  # type: ignore[method-assign]
     SourceFileLoader._hotmod_clock = clock  # type: ignore[attr-defined]
