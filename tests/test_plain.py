@@ -70,6 +70,21 @@ def test_consecutive_plain_definitions_make_one_run() -> None:
     assert plain_definitions(ast.parse(source), False) == (("a", "b"), ("C",), ("e",))
 
 
+def test_names_inside_data_literals_count_though_tables_of_constants_are_skipped() -> None:
+    # (Literals of constants only are not walked: a generated table holds no name.)
+    source = """
+        def listed(): ...
+        TABLE = [1, 2, (3, listed)]
+        def mapped(): ...
+        REGISTRY = {"k": mapped, "n": 1}
+        def kept(): ...
+        DATA = [1, 2.5, "x", (None, b"y"), {"a": 1}]
+        def spread(): ...
+        MERGED = {**{"a": spread}}
+    """
+    assert plain(source) == ["kept"]
+
+
 def test_annotations_evaluated_at_definition_time_are_not_plain() -> None:
     assert plain("def f(x: Leaf) -> int: ...\ndef g(x): ...\n") == ["g"]
 

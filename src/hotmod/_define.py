@@ -18,7 +18,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import itertools
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from operator import attrgetter
 from types import CodeType, FunctionType
 from typing import Any, NamedTuple
@@ -213,7 +213,7 @@ class _Mentions:
                         self.add(name)
 
     def expression(self, node: ast.AST) -> None:
-        for item in ast.walk(node):
+        for item in _walk_names(node):
             if isinstance(item, ast.Name):
                 self.add(item.id)
             elif isinstance(item, ast.alias):
@@ -225,6 +225,27 @@ class _Mentions:
                     self.add(name)
             elif isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 self.add(item.name)  # (nested in a top-level if or try; body read too)
+
+
+def _walk_names(node: ast.AST) -> Iterator[ast.AST]:
+    """`ast.walk` (in another order), leaving out literals of constants: the tables of a
+    generated module hold hundreds of thousands of nodes and no name."""
+    todo = [node]
+    while todo:
+        item = todo.pop()
+        kind = type(item)
+        if kind is ast.Constant:
+            continue
+        if kind in _LITERALS and all(
+            type(e) is ast.Constant
+            for e in (item.elts if kind is not ast.Dict else (*item.keys, *item.values))  # type: ignore[attr-defined]
+        ):
+            continue
+        yield item
+        todo.extend(ast.iter_child_nodes(item))
+
+
+_LITERALS = frozenset({ast.List, ast.Tuple, ast.Set, ast.Dict})
 
 
 def _instrument_body(body: list[ast.stmt], prefix: str) -> None:
