@@ -138,3 +138,9 @@ def test_edits_through_a_symlinked_folder_apply(
     project.scenario("watcher_edits_through_a_symlinked_folder")
     out = project.run_driver()
     assert out.split() == ["True", "2"]
+
+
+def test_edits_through_a_symlinked_module_file_apply(project: Project) -> None:
+    project.scenario("watcher_edits_through_a_symlinked_module_file")
+    out = project.run_driver()
+    assert out.split() == ["True", "['m']", "2"]

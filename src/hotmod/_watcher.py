@@ -173,6 +173,8 @@ class Watcher:
             self._reloader.sync(warm=True)
         for root in _collapse(self._roots):
             self._monitor.add_path(Path(root))
+        for file in self._renamed_sources(list(sys.modules)):
+            self._monitor.add_path(Path(file))
         self._monitor.start()
         self._running = True
         self._reloader.listeners.append(self._notify)
@@ -291,6 +293,9 @@ class Watcher:
             names, self._imported = self._imported, []
             self._adopt_timer = None
         self._note_excluded(names)
+        if self._running:
+            for file in self._renamed_sources(names):
+                self._monitor.add_path(Path(file))
         if not self.follow_imports:
             return
         folders = set()
@@ -320,6 +325,22 @@ class Watcher:
                     edited.add(Path(path))
             if edited:
                 self._on_batch(frozenset(edited))
+
+    def _renamed_sources(self, names: Iterable[str]) -> list[str]:
+        # A module file that is a symlink to a file named otherwise (``m.py`` ->
+        # ``m.txt``): an edit through the link raises events for the target's name,
+        # which the include patterns would drop. Such a target is watched as a file.
+        found = []
+        for name in names:
+            module = sys.modules.get(name)
+            path = source_path(module) if module is not None else None
+            if (
+                path is not None
+                and not self._filter.matches_rel(os.path.basename(path))
+                and any(is_under(path, root) for root in self._roots)
+            ):
+                found.append(path)
+        return found
 
     def _note_excluded(self, names: Iterable[str]) -> None:
         # A module imported from a folder the exclude patterns skip (build, dist, venv
