@@ -151,6 +151,10 @@ class Reloader:
         With ``warm`` (or while a watcher runs), the cache worker then prepares every
         module indexed without a disk entry (`_warm`).
         """
+        self._sync(warm=warm)
+        _bigsource.forget()  # (kept only for a reload's own plan: see `_reload`)
+
+    def _sync(self, *, warm: bool = False) -> None:
         warm = warm or bool(state.watchers)
         unwarmed: list[Callable[[], None]] = []
         for name in self.modmap.sync():
@@ -158,6 +162,8 @@ class Reloader:
             module = sys.modules.get(name)
             if path is None or module is None:
                 continue
+            imported = import_clock.sources.pop(path, None)
+            compiled = import_clock.codes.pop(path, None)  # (the code of ``imported``)
             try:
                 data = read_file(path)
             except OSError:  # (gone for now): its imports read off its namespace
@@ -165,8 +171,6 @@ class Reloader:
                 self.graph.set_imports(name, _live_refs(module))
                 continue
             digest: int | None = source_hash(data)
-            imported = import_clock.sources.pop(path, None)
-            compiled = import_clock.codes.pop(path, None)  # (what the import compiled)
             if imported is not None and imported != data:
                 # Edited since its import: the source it runs is the one the loader read.
                 data, digest = imported, source_hash(imported)
@@ -181,8 +185,6 @@ class Reloader:
                 self.registries.committed(name, entry.registrants)
                 self.graph.set_imports(name, entry.imports())
                 continue
-            if imported is None or imported != data:
-                compiled = None
             self.graph.set_imports(name, self._index(name, module, data, digest, args, compiled))
             if storable and warm:
                 unwarmed.append(functools.partial(self._warm, name, *key))
@@ -327,7 +329,8 @@ class Reloader:
         collecting = gc.isenabled()
         try:
             with self.lock:
-                self.sync()
+                # (a big source indexed now is read by the plan too: one scan of it)
+                self._sync()
                 names: list[str] = []
                 for target in targets:
                     for name in self.resolve(target) if not only_changed else self._quiet(target):
