@@ -208,11 +208,11 @@ class Worker:
         with self._guard:
             self._warm.clear()
 
-    def finish(self, timeout: float) -> bool:
+    def finish(self, timeout: float) -> None:
         """Drop the warm-ups not started and wait up to ``timeout`` seconds for the
-        writes; whether the worker is idle."""
+        writes."""
         self.cancel_warming()
-        return self.idle.wait(timeout)
+        self.idle.wait(timeout)
 
     def _wake(self) -> None:
         self.idle.clear()

@@ -6,7 +6,7 @@ import logging
 import os
 import sys
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Literal
@@ -41,6 +41,15 @@ def default_paths() -> list[str]:
         if path is not None and excluded_reason(path) is None:
             folders.add(os.path.dirname(path))
     return [f for f in folders if excluded_reason(f + os.sep + "x.py") is None]
+
+
+def _sources(names: Iterable[str]) -> Iterator[tuple[str, str]]:
+    """``(name, real path of its source)`` for each of these modules loaded from one."""
+    for name in names:
+        module = sys.modules.get(name)
+        path = source_path(module) if module is not None else None
+        if path is not None:
+            yield name, path
 
 
 def _collapse(paths: Iterable[str]) -> list[str]:
@@ -293,63 +302,52 @@ class Watcher:
             names, self._imported = self._imported, []
             self._adopt_timer = None
         self._note_excluded(names)
+        if self.follow_imports:
+            self._watch_folders_of(names)
         if self._running:
             for file in self._renamed_sources(names):
                 self._monitor.add_path(Path(file))
-        if not self.follow_imports:
+
+    def _watch_folders_of(self, names: list[str]) -> None:
+        folders = {
+            os.path.dirname(path)
+            for _, path in _sources(names)
+            if excluded_reason(path) is None
+            and not any(is_under(path, root) for root in self._roots)
+        }
+        if not folders or not self._running:
             return
-        folders = set()
-        for name in names:
-            module = sys.modules.get(name)
-            path = source_path(module) if module is not None else None
-            if path is None or excluded_reason(path) is not None:
-                continue
-            if not any(is_under(path, root) for root in self._roots):
-                folders.add(os.path.dirname(path))
-        if folders and self._running:
-            try:
-                self.add_paths(sorted(folders), follow_symlinks=False)
-            except Exception:
-                log.exception("could not watch the folders of newly imported modules")
-                return
-            # A module saved between its import and this watch would be missed.
-            edited = set()
-            for name in names:
-                module = sys.modules.get(name)
-                path = source_path(module) if module is not None else None
-                if (
-                    path is not None
-                    and os.path.dirname(path) in folders
-                    and import_clock.edited_after_import(name, path)
-                ):
-                    edited.add(Path(path))
-            if edited:
-                self._on_batch(frozenset(edited))
+        try:
+            self.add_paths(sorted(folders), follow_symlinks=False)
+        except Exception:
+            log.exception("could not watch the folders of newly imported modules")
+            return
+        # A module saved between its import and this watch would be missed.
+        edited = {
+            Path(path)
+            for name, path in _sources(names)
+            if os.path.dirname(path) in folders and import_clock.edited_after_import(name, path)
+        }
+        if edited:
+            self._on_batch(frozenset(edited))
 
     def _renamed_sources(self, names: Iterable[str]) -> list[str]:
         # A module file that is a symlink to a file named otherwise (``m.py`` ->
         # ``m.txt``): an edit through the link raises events for the target's name,
         # which the include patterns would drop. Such a target is watched as a file.
-        found = []
-        for name in names:
-            module = sys.modules.get(name)
-            path = source_path(module) if module is not None else None
-            if (
-                path is not None
-                and not self._filter.matches_rel(os.path.basename(path))
-                and any(is_under(path, root) for root in self._roots)
-            ):
-                found.append(path)
-        return found
+        return [
+            path
+            for _, path in _sources(names)
+            if not self._filter.matches_rel(os.path.basename(path))
+            and any(is_under(path, root) for root in self._roots)
+        ]
 
     def _note_excluded(self, names: Iterable[str]) -> None:
         # A module imported from a folder the exclude patterns skip (build, dist, venv
         # inside the project) is never watched: say so once per folder, at DEBUG.
-        for name in names:
-            module = sys.modules.get(name)
-            path = source_path(module) if module is not None else None
-            root = next((r for r in self._roots if path and is_under(path, r)), None)
-            if path is None or root is None or path == root:
+        for name, path in _sources(names):
+            root = next((r for r in self._roots if is_under(path, r)), None)
+            if root is None or path == root:
                 continue
             parts = os.path.relpath(path, root).split(os.sep)
             for depth, part in enumerate(parts[:-1], 1):
