@@ -17,6 +17,7 @@ from typing import Any
 
 from ._batch import Kind
 from ._filter import Filter, scan
+from ._inotify import event_mask, file_kind
 
 __all__ = ["LegacyInotifyBackend", "available"]
 
@@ -76,16 +77,8 @@ class LegacyInotifyBackend:
         from watchdog.observers.inotify_c import Inotify  # type: ignore[attr-defined,unused-ignore]
         from watchdog.observers.inotify_c import InotifyConstants as C
 
-        # As in _inotify: writes beginning (IN_MODIFY) and ending (IN_CLOSE_WRITE).
-        mask = (
-            C.IN_MODIFY
-            | C.IN_CLOSE_WRITE
-            | C.IN_ATTRIB
-            | C.IN_CREATE
-            | C.IN_DELETE
-            | C.IN_MOVED_FROM
-            | C.IN_MOVED_TO
-        )
+        # As in _inotify, without the flags of its own add_watch calls.
+        mask = event_mask() & ~(C.IN_ONLYDIR | C.IN_DONT_FOLLOW | C.IN_EXCL_UNLINK)
         for folder, recursive in watches.items():
             old = self._trees.get(folder)
             if old is not None and old[0] == recursive:
@@ -121,16 +114,9 @@ class LegacyInotifyBackend:
     def _on_event(self, inotify: Any, event: Any) -> None:
         path = os.fsdecode(event.src_path)
         if not event.is_directory:
-            if event.is_modify or event.is_create:
-                self._emit(path, "write")
-            elif (
-                event.is_close_write
-                or event.is_moved_to
-                or event.is_moved_from
-                or event.is_delete
-                or event.is_attrib
-            ):
-                self._emit(path, "done")
+            kind = file_kind(event.mask)
+            if kind is not None:
+                self._emit(path, kind)
         elif inotify.is_recursive and event.is_moved_to:
             # watchdog < 7 watches created folders itself, but not moved-in ones.
             source = inotify.source_for_move(event)  # a rename inside the tree
