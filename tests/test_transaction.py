@@ -8,6 +8,7 @@ from __future__ import annotations
 import gc
 import importlib
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -143,3 +144,41 @@ def test_the_collector_pauses_for_a_reload_and_resumes_whatever_happens(
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_the_collector_resumes_after_reloads_that_overlap_in_two_threads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A reload begun while another has the collector paused waits for the lock, then
+    # runs; the collector must be on once both are done, not left off by the second.
+    import threading
+
+    import hotmod
+    from hotmod._runtime import state
+
+    monkeypatch.syspath_prepend(str(tmp_path))
+    (tmp_path / "gcgate.py").write_text("import threading\nOPEN = threading.Event()\n")
+    (tmp_path / "gcslow.py").write_text("X = 1\n")
+    (tmp_path / "gcfast.py").write_text("Y = 1\n")
+    gate = importlib.import_module("gcgate").OPEN
+    importlib.import_module("gcslow")
+    importlib.import_module("gcfast")
+    (tmp_path / "gcslow.py").write_text("import gcgate\nassert gcgate.OPEN.wait(30)\nX = 2\n")
+    (tmp_path / "gcfast.py").write_text("Y = 2\n")
+    results: list[bool] = []
+    slow = threading.Thread(target=lambda: results.append(hotmod.reload("gcslow").ok))
+    fast = threading.Thread(target=lambda: results.append(hotmod.reload("gcfast").ok))
+    slow.start()
+    deadline = time.monotonic() + 30
+    while state.reloads < 1 or gc.isenabled():  # the slow one is running module code
+        assert time.monotonic() < deadline
+        time.sleep(0.001)
+    fast.start()
+    while state.reloads < 2:  # the fast one has begun and waits for the lock
+        assert time.monotonic() < deadline
+        time.sleep(0.001)
+    gate.set()
+    slow.join(30)
+    fast.join(30)
+    assert results == [True, True]
+    assert gc.isenabled()

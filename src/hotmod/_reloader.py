@@ -326,7 +326,7 @@ class Reloader:
         started = time.perf_counter()
         # The garbage collector pauses while module code runs (one collection after the
         # reload, not many over the whole heap) and resumes once the report is out.
-        collecting = gc.isenabled()
+        state.reload_begins()
         try:
             with self.lock:
                 # (a big source indexed now is read by the plan too: one scan of it)
@@ -355,8 +355,7 @@ class Reloader:
             return report
         finally:
             _bigsource.forget()
-            if collecting:
-                gc.enable()
+            state.reload_ends()
 
     def _to_save(self, committed: bool) -> dict[str, Callable[[], None]]:
         # Jobs writing the entries of what a committed reload compiled, with the imports
@@ -476,7 +475,7 @@ class Reloader:
         integrations.activate_imported()
         txn.adapters = list(integrations.active())
         ledger.begin()
-        gc.disable()  # enabled again by `_reload`, once the report is out
+        gc.disable()  # resumed by `state.reload_ends`, once the report is out
         try:
             self._execute(steps, txn.plan.groups, txn, report)
         except BaseException as exc:

@@ -8,8 +8,9 @@ while they run.
 
 from __future__ import annotations
 
+import gc
 import sys
-from _thread import RLock  # threading's own, without its import
+from _thread import RLock, allocate_lock  # threading's own, without its import
 
 from ._frameworks import BUILTIN
 from ._ledger import Ledger
@@ -42,6 +43,28 @@ class State:
         self.reloader: Reloader | None = None
         self.current: Watcher | None = None  # the one `hotmod.watch()` returns
         self.watchers: list[Watcher] = []  # every started watcher, for `hotmod.apply()`
+        self.reloads = 0  # reloads under way, in any thread, by any reloader
+        self._collecting = False  # whether the collector ran when the first of them began
+        self._counting = allocate_lock()
+
+    def reload_begins(self) -> None:
+        """Count a reload in (the first notes whether the garbage collector runs)."""
+        with self._counting:
+            if self.reloads == 0:
+                self._collecting = gc.isenabled()
+            self.reloads += 1
+
+    def reload_ends(self) -> None:
+        """Count a reload out; the last one resumes the collector if it ran before.
+
+        Reloads pause the collector while module code runs. A count, not each reload's
+        own note: a reload that began while another had it paused would otherwise
+        leave it off for good.
+        """
+        with self._counting:
+            self.reloads -= 1
+            if self.reloads == 0 and self._collecting:
+                gc.enable()
 
 
 state = State()
