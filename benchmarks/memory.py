@@ -7,7 +7,8 @@ Run: ``python benchmarks/memory.py`` (``--reloads N``). Prints four tables.
   ``--reloads`` times (each an edit of one function); the growth of the process's
   resident memory after the first reload (nothing is cached per version of a source).
 * big module: a 5 MB module (functions and data) reloaded after a one-line edit,
-  beside its first import in a fresh interpreter (bytecode cache warm and cold).
+  beside its first import in a fresh interpreter (bytecode cache warm and cold); plain,
+  and with a module-level call, a class and decorated functions.
 * kept containers: a one-line edit of a module holding a container kept across reloads
   (``hotmod.keep``), a dict or a list of objects, of 1,000 and of millions of entries,
   beside a decorated function (whose registries the first reload looks for): the
@@ -65,19 +66,30 @@ def memory(root: Path, reloads: int) -> tuple[float, float]:
     return before, rss_mb()
 
 
-def big_module(root: Path) -> tuple[float, float, float, float]:
+BIG_HEADS = {  # what starts the module, besides 40,000 functions and 200 tables
+    "plain": "VERSION = 0\n",
+    "not plain": (  # a module-level call, a class, a decorated function every 1,000
+        "VERSION = 0\nimport functools\nimport logging\n\nlog = logging.getLogger(__name__)\n\n"
+        "class Thing:\n    def get(self):\n        return VERSION\n\n"
+    ),
+}
+
+
+def big_module(root: Path, kind: str) -> tuple[float, float, float, float]:
     lines = []
     for i in range(40000):
-        lines.append(f"def g{i}(x):\n    return x * {i} + len(DATA{i % 200})\n")
+        decorated = "@functools.lru_cache\n" if kind != "plain" and i % 1000 == 0 else ""
+        lines.append(f"{decorated}def g{i}(x):\n    return x * {i} + len(DATA{i % 200})\n")
     for i in range(200):
         lines.append(f"DATA{i} = {[j * i for j in range(2000)]!r}\n")
-    text = "VERSION = 0\n" + "\n".join(lines)
-    (root / "big_mod.py").write_text(text)
+    name = "big_" + kind.replace(" ", "_")
+    text = BIG_HEADS[kind] + "\n".join(lines)
+    (root / f"{name}.py").write_text(text)
     size = len(text.encode())
     code = (
         "import sys, time\n"
         f"sys.path.insert(0, {str(root)!r})\n"
-        "t = time.perf_counter()\nimport big_mod\nprint(time.perf_counter() - t)\n"
+        f"t = time.perf_counter()\nimport {name}\nprint(time.perf_counter() - t)\n"
     )
     cold = float(
         subprocess.run(
@@ -92,16 +104,16 @@ def big_module(root: Path) -> tuple[float, float, float, float]:
             [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
         ).stdout
     )
-    importlib.import_module("big_mod")
+    importlib.import_module(name)
     samples = []
     for version in range(1, 4):
         text = text.replace(f"VERSION = {version - 1}", f"VERSION = {version}", 1)
-        (root / "big_mod.py").write_text(text)
+        (root / f"{name}.py").write_text(text)
         start = time.perf_counter()
-        report = hotmod.reload("big_mod")
+        report = hotmod.reload(name)
         samples.append(time.perf_counter() - start)
         assert report.ok, report
-    print(f"(module of {size / 1e6:.1f} MB, imported from the bytecode the children wrote)")
+    print(f"({kind}: {size / 1e6:.1f} MB, imported from the bytecode the children wrote)")
     return samples[0], statistics.median(samples[1:]), cold, warm
 
 
@@ -183,16 +195,17 @@ def main() -> None:
         print(f"{'reloads':>8} {'RSS after 1st':>14} {'RSS after all':>14} {'growth':>8}")
         print(f"{args.reloads:>8} {before:>11.1f} MB {after:>11.1f} MB {after - before:>+6.1f} MB")
         print()
-        first, hot, cold, warm = big_module(root)
+        rows = [(kind, *big_module(root, kind)) for kind in BIG_HEADS]
         print(
             f"{'big module':<12} {'first reload':>13} {'next reloads':>13}"
             f" {'import (no pyc)':>16} {'import (pyc)':>13}"
         )
-        print(
-            f"{'5 MB':<12} {first * 1000:>10.0f} ms {hot * 1000:>10.0f} ms"
-            f" {cold * 1000:>13.0f} ms {warm * 1000:>10.0f} ms"
-            f"   reload / import without pyc: {first / cold:.2f} (first), {hot / cold:.2f}"
-        )
+        for kind, first, hot, cold, warm in rows:
+            print(
+                f"{kind:<12} {first * 1000:>10.0f} ms {hot * 1000:>10.0f} ms"
+                f" {cold * 1000:>13.0f} ms {warm * 1000:>10.0f} ms"
+                f"   reload / import without pyc: {first / cold:.2f} (first), {hot / cold:.2f}"
+            )
         print()
         print(f"{'kept':<16} {'entries':>10} {'first reload':>13} {'next reloads':>13}")
         for shape, size, first, later in kept_containers(root):

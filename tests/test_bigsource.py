@@ -8,7 +8,9 @@ import os
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
+from types import CodeType, FunctionType
 from typing import Any
 
 import pytest
@@ -19,8 +21,9 @@ import hotmod
 from conftest import Project
 from hotmod import _bigsource
 from hotmod._bigsource import scan
+from hotmod._define import BIND, DEF, SKIP, bound_names, instrument
 from hotmod._graph import imports_of
-from hotmod._steps import bound_names
+from hotmod._registry import registrants
 
 # Statements a generated data module is made of: none calls anything at module level.
 PLAIN = [
@@ -47,32 +50,51 @@ PLAIN = [
     "M{i} = (TABLE @ TABLE) if False else None",
 ]
 
-# Module-level code of these is not plain: the syntax tree is needed.
+# Module-level code of these needs its statement's syntax tree (the rest of the source
+# is compiled from its text).
 NOT_PLAIN = [
-    "@decorate\ndef f():\n    pass",
-    "class C:\n    pass",
+    "@decorate\ndef d{i}():\n    pass",
+    "@decorate\n# a comment between\n@decorate\nasync def ad{i}():\n    pass",
+    "class C{i}:\n    '''doc'''\n    def m(self):\n        import json\n        return json",
+    "class S{i}(Base, metaclass=Meta):\n    pass",
     "register(f0)",
-    "X = len('abc')",
+    "X{i} = len('abc')",
     "with ctx:\n    pass",
     "from os import *",
-    "obj.attr = 1",
+    "obj.attr = {i}",
     "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import os",
-    "def f(x=make()):\n    return x",
+    "def made{i}(x=make()):\n    return x",
+    "def first{i}():\n    pass\nALIAS{i} = first{i}",
+]
+
+# Statements with lines that look like the start of another statement.
+TRICKY = [
+    "'''a string statement {i}'''",
+    "TEXT{i} = '''\nclass NotAClass:\n@not_a_decorator\nX = 1\n'''",
+    "DATA{i} = {{\n    'k': [1, 2],\n}}",
+    "ROWS{i} = [\n1,\n2,\n]",
+    "if True:\n    Y{i} = 1\nelse:\n    Y{i} = 2",
+    "try:\n    Z{i} = 1\nexcept Exception:\n    pass\nfinally:\n    W{i} = 2",
+    "LONG{i} = 1 + \\\n2",
 ]
 
 
-def tree_view(source: str) -> tuple[list[object], set[str], bool]:
+View = tuple[list[object], set[str], bool, frozenset[str]]
+
+
+def tree_view(source: str) -> View:
     tree = ast.parse(source)
     refs = imports_of(tree, module="pkg.mod", is_package=False)
     bound, dynamic = bound_names(tree, source.encode())
-    return refs, bound, dynamic
+    return refs, bound - {"__doc__"}, dynamic, registrants(tree)
 
 
-def scan_view(source: str) -> tuple[list[object], set[str], bool]:
-    scanned = scan(source.encode(), "mod.py")
+def scan_view(source: str, compiled: CodeType | None = None) -> View:
+    scanned = scan(source.encode(), "mod.py", compiled)
     assert scanned is not None, source
     refs = scanned.imports(module="pkg.mod", is_package=False)
-    return list(refs), scanned.bound, scanned.dynamic
+    # (a docstring is stored by name from 3.12 on; every run keeps __doc__ anyway)
+    return list(refs), scanned.bound - {"__doc__"}, scanned.dynamic, scanned.registrants
 
 
 @pytest.fixture
@@ -108,7 +130,7 @@ def test_imports_keep_their_lines_and_their_context() -> None:
             return a, c
         """
     )
-    refs, _, _ = scan_view(source)
+    refs, _, _, _ = scan_view(source)
     assert [(r.module, r.names, r.lineno, r.kind) for r in refs] == [  # type: ignore[attr-defined]
         ("json", (), 3, "top"),
         ("pkg.sub", (("a", "a"), ("b", "c")), 8, "function"),
@@ -116,9 +138,93 @@ def test_imports_keep_their_lines_and_their_context() -> None:
 
 
 @pytest.mark.usefixtures("any_size")
-@pytest.mark.parametrize("snippet", NOT_PLAIN)
-def test_any_other_source_gets_its_syntax_tree(snippet: str) -> None:
-    assert scan(f"X = 1\n{snippet}\n".encode(), "mod.py") is None
+@settings(max_examples=100, deadline=None)
+@given(
+    st.booleans(),
+    st.lists(st.sampled_from(PLAIN + NOT_PLAIN + TRICKY), min_size=1, max_size=14),
+    st.sampled_from([1, 60, 32_000]),
+)
+def test_a_source_cut_into_pieces_reads_as_its_syntax_tree_says(
+    future: bool, picks: list[str], run: int
+) -> None:
+    # Pieces of every size (a statement, a few, the whole source): the same imports,
+    # names and registrants as the whole tree; read off the import's code (its first
+    # reload), the same imports and registrants again.
+    head = "from __future__ import annotations\n" if future else ""
+    source = head + "\n".join(p.format(i=i) for i, p in enumerate(picks)) + "\n"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_bigsource, "_RUN", run)
+        assert scan_view(source) == tree_view(source)
+        _bigsource.forget()
+        whole = compile(source, "mod.py", "exec", dont_inherit=True)
+        refs, _, _, names = scan_view(source, whole)
+        _bigsource.forget()
+    assert (refs, names) == (tree_view(source)[0], tree_view(source)[3])
+
+
+RUNNABLE = [
+    "@decorate\ndef d{i}():\n    return {i}",
+    "class C{i}:\n    '''doc'''\n    SIDES = {i}\n    def m(self):\n        return self.SIDES",
+    "decorate(lambda: {i})",
+    "COUNT{i} = len(REGISTRY)",
+    "def f{i}(x, y=2):\n    return x * y + {i}",
+    "def first{i}():\n    return {i}\nALIAS{i} = first{i}",
+    "N{i}: int = {i}",
+    "SQUARES{i} = [n * n for n in (1, 2, {i})]",
+    "def fails{i}():\n    raise ValueError({i})",
+    *TRICKY,
+]
+
+
+@pytest.mark.usefixtures("any_size")
+@settings(max_examples=100, deadline=None)
+@given(
+    st.booleans(),
+    st.lists(st.sampled_from(RUNNABLE), min_size=1, max_size=14),
+    st.sampled_from([1, 60, 32_000]),
+)
+def test_pieces_run_as_the_whole_instrumented_tree_runs(
+    docstring: bool, picks: list[str], run: int
+) -> None:
+    # The same names and values, docstring, annotations, registrations, line numbers.
+    head = "'''The module.'''\n" if docstring else ""
+    head += "REGISTRY = []\n\ndef decorate(f):\n    REGISTRY.append(f)\n    return f\n"
+    source = head + "\n".join(p.format(i=i) for i, p in enumerate(picks)) + "\n"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_bigsource, "_RUN", run)
+        scanned = scan(source.encode(), "mod.py")
+        _bigsource.forget()
+    assert scanned is not None and scanned.pieces is not None
+    pieces = scanned.pieces
+    whole = compile(instrument(ast.parse(source)), "mod.py", "exec", dont_inherit=True)
+    assert run_view(lambda ns: exec(whole, ns)) == run_view(
+        lambda ns: [exec(piece.code, ns) for piece in pieces]
+    )
+
+
+def run_view(run: Callable[[dict[str, Any]], object]) -> dict[str, object]:
+    """What a module's run leaves in its namespace, objects told apart by what makes
+    them (the definition hooks let everything through)."""
+    ns: dict[str, Any] = {
+        "__name__": "mod",
+        DEF: lambda new: new,
+        BIND: lambda path: lambda new: new,
+        SKIP: frozenset(),
+    }
+    run(ns)
+    for name in (DEF, BIND, SKIP, "__builtins__"):
+        del ns[name]
+
+    def view(value: object) -> object:
+        if isinstance(value, FunctionType):
+            return ("function", value.__qualname__, list(value.__code__.co_lines()))
+        if isinstance(value, type):
+            return ("class", value.__qualname__, sorted(vars(value)))
+        if isinstance(value, list):
+            return [view(v) for v in value]
+        return value
+
+    return {name: view(value) for name, value in ns.items()}
 
 
 def test_a_source_under_a_megabyte_gets_its_syntax_tree() -> None:
@@ -206,3 +312,10 @@ def test_a_big_module_imported_from_bytecode_and_edited_compiles_its_text_once(
     assert report.ok, report.error
     assert big_pyc.VERSION == 22
     assert compiles == ["big_pyc.py"]
+
+
+def test_a_big_module_that_is_not_plain_reloads_in_pieces(project: Project) -> None:
+    # Calls at module level, a class, registering decorators, an alias: each reads as
+    # after a fresh import, with the old objects kept and registered once.
+    project.scenario("bigsource_not_plain")
+    assert project.run_driver().strip() == "ok"

@@ -245,7 +245,7 @@ def test_every_module_that_makes_an_entry_is_in_its_key() -> None:
     # An entry is valid only for the hotmod that made it: editing any of these files
     # must retire the entries on disk.
     from hotmod import _bigsource, _diskcache, _steps
-    from hotmod._define import instrument, plain_definitions
+    from hotmod._define import bound_names, instrument, plain_definitions
     from hotmod._graph import imports_of
     from hotmod._registry import registrants
 
@@ -253,10 +253,10 @@ def test_every_module_that_makes_an_entry_is_in_its_key() -> None:
         f.__module__
         for f in (
             _steps.make_entry,
-            _steps.bound_names,
             _steps.build_step,
             _steps.entry_step,
             _bigsource.scan,
+            bound_names,
             instrument,
             plain_definitions,
             imports_of,

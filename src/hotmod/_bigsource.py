@@ -1,36 +1,60 @@
-"""Big sources of plain data and functions, read from their bytecode instead of a tree.
+"""Big sources, compiled from their text in pieces instead of parsed whole.
 
 Parsing a generated module of a few megabytes (tables, constants, thousands of small
 functions) into a syntax tree takes about twice as long as compiling it from its text,
-and the tree is only needed for what the reloader reads off it. When such a source
-makes no call at module level, it registers nothing and binds exactly the names its
-statements store, so everything is in the compiled code: the names it binds, whether
-it binds names dynamically, and the lines of its import statements, which are then
-parsed on their own. Any other source (decorators, classes, calls, ``TYPE_CHECKING``,
-a coding cookie) gets the full syntax tree as before.
+and compiling the instrumented tree as long again, while few statements need the tree:
+the definitions `_define` instruments with a decorator or a class, and statements that
+call something, set an attribute or read a function defined just before (any of which
+may register a function). So a big source is cut at its top-level statements. Runs of
+the other statements (data, undecorated functions, imports) are compiled from their
+text and read off their bytecode: the names they bind, whether they may bind names
+dynamically and the lines of their import statements, which are parsed on their own.
+The statements that need it get their syntax tree, instrumented, a run at a time.
+
+The module runs its pieces in order in its own namespace, and the functions a piece
+compiled from its text defines get their definition hooks as soon as it has run, before
+a later statement can use them: as if the whole tree had been instrumented.
+
+The cut is read off the text (a top-level statement starts a line, unindented) and
+checked by the compiler: a run that does not compile on its own is joined with the
+statements after it. A source that declares an encoding, or that cannot be cut, gets its
+whole syntax tree.
 """
 
 from __future__ import annotations
+import __future__
 
 import ast
 import re
-from collections.abc import Iterator
+import warnings
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Iterator
+from functools import reduce
+from itertools import accumulate
 from opcode import opmap
+from operator import or_
 from types import CodeType
 from typing import NamedTuple
 
 from . import _tracker
-from ._graph import ImportRef, imports_of
+from ._define import bound_names, instrument
+from ._graph import ImportNode, ImportRef, import_nodes, refs_of_nodes
+from ._registry import registrants
 
-__all__ = ["BIG", "Scan", "forget", "parse", "scan"]
+__all__ = ["BIG", "Piece", "Scan", "forget", "parse", "scan"]
 
 BIG = _tracker.BIG  # bytes: below this, a syntax tree costs little
+_RUN = 32_000  # bytes of statements compiled at once (a run found impure is compiled again)
 
 _EXTENDED_ARG = opmap["EXTENDED_ARG"]
 _IMPORT_NAME = opmap["IMPORT_NAME"]
+_LOAD_NAME = opmap["LOAD_NAME"]
+_STORE_NAME = opmap["STORE_NAME"]
 _STORES = frozenset(opmap[n] for n in ("STORE_NAME", "DELETE_NAME"))
 _GLOBAL_STORES = frozenset(opmap[n] for n in ("STORE_GLOBAL", "DELETE_GLOBAL"))
-# Module-level code with any of these is not plain: it calls something (which may
+# A function made by the instructions just before (3.13 sets its defaults after).
+_MAKING = frozenset(opmap[n] for n in ("MAKE_FUNCTION", "SET_FUNCTION_ATTRIBUTE") if n in opmap)
+# Module-level code with any of these needs its tree: it calls something (which may
 # register an object), defines a class, enters a context or imports ``*``.
 _NOT_PLAIN = frozenset(
     op
@@ -38,34 +62,40 @@ _NOT_PLAIN = frozenset(
     if name.startswith(("CALL", "PRECALL", "BEFORE_WITH", "SETUP_WITH", "IMPORT_STAR"))
     or name in ("LOAD_BUILD_CLASS", "STORE_ATTR", "DELETE_ATTR")
 )
-# A decorator or a class statement starts a line: a source with neither is compiled to
-# be read, one with either (or with such a line inside a string) gets its tree without
-# a compile first. Only a shortcut: the bytecode decides what is plain.
-_DECORATOR_OR_CLASS = re.compile(rb"^[ \t\f]*(?:@|class\b)", re.MULTILINE)
 # Names whose mere mention at module level may bind names behind the compiler's back.
 _DYNAMIC = frozenset(
     {"globals", "vars", "setattr", "exec", "__import__", "modules", "__dict__", "import_module"}
 )
+_FUTURE = reduce(or_, (getattr(__future__, f).compiler_flag for f in __future__.all_feature_names))
+
+# Lines that start no top-level statement: indented, blank, a comment, a closing bracket
+# at the margin, or the next clause of a compound statement.
+_NO_START = frozenset(b" \t\f\r#)]}")
+_CLAUSE = re.compile(rb"(?:else|elif|except|finally)\b")
+_DEFINITION = re.compile(rb"(?:def|async[ \t]+def|class)\b")
+_TREE = re.compile(rb"@|class\b|if\b.*TYPE_CHECKING")  # (guarded imports: told apart by the tree)
+_STRING = re.compile(rb"[rRbBuUfF]{0,2}['\"]")
+
+
+class Piece(NamedTuple):
+    """A run of top-level statements of a big source, compiled."""
+
+    code: CodeType
+    defines: tuple[str, ...]  # functions it defines bare: given their hooks once it ran
 
 
 class Scan(NamedTuple):
-    """What the reloader needs from a big plain source, read off its bytecode."""
+    """What the reloader needs from a big source, read off its pieces."""
 
-    code: CodeType  # compiled from the text
+    pieces: tuple[Piece, ...] | None  # None: read for its imports and registrants only
     bound: set[str]  # names its top-level code binds
     dynamic: bool  # whether it may bind names dynamically
-    top: list[ast.stmt]  # its top-level import statements, at their lines
-    nested: list[ast.stmt]  # import statements inside its functions
+    nodes: list[ImportNode]  # its import statements, at their lines
+    registrants: frozenset[str]  # as `_registry.registrants` reads them off the tree
 
     def imports(self, *, module: str, is_package: bool) -> list[ImportRef]:
         """The module's imports, as `imports_of` reads them from a full tree."""
-        top = ast.Module(body=self.top, type_ignores=[])
-        nested = ast.Module(body=self.nested, type_ignores=[])
-        refs = imports_of(top, module=module, is_package=is_package)
-        refs += [
-            ref._replace(kind="function")
-            for ref in imports_of(nested, module=module, is_package=is_package)
-        ]
+        refs = refs_of_nodes(self.nodes, module=module, is_package=is_package)
         refs.sort(key=lambda ref: ref.lineno)
         return refs
 
@@ -78,8 +108,8 @@ def parse(
     is_package: bool,
     compiled: CodeType | None = None,
 ) -> tuple[list[ImportRef], Scan | ast.Module]:
-    """A source's imports, and what they were read from: its `Scan` if it is big and
-    plain, else its syntax tree. ``compiled``: the source's code, if already compiled.
+    """A source's imports, and what they were read from: its `Scan` if it is big, else
+    its syntax tree. ``compiled``: the source's code, if already compiled.
 
     Raises:
         SyntaxError, ValueError: the source does not compile.
@@ -88,7 +118,7 @@ def parse(
     if scanned is not None:
         return scanned.imports(module=module, is_package=is_package), scanned
     tree = ast.parse(source, filename)
-    return imports_of(tree, module=module, is_package=is_package), tree
+    return refs_of_nodes(import_nodes(tree), module=module, is_package=is_package), tree
 
 
 # The last big source read and its scan, until `forget`: the first reload of a module
@@ -104,54 +134,325 @@ def forget() -> None:
 
 
 def scan(source: bytes, filename: str, compiled: CodeType | None = None) -> Scan | None:
-    """Compile a big plain source (unless ``compiled`` is its code) and read it; None
-    for any other source.
+    """Cut a big source into pieces and compile them; None for a small source or one
+    that gets its whole tree. With ``compiled`` (its code, compiled whole), a source that
+    is not plain is read for its imports and registrants only (no pieces).
 
     Raises:
         SyntaxError, ValueError: the source does not compile.
     """
     global _last
-    if len(source) <= BIG or _DECORATOR_OR_CLASS.search(source):
-        return None
+    if len(source) <= BIG or b"coding" in b"\n".join(source.split(b"\n", 2)[:2]):
+        return None  # (a declared encoding: its statements are not UTF-8 on their own)
     last = _last
-    if last is not None and last[1] == filename and last[0] == source:
+    if (
+        last is not None
+        and last[1] == filename
+        and last[0] == source
+        and (compiled is not None or last[2].pieces is not None)
+    ):
         return last[2]
-    scanned = _scan(source, filename, compiled)
+    scanned = _Cut(source, filename).read_whole(compiled) if compiled is not None else None
+    if scanned is None:
+        scanned = _Cut(source, filename).compile()
+    if scanned is None:
+        compile(source, filename, "exec", dont_inherit=True)  # its error, at its line
     _last = (source, filename, scanned) if scanned is not None else None
     return scanned
 
 
-def _scan(source: bytes, filename: str, compiled: CodeType | None) -> Scan | None:
-    if b"coding" in b"\n".join(source.split(b"\n", 2)[:2]):
-        return None  # a declared encoding: its statements are not UTF-8 on their own
-    code = compile(source, filename, "exec", dont_inherit=True) if compiled is None else compiled
-    if "TYPE_CHECKING" in code.co_names:
-        return None  # guarded imports: the tree tells them apart
+class _Read(NamedTuple):
+    """What a piece's bytecode says."""
+
+    hot: set[int]  # lines of module-level instructions that need the statement's tree
+    defines: list[str]  # functions its ``def`` statements bind, in order
+    bound: set[str]
+    dynamic: bool
+    top: set[int]  # lines of its module-level import statements
+    nested: set[int]  # lines of import statements inside its functions
+
+
+def _read(code: CodeType, skip: Callable[[CodeType], bool] = lambda code: False) -> _Read:
+    """Read a module's code; the nested code objects ``skip`` names are left out."""
+    names = code.co_names
     bound: set[str] = set()
-    imports: list[int] = []  # offsets of IMPORT_NAME in the module's code
+    defines: list[str] = []
+    defined: set[str] = set()
+    hot: list[int] = []
+    imports: list[int] = []
+    made = False
     for offset, op, arg in _instructions(code):
         if op in _NOT_PLAIN:
-            return None
-        if op in _STORES:
-            bound.add(code.co_names[arg])
+            hot.append(offset)
+        elif op in _STORES:
+            bound.add(names[arg])
+            if made and op == _STORE_NAME:
+                defines.append(names[arg])
+                defined.add(names[arg])
+        elif op == _LOAD_NAME and names[arg] in defined:
+            hot.append(offset)  # a function defined above, read as it was made (no hook)
         elif op == _IMPORT_NAME:
             imports.append(offset)
-    dynamic = not _DYNAMIC.isdisjoint(code.co_names)
-    nested_lines: set[int] = set()
-    for inner in _functions(code):
+        made = op in _MAKING
+    nested: set[int] = set()
+    for inner in _functions(code, skip):
         if _IMPORT_NAME in inner.co_code or any(op in inner.co_code for op in _GLOBAL_STORES):
             for offset, op, arg in _instructions(inner):
                 if op in _GLOBAL_STORES:
                     bound.add(inner.co_names[arg])
                 elif op == _IMPORT_NAME:
-                    nested_lines.update(_lines(inner, [offset]))
-    top_lines = _lines(code, imports)
-    statements = _statements(source, top_lines | nested_lines)
-    if statements is None:
-        return None
-    top = [s for line in sorted(top_lines) for s in statements[line]]
-    nested = [s for line in sorted(nested_lines) for s in statements[line]]
-    return Scan(code, bound, dynamic, top, nested)
+                    nested.update(_lines(inner, [offset]))
+    dynamic = not _DYNAMIC.isdisjoint(names)
+    return _Read(_lines(code, hot), defines, bound, dynamic, _lines(code, imports), nested)
+
+
+class _Found:
+    """What the pieces of a source read so far bind, import and register."""
+
+    def __init__(self) -> None:
+        self.bound: set[str] = set()
+        self.dynamic = False
+        self.nodes: list[ImportNode] = []
+        self.registrants: set[str] = set()
+
+    def add_read(self, read: _Read, nodes: list[ImportNode]) -> None:
+        self.bound |= read.bound
+        self.dynamic |= read.dynamic
+        self.nodes += nodes
+
+    def add_tree(self, tree: ast.Module, text: bytes) -> None:
+        """Read ``tree`` (before the definition hooks go in)."""
+        bound, dynamic = bound_names(tree, text)
+        self.bound |= bound
+        self.dynamic |= dynamic
+        self.nodes += import_nodes(tree)
+        self.registrants |= registrants(tree)
+
+    def scan(self, pieces: tuple[Piece, ...] | None) -> Scan:
+        return Scan(pieces, self.bound, self.dynamic, self.nodes, frozenset(self.registrants))
+
+
+class _Cut:
+    """A source cut at the lines where its top-level statements may start."""
+
+    def __init__(self, source: bytes, filename: str) -> None:
+        self.source = source
+        self.filename = filename
+        self.lines = source.split(b"\n")
+        self.starts = _starts(self.lines)  # (line indexes from 0)
+        self.tree = [bool(_TREE.match(self.lines[s])) for s in self.starts]
+        self._before = list(accumulate(map(len, self.lines), initial=0))
+        self.flags = 0  # the source's __future__ features, once its first piece compiled
+
+    def offset(self, index: int) -> int:
+        """The byte offset of statement ``index`` (the source's length past the last)."""
+        if index >= len(self.starts):
+            return len(self.source)
+        line = self.starts[index]
+        return self._before[line] + line
+
+    def text(self, first: int, end: int) -> bytes:
+        return self.source[self.offset(first) : self.offset(end)]
+
+    def index(self, line: int) -> int:
+        """The statement holding ``line`` (from 1)."""
+        return max(bisect_right(self.starts, line - 1) - 1, 0)
+
+    def mark(self, lines: Iterable[int]) -> None:
+        """The statements holding ``lines`` need their tree."""
+        for line in lines:
+            self.tree[self.index(line)] = True
+
+    def join(self, index: int, count: int) -> bool:
+        """Join statement ``index`` with the ``count`` after it; False at the end."""
+        if index + 1 >= len(self.starts):
+            return False
+        end = index + 1 + count
+        self.tree[index] = any(self.tree[index:end])
+        del self.starts[index + 1 : end], self.tree[index + 1 : end]
+        return True
+
+    def run(self, first: int) -> int:
+        """The end of the run of statements of one kind from ``first``."""
+        end, limit = first + 1, self.offset(first) + _RUN
+        while end < len(self.starts) and self.tree[end] == self.tree[first]:
+            if self.offset(end) > limit:
+                break
+            end += 1
+        return end
+
+    def compile(self) -> Scan | None:
+        """Every piece compiled; None if a run does not compile however joined."""
+        pieces: list[Piece] = []
+        found = _Found()
+        first = 0
+        while first < len(self.starts):
+            end = self.run(first)
+            if self.tree[first]:
+                tree = self._tree(first, end, found)
+                if tree is None:
+                    return None
+                code = compile(
+                    instrument(tree), self.filename, "exec", flags=self.flags, dont_inherit=True
+                )
+                if not first:
+                    self.flags = code.co_flags & _FUTURE
+                pieces.append(Piece(code, ()))
+                first = end
+                continue
+            raw = self._compiled_text(first, end)
+            if raw is None:
+                return None
+            code, read = raw
+            checking = "TYPE_CHECKING" in code.co_names
+            if read.hot or checking:
+                self.mark(read.hot)
+                if checking:
+                    self._mark_text(first, end, b"TYPE_CHECKING")
+                continue  # the same statements again, cut before those
+            nodes = self._import_nodes(read.top, read.nested)
+            if nodes is None:
+                return None
+            found.add_read(read, nodes)
+            pieces.append(Piece(code, tuple(read.defines)))
+            first = end
+        if pieces:  # (the last piece's functions are kept when the module ends)
+            pieces[-1] = pieces[-1]._replace(defines=())
+        return found.scan(tuple(pieces))
+
+    def read_whole(self, code: CodeType) -> Scan | None:
+        """The scan of the source compiled whole as ``code``: runnable if it is plain,
+        else read for its imports and registrants only; None if a statement that needs
+        its tree does not parse as cut."""
+        read = _read(code)
+        checking = "TYPE_CHECKING" in code.co_names
+        found = _Found()
+        if not read.hot and not checking:
+            nodes = self._import_nodes(read.top, read.nested)
+            if nodes is None:
+                return None
+            found.add_read(read, nodes)
+            return found.scan((Piece(code, ()),))
+        # The bytecode tells which statements need their tree (a line of a string may
+        # look like a decorator or a class: here nothing compiles the runs between).
+        self.tree = [False] * len(self.starts)
+        self.mark(read.hot)
+        if checking:
+            self._mark_text(0, len(self.starts), b"TYPE_CHECKING")
+
+        def in_tree(line: int) -> bool:
+            return self.tree[self.index(line)]
+
+        read = _read(code, skip=lambda inner: in_tree(inner.co_firstlineno))
+        nodes = self._import_nodes({n for n in read.top if not in_tree(n)}, read.nested)
+        if nodes is None:
+            return None
+        found.add_read(read, nodes)
+        first = 0
+        while first < len(self.starts):
+            end = self.run(first)
+            if self.tree[first] and self._tree(first, end, found) is None:
+                return None
+            first = end
+        return found.scan(None)
+
+    def _compiled_text(self, first: int, end: int) -> tuple[CodeType, _Read] | None:
+        # The run compiled from its text; joined with what follows while it does not
+        # compile (its last statement was cut short, as by a line of a string).
+        count = 1
+        while True:
+            text = self.text(first, end)
+            if first and _STRING.match(text):
+                text = b"0;" + text  # (a string first is the piece's docstring, else)
+            try:
+                code = self._compile(text, self.starts[first])
+            except (SyntaxError, ValueError):
+                if not self.join(end - 1, count):
+                    return None
+                count *= 2
+                continue
+            return code, _read(code)
+
+    def _tree(self, first: int, end: int, found: _Found) -> ast.Module | None:
+        """The run's syntax tree, read into ``found``; None if it does not parse
+        however joined."""
+        count = 1
+        while True:
+            text = self.text(first, end)
+            try:
+                tree = ast.parse(text, self.filename)
+            except (SyntaxError, ValueError):
+                if not self.join(end - 1, count):
+                    return None
+                count *= 2
+                continue
+            ast.increment_lineno(tree, self.starts[first])
+            if first and tree.body and _is_string(tree.body[0]):
+                tree.body.insert(0, ast.Pass(lineno=1, col_offset=0))  # (no docstring)
+            found.add_tree(tree, text)
+            return tree
+
+    def _compile(self, text: bytes, shift: int) -> CodeType:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            code = compile(text, self.filename, "exec", flags=self.flags, dont_inherit=True)
+        for warning in caught:  # (at the source's own lines)
+            warnings.warn_explicit(
+                warning.message, warning.category, self.filename, warning.lineno + shift
+            )
+        if not shift:
+            self.flags = code.co_flags & _FUTURE
+        return _shifted(code, shift) if shift else code
+
+    def _mark_text(self, first: int, end: int, word: bytes) -> None:
+        for index in range(first, end):
+            if word in self.text(index, index + 1):
+                self.tree[index] = True
+
+    def _import_nodes(self, top: set[int], nested: set[int]) -> list[ImportNode] | None:
+        """The import statements on lines ``top`` (at module level) and ``nested``
+        (in functions), parsed on their own; None if one does not parse so."""
+        found: list[ImportNode] = []
+        for lines, kind in ((top, "top"), (nested, "function")):
+            for line in sorted(lines):
+                statements = _parse_at(self.lines, line)
+                if statements is None:
+                    return None
+                found += [(node, kind) for node in statements]  # type: ignore[misc]
+        return found
+
+
+def _starts(lines: list[bytes]) -> list[int]:
+    """The lines (from 0) where a top-level statement may start: unindented code, a
+    decorator's definition line left with its decorators."""
+    starts = [0]
+    decorating = lines[0].startswith(b"@")
+    for index in range(1, len(lines)):
+        line = lines[index]
+        if not line or line[0] in _NO_START:
+            continue
+        if line[0] in b"ef" and _CLAUSE.match(line):
+            continue
+        if decorating:
+            decorating = not _DEFINITION.match(line)
+            continue
+        starts.append(index)
+        decorating = line[0] == 64  # (b"@")
+    return starts
+
+
+def _is_string(node: ast.stmt) -> bool:
+    return (
+        isinstance(node, ast.Expr)
+        and isinstance(node.value, ast.Constant)
+        and isinstance(node.value.value, str)
+    )
+
+
+def _shifted(code: CodeType, lines: int) -> CodeType:
+    """``code`` and every code object in it, ``lines`` further down the file."""
+    consts = tuple(_shifted(c, lines) if isinstance(c, CodeType) else c for c in code.co_consts)
+    return code.replace(co_firstlineno=code.co_firstlineno + lines, co_consts=consts)
 
 
 def _instructions(code: CodeType) -> Iterator[tuple[int, int, int]]:
@@ -168,9 +469,10 @@ def _instructions(code: CodeType) -> Iterator[tuple[int, int, int]]:
         yield offset, op, arg
 
 
-def _functions(code: CodeType) -> Iterator[CodeType]:
-    """Every code object nested in ``code`` (functions, lambdas, comprehensions)."""
-    todo = [c for c in code.co_consts if isinstance(c, CodeType)]
+def _functions(code: CodeType, skip: Callable[[CodeType], bool]) -> Iterator[CodeType]:
+    """Every code object nested in ``code`` (functions, lambdas, comprehensions), those
+    ``skip`` names left out with what they hold."""
+    todo = [c for c in code.co_consts if isinstance(c, CodeType) and not skip(c)]
     while todo:
         inner = todo.pop()
         yield inner
@@ -194,21 +496,8 @@ def _lines(code: CodeType, offsets: list[int]) -> set[int]:
     return found
 
 
-def _statements(source: bytes, lines: set[int]) -> dict[int, list[ast.stmt]] | None:
-    """The import statements starting on each of ``lines``, parsed on their own."""
-    out: dict[int, list[ast.stmt]] = {}
-    if not lines:
-        return out
-    text = source.split(b"\n", max(lines) + 200)
-    for line in lines:
-        nodes = _parse_at(text, line)
-        if nodes is None:
-            return None
-        out[line] = nodes
-    return out
-
-
 def _parse_at(text: list[bytes], line: int) -> list[ast.stmt] | None:
+    """The import statements starting on ``line``, parsed on their own."""
     # The statement starts on `line` (indented if it is in a block): take as many lines
     # as it needs to parse, at most 200 (a long parenthesised import).
     first = text[line - 1].lstrip()

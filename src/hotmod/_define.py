@@ -28,6 +28,7 @@ from ._patch import Patcher
 __all__ = [
     "BIND",
     "adopt",
+    "bound_names",
     "DEF",
     "SKIP",
     "Definer",
@@ -544,3 +545,71 @@ def _inner_objects(obj: Any) -> list[Any]:
             with contextlib.suppress(ValueError):  # an empty cell
                 found.append(cell.cell_contents)
     return found
+
+
+# Words whose absence from a source lets `bound_names` skip expressions (big data
+# literals) and function bodies: no walrus, no dynamic binding, no ``global``.
+_DEEP_WORDS = (
+    *(b":=", b"globals", b"vars", b"setattr", b"exec", b"__import__", b"modules"),
+    *(b"__dict__", b"import_module"),
+)
+
+
+def bound_names(tree: ast.Module, source: bytes | None = None) -> tuple[set[str], bool]:
+    """Names a module's top-level code may bind, and whether it binds names dynamically.
+
+    With ``source``, expressions are skipped unless its text could bind names in them.
+    """
+    names: set[str] = set()
+    dynamic = False
+    deep = source is None or any(word in source for word in _DEEP_WORDS)
+    globals_ = source is None or b"global" in source
+
+    def visit(node: ast.AST, top: bool) -> None:
+        nonlocal dynamic
+        if (
+            not deep
+            and isinstance(node, ast.expr)
+            and not isinstance(getattr(node, "ctx", None), ast.Store)
+        ):
+            return  # a value: it binds nothing (no walrus in this source)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            if top:
+                names.add(node.name)
+            for child in ast.walk(node) if globals_ else ():
+                if isinstance(child, ast.Global):
+                    names.update(child.names)
+            if top:
+                for dec in node.decorator_list:
+                    visit(dec, top)
+            return
+        if isinstance(node, ast.Lambda):
+            return
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store) and top:
+            names.add(node.id)
+        elif isinstance(node, ast.alias):
+            if node.name == "*":
+                dynamic = True
+            else:
+                names.add(node.asname or node.name.split(".")[0])
+        elif isinstance(node, (ast.ExceptHandler, ast.MatchAs, ast.MatchStar)) and node.name:
+            names.add(node.name)
+        elif isinstance(node, ast.MatchMapping) and node.rest:
+            names.add(node.rest)
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in ("globals", "vars", "setattr", "exec", "__import__")
+        ):
+            dynamic = True
+        elif isinstance(node, ast.Attribute) and (
+            node.attr in ("modules", "__dict__", "import_module")
+            or (isinstance(node.ctx, ast.Store) and not isinstance(node.value, ast.Name))
+        ):
+            dynamic = True  # sys.modules[__name__].X = ..., a module object bound by hand
+        for child in ast.iter_child_nodes(node):
+            visit(child, top)
+
+    for stmt in tree.body:
+        visit(stmt, True)
+    return names, dynamic

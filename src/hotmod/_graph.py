@@ -23,9 +23,20 @@ from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Se
 from itertools import repeat
 from typing import Literal, NamedTuple
 
-__all__ = ["ImportGraph", "ImportRef", "Kind", "imports_of", "parse_imports"]
+__all__ = [
+    "ImportGraph",
+    "ImportRef",
+    "ImportNode",
+    "Kind",
+    "import_nodes",
+    "imports_of",
+    "parse_imports",
+    "refs_of_nodes",
+]
 
 Kind = Literal["top", "function", "type_checking"]
+ImportNode = tuple[ast.Import | ast.ImportFrom, Kind]
+"""An import statement and the context it runs in."""
 
 _EMPTY: frozenset[str] = frozenset()
 
@@ -72,9 +83,14 @@ def parse_imports(
 
 def imports_of(tree: ast.Module, *, module: str, is_package: bool) -> list[ImportRef]:
     """`parse_imports` for a tree already parsed."""
+    return refs_of_nodes(import_nodes(tree), module=module, is_package=is_package)
+
+
+def refs_of_nodes(nodes: Iterable[ImportNode], *, module: str, is_package: bool) -> list[ImportRef]:
+    """The imports of statements found by `import_nodes`, in their order."""
     package = module.split(".") if is_package else module.split(".")[:-1]
     refs: list[ImportRef] = []
-    for node, kind in _import_nodes(tree):
+    for node, kind in nodes:
         if isinstance(node, ast.Import):
             for a in node.names:
                 refs.append(ImportRef(a.name, (), a.asname, node.lineno, kind))
@@ -92,7 +108,7 @@ def imports_of(tree: ast.Module, *, module: str, is_package: bool) -> list[Impor
     return refs
 
 
-def _import_nodes(tree: ast.Module) -> Iterator[tuple[ast.Import | ast.ImportFrom, Kind]]:
+def import_nodes(tree: ast.Module) -> Iterator[ImportNode]:
     """Import statements of a tree in source order, each with the context it runs in."""
     stack: list[tuple[ast.AST, Kind]] = [(s, "top") for s in reversed(tree.body)]
     while stack:

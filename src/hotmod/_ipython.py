@@ -18,12 +18,12 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from ._define import bound_names
 from ._graph import ImportRef, parse_imports
 from ._modmap import excluded_reason, source_path
 from ._reloader import Reloader
 from ._report import ReloadReport, format_error
 from ._runtime import get_reloader
-from ._steps import bound_names
 from ._typing import override
 from ._watcher import Watcher, current_watcher, watch
 

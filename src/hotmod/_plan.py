@@ -25,7 +25,7 @@ class Plan(NamedTuple):
     groups: list[list[str]]  # modules in execution order; a cycle is one group
     sources: dict[str, bytes]  # the text each module runs
     trees: dict[str, ast.Module]  # sources parsed while planning (each parsed once)
-    scans: dict[str, Scan]  # big plain sources compiled while planning, never parsed
+    scans: dict[str, Scan]  # big sources compiled in pieces while planning (`_bigsource`)
     refs: dict[str, list[ImportRef]]  # the new imports of changed sources
 
 

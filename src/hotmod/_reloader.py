@@ -20,7 +20,7 @@ from typing import Any
 
 from . import _bigsource, _diskcache, integrations
 from ._audit import find_stale
-from ._bigsource import parse
+from ._bigsource import Piece, parse
 from ._cycles import Cycles
 from ._define import (
     Definer,
@@ -67,6 +67,17 @@ def _skippable(step: Step, ns: dict[str, Any], prints: Prints | None, txn: _Txn)
     skip = unchanged(ns, prints, step.plain)
     txn.patcher.patched += prints.kept if skip is prints.every else kept_count(ns, skip)
     return skip
+
+
+def _run_pieces(pieces: Sequence[Piece], ns: dict[str, Any], definer: Definer) -> None:
+    """Run a big source's pieces in order; the functions a piece compiled from its text
+    defines get their definition hooks as soon as it has run (`_bigsource`)."""
+    for piece in pieces:
+        exec(piece.code, ns)
+        for name in piece.defines:
+            new = ns.get(name)
+            if type(new) is FunctionType and new.__qualname__ == name:
+                ns[name] = definer.bind(name)(definer.define(new))
 
 
 def _left_plain(
@@ -221,9 +232,11 @@ class Reloader:
             refs, parsed = parse(
                 data, path, module=args["module"], is_package=args["is_package"], compiled=compiled
             )
-            # (a big plain source is read off its bytecode: it registers nothing)
-            if digest is not None and isinstance(parsed, ast.Module):
-                self.registries.committed(name, registrants(parsed))
+            if digest is not None:
+                self.registries.committed(
+                    name,
+                    registrants(parsed) if isinstance(parsed, ast.Module) else parsed.registrants,
+                )
         except (SyntaxError, ValueError):
             # Not the source it ran: its imports are read line by line and off its
             # namespace, so the next reload of what it imports still includes it.
@@ -690,6 +703,8 @@ class Reloader:
         try:
             if step.code is None:
                 step.loader.exec_module(module)
+            elif step.pieces:
+                _run_pieces(step.pieces, ns, definer)
             else:
                 exec(step.code, ns)
         finally:

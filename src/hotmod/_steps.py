@@ -16,8 +16,8 @@ from types import CodeType, ModuleType
 from typing import Any, NamedTuple
 
 from . import _diskcache
-from ._bigsource import BIG, Scan, scan
-from ._define import Groups, instrument, plain_definitions
+from ._bigsource import BIG, Piece, Scan, scan
+from ._define import Groups, bound_names, instrument, plain_definitions
 from ._graph import imports_of
 from ._registry import registrants
 
@@ -25,7 +25,6 @@ __all__ = [
     "IMPORT_DUNDERS",
     "CompileCache",
     "Step",
-    "bound_names",
     "build_step",
     "cacheable",
     "custom_loader",
@@ -39,74 +38,6 @@ __all__ = [
     "stat_key",
     "store_entry",
 ]
-
-
-# Words whose absence from a source lets `bound_names` skip expressions (big data
-# literals) and function bodies: no walrus, no dynamic binding, no ``global``.
-_DEEP_WORDS = (
-    *(b":=", b"globals", b"vars", b"setattr", b"exec", b"__import__", b"modules"),
-    *(b"__dict__", b"import_module"),
-)
-
-
-def bound_names(tree: ast.Module, source: bytes | None = None) -> tuple[set[str], bool]:
-    """Names a module's top-level code may bind, and whether it binds names dynamically.
-
-    With ``source``, expressions are skipped unless its text could bind names in them.
-    """
-    names: set[str] = set()
-    dynamic = False
-    deep = source is None or any(word in source for word in _DEEP_WORDS)
-    globals_ = source is None or b"global" in source
-
-    def visit(node: ast.AST, top: bool) -> None:
-        nonlocal dynamic
-        if (
-            not deep
-            and isinstance(node, ast.expr)
-            and not isinstance(getattr(node, "ctx", None), ast.Store)
-        ):
-            return  # a value: it binds nothing (no walrus in this source)
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            if top:
-                names.add(node.name)
-            for child in ast.walk(node) if globals_ else ():
-                if isinstance(child, ast.Global):
-                    names.update(child.names)
-            if top:
-                for dec in node.decorator_list:
-                    visit(dec, top)
-            return
-        if isinstance(node, ast.Lambda):
-            return
-        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store) and top:
-            names.add(node.id)
-        elif isinstance(node, ast.alias):
-            if node.name == "*":
-                dynamic = True
-            else:
-                names.add(node.asname or node.name.split(".")[0])
-        elif isinstance(node, (ast.ExceptHandler, ast.MatchAs, ast.MatchStar)) and node.name:
-            names.add(node.name)
-        elif isinstance(node, ast.MatchMapping) and node.rest:
-            names.add(node.rest)
-        elif (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Name)
-            and node.func.id in ("globals", "vars", "setattr", "exec", "__import__")
-        ):
-            dynamic = True
-        elif isinstance(node, ast.Attribute) and (
-            node.attr in ("modules", "__dict__", "import_module")
-            or (isinstance(node.ctx, ast.Store) and not isinstance(node.value, ast.Name))
-        ):
-            dynamic = True  # sys.modules[__name__].X = ..., a module object bound by hand
-        for child in ast.iter_child_nodes(node):
-            visit(child, top)
-
-    for stmt in tree.body:
-        visit(stmt, True)
-    return names, dynamic
 
 
 class Step(NamedTuple):
@@ -125,6 +56,7 @@ class Step(NamedTuple):
     stat: tuple[int, int, int] | None  # the file's (mtime, size, inode) when it was read
     plain: Groups = ()  # definitions a run may skip (`plain_definitions`)
     size: int = 0  # bytes it holds in the compile cache (`step_size`)
+    pieces: tuple[Piece, ...] = ()  # a big source runs as these, in order (``code``: the first)
 
 
 def entry_step(
@@ -142,11 +74,13 @@ def entry_step(
     )  # fmt: skip
 
 
-def step_size(source: bytes, code: CodeType | None) -> int:
+def step_size(source: bytes, *codes: CodeType | None) -> int:
     """Bytes a step holds in memory, as the compile cache counts them."""
     # Code objects take about three times their marshalled size in memory (measured:
     # 7.3 KB for a 450-byte module of ten functions and a class, 2.2 KB marshalled).
-    return len(source) + 3 * len(marshal.dumps(code)) + 512 if code is not None else 2 * len(source)
+    if None in codes:
+        return 2 * len(source)
+    return len(source) + 3 * sum(len(marshal.dumps(code)) for code in codes) + 512
 
 
 def is_main(module: ModuleType) -> bool:
@@ -232,12 +166,13 @@ def custom_loader(module: ModuleType) -> Any:
     return loader
 
 
-def unload_code(code: CodeType | None) -> CodeType | None:
+def unload_code(*codes: CodeType | None) -> CodeType | None:
     """The code of the module's own ``__hotmod_unload__``, if it defines one."""
     # The new source's own __hotmod_unload__, so a fixed hook runs on the next save.
-    for const in code.co_consts if code is not None else ():
-        if isinstance(const, CodeType) and const.co_name == "__hotmod_unload__":
-            return const
+    for code in codes:
+        for const in code.co_consts if code is not None else ():
+            if isinstance(const, CodeType) and const.co_name == "__hotmod_unload__":
+                return const
     return None
 
 
@@ -337,14 +272,18 @@ def build_step(
     loader = custom_loader(module)
     main = is_main(module)
     if loader is None and not main:  # the usual case: a module of the program
-        if scanned is None and tree is None:
+        if tree is None and (scanned is None or scanned.pieces is None):
             scanned = scan(source, path)  # planned from its cached text: not read yet
-        if scanned is None:
+        if scanned is None or scanned.pieces is None:
             entry = _compiled_entry(tree or ast.parse(source, path), source, path)
             return entry_step(name, path, source, entry, stat), entry
-        # A big module of plain data and functions: compiled from its text, read off its
-        # bytecode (`_bigsource`); its functions are kept when it ends.
-        step = _step(name, path, source, stat, scanned.code, scanned.bound, scanned.dynamic)
+        # A big module: compiled from its text in pieces, read off their bytecode, only
+        # the statements hotmod instruments parsed (`_bigsource`).
+        pieces = scanned.pieces
+        step = _step(
+            name, path, source, stat, pieces[0].code, scanned.bound, scanned.dynamic,
+            registrants=scanned.registrants, pieces=pieces if len(pieces) > 1 else (),
+        )  # fmt: skip
         return step, None
     # The running script (its definitions and new imports), or a module whose own
     # loader makes its code: no plain definitions skipped, nothing kept on disk.
@@ -380,13 +319,15 @@ def _step(
     main: bool = False,
     plain: Groups = (),
     size: int | None = None,
+    pieces: tuple[Piece, ...] = (),
 ) -> Step:
     """A step; ``size`` defaults to what it holds in memory (`step_size`)."""
     keeps = frozenset(bound) | IMPORT_DUNDERS
-    size = step_size(source, code) if size is None else size
+    codes = [piece.code for piece in pieces] if pieces else [code]
+    size = step_size(source, *codes) if size is None else size
     return Step(
         name, path, source, code, keeps, dynamic, main, registrants, loader,
-        unload_code(code), stat, plain, size,
+        unload_code(*codes), stat, plain, size, pieces,
     )  # fmt: skip
 
 

@@ -1,0 +1,6 @@
+HANDLERS = []
+
+
+def register(func):
+    HANDLERS.append(func)
+    return func
