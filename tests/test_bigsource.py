@@ -8,9 +8,9 @@ import os
 import subprocess
 import sys
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from types import CodeType, FunctionType
+from types import CodeType, FunctionType, TracebackType
 from typing import Any
 
 import pytest
@@ -172,6 +172,11 @@ RUNNABLE = [
     "N{i}: int = {i}",
     "SQUARES{i} = [n * n for n in (1, 2, {i})]",
     "def fails{i}():\n    raise ValueError({i})",
+    "import sys as sys{i}\nLINE{i} = sys{i}._getframe().f_lineno",
+    # Where a module-level import failed: a piece compiled from its text, then a parsed one.
+    "try:\n    from os import missing{i}\nexcept ImportError as e:\n    AT{i} = e.__traceback__",
+    "try:\n    from os import missing{i}\nexcept ImportError as e:\n"
+    "    AT{i} = getattr(e, '__traceback__')",
     *TRICKY,
 ]
 
@@ -222,6 +227,8 @@ def run_view(run: Callable[[dict[str, Any]], object]) -> dict[str, object]:
             return ("class", value.__qualname__, sorted(vars(value)))
         if isinstance(value, list):
             return [view(v) for v in value]
+        if isinstance(value, TracebackType):
+            return ("traceback", value.tb_lineno)
         return value
 
     return {name: view(value) for name, value in ns.items()}
@@ -234,8 +241,29 @@ def test_a_source_under_a_megabyte_gets_its_syntax_tree() -> None:
 
 
 @pytest.mark.usefixtures("any_size")
-def test_a_declared_encoding_gets_its_syntax_tree() -> None:
-    assert scan(b"# -*- coding: latin-1 -*-\nX = 'caf\xe9'\n", "mod.py") is None
+@pytest.mark.parametrize("first", [b"", b"#!/usr/bin/env python\n"])
+def test_a_source_in_a_declared_encoding_is_cut_as_its_text_reads(
+    first: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Its text decoded as declared, at its own lines.
+    monkeypatch.setattr(_bigsource, "_RUN", 1)
+    source = first + b"# -*- coding: latin-1 -*-\nX = 'caf\xe9'\n@decorate\ndef f():\n    pass\n"
+    scanned = scan(source, "mod.py")
+    assert scanned is not None and scanned.pieces is not None
+    pieces = scanned.pieces
+    whole = compile(instrument(ast.parse(source)), "mod.py", "exec", dont_inherit=True)
+
+    def run(code: Iterable[CodeType]) -> Callable[[dict[str, Any]], None]:
+        def running(ns: dict[str, Any]) -> None:
+            ns["decorate"] = lambda f: f
+            for piece in code:
+                exec(piece, ns)
+
+        return running
+
+    view = run_view(run(p.code for p in pieces))
+    assert view == run_view(run([whole]))
+    assert view["X"] == "caf\xe9"
 
 
 @pytest.mark.usefixtures("any_size")

@@ -925,3 +925,22 @@ def test_a_reference_dropped_while_the_near_look_counts_sends_it_to_the_heap(
     _edit_plugin(mods, "v2")
     assert walks == [1]
     assert hidden[0] == [module.a] and module.a() == "v2"
+
+
+def test_the_referrers_of_many_objects_are_found_in_one_pass(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Past a few hundred objects (here five), one pass over the heap with a set of
+    # them: the same referrers as gc.get_referrers finds.
+    import gc
+
+    from hotmod import _reach
+
+    monkeypatch.setattr(_reach, "_MANY", 5)
+    objects = [[i] for i in range(40)]
+    holders: list[object] = [[o] for o in objects[:10]] + [{"k": o} for o in objects[10:20]]
+    found = {id(ref) for ref in _reach.referrers(objects)}
+    assert {id(h) for h in holders} <= found
+    # (gc.get_referrers also sees its own argument tuple; both see the list of objects)
+    expected = {id(ref) for ref in gc.get_referrers(*objects) if not isinstance(ref, tuple)}
+    assert found == expected

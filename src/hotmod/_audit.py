@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 from types import CellType, FrameType, FunctionType, MethodType, ModuleType
 from typing import Any
 
-from ._reach import reach, split_instances
+from ._reach import reach, referrers, split_instances
 
 __all__ = ["find_stale"]
 
@@ -161,7 +161,7 @@ def _holders(suspects: list[tuple[str, Any]], ignore: set[int]) -> dict[int, lis
     objects = tuple(obj for _, obj in suspects)
     holders: dict[int, list[Any]] = {id(obj): [] for obj in objects}
     ignore = ignore | {id(objects)}  # 3.13 sees the call's own argument tuple as a referrer
-    refs = gc.get_referrers(*objects)
+    refs = referrers(objects)
     classes = [obj for obj in objects if isinstance(obj, type)]
     if classes:
         # A discarded class's instances refer to it (a note, not a holder), and there may
@@ -237,7 +237,7 @@ def _owners(containers: list[Any], ignore: set[int]) -> dict[int, str]:
         return names
     wanted = {id(c) for c in pending}
     ignore = ignore | {id(pending)}
-    for owner in gc.get_referrers(*pending):
+    for owner in referrers(pending):
         if id(owner) in ignore or isinstance(owner, (FrameType, ModuleType)):
             continue
         state = owner if isinstance(owner, dict) else getattr(owner, "__dict__", None)

@@ -17,15 +17,19 @@ a later statement can use them: as if the whole tree had been instrumented.
 
 The cut is read off the text (a top-level statement starts a line, unindented) and
 checked by the compiler: a run that does not compile on its own is joined with the
-statements after it. A source that declares an encoding, or that cannot be cut, gets its
-whole syntax tree.
+statements after it. A source that declares an encoding is cut in UTF-8, the line that
+declares it left blank; one whose pieces do not compile however joined gets its whole
+syntax tree.
 """
 
 from __future__ import annotations
 import __future__
 
 import ast
+import copy
+import io
 import re
+import tokenize
 import warnings
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator
@@ -75,6 +79,7 @@ _CLAUSE = re.compile(rb"(?:else|elif|except|finally)\b")
 _DEFINITION = re.compile(rb"(?:def|async[ \t]+def|class)\b")
 _TREE = re.compile(rb"@|class\b|if\b.*TYPE_CHECKING")  # (guarded imports: told apart by the tree)
 _STRING = re.compile(rb"[rRbBuUfF]{0,2}['\"]")
+_ENCODING = re.compile(rb"[ \t\f]*#.*?coding[:=]")  # (PEP 263)
 
 
 class Piece(NamedTuple):
@@ -142,8 +147,8 @@ def scan(source: bytes, filename: str, compiled: CodeType | None = None) -> Scan
         SyntaxError, ValueError: the source does not compile.
     """
     global _last
-    if len(source) <= BIG or b"coding" in b"\n".join(source.split(b"\n", 2)[:2]):
-        return None  # (a declared encoding: its statements are not UTF-8 on their own)
+    if len(source) <= BIG:
+        return None
     last = _last
     if (
         last is not None
@@ -152,13 +157,27 @@ def scan(source: bytes, filename: str, compiled: CodeType | None = None) -> Scan
         and (compiled is not None or last[2].pieces is not None)
     ):
         return last[2]
-    scanned = _Cut(source, filename).read_whole(compiled) if compiled is not None else None
+    text = _utf8(source)  # (its pieces are compiled without the lines declaring it)
+    scanned = _Cut(text, filename).read_whole(compiled) if compiled is not None else None
     if scanned is None:
-        scanned = _Cut(source, filename).compile()
+        scanned = _Cut(text, filename).compile()
     if scanned is None:
         compile(source, filename, "exec", dont_inherit=True)  # its error, at its line
     _last = (source, filename, scanned) if scanned is not None else None
     return scanned
+
+
+def _utf8(source: bytes) -> bytes:
+    """``source`` in UTF-8, a declared encoding's line left blank (a line kept)."""
+    head = source.split(b"\n", 2)
+    declared = [i for i, line in enumerate(head[:2]) if _ENCODING.match(line)]
+    if not declared:
+        return source
+    encoding, _ = tokenize.detect_encoding(io.BytesIO(source).readline)
+    text = source.decode(encoding).split("\n", 2)
+    for i in declared:
+        text[i] = "#"
+    return "\n".join(text).encode("utf-8")
 
 
 class _Read(NamedTuple):
@@ -220,12 +239,14 @@ class _Found:
         self.dynamic |= read.dynamic
         self.nodes += nodes
 
-    def add_tree(self, tree: ast.Module, text: bytes) -> None:
-        """Read ``tree`` (before the definition hooks go in)."""
+    def add_tree(self, tree: ast.Module, text: bytes, shift: int) -> None:
+        """Read ``tree``, made from ``text`` ``shift`` lines down the source (before the
+        definition hooks go in)."""
         bound, dynamic = bound_names(tree, text)
         self.bound |= bound
         self.dynamic |= dynamic
-        self.nodes += import_nodes(tree)
+        for node, kind in import_nodes(tree):  # (copies: the tree's lines stay its own)
+            self.nodes.append((ast.increment_lineno(copy.deepcopy(node), shift), kind))
         self.registrants |= registrants(tree)
 
     def scan(self, pieces: tuple[Piece, ...] | None) -> Scan:
@@ -292,12 +313,7 @@ class _Cut:
                 tree = self._tree(first, end, found)
                 if tree is None:
                     return None
-                code = compile(
-                    instrument(tree), self.filename, "exec", flags=self.flags, dont_inherit=True
-                )
-                if not first:
-                    self.flags = code.co_flags & _FUTURE
-                pieces.append(Piece(code, ()))
+                pieces.append(Piece(self._compile(instrument(tree), self.starts[first]), ()))
                 first = end
                 continue
             raw = self._compiled_text(first, end)
@@ -374,8 +390,9 @@ class _Cut:
             return code, _read(code)
 
     def _tree(self, first: int, end: int, found: _Found) -> ast.Module | None:
-        """The run's syntax tree, read into ``found``; None if it does not parse
-        however joined."""
+        """The run's syntax tree, read into ``found`` (its lines counted from the run's
+        first: its code is moved down once compiled); None if it does not parse however
+        joined."""
         count = 1
         while True:
             text = self.text(first, end)
@@ -386,13 +403,13 @@ class _Cut:
                     return None
                 count *= 2
                 continue
-            ast.increment_lineno(tree, self.starts[first])
             if first and tree.body and _is_string(tree.body[0]):
                 tree.body.insert(0, ast.Pass(lineno=1, col_offset=0))  # (no docstring)
-            found.add_tree(tree, text)
+            found.add_tree(tree, text, self.starts[first])
             return tree
 
-    def _compile(self, text: bytes, shift: int) -> CodeType:
+    def _compile(self, text: bytes | ast.Module, shift: int) -> CodeType:
+        """``text`` compiled, ``shift`` lines down the source; its warnings told there."""
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             code = compile(text, self.filename, "exec", flags=self.flags, dont_inherit=True)

@@ -273,10 +273,8 @@ def _decorate(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, prefi
     inner = ast.copy_location(ast.Name(id=DEF, ctx=ast.Load()), first)
     if node.decorator_list:
         path = ast.copy_location(ast.Constant(value=prefix + node.name), first)
-        outer = ast.copy_location(
-            ast.Call(func=ast.Name(id=BIND, ctx=ast.Load()), args=[path], keywords=[]), first
-        )
-        ast.fix_missing_locations(outer)
+        bind = ast.copy_location(ast.Name(id=BIND, ctx=ast.Load()), first)
+        outer = ast.copy_location(ast.Call(func=bind, args=[path], keywords=[]), first)
         node.decorator_list = [outer, *node.decorator_list, inner]
     else:
         node.decorator_list = [inner]

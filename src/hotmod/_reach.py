@@ -9,13 +9,20 @@ walk of the whole heap.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+import gc
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import compress
 from operator import not_
 from types import FunctionType, ModuleType
 from typing import Any
 
-__all__ = ["attributes", "places", "reach", "split_instances"]
+__all__ = ["attributes", "places", "reach", "referrers", "split_instances"]
+
+# Above this many objects, one pass over the heap with a set of them finds what refers
+# to them sooner than `gc.get_referrers`, which compares each reference it meets with
+# every object in turn (measured beside 600,000 objects: 17 ms for one object, 56 ms for
+# 100, 374 ms for 1,000; 183 ms for the pass, however many).
+_MANY = 400
 
 # What holds no registry and has no attributes that could (types by id: a metaclass with
 # __eq__ and no __hash__ makes its classes unhashable).
@@ -91,3 +98,19 @@ def split_instances(refs: list[Any], classes: Iterable[type]) -> tuple[list[Any]
     except TypeError:  # a metaclass with __eq__ and no __hash__: by id (three times slower)
         mine = list(map({id(c) for c in classes}.__contains__, map(id, map(type, refs))))
     return list(compress(refs, map(not_, mine))), list(compress(refs, mine))
+
+
+def referrers(objects: Sequence[Any]) -> list[Any]:
+    """The objects referring to any of ``objects`` (`gc.get_referrers`), in a time that
+    does not grow with how many they are."""
+    if len(objects) <= _MANY:
+        return gc.get_referrers(*objects)
+    wanted = set(map(id, objects))
+    found: list[Any] = []
+    referents = gc.get_referents
+    for owner in gc.get_objects():
+        for held in referents(owner):
+            if id(held) in wanted:
+                found.append(owner)
+                break
+    return found

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import ast
 import functools
-import gc
 import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
@@ -26,7 +25,7 @@ from types import FunctionType, MappingProxyType, MethodType, ModuleType
 from typing import Any
 
 from ._patch import Patcher
-from ._reach import places, reach, split_instances
+from ._reach import places, reach, referrers, split_instances
 
 __all__ = ["Registries", "registrants"]
 
@@ -397,7 +396,7 @@ def _find_containers(objects: list[Any], internal: set[int], adapted: frozenset[
     # own __mro__ tuple refers to it too.
     classes = [o for o in objects if isinstance(o, type)]
     internal.update([id(classes), *(id(c.__mro__) for c in classes)])
-    refs, _ = split_instances(gc.get_referrers(*objects), classes)
+    refs, _ = split_instances(referrers(objects), classes)
     internal.add(id(refs))  # (it holds them while the lists holding wrappers are sought)
     for ref in refs:
         if id(ref) in internal:
@@ -424,7 +423,7 @@ def _without_instance_dicts(found: list[_Container]) -> tuple[list[_Container], 
         return found, []
     owned: set[int] = set()
     owners: list[Any] = []
-    for owner in gc.get_referrers(*dicts):
+    for owner in referrers(dicts):
         if isinstance(owner, (dict, list, tuple, set, ModuleType, type)) or owner is found:
             continue
         state = getattr(owner, "__dict__", None)
@@ -441,7 +440,7 @@ def _lists_holding(entries: list[Any], internal: set[int]) -> list[_Sequence]:
     internal = internal | {id(entries)}
     return [
         ref
-        for ref in gc.get_referrers(*entries)
+        for ref in referrers(entries)
         if id(ref) not in internal and isinstance(ref, (list, deque))
     ]
 
