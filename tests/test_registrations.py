@@ -806,6 +806,37 @@ def test_registries_near_the_module_are_found_without_walking_the_heap(
     assert len(walks) == walked, walks
 
 
+_CACHED = (
+    "import functools\n\nfrom PFX_registry import keep\n\n{deco}\ndef a():\n    return '{v}'\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("deco", "walked"),
+    [
+        ("@functools.lru_cache", 0),
+        ("@functools.lru_cache\n@keep", 1),  # the function also held three steps out
+    ],
+    ids=["cached", "cached and held"],
+)
+def test_a_function_held_by_a_wrapper_written_in_c_is_counted_near_the_module(
+    mods: Modules, monkeypatch: pytest.MonkeyPatch, deco: str, walked: int
+) -> None:
+    # The lru_cache wrapper holds the function in a field of its own: read there, no
+    # walk of the heap is needed, unless something further out holds it too.
+    mods.write("registry", "HELD = [[]]\n\ndef keep(f):\n    HELD[0].append(f)\n    return f\n")
+    reg = mods.load("registry")
+    mods.write("cached", _CACHED.format(deco=deco, v="v1"))
+    module = mods.load("cached")
+    walks = _count_heap_walks(monkeypatch)
+    for version in VERSIONS[1:]:
+        mods.write("cached", _CACHED.format(deco=deco, v=version))
+        mods.reload("cached")
+        assert module.a.__wrapped__() == version
+    assert len(walks) == walked, walks
+    assert reg.HELD[0] == ([module.a.__wrapped__] if walked else [])
+
+
 def test_the_programs_data_beside_a_registering_module_is_not_read(
     mods: Modules, monkeypatch: pytest.MonkeyPatch
 ) -> None:

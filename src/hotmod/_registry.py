@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import gc
 import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
@@ -325,6 +326,11 @@ def _refcounts(objects: list[Any]) -> list[int]:
     return [sys.getrefcount(objects[i]) for i in range(len(objects))]
 
 
+# Wrappers written in C that hold the function they call in a field of their own, out
+# of sight of its attributes: `gc.get_referents` reads it (and their ``__dict__`` as one
+# object, never its values, so nothing is counted twice).
+_C_WRAPPERS = (functools.partial, staticmethod, classmethod, type(functools.lru_cache(id)))
+
 # Containers longer than this are left unread by the near look: reading one in Python
 # costs more than the heap walk (in C) that an object registered in it calls for anyway,
 # since its reference then goes uncounted. A program's data (a kept list of two million
@@ -341,6 +347,7 @@ def _count_near(
     index = {id(o): i for i, o in enumerate(objects)}  # (ids only: no references)
     counts = [0] * len(objects)
     seen: set[int] = set()
+    wrappers: set[int] = set()
     holding: list[_Container] = []
     wrapping: list[_Sequence] = []
 
@@ -373,6 +380,11 @@ def _count_near(
             for value in list(state.values()):
                 if issubclass(type(value), (list, tuple, set, frozenset, dict, deque)):
                     container(value)
+                elif type(value) in _C_WRAPPERS and id(value) not in wrappers:
+                    wrappers.add(id(value))
+                    for i in (index.get(id(held)) for held in gc.get_referents(value)):
+                        if i is not None:
+                            counts[i] += 1  # the function it calls (its __dict__ is a place)
     return counts, holding, wrapping
 
 
