@@ -347,3 +347,12 @@ def test_a_big_module_that_is_not_plain_reloads_in_pieces(project: Project) -> N
     # after a fresh import, with the old objects kept and registered once.
     project.scenario("bigsource_not_plain")
     assert project.run_driver().strip() == "ok"
+
+
+@pytest.mark.usefixtures("any_size")
+def test_a_future_import_after_other_statements_is_the_syntax_error_it_is() -> None:
+    # On its own, the piece it starts would compile.
+    source = b"X = 1\n@decorate\ndef f():\n    pass\nfrom __future__ import annotations\n"
+    with pytest.raises(SyntaxError) as caught:
+        scan(source, "mod.py")
+    assert caught.value.lineno == 5

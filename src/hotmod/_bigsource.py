@@ -205,7 +205,7 @@ def _read(code: CodeType, skip: Callable[[CodeType], bool] = lambda code: False)
             hot.append(offset)
         elif op in _STORES:
             bound.add(names[arg])
-            if made and op == _STORE_NAME:
+            if made and op == _STORE_NAME and names[arg] not in defined:
                 defines.append(names[arg])
                 defined.add(names[arg])
         elif op == _LOAD_NAME and names[arg] in defined:
@@ -313,7 +313,11 @@ class _Cut:
                 tree = self._tree(first, end, found)
                 if tree is None:
                     return None
-                pieces.append(Piece(self._compile(instrument(tree), self.starts[first]), ()))
+                try:
+                    code = self._compile(instrument(tree), self.starts[first])
+                except (SyntaxError, ValueError):
+                    return None
+                pieces.append(Piece(code, ()))
                 first = end
                 continue
             raw = self._compiled_text(first, end)
@@ -412,14 +416,19 @@ class _Cut:
         """``text`` compiled, ``shift`` lines down the source; its warnings told there."""
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            code = compile(text, self.filename, "exec", flags=self.flags, dont_inherit=True)
+            code: CodeType = compile(
+                text, self.filename, "exec", flags=self.flags, dont_inherit=True
+            )
         for warning in caught:  # (at the source's own lines)
             warnings.warn_explicit(
                 warning.message, warning.category, self.filename, warning.lineno + shift
             )
         if not shift:
             self.flags = code.co_flags & _FUTURE
-        return _shifted(code, shift) if shift else code
+            return code
+        if code.co_flags & _FUTURE & ~self.flags:  # (a piece starts where its text does)
+            raise SyntaxError("from __future__ imports must occur at the beginning of the file")
+        return _shifted(code, shift)
 
     def _mark_text(self, first: int, end: int, word: bytes) -> None:
         for index in range(first, end):
