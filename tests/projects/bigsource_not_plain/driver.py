@@ -96,4 +96,12 @@ report = hotmod.reload("big_mod")
 assert not report.ok and isinstance(report.error, SyntaxError), report
 assert report.error.filename.endswith("big_mod.py"), report.error.filename
 assert user.use() == (6, 3, 12)
+
+# A module-level call raising after every function got its new code: all rolled back,
+# the functions the pieces before it kept included.
+path.write_text(big_source(5) + "raise RuntimeError('at the end')\n")
+report = hotmod.reload("big_mod")
+assert not report.ok and isinstance(report.error, RuntimeError), report
+assert user.use() == (6, 3, 12) and big_mod.h0() == 3  # g1 (a plain run), h0 (parsed)
+assert big_mod.g1 is kept[0] and len(registry.HANDLERS) == 10
 print("ok")
