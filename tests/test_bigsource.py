@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import importlib.util
 import os
 import subprocess
 import sys
@@ -356,3 +357,24 @@ def test_a_future_import_after_other_statements_is_the_syntax_error_it_is() -> N
     with pytest.raises(SyntaxError) as caught:
         scan(source, "mod.py")
     assert caught.value.lineno == 5
+
+
+STDLIB = [
+    "argparse", "asyncio.tasks", "collections", "dataclasses", "enum", "functools",
+    "gettext", "importlib.metadata", "inspect", "pickle", "typing", "_strptime",
+]  # fmt: skip
+
+
+@pytest.mark.usefixtures("any_size")
+@pytest.mark.parametrize("name", STDLIB)
+def test_standard_library_sources_cut_as_their_trees_read(name: str) -> None:
+    # Real code (classes, decorators, docstrings, guarded imports, strings of code):
+    # the same imports and registrants; no name bound that the tree does not list (it
+    # also lists comprehension variables and names only declared ``global``).
+    spec = importlib.util.find_spec(name)
+    assert spec is not None and spec.origin is not None
+    source = Path(spec.origin).read_bytes()
+    refs, bound, dynamic, names = scan_view(source.decode())
+    tree_refs, tree_bound, tree_dynamic, tree_names = tree_view(source.decode())
+    assert (refs, names) == (tree_refs, tree_names)
+    assert bound <= tree_bound and (dynamic or not tree_dynamic)
