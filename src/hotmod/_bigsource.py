@@ -29,7 +29,6 @@ import ast
 import copy
 import io
 import re
-import tokenize
 import warnings
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator
@@ -38,7 +37,7 @@ from itertools import accumulate
 from opcode import opmap
 from operator import or_
 from types import CodeType
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 from . import _tracker
 from ._define import bound_names, instrument
@@ -46,6 +45,8 @@ from ._graph import ImportNode, ImportRef, import_nodes, refs_of_nodes
 from ._registry import registrants
 
 __all__ = ["BIG", "Piece", "Scan", "forget", "parse", "scan"]
+
+_T = TypeVar("_T")
 
 BIG = _tracker.BIG  # bytes: below this, a syntax tree costs little
 _RUN = 32_000  # bytes of statements compiled at once (a run found impure is compiled again)
@@ -158,9 +159,10 @@ def scan(source: bytes, filename: str, compiled: CodeType | None = None) -> Scan
     ):
         return last[2]
     text = _utf8(source)  # (its pieces are compiled without the lines declaring it)
-    scanned = _Cut(text, filename).read_whole(compiled) if compiled is not None else None
+    cut = _Cut(text, filename)
+    scanned = cut.read_whole(compiled) if compiled is not None else None
     if scanned is None:
-        scanned = _Cut(text, filename).compile()
+        scanned = cut.compile()
     if scanned is None:
         compile(source, filename, "exec", dont_inherit=True)  # its error, at its line
     _last = (source, filename, scanned) if scanned is not None else None
@@ -173,6 +175,8 @@ def _utf8(source: bytes) -> bytes:
     declared = [i for i, line in enumerate(head[:2]) if _ENCODING.match(line)]
     if not declared:
         return source
+    import tokenize  # (rare: not loaded with the engine)
+
     encoding, _ = tokenize.detect_encoding(io.BytesIO(source).readline)
     text = source.decode(encoding).split("\n", 2)
     for i in declared:
@@ -261,7 +265,7 @@ class _Cut:
         self.filename = filename
         self.lines = source.split(b"\n")
         self.starts = _starts(self.lines)  # (line indexes from 0)
-        self.tree = [bool(_TREE.match(self.lines[s])) for s in self.starts]
+        self.tree = [False] * len(self.starts)  # which statements need their tree
         self._before = list(accumulate(map(len, self.lines), initial=0))
         self.flags = 0  # the source's __future__ features, once its first piece compiled
 
@@ -304,6 +308,9 @@ class _Cut:
 
     def compile(self) -> Scan | None:
         """Every piece compiled; None if a run does not compile however joined."""
+        # The text's guess (a run compiled from its text then tells where it was wrong),
+        # whatever a read of the whole code marked.
+        self.tree = [bool(_TREE.match(self.lines[start])) for start in self.starts]
         pieces: list[Piece] = []
         found = _Found()
         first = 0
@@ -355,7 +362,6 @@ class _Cut:
             return found.scan((Piece(code, ()),))
         # The bytecode tells which statements need their tree (a line of a string may
         # look like a decorator or a class: here nothing compiles the runs between).
-        self.tree = [False] * len(self.starts)
         self.mark(read.hot)
         if checking:
             self._mark_text(0, len(self.starts), b"TYPE_CHECKING")
@@ -377,40 +383,42 @@ class _Cut:
         return found.scan(None)
 
     def _compiled_text(self, first: int, end: int) -> tuple[CodeType, _Read] | None:
-        # The run compiled from its text; joined with what follows while it does not
-        # compile (its last statement was cut short, as by a line of a string).
-        count = 1
-        while True:
-            text = self.text(first, end)
+        """The run compiled from its text, and read; None if it does not compile however
+        joined."""
+
+        def compiled(text: bytes) -> CodeType:
             if first and _STRING.match(text):
                 text = b"0;" + text  # (a string first is the piece's docstring, else)
-            try:
-                code = self._compile(text, self.starts[first])
-            except (SyntaxError, ValueError):
-                if not self.join(end - 1, count):
-                    return None
-                count *= 2
-                continue
-            return code, _read(code)
+            return self._compile(text, self.starts[first])
+
+        code = self._joined(first, end, compiled)
+        return None if code is None else (code, _read(code))
 
     def _tree(self, first: int, end: int, found: _Found) -> ast.Module | None:
         """The run's syntax tree, read into ``found`` (its lines counted from the run's
         first: its code is moved down once compiled); None if it does not parse however
         joined."""
+        parsed = self._joined(first, end, lambda text: (text, ast.parse(text, self.filename)))
+        if parsed is None:
+            return None
+        text, tree = parsed
+        if first and tree.body and _is_string(tree.body[0]):
+            tree.body.insert(0, ast.Pass(lineno=1, col_offset=0))  # (no docstring)
+        found.add_tree(tree, text, self.starts[first])
+        return tree
+
+    def _joined(self, first: int, end: int, make: Callable[[bytes], _T]) -> _T | None:
+        """``make`` of the run's text, the run's last statement joined with the next
+        ones while it raises SyntaxError (cut short, as by a line of a string); None at
+        the end of the source."""
         count = 1
         while True:
-            text = self.text(first, end)
             try:
-                tree = ast.parse(text, self.filename)
+                return make(self.text(first, end))
             except (SyntaxError, ValueError):
                 if not self.join(end - 1, count):
                     return None
                 count *= 2
-                continue
-            if first and tree.body and _is_string(tree.body[0]):
-                tree.body.insert(0, ast.Pass(lineno=1, col_offset=0))  # (no docstring)
-            found.add_tree(tree, text, self.starts[first])
-            return tree
 
     def _compile(self, text: bytes | ast.Module, shift: int) -> CodeType:
         """``text`` compiled, ``shift`` lines down the source; its warnings told there."""
