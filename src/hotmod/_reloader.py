@@ -873,7 +873,9 @@ def _discarded(steps: list[Step], txn: _Txn) -> list[tuple[str, Any]]:
                         (f"{owner}.{key}.{attr}", func)
                         for attr, member in vars(value).items()
                         for func in [getattr(member, "__func__", member)]
-                        if isinstance(func, FunctionType) and not txn.patcher.is_patched(func)
+                        if isinstance(func, FunctionType)
+                        and func.__module__ == owner  # (not one it inherits: Enum's __new__)
+                        and not txn.patcher.is_patched(func)
                     ]
     return out
 
