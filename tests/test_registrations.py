@@ -11,6 +11,7 @@ import ast
 import functools
 import importlib
 import logging
+import random
 import sys
 import textwrap
 import warnings
@@ -1050,3 +1051,63 @@ def test_the_referrers_of_many_objects_are_found_in_one_pass(
     monkeypatch.setattr(_reach, "_MANY", 5)
     monkeypatch.setattr(gc, "get_objects", lambda: heap)
     assert [id(ref) for ref in _reach.referrers(objects)] == [id(h) for h in holders]
+
+
+def test_instances_split_from_the_other_referrers_as_the_walk_gives_them() -> None:
+    # The walk of a discarded class's referrers gives its instances, maybe millions,
+    # beside a few holders: told apart by their exact type (a subclass's instance is no
+    # instance of it), whatever the classes' metaclass says of equality.
+    from hotmod._reach import split_instances, without_instances
+
+    class Meta(type):
+        def __eq__(cls, other: object) -> bool:  # (and so no __hash__)
+            return True
+
+    class Shape:
+        pass
+
+    class Square(Shape):
+        pass
+
+    class Odd(metaclass=Meta):
+        pass
+
+    pool = [Shape(), Shape(), Square(), Odd(), Shape, {}, (), [], 1, None]
+    rng = random.Random(7)
+    for _ in range(200):
+        refs = [rng.choice(pool) for _ in range(rng.randint(0, 30))]
+        for classes in ([Shape], [Square], [Shape, Square], [Odd], [Shape, Odd]):
+            ids = {id(c) for c in classes}
+            mine = [r for r in refs if id(type(r)) in ids]
+            rest = [r for r in refs if id(type(r)) not in ids]
+            others, instances = split_instances(refs, classes)
+            assert list(map(id, others)) == list(map(id, rest))
+            assert list(map(id, instances)) == list(map(id, mine))
+            assert list(map(id, without_instances(refs, classes))) == list(map(id, rest))
+
+
+def test_previous_code_held_by_an_instance_of_a_discarded_class_is_reported(
+    mods: Modules,
+) -> None:
+    # Instances of an old class are notes, not holders of it; one holding other old
+    # code (a callback it keeps) is that code's holder.
+    source = """
+        import hotmod
+
+        def callback{v}():
+            return {v}
+
+        class Job{bases}:
+            __slots__ = ("then",)  # (no dict of attributes: the instance holds it)
+
+            def __init__(self):
+                self.then = callback{v}
+
+        JOBS = hotmod.keep("JOBS", lambda: [Job()])  # (out of reach of module globals)
+    """
+    mods.write("jobs", source.format(v=0, bases=""))
+    mods.load("jobs")
+    mods.write("jobs", source.format(v=1, bases="(Exception)"))
+    report = mods.reload("jobs")
+    assert [line.split()[0] for line in report.stale] == [f"{mods.name('jobs')}.callback0"]
+    assert report.stale[0].endswith("held by a Job object"), report.stale

@@ -16,11 +16,11 @@ from __future__ import annotations
 import gc
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Set
 from types import CellType, FrameType, FunctionType, MethodType, ModuleType
 from typing import Any
 
-from ._reach import reach, referrers, split_instances
+from ._reach import reach, referrers, split_instances, without_instances
 
 __all__ = ["find_stale"]
 
@@ -164,11 +164,9 @@ def _holders(suspects: list[tuple[str, Any]], ignore: set[int]) -> dict[int, lis
     if classes:
         # A discarded class's instances refer to it (a note, not a holder), and there may
         # be millions: they are read one by one only if one refers to another suspect.
-        refs, instances = split_instances(refs, classes)
-        if instances:
-            types = set(map(id, map(type, instances)))
-            if not (holders.keys() & set(map(id, gc.get_referents(*instances)))) <= types:
-                refs += instances
+        found, refs = refs, without_instances(refs, classes)
+        if len(refs) < len(found) and _instances_may_hold(found, classes, holders.keys()):
+            refs += split_instances(found, classes)[1]
     for ref in refs:
         if id(ref) in ignore or isinstance(ref, FrameType):
             continue
@@ -176,6 +174,16 @@ def _holders(suspects: list[tuple[str, Any]], ignore: set[int]) -> dict[int, lis
             if id(held) in holders and not (isinstance(held, type) and type(ref) is held):
                 holders[id(held)].append(ref)  # (an instance of an old class is a note)
     return holders
+
+
+def _instances_may_hold(found: list[Any], classes: list[type], suspects: Set[int]) -> bool:
+    """Whether an instance of ``classes`` among ``found`` refers to a suspect other
+    than its own class."""
+    if len(classes) == 1 and suspects <= {id(classes[0])}:
+        return False  # (the usual case: nothing to read)
+    _, instances = split_instances(found, classes)
+    types = set(map(id, set(map(type, instances))))
+    return not (suspects & set(map(id, gc.get_referents(*instances)))) <= types
 
 
 def _functions(cls: type) -> list[FunctionType]:

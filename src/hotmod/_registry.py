@@ -26,7 +26,7 @@ from types import FunctionType, MappingProxyType, MethodType, ModuleType
 from typing import Any
 
 from ._patch import Patcher
-from ._reach import places, reach, referrers, split_instances
+from ._reach import places, reach, referrers, without_instances
 
 __all__ = ["Registries", "registrants"]
 
@@ -408,7 +408,7 @@ def _find_containers(objects: list[Any], internal: set[int], adapted: frozenset[
     # own __mro__ tuple refers to it too.
     classes = [o for o in objects if isinstance(o, type)]
     internal.update([id(classes), *(id(c.__mro__) for c in classes)])
-    refs, _ = split_instances(referrers(objects), classes)
+    refs = without_instances(referrers(objects), classes)
     internal.add(id(refs))  # (it holds them while the lists holding wrappers are sought)
     for ref in refs:
         if id(ref) in internal:
