@@ -130,6 +130,18 @@ def first_and_next(root: Path, name: str, edits: list[str]) -> tuple[float, floa
     return samples[0], statistics.median(samples[1:])
 
 
+def timed_edits(
+    root: Path, name: str, text: str, edits: list[str], *, holder: str = "", kept: str = "ITEMS"
+) -> tuple[float, float]:
+    """Write module ``name`` as ``text``, import ``holder`` (default: that module), time
+    the ``edits`` (`first_and_next`), then let go of the holder's kept container."""
+    (root / f"{name}.py").write_text(text)
+    module = importlib.import_module(holder or name)
+    times = first_and_next(root, name, edits)
+    setattr(module, kept, None)  # (the next row's memory)
+    return times
+
+
 KEPT = {  # what the kept container holds: code making it, sizes
     "dict": ("dict.fromkeys(range({size}))", [1000, 5_000_000]),
     "list of objects": ("[Cell(i) for i in range({size})]", [1000, 2_000_000]),
@@ -153,11 +165,8 @@ def kept_containers(root: Path) -> list[tuple[str, int, float, float]]:
                 f"TABLE = hotmod.keep('TABLE', lambda: {make.format(size=size)})\n"
                 "VERSION = 0\n\ndef get():\n    return VERSION\n"
             )
-            (root / f"{name}.py").write_text(text)
-            importlib.import_module(name)
             edits = [text.replace("VERSION = 0", f"VERSION = {v}") for v in range(1, 6)]
-            rows.append((shape, size, *first_and_next(root, name, edits)))
-            sys.modules[name].TABLE = None  # (the next row's memory)
+            rows.append((shape, size, *timed_edits(root, name, text, edits, kept="TABLE")))
     return rows
 
 
@@ -168,20 +177,17 @@ def replaced_class(root: Path, sizes: list[int]) -> list[tuple[int, float, float
     for size in sizes:
         lib, holder = f"shapes_{size}", f"held_{size}"
         text = "class Base:\n    pass\n\nclass Shape(Base):\n    pass\n\nVERSION = 0\n"
-        (root / f"{lib}.py").write_text(text)
         (root / f"{holder}.py").write_text(
             f"import hotmod\nfrom {lib} import Shape\n\n"
             f"ITEMS = hotmod.keep('ITEMS', lambda: [Shape() for _ in range({size})])\n"
         )
-        importlib.import_module(holder)
         edits = [
             text.replace("VERSION = 0", f"VERSION = {v}").replace(
                 "(Base)", "(Base)" if v % 2 == 0 else "(Base, Exception)"
             )
             for v in range(1, 6)
         ]
-        rows.append((size, *first_and_next(root, lib, edits)))
-        sys.modules[holder].ITEMS = None  # (the next row's memory)
+        rows.append((size, *timed_edits(root, lib, text, edits, holder=holder)))
     return rows
 
 
@@ -196,11 +202,8 @@ def renamed_class(root: Path, sizes: list[int]) -> list[tuple[int, float, float]
             f"ITEMS = hotmod.keep('ITEMS', lambda: [Cell() for _ in range({size})])\n\n"
             "class Shape0:\n    def area(self):\n        return 0\n"
         )
-        (root / f"{name}.py").write_text(text)
-        importlib.import_module(name)
         edits = [text.replace("Shape0", f"Shape{v}") for v in range(1, 6)]
-        rows.append((size, *first_and_next(root, name, edits)))
-        sys.modules[name].ITEMS = None  # (the next row's memory)
+        rows.append((size, *timed_edits(root, name, text, edits)))
     return rows
 
 
