@@ -14,6 +14,8 @@ import logging
 import random
 import sys
 import textwrap
+import threading
+import time
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -1111,3 +1113,123 @@ def test_previous_code_held_by_an_instance_of_a_discarded_class_is_reported(
     report = mods.reload("jobs")
     assert [line.split()[0] for line in report.stale] == [f"{mods.name('jobs')}.callback0"]
     assert report.stale[0].endswith("held by a Job object"), report.stale
+
+
+RUNNING = """
+    import threading
+
+    import hotmod
+
+    STOP = hotmod.keep("STOP", threading.Event)
+    SEEN = hotmod.keep("SEEN", list)
+
+    def step():
+        return {step}
+
+    def loop(started):
+        started.set()
+        while not STOP.is_set():
+            SEEN.append(({v}, step()))
+            STOP.wait(0.001)
+
+    def numbers():
+        while True:
+            yield {v}
+
+    async def ticker(out):
+        import asyncio
+
+        out.append({v})
+        await asyncio.sleep(3600)  # (paused there: never caught running)
+"""
+
+
+def _started_loop(mods: Modules) -> tuple[Any, threading.Thread]:
+    mods.write("work", RUNNING.format(v=0, step=0))
+    module = mods.load("work")
+    started = threading.Event()
+    thread = threading.Thread(target=module.loop, args=(started,), name="worker", daemon=True)
+    thread.start()
+    assert started.wait(10)
+    return module, thread
+
+
+def test_a_thread_running_a_function_the_edit_changed_is_reported(mods: Modules) -> None:
+    # Its frame keeps the previous code until it returns: a loop never sees the edit,
+    # and the report must not read as a plain success.
+    module, thread = _started_loop(mods)
+    try:
+        mods.write("work", RUNNING.format(v=1, step=0))
+        report = mods.reload("work")
+        assert len(report.stale) == 1, report.stale
+        assert report.stale[0].startswith(f"{mods.name('work')}.loop (previous code)")
+        assert "running in thread 'worker', line " in report.stale[0]
+        assert "still running previous code" in str(report)
+    finally:
+        module.STOP.set()
+        thread.join(10)
+
+
+def test_a_thread_running_an_unchanged_function_gets_the_edit_with_no_report(
+    mods: Modules, monkeypatch: Any
+) -> None:
+    # The loop's own code did not change: it calls the new step on its next turn.
+    import hotmod._audit
+
+    walks: list[Any] = []
+    real = hotmod._audit.referrers
+    monkeypatch.setattr(hotmod._audit, "referrers", lambda objs: walks.append(objs) or real(objs))
+    module, thread = _started_loop(mods)
+    try:
+        mods.write("work", RUNNING.format(v=0, step=1))
+        assert mods.reload("work").stale == []
+        deadline = time.monotonic() + 10
+        while (0, 1) not in module.SEEN and time.monotonic() < deadline:
+            module.STOP.wait(0.001)
+        assert (0, 1) in module.SEEN
+    finally:
+        module.STOP.set()
+        thread.join(10)
+    assert walks == []  # no previous code with a reference left to explain
+
+
+def test_a_generator_and_a_coroutine_paused_in_changed_functions_are_reported(
+    mods: Modules,
+) -> None:
+    import asyncio
+
+    mods.write("work", RUNNING.format(v=0, step=0))
+    module = mods.load("work")
+    numbers = module.numbers()
+    assert next(numbers) == 0
+    loop = asyncio.new_event_loop()
+    runner = threading.Thread(target=loop.run_forever, daemon=True)
+    runner.start()
+    out: list[int] = []
+    asyncio.run_coroutine_threadsafe(module.ticker(out), loop)
+    try:
+        deadline = time.monotonic() + 10
+        while not out and time.monotonic() < deadline:
+            module.STOP.wait(0.001)
+        mods.write("work", RUNNING.format(v=1, step=0))
+        stale = sorted(mods.reload("work").stale)
+        name = mods.name("work")
+        assert [line.split(",")[0] for line in stale] == [
+            f"{name}.numbers (previous code) suspended in a generator",
+            f"{name}.ticker (previous code) suspended in a coroutine",
+        ]
+        assert next(numbers) == 0  # (what the report says: it resumes the previous code)
+    finally:
+        asyncio.run_coroutine_threadsafe(_cancel_others(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        runner.join(10)
+        loop.close()
+
+
+async def _cancel_others() -> None:
+    import asyncio
+
+    tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)

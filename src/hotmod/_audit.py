@@ -15,14 +15,25 @@ from __future__ import annotations
 
 import gc
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Set
-from types import CellType, FrameType, FunctionType, MethodType, ModuleType
+from types import (
+    AsyncGeneratorType,
+    CellType,
+    CodeType,
+    CoroutineType,
+    FrameType,
+    FunctionType,
+    GeneratorType,
+    MethodType,
+    ModuleType,
+)
 from typing import Any
 
 from ._reach import reach, referrers, split_instances, without_instances
 
-__all__ = ["find_stale"]
+__all__ = ["find_running", "find_stale"]
 
 _CONTAINER_TYPES = (dict, list, tuple, set, frozenset)
 _CONTAINERS = frozenset(map(id, _CONTAINER_TYPES))  # (by id: a class may be unhashable)
@@ -70,6 +81,72 @@ def find_stale(
         time.sleep(_GRACE)
         held = _collect_and_find(discarded, suspects, expected, forget)
     return out + held
+
+
+def find_running(replaced: list[tuple[str, CodeType]]) -> list[str]:
+    """``"pkg.mod.f (previous code) running in thread 'T', line N"`` for each frame of a
+    thread executing a function whose code the reload replaced, and ``"... suspended in
+    a coroutine, line N"`` for a generator or coroutine paused in one: each keeps the
+    previous code until it returns (a loop in it never sees the edit).
+
+    Threads' frames are read directly. A paused generator or coroutine is looked for (a
+    walk of the heap) only when a previous code has more references than those frames.
+    """
+    if not replaced:
+        return []
+    names = {id(code): name for name, code in replaced}
+    out, running = _running(names)
+    paused = [p for p in replaced if _excess(p[1], running.get(id(p[1]), 0)) > _UNHELD]
+    if paused:
+        out += _paused(tuple(code for _, code in paused), names)
+    return out
+
+
+def _running(names: dict[int, str]) -> tuple[list[str], dict[int, int]]:
+    """What the threads' frames run of ``names`` (by code id), and how many frames run
+    each code."""
+    threads = {t.ident: t.name for t in threading.enumerate()}
+    out: list[str] = []
+    running: dict[int, int] = {}
+    for ident, frame in sys._current_frames().items():
+        where = threads.get(ident, str(ident))
+        for code, line in _stack(frame):
+            name = names.get(id(code))
+            if name is not None:
+                running[id(code)] = running.get(id(code), 0) + 1
+                out.append(f"{name} (previous code) running in thread {where!r}, line {line}")
+    return out, running
+
+
+def _stack(frame: FrameType | None) -> list[tuple[CodeType, int]]:
+    stack = []
+    while frame is not None:
+        stack.append((frame.f_code, frame.f_lineno))
+        frame = frame.f_back
+    return stack
+
+
+# What can resume previous code once resumed: its attribute holding the code, its frame.
+_RESUMABLE = {
+    GeneratorType: ("gi_code", "gi_frame", "generator"),
+    CoroutineType: ("cr_code", "cr_frame", "coroutine"),
+    AsyncGeneratorType: ("ag_code", "ag_frame", "async generator"),
+}
+
+
+def _paused(codes: tuple[CodeType, ...], names: dict[int, str]) -> list[str]:
+    """The generators and coroutines paused in one of ``codes``."""
+    out: list[str] = []
+    for ref in referrers(codes):
+        kind = _RESUMABLE.get(type(ref))
+        if kind is None:
+            continue  # (a module's code holding it as a constant, a function copy)
+        code_attr, frame_attr, label = kind
+        name = names.get(id(getattr(ref, code_attr)))
+        frame = getattr(ref, frame_attr)
+        if name is not None and frame is not None:  # (no frame: finished)
+            out.append(f"{name} (previous code) suspended in a {label}, line {frame.f_lineno}")
+    return out
 
 
 def _held_by_globals(

@@ -13,7 +13,7 @@ import functools
 import operator
 from collections.abc import Callable
 from itertools import compress
-from types import CellType, FunctionType, GetSetDescriptorType, MemberDescriptorType
+from types import CellType, CodeType, FunctionType, GetSetDescriptorType, MemberDescriptorType
 from typing import Any
 
 from ._missing import MISSING
@@ -123,6 +123,9 @@ class Patcher:
         self._patched_old: set[int] = set()
         self._failed: set[tuple[int, int]] = set()
         self._kept_functions: dict[int, tuple[FunctionType, Callable[[], None]]] = {}
+        # (qualified name, previous code) of each function given new code: a frame may
+        # still be running that code (see `_audit.find_running`).
+        self.replaced: list[tuple[str, CodeType]] = []
         # Adapters' identity for framework objects: hook(old, new) -> kept object, or new.
         self.object_hooks: list[Callable[[Any, Any], Any]] = []
         # A class of the module running now was added, patched or replaced: classes may
@@ -360,6 +363,8 @@ class Patcher:
         self._map(new, old)
         self._patched_old.add(id(old))
         self._kept_functions[id(old)] = (new, undo)
+        if old.__code__ is not new.__code__:
+            self.replaced.append((f"{owner}.{new.__qualname__}", old.__code__))
         for attr in _FUNC_ATTRS:
             setattr(old, attr, getattr(new, attr))
         if saved_dict or new.__dict__:

@@ -19,7 +19,7 @@ from types import CodeType, FunctionType, ModuleType
 from typing import Any
 
 from . import _bigsource, _diskcache, integrations
-from ._audit import find_stale
+from ._audit import find_running, find_stale
 from ._bigsource import Piece, parse
 from ._cycles import Cycles
 from ._define import (
@@ -421,8 +421,10 @@ class Reloader:
         discarded = _discarded(steps, txn)
         txn.view = None  # the view's callables refer back to txn: no cycle to outlive it
         txn.patcher.object_hooks.clear()
+        replaced = txn.patcher.replaced
         del txn, steps  # our references to old objects go before we look for others'
         report.stale = find_stale(discarded, self.registries.prune, self._namespaces)
+        report.stale += find_running(replaced)
         return report
 
     def _read_targets(

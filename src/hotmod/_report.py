@@ -42,7 +42,9 @@ class ReloadReport:
         module: the module the error comes from, when known.
         notes: objects whose identity could not be kept, and why.
         stale: previous versions of reloaded functions and classes still reachable
-            after the commit, each with what holds it (old code that may still run).
+            after the commit, each with what holds it (old code that may still run),
+            and calls still running the previous code of a patched function (a
+            thread's frame, a paused generator or coroutine).
     """
 
     __slots__ = (
