@@ -1111,8 +1111,40 @@ def test_previous_code_held_by_an_instance_of_a_discarded_class_is_reported(
     mods.load("jobs")
     mods.write("jobs", source.format(v=1, bases="(Exception)"))
     report = mods.reload("jobs")
-    assert [line.split()[0] for line in report.stale] == [f"{mods.name('jobs')}.callback0"]
-    assert report.stale[0].endswith("held by a Job object"), report.stale
+    name = mods.name("jobs")
+    assert sorted(report.stale) == [
+        f"{name}.Job (previous code) held by 1 existing instance of it",
+        f"{name}.callback0 (previous code) held by a Job object",
+    ]
+
+
+def test_instances_that_keep_a_replaced_class_are_reported(mods: Modules, caplog: Any) -> None:
+    # A class whose bases change is replaced; its instances keep the old class and run
+    # its methods: previous code being served, which the log must say.
+    source = """
+        import hotmod
+
+        class Base:
+            pass
+
+        class Shape{bases}:
+            def name(self):
+                return "{v}"
+
+        SHAPES = hotmod.keep("SHAPES", lambda: [Shape() for _ in range(3)])
+    """
+    mods.write("shapes", source.format(bases="(Base)", v="old"))
+    module = mods.load("shapes")
+    mods.write("shapes", source.format(bases="(Base, Exception)", v="new"))
+    with caplog.at_level(logging.WARNING, logger="hotmod"):
+        report = mods.reload("shapes")
+    assert module.SHAPES[0].name() == "old"  # (see docs/limitations.md)
+    assert report.stale == [
+        f"{mods.name('shapes')}.Shape (previous code) held by 3 existing instances of it"
+    ]
+    assert "3 existing instances" in caplog.text
+    mods.write("shapes", source.format(bases="(Base)", v="newer"))
+    assert mods.reload("shapes").stale == []  # (the new class of the last edit has none)
 
 
 RUNNING = """

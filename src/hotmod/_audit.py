@@ -17,6 +17,7 @@ import gc
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Set
 from types import (
     AsyncGeneratorType,
@@ -72,14 +73,14 @@ def find_stale(
         suspects = [pair for pair in suspects if id(pair[1]) not in found]  # same pairs
         if not suspects:
             return out
-    held = _collect_and_find(discarded, suspects, expected, forget)
-    if held:
+    held, holders = _collect_and_find(discarded, suspects, expected, forget)
+    if holders:
         # Another thread may be letting go right now (an event loop tidying up a request
         # that has just been answered still holds its scope): look once more, a moment
         # later, our caches pruned again (what it let go may be held by them alone).
-        # Only a reload that reports stale code pays for it.
+        # Only a reload that reports stale code pays for it (instances alone: no pause).
         time.sleep(_GRACE)
-        held = _collect_and_find(discarded, suspects, expected, forget)
+        held, _ = _collect_and_find(discarded, suspects, expected, forget)
     return out + held
 
 
@@ -200,23 +201,28 @@ def _collect_and_find(
     suspects: list[tuple[str, Any]],
     expected: dict[int, int],
     forget: Callable[[], bool] | None,
-) -> list[str]:
+) -> tuple[list[str], bool]:
+    """What holds the ``suspects``, and whether a holder other than a discarded class's
+    own instances was found."""
     # Cyclic garbage (a finished request's context holding an app) is no holder. What
     # the reload itself let go is young: collecting the young generations frees it for
     # the cost of what is young. The whole heap (100 ms for a million objects, five
     # walks of it) is collected only if one walk still finds a suspect held.
     gc.collect(1)
     ignore = _ignored(discarded, suspects)
-    if not any(_holders(suspects, ignore).values()):
-        return []
+    holders, instances = _holders(suspects, ignore)
+    found = any(holders.values()) or bool(instances)
+    del holders, instances  # (what they hold must be free to go in the collection)
+    if not found:
+        return [], False
     gc.collect()
     if forget is not None and forget():
         gc.collect()  # what our caches let go
     suspects = [p for p in suspects if _excess(p[1], expected.get(id(p[1]), 0)) > _UNHELD]
     if not suspects:
-        return []
+        return [], False
     ignore = _ignored(discarded, suspects)
-    holders = _holders(suspects, ignore)
+    holders, instances = _holders(suspects, ignore)
     containers = [
         ref for refs in holders.values() for ref in refs if isinstance(ref, _CONTAINER_TYPES)
     ]
@@ -225,32 +231,48 @@ def _collect_and_find(
     owners = _owners(containers, ignore)
     out: list[str] = []
     for name, obj in suspects:
-        names = sorted({_describe(ref, obj, owners) for ref in holders[id(obj)]})
+        names = sorted({_describe(ref, obj, owners) for ref in holders[id(obj)]})[:3]
+        count = instances.get(id(obj), 0)
+        if count:  # they run its previous methods: the new class is another one
+            names.append(f"{count:,} existing instance{'s' if count > 1 else ''} of it")
         if names:
-            out.append(f"{name} (previous code) held by {', '.join(names[:3])}")
-    return out
+            out.append(f"{name} (previous code) held by {', '.join(names)}")
+    return out, any(holders.values())
 
 
-def _holders(suspects: list[tuple[str, Any]], ignore: set[int]) -> dict[int, list[Any]]:
-    """``id(obj) -> what refers to it``, beside ``ignore``, frames and its instances."""
+def _holders(
+    suspects: list[tuple[str, Any]], ignore: set[int]
+) -> tuple[dict[int, list[Any]], dict[int, int]]:
+    """``id(obj) -> what refers to it``, beside ``ignore``, frames and its instances;
+    ``id(cls) -> how many instances of it`` for the discarded classes that have some."""
     objects = tuple(obj for _, obj in suspects)
     holders: dict[int, list[Any]] = {id(obj): [] for obj in objects}
     ignore = ignore | {id(objects)}  # 3.13 sees the call's own argument tuple as a referrer
     refs = referrers(objects)
     classes = [obj for obj in objects if isinstance(obj, type)]
+    counts: dict[int, int] = {}
     if classes:
-        # A discarded class's instances refer to it (a note, not a holder), and there may
+        # A discarded class's instances refer to it (counted, not listed), and there may
         # be millions: they are read one by one only if one refers to another suspect.
         found, refs = refs, without_instances(refs, classes)
-        if len(refs) < len(found) and _instances_may_hold(found, classes, holders.keys()):
-            refs += split_instances(found, classes)[1]
+        if len(refs) < len(found):
+            counts = _counts(found, classes, len(found) - len(refs))
+            if _instances_may_hold(found, classes, holders.keys()):
+                refs += split_instances(found, classes)[1]
     for ref in refs:
         if id(ref) in ignore or isinstance(ref, FrameType):
             continue
         for held in gc.get_referents(ref):
             if id(held) in holders and not (isinstance(held, type) and type(ref) is held):
-                holders[id(held)].append(ref)  # (an instance of an old class is a note)
-    return holders
+                holders[id(held)].append(ref)  # (an instance of an old class is counted)
+    return holders, counts
+
+
+def _counts(found: list[Any], classes: list[type], total: int) -> dict[int, int]:
+    """``id(cls) -> its instances among found`` (``total`` of them in all)."""
+    if len(classes) == 1:
+        return {id(classes[0]): total}
+    return dict(Counter(map(id, map(type, split_instances(found, classes)[1]))))
 
 
 def _instances_may_hold(found: list[Any], classes: list[type], suspects: Set[int]) -> bool:
