@@ -4,7 +4,8 @@ Run: ``python benchmarks/audit.py`` (``--rounds N``). Prints one table.
 
 The project is the one of ``latency.py``: 200 modules, a leaf with 50 dependents. Each
 round edits the leaf and calls ``hotmod.reload("leaf")``; the audit's own time is
-measured by wrapping the function the reloader calls after each commit. Two cases:
+measured by wrapping the two functions the reloader calls after each commit (held
+previous code, frames still running it). Two cases:
 
 * kept: an ordinary edit (a value and a function body): every function and class keeps
   its identity, so the audit only reads reference counts;
@@ -21,8 +22,9 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -39,22 +41,25 @@ DISCARDED = (
 )
 
 
-def run(root: Path, template: str, rounds: int) -> tuple[list[float], list[float]]:
-    audit_times: list[float] = []
-    find_stale = reloader_module.find_stale
+def timed(function: Callable[..., list[str]], times: list[float]) -> Callable[..., list[str]]:
+    """``function``, its time of each call appended to ``times``."""
 
-    def timed(
-        discarded: list[tuple[str, object]],
-        forget: Callable[[], bool],
-        namespaces: Callable[[set[str]], Iterable[tuple[str, dict[str, object]]]],
-    ) -> list[str]:
+    def wrapper(*args: Any) -> list[str]:
         start = time.perf_counter()
         try:
-            return find_stale(discarded, forget, namespaces)
+            return function(*args)
         finally:
-            audit_times.append(time.perf_counter() - start)
+            times.append(time.perf_counter() - start)
 
-    reloader_module.find_stale = timed  # type: ignore[assignment]
+    return wrapper
+
+
+def run(root: Path, template: str, rounds: int) -> tuple[list[float], list[float]]:
+    stale_times: list[float] = []
+    running_times: list[float] = []
+    find_stale, find_running = reloader_module.find_stale, reloader_module.find_running
+    reloader_module.find_stale = timed(find_stale, stale_times)  # type: ignore[assignment]
+    reloader_module.find_running = timed(find_running, running_times)  # type: ignore[assignment]
     durations = []
     try:
         for n in range(rounds + 2):
@@ -65,7 +70,9 @@ def run(root: Path, template: str, rounds: int) -> tuple[list[float], list[float
             durations.append(report.duration)
     finally:
         reloader_module.find_stale = find_stale  # type: ignore[assignment]
-    return durations[2:], audit_times[2:]
+        reloader_module.find_running = find_running  # type: ignore[assignment]
+    audits = [a + b for a, b in zip(stale_times, running_times, strict=True)]
+    return durations[2:], audits[2:]
 
 
 def main() -> None:
