@@ -8,7 +8,13 @@ those are read first, directly, and what is found there is held for certain, wit
 garbage collection. For the rest, finding who holds them asks the garbage collector, at
 most twice per reload whatever their number: once for the holders, once for the owners
 of holders that are containers, so that a holder reads like
-``Flask.view_functions['blog.index']``.
+``Flask.view_functions['blog.index']``. Whether anything holds them at all is told by
+reference counts, less the references an object's own parts make (a class's
+``__mro__``, descriptors and ``__class__`` cell).
+
+A function kept in place gets new code, but calls already under way keep the previous
+one: `find_running` lists the threads' frames and the paused generators and coroutines
+still running it.
 """
 
 from __future__ import annotations
@@ -127,7 +133,7 @@ def _stack(frame: FrameType | None) -> list[tuple[CodeType, int]]:
     return stack
 
 
-# What can resume previous code once resumed: its attribute holding the code, its frame.
+# Objects that resume paused code: the attribute holding it, their frame, their name.
 _RESUMABLE = {
     GeneratorType: ("gi_code", "gi_frame", "generator"),
     CoroutineType: ("cr_code", "cr_frame", "coroutine"),
