@@ -1265,3 +1265,34 @@ async def _cancel_others() -> None:
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def test_a_replaced_class_with_a_holder_in_module_globals_costs_no_walk(
+    mods: Modules, monkeypatch: Any
+) -> None:
+    # Its methods go back to the old class, code and all: no frame can be running code
+    # the reload replaced, so nothing is looked for on the heap.
+    import hotmod._audit
+
+    walks: list[Any] = []
+    real = hotmod._audit.referrers
+    monkeypatch.setattr(hotmod._audit, "referrers", lambda objs: walks.append(objs) or real(objs))
+    mods.write("registry", "HELD = []\n")
+    source = """
+        from PFX_registry import HELD
+
+        class Shape({base}):
+            def area(self):
+                return {v}
+
+        HELD.append(Shape)
+    """
+    mods.write("shapes", source.format(base="object", v=0))
+    mods.load("shapes")
+    for v, base in ((1, "Exception"), (2, "object")):
+        mods.write("shapes", source.format(base=base, v=v))
+        stale = mods.reload("shapes").stale
+        assert [line.split(" held by ")[1] for line in stale] == [
+            f"{mods.name('shapes')}.HELD[{v - 1}]"
+        ]
+    assert walks == []

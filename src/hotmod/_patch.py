@@ -385,6 +385,7 @@ class Patcher:
                 continue
             twin, undo = entry
             undo()
+            self.replaced = [(n, code) for n, code in self.replaced if code is not func.__code__]
             self._patched_old.discard(id(func))
             self._canon.pop(id(twin), None)
             replacement = type(value)(twin) if func is not value else twin
