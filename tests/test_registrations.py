@@ -491,6 +491,21 @@ def test_a_holder_out_of_module_globals_is_found_by_the_collector(
     assert collections  # the collector had to answer
 
 
+def _audit_walks(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """The audit's walks of the heap from now on (what each looked for)."""
+    import hotmod._audit
+
+    walks: list[Any] = []
+    real = hotmod._audit.referrers
+
+    def counted(objects: Any) -> list[Any]:
+        walks.append(objects)
+        return real(objects)
+
+    monkeypatch.setattr(hotmod._audit, "referrers", counted)
+    return walks
+
+
 # Classes that refer to themselves in many ways (their __mro__, the descriptors of
 # __dict__ and slots, the __class__ cell super() shares among methods, members that are
 # their instances, a subclass's bases): renamed on each edit, so each reload discards
@@ -526,11 +541,7 @@ def test_a_discarded_class_nothing_holds_costs_no_walk_of_the_heap(
     # What a class is made of refers back to it; counted, those references tell that
     # nothing else holds it, where asking the collector walks the whole heap (100 ms
     # beside two million objects, on every reload that renames or deletes a class).
-    import hotmod._audit
-
-    walks: list[Any] = []
-    real = hotmod._audit.referrers
-    monkeypatch.setattr(hotmod._audit, "referrers", lambda objs: walks.append(objs) or real(objs))
+    walks = _audit_walks(monkeypatch)
     mods.write("shapes", SELF_REFERRING[shape].format(v=0))
     mods.load("shapes")
     for v in (1, 2):
@@ -1206,11 +1217,7 @@ def test_a_thread_running_an_unchanged_function_gets_the_edit_with_no_report(
     mods: Modules, monkeypatch: Any
 ) -> None:
     # The loop's own code did not change: it calls the new step on its next turn.
-    import hotmod._audit
-
-    walks: list[Any] = []
-    real = hotmod._audit.referrers
-    monkeypatch.setattr(hotmod._audit, "referrers", lambda objs: walks.append(objs) or real(objs))
+    walks = _audit_walks(monkeypatch)
     module, thread = _started_loop(mods)
     try:
         mods.write("work", RUNNING.format(v=0, step=1))
@@ -1272,11 +1279,7 @@ def test_a_replaced_class_with_a_holder_in_module_globals_costs_no_walk(
 ) -> None:
     # Its methods go back to the old class, code and all: no frame can be running code
     # the reload replaced, so nothing is looked for on the heap.
-    import hotmod._audit
-
-    walks: list[Any] = []
-    real = hotmod._audit.referrers
-    monkeypatch.setattr(hotmod._audit, "referrers", lambda objs: walks.append(objs) or real(objs))
+    walks = _audit_walks(monkeypatch)
     mods.write("registry", "HELD = []\n")
     source = """
         from PFX_registry import HELD
