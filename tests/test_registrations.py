@@ -1213,6 +1213,18 @@ def test_a_thread_running_a_function_the_edit_changed_is_reported(mods: Modules)
         thread.join(10)
 
 
+def test_a_thread_running_a_function_an_edit_only_moved_is_not_reported(mods: Modules) -> None:
+    # Lines added above it: the running frame's code is the new one at other lines.
+    module, thread = _started_loop(mods)
+    try:
+        mods.write("work", "\n\n\n" + RUNNING.format(v=0, step=0))
+        report = mods.reload("work")
+        assert report.stale == [] and report.patched
+    finally:
+        module.STOP.set()
+        thread.join(10)
+
+
 def test_a_thread_running_an_unchanged_function_gets_the_edit_with_no_report(
     mods: Modules, monkeypatch: Any
 ) -> None:

@@ -66,6 +66,43 @@ def _same_function(old: FunctionType, new: FunctionType) -> bool:
     return mine.keys() == theirs.keys() and all(map(operator.is_, mine.values(), theirs.values()))
 
 
+# What a code object does, lines aside (co_exceptiontable, 3.11+, holds offsets only).
+_BEHAVIOUR = tuple(
+    a
+    for a in (
+        "co_code",
+        "co_names",
+        "co_varnames",
+        "co_freevars",
+        "co_cellvars",
+        "co_argcount",
+        "co_posonlyargcount",
+        "co_kwonlyargcount",
+        "co_flags",
+        "co_exceptiontable",
+    )
+    if hasattr(CodeType, a)
+)
+
+
+def _moved(old: CodeType, new: CodeType) -> bool:
+    """Whether ``new`` is ``old`` at other lines (an edit above it): a call running
+    ``old`` behaves as one running ``new`` would, its positions aside."""
+    if old is new:
+        return True
+    if any(getattr(old, a) != getattr(new, a) for a in _BEHAVIOUR):
+        return False
+    if len(old.co_consts) != len(new.co_consts):
+        return False
+    for mine, theirs in zip(old.co_consts, new.co_consts, strict=True):
+        if isinstance(mine, CodeType) and isinstance(theirs, CodeType):
+            if not _moved(mine, theirs):
+                return False
+        elif type(mine) is not type(theirs) or mine != theirs:
+            return False
+    return True
+
+
 def _same_members(old: type, new: type) -> bool:
     mine, theirs = old.__dict__, new.__dict__
     get = mine.get
@@ -363,7 +400,7 @@ class Patcher:
         self._map(new, old)
         self._patched_old.add(id(old))
         self._kept_functions[id(old)] = (new, undo)
-        if old.__code__ is not new.__code__:
+        if not _moved(old.__code__, new.__code__):
             self.replaced.append((f"{owner}.{new.__qualname__}", old.__code__))
         for attr in _FUNC_ATTRS:
             setattr(old, attr, getattr(new, attr))
