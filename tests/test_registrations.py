@@ -1225,6 +1225,23 @@ def test_a_thread_running_a_function_an_edit_only_moved_is_not_reported(mods: Mo
         thread.join(10)
 
 
+def test_a_call_running_a_function_moved_then_changed_is_reported(mods: Modules) -> None:
+    # The first save only moves the generator's function: nothing to say. The second
+    # changes it: the paused generator runs code older than the one just replaced.
+    mods.write("work", RUNNING.format(v=0, step=0))
+    module = mods.load("work")
+    numbers = module.numbers()
+    assert next(numbers) == 0
+    mods.write("work", "\n\n" + RUNNING.format(v=0, step=0))
+    assert mods.reload("work").stale == []
+    mods.write("work", "\n\n" + RUNNING.format(v=1, step=0))
+    stale = mods.reload("work").stale
+    assert [line.split(",")[0] for line in stale] == [
+        f"{mods.name('work')}.numbers (previous code) suspended in a generator"
+    ]
+    assert next(numbers) == 0
+
+
 def test_a_thread_running_an_unchanged_function_gets_the_edit_with_no_report(
     mods: Modules, monkeypatch: Any
 ) -> None:

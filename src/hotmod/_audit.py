@@ -23,6 +23,7 @@ import gc
 import sys
 import threading
 import time
+import weakref
 from collections import Counter
 from collections.abc import Callable, Iterable, Set
 from types import (
@@ -40,7 +41,7 @@ from typing import Any
 
 from ._reach import reach, referrers, split_instances, without_instances
 
-__all__ = ["find_running", "find_stale"]
+__all__ = ["CodeHistory", "find_running", "find_stale"]
 
 _CONTAINER_TYPES = (dict, list, tuple, set, frozenset)
 _CONTAINERS = frozenset(map(id, _CONTAINER_TYPES))  # (by id: a class may be unhashable)
@@ -90,6 +91,38 @@ def find_stale(
     return out + held
 
 
+class CodeHistory:
+    """The previous codes of kept functions, across reloads, while something still runs
+    them: weak references, so a code nothing runs any more drops out by itself.
+
+    A call that started before a save that only moved its function (lines added above
+    it) runs code equal to the function's but for positions; once a later save changes
+    the function, that call runs previous code, though not the code just replaced.
+    """
+
+    def __init__(self) -> None:
+        self._codes: weakref.WeakKeyDictionary[FunctionType, list[weakref.ref[CodeType]]]
+        self._codes = weakref.WeakKeyDictionary()
+
+    def previous(
+        self, replaced: list[tuple[FunctionType, str, CodeType]]
+    ) -> list[tuple[str, CodeType]]:
+        """Note what a committed reload replaced; return ``(name, code)`` for each
+        previous code of those functions still alive that does more than move what
+        the function's code now does."""
+        out: list[tuple[str, CodeType]] = []
+        for func, name, code in replaced:
+            refs = [ref for ref in self._codes.get(func, ()) if ref() is not None]
+            refs.append(weakref.ref(code))
+            self._codes[func] = refs
+            out += [
+                (name, old)
+                for ref in refs
+                if (old := ref()) is not None and not _moved(old, func.__code__)
+            ]
+        return out
+
+
 def find_running(replaced: list[tuple[str, CodeType]]) -> list[str]:
     """``"pkg.mod.f (previous code) running in thread 'T', line N"`` for each frame of a
     thread executing a function whose code the reload replaced, and ``"... suspended in
@@ -135,9 +168,9 @@ def _stack(frame: FrameType | None) -> list[tuple[CodeType, int]]:
 
 # Objects that resume paused code: the attribute holding it, their frame, their name.
 _RESUMABLE = {
-    GeneratorType: ("gi_code", "gi_frame", "generator"),
-    CoroutineType: ("cr_code", "cr_frame", "coroutine"),
-    AsyncGeneratorType: ("ag_code", "ag_frame", "async generator"),
+    GeneratorType: ("gi_code", "gi_frame", "a generator"),
+    CoroutineType: ("cr_code", "cr_frame", "a coroutine"),
+    AsyncGeneratorType: ("ag_code", "ag_frame", "an async generator"),
 }
 
 
@@ -152,8 +185,45 @@ def _paused(codes: tuple[CodeType, ...], names: dict[int, str]) -> list[str]:
         name = names.get(id(getattr(ref, code_attr)))
         frame = getattr(ref, frame_attr)
         if name is not None and frame is not None:  # (no frame: finished)
-            out.append(f"{name} (previous code) suspended in a {label}, line {frame.f_lineno}")
+            out.append(f"{name} (previous code) suspended in {label}, line {frame.f_lineno}")
     return out
+
+
+# What a code object does, lines aside (co_exceptiontable, 3.11+, holds offsets only).
+_BEHAVIOUR = tuple(
+    a
+    for a in (
+        "co_code",
+        "co_names",
+        "co_varnames",
+        "co_freevars",
+        "co_cellvars",
+        "co_argcount",
+        "co_posonlyargcount",
+        "co_kwonlyargcount",
+        "co_flags",
+        "co_exceptiontable",
+    )
+    if hasattr(CodeType, a)
+)
+
+
+def _moved(old: CodeType, new: CodeType) -> bool:
+    """Whether ``new`` is ``old`` at other lines (an edit above it): a call running
+    ``old`` behaves as one running ``new`` would, its positions aside."""
+    if old is new:
+        return True
+    if any(getattr(old, a) != getattr(new, a) for a in _BEHAVIOUR):
+        return False
+    if len(old.co_consts) != len(new.co_consts):
+        return False
+    for mine, theirs in zip(old.co_consts, new.co_consts, strict=True):
+        if isinstance(mine, CodeType) and isinstance(theirs, CodeType):
+            if not _moved(mine, theirs):
+                return False
+        elif type(mine) is not type(theirs) or mine != theirs:
+            return False
+    return True
 
 
 def _held_by_globals(

@@ -66,43 +66,6 @@ def _same_function(old: FunctionType, new: FunctionType) -> bool:
     return mine.keys() == theirs.keys() and all(map(operator.is_, mine.values(), theirs.values()))
 
 
-# What a code object does, lines aside (co_exceptiontable, 3.11+, holds offsets only).
-_BEHAVIOUR = tuple(
-    a
-    for a in (
-        "co_code",
-        "co_names",
-        "co_varnames",
-        "co_freevars",
-        "co_cellvars",
-        "co_argcount",
-        "co_posonlyargcount",
-        "co_kwonlyargcount",
-        "co_flags",
-        "co_exceptiontable",
-    )
-    if hasattr(CodeType, a)
-)
-
-
-def _moved(old: CodeType, new: CodeType) -> bool:
-    """Whether ``new`` is ``old`` at other lines (an edit above it): a call running
-    ``old`` behaves as one running ``new`` would, its positions aside."""
-    if old is new:
-        return True
-    if any(getattr(old, a) != getattr(new, a) for a in _BEHAVIOUR):
-        return False
-    if len(old.co_consts) != len(new.co_consts):
-        return False
-    for mine, theirs in zip(old.co_consts, new.co_consts, strict=True):
-        if isinstance(mine, CodeType) and isinstance(theirs, CodeType):
-            if not _moved(mine, theirs):
-                return False
-        elif type(mine) is not type(theirs) or mine != theirs:
-            return False
-    return True
-
-
 def _same_members(old: type, new: type) -> bool:
     mine, theirs = old.__dict__, new.__dict__
     get = mine.get
@@ -160,9 +123,9 @@ class Patcher:
         self._patched_old: set[int] = set()
         self._failed: set[tuple[int, int]] = set()
         self._kept_functions: dict[int, tuple[FunctionType, Callable[[], None]]] = {}
-        # (qualified name, previous code) of each function given new code: a frame may
-        # still be running that code (see `_audit.find_running`).
-        self.replaced: list[tuple[str, CodeType]] = []
+        # (kept function, qualified name, previous code) of each function given new
+        # code: a call may still be running that code (see `_audit.CodeHistory`).
+        self.replaced: list[tuple[FunctionType, str, CodeType]] = []
         # Adapters' identity for framework objects: hook(old, new) -> kept object, or new.
         self.object_hooks: list[Callable[[Any, Any], Any]] = []
         # A class of the module running now was added, patched or replaced: classes may
@@ -400,8 +363,8 @@ class Patcher:
         self._map(new, old)
         self._patched_old.add(id(old))
         self._kept_functions[id(old)] = (new, undo)
-        if not _moved(old.__code__, new.__code__):
-            self.replaced.append((f"{owner}.{new.__qualname__}", old.__code__))
+        if old.__code__ is not new.__code__:
+            self.replaced.append((old, f"{owner}.{new.__qualname__}", old.__code__))
         for attr in _FUNC_ATTRS:
             setattr(old, attr, getattr(new, attr))
         if saved_dict or new.__dict__:
@@ -422,7 +385,7 @@ class Patcher:
                 continue
             twin, undo = entry
             undo()
-            self.replaced = [(n, code) for n, code in self.replaced if code is not func.__code__]
+            self.replaced = [entry for entry in self.replaced if entry[0] is not func]
             self._patched_old.discard(id(func))
             self._canon.pop(id(twin), None)
             replacement = type(value)(twin) if func is not value else twin

@@ -19,7 +19,7 @@ from types import CodeType, FunctionType, ModuleType
 from typing import Any
 
 from . import _bigsource, _diskcache, integrations
-from ._audit import find_running, find_stale
+from ._audit import CodeHistory, find_running, find_stale
 from ._bigsource import Piece, parse
 from ._cycles import Cycles
 from ._define import (
@@ -149,6 +149,7 @@ class Reloader:
         self._compiled = CompileCache()
         self.cache_worker = _diskcache.Worker(self.lock)
         self._plain: dict[str, tuple[CodeType, Prints]] = {}  # (`_unchanged`)
+        self._history = CodeHistory()  # previous codes a call may still run
         # Entries of what a reload compiled, written once it committed (imports to add).
         self._unsaved: list[tuple[str, bytes, _diskcache.Entry]] = []
         install_clock()
@@ -421,10 +422,11 @@ class Reloader:
         discarded = _discarded(steps, txn)
         txn.view = None  # the view's callables refer back to txn: no cycle to outlive it
         txn.patcher.object_hooks.clear()
-        replaced = txn.patcher.replaced
+        previous = self._history.previous(txn.patcher.replaced)
+        txn.patcher.replaced.clear()  # (``previous`` is now all that refers to those codes)
         del txn, steps  # our references to old objects go before we look for others'
         report.stale = find_stale(discarded, self.registries.prune, self._namespaces)
-        report.stale += find_running(replaced)
+        report.stale += find_running(previous)
         return report
 
     def _read_targets(
