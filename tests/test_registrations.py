@@ -1070,7 +1070,7 @@ def test_instances_split_from_the_other_referrers_as_the_walk_gives_them() -> No
     # The walk of a discarded class's referrers gives its instances, maybe millions,
     # beside a few holders: told apart by their exact type (a subclass's instance is no
     # instance of it), whatever the classes' metaclass says of equality.
-    from hotmod._reach import split_instances, without_instances
+    from hotmod._reach import instances_of, without_instances
 
     class Meta(type):
         def __eq__(cls, other: object) -> bool:  # (and so no __hash__)
@@ -1093,7 +1093,7 @@ def test_instances_split_from_the_other_referrers_as_the_walk_gives_them() -> No
             ids = {id(c) for c in classes}
             mine = [r for r in refs if id(type(r)) in ids]
             rest = [r for r in refs if id(type(r)) not in ids]
-            others, instances = split_instances(refs, classes)
+            others, instances = without_instances(refs, classes), instances_of(refs, classes)
             assert list(map(id, others)) == list(map(id, rest))
             assert list(map(id, instances)) == list(map(id, mine))
             assert list(map(id, without_instances(refs, classes))) == list(map(id, rest))

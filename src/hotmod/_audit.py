@@ -39,7 +39,7 @@ from types import (
 )
 from typing import Any
 
-from ._reach import reach, referrers, split_instances, without_instances
+from ._reach import instances_of, reach, referrers, without_instances
 
 __all__ = ["CodeHistory", "find_running", "find_stale"]
 
@@ -332,9 +332,8 @@ def _holders(
         # be millions: they are read one by one only if one refers to another suspect.
         found, refs = refs, without_instances(refs, classes)
         if len(refs) < len(found):
-            counts = _counts(found, classes, len(found) - len(refs))
-            if _instances_may_hold(found, classes, holders.keys()):
-                refs += split_instances(found, classes)[1]
+            counts, holding = _instances(found, refs, classes, holders.keys())
+            refs += holding
     for ref in refs:
         if id(ref) in ignore or isinstance(ref, FrameType):
             continue
@@ -344,21 +343,24 @@ def _holders(
     return holders, counts
 
 
-def _counts(found: list[Any], classes: list[type], total: int) -> dict[int, int]:
-    """``id(cls) -> its instances among found`` (``total`` of them in all)."""
+def _instances(
+    found: list[Any], others: list[Any], classes: list[type], suspects: Set[int]
+) -> tuple[dict[int, int], list[Any]]:
+    """``id(cls) -> its instances`` among ``found`` (the walk's referrers; ``others``,
+    those that are no instance), and the instances to read as holders: all of them if
+    one refers to a suspect other than its own class, else none."""
+    instances = None
     if len(classes) == 1:
-        return {id(classes[0]): total}
-    return dict(Counter(map(id, map(type, split_instances(found, classes)[1]))))
-
-
-def _instances_may_hold(found: list[Any], classes: list[type], suspects: Set[int]) -> bool:
-    """Whether an instance of ``classes`` among ``found`` refers to a suspect other
-    than its own class."""
-    if len(classes) == 1 and suspects <= {id(classes[0])}:
-        return False  # (the usual case: nothing to read)
-    _, instances = split_instances(found, classes)
-    types = set(map(id, set(map(type, instances))))
-    return not (suspects & set(map(id, gc.get_referents(*instances)))) <= types
+        counts = {id(classes[0]): len(found) - len(others)}
+    else:
+        instances = instances_of(found, classes)
+        counts = dict(Counter(map(id, map(type, instances))))
+    if suspects <= counts.keys():
+        return counts, []  # (the usual case: they refer to nothing else to look at)
+    if instances is None:
+        instances = instances_of(found, classes)
+    held = suspects & set(map(id, gc.get_referents(*instances)))
+    return counts, (instances if not held <= counts.keys() else [])
 
 
 def _functions(cls: type) -> list[FunctionType]:

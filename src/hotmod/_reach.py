@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from types import FunctionType, ModuleType
 from typing import Any
 
-__all__ = ["attributes", "places", "reach", "referrers", "split_instances", "without_instances"]
+__all__ = ["attributes", "instances_of", "places", "reach", "referrers", "without_instances"]
 
 # Above this many objects, one pass over the heap with a set of them finds what refers
 # to them sooner than `gc.get_referrers`, which compares each reference it meets with
@@ -86,15 +86,6 @@ def _cells(function: FunctionType) -> Iterator[tuple[str, int, Mapping[str, Any]
             continue
 
 
-def split_instances(refs: list[Any], classes: Sequence[type]) -> tuple[list[Any], list[Any]]:
-    """``refs`` that are no direct instance of one of ``classes``, and those that are."""
-    if len(classes) == 1:
-        cls = classes[0]
-        return [r for r in refs if type(r) is not cls], [r for r in refs if type(r) is cls]
-    ids = {id(c) for c in classes}  # (by id: a metaclass may have __eq__ and no __hash__)
-    return [r for r in refs if id(type(r)) not in ids], [r for r in refs if id(type(r)) in ids]
-
-
 def without_instances(refs: list[Any], classes: Sequence[type]) -> list[Any]:
     """``refs`` that are no direct instance of one of ``classes``.
 
@@ -105,8 +96,18 @@ def without_instances(refs: list[Any], classes: Sequence[type]) -> list[Any]:
     if len(classes) == 1:
         cls = classes[0]
         return [r for r in refs if type(r) is not cls]
-    ids = {id(c) for c in classes}
+    ids = {id(c) for c in classes}  # (by id: a metaclass may have __eq__ and no __hash__)
     return [r for r in refs if id(type(r)) not in ids]
+
+
+def instances_of(refs: list[Any], classes: Sequence[type]) -> list[Any]:
+    """``refs`` that are direct instances of one of ``classes`` (`without_instances`'s
+    other part)."""
+    if len(classes) == 1:
+        cls = classes[0]
+        return [r for r in refs if type(r) is cls]
+    ids = {id(c) for c in classes}
+    return [r for r in refs if id(type(r)) in ids]
 
 
 def referrers(objects: Sequence[Any]) -> list[Any]:
