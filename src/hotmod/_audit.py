@@ -394,17 +394,15 @@ def _expected(discarded: list[tuple[str, Any]]) -> dict[int, int]:
     discarded class's dict holds its methods; a class refers to itself
     (`_self_references`), and a discarded subclass to it (its bases and ``__mro__``)."""
     classes = [obj for _, obj in discarded if isinstance(obj, type)]
+    # What each class refers to beside itself: its tp_base (a referent), bases and mro.
+    subclassed = Counter(
+        id(ref) for c in classes for ref in (*gc.get_referents(c), *c.__bases__, *c.__mro__[1:])
+    )
     expected: dict[int, int] = {}
     for cls in classes:
         for func in _functions(cls):
             expected[id(func)] = expected.get(id(func), 0) + 1
-        count = _self_references(cls)
-        for other in classes:
-            if other is not cls:
-                count += sum(ref is cls for ref in gc.get_referents(other))  # (its tp_base)
-                count += sum(c is cls for c in other.__mro__)
-                count += sum(b is cls for b in other.__bases__)
-        expected[id(cls)] = count
+        expected[id(cls)] = _self_references(cls) + subclassed[id(cls)]
     return expected
 
 
