@@ -25,7 +25,7 @@ import threading
 import time
 import weakref
 from collections import Counter
-from collections.abc import Callable, Iterable, Set
+from collections.abc import Callable, Iterable, Mapping, Set
 from types import (
     AsyncGeneratorType,
     CellType,
@@ -37,12 +37,13 @@ from types import (
     MethodType,
     ModuleType,
 )
-from typing import Any
+from typing import Any, TypeVar
 
 from ._reach import instances_of, reach, referrers, without_instances
 
 __all__ = ["CodeHistory", "find_running", "find_stale"]
 
+_Pair = TypeVar("_Pair", bound=tuple[str, Any])  # (name, object) looked at
 _CONTAINER_TYPES = (dict, list, tuple, set, frozenset)
 _CONTAINERS = frozenset(map(id, _CONTAINER_TYPES))  # (by id: a class may be unhashable)
 
@@ -64,7 +65,7 @@ def find_stale(
     ``modules`` (the discarded objects' own) first; their globals are looked at first.
     """
     expected = _expected(discarded)
-    suspects = [p for p in discarded if _excess(p[1], expected.get(id(p[1]), 0)) > _UNHELD]
+    suspects = _still_held(discarded, expected)
     if not suspects:
         return []
     out: list[str] = []
@@ -136,7 +137,7 @@ def find_running(replaced: list[tuple[str, CodeType]]) -> list[str]:
         return []
     names = {id(code): name for name, code in replaced}
     out, running = _running(names)
-    paused = [p for p in replaced if _excess(p[1], running.get(id(p[1]), 0)) > _UNHELD]
+    paused = _still_held(replaced, running)
     if paused:
         out += _paused(tuple(code for _, code in paused), names)
     return out
@@ -294,7 +295,7 @@ def _collect_and_find(
     gc.collect()
     if forget is not None and forget():
         gc.collect()  # what our caches let go
-    suspects = [p for p in suspects if _excess(p[1], expected.get(id(p[1]), 0)) > _UNHELD]
+    suspects = _still_held(suspects, expected)
     if not suspects:
         return [], False
     ignore = _ignored(discarded, suspects)
@@ -378,10 +379,16 @@ def _excess(obj: Any, expected: int) -> int:
     return sys.getrefcount(obj) - expected
 
 
+def _still_held(pairs: list[_Pair], expected: Mapping[int, int]) -> list[_Pair]:
+    """The ``(name, object)`` pairs whose object has more references than the
+    ``expected`` ones (by id) and this look's own."""
+    return [p for p in pairs if _excess(p[1], expected.get(id(p[1]), 0)) > _UNHELD]
+
+
 def _unheld() -> int:
     # What a look at a (name, object) pair in a list counts for an object nothing else
     # holds: the pair, the arguments on the way (one more on 3.10). Measured the way
-    # `find_stale` looks: from a list comprehension.
+    # `_still_held` looks: from a list comprehension.
     pairs = [("", object())]
     return [_excess(p[1], 0) for p in pairs][0]  # noqa: RUF015
 
