@@ -896,8 +896,8 @@ def _graph(module: str | None, exclude: list[str] | None) -> int:
         print(f"{module} is imported by no module of the project: a reload re-executes it alone")
         return 0
     plural = "module" if len(order) == 1 else "modules"
-    print(f"{module} is imported by {len(order)} {plural}; a reload re-executes, in order:")
-    for name in [module, *order]:
+    print(f"{module} is imported by {len(order)} {plural}; a reload re-executes {module}, then:")
+    for name in order:
         print(f"  {name}")
     return 0
 
