@@ -550,7 +550,7 @@ def test_a_discarded_class_nothing_holds_costs_no_walk_of_the_heap(
     assert walks == []
 
 
-@pytest.mark.parametrize("held", ["g0", "Shape0", "Shape0.name"])
+@pytest.mark.parametrize("held", ["g0", "Shape0", "Shape0.name", "Color0"])
 def test_previous_code_held_once_is_reported(mods: Modules, held: str) -> None:
     # One holder the audit cannot see in module globals (a closure's list): its one
     # reference is all that tells the object is held.
@@ -558,7 +558,13 @@ def test_previous_code_held_once_is_reported(mods: Modules, held: str) -> None:
         "registry", "def _make():\n    held = []\n    return held.append\n\nkeep = _make()\n"
     )
     source = """
+        import enum
+
         from PFX_registry import keep
+
+        class Color{v}(enum.Enum):  # (its members refer to it, through their dicts too)
+            RED = 1
+            BLUE = 2
 
         def g{v}():
             return {v}
@@ -1259,6 +1265,31 @@ def test_a_thread_running_an_unchanged_function_gets_the_edit_with_no_report(
         module.STOP.set()
         thread.join(10)
     assert walks == []  # no previous code with a reference left to explain
+
+
+def test_edits_of_a_function_nothing_runs_leave_its_previous_codes_free(
+    mods: Modules, monkeypatch: Any
+) -> None:
+    # The audit reads every thread's stack, its own included: a frame it kept would
+    # refer to itself, and keep the previous codes until the next collection; the next
+    # reload would then take them for paused calls and walk the heap (1 ms a reload).
+    import gc
+    import weakref
+
+    walks = _audit_walks(monkeypatch)
+    mods.write("work", "def step():\n    return 0\n")
+    module = mods.load("work")
+    previous = []
+    gc.disable()  # (as between two saves of a program that allocates little)
+    try:
+        for v in (1, 2, 3):
+            previous.append(weakref.ref(module.step.__code__))
+            mods.write("work", f"def step():\n    return {v}\n")
+            assert mods.reload("work").stale == []
+            assert [ref() for ref in previous] == [None] * v
+    finally:
+        gc.enable()
+    assert module.step() == 3 and walks == []
 
 
 def test_a_generator_and_a_coroutine_paused_in_changed_functions_are_reported(

@@ -147,11 +147,17 @@ def _running(names: dict[int, str]) -> tuple[list[str], dict[int, int]]:
     """What the threads' frames run of ``names`` (by code id), and how many frames run
     each code."""
     threads = {t.ident: t.name for t in threading.enumerate()}
+    # No frame is kept past this line: this very one is among them, and a frame that
+    # refers to itself would keep the previous codes its callers hold until the next
+    # collection (and the next reload's audit would walk the heap for them).
+    stacks = [
+        (threads.get(ident, str(ident)), _stack(frame))
+        for ident, frame in sys._current_frames().items()
+    ]
     out: list[str] = []
     running: dict[int, int] = {}
-    for ident, frame in sys._current_frames().items():
-        where = threads.get(ident, str(ident))
-        for code, line in _stack(frame):
+    for where, stack in stacks:
+        for code, line in stack:
             name = names.get(id(code))
             if name is not None:
                 running[id(code)] = running.get(id(code), 0) + 1
@@ -352,10 +358,13 @@ def _instances(
     one refers to a suspect other than its own class, else none."""
     instances = None
     if len(classes) == 1:
-        counts = {id(classes[0]): len(found) - len(others)}
+        counts = Counter({id(classes[0]): len(found) - len(others)})
     else:
         instances = instances_of(found, classes)
-        counts = dict(Counter(map(id, map(type, instances))))
+        counts = Counter(map(id, map(type, instances)))
+    # An enum's members are instances of it, and part of it (`_parts`).
+    counts.subtract(id(type(v)) for cls in classes for v in vars(cls).values() if type(v) is cls)
+    counts = +counts  # (only the classes left with some)
     if suspects <= counts.keys():
         return counts, []  # (the usual case: they refer to nothing else to look at)
     if instances is None:
@@ -414,34 +423,32 @@ def _expected(discarded: list[tuple[str, Any]]) -> dict[int, int]:
 
 
 def _self_references(cls: type) -> int:
-    """The references to ``cls`` from what it is made of: its ``__mro__``, the values of
-    its own dict (the descriptors of its slots and ``__dict__``, members that are its
-    instances, with their own dicts) and the closure cells of its functions
-    (``super()``'s ``__class__``).
+    """The references to ``cls`` from what it is made of (`_parts`), each counted once.
 
-    Each reference is counted once; one it misses makes the class look held (the
-    collector is asked), never the reverse.
+    One it misses makes the class look held (the collector is asked), never the reverse.
     """
-    count = sum(c is cls for c in cls.__mro__)
-    values: dict[int, Any] = {}
+    count = sum(value is cls for value in vars(cls).values())
+    return count + sum(ref is cls for part in _parts(cls) for ref in gc.get_referents(part))
+
+
+def _parts(cls: type) -> list[Any]:
+    """What a class is made of, each once: its ``__mro__``; the values of its own dict
+    (its methods, the descriptors of its slots and ``__dict__``, members that are its
+    instances with the dicts they own); the closure cells of the functions those run
+    (``super()``'s ``__class__``). They refer back to the class, and hold nothing of it.
+    """
+    parts: dict[int, Any] = {id(cls.__mro__): cls.__mro__}
     for value in list(vars(cls).values()):
         if value is cls:
-            count += 1
-        else:
-            values[id(value)] = value
-    cells: dict[int, CellType] = {}
-    for value in values.values():
-        count += sum(ref is cls for ref in gc.get_referents(value))
-        if type(value) is cls and type(getattr(value, "__dict__", None)) is dict:
-            count += sum(v is cls for v in value.__dict__.values())  # (3.10's enum members)
-        for func in _wrapped(value):
-            cells.update((id(cell), cell) for cell in func.__closure__ or ())
-    for cell in cells.values():
-        try:
-            count += cell.cell_contents is cls
-        except ValueError:  # an empty cell
             continue
-    return count
+        parts[id(value)] = value
+        if type(value) is cls:  # an enum's member
+            # Its dict, if it is an object of its own (3.10, or once read on 3.11 and
+            # 3.12); otherwise the member holds its attributes itself.
+            parts.update((id(ref), ref) for ref in gc.get_referents(value) if type(ref) is dict)
+        for func in _wrapped(value):
+            parts.update((id(cell), cell) for cell in func.__closure__ or ())
+    return list(parts.values())
 
 
 def _wrapped(value: Any) -> list[FunctionType]:
@@ -457,16 +464,11 @@ def _wrapped(value: Any) -> list[FunctionType]:
 def _ignored(discarded: list[tuple[str, Any]], suspects: list[tuple[str, Any]]) -> set[int]:
     ignore = {id(discarded), id(suspects), *(id(p) for p in discarded), *(id(p) for p in suspects)}
     for _, obj in discarded:
-        if not isinstance(obj, type):
-            continue
-        # What a discarded class is made of refers back to it: not a holder.
-        ignore.add(id(obj.__mro__))
-        ignore.update(id(ref) for ref in gc.get_referents(obj.__dict__))
-        for member in vars(obj).values():
-            ignore.add(id(member))
-            func = getattr(member, "__func__", member)
-            if isinstance(func, FunctionType):
-                ignore.update(id(c) for c in func.__closure__ or ())
+        if isinstance(obj, type):
+            # What a discarded class is made of refers back to it: not a holder. (Its
+            # dict, behind the mappingproxy, holds its methods.)
+            ignore.update(map(id, _parts(obj)))
+            ignore.update(id(ref) for ref in gc.get_referents(obj.__dict__))
     return ignore
 
 
