@@ -901,6 +901,23 @@ def test_registries_near_the_module_are_found_without_walking_the_heap(
     assert len(walks) == walked, walks
 
 
+def test_a_registered_function_an_importer_binds_too_is_counted_near_the_module(
+    mods: Modules, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `from plugin import a` in another module is one more reference to it: read in
+    # that importer's namespace, not left to a walk of the heap (50 ms beside two
+    # million objects, on the first reload and on each that registers a new name).
+    registry = "HANDLERS = []\ndef register(f):\n    HANDLERS.append(f)\n    return f\n"
+    reg, module = _registry_and_plugin(mods, registry)
+    mods.write("views", "from PFX_plugin import a\n")
+    views = mods.load("views")
+    walks = _count_heap_walks(monkeypatch)
+    for version in VERSIONS[1:]:
+        _edit_plugin(mods, version)
+        assert [module.a] == reg.HANDLERS and views.a() == version
+    assert walks == []
+
+
 _CACHED = (
     "import functools\n\nfrom PFX_registry import keep\n\n{deco}\ndef a():\n    return '{v}'\n"
 )
@@ -1290,6 +1307,13 @@ def test_edits_of_a_function_nothing_runs_leave_its_previous_codes_free(
     finally:
         gc.enable()
     assert module.step() == 3 and walks == []
+
+
+def test_framework_apps_keep_no_previous_code_of_their_route_modules(project: Project) -> None:
+    # hotmod's own note of which module run made an app or a router must not keep that
+    # run's code: it holds the previous code of every function the module defines.
+    project.scenario("audit_framework_apps_keep_no_previous_code")
+    assert project.run_driver().split() == ["walks", "0"]
 
 
 def test_a_generator_and_a_coroutine_paused_in_changed_functions_are_reported(

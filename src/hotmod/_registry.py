@@ -170,8 +170,13 @@ class Registries:
         old: Mapping[str, Any],
         internal: Callable[[], set[int]],
         imported: Callable[[], Iterable[ModuleType]],
+        importers: Callable[[], Iterable[Mapping[str, Any]]] = tuple,
     ) -> Callable[[Patcher, list[Callable[[], None]]], None] | None:
         """Count the module's entries in its registries before it runs again.
+
+        ``imported``: the modules it imports (where its registries usually are);
+        ``importers``: the namespaces of those importing it, live and as they were before
+        this reload (``from mod import f`` holds its objects too).
 
         Returns the step to run once the whole plan has executed (twins replaced,
         entries of the previous version removed), or None when the module registers
@@ -191,7 +196,7 @@ class Registries:
             ids,
             present,
             adapted,
-            near=lambda: _near(module, old, imported()),
+            near=lambda: [*_near(module, old, imported()), *importers()],
             internal=internal,
         )
         if not containers and not wrapping:

@@ -294,6 +294,18 @@ class Reloader:
         with self.lock:
             self.namespaces.pop(id(ns), None)
 
+    def _importers(self, name: str, txn: _Txn) -> list[dict[str, Any]]:
+        # The namespaces of the modules importing it: live, and their snapshots.
+        found = []
+        for importer in self.graph.importers(name):
+            module = sys.modules.get(importer)
+            if module is not None:
+                found.append(module.__dict__)
+            snapshot = txn.snapshots.get(importer)
+            if snapshot is not None:
+                found.append(snapshot)
+        return found
+
     def _imported(self, name: str, txn: _Txn) -> list[ModuleType]:
         # What the module imports now and what its previous version imported.
         new = txn.plan.refs.get(name) if txn.plan is not None else None
@@ -682,6 +694,7 @@ class Reloader:
                 old,
                 lambda: _internal_ids(txn),
                 lambda: self._imported(step.name, txn),
+                lambda: self._importers(step.name, txn),
             )
             if settle is not None:
                 txn.settle.append(settle)

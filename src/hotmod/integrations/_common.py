@@ -9,7 +9,7 @@ import threading
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from types import FrameType
+from types import CodeType, FrameType
 from typing import Any, Generic, TypeVar
 
 from .. import integrations
@@ -101,14 +101,17 @@ class IdentityMap(Generic[V]):
 
 # object -> the module run that made it: (id of its frame, its code). The code object
 # matters: frame ids are reused once a frame is gone (Python 3.13 reuses them at once).
-_born: IdentityMap[tuple[int, Any]] = IdentityMap()
+# It is referred to weakly: a module's code holds the previous code of every function it
+# defines, which an app made by it would otherwise keep alive (as code that a paused
+# call might still run: see `_audit.find_running`).
+_born: IdentityMap[tuple[int, weakref.ref[CodeType]]] = IdentityMap()
 
 
 def note_birth(obj: Any) -> None:
     """Remember which run of a module's top-level code made ``obj`` (an app, a router)."""
     frame = _module_frame()
     if frame is not None:
-        _born[obj] = (id(frame), frame.f_code)
+        _born[obj] = (id(frame), weakref.ref(frame.f_code))
 
 
 def registering_module(target: Any = None) -> str | None:
@@ -130,7 +133,7 @@ def registering_module(target: Any = None) -> str | None:
     if name == "__main__":
         return name if _in_definition(frame) else None
     born = _born.get(target) if target is not None else None
-    if born is not None and born[0] == id(frame) and born[1] is frame.f_code:
+    if born is not None and born[0] == id(frame) and born[1]() is frame.f_code:
         return None
     return name
 
