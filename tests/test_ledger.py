@@ -150,3 +150,29 @@ def test_current_module_inside_a_function_defined_in_a_module() -> None:
     # Called later from no module's top level of its own: the caller's frame decides.
     nested = run_module("app.main", "who = later()\n", later=later)
     assert nested["who"] == "app.main"
+
+
+def test_what_the_records_hold_counts_as_a_known_reference() -> None:
+    # A framework's registration (click's add_command, a route) refers to the registered
+    # object from the ledger's undo and redo: counted there, the registries' look near
+    # the module accounts for every reference, and needs no walk of the heap.
+    import functools
+
+    from hotmod._registry import _near_containers
+
+    ledger = Ledger()
+    group: dict[str, object] = {"hello": object()}
+    undo = functools.partial(group.pop, "hello", group["hello"])
+    ledger.record("cli", undo, functools.partial(group.__setitem__, "hello", group["hello"]))
+    ledger.begin()
+    registry = Registry()
+    registry.register(ledger, "plugins", "route-a")  # (a pending record: a closure's cells)
+    ledger.retract("cli")  # (retracted, pending: still held; its undo took it out)
+    namespace = {"group": group, "command": undo.args[1]}
+    group["hello"] = namespace["command"]
+    # (the command goes to the look in a list of its own, as a reload's objects do)
+    assert _near_containers([namespace["command"]], [namespace], frozenset()) is None
+    found = _near_containers([namespace["command"]], [namespace], frozenset(), ledger.holders())
+    assert found == ([group], [])
+    held = ledger.holders()
+    assert len(held) == len({id(h) for h in held}) == 6  # each holder once

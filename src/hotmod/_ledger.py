@@ -8,12 +8,14 @@ the old ones redone. Registrations made outside a reload go straight to the ledg
 
 from __future__ import annotations
 
+import functools
 import sys
 from _thread import allocate_lock, get_ident  # threading's own primitives, without its import
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (import hotmod stays light)
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from typing import Any
 
 __all__ = ["Ledger", "current_module"]
 
@@ -133,6 +135,23 @@ class Ledger:
         self._txn_thread = None
         self._new = []
         self._retracted = {}
+
+    def holders(self) -> list[Any]:
+        """What holds the objects the registrations' undo and redo actions refer to,
+        each once: a partial's arguments and keywords, a closure's cells."""
+        with self._lock:
+            entries = [e for kept in self._entries.values() for e in kept]
+            entries += [e for _, e in self._new]
+            entries += [e for taken in self._retracted.values() for e in taken]
+        held: dict[int, Any] = {}
+        for entry in entries:
+            for action in (entry.undo, entry.redo):
+                if isinstance(action, functools.partial):
+                    held[id(action.args)] = action.args
+                    held[id(action.keywords)] = action.keywords
+                for cell in getattr(action, "__closure__", None) or ():
+                    held[id(cell)] = cell
+        return list(held.values())
 
     def forget(self, module: str) -> None:
         """Drop the entries of a module that left the program (without undoing them)."""

@@ -22,7 +22,7 @@ import gc
 import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from types import FunctionType, MappingProxyType, MethodType, ModuleType
+from types import CellType, FunctionType, MappingProxyType, MethodType, ModuleType
 from typing import Any
 
 from ._patch import Patcher
@@ -109,10 +109,17 @@ def _owned(value: Any, owner: str, defined: bool) -> list[Any]:
 class Registries:
     """Containers holding each module's registered objects, found once per module."""
 
-    def __init__(self, adapted: Callable[[], Iterable[str]] = frozenset) -> None:
+    def __init__(
+        self,
+        adapted: Callable[[], Iterable[str]] = frozenset,
+        recorded: Callable[[], list[Any]] = list,
+    ) -> None:
         # Top-level packages whose own objects an adapter keeps current (routes of a
         # framework): never taken for wrapped registrations here.
         self._adapted = adapted
+        # What the ledger's records of registrations hold (`Ledger.holders`): counted
+        # as places near every module.
+        self._recorded = recorded
         self._known: dict[str, tuple[frozenset[str], _Found]] = {}
         self._running: dict[str, frozenset[str]] = {}  # registrants of the running version
 
@@ -244,7 +251,7 @@ class Registries:
             or (containers and not any(_holds(c, ids) for c in containers))
             or (wrapping and not any(_wrapped(e, module, adapted) for c in wrapping for e in c))
         ):
-            found = _near_containers(objects, near(), adapted)
+            found = _near_containers(objects, near(), adapted, self._recorded())
             containers, wrapping = (
                 found if found is not None else _find_containers(objects, internal(), adapted)
             )
@@ -308,16 +315,20 @@ def _count(container: _Container | list[Any], ids: set[int]) -> dict[int, int]:
 
 
 def _near_containers(
-    objects: list[Any], namespaces: list[Mapping[str, Any]], adapted: frozenset[str]
+    objects: list[Any],
+    namespaces: list[Mapping[str, Any]],
+    adapted: frozenset[str],
+    recorded: list[Any] = [],  # noqa: B006 (only read)
 ) -> _Found | None:
     """The registries holding ``objects``, when every reference to each of them is
     found within two steps of ``namespaces`` (their values, the containers and the
-    attributes of what they bind, closures): then no walk of the heap is needed. None
-    when some reference comes from elsewhere."""
+    attributes of what they bind, closures) or in ``recorded`` (tuples, dicts and cells:
+    what the ledger's records hold): then no walk of the heap is needed. None when some
+    reference comes from elsewhere."""
     # Taken before and after the count: another thread dropping a reference the count
     # has read, while a holder it cannot see exists, would make the totals agree after.
     before = _refcounts(objects)
-    counts, holding, wrapping = _count_near(objects, namespaces, adapted)
+    counts, holding, wrapping = _count_near(objects, namespaces, adapted, recorded)
     after = _refcounts(objects)
     # Beside the places counted (``objects`` among them): getrefcount's argument.
     if after != before or any(n - 1 != c for n, c in zip(after, counts, strict=True)):
@@ -344,7 +355,10 @@ _NEAR_MAX = 4096
 
 
 def _count_near(
-    objects: list[Any], namespaces: list[Mapping[str, Any]], adapted: frozenset[str]
+    objects: list[Any],
+    namespaces: list[Mapping[str, Any]],
+    adapted: frozenset[str],
+    recorded: list[Any] = [],  # noqa: B006 (only read)
 ) -> tuple[list[int], list[_Container], list[_Sequence]]:
     """References to each of ``objects`` from the places near ``namespaces``, each place
     read once; the containers among them that hold one; the lists among them holding
@@ -363,6 +377,11 @@ def _count_near(
         seen.add(key)
         if issubclass(type(place), (dict, MappingProxyType)):
             items: list[Any] = [*place.keys(), *place.values()]
+        elif type(place) is CellType:
+            try:
+                items = [place.cell_contents]
+            except ValueError:  # an empty cell
+                items = []
         else:
             items = list(place)
         hits = [index[id(item)] for item in items if id(item) in index]
@@ -379,6 +398,8 @@ def _count_near(
             wrapping.append(value)
 
     read(objects, id(objects))
+    for held in recorded:
+        read(held, id(held))
     for namespace in namespaces:
         for _, key, state in places("", namespace, closures=True):
             read(state, key)

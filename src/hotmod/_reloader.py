@@ -143,7 +143,9 @@ class Reloader:
         self.graph = ImportGraph(started=import_clock.started.get)
         self.listeners: list[Callable[[ReloadReport], None]] = []
         self.last_failure: ReloadReport | None = None
-        self.registries = Registries(lambda: integrations.triggers(entry_points=False))
+        self.registries = Registries(
+            lambda: integrations.triggers(entry_points=False), ledger.holders
+        )
         # Namespaces of no module (an IPython shell's user_ns) with their from-imports.
         self.namespaces: dict[int, tuple[dict[str, Any], Callable[[], Sequence[ImportRef]]]] = {}
         self._compiled = CompileCache()
