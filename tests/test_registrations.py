@@ -1316,6 +1316,43 @@ def test_framework_apps_keep_no_previous_code_of_their_route_modules(project: Pr
     assert project.run_driver().split() == ["walks", "0"]
 
 
+def test_a_decorator_with_functools_wraps_gets_the_kept_definition(
+    mods: Modules, monkeypatch: Any
+) -> None:
+    # functools.wraps gives the wrapper the definition's name: the decorator must still
+    # receive the kept definition, so that what it stores (singledispatch's registry)
+    # holds no twin of it. A twin shares the code the next edit replaces, and a registry
+    # of the previous run (a cycle, left to the collector) would keep it alive: the audit
+    # would walk the heap for calls paused in it on every reload.
+    import gc
+
+    walks = _audit_walks(monkeypatch)
+    source = """
+        import functools
+
+        @functools.singledispatch
+        def show(x):
+            return "obj {v}"
+
+        @show.register
+        def _(x: int):
+            return "int {v}"
+    """
+    mods.write("shows", source.format(v=0))
+    module = mods.load("shows")
+    kept = module.show.__wrapped__
+    gc.disable()  # (as between two saves of a program that allocates little)
+    try:
+        for v in (1, 2, 3):
+            mods.write("shows", source.format(v=v))
+            assert mods.reload("shows").stale == []
+            assert module.show.registry[object] is kept is module.show.__wrapped__
+            assert (module.show("s"), module.show(1)) == (f"obj {v}", f"int {v}")
+    finally:
+        gc.enable()
+    assert walks == []
+
+
 def test_a_generator_and_a_coroutine_paused_in_changed_functions_are_reported(
     mods: Modules,
 ) -> None:

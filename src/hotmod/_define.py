@@ -459,7 +459,11 @@ class Definer:
             self.patcher.classes_changed = True
         if old is None:
             return new
-        if type(old) is not type(new) or not _defined_as(old, qualname, self.owner):
+        if (
+            type(old) is not type(new)
+            or not _defined_as(old, qualname, self.owner)
+            or _is_wrapper(old)
+        ):
             old = self._raw(old, qualname, isinstance(new, type))
             if old is None or old is new:
                 return new
@@ -517,10 +521,17 @@ class Definer:
                 isinstance(item, FunctionType)
                 and _defined_as(item, qualname, self.owner)
                 and not self.patcher.is_patched(item)
+                and not _is_wrapper(item)
             ):
                 return item
             todo.extend(_inner_objects(item))
         return None
+
+
+def _is_wrapper(obj: Any) -> bool:
+    # A function made by a decorator with functools.wraps: its name and module are the
+    # definition's, the definition is its __wrapped__ (a decorator gets that one kept).
+    return type(obj) is FunctionType and isinstance(obj.__dict__.get("__wrapped__"), FunctionType)
 
 
 def _defined_as(obj: Any, qualname: str, owner: str) -> bool:
