@@ -21,7 +21,7 @@ import functools
 import gc
 import sys
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import CellType, FunctionType, MappingProxyType, MethodType, ModuleType
 from typing import Any
 
@@ -318,7 +318,7 @@ def _near_containers(
     objects: list[Any],
     namespaces: list[Mapping[str, Any]],
     adapted: frozenset[str],
-    recorded: list[Any] = [],  # noqa: B006 (only read)
+    recorded: Sequence[Any] = (),
 ) -> _Found | None:
     """The registries holding ``objects``, when every reference to each of them is
     found within two steps of ``namespaces`` (their values, the containers and the
@@ -358,7 +358,7 @@ def _count_near(
     objects: list[Any],
     namespaces: list[Mapping[str, Any]],
     adapted: frozenset[str],
-    recorded: list[Any] = [],  # noqa: B006 (only read)
+    recorded: Sequence[Any] = (),
 ) -> tuple[list[int], list[_Container], list[_Sequence]]:
     """References to each of ``objects`` from the places near ``namespaces``, each place
     read once; the containers among them that hold one; the lists among them holding
