@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
 import os
 import sys
@@ -95,6 +96,25 @@ def test_passes_wsgiref_validate() -> None:
     _, watcher = fake()
     app = validator(HotReload(validator(hello), watcher=watcher))
     assert call(app) == ("200 OK", b"hello")
+
+
+def test_a_list_body_comes_back_closable_and_sized() -> None:
+    # A caller may close whatever a middleware returns: a list body gets a close() that
+    # does nothing, and keeps its length (wsgiref sets Content-Length from one block).
+    _, watcher = fake()
+    environ: dict[str, Any] = {}
+    setup_testing_defaults(environ)
+    result = HotReload(hello, watcher=watcher)(environ, lambda s, h, e=None: lambda d: None)
+    assert list(result) == [b"hello"] and len(cast(Any, result)) == 1
+    cast(Any, result).close()
+
+    def stream(environ: dict[str, Any], start_response: Any) -> Iterator[bytes]:
+        start_response("200 OK", [])
+        yield b"a"
+
+    body = HotReload(stream, watcher=watcher)(environ, lambda s, h, e=None: lambda d: None)
+    assert inspect.isgenerator(body)  # (one with a close of its own is returned as it is)
+    cast(Any, body).close()
 
 
 def test_pending_changes_apply_before_the_request() -> None:

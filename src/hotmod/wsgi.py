@@ -16,7 +16,7 @@ without holding reloads or other requests.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from ._live import LiveWSGI, live_enabled
@@ -76,8 +76,11 @@ class HotReload(Middleware["WSGIApplication"]):
             with safepoint.writing(self.hold_timeout):
                 watcher.apply()
         if self._live is not None:
-            return self._live(environ, start_response)
-        return self._dispatch(environ, start_response)
+            result = self._live(environ, start_response)
+        else:
+            result = self._dispatch(environ, start_response)
+        # A body the caller may close, as a middleware's should be: a list has no close.
+        return result if hasattr(result, "close") else _Body(result)
 
     def _dispatch(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         if not self.show_errors:  # the common case, kept short: it runs on every request
@@ -105,6 +108,24 @@ class HotReload(Middleware["WSGIApplication"]):
             # The body is the server's to stream now: it holds no reload.
             safepoint.release_read()
         return result
+
+
+class _Body:
+    """A response body without ``close()`` (a list), given one that does nothing."""
+
+    __slots__ = ("_chunks",)
+
+    def __init__(self, chunks: Iterable[bytes]) -> None:
+        self._chunks = chunks
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self._chunks)
+
+    def __len__(self) -> int:  # (wsgiref sets Content-Length for a body of one block)
+        return len(self._chunks)  # type: ignore[arg-type]
+
+    def close(self) -> None:
+        """Nothing to release."""
 
 
 def serve(
