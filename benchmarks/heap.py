@@ -25,6 +25,7 @@ import sys
 import tempfile
 import textwrap
 from pathlib import Path
+from typing import Any
 
 SRC = str(Path(__file__).resolve().parent.parent / "src")
 
@@ -283,7 +284,8 @@ def run(root: Path, size: int) -> list[tuple[str, float, float]]:
     )
     if out.returncode:
         raise SystemExit(f"the child interpreter failed:\n{out.stderr}")
-    return [tuple(row) for row in json.loads(out.stdout)]  # type: ignore[misc]
+    rows: list[list[Any]] = json.loads(out.stdout)
+    return [(str(label), float(first), float(then)) for label, first, then in rows]
 
 
 # Modules the cases import besides their own two.

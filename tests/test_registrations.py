@@ -8,7 +8,9 @@ sources would give.
 from __future__ import annotations
 
 import ast
+import contextlib
 import functools
+import gc
 import importlib
 import logging
 import random
@@ -17,6 +19,7 @@ import textwrap
 import threading
 import time
 import warnings
+import weakref
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
@@ -489,6 +492,17 @@ def test_a_holder_out_of_module_globals_is_found_by_the_collector(
     report = mods.reload("shapes")
     assert len(report.stale) == 1 and "held by a list[0]" in report.stale[0], report.stale
     assert collections  # the collector had to answer
+
+
+@contextlib.contextmanager
+def _no_collection() -> Iterator[None]:
+    """No garbage collection meanwhile: as between two saves of a program that allocates
+    little, what a reload left in a cycle is still there at the next one."""
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def _audit_walks(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
@@ -1075,8 +1089,6 @@ def test_the_referrers_of_many_objects_are_found_in_one_pass(
 ) -> None:
     # Past a few hundred objects (here five), one pass over the heap with a set of
     # them. The heap is a small one here: the pass reads every object in Python.
-    import gc
-
     from hotmod import _reach
 
     objects = [[i] for i in range(40)]
@@ -1290,22 +1302,16 @@ def test_edits_of_a_function_nothing_runs_leave_its_previous_codes_free(
     # The audit reads every thread's stack, its own included: a frame it kept would
     # refer to itself, and keep the previous codes until the next collection; the next
     # reload would then take them for paused calls and walk the heap (1 ms a reload).
-    import gc
-    import weakref
-
     walks = _audit_walks(monkeypatch)
     mods.write("work", "def step():\n    return 0\n")
     module = mods.load("work")
     previous = []
-    gc.disable()  # (as between two saves of a program that allocates little)
-    try:
+    with _no_collection():
         for v in (1, 2, 3):
             previous.append(weakref.ref(module.step.__code__))
             mods.write("work", f"def step():\n    return {v}\n")
             assert mods.reload("work").stale == []
             assert [ref() for ref in previous] == [None] * v
-    finally:
-        gc.enable()
     assert module.step() == 3 and walks == []
 
 
@@ -1324,8 +1330,6 @@ def test_a_decorator_with_functools_wraps_gets_the_kept_definition(
     # holds no twin of it. A twin shares the code the next edit replaces, and a registry
     # of the previous run (a cycle, left to the collector) would keep it alive: the audit
     # would walk the heap for calls paused in it on every reload.
-    import gc
-
     walks = _audit_walks(monkeypatch)
     source = """
         import functools
@@ -1341,15 +1345,12 @@ def test_a_decorator_with_functools_wraps_gets_the_kept_definition(
     mods.write("shows", source.format(v=0))
     module = mods.load("shows")
     kept = module.show.__wrapped__
-    gc.disable()  # (as between two saves of a program that allocates little)
-    try:
+    with _no_collection():
         for v in (1, 2, 3):
             mods.write("shows", source.format(v=v))
             assert mods.reload("shows").stale == []
             assert module.show.registry[object] is kept is module.show.__wrapped__
             assert (module.show("s"), module.show(1)) == (f"obj {v}", f"int {v}")
-    finally:
-        gc.enable()
     assert walks == []
 
 

@@ -177,7 +177,7 @@ class Registries:
         old: Mapping[str, Any],
         internal: Callable[[], set[int]],
         imported: Callable[[], Iterable[ModuleType]],
-        importers: Callable[[], Iterable[Mapping[str, Any]]] = tuple,
+        importers: Callable[[], Iterable[Mapping[str, Any]]],
     ) -> Callable[[Patcher, list[Callable[[], None]]], None] | None:
         """Count the module's entries in its registries before it runs again.
 
@@ -378,10 +378,7 @@ def _count_near(
         if issubclass(type(place), (dict, MappingProxyType)):
             items: list[Any] = [*place.keys(), *place.values()]
         elif type(place) is CellType:
-            try:
-                items = [place.cell_contents]
-            except ValueError:  # an empty cell
-                items = []
+            items = gc.get_referents(place)  # (its contents; none if it is empty)
         else:
             items = list(place)
         hits = [index[id(item)] for item in items if id(item) in index]
