@@ -564,7 +564,7 @@ def test_a_discarded_class_nothing_holds_costs_no_walk_of_the_heap(
     assert walks == []
 
 
-@pytest.mark.parametrize("held", ["g0", "Shape0", "Shape0.name", "Color0"])
+@pytest.mark.parametrize("held", ["g0", "Shape0", "Shape0.name", "Color0", "Color0.RED"])
 def test_previous_code_held_once_is_reported(mods: Modules, held: str) -> None:
     # One holder the audit cannot see in module globals (a closure's list): its one
     # reference is all that tells the object is held.

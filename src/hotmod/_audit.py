@@ -64,6 +64,7 @@ def find_stale(
     ``namespaces(modules)``: the program's module namespaces (name, dict), those near
     ``modules`` (the discarded objects' own) first; their globals are looked at first.
     """
+    discarded = discarded + _members(discarded)
     expected = _expected(discarded)
     suspects = _still_held(discarded, expected)
     if not suspects:
@@ -405,10 +406,21 @@ def _unheld() -> int:
 _UNHELD = _unheld()
 
 
+def _members(discarded: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    """``(name, member)`` for the instances a discarded class holds itself (an enum's
+    members, a singleton in a class attribute): part of the class while it holds them,
+    but one held elsewhere keeps the class, and its previous methods, in use."""
+    out: list[tuple[str, Any]] = []
+    for name, cls in discarded:
+        if isinstance(cls, type):
+            out += [(f"{name}.{attr}", v) for attr, v in vars(cls).items() if type(v) is cls]
+    return out
+
+
 def _expected(discarded: list[tuple[str, Any]]) -> dict[int, int]:
     """``id(obj) -> references to it`` from the discarded objects themselves: a
-    discarded class's dict holds its methods; a class refers to itself
-    (`_self_references`), and a discarded subclass to it (its bases and ``__mro__``)."""
+    discarded class's dict holds its methods and its members; a class refers to itself
+    (`_own_references`), and a discarded subclass to it (its bases and ``__mro__``)."""
     classes = [obj for _, obj in discarded if isinstance(obj, type)]
     # What each class refers to beside itself: its tp_base (a referent), bases and mro.
     subclassed = Counter(
@@ -418,17 +430,22 @@ def _expected(discarded: list[tuple[str, Any]]) -> dict[int, int]:
     for cls in classes:
         for func in _functions(cls):
             expected[id(func)] = expected.get(id(func), 0) + 1
-        expected[id(cls)] = _self_references(cls) + subclassed[id(cls)]
+        own = _own_references(cls)
+        expected[id(cls)] = own[id(cls)] + subclassed[id(cls)]
+        for member in (v for v in vars(cls).values() if type(v) is cls):
+            expected[id(member)] = own[id(member)]  # (its dict, an enum's maps by name, value)
     return expected
 
 
-def _self_references(cls: type) -> int:
-    """The references to ``cls`` from what it is made of (`_parts`), each counted once.
+def _own_references(cls: type) -> Counter[int]:
+    """``id(obj) -> references to it`` from what ``cls`` is made of (its dict and
+    `_parts`, each counted once): to the class itself, and to its members.
 
-    One it misses makes the class look held (the collector is asked), never the reverse.
+    One it misses makes an object look held (the collector is asked), never the reverse.
     """
-    count = sum(value is cls for value in vars(cls).values())
-    return count + sum(ref is cls for part in _parts(cls) for ref in gc.get_referents(part))
+    own = Counter(map(id, vars(cls).values()))
+    own.update(id(ref) for part in _parts(cls) for ref in gc.get_referents(part))
+    return own
 
 
 def _parts(cls: type) -> list[Any]:

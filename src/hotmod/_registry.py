@@ -446,7 +446,7 @@ def _find_containers(objects: list[Any], internal: set[int], adapted: frozenset[
         found.append(ref)
     found, owners = _without_instance_dicts(found)
     wrappers += [o for o in owners if any(id(v) in ids for v in _inner(o, adapted))]
-    return found, _lists_holding(wrappers, internal | {id(found), id(wrappers)})
+    return found, _lists_holding(wrappers, internal | {id(found), id(wrappers), id(owners)})
 
 
 def _without_instance_dicts(found: list[_Container]) -> tuple[list[_Container], list[Any]]:
