@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import importlib
 import logging
 import os
 import queue
@@ -1048,6 +1049,80 @@ def test_a_held_file_is_read_as_held_though_its_path_is_saved_over(proj: Path) -
             half.flush()
             assert read_held(str(target)) == b"VALUE = 1\nCOMPLETE = True\n"
     assert read_held(str(target)) == b"VALUE = 2\n"  # outside the hold: the path as it is
+
+
+class _SlowSave:
+    """An editor's in-place save, begun in a thread: open (truncating) and write half,
+    then the rest once told to."""
+
+    def __init__(self, target: Path, text: str) -> None:
+        self.opened, self.finish = threading.Event(), threading.Event()
+        self._target, self._text = target, text
+        self._thread = threading.Thread(target=self._save)
+        self._thread.start()
+
+    def _save(self) -> None:
+        half = len(self._text) // 2
+        with open(self._target, "w") as f:  # (waits in open() while the file is held)
+            f.write(self._text[:half])
+            f.flush()
+            self.opened.set()
+            self.finish.wait(WAIT)
+            f.write(self._text[half:])
+
+    def close(self) -> None:
+        self.finish.set()
+        self._thread.join(WAIT)
+
+
+@needs_leases
+def test_a_held_file_is_not_read_while_written_once_its_hold_ran_out(proj: Path) -> None:
+    # A long reload (failed, then retried) reads again after its hold ran out, and the
+    # editor's next save, which waited on the hold, is half-written by then.
+    from hotmod._monitor._lease import hold_still, read_held, read_still
+
+    target = proj / "mod.py"
+    target.write_text("VALUE = 1\nCOMPLETE = True\n")
+    with hold_still([str(target)], at_most=0.05):
+        assert read_held(str(target)) == b"VALUE = 1\nCOMPLETE = True\n"
+        save = _SlowSave(target, "VALUE = 2\nCOMPLETE = True\n")
+        assert save.opened.wait(WAIT)
+        with pytest.raises(BlockingIOError):
+            read_held(str(target))
+        assert read_still(str(target)) is None
+        save.close()
+        assert read_held(str(target)) == b"VALUE = 2\nCOMPLETE = True\n"  # closed: whole
+
+
+@needs_leases
+def test_a_reload_leaves_out_a_target_written_again_since_its_hold_ran_out(
+    proj: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Its module stays as it is; the writer's close brings the file in a batch of its own.
+    from hotmod._monitor._lease import hold_still
+    from hotmod._runtime import get_reloader
+
+    name = f"held_{os.getpid()}_{time.monotonic_ns()}"
+    target = proj / f"{name}.py"
+    target.write_text("VALUE = 1\n")
+    monkeypatch.syspath_prepend(str(proj))
+    module = importlib.import_module(name)
+    try:
+        reloader = get_reloader()
+        reloader.sync()
+        with hold_still([str(target)], at_most=0.05):
+            save = _SlowSave(target, "VALUE = 2\nMORE = 3\n")
+            assert save.opened.wait(WAIT)
+            try:
+                assert reloader.reload_changed([str(target)]) is None
+            finally:
+                save.close()
+        assert module.VALUE == 1
+        report = reloader.reload_changed([str(target)])
+        assert report is not None and report.ok
+        assert (module.VALUE, module.MORE) == (2, 3)
+    finally:
+        del sys.modules[name]
 
 
 @needs_leases

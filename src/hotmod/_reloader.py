@@ -448,7 +448,8 @@ class Reloader:
     ) -> dict[str, bytes]:
         """Read the targets' sources, noting in ``report`` the ones that changed.
 
-        A deleted file is left out under ``only_changed`` (its module stays as it is),
+        A deleted file, or one a writer has open again since its hold ran out, is left
+        out under ``only_changed`` (its module stays as it is; its own events bring it),
         else it fails the reload (`_Failure`).
         """
         sources: dict[str, bytes] = {}
@@ -460,7 +461,7 @@ class Reloader:
                 txn.stats[name] = stat_key(os.stat(path))
                 sources[name] = read_held(path)
             except OSError as exc:
-                if only_changed and isinstance(exc, FileNotFoundError):
+                if only_changed and isinstance(exc, (FileNotFoundError, BlockingIOError)):
                     continue  # deleted, or being saved: its module stays as it is
                 raise _Failure(exc, name) from exc
             if source_hash(sources[name]) != self.modmap.known_hash(name):

@@ -8,7 +8,9 @@ the lease fails with EAGAIN while any process has the file open for writing, whi
 also tells us, cheaply, that a write is still going on.
 
 The reloader reads a held file through the held descriptor (`read_held`): the file
-seen complete, even if the path was renamed over or recreated since. A path found
+seen complete, even if the path was renamed over or recreated since. Read after its
+hold ran out (a long reload retried), it is read under a lease taken again, or not at
+all while a writer has it open (`BlockingIOError`). A path found
 missing is not read at all within the hold: a file created there since may still be
 half-written, and its own events bring it. A file read outside a hold gets a lease of
 its own for the read (`read_still`).
@@ -88,7 +90,7 @@ HOLD_AT_MOST = 0.5  # seconds a save may wait on us, however long the reload tak
 # (0.1 ms of 3). Each look costs about 0.2 ms of CPU: a few dozen per burst of saves.
 TICK = HOLD_AT_MOST
 LINGER = 10.0
-# .fds: path -> the leased fd this thread holds it by; .gone: paths it found missing
+# .fds: path -> (the fd this thread holds it by, its hold); .gone: paths found missing
 _this_thread = threading.local()
 
 
@@ -106,6 +108,11 @@ class _Held:
             locked, self._locked = self._locked, []
         for fd in locked:
             _unlock(fd)
+
+    def leased(self, fd: int) -> bool:
+        """Whether ``fd``'s lease still holds (the time limit has not ended it)."""
+        with self._lock:
+            return fd in self._locked
 
     def close(self) -> None:
         self.release()
@@ -199,7 +206,7 @@ def hold_still(paths: Iterable[str], *, at_most: float = HOLD_AT_MOST) -> Iterat
     fds: dict[str, int] = {}
     gone: set[str] = set()
     busy: set[str] = set()
-    fds_here: dict[str, int] = getattr(_this_thread, "fds", {})
+    fds_here: dict[str, tuple[int, _Held]] = getattr(_this_thread, "fds", {})
     gone_here: set[str] = getattr(_this_thread, "gone", set())
     if _ENABLED:
         for path in paths:
@@ -222,7 +229,7 @@ def hold_still(paths: Iterable[str], *, at_most: float = HOLD_AT_MOST) -> Iterat
         timer.name = "hotmod-lease"
         timer.daemon = True
         timer.start()
-    _this_thread.fds = {**fds_here, **fds}
+    _this_thread.fds = {**fds_here, **{path: (fd, held) for path, fd in fds.items()}}
     _this_thread.gone = gone_here | gone
     try:
         yield busy
@@ -243,14 +250,33 @@ def read_held(path: str) -> bytes:
     Raises:
         FileNotFoundError: the file is gone, or was gone when this thread's hold looked
             (one created since may be half-written; its own events bring it).
+        BlockingIOError: the hold ran out before this read and a writer has the file
+            open now (its own events bring it once it is closed).
     """
-    fd = getattr(_this_thread, "fds", {}).get(path)
-    if fd is not None:
-        return _read_fd(fd)
+    entry = getattr(_this_thread, "fds", {}).get(path)
+    if entry is not None:
+        fd, held = entry
+        return _read_fd(fd) if held.leased(fd) else _read_leased_again(fd, path)
     if path in getattr(_this_thread, "gone", ()):
         raise FileNotFoundError(errno.ENOENT, "gone when its batch was taken", path)
     with open(path, "rb") as f:
         return f.read()
+
+
+def _read_leased_again(fd: int, path: str) -> bytes:
+    # A save may have begun once the hold ran out: read only if no writer has it open.
+    import fcntl
+
+    try:
+        fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_RDLCK)
+    except OSError as exc:
+        if exc.errno in (errno.EAGAIN, errno.EBUSY):
+            raise BlockingIOError(errno.EAGAIN, "being written (its hold ran out)", path) from None
+        raise
+    try:
+        return _read_fd(fd)
+    finally:
+        _unlock(fd)
 
 
 def read_still(path: str) -> bytes | None:
@@ -259,7 +285,10 @@ def read_still(path: str) -> bytes | None:
     it open for writing right now."""
     looked = path in getattr(_this_thread, "fds", {}) or path in getattr(_this_thread, "gone", ())
     if looked or not _ENABLED:
-        return read_held(path)
+        try:
+            return read_held(path)
+        except BlockingIOError:
+            return None
     try:
         fd = _lease(path)
     except FileNotFoundError:
