@@ -313,6 +313,24 @@ def big_source(version: int) -> str:
     return f"VERSION = {version}\n" + "".join(f"ROW{i} = {list(range(20))}\n" for i in range(60))
 
 
+def test_compiling_a_big_source_registers_nothing_for_the_module_that_asked(
+    tmp_path: Path, compiles: list[str]
+) -> None:
+    # Its compile warnings are caught with a filter of its own, set inside
+    # ``catch_warnings``: not a registration of whatever module's top level called
+    # the reload (a million of them, one per piece, for the running script's loop).
+    from hotmod._runtime import ledger
+
+    (tmp_path / "big_quiet.py").write_text(big_source(1))
+    importlib.import_module("big_quiet")
+    (tmp_path / "big_quiet.py").write_text(big_source(2))
+    asked = {"__name__": "app.loop", "hotmod": hotmod}
+    exec(compile("report = hotmod.reload('big_quiet')\n", "<app.loop>", "exec"), asked)
+    assert asked["report"].ok  # type: ignore[attr-defined]
+    assert compiles == ["big_quiet.py"]
+    assert ledger.entries("app.loop") == []
+
+
 def test_the_first_reload_of_a_big_module_compiles_only_its_new_text(
     tmp_path: Path, compiles: list[str]
 ) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -176,3 +177,26 @@ def test_what_the_records_hold_counts_as_a_known_reference() -> None:
     assert found == ([group], [])
     held = ledger.holders()
     assert len(held) == len({id(h) for h in held}) == 6  # each holder once
+
+
+def test_the_running_script_notes_only_what_its_definitions_register(tmp_path: Path) -> None:
+    # Its top-level statements never run again, so nothing would take their records
+    # back, and its main loop may make the same call (a warnings filter in
+    # ``catch_warnings``, a reload of a big module) a million times. What its def and
+    # class statements register is taken back when they run again.
+    ledger, registry = Ledger(), Registry()
+
+    def note(item: object) -> object:
+        module = current_module()
+        assert module is not None
+        registry.register(ledger, module, repr(item))
+        return item
+
+    script = tmp_path / "script.py"
+    script.write_text("for i in range(1000):\n    note(i)\n\n@note\ndef handler():\n    pass\n")
+    code = compile(script.read_text(), str(script), "exec")
+    exec(code, {"__name__": "__main__", "note": note})
+    assert len(registry.items) == 1001
+    assert len(ledger.entries("__main__")) == 1
+    exec(code, {"__name__": "app.loop", "note": note})  # a module's run: all of it
+    assert len(ledger.entries("app.loop")) == 1001

@@ -339,6 +339,27 @@ def test_failed_reload_restores_side_effects(mods: Modules) -> None:
     logger.handlers.clear()
 
 
+def test_a_filter_made_inside_catch_warnings_is_not_put_back_for_good(mods: Modules) -> None:
+    # It lives as long as its block. A failed reload puts back what the module's last
+    # run registered, and this filter must not come back outside its block: "ignore"
+    # would silence every warning of the process.
+    source = """
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            X = 1
+        {tail}
+    """
+    mods.write("quiet", source.format(tail=""))
+    mods.load("quiet")
+    before = list(warnings.filters)
+    mods.write("quiet", source.format(tail="raise RuntimeError('boom')"))
+    report = hotmod.reload(mods.name("quiet"))
+    assert not report.ok and isinstance(report.error, RuntimeError)
+    assert warnings.filters == before
+
+
 def test_failed_reload_takes_back_what_its_run_registered(mods: Modules) -> None:
     mods.write(
         "registry",

@@ -423,7 +423,9 @@ class _Cut:
     def _compile(self, text: bytes | ast.Module, shift: int) -> CodeType:
         """``text`` compiled, ``shift`` lines down the source; its warnings told there."""
         with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
+            # (not the wrapper `_sideeffects` puts there: nothing of ours is a
+            # registration of the module whose frame is below)
+            getattr(warnings.simplefilter, "__wrapped__", warnings.simplefilter)("always")
             code: CodeType = compile(
                 text, self.filename, "exec", flags=self.flags, dont_inherit=True
             )

@@ -69,8 +69,14 @@ class Ledger:
         self._retracted: dict[str, list[Entry]] = {}
 
     def record(self, module: str, undo: Callable[[], None], redo: Callable[[], None]) -> None:
-        """Note a registration made by ``module``'s top-level code."""
+        """Note a registration made by ``module``'s top-level code.
+
+        The running script's top-level statements never run again (its loop may make
+        the same call a million times): only what its definitions make is noted.
+        """
         entry = Entry(undo, redo, _in_definition())
+        if module == "__main__" and not entry.definition:
+            return
         with self._lock:
             if self._txn_thread == get_ident():
                 self._new.append((module, entry))

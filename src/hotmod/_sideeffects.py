@@ -126,13 +126,29 @@ def _tracked_filter(original: Callable[..., None]) -> Callable[..., None]:
         module = current_module()
         if module is None:
             return
-        added = [f for f in warnings.filters if id(f) not in before]
+        # The list it went into: inside ``catch_warnings`` a copy, thrown away at the
+        # block's end, and its filter with it. Put back only into the list it was
+        # made in, never into the process's filters for good.
+        target = warnings.filters
+        added = [f for f in target if id(f) not in before]
         for item in added:
             ledger.record(
-                module, functools.partial(_remove_filter, item), lambda: original(*args, **kwargs)
+                module,
+                functools.partial(_remove_filter, item),
+                functools.partial(_add_filter_to, target, original, args, kwargs),
             )
 
     return tracked
+
+
+def _add_filter_to(
+    target: object,
+    add: Callable[..., None],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+) -> None:
+    if warnings.filters is target:
+        add(*args, **kwargs)
 
 
 def _remove_filter(item: Any) -> None:
