@@ -249,8 +249,9 @@ class _Found:
         bound, dynamic = bound_names(tree, text)
         self.bound |= bound
         self.dynamic |= dynamic
-        for node, kind in import_nodes(tree):  # (copies: the tree's lines stay its own)
-            self.nodes.append((ast.increment_lineno(copy.deepcopy(node), shift), kind))
+        if b"import" in text:  # (a walk of every statement of the tree, else for nothing)
+            for node, kind in import_nodes(tree):  # (copies: the tree's lines stay its own)
+                self.nodes.append((ast.increment_lineno(copy.deepcopy(node), shift), kind))
         self.registrants |= registrants(tree)
 
     def scan(self, pieces: tuple[Piece, ...] | None) -> Scan:
