@@ -20,6 +20,7 @@ import ast
 import functools
 import gc
 import sys
+import weakref
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import CellType, FunctionType, MappingProxyType, MethodType, ModuleType
@@ -122,6 +123,8 @@ class Registries:
         self._recorded = recorded
         self._known: dict[str, tuple[frozenset[str], _Found]] = {}
         self._running: dict[str, frozenset[str]] = {}  # registrants of the running version
+        # The copies `held` made, alive while a rollback may need them (by id, weakly).
+        self._copies: dict[int, weakref.ref[Any]] = {}
 
     def forget(self, module: str) -> None:
         """Drop what is known of a module."""
@@ -152,7 +155,7 @@ class Registries:
         if known is None:
             return None
         _, (containers, wrapping) = known
-        saved = [(c, c.copy()) for c in (*containers, *wrapping)]
+        saved = [(c, self._copy(c)) for c in (*containers, *wrapping)]
         if not saved:
             return None
 
@@ -164,6 +167,23 @@ class Registries:
                     _refill(container, items)  # type: ignore[arg-type]
 
         return restore
+
+    def _copy(self, container: _Container) -> _Container:
+        # Of a type of our own: never taken for a registry by the next module's look,
+        # and read as a known place by its near look (each copy holds every entry, of
+        # every module: taken for registries, the copies of copies doubled per module).
+        copy: _Container = _SAVED[_base(container)](container)
+        key = id(copy)
+
+        def gone(_: weakref.ref[Any]) -> None:
+            self._copies.pop(key, None)
+
+        self._copies[key] = weakref.ref(copy, gone)
+        return copy
+
+    def _places(self) -> list[Any]:
+        copies = [ref() for ref in list(self._copies.values())]
+        return [*self._recorded(), *(c for c in copies if c is not None)]
 
     def tracks(self, module: str, names: frozenset[str]) -> bool:
         """Whether `before` has anything to count: the module's new source registers
@@ -251,7 +271,7 @@ class Registries:
             or (containers and not any(_holds(c, ids) for c in containers))
             or (wrapping and not any(_wrapped(e, module, adapted) for c in wrapping for e in c))
         ):
-            found = _near_containers(objects, near(), adapted, self._recorded())
+            found = _near_containers(objects, near(), adapted, self._places())
             containers, wrapping = (
                 found if found is not None else _find_containers(objects, internal(), adapted)
             )
@@ -434,7 +454,7 @@ def _find_containers(objects: list[Any], internal: set[int], adapted: frozenset[
     refs = without_instances(referrers(objects), classes)
     internal.add(id(refs))  # (it holds them while the lists holding wrappers are sought)
     for ref in refs:
-        if id(ref) in internal:
+        if id(ref) in internal or type(ref) in _SAVED_TYPES:
             continue
         if not isinstance(ref, (list, set, dict, deque)):
             # (3.11+: an object with inline attributes refers to them itself)
@@ -476,7 +496,9 @@ def _lists_holding(entries: list[Any], internal: set[int]) -> list[_Sequence]:
     return [
         ref
         for ref in referrers(entries)
-        if id(ref) not in internal and isinstance(ref, (list, deque))
+        if id(ref) not in internal
+        and isinstance(ref, (list, deque))
+        and type(ref) not in _SAVED_TYPES
     ]
 
 
@@ -647,6 +669,36 @@ def _settle_wrapped(
     saved = list(container)
     undo.append(lambda: _replace(container, saved))
     _replace(container, items)
+
+
+class _SavedList(list[Any]):
+    """A registry's items, saved for a rollback."""
+
+
+class _SavedSet(set[Any]):
+    """A registry's items, saved for a rollback."""
+
+
+class _SavedDict(dict[Any, Any]):
+    """A registry's items, saved for a rollback."""
+
+
+class _SavedDeque(deque[Any]):
+    """A registry's items, saved for a rollback."""
+
+
+_SAVED: dict[type, type] = {
+    list: _SavedList,
+    set: _SavedSet,
+    dict: _SavedDict,
+    deque: _SavedDeque,
+}
+_SAVED_TYPES = frozenset(_SAVED.values())
+
+
+def _base(container: _Container) -> type:
+    """The built-in type a registry derives from (an OrderedDict's dict)."""
+    return next(t for t in (dict, set, deque, list) if isinstance(container, t))
 
 
 def _refill(container: set[Any] | dict[Any, Any], saved: set[Any] | dict[Any, Any]) -> None:
