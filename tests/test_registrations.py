@@ -660,6 +660,24 @@ def test_previous_code_held_once_is_reported(mods: Modules, held: str) -> None:
     assert report.stale[0].endswith("held by a list[0]"), report.stale
 
 
+def test_a_failure_fixed_leaves_nothing_held_by_its_rollback(mods: Modules) -> None:
+    # A failed reload's report is kept (error pages show it until a reload succeeds),
+    # and its traceback's frames held the rolled-back transaction: once the fix
+    # applied, the renamed function was reported "held by auth['login']" (a snapshot).
+    mods.write("auth", "def login():\n    return 0\n")
+    mods.write("blog", "from PFX_auth import login\n")
+    auth = mods.load("auth")
+    mods.load("blog")
+    renamed = weakref.ref(auth.login)
+    mods.write("auth", "def signin():\n    return 1\n")
+    failed = hotmod.reload(mods.name("auth"))
+    assert not failed.ok and isinstance(failed.error, ImportError)
+    mods.write("blog", "from PFX_auth import signin\n")
+    assert mods.reload("auth").stale == []
+    gc.collect()
+    assert renamed() is None
+
+
 def test_what_a_discarded_class_inherits_is_not_its_previous_code(mods: Modules) -> None:
     # An Enum's dict holds Enum's own __new__: not code of the module reloaded.
     mods.write("colors", "import enum\n\nclass Color0(enum.Enum):\n    RED = 1\n")

@@ -39,7 +39,7 @@ from ._patch import Patcher
 from ._plan import Plan, PlanError, make_plan
 from ._rebind import rebind
 from ._registry import Registries, registrants
-from ._report import ReloadReport, log_report
+from ._report import ReloadReport, log_report, release_frames
 from ._runtime import import_clock, install_clock, ledger, state
 from ._steps import (
     CompileCache,
@@ -369,6 +369,8 @@ class Reloader:
                 )
                 if report is None:
                     return None
+                if report.error is not None:
+                    release_frames(report.error)
                 report.duration = time.perf_counter() - started
                 # Shown by the middlewares' error pages until a reload succeeds.
                 self.last_failure = report if report.error is not None else None

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+from types import FrameType
 
 from ._errors import ReloadError
 from ._typing import override
 
-__all__ = ["ReloadReport", "format_error", "log_report"]
+__all__ = ["ReloadReport", "format_error", "log_report", "release_frames"]
 
 log = logging.getLogger("hotmod")
 
@@ -120,6 +122,32 @@ def _one_line(exc: BaseException) -> str:
 def _is_own_frame(filename: str) -> bool:
     here = os.path.dirname(os.path.abspath(__file__))
     return filename.startswith(here) or filename.startswith("<frozen importlib")
+
+
+def release_frames(exc: BaseException) -> None:
+    """Clear the locals of hotmod's own frames in ``exc``'s tracebacks (its causes and
+    contexts too): a failed reload's report, kept for error pages, must not keep the
+    rolled-back transaction alive (its snapshots hold the previous objects, which the
+    next reload's audit would then find held)."""
+    import traceback
+
+    seen: set[int] = set()
+    stack: list[BaseException | None] = [exc]
+    while stack:
+        error = stack.pop()
+        if error is None or id(error) in seen:
+            continue
+        seen.add(id(error))
+        for frame, _ in traceback.walk_tb(error.__traceback__):
+            # (and the callers: a finished frame holds the frame that called it)
+            caller: FrameType | None = frame
+            while caller is not None and id(caller) not in seen:
+                seen.add(id(caller))
+                if _is_own_frame(caller.f_code.co_filename):
+                    with contextlib.suppress(RuntimeError):  # (one still running)
+                        caller.clear()
+                caller = caller.f_back
+        stack += [error.__cause__, error.__context__]
 
 
 def format_error(exc: BaseException, *, short: bool = False) -> str:
