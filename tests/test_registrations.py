@@ -764,6 +764,58 @@ def test_module_removing_itself_from_sys_modules_rolls_back_exactly(mods: Module
     assert report.ok and module.X == 3 and name not in sys.modules  # as a fresh import
 
 
+def test_module_replacing_its_entry_by_a_copy_of_itself_runs_the_new_code(
+    mods: Modules,
+) -> None:
+    # Its functions read the namespace the import ran in, not the copy's: kept in
+    # place, one would run its new code against the previous namespace (V == 0).
+    source = """
+        import sys
+        import types
+
+        V = {v}
+
+        def helper():
+            return V
+
+        _copy = types.ModuleType(__name__)
+        _copy.__dict__.update(globals())
+        sys.modules[__name__] = _copy
+    """
+    mods.write("copied", source.format(v=0))
+    mods.write("user", "from PFX_copied import helper\n\ndef use():\n    return helper()\n")
+    user = mods.load("user")
+    name = mods.name("copied")
+    for v in (1, 2):
+        mods.write("copied", source.format(v=v))
+        report = hotmod.reload(name)
+        assert report.ok, report.error
+        entry = sys.modules[name]
+        assert (entry.helper(), entry.V, user.use()) == (v, v, v)
+        assert "its globals are another namespace than before" in report.notes[0]
+        assert not [k for k in vars(entry) if k.startswith("__hotmod")]  # no hook copied
+
+
+def test_a_module_whose_entry_is_not_a_module_is_refused_with_the_reason(
+    mods: Modules,
+) -> None:
+    mods.write(
+        "wrapped",
+        """
+        import sys
+
+        class Wrapper:
+            def __init__(self, module):
+                self._module = module
+
+        sys.modules[__name__] = Wrapper(sys.modules[__name__])
+        """,
+    )
+    mods.load("wrapped")
+    with pytest.raises(ValueError, match="entry is a Wrapper object, not a module"):
+        hotmod.reload(mods.name("wrapped"))
+
+
 def test_frozen_dataclass_instance_and_ctypes_structure_reload(mods: Modules) -> None:
     source = """
         import ctypes

@@ -75,6 +75,11 @@ def _source_missing(module: ModuleType) -> bool:
 
 def no_source_reason(module: ModuleType) -> str:
     """Why a loaded module cannot be reloaded from source, in words."""
+    if not isinstance(module, ModuleType):
+        return (
+            f"its sys.modules entry is a {type(module).__qualname__} object, not a module "
+            "(its code replaced it), so its namespace is unknown"
+        )
     spec = getattr(module, "__spec__", None)
     origin = (
         getattr(spec, "origin", None) if spec is not None else getattr(module, "__file__", None)

@@ -48,7 +48,7 @@ def _same_function(old: FunctionType, new: FunctionType) -> bool:
     its cached code has, and what the unchanged functions of a big module compiled
     again from its text have.
     """
-    if old.__closure__ or old.__dict__ or new.__dict__:
+    if old.__closure__ or old.__dict__ or new.__dict__ or old.__globals__ is not new.__globals__:
         return False
     if old.__code__ is not new.__code__ and (
         old.__code__ != new.__code__ or old.__qualname__ != new.__qualname__
@@ -332,6 +332,15 @@ class Patcher:
         """Give ``old`` the code, defaults and attributes of ``new``; False if impossible."""
         if id(old) in self._patched_old:
             return False  # already stands for another new object (an alias that changed)
+        if old.__globals__ is not new.__globals__:
+            # (read-only) A module that replaced its sys.modules entry by a copy of its
+            # namespace, a function made by exec in a fresh dict: the kept one would
+            # run the new code against the previous namespace.
+            self.notes.append(
+                f"{owner}.{new.__qualname__}: its globals are another namespace than "
+                "before; references were rebound instead"
+            )
+            return False
         if _same_function(old, new):
             self._kept_as_is(old, new)  # equal code: nothing to change, nothing to undo
             return True

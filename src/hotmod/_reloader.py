@@ -731,6 +731,9 @@ class Reloader:
                 exec(step.code, ns)
         finally:
             Definer.remove(ns)
+            entry = sys.modules.get(step.name)
+            if entry is not module and type(getattr(entry, "__dict__", None)) is dict:
+                Definer.remove(entry.__dict__)  # (it replaced its entry by a copy of itself)
         if not step.definitions_only:
             _drop_removed(ns, old, step)
             _keep_submodules(module)
