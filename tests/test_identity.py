@@ -116,6 +116,13 @@ def test_repl_style_main_namespace_is_rebound(project: Project) -> None:
     assert out.split() == ["[2]", "new", "[1]", "True"]
 
 
+def test_names_assigned_after_their_import_are_the_users(project: Project) -> None:
+    # A fresh run of the driver ends with FLAG True and LIMIT 10 whatever conf.py says:
+    # assigned (or bound by a loop) after the import, equal or identical values or not.
+    project.scenario("identity_names_assigned_after_their_import_are_the_users")
+    assert project.run_driver().split() == ["True", "10", "slow", "new"]
+
+
 def test_class_used_by_a_dependent_keeps_identity(project: Project) -> None:
     project.scenario("identity_class_used_by_a_dependent_keeps")
     project.run_driver()

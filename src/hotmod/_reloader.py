@@ -11,6 +11,7 @@ import logging
 import operator
 import os
 import sys
+import textwrap
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -30,7 +31,7 @@ from ._define import (
     kept_count,
     unchanged,
 )
-from ._graph import ImportGraph, ImportRef, parse_imports
+from ._graph import ImportGraph, ImportRef, parse_imports, refs_of_nodes
 from ._missing import MISSING
 from ._modmap import ModuleMap, no_source_reason, real, source_hash
 from ._monitor._batch import STALL
@@ -906,23 +907,69 @@ def _discarded(steps: list[Step], txn: _Txn) -> list[tuple[str, Any]]:
 
 
 def _typed_imports() -> list[ImportRef] | None:
-    """The top-level imports of ``python -c`` code or of the REPL's history, if known."""
-    lines: list[str] = []
+    """The top-level from-imports of ``python -c`` code or of the REPL's history, if
+    known: of each name, the import that bound it last, if no other statement did."""
     argv = getattr(sys, "orig_argv", [])
     if "-c" in argv[:-1]:
-        lines = argv[argv.index("-c") + 1].splitlines()
+        code = argv[argv.index("-c") + 1]
+        statements = _statements(textwrap.dedent(code)) or [
+            s for line in code.splitlines() for s in _statements(line.strip())
+        ]
     else:
         readline = sys.modules.get("readline")
         length = readline.get_current_history_length() if readline is not None else 0
         if not length:
             return None
-        lines = [readline.get_history_item(i) or "" for i in range(1, length + 1)]  # type: ignore[union-attr]
-    refs: list[ImportRef] = []
-    for line in lines:
-        if "import" in line:
-            with contextlib.suppress(SyntaxError, ValueError):
-                refs += parse_imports(line.strip(), module="__main__", is_package=False)
-    return refs
+        statements = [
+            s
+            for i in range(1, length + 1)
+            for s in _statements((readline.get_history_item(i) or "").strip())  # type: ignore[union-attr]
+        ]
+    # name -> the from-import that bound it last, or None: bound last by other code (a
+    # variable the user assigned after taking the name is theirs, whatever it holds)
+    last: dict[str, tuple[ImportRef, tuple[str, str]] | None] = {}
+    for statement in statements:
+        if isinstance(statement, ast.ImportFrom):
+            for ref in refs_of_nodes([(statement, "top")], module="__main__", is_package=False):
+                last.update((alias, (ref, (name, alias))) for name, alias in ref.names)
+        else:
+            last.update(dict.fromkeys(_bound_by(statement)))
+    refs: dict[int, tuple[ImportRef, list[tuple[str, str]]]] = {}
+    for found in last.values():
+        if found is not None:
+            refs.setdefault(id(found[0]), (found[0], []))[1].append(found[1])
+    return [ref._replace(names=tuple(pairs)) for ref, pairs in refs.values()]
+
+
+_OWN_SCOPES = (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+
+
+def _statements(code: str) -> list[ast.stmt]:
+    try:
+        return ast.parse(code).body
+    except (SyntaxError, ValueError):
+        return []  # (a line of a statement the history holds line by line)
+
+
+def _bound_by(statement: ast.stmt) -> Iterator[str]:
+    """The global names a top-level statement binds or deletes (not in nested scopes)."""
+    if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        yield statement.name
+        return
+    if isinstance(statement, ast.Import):
+        yield from ((a.asname or a.name).split(".")[0] for a in statement.names)
+        return
+    stack: list[ast.AST] = [statement]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            yield node.id
+        elif isinstance(node, _OWN_SCOPES):
+            continue  # (their names are their own; a walrus in one is rare enough)
+        elif isinstance(node, ast.stmt) and node is not statement:
+            yield from _bound_by(node)
+        else:
+            stack.extend(ast.iter_child_nodes(node))
 
 
 def _by_module(refs: Iterable[ImportRef], *, top_only: bool) -> dict[str, list[tuple[str, str]]]:

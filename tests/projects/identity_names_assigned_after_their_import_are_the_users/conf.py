@@ -1,0 +1,7 @@
+FLAG = True
+LIMIT = 10
+MODE = "fast"
+
+
+def f():
+    return "old"

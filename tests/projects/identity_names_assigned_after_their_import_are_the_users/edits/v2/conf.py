@@ -1,0 +1,7 @@
+FLAG = False
+LIMIT = 20
+MODE = "slow"
+
+
+def f():
+    return "new"
