@@ -312,6 +312,78 @@ def test_singledispatch_registrations_run_the_new_code(mods: Modules) -> None:
         assert len(fmt.show.registry) == 2
 
 
+def test_a_class_replaced_takes_its_previous_versions_place_in_a_registry(
+    mods: Modules,
+) -> None:
+    # Its bases changed: a new class (identity cannot be kept), which __init_subclass__
+    # registers again. The previous one ran its old methods from the list, unreported
+    # after the first reload; a fresh import has the new class alone, in its place.
+    mods.write(
+        "reg",
+        """
+        PLUGINS = []
+        KINDS = set()
+
+        class Base:
+            def __init_subclass__(cls, **kwargs):
+                super().__init_subclass__(**kwargs)
+                PLUGINS.append(cls)
+                KINDS.add(cls)
+
+        class Mixin:
+            pass
+        """,
+    )
+    source = """
+        from PFX_reg import Base, Mixin
+
+        class First(Base):
+            pass
+
+        class Plugin({bases}):
+            def run(self):
+                return "{v}"
+
+        class Last(Base):
+            pass
+    """
+    mods.write("plugins", source.format(bases="Base", v="v0"))
+    reg = mods.load("reg")
+    plugins = mods.load("plugins")
+    for version, bases in zip(VERSIONS, ("Base, Mixin", "Base, Mixin", "Base"), strict=True):
+        mods.write("plugins", source.format(bases=bases, v=version))
+        mods.reload("plugins")
+        assert [plugins.First, plugins.Plugin, plugins.Last] == reg.PLUGINS
+        assert {plugins.First, plugins.Plugin, plugins.Last} == reg.KINDS
+        assert plugins.Plugin().run() == version
+
+
+def test_a_function_a_factory_made_and_registered_is_not_registered_twice(
+    mods: Modules,
+) -> None:
+    mods.write(
+        "reg",
+        """
+        HANDLERS = []
+
+        def make_handler(tag):
+            def handler():
+                return tag
+            HANDLERS.append(handler)
+            return handler
+        """,
+    )
+    source = "from PFX_reg import make_handler\n\nhello = make_handler('{v}')\n"
+    mods.write("plugins", source.format(v="v0"))
+    reg = mods.load("reg")
+    plugins = mods.load("plugins")
+    for version in VERSIONS:
+        mods.write("plugins", source.format(v=version))
+        assert mods.reload("plugins").stale == []
+        assert [plugins.hello] == reg.HANDLERS
+        assert plugins.hello() == version
+
+
 def test_process_wide_side_effects_do_not_pile_up(mods: Modules) -> None:
     source = """
         import logging, warnings
@@ -465,24 +537,21 @@ def test_stale_code_is_reported_with_its_holder(mods: Modules, caplog: Any) -> N
 
 
 STALE_SHAPES = """
-    from PFX_registry import keep
-
     class Shape{bases}:
         def name(self):
             return "{v}"
-
-    keep(Shape)
 """
 
 
 def _reload_discarding_shape(mods: Modules, registry: str, monkeypatch: Any) -> list[str]:
-    """Load ``registry`` and shapes, change Shape's bases, reload; the collector's calls."""
+    """Load ``registry`` and shapes, the program giving Shape to ``registry.keep`` (a
+    registration the module's own run does not make again), change Shape's bases so
+    that a new class replaces it; the collector's calls from then on."""
     import hotmod._audit
 
     mods.write("registry", registry)
     mods.write("shapes", STALE_SHAPES.format(bases="", v="old"))
-    mods.load("registry")
-    mods.load("shapes")
+    mods.load("registry").keep(mods.load("shapes").Shape)
     mods.write("shapes", STALE_SHAPES.format(bases="(Exception)", v="new"))
     collections: list[str] = []
     real_collect = hotmod._audit.gc.collect
@@ -1169,7 +1238,7 @@ def test_names_used_inside_a_lambda_are_not_registrations() -> None:
         "add('/', handler)\n"
         "on('tick', lambda: tick(world))\n"
     )
-    assert registrants(tree) == {"handler"}
+    assert registrants(tree) == {"handler", "made:TABLE"}  # (what keep returned: named)
 
 
 def test_a_classs_own_instances_are_not_taken_for_wrapped_registrations() -> None:
@@ -1539,12 +1608,11 @@ def test_a_replaced_class_with_a_holder_in_module_globals_costs_no_walk(
         class Shape({base}):
             def area(self):
                 return {v}
-
-        HELD.append(Shape)
     """
     mods.write("shapes", source.format(base="object", v=0))
-    mods.load("shapes")
+    shapes = mods.load("shapes")
     for v, base in ((1, "Exception"), (2, "object")):
+        shapes.HELD.append(shapes.Shape)  # (the program collects it: no registration)
         mods.write("shapes", source.format(base=base, v=v))
         stale = mods.reload("shapes").stale
         assert [line.split(" held by ")[1] for line in stale] == [

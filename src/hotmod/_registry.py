@@ -41,8 +41,9 @@ def registrants(tree: ast.Module) -> frozenset[str]:
     """Top-level names whose objects the module may register somewhere else.
 
     Decorated functions and classes, classes with bases or a metaclass (their base's
-    ``__init_subclass__`` or metaclass may register them), and names passed to calls
-    made by top-level statements (``registry.append(handler)``).
+    ``__init_subclass__`` or metaclass may register them), names passed to calls made
+    by top-level statements (``registry.append(handler)``), and names bound to what a
+    call returned (``hello = make_handler("hi")``: a factory may register what it made).
     """
     names: set[str] = set()
     for node in _top_level(tree.body):
@@ -54,6 +55,10 @@ def registrants(tree: ast.Module) -> frozenset[str]:
         elif isinstance(node, (ast.Expr, ast.Assign, ast.AnnAssign)) and isinstance(
             node.value, ast.Call
         ):  # register(f), x = app.add(f) (a data literal is never walked)
+            targets = (
+                node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+            )
+            names.update(_MADE + t.id for t in targets if isinstance(t, ast.Name))
             for call in _outside_lambdas(node.value):
                 if isinstance(call, ast.Call):
                     args = [*call.args, *(k.value for k in call.keywords)]
@@ -83,6 +88,17 @@ def _top_level(body: list[ast.stmt]) -> Iterable[ast.stmt]:
 
 
 _DEFINED = "def:"  # marks names bound by a def or class statement of the module
+_MADE = "made:"  # marks names bound to what a top-level call returned
+
+
+def _key(name: str) -> str:
+    """The module global a registrant name is about."""
+    return name.split(":", 1)[1] if name.startswith((_DEFINED, _MADE)) else name
+
+
+def _made(value: Any) -> bool:
+    """A function made by a factory while the module ran (a closure it may register)."""
+    return type(value) is FunctionType and "<locals>" in value.__qualname__
 
 
 def _owned(value: Any, owner: str, defined: bool) -> list[Any]:
@@ -241,7 +257,8 @@ class Registries:
             gone_in = [gone for _ in containers]
 
         def settle(patcher: Patcher, undo: list[Callable[[], None]]) -> None:
-            _settle(containers, counts, ids, gone_in, patcher, undo)
+            successors = _successors(present & names, old, module, patcher)
+            _settle(containers, counts, ids, gone_in, patcher, undo, successors)
             for container, entries in zip(wrapping, earlier, strict=True):
                 _settle_wrapped(container, entries, module, adapted, undo)
 
@@ -288,11 +305,15 @@ def _registered(
     gone: set[int] = set()
     present = set()
     for name in names:
-        defined = name.startswith(_DEFINED)
-        key = name[len(_DEFINED) :] if defined else name
+        key = _key(name)
         if key in old:
+            if name.startswith(_MADE):
+                if not _made(old[key]):
+                    continue
+                owned = [old[key]]  # (its own module is the factory's)
+            else:
+                owned = _owned(old[key], module, name.startswith(_DEFINED))
             present.add(name)
-            owned = _owned(old[key], module, defined)
             objects.extend(owned)
             if name in dropped:
                 gone.update(id(o) for o in owned)
@@ -555,6 +576,31 @@ def _wrapped(entry: Any, module: str, adapted: frozenset[str]) -> frozenset[str]
     return frozenset(names)
 
 
+def _successors(
+    names: Iterable[str], old: Mapping[str, Any], module: str, patcher: Patcher
+) -> dict[int, Any]:
+    """``id(previous object) -> its successor``: the new object a registrant name of the
+    module is bound to now, where it could not be kept (a class whose bases changed)."""
+    live = sys.modules.get(module)
+    if live is None:
+        return {}
+    namespace = vars(live)
+    found: dict[int, Any] = {}
+    for name in names:
+        key = _key(name)
+        previous, now = old.get(key, _NONE), namespace.get(key, _NONE)
+        if previous is _NONE or now is _NONE or now is previous:
+            continue
+        if patcher.canonical(now) is not previous and isinstance(now, type) is isinstance(
+            previous, type
+        ):
+            found[id(previous)] = now
+    return found
+
+
+_NONE = object()
+
+
 def _settle(
     containers: list[_Container],
     counts: list[dict[int, int]],
@@ -562,19 +608,32 @@ def _settle(
     gone_in: list[set[int]],
     patcher: Patcher,
     undo: list[Callable[[], None]],
+    successors: Mapping[int, Any],
 ) -> None:
-    canonical = patcher.canonical
     for container, before, gone in zip(containers, counts, gone_in, strict=True):
+        # Where the module's run registered a successor again, it takes the previous
+        # object's entry; elsewhere (a list the program keeps) the previous one stays.
+        values = container.items() if isinstance(container, dict) else [container]
+        present = {id(x) for pair in values for x in pair}
+        after = {i: s for i, s in successors.items() if id(s) in present}
+
+        def current(item: Any, after: Mapping[int, Any] = after) -> Any:
+            # (the kept object a twin stands for; the successor of a replaced one)
+            return after[id(item)] if id(item) in after else patcher.canonical(item)
+
         if isinstance(container, dict):
-            _settle_dict(container, canonical, gone, undo)
+            _settle_dict(container, current, gone, undo)
         elif isinstance(container, set):
-            kept = {canonical(item) for item in container if id(item) not in gone}
-            if len(kept) != len(container) or any(patcher.is_replaced(i) for i in container):
+            kept = {current(item) for item in container if id(item) not in gone}
+            if len(kept) != len(container) or any(current(i) is not i for i in container):
                 undo.append(functools.partial(_refill, container, set(container)))
                 container.clear()
                 container.update(kept)
         else:
-            _settle_sequence(container, before, ids, gone, canonical, undo)
+            if after:  # what was counted of a previous object counts for its successor
+                ids = ids | {id(s) for s in after.values()}
+                before = {id(after[i]) if i in after else i: n for i, n in before.items()}
+            _settle_sequence(container, before, ids, gone, current, undo)
 
 
 def _settle_dict(
