@@ -384,6 +384,25 @@ def test_a_function_a_factory_made_and_registered_is_not_registered_twice(
         assert plugins.hello() == version
 
 
+def test_a_singledispatch_registration_removed_from_the_source_is_gone(
+    mods: Modules,
+) -> None:
+    # Its registry is a dict behind a mappingproxy in the function's attributes; the
+    # dispatch cache still held the removed function for a type called before.
+    mods.write(
+        "fmt",
+        "import functools\n\n@functools.singledispatch\ndef show(x):\n    return 'any'\n",
+    )
+    ext = "from PFX_fmt import show\n\n{body}"
+    mods.write("ext", ext.format(body="@show.register(int)\ndef _(x):\n    return 'int'\n"))
+    fmt = mods.load("fmt")
+    mods.load("ext")
+    assert fmt.show(1) == "int"  # (int is in the dispatch cache now)
+    mods.write("ext", ext.format(body="X = 1\n"))
+    assert mods.reload("ext").stale == []
+    assert fmt.show(1) == "any" and len(fmt.show.registry) == 1
+
+
 def test_process_wide_side_effects_do_not_pile_up(mods: Modules) -> None:
     source = """
         import logging, warnings

@@ -247,11 +247,13 @@ class Registries:
         counts = [_count(c, ids) for c in containers]
         # The previous version's wrapped entries (held: their ids must stay theirs).
         earlier = [[e for e in c if _wrapped(e, module, adapted)] for c in wrapping]
+        # singledispatch functions whose registries these are: their caches go after
+        dispatchers = _dispatchers([old, *map(vars, imported())], {id(c) for c in containers})
         if gone:
             # Only a registry the module can reach through its imports lost an entry
             # because the new source stopped registering; a list the program keeps
             # (callbacks it collected itself) is left alone.
-            reach = _reachable(imported())
+            reach = _reachable(imported()) | dispatchers.keys()
             gone_in = [gone if id(c) in reach else set() for c in containers]
         else:
             gone_in = [gone for _ in containers]
@@ -259,6 +261,9 @@ class Registries:
         def settle(patcher: Patcher, undo: list[Callable[[], None]]) -> None:
             successors = _successors(present & names, old, module, patcher)
             _settle(containers, counts, ids, gone_in, patcher, undo, successors)
+            for clear in dispatchers.values():
+                clear()  # (a type dispatched before may be cached with a removed function)
+                undo.append(clear)
             for container, entries in zip(wrapping, earlier, strict=True):
                 _settle_wrapped(container, entries, module, adapted, undo)
 
@@ -339,6 +344,24 @@ def _reachable(modules: Iterable[ModuleType]) -> set[int]:
         # not isinstance(): a proxy would resolve its __class__, and may raise doing so
         if issubclass(type(value), (list, set, dict, deque))
     }
+
+
+def _dispatchers(
+    namespaces: Iterable[Mapping[str, Any]], containers: set[int]
+) -> dict[int, Callable[[], None]]:
+    """``id(registry) -> clear its dispatch cache`` for the `functools.singledispatch`
+    functions bound in ``namespaces`` whose registry is one of ``containers``."""
+    found: dict[int, Callable[[], None]] = {}
+    for namespace in namespaces:
+        for value in list(namespace.values()):
+            if type(value) is not FunctionType:
+                continue
+            proxy, clear = value.__dict__.get("registry"), value.__dict__.get("_clear_cache")
+            if type(proxy) is MappingProxyType and callable(clear):
+                registry = gc.get_referents(proxy)  # (the dict behind it)
+                if registry and id(registry[0]) in containers:
+                    found[id(registry[0])] = clear
+    return found
 
 
 def _holds(container: _Container, ids: set[int]) -> bool:
