@@ -41,7 +41,7 @@ from typing import Any, TypeVar
 
 from ._reach import instances_of, reach, referrers, without_instances
 
-__all__ = ["CodeHistory", "find_running", "find_stale"]
+__all__ = ["CodeHistory", "Reported", "find_running", "find_stale"]
 
 _Pair = TypeVar("_Pair", bound=tuple[str, Any])  # (name, object) looked at
 _CONTAINER_TYPES = (dict, list, tuple, set, frozenset)
@@ -122,6 +122,47 @@ class CodeHistory:
                 for ref in refs
                 if (old := ref()) is not None and not _moved(old, func.__code__)
             ]
+        return out
+
+
+class Reported:
+    """Previous versions reported held, by module, while they live (weak references).
+
+    A later reload of their module reports each again while it is still held (its
+    reference count tells, as for `find_stale`), with the holder named the first time:
+    its log must not say "reloaded" alone while old code is served, and naming the
+    holder again would walk the heap on every reload.
+    """
+
+    def __init__(self) -> None:
+        self._by_module: dict[str, list[tuple[weakref.ref[Any], str, str]]] = {}
+
+    def note(
+        self, discarded: list[tuple[str, Any]], modules: Mapping[str, str], lines: list[str]
+    ) -> None:
+        """Remember the ``discarded`` objects ``lines`` report, under their ``modules``."""
+        for name, obj in discarded:
+            line = next((x for x in lines if x.startswith(f"{name} (previous code)")), None)
+            if line is None:
+                continue
+            try:
+                ref = weakref.ref(obj)
+            except TypeError:
+                continue
+            self._by_module.setdefault(modules[name], []).append((ref, name, line))
+
+    def again(self, modules: Iterable[str]) -> list[str]:
+        """The lines of the previous versions of ``modules`` reported before and held still."""
+        out: list[str] = []
+        for module in modules:
+            records = [r for r in self._by_module.pop(module, ()) if r[0]() is not None]
+            if not records:
+                continue
+            self._by_module[module] = records
+            pairs = [(name, ref()) for ref, name, _ in records]  # (alive: just checked)
+            held = {id(pair[1]) for pair in _still_held(pairs, _expected(pairs))}
+            out += [r[2] for r, pair in zip(records, pairs, strict=True) if id(pair[1]) in held]
+            del pairs
         return out
 
 

@@ -20,7 +20,7 @@ from types import CodeType, FunctionType, ModuleType
 from typing import Any
 
 from . import _bigsource, _diskcache, integrations
-from ._audit import CodeHistory, find_running, find_stale
+from ._audit import CodeHistory, Reported, find_running, find_stale
 from ._bigsource import Piece, parse
 from ._cycles import Cycles
 from ._define import (
@@ -153,6 +153,7 @@ class Reloader:
         self.cache_worker = _diskcache.Worker(self.lock)
         self._plain: dict[str, tuple[CodeType, Prints]] = {}  # (`_unchanged`)
         self._history = CodeHistory()  # previous codes a call may still run
+        self._reported = Reported()  # previous versions reported held, while they live
         # Entries of what a reload compiled, written once it committed (imports to add).
         self._unsaved: list[tuple[str, bytes, _diskcache.Entry]] = []
         install_clock()
@@ -436,14 +437,17 @@ class Reloader:
         if not self._attempt(steps, txn, report):
             return report
         self._commit(steps, txn, report)
-        discarded = _discarded(steps, txn)
+        owners: dict[str, str] = {}
+        discarded = _discarded(steps, txn, owners)
         txn.view = None  # the view's callables refer back to txn: no cycle to outlive it
         txn.patcher.object_hooks.clear()
         previous = self._history.previous(txn.patcher.replaced)
         txn.patcher.replaced.clear()  # (``previous`` is now all that refers to those codes)
         del txn, steps  # our references to old objects go before we look for others'
+        again = self._reported.again(report.reloaded)  # (before the new ones are noted)
         report.stale = find_stale(discarded, self.registries.prune, self._namespaces)
-        report.stale += find_running(previous)
+        self._reported.note(discarded, owners, report.stale)
+        report.stale += again + find_running(previous)
         return report
 
     def _read_targets(
@@ -874,13 +878,15 @@ def _keep_hook(
     return hook
 
 
-def _discarded(steps: list[Step], txn: _Txn) -> list[tuple[str, Any]]:
-    """Old functions and classes of the plan that the module no longer binds.
+def _discarded(steps: list[Step], txn: _Txn, modules: dict[str, str]) -> list[tuple[str, Any]]:
+    """Old functions and classes of the plan that the module no longer binds, each
+    name's module noted in ``modules``.
 
     A discarded class brings its methods: whoever holds one of them runs old code too.
     """
     out: list[tuple[str, Any]] = []
     for step in steps:
+        first = len(out)
         ns = txn.modules[step.name].__dict__
         owner = ns.get("__name__", step.name)
         snapshot = txn.snapshots[step.name]
@@ -903,6 +909,7 @@ def _discarded(steps: list[Step], txn: _Txn) -> list[tuple[str, Any]]:
                         and func.__module__ == owner  # (not one it inherits: Enum's __new__)
                         and not txn.patcher.is_patched(func)
                     ]
+        modules.update((name, step.name) for name, _ in out[first:])
     return out
 
 
