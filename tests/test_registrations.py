@@ -127,6 +127,26 @@ def test_list_registry_holds_one_current_entry(mods: Modules) -> None:
         assert registry.HANDLERS[0] is module.handle
 
 
+def test_a_list_registry_follows_the_new_order_of_the_source(mods: Modules) -> None:
+    # The module's entries keep their places among the others', filled in the order
+    # the new source registers them (a fresh import's order, the others' aside).
+    mods.write(
+        "registry", "HANDLERS = []\ndef register(f):\n    HANDLERS.append(f)\n    return f\n"
+    )
+    mods.write("other", "from PFX_registry import register\n\n@register\ndef other():\n    pass\n")
+    plugin = "from PFX_registry import register\n\n" + "".join(
+        f"@register\ndef {name}():\n    pass\n\n" for name in ("{0}", "{1}", "{2}")
+    )
+    mods.write("plugin", plugin.format("a", "b", "c"))
+    registry, module = mods.load("registry"), mods.load("plugin")
+    other = mods.load("other")
+    for order in (("c", "a", "b"), ("b", "c", "a"), ("a", "b", "c")):
+        mods.write("plugin", plugin.format(*order))
+        mods.reload("plugin")
+        names = [getattr(module, name) for name in order]
+        assert [*names, other.other] == registry.HANDLERS
+
+
 def test_dict_and_set_registries_and_callable_object_decorators(mods: Modules) -> None:
     mods.write(
         "registry",

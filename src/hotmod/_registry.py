@@ -700,7 +700,9 @@ def _settle_sequence(
     # Where the new version registered an object again, the previous version's entries
     # of it are dropped: the earliest positions stay, as after a fresh import.
     keep = {i: n - before.get(i, 0) for i, n in after.items() if n > before.get(i, 0)}
-    if keep:
+    if keep and keep == {i: n for i, n in before.items() if n}:
+        items = _in_new_order(items, before)
+    elif keep:
         result = []
         for item in items:
             left = keep.get(id(item))
@@ -717,6 +719,29 @@ def _settle_sequence(
     saved = list(container)
     undo.append(lambda: _replace(container, saved))
     _replace(container, items)
+
+
+def _in_new_order(items: list[Any], before: Mapping[int, int]) -> list[Any]:
+    """``items`` where the module's run registered again exactly what its previous
+    version had: the places of the previous entries (each object's first ones) take
+    the new entries in the order the run made them (a reordered source reads so after a
+    fresh import), and the new entries' own places go."""
+    seen: dict[int, int] = {}
+    places: list[int] = []
+    made: list[tuple[int, Any]] = []
+    for place, item in enumerate(items):
+        count = before.get(id(item), 0)
+        if count:
+            seen[id(item)] = n = seen.get(id(item), 0) + 1
+            if n <= count:
+                places.append(place)
+            else:
+                made.append((place, item))
+    result = list(items)
+    for place, (_, item) in zip(places, made, strict=True):
+        result[place] = item
+    drop = {place for place, _ in made}
+    return [item for place, item in enumerate(result) if place not in drop]
 
 
 def _settle_wrapped(
