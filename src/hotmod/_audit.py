@@ -154,6 +154,8 @@ class Reported:
     def again(self, modules: Iterable[str]) -> list[str]:
         """The lines of the previous versions of ``modules`` reported before and held still."""
         out: list[str] = []
+        if not self._by_module:
+            return out  # (the usual case)
         for module in modules:
             records = [r for r in self._by_module.pop(module, ()) if r[0]() is not None]
             if not records:

@@ -909,7 +909,8 @@ def _discarded(steps: list[Step], txn: _Txn, modules: dict[str, str]) -> list[tu
                         and func.__module__ == owner  # (not one it inherits: Enum's __new__)
                         and not txn.patcher.is_patched(func)
                     ]
-        modules.update((name, step.name) for name, _ in out[first:])
+        if len(out) > first:
+            modules.update((name, step.name) for name, _ in out[first:])
     return out
 
 
