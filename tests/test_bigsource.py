@@ -66,6 +66,14 @@ NOT_PLAIN = [
     "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import os",
     "def made{i}(x=make()):\n    return x",
     "def first{i}():\n    pass\nALIAS{i} = first{i}",
+    # (read off their text for the running version's index, as the tree reads them)
+    "class K{i}():\n    pass",
+    "class B{i}(\n    Base,\n):\n    pass",
+    "class Meta{i}(metaclass=Meta):\n    pass",
+    "@decorate\nclass DC{i}:\n    pass",
+    "@decorate\n@decorate\nasync def two{i}():\n    pass",
+    "@decorate(\n    'x',\n)\ndef md{i}():\n    pass",
+    "@decorate\ndef imports{i}():\n    import json\n    return json",
 ]
 
 # Statements with lines that look like the start of another statement.

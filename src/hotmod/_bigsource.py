@@ -42,6 +42,7 @@ from typing import NamedTuple, TypeVar
 from . import _tracker
 from ._define import bound_names, instrument
 from ._graph import ImportNode, ImportRef, import_nodes, refs_of_nodes
+from ._registry import _DEFINED as _REGISTRANT
 from ._registry import registrants
 
 __all__ = ["BIG", "Piece", "Scan", "forget", "parse", "scan"]
@@ -78,6 +79,8 @@ _FUTURE = reduce(or_, (getattr(__future__, f).compiler_flag for f in __future__.
 _NO_START = frozenset(b" \t\f\r#)]}")
 _CLAUSE = re.compile(rb"(?:else|elif|except|finally)\b")
 _DEFINITION = re.compile(rb"(?:def|async[ \t]+def|class)\b")
+# A definition's name line, read off its text: (def or class, name, the class's bases).
+_NAMED = re.compile(rb"(?:async[ \t]+)?(def|class)[ \t]+(\w+)[ \t]*(\([ \t]*\)|\()?")
 _TREE = re.compile(rb"@|class\b|if\b.*TYPE_CHECKING")  # (guarded imports: told apart by the tree)
 _STRING = re.compile(rb"[rRbBuUfF]{0,2}['\"]")
 _ENCODING = re.compile(rb"[ \t\f]*#.*?coding[:=]")  # (PEP 263)
@@ -378,10 +381,33 @@ class _Cut:
         first = 0
         while first < len(self.starts):
             end = self.run(first)
-            if self.tree[first] and self._tree(first, end, found) is None:
+            named = not self.tree[first] or self._named(first, end, found)
+            if not named and self._tree(first, end, found) is None:
                 return None
             first = end
         return found.scan(None)
+
+    def _named(self, first: int, end: int, found: _Found) -> bool:
+        """Read a run of definitions off their text, as `_tree` would find them (no
+        import in them; decorated, or a class with bases: registrants); False if one
+        of its statements is anything else. The running version's index needs no more,
+        and a module of a few megabytes has thousands of them."""
+        if b"import" in self.text(first, end):
+            return False
+        names: list[tuple[str, bool]] = []
+        for index in range(first, end):
+            line = self.starts[index]
+            decorated = self.lines[line].startswith(b"@")
+            while self.lines[line].startswith(b"@"):
+                line += 1  # (a decorator over several lines is no simple run: parsed)
+            named = _NAMED.match(self.lines[line])
+            if named is None or (index + 1 < len(self.starts) and self.starts[index + 1] <= line):
+                return False
+            kind, name, bases = named.groups()
+            names.append((name.decode(), decorated or (kind == b"class" and bases == b"(")))
+        found.bound.update(name for name, _ in names)
+        found.registrants.update(_REGISTRANT + name for name, registered in names if registered)
+        return True
 
     def _compiled_text(self, first: int, end: int) -> tuple[CodeType, _Read] | None:
         """The run compiled from its text, and read; None if it does not compile however
