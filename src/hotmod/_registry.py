@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import CellType, FunctionType, MappingProxyType, MethodType, ModuleType
 from typing import Any
 
+from ._missing import MISSING
 from ._patch import Patcher
 from ._reach import places, reach, referrers, without_instances
 
@@ -611,17 +612,14 @@ def _successors(
     found: dict[int, Any] = {}
     for name in names:
         key = _key(name)
-        previous, now = old.get(key, _NONE), namespace.get(key, _NONE)
-        if previous is _NONE or now is _NONE or now is previous:
+        previous, now = old.get(key, MISSING), namespace.get(key, MISSING)
+        if previous is MISSING or now is MISSING or now is previous:
             continue
         if patcher.canonical(now) is not previous and isinstance(now, type) is isinstance(
             previous, type
         ):
             found[id(previous)] = now
     return found
-
-
-_NONE = object()
 
 
 def _settle(
@@ -636,9 +634,11 @@ def _settle(
     for container, before, gone in zip(containers, counts, gone_in, strict=True):
         # Where the module's run registered a successor again, it takes the previous
         # object's entry; elsewhere (a list the program keeps) the previous one stays.
-        values = container.items() if isinstance(container, dict) else [container]
-        present = {id(x) for pair in values for x in pair}
-        after = {i: s for i, s in successors.items() if id(s) in present}
+        after: dict[int, Any] = {}
+        if successors:
+            values = container.items() if isinstance(container, dict) else [container]
+            present = {id(x) for pair in values for x in pair}
+            after = {i: s for i, s in successors.items() if id(s) in present}
 
         def current(item: Any, after: Mapping[int, Any] = after) -> Any:
             # (the kept object a twin stands for; the successor of a replaced one)

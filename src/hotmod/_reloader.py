@@ -935,13 +935,9 @@ def _typed_imports() -> list[ImportRef] | None:
         ]
     # name -> the from-import that bound it last, or None: bound last by other code (a
     # variable the user assigned after taking the name is theirs, whatever it holds)
-    last: dict[str, tuple[ImportRef, tuple[str, str]] | None] = {}
+    last: dict[str, _Taken | None] = {}
     for statement in statements:
-        if isinstance(statement, ast.ImportFrom):
-            for ref in refs_of_nodes([(statement, "top")], module="__main__", is_package=False):
-                last.update((alias, (ref, (name, alias))) for name, alias in ref.names)
-        else:
-            last.update(dict.fromkeys(_bound_by(statement)))
+        last.update(_bindings(statement))
     refs: dict[int, tuple[ImportRef, list[tuple[str, str]]]] = {}
     for found in last.values():
         if found is not None:
@@ -959,25 +955,33 @@ def _statements(code: str) -> list[ast.stmt]:
         return []  # (a line of a statement the history holds line by line)
 
 
-def _bound_by(statement: ast.stmt) -> Iterator[str]:
-    """The global names a top-level statement binds or deletes (not in nested scopes)."""
+_Taken = tuple[ImportRef, tuple[str, str]]  # a from-import, and the (name, alias) it binds
+
+
+def _bindings(statement: ast.stmt) -> Iterator[tuple[str, _Taken | None]]:
+    """The global names a top-level statement binds or deletes, in order (not in nested
+    scopes), each with the from-import that binds it, or None."""
+    if isinstance(statement, ast.ImportFrom):
+        for ref in refs_of_nodes([(statement, "top")], module="__main__", is_package=False):
+            yield from ((alias, (ref, (name, alias))) for name, alias in ref.names)
+        return
     if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-        yield statement.name
+        yield statement.name, None
         return
     if isinstance(statement, ast.Import):
-        yield from ((a.asname or a.name).split(".")[0] for a in statement.names)
+        yield from (((a.asname or a.name).split(".")[0], None) for a in statement.names)
         return
     stack: list[ast.AST] = [statement]
     while stack:
         node = stack.pop()
         if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
-            yield node.id
+            yield node.id, None
         elif isinstance(node, _OWN_SCOPES):
             continue  # (their names are their own; a walrus in one is rare enough)
         elif isinstance(node, ast.stmt) and node is not statement:
-            yield from _bound_by(node)
+            yield from _bindings(node)  # (in an if, a try, a with, a loop)
         else:
-            stack.extend(ast.iter_child_nodes(node))
+            stack.extend(reversed(list(ast.iter_child_nodes(node))))
 
 
 def _by_module(refs: Iterable[ImportRef], *, top_only: bool) -> dict[str, list[tuple[str, str]]]:

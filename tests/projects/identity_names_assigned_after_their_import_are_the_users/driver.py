@@ -7,7 +7,8 @@ FLAG = True  # assigned after the import, to the value it had: the user's own no
 for LIMIT in (10,):  # bound by a loop: the user's too
     pass
 MODE = "slow"
-from conf import MODE  # taken again last: rebound
+if MODE:
+    from conf import MODE  # taken again last (in a block): rebound
 
 edit("conf.py")
 report = reload("conf")
