@@ -248,8 +248,10 @@ class Registries:
         counts = [_count(c, ids) for c in containers]
         # The previous version's wrapped entries (held: their ids must stay theirs).
         earlier = [[e for e in c if _wrapped(e, module, adapted)] for c in wrapping]
-        # singledispatch functions whose registries these are: their caches go after
-        dispatchers = _dispatchers([old, *map(vars, imported())], {id(c) for c in containers})
+        # singledispatch functions whose registries (dicts) these are: their caches go
+        # after (the namespaces are read only when a registry is a dict)
+        dicts = {id(c) for c in containers if type(c) is dict}
+        dispatchers = _dispatchers([old, *map(vars, imported())], dicts) if dicts else {}
         if gone:
             # Only a registry the module can reach through its imports lost an entry
             # because the new source stopped registering; a list the program keeps
@@ -700,7 +702,7 @@ def _settle_sequence(
     # Where the new version registered an object again, the previous version's entries
     # of it are dropped: the earliest positions stay, as after a fresh import.
     keep = {i: n - before.get(i, 0) for i, n in after.items() if n > before.get(i, 0)}
-    if keep and keep == {i: n for i, n in before.items() if n}:
+    if keep and keep == before:  # (``before`` counts only what the container held)
         items = _in_new_order(items, before)
     elif keep:
         result = []
