@@ -74,6 +74,7 @@ NOT_PLAIN = [
     "@decorate\n@decorate\nasync def two{i}():\n    pass",
     "@decorate(\n    'x',\n)\ndef md{i}():\n    pass",
     "@decorate\ndef imports{i}():\n    import json\n    return json",
+    "@decorate\ndef sets{i}():\n    global G{i}\n    G{i} = {i}",
 ]
 
 # Statements with lines that look like the start of another statement.
@@ -158,7 +159,7 @@ def test_a_source_cut_into_pieces_reads_as_its_syntax_tree_says(
 ) -> None:
     # Pieces of every size (a statement, a few, the whole source): the same imports,
     # names and registrants as the whole tree; read off the import's code (its first
-    # reload), the same imports and registrants again.
+    # reload), the same imports, names and registrants again.
     head = "from __future__ import annotations\n" if future else ""
     source = head + "\n".join(p.format(i=i) for i, p in enumerate(picks)) + "\n"
     with pytest.MonkeyPatch.context() as patch:
@@ -166,9 +167,10 @@ def test_a_source_cut_into_pieces_reads_as_its_syntax_tree_says(
         assert scan_view(source) == tree_view(source)
         _bigsource.forget()
         whole = compile(source, "mod.py", "exec", dont_inherit=True)
-        refs, _, _, names = scan_view(source, whole)
+        refs, bound, _, names = scan_view(source, whole)
         _bigsource.forget()
-    assert (refs, names) == (tree_view(source)[0], tree_view(source)[3])
+    tree = tree_view(source)
+    assert (refs, bound, names) == (tree[0], tree[1], tree[3])
 
 
 RUNNABLE = [

@@ -72,6 +72,15 @@ _NOT_PLAIN = frozenset(
 _DYNAMIC = frozenset(
     {"globals", "vars", "setattr", "exec", "__import__", "modules", "__dict__", "import_module"}
 )
+# The opcodes `_read_top` visits (3.12 names pseudo-instructions above 255: never in code).
+_WATCHED = re.compile(
+    b"[%s]"
+    % b"".join(
+        re.escape(bytes([op]))
+        for op in sorted({*_NOT_PLAIN, *_STORES, _LOAD_NAME, _IMPORT_NAME})
+        if op < 256
+    )
+)
 _FUTURE = reduce(or_, (getattr(__future__, f).compiler_flag for f in __future__.all_feature_names))
 
 # Lines that start no top-level statement: indented, blank, a comment, a closing bracket
@@ -200,26 +209,64 @@ class _Read(NamedTuple):
 
 def _read(code: CodeType, skip: Callable[[CodeType], bool] = lambda code: False) -> _Read:
     """Read a module's code; the nested code objects ``skip`` names are left out."""
+    hot, defines, bound, imports = _read_top(code)
+    nested = _read_nested(code, skip, bound)
+    dynamic = not _DYNAMIC.isdisjoint(code.co_names)
+    return _Read(_lines(code, hot), defines, bound, dynamic, _lines(code, imports), nested)
+
+
+def _read_top(code: CodeType) -> tuple[list[int], list[str], set[str], list[int]]:
+    """(offsets of hot instructions, functions defined, names bound, offsets of imports)
+    of a module's own instructions.
+
+    Only the instructions of the kinds looked for are visited (found in C by a pattern
+    over the opcodes): a module of a few megabytes has about a million.
+    """
+    raw = code.co_code
+    ops = raw[::2]
     names = code.co_names
     bound: set[str] = set()
     defines: list[str] = []
     defined: set[str] = set()
     hot: list[int] = []
     imports: list[int] = []
-    made = False
-    for offset, op, arg in _instructions(code):
+    for match in _WATCHED.finditer(ops):
+        index = match.start()
+        op = ops[index]
         if op in _NOT_PLAIN:
-            hot.append(offset)
-        elif op in _STORES:
-            bound.add(names[arg])
-            if made and op == _STORE_NAME and names[arg] not in defined:
-                defines.append(names[arg])
-                defined.add(names[arg])
-        elif op == _LOAD_NAME and names[arg] in defined:
-            hot.append(offset)  # a function defined above, read as it was made (no hook)
-        elif op == _IMPORT_NAME:
-            imports.append(offset)
-        made = op in _MAKING
+            hot.append(2 * index)
+            continue
+        arg, before = _argument(raw, ops, index)
+        if op in _STORES:
+            name = names[arg]
+            bound.add(name)
+            if op == _STORE_NAME and name not in defined and before in _MAKING:
+                defines.append(name)
+                defined.add(name)
+        elif op == _LOAD_NAME:
+            if names[arg] in defined:
+                hot.append(2 * index)  # a function defined above, read as it was made
+        else:
+            imports.append(2 * index)
+    return hot, defines, bound, imports
+
+
+def _argument(raw: bytes, ops: bytes, index: int) -> tuple[int, int]:
+    """The argument of instruction ``index``, its EXTENDED_ARG prefixes folded in; the
+    opcode of the instruction before them (-1 for none)."""
+    arg = raw[2 * index + 1]
+    shift = 8
+    index -= 1
+    while index >= 0 and ops[index] == _EXTENDED_ARG:
+        arg |= raw[2 * index + 1] << shift
+        shift += 8
+        index -= 1
+    return arg, ops[index] if index >= 0 else -1
+
+
+def _read_nested(code: CodeType, skip: Callable[[CodeType], bool], bound: set[str]) -> set[int]:
+    """The lines of import statements in the functions nested in ``code`` (but those
+    ``skip`` names); the globals they bind go into ``bound``."""
     nested: set[int] = set()
     for inner in _functions(code, skip):
         if _IMPORT_NAME in inner.co_code or any(op in inner.co_code for op in _GLOBAL_STORES):
@@ -228,8 +275,7 @@ def _read(code: CodeType, skip: Callable[[CodeType], bool] = lambda code: False)
                     bound.add(inner.co_names[arg])
                 elif op == _IMPORT_NAME:
                     nested.update(_lines(inner, [offset]))
-    dynamic = not _DYNAMIC.isdisjoint(names)
-    return _Read(_lines(code, hot), defines, bound, dynamic, _lines(code, imports), nested)
+    return nested
 
 
 class _Found:
@@ -355,29 +401,30 @@ class _Cut:
         """The scan of the source compiled whole as ``code``: runnable if it is plain,
         else read for its imports and registrants only; None if a statement that needs
         its tree does not parse as cut."""
-        read = _read(code)
+        hot, defines, bound, imports = _read_top(code)
+        lines = _lines(code, hot)
         checking = "TYPE_CHECKING" in code.co_names
-        found = _Found()
-        if not read.hot and not checking:
-            nodes = self._import_nodes(read.top, read.nested)
-            if nodes is None:
-                return None
-            found.add_read(read, nodes)
-            return found.scan((Piece(code, ()),))
+        plain = not lines and not checking
         # The bytecode tells which statements need their tree (a line of a string may
         # look like a decorator or a class: here nothing compiles the runs between).
-        self.mark(read.hot)
+        self.mark(lines)
         if checking:
             self._mark_text(0, len(self.starts), b"TYPE_CHECKING")
 
         def in_tree(line: int) -> bool:
             return self.tree[self.index(line)]
 
-        read = _read(code, skip=lambda inner: in_tree(inner.co_firstlineno))
-        nodes = self._import_nodes({n for n in read.top if not in_tree(n)}, read.nested)
+        # (the imports of the statements that need their tree are read off it)
+        nested = _read_nested(code, lambda inner: in_tree(inner.co_firstlineno), bound)
+        top = {n for n in _lines(code, imports) if not in_tree(n)}
+        dynamic = not _DYNAMIC.isdisjoint(code.co_names)
+        nodes = self._import_nodes(top, nested)
         if nodes is None:
             return None
-        found.add_read(read, nodes)
+        found = _Found()
+        found.add_read(_Read(lines, defines, bound, dynamic, top, nested), nodes)
+        if plain:
+            return found.scan((Piece(code, ()),))
         first = 0
         while first < len(self.starts):
             end = self.run(first)
@@ -389,10 +436,11 @@ class _Cut:
 
     def _named(self, first: int, end: int, found: _Found) -> bool:
         """Read a run of definitions off their text, as `_tree` would find them (no
-        import in them; decorated, or a class with bases: registrants); False if one
-        of its statements is anything else. The running version's index needs no more,
-        and a module of a few megabytes has thousands of them."""
-        if b"import" in self.text(first, end):
+        import or global statement in them; decorated, or a class with bases:
+        registrants); False if one of its statements is anything else. The running
+        version's index needs no more, and a module of a few megabytes has thousands."""
+        text = self.text(first, end)
+        if b"import" in text or b"global" in text:
             return False
         names: list[tuple[str, bool]] = []
         for index in range(first, end):
@@ -547,15 +595,17 @@ def _lines(code: CodeType, offsets: list[int]) -> set[int]:
     found: set[int] = set()
     if not offsets:
         return found
-    wanted = sorted(offsets)
-    i = 0
+    wanted = iter(sorted(offsets))
+    want = next(wanted)
     for start, end, line in code.co_lines():
-        while i < len(wanted) and wanted[i] < end:
-            if wanted[i] >= start and line is not None:
+        if want >= end:
+            continue  # (most ranges: one per line of the source)
+        while want < end:
+            if want >= start and line is not None:
                 found.add(line)
-            i += 1
-        if i == len(wanted):
-            break
+            want = next(wanted, -1)
+            if want < 0:
+                return found
     return found
 
 
