@@ -11,7 +11,7 @@ import sys
 import textwrap
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from types import CodeType, FunctionType, TracebackType
+from types import CodeType, FunctionType, SimpleNamespace, TracebackType
 from typing import Any
 
 import pytest
@@ -22,7 +22,7 @@ import hotmod
 from conftest import Project
 from hotmod import _bigsource
 from hotmod._bigsource import scan
-from hotmod._define import BIND, DEF, SKIP, bound_names, instrument
+from hotmod._define import AROUND, BIND, DEF, SKIP, Definer, bound_names, instrument
 from hotmod._graph import imports_of
 from hotmod._registry import registrants
 
@@ -81,6 +81,7 @@ NOT_PLAIN = [
 TRICKY = [
     "'''a string statement {i}'''",
     "TEXT{i} = '''\nclass NotAClass:\n@not_a_decorator\nX = 1\n'''",
+    "QUOTED{i} = '''\n@not_a_decorator\ndef not_a_function():\n    pass\n'''",
     "DATA{i} = {{\n    'k': [1, 2],\n}}",
     "ROWS{i} = [\n1,\n2,\n]",
     "if True:\n    Y{i} = 1\nelse:\n    Y{i} = 2",
@@ -174,7 +175,11 @@ def test_a_source_cut_into_pieces_reads_as_its_syntax_tree_says(
 
 
 RUNNABLE = [
-    "@decorate\ndef d{i}():\n    return {i}",
+    "@decorate\ndef deco_{i}():\n    return {i}",
+    "@decorate\n@tag('x{i}')\n@decorate\nasync def deco_{i}():\n    return {i}",
+    "@tag('y(', {i})\ndef deco_{i}(a=len('ab')):\n    return a",
+    "@decorate\n# a comment between\n@decorate\ndef deco_{i}():\n    return {i}",
+    "@(lambda f: decorate(f))\ndef deco_{i}():\n    return {i}",
     "class C{i}:\n    '''doc'''\n    SIDES = {i}\n    def m(self):\n        return self.SIDES",
     "decorate(lambda: {i})",
     "COUNT{i} = len(REGISTRY)",
@@ -205,6 +210,7 @@ def test_pieces_run_as_the_whole_instrumented_tree_runs(
     # The same names and values, docstring, annotations, registrations, line numbers.
     head = "'''The module.'''\n" if docstring else ""
     head += "REGISTRY = []\n\ndef decorate(f):\n    REGISTRY.append(f)\n    return f\n"
+    head += "def tag(*words):\n    REGISTRY.append(words)\n    return decorate\n"
     source = head + "\n".join(p.format(i=i) for i, p in enumerate(picks)) + "\n"
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(_bigsource, "_RUN", run)
@@ -220,15 +226,34 @@ def test_pieces_run_as_the_whole_instrumented_tree_runs(
 
 def run_view(run: Callable[[dict[str, Any]], object]) -> dict[str, object]:
     """What a module's run leaves in its namespace, objects told apart by what makes
-    them (the definition hooks let everything through)."""
+    them. The definition hooks let everything through, noting in the registry when
+    they see a decorated function (named ``deco_``), among what its decorators note."""
+
+    def note(what: str, name: str) -> None:
+        if name.startswith("deco_"):
+            ns["REGISTRY"].append((what, name))
+
+    def define(new: Any) -> Any:
+        note("define", new.__qualname__)
+        return new
+
+    def bind(path: str) -> Callable[[Any], Any]:
+        def keep(new: Any) -> Any:
+            note("bind", path)
+            return new
+
+        return keep
+
+    hooks = SimpleNamespace(define=define, bind=bind)
     ns: dict[str, Any] = {
         "__name__": "mod",
-        DEF: lambda new: new,
-        BIND: lambda path: lambda new: new,
+        DEF: define,
+        BIND: bind,
         SKIP: frozenset(),
+        AROUND: lambda decorator, path, inner: Definer.around(hooks, decorator, path, inner),  # type: ignore[arg-type]
     }
     run(ns)
-    for name in (DEF, BIND, SKIP, "__builtins__"):
+    for name in (DEF, BIND, SKIP, AROUND, "__builtins__"):
         del ns[name]
 
     def view(value: object) -> object:

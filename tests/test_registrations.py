@@ -310,6 +310,50 @@ def test_subclass_and_metaclass_registries_hold_the_kept_class(mods: Modules) ->
         assert base.REGISTRY["A"]().name() == f"A{version}"
 
 
+def test_a_registry_of_subclasses_in_the_same_module_holds_the_kept_classes(
+    mods: Modules,
+) -> None:
+    # The run makes each class anew, and __init_subclass__ (or the metaclass) stores
+    # that one before it is given up for the kept class: in a registry the run made
+    # too, a class attribute, a list, keyed by the class.
+    source = """
+        class Plugin:
+            registry = {{}}
+
+            def __init_subclass__(cls, **kw):
+                super().__init_subclass__(**kw)
+                Plugin.registry[cls.__name__] = cls
+                ORDER.append(cls)
+                BY_CLASS[cls] = cls.__name__
+
+        ORDER = []
+        BY_CLASS = {{}}
+
+        class A(Plugin):
+            def name(self):
+                return "A{v}"
+
+        class B(A):
+            pass
+    """
+    mods.write("plugins", source.format(v=0))
+    module = mods.load("plugins")
+    old_a, old_b = module.A, module.B
+    instance = module.Plugin.registry["A"]()
+    for version in VERSIONS:
+        mods.write("plugins", source.format(v=version))
+        mods.reload("plugins")
+        assert module.A is old_a and module.B is old_b
+        assert module.Plugin.registry == {"A": old_a, "B": old_b}
+        assert module.Plugin.registry["A"] is old_a and module.Plugin.registry["B"] is old_b
+        assert module.ORDER[0] is old_a and module.ORDER[1] is old_b
+        assert [type(k) for k in module.BY_CLASS] == [type, type]
+        assert next(iter(module.BY_CLASS)) is old_a and module.BY_CLASS[old_b] == "B"
+        made = module.Plugin.registry["A"]()
+        assert isinstance(made, module.A) and isinstance(instance, module.A)
+        assert made.name() == f"A{version}"
+
+
 def test_singledispatch_registrations_run_the_new_code(mods: Modules) -> None:
     mods.write(
         "fmt",

@@ -40,7 +40,7 @@ from types import CodeType
 from typing import NamedTuple, TypeVar
 
 from . import _tracker
-from ._define import bound_names, instrument
+from ._define import AROUND, bound_names, instrument
 from ._graph import ImportNode, ImportRef, import_nodes, refs_of_nodes
 from ._registry import _DEFINED as _REGISTRANT
 from ._registry import registrants
@@ -68,6 +68,22 @@ _NOT_PLAIN = frozenset(
     if name.startswith(("CALL", "PRECALL", "BEFORE_WITH", "SETUP_WITH", "IMPORT_STAR"))
     or name in ("LOAD_BUILD_CLASS", "STORE_ATTR", "DELETE_ATTR")
 )
+# A class statement whose bases are names: the instructions that build it, up to the
+# call of ``__build_class__`` (then its caches, then the store of its name).
+_LOAD_BUILD_CLASS = opmap["LOAD_BUILD_CLASS"]
+_LOAD_CONST = opmap["LOAD_CONST"]
+_CACHE = opmap.get("CACHE", -1)  # (3.11: inline caches, after an instruction)
+_BUILDING = frozenset(
+    opmap[n]
+    for n in (
+        "LOAD_CONST", "MAKE_FUNCTION", "LOAD_NAME", "LOAD_ATTR", "PUSH_NULL", "KW_NAMES",
+        "PRECALL", "CACHE", "EXTENDED_ARG",
+    )
+    if n in opmap
+)  # fmt: skip
+_BUILD_CALLS = frozenset(
+    opmap[n] for n in ("CALL", "CALL_FUNCTION", "CALL_FUNCTION_KW", "CALL_KW") if n in opmap
+)
 # Names whose mere mention at module level may bind names behind the compiler's back.
 _DYNAMIC = frozenset(
     {"globals", "vars", "setattr", "exec", "__import__", "modules", "__dict__", "import_module"}
@@ -81,6 +97,12 @@ _WATCHED = re.compile(
         if op < 256
     )
 )
+# A class body with any of these needs its statement's tree (a decorated method, a call,
+# a nested class, an import).
+_NOT_PLAIN_BODY = re.compile(
+    b"[%s]"
+    % b"".join(re.escape(bytes([op])) for op in sorted({*_NOT_PLAIN, _IMPORT_NAME}) if op < 256)
+)
 _FUTURE = reduce(or_, (getattr(__future__, f).compiler_flag for f in __future__.all_feature_names))
 
 # Lines that start no top-level statement: indented, blank, a comment, a closing bracket
@@ -90,7 +112,11 @@ _CLAUSE = re.compile(rb"(?:else|elif|except|finally)\b")
 _DEFINITION = re.compile(rb"(?:def|async[ \t]+def|class)\b")
 # A definition's name line, read off its text: (def or class, name, the class's bases).
 _NAMED = re.compile(rb"(?:async[ \t]+)?(def|class)[ \t]+(\w+)[ \t]*(\([ \t]*\)|\()?")
-_TREE = re.compile(rb"@|class\b|if\b.*TYPE_CHECKING")  # (guarded imports: told apart by the tree)
+# How a statement is compiled: from its text (a decorated function's with the definition
+# hooks written around its decorators), or from its instrumented syntax tree.
+_TEXT, _PARSED = 0, 1
+# Statements guessed to need their tree (guarded imports are told apart by the tree).
+_TREE = re.compile(rb"@|if\b.*TYPE_CHECKING")
 _STRING = re.compile(rb"[rRbBuUfF]{0,2}['\"]")
 _ENCODING = re.compile(rb"[ \t\f]*#.*?coding[:=]")  # (PEP 263)
 
@@ -200,55 +226,130 @@ class _Read(NamedTuple):
     """What a piece's bytecode says."""
 
     hot: set[int]  # lines of module-level instructions that need the statement's tree
-    defines: list[str]  # functions its ``def`` statements bind, in order
+    early: set[int]  # lines reading a definition above before its hooks (as `hot`)
+    defines: list[str]  # functions and classes its definitions bind, in order
     bound: set[str]
     dynamic: bool
     top: set[int]  # lines of its module-level import statements
     nested: set[int]  # lines of import statements inside its functions
+    registered: list[str]  # classes with bases or keywords (registrants)
+    hooks: set[int]  # lines where a decorator is wrapped in the definition hooks
 
 
-def _read(code: CodeType, skip: Callable[[CodeType], bool] = lambda code: False) -> _Read:
-    """Read a module's code; the nested code objects ``skip`` names are left out."""
-    hot, defines, bound, imports = _read_top(code)
-    nested = _read_nested(code, skip, bound)
-    dynamic = not _DYNAMIC.isdisjoint(code.co_names)
-    return _Read(_lines(code, hot), defines, bound, dynamic, _lines(code, imports), nested)
+class _Top(NamedTuple):
+    """What a module's own instructions say (offsets, not lines)."""
+
+    hot: list[int]
+    early: list[int]
+    defines: list[str]
+    bound: set[str]
+    imports: list[int]
+    registered: list[str]
+    hooks: list[int]
+
+    def read(self, code: CodeType, nested: set[int], imports: set[int] | None = None) -> _Read:
+        """The `_Read` of ``code``; ``imports``: the lines of its module-level import
+        statements, if not all of them."""
+        if imports is None:
+            imports = _lines(code, self.imports)
+        dynamic = not _DYNAMIC.isdisjoint(code.co_names)
+        hot, early, hooks = _lines(code, self.hot), _lines(code, self.early), set()
+        if self.hooks:
+            hooks = _lines(code, self.hooks)
+        return _Read(
+            hot, early, self.defines, self.bound, dynamic, imports, nested, self.registered, hooks
+        )
 
 
-def _read_top(code: CodeType) -> tuple[list[int], list[str], set[str], list[int]]:
-    """(offsets of hot instructions, functions defined, names bound, offsets of imports)
-    of a module's own instructions.
+def _read(code: CodeType) -> _Read:
+    """Read a module's code."""
+    top = _read_top(code)
+    return top.read(code, _read_nested(code, lambda inner: False, top.bound))
+
+
+def _read_top(code: CodeType) -> _Top:
+    """Read a module's own instructions.
 
     Only the instructions of the kinds looked for are visited (found in C by a pattern
-    over the opcodes): a module of a few megabytes has about a million.
+    over the opcodes): a module of a few megabytes has about a million. A class whose
+    bases are names and whose body only binds names and functions is no call to look
+    at: it is kept once its piece has run, as a function is.
     """
     raw = code.co_code
     ops = raw[::2]
     names = code.co_names
-    bound: set[str] = set()
-    defines: list[str] = []
+    top = _Top([], [], [], set(), [], [], [])
     defined: set[str] = set()
-    hot: list[int] = []
-    imports: list[int] = []
+    after = 0  # (the instructions of a class statement read whole are passed over)
     for match in _WATCHED.finditer(ops):
         index = match.start()
+        if index < after:
+            continue
         op = ops[index]
+        if op == _LOAD_BUILD_CLASS:
+            built = _plain_class(code, raw, ops, index, defined)
+            if built is not None:
+                after, registered = built
+                name = names[_argument(raw, ops, after)[0]]
+                top.bound.add(name)
+                if name not in defined:
+                    top.defines.append(name)
+                    defined.add(name)
+                if registered:
+                    top.registered.append(name)
+                after += 1
+                continue
         if op in _NOT_PLAIN:
-            hot.append(2 * index)
+            top.hot.append(2 * index)
             continue
         arg, before = _argument(raw, ops, index)
         if op in _STORES:
             name = names[arg]
-            bound.add(name)
+            top.bound.add(name)
             if op == _STORE_NAME and name not in defined and before in _MAKING:
-                defines.append(name)
+                top.defines.append(name)
                 defined.add(name)
         elif op == _LOAD_NAME:
             if names[arg] in defined:
-                hot.append(2 * index)  # a function defined above, read as it was made
+                top.early.append(2 * index)  # a definition above, read as it was made
+            elif names[arg] == AROUND:
+                top.hooks.append(2 * index)
         else:
-            imports.append(2 * index)
-    return hot, defines, bound, imports
+            top.imports.append(2 * index)
+    return top
+
+
+def _plain_class(
+    code: CodeType, raw: bytes, ops: bytes, index: int, defined: set[str]
+) -> tuple[int, bool] | None:
+    """For the class statement whose instructions start at ``index``: the index of the
+    store of its name, and whether it has bases or keywords; None unless its bases are
+    names (none defined in the same piece) and its body calls nothing."""
+    body: CodeType | None = None
+    names = code.co_names
+    end = len(ops)
+    index += 1
+    while index < end and ops[index] not in _BUILD_CALLS:
+        op = ops[index]
+        if op not in _BUILDING:
+            return None
+        if op == _LOAD_CONST and body is None:
+            const = code.co_consts[_argument(raw, ops, index)[0]]
+            body = const if isinstance(const, CodeType) else None
+        elif op == _LOAD_NAME and names[_argument(raw, ops, index)[0]] in defined:
+            return None
+        index += 1
+    if index == end or body is None:
+        return None
+    arguments = _argument(raw, ops, index)[0]  # (the body, the name, then bases)
+    index += 1
+    while index < end and ops[index] in (_CACHE, _EXTENDED_ARG):
+        index += 1
+    if index == end or ops[index] != _STORE_NAME:
+        return None
+    if _NOT_PLAIN_BODY.search(body.co_code[::2]) or not defined.isdisjoint(body.co_names):
+        return None
+    return index, arguments > 2
 
 
 def _argument(raw: bytes, ops: bytes, index: int) -> tuple[int, int]:
@@ -291,6 +392,7 @@ class _Found:
         self.bound |= read.bound
         self.dynamic |= read.dynamic
         self.nodes += nodes
+        self.registrants.update(_REGISTRANT + name for name in read.registered)
 
     def add_tree(self, tree: ast.Module, text: bytes, shift: int) -> None:
         """Read ``tree``, made from ``text`` ``shift`` lines down the source (before the
@@ -315,7 +417,7 @@ class _Cut:
         self.filename = filename
         self.lines = source.split(b"\n")
         self.starts = _starts(self.lines)  # (line indexes from 0)
-        self.tree = [False] * len(self.starts)  # which statements need their tree
+        self.kinds = [_TEXT] * len(self.starts)  # how each statement is compiled
         self._before = list(accumulate(map(len, self.lines), initial=0))
         self.flags = 0  # the source's __future__ features, once its first piece compiled
 
@@ -336,21 +438,21 @@ class _Cut:
     def mark(self, lines: Iterable[int]) -> None:
         """The statements holding ``lines`` need their tree."""
         for line in lines:
-            self.tree[self.index(line)] = True
+            self.kinds[self.index(line)] = _PARSED
 
     def join(self, index: int, count: int) -> bool:
         """Join statement ``index`` with the ``count`` after it; False at the end."""
         if index + 1 >= len(self.starts):
             return False
         end = index + 1 + count
-        self.tree[index] = any(self.tree[index:end])
-        del self.starts[index + 1 : end], self.tree[index + 1 : end]
+        self.kinds[index] = max(self.kinds[index:end])
+        del self.starts[index + 1 : end], self.kinds[index + 1 : end]
         return True
 
     def run(self, first: int) -> int:
         """The end of the run of statements of one kind from ``first``."""
         end, limit = first + 1, self.offset(first) + _RUN
-        while end < len(self.starts) and self.tree[end] == self.tree[first]:
+        while end < len(self.starts) and self.kinds[end] == self.kinds[first]:
             if self.offset(end) > limit:
                 break
             end += 1
@@ -360,13 +462,13 @@ class _Cut:
         """Every piece compiled; None if a run does not compile however joined."""
         # The text's guess (a run compiled from its text then tells where it was wrong),
         # whatever a read of the whole code marked.
-        self.tree = [bool(_TREE.match(self.lines[start])) for start in self.starts]
+        self.kinds = [self._guess(index) for index in range(len(self.starts))]
         pieces: list[Piece] = []
         found = _Found()
         first = 0
         while first < len(self.starts):
             end = self.run(first)
-            if self.tree[first]:
+            if self.kinds[first] == _PARSED:
                 tree = self._tree(first, end, found)
                 if tree is None:
                     return None
@@ -381,9 +483,18 @@ class _Cut:
             if raw is None:
                 return None
             code, read = raw
+            hooked = self._hooked(first, end)
+            if read.hooks != {line for lines, _ in hooked.values() for line in lines}:
+                # A decorator's line was in a string (a cut the compiler let through):
+                # those statements get their tree, which joins them as they read.
+                for index in hooked:
+                    self.kinds[index] = _PARSED
+                continue
+            # (a decorated function's calls are its decorators, hooked in its text)
+            hot = {line for line in read.hot if self.index(line) not in hooked} | read.early
             checking = "TYPE_CHECKING" in code.co_names
-            if read.hot or checking:
-                self.mark(read.hot)
+            if hot or checking:
+                self.mark(hot)
                 if checking:
                     self._mark_text(first, end, b"TYPE_CHECKING")
                 continue  # the same statements again, cut before those
@@ -391,6 +502,7 @@ class _Cut:
             if nodes is None:
                 return None
             found.add_read(read, nodes)
+            found.registrants.update(_REGISTRANT + name for _, name in hooked.values())
             pieces.append(Piece(code, tuple(read.defines)))
             first = end
         if pieces:  # (the last piece's functions are kept when the module ends)
@@ -401,8 +513,8 @@ class _Cut:
         """The scan of the source compiled whole as ``code``: runnable if it is plain,
         else read for its imports and registrants only; None if a statement that needs
         its tree does not parse as cut."""
-        hot, defines, bound, imports = _read_top(code)
-        lines = _lines(code, hot)
+        top = _read_top(code)
+        lines = _lines(code, top.hot + top.early)
         checking = "TYPE_CHECKING" in code.co_names
         plain = not lines and not checking
         # The bytecode tells which statements need their tree (a line of a string may
@@ -412,27 +524,97 @@ class _Cut:
             self._mark_text(0, len(self.starts), b"TYPE_CHECKING")
 
         def in_tree(line: int) -> bool:
-            return self.tree[self.index(line)]
+            return self.kinds[self.index(line)] == _PARSED
 
         # (the imports of the statements that need their tree are read off it)
-        nested = _read_nested(code, lambda inner: in_tree(inner.co_firstlineno), bound)
-        top = {n for n in _lines(code, imports) if not in_tree(n)}
-        dynamic = not _DYNAMIC.isdisjoint(code.co_names)
-        nodes = self._import_nodes(top, nested)
+        nested = _read_nested(code, lambda inner: in_tree(inner.co_firstlineno), top.bound)
+        read = top.read(code, nested, {n for n in _lines(code, top.imports) if not in_tree(n)})
+        nodes = self._import_nodes(read.top, read.nested)
         if nodes is None:
             return None
         found = _Found()
-        found.add_read(_Read(lines, defines, bound, dynamic, top, nested), nodes)
+        found.add_read(read, nodes)
         if plain:
             return found.scan((Piece(code, ()),))
         first = 0
         while first < len(self.starts):
             end = self.run(first)
-            named = not self.tree[first] or self._named(first, end, found)
+            named = self.kinds[first] != _PARSED or self._named(first, end, found)
             if not named and self._tree(first, end, found) is None:
                 return None
             first = end
         return found.scan(None)
+
+    def _guess(self, index: int) -> int:
+        """How statement ``index`` is compiled, as its text tells."""
+        line = self.lines[self.starts[index]]
+        if not _TREE.match(line):
+            return _TEXT
+        return _TEXT if self._decorators(index) is not None else _PARSED
+
+    def _decorators(self, index: int) -> tuple[str, int] | None:
+        """(name, line of its ``def``) of a function statement whose decorators are
+        each a line of their own that can be wrapped as it is (no comment, no string
+        over lines, no bracket left open); None for any other statement."""
+        line = self.starts[index]
+        while self.lines[line].startswith(b"@"):
+            text = self.lines[line]
+            if (
+                b"#" in text
+                or b"'''" in text
+                or b'"""' in text
+                or text.rstrip().endswith(b"\\")
+                or sum(map(text.count, b"([{")) != sum(map(text.count, b")]}"))
+            ):
+                return None
+            line += 1
+        named = _NAMED.match(self.lines[line])
+        if named is None or named[1] != b"def":
+            return None
+        if index + 1 < len(self.starts) and self.starts[index + 1] <= line:
+            return None
+        return named[2].decode(), line
+
+    def _hooked(self, first: int, end: int) -> dict[int, tuple[tuple[int, ...], str]]:
+        """The decorated functions of a run whose text gets the hooks, by statement: the
+        lines (from 1) of the decorators wrapped, and the function's name."""
+        found = {}
+        for index in range(first, end):
+            if self.lines[self.starts[index]].startswith(b"@"):
+                decorators = self._decorators(index)
+                if decorators is not None:
+                    name, line = decorators
+                    found[index] = (tuple({self.starts[index] + 1, line}), name)
+        return found
+
+    def _hooked_text(self, first: int, end: int) -> bytes:
+        """The run's text, the definition hooks written around the first and the last
+        decorator of each decorated function, in their lines (`Definer.around`: every
+        line stays where it is)."""
+        top = self.starts[first]
+        lines: list[bytes] | None = None
+
+        def wrap(line: int, path: str | None, inner: bool) -> None:
+            assert lines is not None
+            expression = self.lines[line][1:].strip()
+            lines[line - top] = b"@%s((%s), %r, %r)" % (AROUND.encode(), expression, path, inner)
+
+        for index in range(first, end):
+            if not self.lines[self.starts[index]].startswith(b"@"):
+                continue
+            decorators = self._decorators(index)
+            if decorators is None:
+                continue
+            if lines is None:
+                lines = self.lines[top : self.starts[end] if end < len(self.starts) else None]
+            name, line = decorators
+            start, last = self.starts[index], line - 1
+            wrap(start, name, start == last)
+            if last != start:
+                wrap(last, None, True)
+        if lines is None:
+            return self.text(first, end)
+        return b"\n".join(lines) + (b"\n" if end < len(self.starts) else b"")
 
     def _named(self, first: int, end: int, found: _Found) -> bool:
         """Read a run of definitions off their text, as `_tree` would find them (no
@@ -461,7 +643,8 @@ class _Cut:
         """The run compiled from its text, and read; None if it does not compile however
         joined."""
 
-        def compiled(text: bytes) -> CodeType:
+        def compiled() -> CodeType:
+            text = self._hooked_text(first, end)
             if first and _STRING.match(text):
                 text = b"0;" + text  # (a string first is the piece's docstring, else)
             return self._compile(text, self.starts[first])
@@ -473,23 +656,28 @@ class _Cut:
         """The run's syntax tree, read into ``found`` (its lines counted from the run's
         first: its code is moved down once compiled); None if it does not parse however
         joined."""
-        parsed = self._joined(first, end, lambda text: (text, ast.parse(text, self.filename)))
-        if parsed is None:
+
+        def parsed() -> tuple[bytes, ast.Module]:
+            text = self.text(first, end)
+            return text, ast.parse(text, self.filename)
+
+        joined = self._joined(first, end, parsed)
+        if joined is None:
             return None
-        text, tree = parsed
+        text, tree = joined
         if first and tree.body and _is_string(tree.body[0]):
             tree.body.insert(0, ast.Pass(lineno=1, col_offset=0))  # (no docstring)
         found.add_tree(tree, text, self.starts[first])
         return tree
 
-    def _joined(self, first: int, end: int, make: Callable[[bytes], _T]) -> _T | None:
-        """``make`` of the run's text, the run's last statement joined with the next
-        ones while it raises SyntaxError (cut short, as by a line of a string); None at
-        the end of the source."""
+    def _joined(self, first: int, end: int, make: Callable[[], _T]) -> _T | None:
+        """``make()`` of the run, its last statement joined with the next ones while it
+        raises SyntaxError (cut short, as by a line of a string); None at the end of the
+        source."""
         count = 1
         while True:
             try:
-                return make(self.text(first, end))
+                return make()
             except (SyntaxError, ValueError):
                 if not self.join(end - 1, count):
                     return None
@@ -518,7 +706,7 @@ class _Cut:
     def _mark_text(self, first: int, end: int, word: bytes) -> None:
         for index in range(first, end):
             if word in self.text(index, index + 1):
-                self.tree[index] = True
+                self.kinds[index] = _PARSED
 
     def _import_nodes(self, top: set[int], nested: set[int]) -> list[ImportNode] | None:
         """The import statements on lines ``top`` (at module level) and ``nested``

@@ -18,14 +18,16 @@ from __future__ import annotations
 import ast
 import contextlib
 import itertools
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from operator import attrgetter
 from types import CodeType, FunctionType
 from typing import Any, NamedTuple
 
 from ._patch import Patcher
+from ._reach import places
 
 __all__ = [
+    "AROUND",
     "BIND",
     "adopt",
     "bound_names",
@@ -42,6 +44,7 @@ __all__ = [
 DEF = "__hotmod_def__"
 BIND = "__hotmod_bind__"
 SKIP = "__hotmod_skip__"
+AROUND = "__hotmod_around__"  # both around a decorator, in its line (`_bigsource`)
 
 _Def = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
@@ -422,6 +425,28 @@ def kept_count(ns: Mapping[str, Any], names: frozenset[str]) -> int:
     return sum(_kept(ns[name]) for name in names)
 
 
+# Containers longer than this are data, not a registry of classes: not read.
+_SMALL = 4096
+
+
+def _replace_in(container: Any, twins: dict[int, Any]) -> Callable[[], None]:
+    """Replace ``twins`` (by id) in a list, dict or set; the undo."""
+    saved = container.copy()
+    if type(container) is list:
+        replaced: Any = [twins.get(id(v), v) for v in container]
+    elif type(container) is dict:
+        replaced = {twins.get(id(k), k): twins.get(id(v), v) for k, v in container.items()}
+    else:
+        replaced = {twins.get(id(v), v) for v in container}
+
+    def put(items: Any) -> None:
+        container.clear()
+        (container.extend if type(container) is list else container.update)(items)
+
+    put(replaced)
+    return lambda: put(saved)
+
+
 class Definer:
     """The two decorators for one module of one transaction."""
 
@@ -432,6 +457,10 @@ class Definer:
         # Notes of raw definitions not kept, by qualified name: moot once a decorator's
         # result is kept (``@dataclass(slots=True)`` makes the class that is bound).
         self._unkept: dict[str, list[str]] = {}
+        # Classes made by the run and given up for the kept ones, by id (held, so that
+        # ids stay theirs): ``__init_subclass__`` or a metaclass may have stored them.
+        self._twins: dict[int, type] = {}
+        self._made: list[type] = []
 
     def install(self, ns: dict[str, Any], skip: frozenset[str] = frozenset()) -> None:
         """Make the decorators visible to the module's code, and the plain definitions
@@ -439,6 +468,7 @@ class Definer:
         ns[DEF] = self.define
         ns[BIND] = self.bind
         ns[SKIP] = skip
+        ns[AROUND] = self.around
 
     @staticmethod
     def remove(ns: dict[str, Any]) -> None:
@@ -446,6 +476,7 @@ class Definer:
         ns.pop(DEF, None)
         ns.pop(BIND, None)
         ns.pop(SKIP, None)
+        ns.pop(AROUND, None)
 
     def define(self, new: Any) -> Any:
         """The kept function or class for a fresh definition (or the definition itself)."""
@@ -454,6 +485,7 @@ class Definer:
             return new
         old = self.old.get(qualname) if "." not in qualname else self._lookup(qualname.split("."))
         if old is not None and self.patcher.keep_unchanged(old, new, self.owner):
+            self._twin(new, old)
             return old  # a dependent re-run from its cached code: the common case
         if isinstance(new, type):
             self.patcher.classes_changed = True
@@ -473,7 +505,30 @@ class Definer:
             self._unkept[qualname] = self.patcher.notes[notes:]
         if self.patcher.has_cells():
             self.patcher.fix_cells()
+        self._twin(new, kept)
         return kept
+
+    def _twin(self, new: Any, kept: Any) -> None:
+        if kept is not new and isinstance(new, type):
+            self._twins[id(new)] = kept
+            self._made.append(new)
+
+    def settle_twins(self, ns: Mapping[str, Any]) -> None:
+        """Put the kept classes in place of the classes the run made and gave up, in the
+        containers the module's namespace and its classes hold (a registry that
+        ``__init_subclass__`` fills), as a fresh import would have them there."""
+        twins = self._twins
+        if not twins:
+            return
+        for _, _, state in places(self.owner, ns):
+            for value in list(state.values()):
+                if type(value) not in (list, dict, set) or len(value) > _SMALL:
+                    continue
+                if not twins.keys().isdisjoint(map(id, value)) or (
+                    type(value) is dict and not twins.keys().isdisjoint(map(id, value.values()))
+                ):
+                    self.patcher.undo.append(_replace_in(value, twins))
+        self._twins, self._made = {}, []
 
     def bind(self, path: str) -> Any:
         """A decorator giving the final object bound at ``path`` its kept predecessor."""
@@ -494,6 +549,20 @@ class Definer:
             return kept
 
         return keep
+
+    def around(
+        self, decorator: Callable[[Any], Any], path: str | None, inner: bool
+    ) -> Callable[[Any], Any]:
+        """A user's ``decorator`` with the definition hooks around it: `bind` after it
+        (``path``: it is the outermost), `define` before it (``inner``: the innermost).
+        What a decorator's line becomes when the hooks cannot have lines of their own."""
+        keep = self.bind(path) if path is not None else None
+
+        def decorate(new: Any) -> Any:
+            made = decorator(self.define(new) if inner else new)
+            return made if keep is None else keep(made)
+
+        return decorate
 
     def _lookup(self, parts: list[str]) -> Any:
         obj = self.old.get(parts[0])

@@ -71,14 +71,19 @@ def _skippable(step: Step, ns: dict[str, Any], prints: Prints | None, txn: _Txn)
 
 
 def _run_pieces(pieces: Sequence[Piece], ns: dict[str, Any], definer: Definer) -> None:
-    """Run a big source's pieces in order; the functions a piece compiled from its text
-    defines get their definition hooks as soon as it has run (`_bigsource`)."""
+    """Run a big source's pieces in order; the functions and classes a piece compiled
+    from its text defines get their definition hooks as soon as it has run
+    (`_bigsource`)."""
     for piece in pieces:
         exec(piece.code, ns)
         for name in piece.defines:
             new = ns.get(name)
-            if type(new) is FunctionType and new.__qualname__ == name:
+            if getattr(new, "__qualname__", None) != name:
+                continue
+            if type(new) is FunctionType:
                 ns[name] = definer.bind(name)(definer.define(new))
+            elif isinstance(new, type):
+                ns[name] = definer.define(new)  # (as its tree would: no decorator to bind)
 
 
 def _left_plain(
@@ -734,6 +739,7 @@ class Reloader:
                 _run_pieces(step.pieces, ns, definer)
             else:
                 exec(step.code, ns)
+            definer.settle_twins(ns)
         finally:
             Definer.remove(ns)
             entry = sys.modules.get(step.name)

@@ -21,7 +21,7 @@ def big_source(version: int) -> str:
         "",
         "import logging",
         "",
-        "from registry import register",
+        "from registry import register, tagged",
         "",
         "log = logging.getLogger(__name__)",
         "",
@@ -33,6 +33,20 @@ def big_source(version: int) -> str:
         "",
         "    def area(self):",
         f"        return {version} * self.SIDES",
+        "",
+        "SHAPES = [Shape]",
+        "KINDS = []",
+        "",
+        "class Kind:",
+        "    def __init_subclass__(cls):",
+        "        KINDS.append(cls)",
+        "",
+        "class Square(Kind):",
+        f"    def area(self):\n        return {version}",
+        "",
+        "@register",
+        "@tagged('twice')",
+        f"def both():\n    return {version}",
         "",
         '"""A string statement: no docstring of a piece."""',
         "TEMPLATE = '''",
@@ -60,10 +74,11 @@ import big_mod
 import user
 
 assert hotmod.dependents("registry") == ["big_mod", "user"]  # its imports were read
-kept = (big_mod.g1, big_mod.f7, big_mod.h0, big_mod.Shape, big_mod.log)
+kept = (big_mod.g1, big_mod.f7, big_mod.h0, big_mod.Shape, big_mod.log, big_mod.Square)
+kept_both = big_mod.both
 shape = big_mod.Shape()
 assert user.use() == (2, 1, 4)
-assert len(registry.HANDLERS) == 10
+assert len(registry.HANDLERS) == 11 and {"twice": big_mod.both} == registry.TAGS
 
 path.write_text(big_source(3))
 report = hotmod.reload("big_mod")
@@ -72,13 +87,19 @@ assert report.reloaded == ["big_mod", "user"], report.reloaded
 # The old text read off the import's code for its imports only, the new one cut into
 # pieces: neither parsed whole.
 assert [s.pieces and len(s.pieces) > 10 for s in scans if s] == [None, True], scans
-now = (big_mod.g1, big_mod.f7, big_mod.h0, big_mod.Shape, big_mod.log)
+now = (big_mod.g1, big_mod.f7, big_mod.h0, big_mod.Shape, big_mod.log, big_mod.Square)
 assert all(a is b for a, b in zip(kept, now, strict=True))
 assert user.use() == (6, 3, 12) and shape.area() == 12  # new code, old instance too
 assert big_mod.ALIAS is big_mod.g1 is user.g1  # read after its hooks: the kept function
-# Each decorated function registered once, as the kept object.
-assert len(registry.HANDLERS) == 10, len(registry.HANDLERS)
-assert registry.HANDLERS[0] is big_mod.h0 and big_mod.h0() == 3
+# Each decorated function registered once, as the kept object; a class read just
+# after its statement, or registered as it is made, is the kept one too.
+assert len(registry.HANDLERS) == 11, len(registry.HANDLERS)
+assert big_mod.both is kept_both and big_mod.both() == 3
+assert registry.HANDLERS[0] is registry.TAGS["twice"] is kept_both
+assert [kept[3]] == big_mod.SHAPES and big_mod.SHAPES[0] is kept[3]
+assert [kept[5]] == big_mod.KINDS and big_mod.KINDS[0] is kept[5], big_mod.KINDS
+assert big_mod.Square().area() == 3
+assert registry.HANDLERS[1] is big_mod.h0 and big_mod.h0() == 3
 assert big_mod.__doc__ == "A generated module."
 assert big_mod.TEMPLATE.startswith("\nclass NotAClass:")
 assert big_mod.g1.__annotations__ == {"x": "int", "return": "int"}  # the __future__ import
@@ -103,5 +124,5 @@ path.write_text(big_source(5) + "raise RuntimeError('at the end')\n")
 report = hotmod.reload("big_mod")
 assert not report.ok and isinstance(report.error, RuntimeError), report
 assert user.use() == (6, 3, 12) and big_mod.h0() == 3  # g1 (a plain run), h0 (parsed)
-assert big_mod.g1 is kept[0] and len(registry.HANDLERS) == 10
+assert big_mod.g1 is kept[0] and len(registry.HANDLERS) == 11
 print("ok")
