@@ -379,6 +379,40 @@ def test_the_first_reload_of_a_big_module_compiles_only_its_new_text(
     assert compiles == ["big_src.py"]
 
 
+def test_a_statement_bigger_than_a_run_is_compiled_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, compiles: list[str]
+) -> None:
+    # A decorator defined just before the functions it decorates sends the run back to
+    # the compiler, cut before them: the table after them must not be in that run.
+    texts: list[bytes] = []
+    counting = _bigsource.compile  # type: ignore[attr-defined]
+
+    def noting(source: Any, filename: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(source, bytes) and Path(str(filename)).name == "big_table.py":
+            texts.append(source)
+        return counting(source, filename, *args, **kwargs)
+
+    monkeypatch.setattr(_bigsource, "compile", noting, raising=False)
+    table = "TABLE = {\n" + "".join(f"    {i}: 'row {i}',\n" for i in range(4000)) + "}\n"
+
+    def source(version: int) -> str:
+        head = "HANDLERS = []\n\ndef deco(f):\n    HANDLERS.append(f)\n    return f\n\n"
+        decorated = f"@deco\ndef handler():\n    return {version}\n\n"
+        return head + decorated + table + f"VERSION = {version}\n"
+
+    (tmp_path / "big_table.py").write_text(source(1))
+    big_table = importlib.import_module("big_table")
+    kept = big_table.handler
+    (tmp_path / "big_table.py").write_text(source(2))
+    report = hotmod.reload(big_table)
+    assert report.ok, report.error
+    assert big_table.handler is kept and kept() == 2
+    assert len(big_table.HANDLERS) == 1 and big_table.HANDLERS[0] is kept
+    assert len(big_table.TABLE) == 4000 and big_table.VERSION == 2
+    assert len(table) > _bigsource._RUN
+    assert sum(b"'row 3999'" in text for text in texts) == 1
+
+
 def test_a_big_module_imported_from_bytecode_and_edited_compiles_its_text_once(
     tmp_path: Path, compiles: list[str]
 ) -> None:

@@ -118,6 +118,7 @@ _TEXT, _PARSED = 0, 1
 # Statements guessed to need their tree (guarded imports are told apart by the tree).
 _TREE = re.compile(rb"@|if\b.*TYPE_CHECKING")
 _STRING = re.compile(rb"[rRbBuUfF]{0,2}['\"]")
+_DECORATOR = re.compile(rb"@[ \t]*(\w+)")
 _ENCODING = re.compile(rb"[ \t\f]*#.*?coding[:=]")  # (PEP 263)
 
 
@@ -450,13 +451,36 @@ class _Cut:
         return True
 
     def run(self, first: int) -> int:
-        """The end of the run of statements of one kind from ``first``."""
+        """The end of the run of statements of one kind from ``first``.
+
+        A statement bigger than a run is a run of its own (compiled again with the
+        statements before it, a table of megabytes would cost seconds), and a decorator
+        named after a definition made earlier in the run starts the next one (that
+        definition gets its hooks only once its run ran).
+        """
+        kind = self.kinds[first]
         end, limit = first + 1, self.offset(first) + _RUN
-        while end < len(self.starts) and self.kinds[end] == self.kinds[first]:
-            if self.offset(end) > limit:
+        made: set[bytes] = set()
+        self._made(first, made)
+        while end < len(self.starts) and self.kinds[end] == kind:
+            if self.offset(end) > limit or self.offset(end + 1) - self.offset(end) > _RUN:
+                break
+            if kind == _TEXT and self._made(end, made):
                 break
             end += 1
         return end
+
+    def _made(self, index: int, made: set[bytes]) -> bool:
+        """Whether statement ``index`` is decorated by a name in ``made``; else the name
+        it binds by a bare ``def`` or ``class`` goes into ``made``."""
+        line = self.lines[self.starts[index]]
+        if line.startswith(b"@"):
+            decorator = _DECORATOR.match(line)
+            return decorator is not None and decorator[1] in made
+        named = _NAMED.match(line)
+        if named is not None:
+            made.add(named[2])
+        return False
 
     def compile(self) -> Scan | None:
         """Every piece compiled; None if a run does not compile however joined."""

@@ -414,6 +414,10 @@ def _refcounts(objects: list[Any]) -> list[int]:
 # object, never its values, so nothing is counted twice).
 _C_WRAPPERS = (functools.partial, staticmethod, classmethod, type(functools.lru_cache(id)))
 
+# What most values of a namespace are, holding no registry (types by id, tested first: a
+# metaclass with __eq__ and no __hash__ makes its classes unhashable).
+_NOT_HOLDING = frozenset(map(id, (FunctionType, type, int, str, float, bool, bytes, type(None))))
+
 # Containers longer than this are left unread by the near look: reading one in Python
 # costs more than the heap walk (in C) that an object registered in it calls for anyway,
 # since its reference then goes uncounted. A program's data (a kept list of two million
@@ -431,6 +435,7 @@ def _count_near(
     read once; the containers among them that hold one; the lists among them holding
     one wrapped in an entry."""
     index = {id(o): i for i, o in enumerate(objects)}  # (ids only: no references)
+    wanted = index.keys()
     counts = [0] * len(objects)
     seen: set[int] = set()
     wrappers: set[int] = set()
@@ -443,19 +448,21 @@ def _count_near(
             return False
         seen.add(key)
         if issubclass(type(place), (dict, MappingProxyType)):
-            items: list[Any] = [*place.keys(), *place.values()]
+            ids: list[int] = [*map(id, place.keys()), *map(id, place.values())]
         elif type(place) is CellType:
-            items = gc.get_referents(place)  # (its contents; none if it is empty)
+            ids = [*map(id, gc.get_referents(place))]  # (its contents; none if empty)
         else:
-            items = list(place)
-        hits = [index[id(item)] for item in items if id(item) in index]
+            ids = [*map(id, place)]
+        if wanted.isdisjoint(ids):  # (most places: in C)
+            return False
+        hits = [index[i] for i in ids if i in index]
         for i in hits:
             counts[i] += 1
         return bool(hits)
 
     def container(value: Any) -> None:
-        if len(value) > _NEAR_MAX:
-            return
+        if id(value) in seen or len(value) > _NEAR_MAX:
+            return  # (read before: from the old namespace and the live one)
         if read(value, id(value)) and issubclass(type(value), (list, set, dict, deque)):
             holding.append(value)
         elif issubclass(type(value), (list, deque)) and _wraps_any(value, index, adapted):
@@ -468,9 +475,12 @@ def _count_near(
         for _, key, state in places("", namespace, closures=True):
             read(state, key)
             for value in list(state.values()):
-                if issubclass(type(value), (list, tuple, set, frozenset, dict, deque)):
+                kind = type(value)
+                if id(kind) in _NOT_HOLDING:
+                    continue
+                if issubclass(kind, (list, tuple, set, frozenset, dict, deque)):
                     container(value)
-                elif type(value) in _C_WRAPPERS and id(value) not in wrappers:
+                elif kind in _C_WRAPPERS and id(value) not in wrappers:
                     wrappers.add(id(value))
                     for i in (index.get(id(held)) for held in gc.get_referents(value)):
                         if i is not None:
@@ -564,7 +574,10 @@ def _wraps_any(container: _Sequence, index: Mapping[int, int], adapted: frozense
             able[id(kind)] = id(kind) not in _DATA and (
                 kind in (tuple, functools.partial, MethodType) or kind.__dictoffset__ != 0
             )
-        if able[id(kind)] and any(id(v) in index for v in _inner(item, adapted)):
+        if not able[id(kind)]:
+            continue
+        inner = item if kind is tuple else _inner(item, adapted)
+        if not index.keys().isdisjoint(map(id, inner)):
             return True
     return False
 
