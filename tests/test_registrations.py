@@ -1172,9 +1172,9 @@ def _edit_plugin(mods: Modules, version: str) -> None:
             lambda reg: reg.HELD[0],
             1,
         ),
-        # Too long to read in Python near the module: the heap walk finds it.
+        # Longer than the near look reads (65,536 entries): the heap walk finds it.
         (
-            "HANDLERS = [None] * 5000\ndef register(f):\n    HANDLERS.append(f)\n    return f\n",
+            "HANDLERS = [None] * 70000\ndef register(f):\n    HANDLERS.append(f)\n    return f\n",
             lambda reg: [h for h in reg.HANDLERS if h is not None],
             1,
         ),

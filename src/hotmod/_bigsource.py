@@ -248,15 +248,12 @@ class _Top(NamedTuple):
     registered: list[str]
     hooks: list[int]
 
-    def read(self, code: CodeType, nested: set[int], imports: set[int] | None = None) -> _Read:
-        """The `_Read` of ``code``; ``imports``: the lines of its module-level import
-        statements, if not all of them."""
-        if imports is None:
-            imports = _lines(code, self.imports)
+    def read(self, code: CodeType, nested: set[int]) -> _Read:
+        """The `_Read` of ``code``."""
         dynamic = not _DYNAMIC.isdisjoint(code.co_names)
-        hot, early, hooks = _lines(code, self.hot), _lines(code, self.early), set()
-        if self.hooks:
-            hooks = _lines(code, self.hooks)
+        hot, early, imports, hooks = _lines_of(
+            code, [self.hot, self.early, self.imports, self.hooks]
+        )
         return _Read(
             hot, early, self.defines, self.bound, dynamic, imports, nested, self.registered, hooks
         )
@@ -421,6 +418,7 @@ class _Cut:
         self.kinds = [_TEXT] * len(self.starts)  # how each statement is compiled
         self._before = list(accumulate(map(len, self.lines), initial=0))
         self.flags = 0  # the source's __future__ features, once its first piece compiled
+        self._wrappable: dict[int, tuple[str, int] | None] = {}  # (`_decorators`, by line)
 
     def offset(self, index: int) -> int:
         """The byte offset of statement ``index`` (the source's length past the last)."""
@@ -538,7 +536,8 @@ class _Cut:
         else read for its imports and registrants only; None if a statement that needs
         its tree does not parse as cut."""
         top = _read_top(code)
-        lines = _lines(code, top.hot + top.early)
+        read = top.read(code, set())
+        lines = read.hot | read.early
         checking = "TYPE_CHECKING" in code.co_names
         plain = not lines and not checking
         # The bytecode tells which statements need their tree (a line of a string may
@@ -552,7 +551,7 @@ class _Cut:
 
         # (the imports of the statements that need their tree are read off it)
         nested = _read_nested(code, lambda inner: in_tree(inner.co_firstlineno), top.bound)
-        read = top.read(code, nested, {n for n in _lines(code, top.imports) if not in_tree(n)})
+        read = read._replace(top={n for n in read.top if not in_tree(n)}, nested=nested)
         nodes = self._import_nodes(read.top, read.nested)
         if nodes is None:
             return None
@@ -580,7 +579,15 @@ class _Cut:
         """(name, line of its ``def``) of a function statement whose decorators are
         each a line of their own that can be wrapped as it is (no comment, no string
         over lines, no bracket left open); None for any other statement."""
-        line = self.starts[index]
+        start = self.starts[index]
+        if start not in self._wrappable:
+            self._wrappable[start] = self._read_decorators(start)
+        found = self._wrappable[start]
+        if found is None or (index + 1 < len(self.starts) and self.starts[index + 1] <= found[1]):
+            return None
+        return found
+
+    def _read_decorators(self, line: int) -> tuple[str, int] | None:
         while self.lines[line].startswith(b"@"):
             text = self.lines[line]
             if (
@@ -594,8 +601,6 @@ class _Cut:
             line += 1
         named = _NAMED.match(self.lines[line])
         if named is None or named[1] != b"def":
-            return None
-        if index + 1 < len(self.starts) and self.starts[index + 1] <= line:
             return None
         return named[2].decode(), line
 
@@ -804,18 +809,24 @@ def _functions(code: CodeType, skip: Callable[[CodeType], bool]) -> Iterator[Cod
 
 def _lines(code: CodeType, offsets: list[int]) -> set[int]:
     """The source lines of the instructions at ``offsets``."""
-    found: set[int] = set()
-    if not offsets:
+    return _lines_of(code, [offsets])[0]
+
+
+def _lines_of(code: CodeType, groups: list[list[int]]) -> list[set[int]]:
+    """The source lines of the instructions at the offsets of each group, in one pass
+    over the code's ranges (a module of megabytes has hundreds of thousands)."""
+    found: list[set[int]] = [set() for _ in groups]
+    wanted = iter(sorted((offset, i) for i, offsets in enumerate(groups) for offset in offsets))
+    want, group = next(wanted, (-1, 0))
+    if want < 0:
         return found
-    wanted = iter(sorted(offsets))
-    want = next(wanted)
     for start, end, line in code.co_lines():
         if want >= end:
-            continue  # (most ranges: one per line of the source)
+            continue
         while want < end:
             if want >= start and line is not None:
-                found.add(line)
-            want = next(wanted, -1)
+                found[group].add(line)
+            want, group = next(wanted, (-1, 0))
             if want < 0:
                 return found
     return found

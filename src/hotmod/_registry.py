@@ -418,11 +418,12 @@ _C_WRAPPERS = (functools.partial, staticmethod, classmethod, type(functools.lru_
 # metaclass with __eq__ and no __hash__ makes its classes unhashable).
 _NOT_HOLDING = frozenset(map(id, (FunctionType, type, int, str, float, bool, bytes, type(None))))
 
-# Containers longer than this are left unread by the near look: reading one in Python
-# costs more than the heap walk (in C) that an object registered in it calls for anyway,
-# since its reference then goes uncounted. A program's data (a kept list of two million
-# objects) must not make the first reload of a module beside it take seconds.
-_NEAR_MAX = 4096
+# Containers longer than this are left unread by the near look (one is tested against
+# the objects in C, about a millisecond for this many): reading one costs more than the
+# heap walk that an object registered in it calls for anyway, since its reference then
+# goes uncounted. A program's data (a kept list of two million objects) must not make
+# the first reload of a module beside it take seconds.
+_NEAR_MAX = 65536
 
 
 def _count_near(
