@@ -147,6 +147,32 @@ def test_a_list_registry_follows_the_new_order_of_the_source(mods: Modules) -> N
         assert [*names, other.other] == registry.HANDLERS
 
 
+def test_a_list_registry_follows_the_source_as_registrations_come_and_go(
+    mods: Modules,
+) -> None:
+    # More or fewer registrations than before: the module's entries still read in its
+    # new source's order, where its previous entries were (the others' stay put).
+    mods.write(
+        "registry", "HANDLERS = []\ndef register(f):\n    HANDLERS.append(f)\n    return f\n"
+    )
+
+    def source(names: str) -> str:
+        body = "".join(f"@register\ndef {name}():\n    return '{name}'\n\n" for name in names)
+        return "from PFX_registry import register\n\n" + body
+
+    mods.write("first", "from PFX_registry import register\n\n@register\ndef first():\n    pass\n")
+    mods.write("plugin", source("a"))
+    mods.write("last", "from PFX_registry import register\n\n@register\ndef last():\n    pass\n")
+    registry, before = mods.load("registry"), mods.load("first")
+    module, after = mods.load("plugin"), mods.load("last")
+    for names in ("ab", "ba", "cba", "ca", "b", "bdac", "a"):
+        mods.write("plugin", source(names))
+        mods.reload("plugin")
+        mine = [getattr(module, name) for name in names]
+        assert [before.first, *mine, after.last] == registry.HANDLERS, names
+        assert [handler() for handler in mine] == list(names)
+
+
 def test_dict_and_set_registries_and_callable_object_decorators(mods: Modules) -> None:
     mods.write(
         "registry",

@@ -246,6 +246,8 @@ class Registries:
         if not containers and not wrapping:
             return None
         counts = [_count(c, ids) for c in containers]
+        # (a list as it was: what the run appends to it is what it registers there)
+        previous = [self._copy(c) if isinstance(c, (list, deque)) else None for c in containers]
         # The previous version's wrapped entries (held: their ids must stay theirs).
         earlier = [[e for e in c if _wrapped(e, module, adapted)] for c in wrapping]
         # singledispatch functions whose registries (dicts) these are: their caches go
@@ -263,7 +265,7 @@ class Registries:
 
         def settle(patcher: Patcher, undo: list[Callable[[], None]]) -> None:
             successors = _successors(present & names, old, module, patcher)
-            _settle(containers, counts, ids, gone_in, patcher, undo, successors)
+            _settle(containers, counts, ids, gone_in, patcher, undo, successors, previous, module)
             for clear in dispatchers.values():
                 clear()  # (a type dispatched before may be cached with a removed function)
                 undo.append(clear)
@@ -646,8 +648,10 @@ def _settle(
     patcher: Patcher,
     undo: list[Callable[[], None]],
     successors: Mapping[int, Any],
+    previous: list[Any],
+    module: str,
 ) -> None:
-    for container, before, gone in zip(containers, counts, gone_in, strict=True):
+    for container, before, gone, was in zip(containers, counts, gone_in, previous, strict=True):
         # Where the module's run registered a successor again, it takes the previous
         # object's entry; elsewhere (a list the program keeps) the previous one stays.
         after: dict[int, Any] = {}
@@ -672,6 +676,12 @@ def _settle(
             if after:  # what was counted of a previous object counts for its successor
                 ids = ids | {id(s) for s in after.values()}
                 before = {id(after[i]) if i in after else i: n for i, n in before.items()}
+            made = None if was is None else _as_made(container, was, ids, gone, current, module)
+            if made is not None:
+                saved = list(container)
+                undo.append(lambda c=container, s=saved: _replace(c, s))  # type: ignore[misc]
+                _replace(container, made)
+                continue
             _settle_sequence(container, before, ids, gone, current, undo)
 
 
@@ -735,6 +745,55 @@ def _settle_sequence(
     saved = list(container)
     undo.append(lambda: _replace(container, saved))
     _replace(container, items)
+
+
+def _as_made(
+    container: list[Any] | deque[Any],
+    was: Sequence[Any],
+    ids: set[int],
+    gone: set[int],
+    canonical: Callable[[Any], Any],
+    module: str,
+) -> list[Any] | None:
+    """The list as a fresh import would have made it, when the module's run only
+    appended its own definitions to it: they take the places of the previous version's
+    entries (registered again, or of objects the new source no longer registers), in
+    the order the run made them; more of them go right after the last of those places,
+    fewer leave the last places out. None when the list holds another entry of the
+    module that the run did not make again and that is not to go (the program's), or
+    when the run did anything but append its own."""
+    items = [canonical(item) for item in container]
+    start = len(was)
+    if len(items) <= start or any(
+        a is not canonical(b) for a, b in zip(items[:start], was, strict=True)
+    ):
+        return None
+    made = items[start:]
+    if not all(getattr(item, "__module__", None) == module for item in made):
+        return None  # (another module's too: modules reloaded together share a list)
+    again = {id(item) for item in made}
+    places = []
+    for place, item in enumerate(items[:start]):
+        if id(item) in again or id(item) in gone:
+            places.append(place)  # (a previous entry: registered again, or to go)
+        elif id(item) in ids:
+            return None
+    if not places or (
+        len(places) == len(made) and all(items[p] is m for p, m in zip(places, made, strict=True))
+    ):
+        return None  # (nothing registered again, or in the same order: as it is)
+    result: list[Any] = list(items[:start])
+    for place, item in zip(places, made, strict=False):
+        result[place] = item
+    drop = set(places[len(made) :]) | {p for p, item in enumerate(result) if id(item) in gone}
+    extra = made[len(places) :]
+    out: list[Any] = []
+    for place, item in enumerate(result):
+        if place not in drop:
+            out.append(item)
+        if place == places[-1]:
+            out.extend(extra)
+    return out
 
 
 def _in_new_order(items: list[Any], before: Mapping[int, int]) -> list[Any]:
