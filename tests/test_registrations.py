@@ -336,12 +336,19 @@ def test_subclass_and_metaclass_registries_hold_the_kept_class(mods: Modules) ->
         assert base.REGISTRY["A"]().name() == f"A{version}"
 
 
+@pytest.mark.parametrize("big", [False, True], ids=["parsed", "in pieces"])
 def test_a_registry_of_subclasses_in_the_same_module_holds_the_kept_classes(
-    mods: Modules,
+    mods: Modules, monkeypatch: pytest.MonkeyPatch, big: bool
 ) -> None:
     # The run makes each class anew, and __init_subclass__ (or the metaclass) stores
     # that one before it is given up for the kept class: in a registry the run made
-    # too, a class attribute, a list, keyed by the class.
+    # too, a class attribute, a list, keyed by the class. In pieces (a big source, its
+    # plain classes kept once their piece ran), the last piece's class too.
+    if big:
+        from hotmod import _bigsource, _tracker
+
+        monkeypatch.setattr(_tracker, "BIG", 0)
+        monkeypatch.setattr(_bigsource, "BIG", 0)
     source = """
         class Plugin:
             registry = {{}}

@@ -527,8 +527,6 @@ class _Cut:
             found.registrants.update(_REGISTRANT + name for _, name in hooked.values())
             pieces.append(Piece(code, tuple(read.defines)))
             first = end
-        if pieces:  # (the last piece's functions are kept when the module ends)
-            pieces[-1] = pieces[-1]._replace(defines=())
         return found.scan(tuple(pieces))
 
     def read_whole(self, code: CodeType) -> Scan | None:
