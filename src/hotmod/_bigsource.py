@@ -3,17 +3,21 @@
 Parsing a generated module of a few megabytes (tables, constants, thousands of small
 functions) into a syntax tree takes about twice as long as compiling it from its text,
 and compiling the instrumented tree as long again, while few statements need the tree:
-the definitions `_define` instruments with a decorator or a class, and statements that
-call something, set an attribute or read a function defined just before (any of which
-may register a function). So a big source is cut at its top-level statements. Runs of
-the other statements (data, undecorated functions, imports) are compiled from their
-text and read off their bytecode: the names they bind, whether they may bind names
-dynamically and the lines of their import statements, which are parsed on their own.
-The statements that need it get their syntax tree, instrumented, a run at a time.
+statements that call something, set an attribute or read a definition made just before
+(any of which may register a function), classes whose body calls something, and
+decorators the text cannot be trusted to wrap. So a big source is cut at its top-level
+statements. Runs of the other statements (data, functions, classes whose bases are
+names, imports) are compiled from their text and read off their bytecode: the names
+they bind, whether they may bind names dynamically and the lines of their import
+statements, which are parsed on their own. A decorated function is compiled from its
+text too, the definition hooks written around its first and last decorator in their own
+lines (`Definer.around`): the compiled code must load them on exactly those lines, or a
+decorator's line was in a string. The statements that need it get their syntax tree,
+instrumented, a run at a time.
 
-The module runs its pieces in order in its own namespace, and the functions a piece
-compiled from its text defines get their definition hooks as soon as it has run, before
-a later statement can use them: as if the whole tree had been instrumented.
+The module runs its pieces in order in its own namespace, and the functions and classes
+a piece compiled from its text defines get their definition hooks as soon as it has
+run, before a later statement can use them: as if the whole tree had been instrumented.
 
 The cut is read off the text (a top-level statement starts a line, unindented) and
 checked by the compiler: a run that does not compile on its own is joined with the
