@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import site
 import sys
+import weakref
 from types import ModuleType
 
 from ._paths import is_under
@@ -166,7 +167,9 @@ class ModuleMap:
         self._path_of: dict[str, str] = {}
         self._names_of: dict[str, set[str]] = {}
         self._hash: dict[str, int | None] = {}
-        self._seen: dict[str, int] = {}  # name -> id() of the module object seen
+        # name -> the module object seen (weakly: a module deleted and imported again may
+        # be made at the same address, so its id would not tell it from the old one)
+        self._seen: dict[str, weakref.ref[ModuleType]] = {}
         self._mark: tuple[int, int, str] = (-1, -1, "")
         self._reloadable: dict[str, bool] = {}  # is_reloadable, until the map changes
         self._absent: dict[str, ModuleType] = {}  # loaded from a file missing when synced
@@ -216,11 +219,14 @@ class ModuleMap:
         self._mark = mark
         seen = self._seen
         for name, module in list(sys.modules.items()):
-            if seen.get(name) == id(module) or not isinstance(module, type(sys)):  # a module
+            if not isinstance(module, ModuleType):
                 continue
-            if name in seen:  # a new module object under a known name: re-imported
-                self.forget(name)
-            seen[name] = id(module)
+            known = seen.get(name)
+            if known is not None:
+                if known() is module:
+                    continue
+                self.forget(name)  # a new module object under a known name: re-imported
+            seen[name] = weakref.ref(module)
             path = source_path(module)
             if path is not None:
                 self._track(name, path, new)
