@@ -379,38 +379,56 @@ def test_the_first_reload_of_a_big_module_compiles_only_its_new_text(
     assert compiles == ["big_src.py"]
 
 
-def test_a_statement_bigger_than_a_run_is_compiled_once(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, compiles: list[str]
+_TABLE = "TABLE = {\n" + "".join(f"    {i}: 'row {i}',\n" for i in range(4000)) + "}\n"
+
+
+def _after_a_call(version: int) -> tuple[str, bytes]:
+    # The call sends its run back to the compiler, cut before it: the table after it
+    # must be a run of its own, not compiled again with what follows the call.
+    head = "HANDLERS = []\nSIZE = len('abc')\n"
+    return head + _TABLE + f"VERSION = {version}\n", b"'row 3999'"
+
+
+def _after_its_decorator(version: int) -> tuple[str, bytes]:
+    # A decorator defined just before the function it decorates would send the run back
+    # to the compiler too (the hooks of ``deco`` are not on yet), and what follows it
+    # would be compiled again: its use starts a run.
+    head = "HANDLERS = []\n\ndef deco(f):\n    HANDLERS.append(f)\n    return f\n\n"
+    decorated = f"@deco\ndef handler():\n    return {version}\n\n"
+    filler = "".join(f"def filler_{i}():\n    return {i}\n\n" for i in range(100))
+    return head + decorated + f"VERSION = {version}\n" + filler, b"def filler_99"
+
+
+@pytest.mark.parametrize("shape", [_after_a_call, _after_its_decorator])
+def test_a_statement_is_compiled_once_as_runs_are_cut(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    compiles: list[str],
+    shape: Callable[[int], tuple[str, bytes]],
 ) -> None:
-    # A decorator defined just before the functions it decorates sends the run back to
-    # the compiler, cut before them: the table after them must not be in that run.
     texts: list[bytes] = []
     counting = _bigsource.compile  # type: ignore[attr-defined]
 
     def noting(source: Any, filename: Any, *args: Any, **kwargs: Any) -> Any:
-        if isinstance(source, bytes) and Path(str(filename)).name == "big_table.py":
+        if isinstance(source, bytes) and Path(str(filename)).name == "big_runs.py":
             texts.append(source)
         return counting(source, filename, *args, **kwargs)
 
     monkeypatch.setattr(_bigsource, "compile", noting, raising=False)
-    table = "TABLE = {\n" + "".join(f"    {i}: 'row {i}',\n" for i in range(4000)) + "}\n"
-
-    def source(version: int) -> str:
-        head = "HANDLERS = []\n\ndef deco(f):\n    HANDLERS.append(f)\n    return f\n\n"
-        decorated = f"@deco\ndef handler():\n    return {version}\n\n"
-        return head + decorated + table + f"VERSION = {version}\n"
-
-    (tmp_path / "big_table.py").write_text(source(1))
-    big_table = importlib.import_module("big_table")
-    kept = big_table.handler
-    (tmp_path / "big_table.py").write_text(source(2))
-    report = hotmod.reload(big_table)
+    (tmp_path / "big_runs.py").write_text(shape(1)[0])
+    big_runs = importlib.import_module("big_runs")
+    kept = getattr(big_runs, "handler", None)
+    source, marker = shape(2)
+    (tmp_path / "big_runs.py").write_text(source)
+    report = hotmod.reload(big_runs)
     assert report.ok, report.error
-    assert big_table.handler is kept and kept() == 2
-    assert len(big_table.HANDLERS) == 1 and big_table.HANDLERS[0] is kept
-    assert len(big_table.TABLE) == 4000 and big_table.VERSION == 2
-    assert len(table) > _bigsource._RUN
-    assert sum(b"'row 3999'" in text for text in texts) == 1
+    assert big_runs.VERSION == 2
+    if kept is not None:
+        assert big_runs.handler is kept and kept() == 2
+        assert len(big_runs.HANDLERS) == 1 and big_runs.HANDLERS[0] is kept
+    else:
+        assert len(big_runs.TABLE) == 4000 and len(_TABLE) > _bigsource._RUN
+    assert sum(marker in text for text in texts) == 1
 
 
 def test_a_big_module_imported_from_bytecode_and_edited_compiles_its_text_once(

@@ -46,8 +46,7 @@ from typing import NamedTuple, TypeVar
 from . import _tracker
 from ._define import AROUND, bound_names, instrument
 from ._graph import ImportNode, ImportRef, import_nodes, refs_of_nodes
-from ._registry import _DEFINED as _REGISTRANT
-from ._registry import registrants
+from ._registry import DEFINED, registrants
 
 __all__ = ["BIG", "Piece", "Scan", "forget", "parse", "scan"]
 
@@ -394,7 +393,7 @@ class _Found:
         self.bound |= read.bound
         self.dynamic |= read.dynamic
         self.nodes += nodes
-        self.registrants.update(_REGISTRANT + name for name in read.registered)
+        self.registrants.update(DEFINED + name for name in read.registered)
 
     def add_tree(self, tree: ast.Module, text: bytes, shift: int) -> None:
         """Read ``tree``, made from ``text`` ``shift`` lines down the source (before the
@@ -528,7 +527,7 @@ class _Cut:
             if nodes is None:
                 return None
             found.add_read(read, nodes)
-            found.registrants.update(_REGISTRANT + name for _, name in hooked.values())
+            found.registrants.update(DEFINED + name for _, name in hooked.values())
             pieces.append(Piece(code, tuple(read.defines)))
             first = end
         return found.scan(tuple(pieces))
@@ -590,8 +589,10 @@ class _Cut:
         return found
 
     def _read_decorators(self, line: int) -> tuple[str, int] | None:
-        while self.lines[line].startswith(b"@"):
-            text = self.lines[line]
+        named, at = self._header(line)
+        if named is None or named[1] != b"def":
+            return None
+        for text in self.lines[line:at]:
             if (
                 b"#" in text
                 or b"'''" in text
@@ -600,11 +601,15 @@ class _Cut:
                 or sum(map(text.count, b"([{")) != sum(map(text.count, b")]}"))
             ):
                 return None
+        return named[2].decode(), at
+
+    def _header(self, line: int) -> tuple[re.Match[bytes] | None, int]:
+        """The name line of the definition whose decorators start at ``line`` (read
+        off its text, as `_NAMED` groups it), and its line; None if it is no ``def``
+        or ``class`` line."""
+        while self.lines[line].startswith(b"@"):
             line += 1
-        named = _NAMED.match(self.lines[line])
-        if named is None or named[1] != b"def":
-            return None
-        return named[2].decode(), line
+        return _NAMED.match(self.lines[line]), line
 
     def _hooked(self, first: int, end: int) -> dict[int, tuple[tuple[int, ...], str]]:
         """The decorated functions of a run whose text gets the hooks, by statement: the
@@ -657,17 +662,15 @@ class _Cut:
             return False
         names: list[tuple[str, bool]] = []
         for index in range(first, end):
-            line = self.starts[index]
-            decorated = self.lines[line].startswith(b"@")
-            while self.lines[line].startswith(b"@"):
-                line += 1  # (a decorator over several lines is no simple run: parsed)
-            named = _NAMED.match(self.lines[line])
+            decorated = self.lines[self.starts[index]].startswith(b"@")
+            # (a decorator over several lines is no simple run: parsed)
+            named, line = self._header(self.starts[index])
             if named is None or (index + 1 < len(self.starts) and self.starts[index + 1] <= line):
                 return False
             kind, name, bases = named.groups()
             names.append((name.decode(), decorated or (kind == b"class" and bases == b"(")))
         found.bound.update(name for name, _ in names)
-        found.registrants.update(_REGISTRANT + name for name, registered in names if registered)
+        found.registrants.update(DEFINED + name for name, registered in names if registered)
         return True
 
     def _compiled_text(self, first: int, end: int) -> tuple[CodeType, _Read] | None:

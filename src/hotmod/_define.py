@@ -24,7 +24,7 @@ from types import CodeType, FunctionType
 from typing import Any, NamedTuple
 
 from ._patch import Patcher
-from ._reach import places
+from ._reach import REGISTRY_MAX, places
 
 __all__ = [
     "AROUND",
@@ -425,11 +425,7 @@ def kept_count(ns: Mapping[str, Any], names: frozenset[str]) -> int:
     return sum(_kept(ns[name]) for name in names)
 
 
-# Containers longer than this are data, not a registry of classes: not read.
-_SMALL = 4096
-
-
-def _replace_in(container: Any, twins: dict[int, Any]) -> Callable[[], None]:
+def _replace_in(container: Any, twins: Mapping[int, Any]) -> Callable[[], None]:
     """Replace ``twins`` (by id) in a list, dict or set; the undo."""
     saved = container.copy()
     if type(container) is list:
@@ -457,10 +453,9 @@ class Definer:
         # Notes of raw definitions not kept, by qualified name: moot once a decorator's
         # result is kept (``@dataclass(slots=True)`` makes the class that is bound).
         self._unkept: dict[str, list[str]] = {}
-        # Classes made by the run and given up for the kept ones, by id (held, so that
-        # ids stay theirs): ``__init_subclass__`` or a metaclass may have stored them.
-        self._twins: dict[int, type] = {}
-        self._made: list[type] = []
+        # The run made a class and gave it up for the kept one: ``__init_subclass__`` or
+        # a metaclass may have stored it somewhere.
+        self._gave_up_class = False
 
     def install(self, ns: dict[str, Any], skip: frozenset[str] = frozenset()) -> None:
         """Make the decorators visible to the module's code, and the plain definitions
@@ -485,7 +480,7 @@ class Definer:
             return new
         old = self.old.get(qualname) if "." not in qualname else self._lookup(qualname.split("."))
         if old is not None and self.patcher.keep_unchanged(old, new, self.owner):
-            self._twin(new, old)
+            self._gave_up_class |= isinstance(new, type)
             return old  # a dependent re-run from its cached code: the common case
         if isinstance(new, type):
             self.patcher.classes_changed = True
@@ -505,30 +500,25 @@ class Definer:
             self._unkept[qualname] = self.patcher.notes[notes:]
         if self.patcher.has_cells():
             self.patcher.fix_cells()
-        self._twin(new, kept)
+        self._gave_up_class |= kept is not new and isinstance(new, type)
         return kept
-
-    def _twin(self, new: Any, kept: Any) -> None:
-        if kept is not new and isinstance(new, type):
-            self._twins[id(new)] = kept
-            self._made.append(new)
 
     def settle_twins(self, ns: Mapping[str, Any]) -> None:
         """Put the kept classes in place of the classes the run made and gave up, in the
         containers the module's namespace and its classes hold (a registry that
         ``__init_subclass__`` fills), as a fresh import would have them there."""
-        twins = self._twins
-        if not twins:
+        if not self._gave_up_class:
             return
+        self._gave_up_class = False
+        twins = self.patcher.twins
         for _, _, state in places(self.owner, ns):
             for value in list(state.values()):
-                if type(value) not in (list, dict, set) or len(value) > _SMALL:
+                if type(value) not in (list, dict, set) or len(value) > REGISTRY_MAX:
                     continue
                 if not twins.keys().isdisjoint(map(id, value)) or (
                     type(value) is dict and not twins.keys().isdisjoint(map(id, value.values()))
                 ):
                     self.patcher.undo.append(_replace_in(value, twins))
-        self._twins, self._made = {}, []
 
     def bind(self, path: str) -> Any:
         """A decorator giving the final object bound at ``path`` its kept predecessor."""

@@ -11,7 +11,7 @@ import contextlib
 import enum
 import functools
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from itertools import compress
 from types import CellType, CodeType, FunctionType, GetSetDescriptorType, MemberDescriptorType
 from typing import Any
@@ -139,6 +139,12 @@ class Patcher:
     def canonical(self, obj: Any) -> Any:
         """The kept old object standing for ``obj``, or ``obj`` itself."""
         return self._canon.get(id(obj), obj)
+
+    @property
+    def twins(self) -> Mapping[int, Any]:
+        """``id(new object) -> the kept old object standing for it``, for this
+        transaction (the new objects are held, so their ids stay theirs)."""
+        return self._canon
 
     def _map(self, new: Any, old: Any) -> None:
         self._canon[id(new)] = old

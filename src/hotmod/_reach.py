@@ -14,7 +14,21 @@ from collections.abc import Iterator, Mapping, Sequence
 from types import FunctionType, ModuleType
 from typing import Any
 
-__all__ = ["attributes", "instances_of", "places", "reach", "referrers", "without_instances"]
+__all__ = [
+    "REGISTRY_MAX",
+    "attributes",
+    "instances_of",
+    "places",
+    "reach",
+    "referrers",
+    "without_instances",
+]
+
+# Containers longer than this are a program's data, not a registry: what looks in the
+# places for registered objects leaves them unread (testing one against a set of ids, in
+# C, takes about a millisecond for this many). A kept list of two million objects must
+# not make the first reload of a module beside it take seconds.
+REGISTRY_MAX = 65536
 
 # Above this many objects, one pass over the heap with a set of them finds what refers
 # to them sooner than `gc.get_referrers`, which compares each reference it meets with

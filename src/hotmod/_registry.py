@@ -28,9 +28,9 @@ from typing import Any
 
 from ._missing import MISSING
 from ._patch import Patcher
-from ._reach import places, reach, referrers, without_instances
+from ._reach import REGISTRY_MAX, places, reach, referrers, without_instances
 
-__all__ = ["Registries", "registrants"]
+__all__ = ["DEFINED", "Registries", "registrants"]
 
 _Container = list[Any] | set[Any] | dict[Any, Any] | deque[Any]
 _Sequence = list[Any] | deque[Any]
@@ -52,7 +52,7 @@ def registrants(tree: ast.Module) -> frozenset[str]:
             if node.decorator_list or (
                 isinstance(node, ast.ClassDef) and (node.bases or node.keywords)
             ):
-                names.add(_DEFINED + node.name)
+                names.add(DEFINED + node.name)
         elif isinstance(node, (ast.Expr, ast.Assign, ast.AnnAssign)) and isinstance(
             node.value, ast.Call
         ):  # register(f), x = app.add(f) (a data literal is never walked)
@@ -88,13 +88,13 @@ def _top_level(body: list[ast.stmt]) -> Iterable[ast.stmt]:
                 yield from _top_level(getattr(node, field, []))
 
 
-_DEFINED = "def:"  # marks names bound by a def or class statement of the module
+DEFINED = "def:"  # marks the registrant names bound by a def or class statement
 _MADE = "made:"  # marks names bound to what a top-level call returned
 
 
 def _key(name: str) -> str:
     """The module global a registrant name is about."""
-    return name.split(":", 1)[1] if name.startswith((_DEFINED, _MADE)) else name
+    return name.split(":", 1)[1] if name.startswith((DEFINED, _MADE)) else name
 
 
 def _made(value: Any) -> bool:
@@ -322,7 +322,7 @@ def _registered(
                     continue
                 owned = [old[key]]  # (its own module is the factory's)
             else:
-                owned = _owned(old[key], module, name.startswith(_DEFINED))
+                owned = _owned(old[key], module, name.startswith(DEFINED))
             present.add(name)
             objects.extend(owned)
             if name in dropped:
@@ -420,13 +420,6 @@ _C_WRAPPERS = (functools.partial, staticmethod, classmethod, type(functools.lru_
 # metaclass with __eq__ and no __hash__ makes its classes unhashable).
 _NOT_HOLDING = frozenset(map(id, (FunctionType, type, int, str, float, bool, bytes, type(None))))
 
-# Containers longer than this are left unread by the near look (one is tested against
-# the objects in C, about a millisecond for this many): reading one costs more than the
-# heap walk that an object registered in it calls for anyway, since its reference then
-# goes uncounted. A program's data (a kept list of two million objects) must not make
-# the first reload of a module beside it take seconds.
-_NEAR_MAX = 65536
-
 
 def _count_near(
     objects: list[Any],
@@ -464,7 +457,7 @@ def _count_near(
         return bool(hits)
 
     def container(value: Any) -> None:
-        if id(value) in seen or len(value) > _NEAR_MAX:
+        if id(value) in seen or len(value) > REGISTRY_MAX:
             return  # (read before: from the old namespace and the live one)
         if read(value, id(value)) and issubclass(type(value), (list, set, dict, deque)):
             holding.append(value)
