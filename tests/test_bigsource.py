@@ -15,7 +15,7 @@ from types import CodeType, FunctionType, SimpleNamespace, TracebackType
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import hotmod
@@ -154,6 +154,9 @@ def test_imports_keep_their_lines_and_their_context() -> None:
     st.booleans(),
     st.lists(st.sampled_from(PLAIN + NOT_PLAIN + TRICKY), min_size=1, max_size=14),
     st.sampled_from([1, 60, 32_000]),
+)
+@example(  # the running version's read fails at the string; the pieces' must not
+    False, [TRICKY[1], NOT_PLAIN[0], NOT_PLAIN[16], NOT_PLAIN[15]], 60
 )
 def test_a_source_cut_into_pieces_reads_as_its_syntax_tree_says(
     future: bool, picks: list[str], run: int

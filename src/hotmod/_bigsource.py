@@ -203,6 +203,8 @@ def scan(source: bytes, filename: str, compiled: CodeType | None = None) -> Scan
     text = _utf8(source)  # (its pieces are compiled without the lines declaring it)
     cut = _Cut(text, filename)
     scanned = cut.read_whole(compiled) if compiled is not None else None
+    if scanned is None and compiled is not None:
+        cut = _Cut(text, filename)  # (not as the statements it joined while it failed)
     if scanned is None:
         scanned = cut.compile()
     if scanned is None:
@@ -515,8 +517,14 @@ class _Cut:
                 for index in hooked:
                     self.kinds[index] = _PARSED
                 continue
-            # (a decorated function's calls are its decorators, hooked in its text)
-            hot = {line for line in read.hot if self.index(line) not in hooked} | read.early
+            # (a decorated function's calls are its decorators, hooked in its text, and
+            # its defaults on its ``def`` line; past it, a statement joined to it)
+            heads = {
+                line
+                for index, (lines, _) in hooked.items()
+                for line in range(self.starts[index] + 1, max(lines) + 2)
+            }
+            hot = read.hot.difference(heads) | read.early
             checking = "TYPE_CHECKING" in code.co_names
             if hot or checking:
                 self.mark(hot)
