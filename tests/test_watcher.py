@@ -144,3 +144,15 @@ def test_edits_through_a_symlinked_module_file_apply(project: Project) -> None:
     project.scenario("watcher_edits_through_a_symlinked_module_file")
     out = project.run_driver()
     assert out.split() == ["True", "['m']", "2"]
+
+
+def test_a_broken_file_restored_to_its_running_text_is_never_run(project: Project) -> None:
+    project.scenario("watcher_a_broken_file_restored_is_not_run")
+    out = project.run_driver()
+    assert out.splitlines()[-5:] == [
+        "(False, [])",
+        "None",
+        "(True, ['a', 'b']) a1 b2",
+        "(False, []) a1 b2",
+        "(True, ['a', 'b']) a1 b3",
+    ]

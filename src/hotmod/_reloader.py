@@ -476,7 +476,9 @@ class Reloader:
                 if only_changed and isinstance(exc, (FileNotFoundError, BlockingIOError)):
                     continue  # deleted, or being saved: its module stays as it is
                 raise _Failure(exc, name) from exc
-            if source_hash(sources[name]) != self.modmap.known_hash(name):
+            digest = source_hash(sources[name])
+            self._compiled.settle(name, path, digest)
+            if digest != self.modmap.known_hash(name):
                 report.changed.append(name)
         return sources
 

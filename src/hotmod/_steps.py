@@ -131,6 +131,14 @@ class CompileCache:
         self._steps[name] = self._steps.pop(name)  # most recently used last
         return entry[2]
 
+    def settle(self, name: str, path: str, digest: int) -> None:
+        """The file holds the text of ``digest`` now: a step cached for another text of
+        it (one that failed to run, the file then restored) is dropped."""
+        entry = self._steps.get(name)
+        if entry is not None and (entry[0] != path or entry[1] != digest):
+            del self._steps[name]
+            self._bytes -= entry[2].size
+
     def put(
         self, name: str, path: str, digest: int, step: Step, checked: float, *, evict: bool = True
     ) -> None:

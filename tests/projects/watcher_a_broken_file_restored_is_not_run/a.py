@@ -1,0 +1,5 @@
+import b
+
+
+def fa():
+    return "a1 " + b.fb()

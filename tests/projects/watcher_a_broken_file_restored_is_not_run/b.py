@@ -1,0 +1,2 @@
+def fb():
+    return "b1"
