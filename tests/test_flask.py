@@ -139,3 +139,24 @@ def test_flask_routes_on_an_app_from_another_module(tmp_path: Path, launcher: st
         server.edit(views, "index-v1", "index-v2")
         assert server.request("/") == (200, "index-v2")
         assert "still running previous code" not in server.output()
+
+
+def test_flask_views_a_function_registered_once_run_their_new_code(tmp_path: Path) -> None:
+    """``views.register(app)``, called once by the script: the views it defined get
+    their new bodies; when the function changed otherwise (a route), they stay as they
+    were and the log says so, never "reloaded" alone."""
+    root = copy_project("flask_init_app", tmp_path)
+    port = free_port()
+    views = root / "views.py"
+    with launch(root, ["-m", "hotmod", "run", "app.py", str(port)], port) as server:
+        assert server.request("/") == (200, "home-v1 /u/x")
+        server.edit(views, "home-v1", "home-v2")
+        assert server.request("/") == (200, "home-v2 /u/x")
+        assert server.request("/u/bob") == (200, "profile bob")
+        assert "still running previous code" not in server.output()
+        server.edit(views, '"/u/<user>"', '"/user/<user>"')
+        assert server.request("/") == (200, "home-v2 /u/x")  # as it was, whole
+        assert server.request("/user/bob")[0] == 404
+        output = server.output()
+        assert "views.register.<locals>.home (previous code) held by" in output, output
+        assert "views.register.<locals>.profile (previous code) held by" in output, output

@@ -1742,3 +1742,83 @@ def test_a_replaced_class_with_a_holder_in_module_globals_costs_no_walk(
             f"{mods.name('shapes')}.HELD[{i}]" for i in range(v - 1, -1, -1)
         ]
     assert walks == []
+
+
+# -- functions an earlier call made ----------------------------------------------------
+
+
+def _maker(body: str, route: str = "/a") -> str:
+    return f"""
+        def register(table, tag):
+            def handler():
+                return ({body!r}, tag)
+            handler.route = {route!r}
+            table.append(handler)
+
+            def unchanged():
+                return tag
+            table.append(unchanged)
+        """
+
+
+def test_functions_an_earlier_call_made_run_the_new_code_of_their_definition(
+    mods: Modules,
+) -> None:
+    # The script's top level called register() once: nothing calls it again, and a
+    # fresh run of the new sources would make these functions with the new bodies.
+    mods.write("maker", _maker("v1"))
+    maker = mods.load("maker")
+    table: list[Any] = []
+    maker.register(table, "x")
+    handler, unchanged = table
+    for version in ("v2", "v3"):
+        mods.write("maker", _maker(version))
+        report = mods.reload("maker")
+        assert report.stale == [] and report.patched == 3, report
+        assert table == [handler, unchanged] and handler() == (version, "x")
+        assert unchanged() == "x" and handler.route == "/a"
+    assert handler.__code__ is maker.register.__code__.co_consts[1]
+
+
+def test_what_an_earlier_call_made_is_kept_whole_and_reported_when_its_maker_changed(
+    mods: Modules,
+) -> None:
+    # A call now would make something else (another route): what the earlier call made
+    # stays as it made it, all of it, and the report says it is previous code.
+    mods.write("maker", _maker("v1"))
+    maker = mods.load("maker")
+    table: list[Any] = []
+    maker.register(table, "x")
+    mods.write("maker", _maker("v2", route="/b"))
+    report = mods.reload("maker")
+    assert table[0]() == ("v1", "x") and table[0].route == "/a"
+    names = sorted(line.split(" ")[0] for line in report.stale)
+    assert names == [
+        mods.name("maker") + ".register.<locals>.handler",
+        mods.name("maker") + ".register.<locals>.unchanged",
+    ], report.stale
+
+
+def test_the_collector_is_asked_only_when_an_earlier_call_made_something_held(
+    mods: Modules, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hotmod import _closures
+
+    asked: list[int] = []
+
+    def counting(objects: Any) -> list[Any]:
+        asked.append(len(objects))
+        return _closures_referrers(objects)
+
+    _closures_referrers = _closures.referrers
+    monkeypatch.setattr(_closures, "referrers", counting)
+    mods.write("maker", _maker("v1"))
+    maker = mods.load("maker")
+    maker.register([], "dropped")  # what it made is gone
+    mods.write("maker", _maker("v2"))
+    assert mods.reload("maker").ok and asked == []
+    table: list[Any] = []
+    maker.register(table, "held")
+    mods.write("maker", _maker("v3"))
+    assert mods.reload("maker").ok and len(asked) == 1
+    assert table[0]() == ("v3", "held")

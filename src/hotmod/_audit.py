@@ -39,6 +39,7 @@ from types import (
 )
 from typing import Any, TypeVar
 
+from ._closures import BEHAVIOUR
 from ._reach import instances_of, reach, referrers, without_instances
 
 __all__ = ["CodeHistory", "Reported", "find_running", "find_stale"]
@@ -240,31 +241,12 @@ def _paused(codes: tuple[CodeType, ...], names: dict[int, str]) -> list[str]:
     return out
 
 
-# What a code object does, lines aside (co_exceptiontable, 3.11+, holds offsets only).
-_BEHAVIOUR = tuple(
-    a
-    for a in (
-        "co_code",
-        "co_names",
-        "co_varnames",
-        "co_freevars",
-        "co_cellvars",
-        "co_argcount",
-        "co_posonlyargcount",
-        "co_kwonlyargcount",
-        "co_flags",
-        "co_exceptiontable",
-    )
-    if hasattr(CodeType, a)
-)
-
-
 def _moved(old: CodeType, new: CodeType) -> bool:
     """Whether ``new`` is ``old`` at other lines (an edit above it): a call running
     ``old`` behaves as one running ``new`` would, its positions aside."""
     if old is new:
         return True
-    if any(getattr(old, a) != getattr(new, a) for a in _BEHAVIOUR):
+    if any(getattr(old, a) != getattr(new, a) for a in BEHAVIOUR):
         return False
     if len(old.co_consts) != len(new.co_consts):
         return False

@@ -22,6 +22,7 @@ from typing import Any
 from . import _bigsource, _diskcache, integrations
 from ._audit import CodeHistory, Reported, find_running, find_stale
 from ._bigsource import Piece, parse
+from ._closures import update_made
 from ._cycles import Cycles
 from ._define import (
     Definer,
@@ -444,6 +445,12 @@ class Reloader:
         self._commit(steps, txn, report)
         owners: dict[str, str] = {}
         discarded = _discarded(steps, txn, owners)
+        made = update_made(txn.patcher.replaced)
+        txn.patcher.replaced += made.updated
+        report.patched += len(made.updated)
+        discarded += made.stale
+        owners.update(made.makers)
+        del made
         txn.view = None  # the view's callables refer back to txn: no cycle to outlive it
         txn.patcher.object_hooks.clear()
         previous = self._history.previous(txn.patcher.replaced)
