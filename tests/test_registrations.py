@@ -1761,15 +1761,21 @@ def _maker(body: str, route: str = "/a") -> str:
         """
 
 
+def _made_once(mods: Modules, tag: str) -> tuple[Any, list[Any]]:
+    """The maker module, and what one call of ``register`` made (as a script calls it)."""
+    mods.write("maker", _maker("v1"))
+    maker = mods.load("maker")
+    table: list[Any] = []
+    maker.register(table, tag)
+    return maker, table
+
+
 def test_functions_an_earlier_call_made_run_the_new_code_of_their_definition(
     mods: Modules,
 ) -> None:
     # The script's top level called register() once: nothing calls it again, and a
     # fresh run of the new sources would make these functions with the new bodies.
-    mods.write("maker", _maker("v1"))
-    maker = mods.load("maker")
-    table: list[Any] = []
-    maker.register(table, "x")
+    maker, table = _made_once(mods, "x")
     handler, unchanged = table
     for version in ("v2", "v3"):
         mods.write("maker", _maker(version))
@@ -1785,10 +1791,7 @@ def test_what_an_earlier_call_made_is_kept_whole_and_reported_when_its_maker_cha
 ) -> None:
     # A call now would make something else (another route): what the earlier call made
     # stays as it made it, all of it, and the report says it is previous code.
-    mods.write("maker", _maker("v1"))
-    maker = mods.load("maker")
-    table: list[Any] = []
-    maker.register(table, "x")
+    _, table = _made_once(mods, "x")
     mods.write("maker", _maker("v2", route="/b"))
     report = mods.reload("maker")
     assert table[0]() == ("v1", "x") and table[0].route == "/a"
