@@ -1825,3 +1825,104 @@ def test_the_collector_is_asked_only_when_an_earlier_call_made_something_held(
     mods.write("maker", _maker("v3"))
     assert mods.reload("maker").ok and len(asked) == 1
     assert table[0]() == ("v3", "held")
+
+
+# -- dict registries: keys as the new source registers them -----------------------------
+
+_KEYED = """
+    REGISTRY = {}
+
+    def register(key):
+        def deco(f):
+            if key in REGISTRY:
+                raise ValueError(f"{key} registered twice")
+            REGISTRY[key] = f
+            return f
+        return deco
+    """
+
+
+def _keyed(*keys: str, extra: str = "") -> str:
+    return (
+        "from PFX_registry import register\n\n"
+        + "".join(
+            f"@register({key!r})\ndef handle_{i}():\n    return {key!r}\n\n"
+            for i, key in enumerate(keys)
+        )
+        + extra
+    )
+
+
+def test_a_dict_registry_holds_the_keys_the_new_source_registers(mods: Modules) -> None:
+    # A registry that refuses a key twice, a key renamed, one added before another:
+    # as a fresh import (the other module's entry, and the order of those kept, stay).
+    mods.write("registry", _KEYED)
+    mods.write("other", "from PFX_registry import register\n\n@register('o')\ndef o():\n    pass\n")
+    mods.write("plugin", _keyed("a", "b"))
+    registry, _, plugin = mods.load("registry"), mods.load("other"), mods.load("plugin")
+    assert list(registry.REGISTRY) == ["o", "a", "b"]
+    for keys, expected in [
+        (("a", "b"), ["o", "a", "b"]),
+        (("a", "bb"), ["o", "a", "bb"]),  # renamed
+        (("z", "a", "bb"), ["o", "z", "a", "bb"]),  # added before them
+        (("a",), ["o", "a"]),
+    ]:
+        mods.write("plugin", _keyed(*keys))
+        mods.reload("plugin")
+        assert list(registry.REGISTRY) == expected
+        kept = {k: getattr(plugin, f"handle_{i}") for i, k in enumerate(keys)}
+        assert all(registry.REGISTRY[k] is f and f() == k for k, f in kept.items())
+
+
+def test_a_failed_run_puts_the_entries_it_took_back(mods: Modules) -> None:
+    mods.write("registry", _KEYED)
+    mods.write("plugin", _keyed("a", "b"))
+    registry, plugin = mods.load("registry"), mods.load("plugin")
+    before = dict(registry.REGISTRY)
+    mods.write("plugin", _keyed("a", "bb", extra="1 / 0\n"))
+    report = hotmod.reload(mods.name("plugin"))
+    assert not report.ok and isinstance(report.error, ZeroDivisionError)
+    table = registry.REGISTRY
+    assert table == before and list(table) == ["a", "b"]
+    assert registry.REGISTRY["b"] is plugin.handle_1
+
+
+def test_a_metaclass_registry_holds_the_key_the_class_has_now(mods: Modules) -> None:
+    mods.write(
+        "meta",
+        """
+        REGISTRY = {}
+
+        class Meta(type):
+            def __new__(mcls, name, bases, ns):
+                cls = super().__new__(mcls, name, bases, ns)
+                if bases:
+                    REGISTRY[ns.get("key", name)] = cls
+                return cls
+
+        class Plugin(metaclass=Meta):
+            pass
+        """,
+    )
+    source = "from PFX_meta import Plugin\n\nclass B(Plugin):\n    key = {!r}\n"
+    mods.write("plugins", source.format("b"))
+    meta, plugins = mods.load("meta"), mods.load("plugins")
+    kept = plugins.B
+    for key in ("bb", "b"):
+        mods.write("plugins", source.format(key))
+        mods.reload("plugins")
+        table = meta.REGISTRY
+        assert table == {key: kept} and plugins.B is kept
+
+
+def test_a_registry_made_anew_by_its_module_is_the_one_settled_next(mods: Modules) -> None:
+    # The registry's module reloaded made a new dict (its importers registered into it
+    # again): the old one, which only hotmod's records still hold, is no registry now.
+    mods.write("registry", _KEYED)
+    mods.write("plugin", _keyed("a", "b"))
+    registry, _ = mods.load("registry"), mods.load("plugin")
+    mods.write("registry", _KEYED + "    # edited\n")
+    assert mods.name("plugin") in mods.reload("registry").reloaded
+    mods.write("plugin", _keyed("a", "bb"))
+    mods.reload("plugin")
+    assert list(registry.REGISTRY) == ["a", "bb"]

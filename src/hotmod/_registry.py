@@ -21,7 +21,7 @@ import functools
 import gc
 import sys
 import weakref
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import CellType, FunctionType, MappingProxyType, MethodType, ModuleType
 from typing import Any
@@ -139,13 +139,18 @@ class Registries:
         # as places near every module.
         self._recorded = recorded
         self._known: dict[str, tuple[frozenset[str], _Found]] = {}
+        # How many of the lists in `_known` hold each container, by id: one modules
+        # reloaded together share is held by each of their lists.
+        self._listed: Counter[int] = Counter()
         self._running: dict[str, frozenset[str]] = {}  # registrants of the running version
         # The copies `held` made, alive while a rollback may need them (by id, weakly).
         self._copies: dict[int, weakref.ref[Any]] = {}
+        # What `take_back` takes out of dict registries before each module runs.
+        self._taking: dict[str, list[_Taken]] = {}
 
     def forget(self, module: str) -> None:
         """Drop what is known of a module."""
-        self._known.pop(module, None)
+        self._remember(module, None)
         self._running.pop(module, None)
 
     def committed(self, module: str, names: frozenset[str]) -> None:
@@ -157,13 +162,25 @@ class Registries:
         previous state): keeping them would keep old objects reachable. True if any."""
         pruned = False
         for module, (seen, (containers, wrapping)) in list(self._known.items()):
-            # References: the list holding it, the loop variable, getrefcount's argument.
-            alive = [c for c in containers if sys.getrefcount(c) > 3]
-            alive_wrapping = [c for c in wrapping if sys.getrefcount(c) > 3]
+            alive, alive_wrapping = self._alive(containers), self._alive(wrapping)
             if len(alive) != len(containers) or len(alive_wrapping) != len(wrapping):
-                self._known[module] = (seen, (alive, alive_wrapping))
+                self._remember(module, (seen, (alive, alive_wrapping)))
                 pruned = True
         return pruned
+
+    def _remember(self, module: str, known: tuple[frozenset[str], _Found] | None) -> None:
+        before = self._known.pop(module, None)
+        if before is not None:
+            self._listed.subtract(map(id, (*before[1][0], *before[1][1])))
+        if known is not None:
+            self._known[module] = known
+            self._listed.update(map(id, (*known[1][0], *known[1][1])))
+
+    def _alive(self, containers: list[Any]) -> list[Any]:
+        """The containers something but our records holds."""
+        # References: each list of ours holding it, the loop variable, the argument.
+        listed = self._listed
+        return [c for c in containers if sys.getrefcount(c) > 2 + listed[id(c)]]
 
     def held(self, module: str) -> Callable[[], None] | None:
         """How to put the module's registries back as they are now (a rollback undoes
@@ -254,18 +271,27 @@ class Registries:
         # after (the namespaces are read only when a registry is a dict)
         dicts = {id(c) for c in containers if type(c) is dict}
         dispatchers = _dispatchers([old, *map(vars, imported())], dicts) if dicts else {}
-        if gone:
-            # Only a registry the module can reach through its imports lost an entry
-            # because the new source stopped registering; a list the program keeps
-            # (callbacks it collected itself) is left alone.
-            reach = _reachable(imported()) | dispatchers.keys()
-            gone_in = [gone if id(c) in reach else set() for c in containers]
-        else:
-            gone_in = [gone for _ in containers]
+        # Only a registry the module can reach through its imports loses an entry
+        # because the new source stopped registering; a list the program keeps
+        # (callbacks it collected itself) is left alone.
+        reach = _reachable(imported()) | dispatchers.keys() if gone or dicts else set()
+        gone_in = [gone if not gone or id(c) in reach else set() for c in containers]
+        # A dict registry it reaches so loses the entries holding its objects before it
+        # runs (`take_back`), as on a fresh import: the run puts back what it registers,
+        # under the keys it registers them with now (a key renamed, a duplicate refused).
+        taken = [
+            _Taken(c, ids)
+            for c in containers
+            if isinstance(c, dict) and id(c) in reach and not ids.isdisjoint(map(id, c.values()))
+        ]
+        if taken:
+            self._taking[module] = taken
 
         def settle(patcher: Patcher, undo: list[Callable[[], None]]) -> None:
             successors = _successors(present & names, old, module, patcher)
             _settle(containers, counts, ids, gone_in, patcher, undo, successors, previous, module)
+            for entry in taken:
+                entry.in_order(undo)
             for clear in dispatchers.values():
                 clear()  # (a type dispatched before may be cached with a removed function)
                 undo.append(clear)
@@ -273,6 +299,12 @@ class Registries:
                 _settle_wrapped(container, entries, module, adapted, undo)
 
         return settle
+
+    def take_back(self, module: str) -> None:
+        """Take the module's entries out of the dict registries `before` found it can
+        reach (after `held` saved them for a rollback)."""
+        for entry in self._taking.pop(module, ()):
+            entry.take()
 
     def _holders(
         self,
@@ -295,6 +327,8 @@ class Registries:
         seen, (containers, wrapping) = self._known.get(module, (frozenset(), ([], [])))
         if (
             not present <= seen
+            # (one only we hold: the program made another since, a module's run again)
+            or len(self._alive(containers)) != len(containers)
             or (containers and not any(_holds(c, ids) for c in containers))
             or (wrapping and not any(_wrapped(e, module, adapted) for c in wrapping for e in c))
         ):
@@ -302,7 +336,7 @@ class Registries:
             containers, wrapping = (
                 found if found is not None else _find_containers(objects, internal(), adapted)
             )
-            self._known[module] = (frozenset(present) | seen, (containers, wrapping))
+            self._remember(module, (frozenset(present) | seen, (containers, wrapping)))
         return containers, wrapping
 
 
@@ -676,6 +710,47 @@ def _settle(
                 _replace(container, made)
                 continue
             _settle_sequence(container, before, ids, gone, current, undo)
+
+
+class _Taken:
+    """A dict registry's entries of one module, taken out before the module runs."""
+
+    def __init__(self, container: dict[Any, Any], ids: set[int]) -> None:
+        self.container = container
+        self.ids = ids
+        self.order = list(container)  # (as the running version left it)
+        self.slots = [i for i, v in enumerate(container.values()) if id(v) in ids]
+        self.left: set[Any] = set()
+
+    def take(self) -> None:
+        """Take the module's entries out."""
+        for key in [k for k, v in self.container.items() if id(v) in self.ids]:
+            del self.container[key]
+        self.left = set(self.container)
+
+    def in_order(self, undo: list[Callable[[], None]]) -> None:
+        """The entries the run made take the places of the module's previous ones, in
+        the order it made them; more of them go right after the last of those places."""
+        container, slots = self.container, set(self.slots)
+        keys = list(container)
+        made = [k for k in keys if k not in self.left]
+        want: list[Any] = []
+        for place, key in enumerate(self.order):
+            if place in slots:
+                want += made[:1]
+                del made[:1]
+                if place == self.slots[-1]:
+                    want += made
+            elif key in container:
+                want.append(key)
+        placed = set(want)
+        want += [k for k in keys if k not in placed]
+        if want == keys:
+            return
+        undo.append(functools.partial(_refill, container, dict(container)))
+        items = [(k, container[k]) for k in want]
+        container.clear()
+        container.update(items)
 
 
 def _settle_dict(

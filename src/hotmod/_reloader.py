@@ -733,6 +733,7 @@ class Reloader:
         restore = self.registries.held(owner)
         if restore is not None:
             txn.settle_undo.append(restore)
+        self.registries.take_back(owner)
         if not step.definitions_only:
             # A fresh import starts with no module annotations and no docstring.
             ns.pop("__annotations__", None)
