@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hotmod._monitor._batch import HOT, STALL, Batcher
+from hotmod._monitor._batch import EMPTY, HOT, STALL, Batcher
 
 DEBOUNCE = 0.01
 
@@ -156,3 +156,21 @@ def test_a_path_put_back_waits_for_its_close_unless_it_came_already() -> None:
     b.requeue("n.py", 1.0002)
     b.flush()
     assert b.take(1.0001 + DEBOUNCE) == {"n.py"}
+
+
+def test_a_file_found_empty_waits_once_for_a_write_to_follow() -> None:
+    b = batcher()
+    b.event("m.py", "done", 0.0)  # truncated and closed: ": > m.py"
+    b.flush()
+    assert b.take(0.0) == {"m.py"}
+    assert b.requeue_empty("m.py", 0.001)  # found empty when held: put back
+    assert b.take(0.002) is None and b.take(EMPTY) is None
+    b.event("m.py", "write", 0.003)  # its writer reopens it ...
+    b.event("m.py", "done", 0.004)  # ... and closes it, whole
+    b.flush()
+    assert b.take(0.004 + DEBOUNCE) == {"m.py"}
+    # Emptied on purpose: after one wait it goes.
+    b.event("m.py", "done", 1.0)
+    b.flush()
+    assert b.take(1.0) == {"m.py"} and b.requeue_empty("m.py", 1.0)
+    assert b.take(1.0 + EMPTY) == {"m.py"} and not b.requeue_empty("m.py", 1.0 + EMPTY)

@@ -753,6 +753,29 @@ def test_two_in_place_saves_10ms_apart_are_never_read_half(
     assert [s for s in seen if s not in whole] == []
 
 
+@pytest.mark.parametrize("impl", ["inotify", "observer", "polling"])
+def test_a_file_truncated_then_written_by_a_second_open_is_never_read_empty(
+    impl: str, proj: Path, start_monitor: Start
+) -> None:
+    # ": > mod.py; cat new >> mod.py": closed empty, reopened to write a moment later.
+    # Its empty text ran half of the time, reported as a reload.
+    target = proj / "mod.py"
+    target.write_text(versions(0))
+    reader = Reader(target)
+    start_monitor([proj], on_batch=reader, **backend_options(impl))
+    seen: list[str] = []
+    pause = threading.Event()
+    for i in range(1, 11):
+        open(target, "w").close()
+        pause.wait(0.002)  # part of the scenario: the second open 2 ms later
+        with open(target, "a") as f:
+            f.write(versions(i))
+        seen += reader.until(target, versions(i))
+    assert "" not in seen
+    target.write_text("")  # emptied on purpose: goes, after a short wait
+    assert reader.until(target, "")[-1] == ""
+
+
 def test_a_save_that_begins_while_a_batch_is_read_waits_for_it(
     proj: Path, start_monitor: Start
 ) -> None:

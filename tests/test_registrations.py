@@ -8,6 +8,7 @@ sources would give.
 from __future__ import annotations
 
 import ast
+import collections.abc
 import contextlib
 import functools
 import gc
@@ -1926,3 +1927,43 @@ def test_a_registry_made_anew_by_its_module_is_the_one_settled_next(mods: Module
     mods.write("plugin", _keyed("a", "bb"))
     mods.reload("plugin")
     assert list(registry.REGISTRY) == ["a", "bb"]
+
+
+# -- what ABCs remember ------------------------------------------------------------------
+
+
+def test_isinstance_against_abcs_answers_as_after_a_fresh_import(mods: Modules) -> None:
+    # ABCs cache their verdicts per class: a Protocol whose method changed, a class
+    # that gained __iter__, must not be judged as they were.
+    mods.write(
+        "proto",
+        """
+        from typing import Protocol, runtime_checkable
+
+        @runtime_checkable
+        class Closer(Protocol):
+            def close(self) -> None: ...
+        """,
+    )
+    things = """
+        class File:
+            def close(self):
+                pass
+
+        class Bag:
+            {body}
+        """
+    mods.write("things", things.format(body="pass"))
+    proto, mod = mods.load("proto"), mods.load("things")
+    bag, file = mod.Bag(), mod.File()
+    assert isinstance(file, proto.Closer) and not isinstance(bag, collections.abc.Iterable)
+    mods.write(
+        "proto", mods.root.joinpath(mods.name("proto") + ".py").read_text().replace("close", "open")
+    )
+    mods.write("things", things.format(body="def __iter__(self):\n                return iter(())"))
+    mods.reload("proto")
+    mods.reload("things")
+    assert not isinstance(file, proto.Closer)
+    assert isinstance(bag, collections.abc.Iterable) and issubclass(
+        mod.Bag, collections.abc.Iterable
+    )

@@ -131,6 +131,8 @@ class Patcher:
         # A class of the module running now was added, patched or replaced: classes may
         # derive from a new twin (not when every class was kept as is, the common case).
         self.classes_changed = False
+        # Kept classes that gained or lost members (an ABC's verdicts on them may change).
+        self.reshaped: list[type] = []
 
     def is_patched(self, obj: Any) -> bool:
         """True when ``obj`` is a kept object already updated by this transaction."""
@@ -496,6 +498,8 @@ class Patcher:
             return False
         self.undo.append(undo)
         self.patched += 1
+        if old.__dict__.keys() != saved.keys():
+            self.reshaped.append(old)
         return True
 
     def _patch_members(self, old: type, new: type, owner: str) -> None:
@@ -586,3 +590,31 @@ class Patcher:
         for func in funcs:
             if isinstance(func, FunctionType):
                 self._adopt_function(func)
+
+
+def forget_abc_verdicts(reshaped: list[type]) -> None:
+    """Clear the cached ``isinstance``/``issubclass`` verdicts of the ABCs that are
+    ``reshaped`` classes (a Protocol whose methods changed), derive from one, or hold a
+    verdict on one (``collections.abc.Iterable`` on a class that gained ``__iter__``):
+    after a fresh import none would have them."""
+    import abc
+
+    dump = getattr(abc, "_get_dump", None)  # (None: the pure-Python abc, every one goes)
+    ids = set(map(id, reshaped))
+    todo, seen = [object], set()
+    while todo:
+        cls = todo.pop()
+        for sub in type.__subclasses__(cls):
+            if id(sub) not in seen:
+                seen.add(id(sub))
+                todo.append(sub)
+        if not isinstance(cls, abc.ABCMeta):
+            continue
+        mro = getattr(cls, "__mro__", ())
+        if dump is None or not ids.isdisjoint(map(id, mro)) or _holds_verdict(cls, ids, dump):
+            cls._abc_caches_clear()  # type: ignore[attr-defined]
+
+
+def _holds_verdict(cls: type, ids: set[int], dump: Callable[[type], Any]) -> bool:
+    _, cache, negative, _ = dump(cls)
+    return any(id(ref()) in ids for ref in (*cache, *negative))

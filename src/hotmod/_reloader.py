@@ -37,7 +37,7 @@ from ._missing import MISSING
 from ._modmap import ModuleMap, no_source_reason, real, source_hash
 from ._monitor._batch import STALL
 from ._monitor._lease import read_held, read_still
-from ._patch import Patcher
+from ._patch import Patcher, forget_abc_verdicts
 from ._plan import Plan, PlanError, make_plan
 from ._rebind import rebind
 from ._registry import Registries, registrants
@@ -445,6 +445,8 @@ class Reloader:
         self._commit(steps, txn, report)
         owners: dict[str, str] = {}
         discarded = _discarded(steps, txn, owners)
+        if txn.patcher.reshaped:
+            forget_abc_verdicts(txn.patcher.reshaped)
         made = update_made(txn.patcher.replaced)
         txn.patcher.replaced += made.updated
         report.patched += len(made.updated)

@@ -18,6 +18,8 @@ seconds; after that the complete files go without them. A file saved again withi
 once it has been quiet for ``debounce``: it is never read between two of its writes,
 its final content always goes, and it holds nobody else back longer than ``debounce``.
 A write that never closes (``truncate`` alone, a crashed writer) counts after ``STALL``.
+A file found empty when its batch goes (truncated and closed by a writer that reopens
+it to write: ``: > f; cat part >> f``) waits ``EMPTY`` seconds of quiet first, once.
 
 `Batcher` is the pure state machine (time passed in, no threads); `Delivery` runs it on
 one thread of its own and calls ``on_batch``, one batch at a time. A batch that goes as
@@ -35,9 +37,9 @@ from pathlib import Path
 from typing import Literal
 
 from ._hurry import Hurry
-from ._lease import hold_still, keeper
+from ._lease import hold_still, keeper, size_held
 
-__all__ = ["HOT", "STALL", "Batcher", "Delivery", "Kind"]
+__all__ = ["EMPTY", "HOT", "STALL", "Batcher", "Delivery", "Kind"]
 
 log = logging.getLogger("hotmod.watcher")  # the documented name of the monitor's logger
 
@@ -48,6 +50,7 @@ Kind = Literal["write", "done", "changed"]
 HOT = 0.02  # seconds: a file saved again this soon after its last save is being churned
 STALL = 1.0  # seconds: a write without any further event counts as finished
 _SETTLE = 0.002  # seconds of quiet standing in for `flush` on backends without one
+EMPTY = 0.05  # seconds: an empty file waits this long for a write to follow, once
 
 
 _EPSILON = 1e-9  # times are floats: "at" includes a hair before
@@ -56,12 +59,13 @@ _EPSILON = 1e-9  # times are floats: "at" includes a hair before
 class _Entry:
     """One pending path (a plain class: dataclasses would cost `import hotmod` inspect)."""
 
-    __slots__ = ("hot", "kind", "last")
+    __slots__ = ("empty", "hot", "kind", "last")
 
     def __init__(self, kind: Kind, last: float) -> None:
         self.kind = kind
         self.last = last  # time of its last event
         self.hot = False  # saved again within HOT of its previous save
+        self.empty = False  # found empty when taken: waits for a write to follow
 
 
 class Batcher:
@@ -74,6 +78,7 @@ class Batcher:
         self._done_at: dict[str, float] = {}  # path -> time of its last completed save
         self._last_event = 0.0
         self._flushed = True
+        self._waited_empty: set[str] = set()  # found empty and waited for since its event
 
     def __bool__(self) -> bool:
         return bool(self._pending)
@@ -82,10 +87,11 @@ class Batcher:
         """Record one event for ``path``."""
         self._last_event = now
         self._flushed = False
+        self._waited_empty.discard(path)
         entry = self._pending.get(path)
         if entry is None:
             entry = self._pending[path] = _Entry(kind, now)
-        entry.kind, entry.last = kind, now
+        entry.kind, entry.last, entry.empty = kind, now, False
         if kind == "done":
             previous = self._done_at.get(path)
             entry.hot = entry.hot or (previous is not None and now - previous < HOT)
@@ -100,8 +106,22 @@ class Batcher:
         if path not in self._pending:
             self._pending[path] = _Entry("write", now)
 
+    def requeue_empty(self, path: str, now: float) -> bool:
+        """Put back a taken path found empty, to wait for a write to follow; False if
+        it waited so already (an empty file saved on purpose: it goes)."""
+        if path in self._waited_empty:
+            self._waited_empty.discard(path)
+            return False
+        if path not in self._pending:
+            entry = self._pending[path] = _Entry("done", now)
+            entry.empty = True
+            self._waited_empty.add(path)
+        return True
+
     def _ready_at(self, entry: _Entry) -> float:
         """When a pending path counts as complete, if no new event comes."""
+        if entry.empty:
+            return entry.last + max(self.debounce, EMPTY)
         if entry.kind == "write":
             return entry.last + STALL
         if entry.kind == "changed" or entry.hot:
@@ -262,6 +282,9 @@ class Delivery:
                 if busy:  # a newer write has begun: wait for it to finish
                     self._requeue(busy)
                     batch = batch - {Path(p) for p in busy}
+                empty = {str(p) for p in batch if size_held(str(p)) == 0}
+                if empty:  # truncated, its writer maybe about to reopen it
+                    batch = batch - {Path(p) for p in self._requeue_empty(empty)}
                 if batch:
                     self._on_batch(batch)
         except BaseException:  # even SystemExit: the delivering thread must not die
@@ -272,6 +295,12 @@ class Delivery:
                 if not self._batcher:
                     self._hurry.end()
                 self._cond.notify()
+
+    def _requeue_empty(self, paths: set[str]) -> set[str]:
+        """Put back paths found empty that have not waited yet; those put back."""
+        with self._cond:
+            now = self._clock()
+            return {path for path in paths if self._batcher.requeue_empty(path, now)}
 
     def _requeue(self, paths: set[str]) -> None:
         """Put back paths found still open for writing."""

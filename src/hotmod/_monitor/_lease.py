@@ -29,7 +29,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 
-__all__ = ["hold_still", "open_for_writing", "read_held", "read_still"]
+__all__ = ["hold_still", "open_for_writing", "read_held", "read_still", "size_held"]
 
 _ENABLED = sys.platform.startswith("linux")
 
@@ -261,6 +261,16 @@ def read_held(path: str) -> bytes:
         raise FileNotFoundError(errno.ENOENT, "gone when its batch was taken", path)
     with open(path, "rb") as f:
         return f.read()
+
+
+def size_held(path: str) -> int | None:
+    """The size of ``path``: of the file this thread's hold holds, else as it is now;
+    None if it is gone."""
+    entry = getattr(_this_thread, "fds", {}).get(path)
+    try:
+        return os.fstat(entry[0]).st_size if entry is not None else os.stat(path).st_size
+    except OSError:
+        return None
 
 
 def _read_leased_again(fd: int, path: str) -> bytes:
