@@ -730,16 +730,22 @@ def versions(i: int) -> str:
     return f"VALUE = {i}\n" + "# padding\n" * 200
 
 
+def watched_file(impl: str, proj: Path, start_monitor: Start) -> tuple[Path, Reader]:
+    """``mod.py`` at version 0, watched by ``impl`` with a `Reader`."""
+    target = proj / "mod.py"
+    target.write_text(versions(0))
+    reader = Reader(target)
+    start_monitor([proj], on_batch=reader, **backend_options(impl))
+    return target, reader
+
+
 @pytest.mark.parametrize("impl", ["inotify", "observer", "polling"])
 def test_two_in_place_saves_10ms_apart_are_never_read_half(
     impl: str, proj: Path, start_monitor: Start
 ) -> None:
     # Once, 2-6 of 57 reloads ran the second save's still-empty file: the batch of the
     # first save was read while the second save had truncated the file.
-    target = proj / "mod.py"
-    target.write_text(versions(0))
-    reader = Reader(target)
-    start_monitor([proj], on_batch=reader, **backend_options(impl))
+    target, reader = watched_file(impl, proj, start_monitor)
     seen: list[str] = []
     pause = threading.Event()
     for i in range(1, 31):
@@ -759,10 +765,7 @@ def test_a_file_truncated_then_written_by_a_second_open_is_never_read_empty(
 ) -> None:
     # ": > mod.py; cat new >> mod.py": closed empty, reopened to write a moment later.
     # Its empty text ran half of the time, reported as a reload.
-    target = proj / "mod.py"
-    target.write_text(versions(0))
-    reader = Reader(target)
-    start_monitor([proj], on_batch=reader, **backend_options(impl))
+    target, reader = watched_file(impl, proj, start_monitor)
     seen: list[str] = []
     pause = threading.Event()
     for i in range(1, 11):
