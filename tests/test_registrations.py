@@ -1967,3 +1967,29 @@ def test_isinstance_against_abcs_answers_as_after_a_fresh_import(mods: Modules) 
     assert isinstance(bag, collections.abc.Iterable) and issubclass(
         mod.Bag, collections.abc.Iterable
     )
+
+
+def test_a_class_the_source_no_longer_registers_with_an_abc_is_no_longer_its_subclass(
+    mods: Modules,
+) -> None:
+    mods.write("base", "import abc\n\nclass Shape(abc.ABC):\n    pass\n")
+    circle = """
+        from PFX_base import Shape
+
+        class Circle:
+            pass
+
+        class Square:
+            pass
+
+        Shape.register({registered})
+        """
+    mods.write("circle", circle.format(registered="Circle"))
+    base, mod = mods.load("base"), mods.load("circle")
+    assert issubclass(mod.Circle, base.Shape) and not isinstance(mod.Square(), base.Shape)
+    mods.write("circle", circle.format(registered="Square"))
+    mods.reload("circle")
+    assert not issubclass(mod.Circle, base.Shape) and isinstance(mod.Square(), base.Shape)
+    mods.write("circle", circle.format(registered="Square") + "1 / 0\n")
+    assert not hotmod.reload(mods.name("circle")).ok  # rolled back: as it was
+    assert not issubclass(mod.Circle, base.Shape) and isinstance(mod.Square(), base.Shape)

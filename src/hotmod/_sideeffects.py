@@ -1,9 +1,11 @@
-"""Process-wide side effects of module code: atexit, logging, warnings filters, signals.
+"""Process-wide side effects of module code: atexit, logging, warnings filters, signals,
+ABC registrations.
 
 Each registration a module's top-level code makes is written to the ledger, so a module
 run again does not add a second exit handler, log handler, filter, warnings filter or
-signal handler. The registering functions are wrapped at ``import hotmod`` (atexit and
-warnings, loaded at every interpreter start), and logging and signal as soon as they are
+signal handler, or leave a class registered with an ABC its source no longer
+registers it with. The registering functions are wrapped at ``import hotmod`` (atexit,
+warnings and abc, loaded at every interpreter start), and logging and signal as soon as they are
 loaded: registrations of a module's first import are known before anything reloads.
 """
 
@@ -31,19 +33,21 @@ _wrapped: set[str] = set()
 
 def install() -> None:
     """Wrap the registering functions of the modules loaded now (idempotent)."""
-    for name in ("atexit", "warnings", *sorted(LATE)):
+    for name in ("atexit", "warnings", "abc", *sorted(LATE)):
         if name in sys.modules:
             wrap(name)
 
 
 def wrap(name: str) -> None:
-    """Wrap the registering functions of ``name`` (atexit, warnings, logging or signal)."""
+    """Wrap the registering functions of ``name`` (atexit, warnings, abc, logging or
+    signal)."""
     if name in _wrapped:
         return
     _wrapped.add(name)
     {
         "atexit": _wrap_atexit,
         "warnings": _wrap_warnings,
+        "abc": _wrap_abc,
         "logging": _wrap_logging,
         "signal": _wrap_signal,
     }[name]()
@@ -158,6 +162,45 @@ def _remove_filter(item: Any) -> None:
             del filters[i]
             warnings._filters_mutated()  # type: ignore[attr-defined]
             return
+
+
+def _wrap_abc() -> None:
+    import abc
+
+    dump: Callable[[type], tuple[set[Any], ...]] | None = getattr(abc, "_get_dump", None)
+    if dump is None:
+        return  # (the pure-Python abc: its registrations are not taken back)
+    register: Callable[[Any, Any], Any] = abc.ABCMeta.register
+
+    def tracked_register(cls: type, subclass: type) -> Any:
+        module = current_module()
+        if module is None:
+            return register(cls, subclass)
+        before = len(dump(cls)[0])
+        result = register(cls, subclass)
+        if len(dump(cls)[0]) > before:  # (not when it was a subclass already)
+            ledger.record(
+                module,
+                functools.partial(_unregister, cls, subclass),
+                functools.partial(_call, register, cls, subclass),
+            )
+        return result
+
+    functools.update_wrapper(tracked_register, register)
+    abc.ABCMeta.register = tracked_register  # type: ignore[method-assign]
+
+
+def _unregister(cls: type, subclass: type) -> None:
+    """Take ``subclass`` out of the ABC ``cls``'s registry (which has no such call: the
+    registry is emptied and the others registered again)."""
+    import abc
+
+    others = [ref() for ref in abc._get_dump(cls)[0]]  # type: ignore[attr-defined]
+    abc._reset_registry(cls)  # type: ignore[attr-defined]
+    abc._reset_caches(cls)  # type: ignore[attr-defined]
+    for other in others:
+        if other is not None and other is not subclass:
+            abc._abc_register(cls, other)  # type: ignore[attr-defined]
 
 
 def _wrap_signal() -> None:
