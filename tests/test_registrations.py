@@ -1993,3 +1993,21 @@ def test_a_class_the_source_no_longer_registers_with_an_abc_is_no_longer_its_sub
     mods.write("circle", circle.format(registered="Square") + "1 / 0\n")
     assert not hotmod.reload(mods.name("circle")).ok  # rolled back: as it was
     assert not issubclass(mod.Circle, base.Shape) and isinstance(mod.Square(), base.Shape)
+
+
+def test_a_dataclass_gaining_a_field_without_default_says_its_instances_lack_it(
+    mods: Modules,
+) -> None:
+    point = "from dataclasses import dataclass\n\n@dataclass\nclass Point:\n    x: int\n{more}"
+    mods.write("point", point.format(more=""))
+    mod = mods.load("point")
+    old = mod.Point(1)
+    mods.write("point", point.format(more="    w: int\n"))
+    notes = mods.reload("point").notes
+    assert notes == [
+        f"{mods.name('point')}.Point: new fields without a default (w): its "
+        "instances made before have no value for them"
+    ], notes
+    assert mod.Point(1, 2).w == 2 and not hasattr(old, "w")
+    mods.write("point", point.format(more="    w: int\n    z: int = 0\n"))
+    assert mods.reload("point").notes == [] and old.z == 0  # (the class's default)

@@ -11,6 +11,7 @@ import contextlib
 import enum
 import functools
 import operator
+import sys
 from collections.abc import Callable, Mapping
 from itertools import compress
 from types import CellType, CodeType, FunctionType, GetSetDescriptorType, MemberDescriptorType
@@ -133,6 +134,8 @@ class Patcher:
         self.classes_changed = False
         # Kept classes that gained or lost members (an ABC's verdicts on them may change).
         self.reshaped: list[type] = []
+        # Kept dataclasses of the module running now, with their fields before.
+        self._fields: list[tuple[type, Any]] = []
 
     def is_patched(self, obj: Any) -> bool:
         """True when ``obj`` is a kept object already updated by this transaction."""
@@ -171,6 +174,14 @@ class Patcher:
             if kept is not new:
                 ns[name] = kept
         self.fix_cells(final=True)
+        for cls, before in self._fields:
+            missing = _required_fields_added(before, cls.__dict__.get("__dataclass_fields__"))
+            if missing:
+                self.notes.append(
+                    f"{owner}.{cls.__qualname__}: new fields without a default "
+                    f"({', '.join(missing)}): its instances made before have no value for them"
+                )
+        self._fields.clear()
         if self.classes_changed:
             self._rebase_classes(ns, owner)
             self.classes_changed = False
@@ -500,6 +511,8 @@ class Patcher:
         self.patched += 1
         if old.__dict__.keys() != saved.keys():
             self.reshaped.append(old)
+        if "__dataclass_fields__" in saved:  # (its decorator runs on the kept class next)
+            self._fields.append((old, saved["__dataclass_fields__"]))
         return True
 
     def _patch_members(self, old: type, new: type, owner: str) -> None:
@@ -618,3 +631,19 @@ def forget_abc_verdicts(reshaped: list[type]) -> None:
 def _holds_verdict(cls: type, ids: set[int], dump: Callable[[type], Any]) -> bool:
     _, cache, negative, _ = dump(cls)
     return any(id(ref()) in ids for ref in (*cache, *negative))
+
+
+def _required_fields_added(before: Any, now: Any) -> list[str]:
+    """The fields a dataclass gained that have no default (what a kept instance lacks)."""
+    dataclasses = sys.modules.get("dataclasses")
+    if not isinstance(before, dict) or not isinstance(now, dict) or dataclasses is None:
+        return []
+    missing = dataclasses.MISSING
+    return [
+        name
+        for name, field in now.items()
+        if name not in before
+        and getattr(field, "_field_type", None) is dataclasses._FIELD
+        and field.default is missing
+        and field.default_factory is missing
+    ]
