@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 from pathlib import Path
 
@@ -101,13 +102,18 @@ def test_fastapi_edits_reach_the_server_s_app(tmp_path: Path, launcher: str) -> 
         assert (status, json.loads(body), headers["x-version"]) == (200, {"v": "root-v2"}, "mw-v2")
         assert server.request("/items/new") == (200, '"new"')
 
-        # the router again: a removed route 404s
+        # the router again: a removed route 404s. A browser keeps its connection open:
+        # the server keeps the last request's scope, which must not hold the route.
+        browser = http.client.HTTPConnection("127.0.0.1", int(server.url.rsplit(":", 1)[1]))
+        browser.request("GET", "/items/new")
+        assert browser.getresponse().read() == b'"new"'
         text = items.read_text()
         server.save(
             items,
             text.replace('@router.get("/new")\ndef new() -> str:\n    return "new"\n\n\n', ""),
         )
         assert server.request("/items/new")[0] == 404
+        browser.close()
         assert server.request("/items/tag") == (200, '{"tag":"tag-v2"}')
         assert "/items/new" not in server.request("/openapi.json")[1]
         assert "still running previous code" not in server.output()

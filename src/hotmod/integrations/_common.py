@@ -326,6 +326,9 @@ def gate_wsgi_class(cls: type[Any]) -> None:
     cls.__call__ = __call__
 
 
+_ROUTED = ("endpoint", "route", "fastapi")
+
+
 def gate_asgi_class(cls: type[Any]) -> None:
     """Like `gate_wsgi_class` for ASGI apps: the request leaves the gate when its response
     starts streaming or its websocket is accepted."""
@@ -353,6 +356,11 @@ def gate_asgi_class(cls: type[Any]) -> None:
         finally:
             if not released:
                 safepoint.release_read()
+            # The server may keep a request's scope until the connection's next request
+            # (a browser's keep-alive): the route it was routed to, in Starlette's and
+            # FastAPI's keys, must not look served once it is removed.
+            for key in _ROUTED:
+                scope.pop(key, None)
 
     __call__.__wrapped__ = call  # type: ignore[attr-defined]
     cls.__call__ = __call__
