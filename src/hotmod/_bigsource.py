@@ -32,6 +32,7 @@ import __future__
 import ast
 import copy
 import io
+import keyword
 import re
 import warnings
 from bisect import bisect_right
@@ -46,7 +47,7 @@ from typing import NamedTuple, TypeVar
 from . import _tracker
 from ._define import AROUND, bound_names, instrument
 from ._graph import ImportNode, ImportRef, import_nodes, refs_of_nodes
-from ._registry import DEFINED, registrants
+from ._registry import DEFINED, MADE, registrants
 
 __all__ = ["BIG", "Piece", "Scan", "forget", "parse", "scan"]
 
@@ -123,6 +124,33 @@ _TREE = re.compile(rb"@|if\b.*TYPE_CHECKING")
 _STRING = re.compile(rb"[rRbBuUfF]{0,2}['\"]")
 _DECORATOR = re.compile(rb"@[ \t]*(\w+)")
 _ENCODING = re.compile(rb"[ \t\f]*#.*?coding[:=]")  # (PEP 263)
+# A call on one line whose arguments are names, attributes, numbers, plain strings and
+# keywords (``L.append(1)``, ``register(handler)``, ``h = make("hi", debug=True)``):
+# what the tree would say of it is read off its text, so it needs no tree.
+_CALL = re.compile(rb"(?:([A-Za-z_]\w*)[ \t]*=[ \t]*)?[A-Za-z_][\w.]*[ \t]*\((.*)\)[ \t]*\r?")
+_PLAIN_STRING = re.compile(rb"""(?<!\w)[rRbBuU]{0,2}(?:'[^'\\\n]*'|"[^"\\\n]*")""")
+_PLAIN_ARGUMENTS = re.compile(rb"[\w \t.,=]*")
+_ARGUMENT_NAME = re.compile(rb"(?<![\w.])([A-Za-z_]\w*)(?![\w])(?![ \t]*=)")
+_KEYWORDS = frozenset(word.encode() for word in keyword.kwlist)
+_COUNTS = re.compile(rb"[ \t\f\r]*[^ \t\f\r#]").match  # a line that is not blank or a comment
+
+
+def _call_registrants(line: bytes) -> set[str] | None:
+    """The registrant names of a top-level statement that is a `_CALL`, as the tree
+    would find them (`registrants`: the names among its arguments, the name bound to
+    what it returned); None for any other statement."""
+    call = _CALL.fullmatch(line)
+    if call is None:
+        return None
+    arguments = call[2]
+    if b"'" in arguments or b'"' in arguments:
+        arguments = _PLAIN_STRING.sub(b"''", arguments).replace(b"''", b"0")
+    if b"==" in arguments or not _PLAIN_ARGUMENTS.fullmatch(arguments):
+        return None
+    names = {n.decode() for n in _ARGUMENT_NAME.findall(arguments) if n not in _KEYWORDS}
+    if call[1] is not None:
+        names.add(MADE + call[1].decode())
+    return names
 
 
 class Piece(NamedTuple):
@@ -424,6 +452,7 @@ class _Cut:
         self._before = list(accumulate(map(len, self.lines), initial=0))
         self.flags = 0  # the source's __future__ features, once its first piece compiled
         self._wrappable: dict[int, tuple[str, int] | None] = {}  # (`_decorators`, by line)
+        self._statement_at: dict[int, int] | None = None  # (`_calls`: by its first line)
 
     def offset(self, index: int) -> int:
         """The byte offset of statement ``index`` (the source's length past the last)."""
@@ -451,6 +480,7 @@ class _Cut:
         end = index + 1 + count
         self.kinds[index] = max(self.kinds[index:end])
         del self.starts[index + 1 : end], self.kinds[index + 1 : end]
+        self._statement_at = None
         return True
 
     def run(self, first: int) -> int:
@@ -461,28 +491,32 @@ class _Cut:
         named after a definition made earlier in the run starts the next one (that
         definition gets its hooks only once its run ran).
         """
-        kind = self.kinds[first]
-        end, limit = first + 1, self.offset(first) + _RUN
+        kind, kinds, count, offset = self.kinds[first], self.kinds, len(self.starts), self.offset
+        end, limit = first + 1, offset(first) + _RUN
         made: set[bytes] = set()
         self._made(first, made)
-        while end < len(self.starts) and self.kinds[end] == kind:
-            if self.offset(end) > limit or self.offset(end + 1) - self.offset(end) > _RUN:
+        at = offset(end)
+        while end < count and kinds[end] == kind:
+            after = offset(end + 1)
+            if at > limit or after - at > _RUN:
                 break
             if kind == _TEXT and self._made(end, made):
                 break
-            end += 1
+            end, at = end + 1, after
         return end
 
     def _made(self, index: int, made: set[bytes]) -> bool:
         """Whether statement ``index`` is decorated by a name in ``made``; else the name
         it binds by a bare ``def`` or ``class`` goes into ``made``."""
         line = self.lines[self.starts[index]]
-        if line.startswith(b"@"):
+        first = line[:1]
+        if first == b"@":
             decorator = _DECORATOR.match(line)
             return decorator is not None and decorator[1] in made
-        named = _NAMED.match(line)
-        if named is not None:
-            made.add(named[2])
+        if first in b"acd":  # (async def, class, def: else no definition)
+            named = _NAMED.match(line)
+            if named is not None:
+                made.add(named[2])
         return False
 
     def compile(self) -> Scan | None:
@@ -524,7 +558,8 @@ class _Cut:
                 for index, (lines, _) in hooked.items()
                 for line in range(self.starts[index] + 1, max(lines) + 2)
             }
-            hot = read.hot.difference(heads) | read.early
+            calls = self._calls(read.hot.difference(heads))
+            hot = read.hot.difference(heads, calls) | read.early
             checking = "TYPE_CHECKING" in code.co_names
             if hot or checking:
                 self.mark(hot)
@@ -536,6 +571,7 @@ class _Cut:
                 return None
             found.add_read(read, nodes)
             found.registrants.update(DEFINED + name for _, name in hooked.values())
+            found.registrants.update(*calls.values())
             pieces.append(Piece(code, tuple(read.defines)))
             first = end
         return found.scan(tuple(pieces))
@@ -546,7 +582,8 @@ class _Cut:
         its tree does not parse as cut."""
         top = _read_top(code)
         read = top.read(code, set())
-        lines = read.hot | read.early
+        calls = self._calls(read.hot)
+        lines = read.hot.difference(calls) | read.early
         checking = "TYPE_CHECKING" in code.co_names
         plain = not lines and not checking
         # The bytecode tells which statements need their tree (a line of a string may
@@ -566,6 +603,7 @@ class _Cut:
             return None
         found = _Found()
         found.add_read(read, nodes)
+        found.registrants.update(*calls.values())
         if plain:
             return found.scan((Piece(code, ()),))
         first = 0
@@ -576,6 +614,28 @@ class _Cut:
                 return None
             first = end
         return found.scan(None)
+
+    def _calls(self, lines: set[int]) -> dict[int, set[str]]:
+        """Of ``lines`` (from 1), those of statements that are a call on one line
+        (`_call_registrants`): by line, the registrant names each statement has."""
+        found: dict[int, set[str]] = {}
+        if not lines:
+            return found
+        if self._statement_at is None:
+            self._statement_at = dict(zip(self.starts, range(len(self.starts)), strict=True))
+        statement_at, starts, source = self._statement_at, self.starts, self.lines
+        last = len(starts) - 1
+        for line in lines:
+            index = statement_at.get(line - 1)
+            if index is None:
+                continue  # (not on its statement's first line)
+            end = starts[index + 1] if index < last else len(source)
+            if end != line and any(map(_COUNTS, source[line:end])):
+                continue  # (not its only line)
+            names = _call_registrants(source[line - 1])
+            if names is not None:
+                found[line] = names
+        return found
 
     def _guess(self, index: int) -> int:
         """How statement ``index`` is compiled, as its text tells."""

@@ -30,7 +30,7 @@ from ._missing import MISSING
 from ._patch import Patcher
 from ._reach import REGISTRY_MAX, places, reach, referrers, without_instances
 
-__all__ = ["DEFINED", "Registries", "registrants"]
+__all__ = ["DEFINED", "MADE", "Registries", "registrants"]
 
 _Container = list[Any] | set[Any] | dict[Any, Any] | deque[Any]
 _Sequence = list[Any] | deque[Any]
@@ -59,7 +59,7 @@ def registrants(tree: ast.Module) -> frozenset[str]:
             targets = (
                 node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
             )
-            names.update(_MADE + t.id for t in targets if isinstance(t, ast.Name))
+            names.update(MADE + t.id for t in targets if isinstance(t, ast.Name))
             for call in _outside_lambdas(node.value):
                 if isinstance(call, ast.Call):
                     args = [*call.args, *(k.value for k in call.keywords)]
@@ -89,12 +89,12 @@ def _top_level(body: list[ast.stmt]) -> Iterable[ast.stmt]:
 
 
 DEFINED = "def:"  # marks the registrant names bound by a def or class statement
-_MADE = "made:"  # marks names bound to what a top-level call returned
+MADE = "made:"  # marks names bound to what a top-level call returned
 
 
 def _key(name: str) -> str:
     """The module global a registrant name is about."""
-    return name.split(":", 1)[1] if name.startswith((DEFINED, _MADE)) else name
+    return name.split(":", 1)[1] if name.startswith((DEFINED, MADE)) else name
 
 
 def _made(value: Any) -> bool:
@@ -351,7 +351,7 @@ def _registered(
     for name in names:
         key = _key(name)
         if key in old:
-            if name.startswith(_MADE):
+            if name.startswith(MADE):
                 if not _made(old[key]):
                     continue
                 owned = [old[key]]  # (its own module is the factory's)
