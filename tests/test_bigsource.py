@@ -49,6 +49,7 @@ PLAIN = [
     "import os; from os import path as p{i}",
     "CONTACT{i} = 'admin@example.com'  # a class of its own",
     "M{i} = (TABLE @ TABLE) if False else None",
+    "obj.attr = {i}",
 ]
 
 # Module-level code of these needs its statement's syntax tree (the rest of the source
@@ -69,7 +70,6 @@ NOT_PLAIN = [
     "use(x)  # a comment",
     "with ctx:\n    pass",
     "from os import *",
-    "obj.attr = {i}",
     "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import os",
     "def made{i}(x=make()):\n    return x",
     "def first{i}():\n    pass\nALIAS{i} = first{i}",
@@ -163,7 +163,14 @@ def test_imports_keep_their_lines_and_their_context() -> None:
     st.sampled_from([1, 60, 32_000]),
 )
 @example(  # the running version's read fails at the string; the pieces' must not
-    False, [TRICKY[1], NOT_PLAIN[0], NOT_PLAIN[16], NOT_PLAIN[15]], 60
+    False,
+    [
+        TRICKY[1],
+        "@decorate\ndef d{i}():\n    pass",
+        "@decorate\n@decorate\nasync def two{i}():\n    pass",
+        "@decorate\nclass DC{i}:\n    pass",
+    ],
+    60,
 )
 def test_a_source_cut_into_pieces_reads_as_its_syntax_tree_says(
     future: bool, picks: list[str], run: int

@@ -3,13 +3,13 @@
 Parsing a generated module of a few megabytes (tables, constants, thousands of small
 functions) into a syntax tree takes about twice as long as compiling it from its text,
 and compiling the instrumented tree as long again, while few statements need the tree:
-statements that call something, set an attribute or read a definition made just before
-(any of which may register a function), classes whose body calls something, and
-decorators the text cannot be trusted to wrap. So a big source is cut at its top-level
-statements. Runs of the other statements (data, functions, classes whose bases are
-names, imports) are compiled from their text and read off their bytecode: the names
-they bind, whether they may bind names dynamically and the lines of their import
-statements, which are parsed on their own. A decorated function is compiled from its
+statements that call something (but a call on one line with plain arguments) or read
+a definition made just before (either may register a function), classes whose body
+calls something, and decorators the text cannot be trusted to wrap. So a big source is
+cut at its top-level statements. Runs of the other statements (data, functions,
+classes whose bases are names, imports) are compiled from their text and read off their
+bytecode: the names they bind, whether they may bind names dynamically and the lines of
+their import statements, which are parsed on their own. A decorated function is compiled from its
 text too, the definition hooks written around its first and last decorator in their own
 lines (`Definer.around`): the compiled code must load them on exactly those lines, or a
 decorator's line was in a string. The statements that need it get their syntax tree,
@@ -70,7 +70,7 @@ _NOT_PLAIN = frozenset(
     op
     for name, op in opmap.items()
     if name.startswith(("CALL", "PRECALL", "BEFORE_WITH", "SETUP_WITH", "IMPORT_STAR"))
-    or name in ("LOAD_BUILD_CLASS", "STORE_ATTR", "DELETE_ATTR")
+    or name == "LOAD_BUILD_CLASS"
 )
 # A class statement whose bases are names: the instructions that build it, up to the
 # call of ``__build_class__`` (then its caches, then the store of its name).
