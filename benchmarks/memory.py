@@ -8,8 +8,9 @@ Run: ``python benchmarks/memory.py`` (``--reloads N``). Prints four tables.
   resident memory after the first reload (nothing is cached per version of a source).
 * big module: a 5 MB module (functions and data) reloaded after a one-line edit,
   beside its first import in a fresh interpreter (bytecode cache warm and cold): plain;
-  with a module-level call, a class and a function in a thousand cached; and with a
-  third of its functions registered by a decorator, a third cached, a class in ten.
+  with a module-level call, a class and a function in a thousand cached; with a call on
+  one line after each function (``CALLS.append(i)``); and with a third of its functions
+  registered by a decorator, a third cached, a class in ten.
 * kept containers: a one-line edit of a module holding a container kept across reloads
   (``hotmod.keep``), a dict or a list of objects, of 1,000 and of millions of entries,
   beside a decorated function (whose registries the first reload looks for): the
@@ -74,6 +75,7 @@ BIG_HEADS = {  # what starts the module, besides 40,000 functions and 200 tables
         "VERSION = 0\nimport functools\nimport logging\n\nlog = logging.getLogger(__name__)\n\n"
         "class Thing:\n    def get(self):\n        return VERSION\n\n"
     ),
+    "calls": "VERSION = 0\nCALLS = []\n",  # a one-line call after each function
     "decorated": (  # a third of the functions registered, a third cached, a class in ten
         "VERSION = 0\nimport functools\n\nREGISTRY = []\n\n"
         "def register(f):\n    REGISTRY.append(f)\n    return f\n\n"
@@ -92,6 +94,8 @@ def big_module(root: Path, kind: str) -> tuple[float, float, float, float]:
                 lines.append(f"class C{i}:\n" + body.format(i=i))
                 continue
         lines.append(f"{decorated}def g{i}(x):\n    return x * {i} + len(DATA{i % 200})\n")
+        if kind == "calls":
+            lines.append(f"CALLS.append({i})\n")
     for i in range(200):
         lines.append(f"DATA{i} = {[j * i for j in range(2000)]!r}\n")
     name = "big_" + kind.replace(" ", "_")

@@ -42,7 +42,7 @@ from typing import Any, TypeVar
 from ._closures import BEHAVIOUR
 from ._reach import instances_of, reach, referrers, without_instances
 
-__all__ = ["CodeHistory", "Reported", "find_running", "find_stale"]
+__all__ = ["CodeHistory", "Reported", "find_running", "find_stale", "own_references"]
 
 _Pair = TypeVar("_Pair", bound=tuple[str, Any])  # (name, object) looked at
 _CONTAINER_TYPES = (dict, list, tuple, set, frozenset)
@@ -445,7 +445,7 @@ def _members(discarded: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
 def _expected(discarded: list[tuple[str, Any]]) -> dict[int, int]:
     """``id(obj) -> references to it`` from the discarded objects themselves: a
     discarded class's dict holds its methods and its members; a class refers to itself
-    (`_own_references`), and a discarded subclass to it (its bases and ``__mro__``)."""
+    (`own_references`), and a discarded subclass to it (its bases and ``__mro__``)."""
     classes = [obj for _, obj in discarded if isinstance(obj, type)]
     # What each class refers to beside itself: its tp_base (a referent), bases and mro.
     subclassed = Counter(
@@ -455,14 +455,14 @@ def _expected(discarded: list[tuple[str, Any]]) -> dict[int, int]:
     for cls in classes:
         for func in _functions(cls):
             expected[id(func)] = expected.get(id(func), 0) + 1
-        own = _own_references(cls)
+        own = own_references(cls)
         expected[id(cls)] = own[id(cls)] + subclassed[id(cls)]
         for member in (v for v in vars(cls).values() if type(v) is cls):
             expected[id(member)] = own[id(member)]  # (its dict, an enum's maps by name, value)
     return expected
 
 
-def _own_references(cls: type) -> Counter[int]:
+def own_references(cls: type) -> Counter[int]:
     """``id(obj) -> references to it`` from what ``cls`` is made of (its dict and
     `_parts`, each counted once): to the class itself, and to its members.
 

@@ -510,11 +510,13 @@ class Definer:
         if not self._gave_up_class:
             return
         self._gave_up_class = False
-        twins = self.patcher.twins
+        twins, old = self.patcher.twins, self.old
         for _, _, state in places(self.owner, ns):
-            for value in list(state.values()):
+            for name, value in list(state.items()):
                 if type(value) not in (list, dict, set) or len(value) > REGISTRY_MAX:
                     continue
+                if state is ns and old.get(name) is value:
+                    continue  # (not made by this run: imported, kept; a registry's own)
                 if not twins.keys().isdisjoint(map(id, value)) or (
                     type(value) is dict and not twins.keys().isdisjoint(map(id, value.values()))
                 ):

@@ -19,6 +19,7 @@ from __future__ import annotations
 import ast
 import functools
 import gc
+import itertools
 import sys
 import weakref
 from collections import Counter, deque
@@ -26,11 +27,12 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import CellType, FunctionType, MappingProxyType, MethodType, ModuleType
 from typing import Any
 
+from ._audit import own_references
 from ._missing import MISSING
 from ._patch import Patcher
 from ._reach import REGISTRY_MAX, places, reach, referrers, without_instances
 
-__all__ = ["DEFINED", "MADE", "Registries", "registrants"]
+__all__ = ["DEFINED", "MADE", "Registries", "Shared", "registrants"]
 
 _Container = list[Any] | set[Any] | dict[Any, Any] | deque[Any]
 _Sequence = list[Any] | deque[Any]
@@ -145,6 +147,8 @@ class Registries:
         self._running: dict[str, frozenset[str]] = {}  # registrants of the running version
         # The copies `held` made, alive while a rollback may need them (by id, weakly).
         self._copies: dict[int, weakref.ref[Any]] = {}
+        # The copy `held` made of each container in the running transaction, by id.
+        self._held: dict[int, weakref.ref[Any]] = {}
         # What `take_back` takes out of dict registries before each module runs.
         self._taking: dict[str, list[_Taken]] = {}
 
@@ -189,7 +193,17 @@ class Registries:
         if known is None:
             return None
         _, (containers, wrapping) = known
-        saved = [(c, self._copy(c)) for c in (*containers, *wrapping)]
+        # (once per transaction: a registry many modules share is put back as it was
+        # before the first of them ran; a copy per module made copies of N entries N
+        # times, each read by the next modules' near look)
+        held = self._held
+        saved = [
+            (c, self._copy(c))
+            for c in (*containers, *wrapping)
+            if id(c) not in held or held[id(c)]() is None
+        ]
+        for container, copy in saved:
+            held[id(container)] = weakref.ref(copy)
         if not saved:
             return None
 
@@ -232,12 +246,14 @@ class Registries:
         internal: Callable[[], set[int]],
         imported: Callable[[], Iterable[ModuleType]],
         importers: Callable[[], Iterable[Mapping[str, Any]]],
+        shared: dict[int, Shared] | None = None,
     ) -> Callable[[Patcher, list[Callable[[], None]]], None] | None:
         """Count the module's entries in its registries before it runs again.
 
         ``imported``: the modules it imports (where its registries usually are);
         ``importers``: the namespaces of those importing it, live and as they were before
-        this reload (``from mod import f`` holds its objects too).
+        this reload (``from mod import f`` holds its objects too). ``shared``: the
+        transaction's records of the registries its modules share (`Shared`).
 
         Returns the step to run once the whole plan has executed (twins replaced,
         entries of the previous version removed), or None when the module registers
@@ -262,9 +278,10 @@ class Registries:
         )
         if not containers and not wrapping:
             return None
-        counts = [_count(c, ids) for c in containers]
-        # (a list as it was: what the run appends to it is what it registers there)
-        previous = [self._copy(c) if isinstance(c, (list, deque)) else None for c in containers]
+        # (counted from the ids when a module settles on its own: rarely)
+        counts = [list(map(id, c)) if isinstance(c, (list, deque)) else None for c in containers]
+        # (a list as it was, by ids: what the run appends to it is what it registers there)
+        previous = counts
         # The previous version's wrapped entries (held: their ids must stay theirs).
         earlier = [[e for e in c if _wrapped(e, module, adapted)] for c in wrapping]
         # singledispatch functions whose registries (dicts) these are: their caches go
@@ -286,12 +303,33 @@ class Registries:
         ]
         if taken:
             self._taking[module] = taken
+        records = (
+            []
+            if shared is None
+            else [Shared.note(shared, c, module, ids, gone) for c in containers]
+        )
 
         def settle(patcher: Patcher, undo: list[Callable[[], None]]) -> None:
-            successors = _successors(present & names, old, module, patcher)
-            _settle(containers, counts, ids, gone_in, patcher, undo, successors, previous, module)
+            # (a registry the plan's modules share, settled at once for all: each of
+            # them read it whole, and a plan of N plugins took N times N steps)
+            done = {id(r.container) for r in records if r.settled(patcher, undo)}
+            mine = [i for i, c in enumerate(containers) if id(c) not in done]
+            if mine:
+                successors = _successors(present & names, old, module, patcher)
+                _settle(
+                    [containers[i] for i in mine],
+                    [_count(counts[i] or (), ids) for i in mine],
+                    ids,
+                    [gone_in[i] for i in mine],
+                    patcher,
+                    undo,
+                    successors,
+                    [previous[i] for i in mine],
+                    module,
+                )
             for entry in taken:
-                entry.in_order(undo)
+                if id(entry.container) not in done:
+                    entry.in_order(undo)
             for clear in dispatchers.values():
                 clear()  # (a type dispatched before may be cached with a removed function)
                 undo.append(clear)
@@ -336,7 +374,7 @@ class Registries:
             containers, wrapping = (
                 found if found is not None else _find_containers(objects, internal(), adapted)
             )
-            self._remember(module, (frozenset(present) | seen, (containers, wrapping)))
+            self._remember(module, (frozenset(present), (containers, wrapping)))
         return containers, wrapping
 
 
@@ -408,13 +446,9 @@ def _holds(container: _Container, ids: set[int]) -> bool:
     return any(id(item) in ids for item in values)
 
 
-def _count(container: _Container | list[Any], ids: set[int]) -> dict[int, int]:
-    counts: dict[int, int] = {}
-    if isinstance(container, (list, deque)):
-        for item in container:
-            if id(item) in ids:
-                counts[id(item)] = counts.get(id(item), 0) + 1
-    return counts
+def _count(held: Iterable[int], ids: set[int]) -> dict[int, int]:
+    """How many times each of ``ids`` is among the ``held`` ids of a list's entries."""
+    return dict(Counter(filter(ids.__contains__, held)))
 
 
 def _near_containers(
@@ -434,10 +468,25 @@ def _near_containers(
     counts, holding, wrapping = _count_near(objects, namespaces, adapted, recorded)
     after = _refcounts(objects)
     # Beside the places counted (``objects`` among them): getrefcount's argument.
-    if after != before or any(n - 1 != c for n, c in zip(after, counts, strict=True)):
+    if after != before or any(
+        n - 1 != c + _self_references(o) for n, c, o in zip(after, counts, objects, strict=True)
+    ):
         return None
     modules = _module_dicts()
     return [c for c in holding if id(c) not in modules and not _wrapper_state(c)], wrapping
+
+
+def _self_references(obj: Any) -> int:
+    """The references a class has from its own parts (its ``__mro__``, descriptors,
+    ``super()`` cells) and from its subclasses (their bases and ``__mro__``): none of
+    them a registry. Without them, every module defining a subclass walked the heap."""
+    if not isinstance(obj, type):
+        return 0
+    count = own_references(obj)[id(obj)]
+    for sub in type.__subclasses__(obj):  # type: ignore[var-annotated]
+        parts = (*gc.get_referents(sub), *sub.__bases__, *sub.__mro__[1:])
+        count += sum(part is obj for part in parts)
+    return count
 
 
 def _refcounts(objects: list[Any]) -> list[int]:
@@ -691,6 +740,14 @@ def _settle(
             # (the kept object a twin stands for; the successor of a replaced one)
             return after[id(item)] if id(item) in after else patcher.canonical(item)
 
+        if not after and _as_it_is(container, gone, patcher.twins):
+            continue  # (checked in C: a registry many modules share is read once each)
+        if not after and was is not None and _registered_again(container, was, ids, gone, patcher):
+            saved = list(container)
+            undo.append(lambda c=container, s=saved: _replace(c, s))  # type: ignore[misc]
+            assert isinstance(container, list)
+            del container[len(was) :]
+            continue
         if isinstance(container, dict):
             _settle_dict(container, current, gone, undo)
         elif isinstance(container, set):
@@ -703,13 +760,135 @@ def _settle(
             if after:  # what was counted of a previous object counts for its successor
                 ids = ids | {id(s) for s in after.values()}
                 before = {id(after[i]) if i in after else i: n for i, n in before.items()}
-            made = None if was is None else _as_made(container, was, ids, gone, current, module)
+            made = (
+                None
+                if was is None
+                else _as_made(container, was, ids, gone, current, module, patcher.twins)
+            )
             if made is not None:
                 saved = list(container)
                 undo.append(lambda c=container, s=saved: _replace(c, s))  # type: ignore[misc]
                 _replace(container, made)
                 continue
             _settle_sequence(container, before, ids, gone, current, undo)
+
+
+def _as_it_is(container: _Container, gone: set[int], twins: Mapping[int, Any]) -> bool:
+    """Whether a dict or set holds nothing to settle: no twin, nothing to go."""
+    if isinstance(container, dict):
+        values = list(map(id, container.values()))
+        keys = list(map(id, container))
+        return gone.isdisjoint(values) and twins.keys().isdisjoint(values + keys)
+    if isinstance(container, set):
+        held = list(map(id, container))
+        return gone.isdisjoint(held) and twins.keys().isdisjoint(held)
+    return False
+
+
+def _registered_again(
+    container: _Container, was: list[int], ids: set[int], gone: set[int], patcher: Patcher
+) -> bool:
+    """Whether the module's run only appended to a list the module's entries it held
+    before (``was``: their ids), all of them, in their order (its source registers as
+    before): the list is then as it was. Checked in C but for the appended entries."""
+    start = len(was)
+    if type(container) is not list or len(container) <= start:
+        return False
+    if was != list(map(id, itertools.islice(container, start))):
+        return False
+    if not gone.isdisjoint(was) or sum(map(ids.__contains__, was)) != len(container) - start:
+        return False
+    place = -1
+    for item in itertools.islice(container, start, None):
+        try:
+            place = was.index(id(patcher.canonical(item)), place + 1)
+        except ValueError:
+            return False
+    return True
+
+
+class Shared:
+    """A registry (list or dict) the modules of one transaction share: its entries
+    before the first of them ran, and which module's objects are which. Once the whole
+    plan ran, `settled` settles it at once, when every module registered there again
+    just what it had (the usual reload of a leaf's importers); else each module does."""
+
+    def __init__(self, container: _Container) -> None:
+        self.container = container
+        self.first = list(map(id, container))  # (ids; a dict's: of its values)
+        self.keys = list(container) if isinstance(container, dict) else []
+        self.owner: dict[int, str] = {}
+        self.gone: set[int] = set()
+        self.state: bool | None = None
+
+    @classmethod
+    def note(
+        cls,
+        shared: dict[int, Shared],
+        container: _Container,
+        module: str,
+        ids: set[int],
+        gone: set[int],
+    ) -> Shared:
+        """The record of ``container``, noting ``module``'s objects in it."""
+        record = shared.get(id(container))
+        if record is None:
+            record = shared[id(container)] = cls(container)
+            if isinstance(container, dict):
+                record.first = list(map(id, container.values()))
+        record.owner.update(dict.fromkeys(ids, module))
+        record.gone |= gone
+        return record
+
+    def settled(self, patcher: Patcher, undo: list[Callable[[], None]]) -> bool:
+        """Settle it for every module at once, if it can be (once per transaction)."""
+        if self.state is None:
+            self.state = self._settle(patcher, undo)
+        return self.state
+
+    def _settle(self, patcher: Patcher, undo: list[Callable[[], None]]) -> bool:
+        container, first, owner = self.container, self.first, self.owner
+        if not self.gone.isdisjoint(first):
+            return False
+        if type(container) is dict:
+            # Each module's entries taken out and made again: under the same keys, with
+            # the kept objects, they go back where they were.
+            if len(container) != len(self.keys) or container.keys() != set(self.keys):
+                return False
+            values = list(map(id, map(container.__getitem__, self.keys)))
+            twins = patcher.twins
+            if values != first or not twins.keys().isdisjoint(values):
+                return False
+            if list(container) != self.keys:
+                saved = dict(container)
+                undo.append(functools.partial(_refill, container, saved))
+                container.clear()
+                container.update(zip(self.keys, map(saved.__getitem__, self.keys), strict=True))
+            return True
+        if type(container) is not list:
+            return False
+        start = len(first)
+        if len(container) <= start or first != list(map(id, itertools.islice(container, start))):
+            return False
+        # What the runs appended: each module's previous entries again, in their order.
+        made: dict[str, list[int]] = {}
+        for item in itertools.islice(container, start, None):
+            kept = id(patcher.canonical(item))
+            module = owner.get(kept)
+            if module is None:
+                return False
+            made.setdefault(module, []).append(kept)
+        had: dict[str, list[int]] = {}
+        for i in first:
+            module = owner.get(i)
+            if module is not None:
+                had.setdefault(module, []).append(i)
+        if made != had:
+            return False
+        items = list(container)
+        undo.append(lambda: _replace(container, items))
+        del container[start:]
+        return True
 
 
 class _Taken:
@@ -719,13 +898,17 @@ class _Taken:
         self.container = container
         self.ids = ids
         self.order = list(container)  # (as the running version left it)
-        self.slots = [i for i, v in enumerate(container.values()) if id(v) in ids]
+        # (in C: a registry many modules share is read once by each)
+        mine = list(map(ids.__contains__, map(id, container.values())))
+        self.slots = list(itertools.compress(itertools.count(), mine))
+        self.taken = list(itertools.compress(self.order, mine))
         self.left: set[Any] = set()
 
     def take(self) -> None:
         """Take the module's entries out."""
-        for key in [k for k, v in self.container.items() if id(v) in self.ids]:
-            del self.container[key]
+        for key in self.taken:
+            if key in self.container and id(self.container[key]) in self.ids:
+                del self.container[key]
         self.left = set(self.container)
 
     def in_order(self, undo: list[Callable[[], None]]) -> None:
@@ -733,6 +916,14 @@ class _Taken:
         the order it made them; more of them go right after the last of those places."""
         container, slots = self.container, set(self.slots)
         keys = list(container)
+        taken = [self.order[place] for place in self.slots]
+        if len(keys) == len(self.order) and keys[len(self.left) :] == taken:
+            # (the usual case: the same keys again, put back where they were, in C)
+            saved = dict(container)
+            undo.append(functools.partial(_refill, container, saved))
+            container.clear()
+            container.update(zip(self.order, map(saved.__getitem__, self.order), strict=True))
+            return
         made = [k for k in keys if k not in self.left]
         want: list[Any] = []
         for place, key in enumerate(self.order):
@@ -787,7 +978,7 @@ def _settle_sequence(
     undo: list[Callable[[], None]],
 ) -> None:
     items = [canonical(item) for item in container]
-    after = _count(items, ids)
+    after = _count(map(id, items), ids)
     if any(i in gone and n <= before.get(i, 0) for i, n in after.items()):
         # no longer registered by the new version: its entries go
         items = [x for x in items if not (id(x) in gone and after[id(x)] <= before.get(id(x), 0))]
@@ -817,11 +1008,12 @@ def _settle_sequence(
 
 def _as_made(
     container: list[Any] | deque[Any],
-    was: Sequence[Any],
+    was: list[int],
     ids: set[int],
     gone: set[int],
     canonical: Callable[[Any], Any],
     module: str,
+    twins: Mapping[int, Any],
 ) -> list[Any] | None:
     """The list as a fresh import would have made it, when the module's run only
     appended its own definitions to it: they take the places of the previous version's
@@ -832,10 +1024,10 @@ def _as_made(
     when the run did anything but append its own."""
     items = [canonical(item) for item in container]
     start = len(was)
-    if len(items) <= start or any(
-        a is not canonical(b) for a, b in zip(items[:start], was, strict=True)
-    ):
-        return None
+    if len(items) <= start or list(map(id, items[:start])) != [
+        id(twins[i]) if i in twins else i for i in was
+    ]:
+        return None  # (what was there before the run changed, twins aside)
     made = items[start:]
     if not all(getattr(item, "__module__", None) == module for item in made):
         return None  # (another module's too: modules reloaded together share a list)

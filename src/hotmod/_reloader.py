@@ -40,7 +40,7 @@ from ._monitor._lease import read_held, read_still
 from ._patch import Patcher, forget_abc_verdicts
 from ._plan import Plan, PlanError, make_plan
 from ._rebind import rebind
-from ._registry import Registries, registrants
+from ._registry import Registries, Shared, registrants
 from ._report import ReloadReport, log_report, release_frames
 from ._runtime import import_clock, install_clock, ledger, state
 from ._steps import (
@@ -115,6 +115,7 @@ class _Txn:
         self.cycles: Cycles | None = None
         self.settle: list[Callable[[Patcher, list[Callable[[], None]]], None]] = []
         self.settle_undo: list[Callable[[], None]] = []
+        self.shared: dict[int, Shared] = {}  # registries the plan's modules share
         self.stats: dict[str, tuple[int, int, int]] = {}  # file stat when its source was read
         # How each run left its module's plain definitions, kept by the reloader on commit.
         self.plain: dict[str, tuple[CodeType, Prints] | None] = {}
@@ -721,6 +722,7 @@ class Reloader:
                 lambda: _internal_ids(txn),
                 lambda: self._imported(step.name, txn),
                 lambda: self._importers(step.name, txn),
+                txn.shared,
             )
             if settle is not None:
                 txn.settle.append(settle)
