@@ -86,7 +86,7 @@ BIG_HEADS = {  # what starts the module, besides 40,000 functions and 200 tables
 def big_module(root: Path, kind: str) -> tuple[float, float, float, float]:
     lines = []
     for i in range(40000):
-        decorated = "@functools.lru_cache\n" if kind != "plain" and i % 1000 == 0 else ""
+        decorated = "@functools.lru_cache\n" if kind == "not plain" and i % 1000 == 0 else ""
         if kind == "decorated":
             decorated = ("@register\n", "@functools.lru_cache(maxsize=None)\n", "")[i % 3]
             if i % 10 == 9:

@@ -2088,3 +2088,28 @@ def test_a_module_defining_a_subclass_finds_its_registries_without_a_heap_walk(
     mods.reload("plugin")
     assert [id(p) for p in base.PLUGINS] == [kept] and plugin.P().run() == 2
     assert walks == []
+
+
+def test_a_registry_the_module_makes_again_on_each_run_is_not_looked_for_again(
+    mods: Modules, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Its previous list, held by hotmod's records alone, was taken for a sign that the
+    # registries had moved: each reload looked near and walked the heap again.
+    import hotmod._registry
+
+    looks: list[Any] = []
+    near = hotmod._registry._near_containers
+    monkeypatch.setattr(
+        hotmod._registry, "_near_containers", lambda *a: looks.append(1) or near(*a)
+    )
+    source = (
+        "REGISTRY = []\n\ndef register(f):\n    REGISTRY.append(f)\n    return f\n\n"
+        "@register\ndef handler():\n    return {}\n"
+    )
+    mods.write("own", source.format(0))
+    own = mods.load("own")
+    for version in range(1, 4):
+        mods.write("own", source.format(version))
+        mods.reload("own")
+        assert [h() for h in own.REGISTRY] == [version] and own.REGISTRY[0] is own.handler
+    assert len(looks) == 1

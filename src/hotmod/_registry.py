@@ -147,6 +147,8 @@ class Registries:
         self._running: dict[str, frozenset[str]] = {}  # registrants of the running version
         # The copies `held` made, alive while a rollback may need them (by id, weakly).
         self._copies: dict[int, weakref.ref[Any]] = {}
+        # The containers each module's namespace bound when they were found, by id.
+        self._own: dict[str, set[int]] = {}
         # The copy `held` made of each container in the running transaction, by id.
         self._held: dict[int, weakref.ref[Any]] = {}
         # What `take_back` takes out of dict registries before each module runs.
@@ -155,6 +157,7 @@ class Registries:
     def forget(self, module: str) -> None:
         """Drop what is known of a module."""
         self._remember(module, None)
+        self._own.pop(module, None)
         self._running.pop(module, None)
 
     def committed(self, module: str, names: frozenset[str]) -> None:
@@ -275,6 +278,7 @@ class Registries:
             adapted,
             near=lambda: [*_near(module, old, imported()), *importers()],
             internal=internal,
+            old=old,
         )
         if not containers and not wrapping:
             return None
@@ -354,6 +358,7 @@ class Registries:
         *,
         near: Callable[[], list[Mapping[str, Any]]],
         internal: Callable[[], set[int]],
+        old: Mapping[str, Any],
     ) -> tuple[list[Any], list[Any]]:
         """The registries holding the module's objects (containers, wrapping ones),
         as found by the last scan, or scanned again.
@@ -363,10 +368,18 @@ class Registries:
         too: a heap walk per reload would cost more than the reload.
         """
         seen, (containers, wrapping) = self._known.get(module, (frozenset(), ([], [])))
+        alive = self._alive(containers)
+        if len(alive) != len(containers):
+            # One only we hold: the module's own (its run made another, which holds the
+            # kept objects as it made it) is let go; another module's was made again by
+            # that module (a registry module reloaded): its new one is looked for.
+            gone = {id(c) for c in containers} - set(map(id, alive))
+            if gone <= self._own.get(module, set()):
+                containers = alive
+                self._remember(module, (seen, (containers, wrapping)))
         if (
             not present <= seen
-            # (one only we hold: the program made another since, a module's run again)
-            or len(self._alive(containers)) != len(containers)
+            or len(alive) != len(containers)
             or (containers and not any(_holds(c, ids) for c in containers))
             or (wrapping and not any(_wrapped(e, module, adapted) for c in wrapping for e in c))
         ):
@@ -374,6 +387,8 @@ class Registries:
             containers, wrapping = (
                 found if found is not None else _find_containers(objects, internal(), adapted)
             )
+            bound = set(map(id, old.values()))
+            self._own[module] = {id(c) for c in containers if id(c) in bound}
             self._remember(module, (frozenset(present), (containers, wrapping)))
         return containers, wrapping
 
