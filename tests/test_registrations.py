@@ -69,6 +69,16 @@ def mods(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Modules]:
 VERSIONS = ("v1", "v2", "v3")
 
 
+def calls_to(monkeypatch: pytest.MonkeyPatch, name: str) -> list[tuple[Any, ...]]:
+    """The arguments of each call to ``hotmod._registry.<name>`` from now on."""
+    import hotmod._registry
+
+    calls: list[tuple[Any, ...]] = []
+    real = getattr(hotmod._registry, name)
+    monkeypatch.setattr(hotmod._registry, name, lambda *a: calls.append(a) or real(*a))
+    return calls
+
+
 def test_a_list_registry_shared_by_modules_reloaded_together(
     mods: Modules, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -76,13 +86,7 @@ def test_a_list_registry_shared_by_modules_reloaded_together(
     # the list holds every module's entry. Taken for registries by the modules after,
     # the copies were copied in turn: twice the work per module (8 s and 600 MB for 20
     # plugins of one settings module), and a walk of the heap for each.
-    import hotmod._registry
-
-    walks: list[Any] = []
-    real = hotmod._registry.referrers
-    monkeypatch.setattr(
-        hotmod._registry, "referrers", lambda objs: walks.append(objs) or real(objs)
-    )
+    walks = calls_to(monkeypatch, "referrers")
     mods.write(
         "registry", "HANDLERS = []\n\ndef register(f):\n    HANDLERS.append(f)\n    return f\n"
     )
@@ -2018,11 +2022,7 @@ def test_a_registry_the_reloaded_modules_share_is_settled_once_for_all(
 ) -> None:
     # Each of N plugins settled the whole shared list on its own: N times N steps (a
     # thousand plugins took 2.5 s a reload, beside a 0.1 s import).
-    import hotmod._registry
-
-    alone: list[str] = []
-    settle = hotmod._registry._settle
-    monkeypatch.setattr(hotmod._registry, "_settle", lambda *a: alone.append(a[-1]) or settle(*a))
+    alone = calls_to(monkeypatch, "_settle")
     mods.write(
         "registry",
         "HANDLERS = []\nNAMED = {}\nPLUGINS = []\n\n"
@@ -2068,11 +2068,7 @@ def test_a_module_defining_a_subclass_finds_its_registries_without_a_heap_walk(
 ) -> None:
     # A class refers to itself (its __mro__, its descriptors): counted as a holder out
     # of sight, every module defining a subclass walked the heap on its first reload.
-    import hotmod._registry
-
-    walks: list[Any] = []
-    real = hotmod._registry.referrers
-    monkeypatch.setattr(hotmod._registry, "referrers", lambda o: walks.append(o) or real(o))
+    walks = calls_to(monkeypatch, "referrers")
     mods.write(
         "base",
         "PLUGINS = []\n\nclass Plugin:\n    def __init_subclass__(cls):\n"
@@ -2095,13 +2091,7 @@ def test_a_registry_the_module_makes_again_on_each_run_is_not_looked_for_again(
 ) -> None:
     # Its previous list, held by hotmod's records alone, was taken for a sign that the
     # registries had moved: each reload looked near and walked the heap again.
-    import hotmod._registry
-
-    looks: list[Any] = []
-    near = hotmod._registry._near_containers
-    monkeypatch.setattr(
-        hotmod._registry, "_near_containers", lambda *a: looks.append(1) or near(*a)
-    )
+    looks = calls_to(monkeypatch, "_near_containers")
     source = (
         "REGISTRY = []\n\ndef register(f):\n    REGISTRY.append(f)\n    return f\n\n"
         "@register\ndef handler():\n    return {}\n"
