@@ -287,7 +287,13 @@ class Registries:
         # (a list as it was, by ids: what the run appends to it is what it registers there)
         previous = counts
         # The previous version's wrapped entries (held: their ids must stay theirs).
-        earlier = [[e for e in c if _wrapped(e, module, adapted)] for c in wrapping]
+        # (a list longer than a registry is read only if the run appended to it: its
+        # first entries are then those it had)
+        earlier = [
+            [e for e in c if _wrapped(e, module, adapted)] if len(c) <= REGISTRY_MAX else None
+            for c in wrapping
+        ]
+        lengths = [len(c) for c in wrapping]
         # singledispatch functions whose registries (dicts) these are: their caches go
         # after (the namespaces are read only when a registry is a dict)
         dicts = {id(c) for c in containers if type(c) is dict}
@@ -307,16 +313,23 @@ class Registries:
         ]
         if taken:
             self._taking[module] = taken
-        records = (
-            []
-            if shared is None
-            else [Shared.note(shared, c, module, ids, gone) for c in containers]
-        )
+        records = [
+            Shared.note(shared, c, module, ids, gone)
+            for c in containers
+            if shared is not None and len(c) <= REGISTRY_MAX
+        ]
+
+        # (a container longer than a registry that the run leaves as long: a program's
+        # data holding the module's objects, to be read only if the run registered there)
+        sizes = [len(c) if len(c) > REGISTRY_MAX else -1 for c in (*containers, *wrapping)]
 
         def settle(patcher: Patcher, undo: list[Callable[[], None]]) -> None:
             # (a registry the plan's modules share, settled at once for all: each of
             # them read it whole, and a plan of N plugins took N times N steps)
             done = {id(r.container) for r in records if r.settled(patcher, undo)}
+            done.update(
+                id(c) for c, n in zip((*containers, *wrapping), sizes, strict=True) if len(c) == n
+            )
             mine = [i for i, c in enumerate(containers) if id(c) not in done]
             if mine:
                 successors = _successors(present & names, old, module, patcher)
@@ -337,7 +350,12 @@ class Registries:
             for clear in dispatchers.values():
                 clear()  # (a type dispatched before may be cached with a removed function)
                 undo.append(clear)
-            for container, entries in zip(wrapping, earlier, strict=True):
+            for container, entries, length in zip(wrapping, earlier, lengths, strict=True):
+                if id(container) in done:
+                    continue
+                if entries is None:
+                    before = itertools.islice(container, length)
+                    entries = [e for e in before if _wrapped(e, module, adapted)]
                 _settle_wrapped(container, entries, module, adapted, undo)
 
         return settle
