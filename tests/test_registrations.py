@@ -2132,3 +2132,29 @@ def test_kept_data_longer_than_a_registry_is_not_read_when_the_run_leaves_it(
     assert all(len(c) < 70_000 for args in settled for c in args[0]) and wrapped == []
     assert len(plugin.PAIRS) == len(plugin.BY_KEY) == 70_000
     assert plugin.PAIRS[-1][1] is plugin.handler and plugin.BY_KEY[5]() == 3
+
+
+def test_a_name_defined_and_registered_several_times_holds_as_many_entries(
+    mods: Modules,
+) -> None:
+    # Only the last definition of a name is bound (and so known): the others' previous
+    # objects stayed in the lists, two more on each reload.
+    mods.write("leaf", "VALUE = 0\n")
+    mods.write(
+        "reg",
+        "REG = []\nPLUGINS = []\n\ndef register(f):\n    REG.append(f)\n    return f\n\n"
+        "class Plugin:\n    def __init_subclass__(cls):\n        PLUGINS.append(cls)\n",
+    )
+    block = (
+        "from PFX_leaf import VALUE\nfrom PFX_reg import register, Plugin\n\n"
+        "@register\ndef h(x):\n    return x + VALUE\n\n"
+        "class P(Plugin):\n    def run(self):\n        return VALUE\n\n"
+    )
+    mods.write("dep", block * 3)
+    reg, dep = mods.load("reg"), mods.load("dep")
+    for value in (1, 2, 3):
+        mods.write("leaf", f"VALUE = {value}\n")
+        mods.reload("leaf")
+        assert [h(1) for h in reg.REG] == [value + 1] * 3
+        assert [p().run() for p in reg.PLUGINS] == [value] * 3
+        assert dep.h in reg.REG and dep.P in reg.PLUGINS

@@ -333,11 +333,17 @@ class Registries:
             mine = [i for i, c in enumerate(containers) if id(c) not in done]
             if mine:
                 successors = _successors(present & names, old, module, patcher)
+                # (a name the source defines and registers several times: the previous
+                # version's other objects of it are bound to no name, and go)
+                defined = {_key(n) for n in names if n.startswith(DEFINED)}
+                older = [
+                    _earlier_twins(containers[i], counts[i], ids, module, defined) for i in mine
+                ]
                 _settle(
                     [containers[i] for i in mine],
-                    [_count(counts[i] or (), ids) for i in mine],
-                    ids,
-                    [gone_in[i] for i in mine],
+                    [_count(counts[i] or (), ids.union(*older)) for i in mine],
+                    ids.union(*older),
+                    [gone_in[i] | more for i, more in zip(mine, older, strict=True)],
                     patcher,
                     undo,
                     successors,
@@ -409,6 +415,32 @@ class Registries:
             self._own[module] = {id(c) for c in containers if id(c) in bound}
             self._remember(module, (frozenset(present), (containers, wrapping)))
         return containers, wrapping
+
+
+def _earlier_twins(
+    container: _Container, was: list[int] | None, ids: set[int], module: str, defined: set[str]
+) -> set[int]:
+    """Entries a list held before the run that are the module's earlier objects of a name
+    it defines again (several definitions of one name, each registered: only the last
+    is bound, and so known); none unless the run appended more than it had."""
+    if not defined or was is None or type(container) is not list:
+        return set()
+    start = len(was)
+    if len(container) - start <= sum(map(ids.__contains__, was)):
+        return set()
+    found = set()
+    for entry in itertools.islice(container, start):
+        try:
+            if (
+                id(entry) not in ids
+                and isinstance(entry, (FunctionType, type))
+                and entry.__module__ == module
+                and entry.__qualname__ in defined
+            ):
+                found.add(id(entry))
+        except Exception:  # (an object whose attributes raise: not one of these)
+            continue
+    return found
 
 
 def _registered(
