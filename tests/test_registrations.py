@@ -2158,3 +2158,26 @@ def test_a_name_defined_and_registered_several_times_holds_as_many_entries(
         assert [h(1) for h in reg.REG] == [value + 1] * 3
         assert [p().run() for p in reg.PLUGINS] == [value] * 3
         assert dep.h in reg.REG and dep.P in reg.PLUGINS
+
+
+def test_the_heap_walks_never_read_a_module_s_own_state() -> None:
+    # asyncio's C module lists freed future iterators among its referents (CPython
+    # 3.12.1, gh-122695): holding one corrupts the heap, and a later collection looped
+    # forever (the 3.12 CI run hung in test_transaction).
+    import _asyncio
+    import asyncio
+
+    from hotmod._reach import referents, referrers
+
+    loop = asyncio.new_event_loop()
+    try:
+        future = loop.create_future()
+        iterator = iter(future)
+        del iterator  # (to the free list)
+        assert referents(_asyncio) == [vars(_asyncio)]
+        assert referents(_asyncio, future) == [vars(_asyncio), *gc.get_referents(future)]
+        holders = referrers([object() for _ in range(500)] + [vars(_asyncio)])
+        assert _asyncio in holders
+    finally:
+        loop.close()
+    gc.collect()

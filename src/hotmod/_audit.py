@@ -40,7 +40,7 @@ from types import (
 from typing import Any, TypeVar
 
 from ._closures import BEHAVIOUR
-from ._reach import instances_of, reach, referrers, without_instances
+from ._reach import instances_of, reach, referents, referrers, without_instances
 
 __all__ = ["CodeHistory", "Reported", "find_running", "find_stale", "own_references"]
 
@@ -370,7 +370,7 @@ def _holders(
     for ref in refs:
         if id(ref) in ignore or isinstance(ref, FrameType):
             continue
-        for held in gc.get_referents(ref):
+        for held in referents(ref):
             if id(held) in holders and not (isinstance(held, type) and type(ref) is held):
                 holders[id(held)].append(ref)  # (an instance of an old class is counted)
     return holders, counts
@@ -395,7 +395,7 @@ def _instances(
         return counts, []  # (the usual case: they refer to nothing else to look at)
     if instances is None:
         instances = instances_of(found, classes)
-    held = suspects & set(map(id, gc.get_referents(*instances)))
+    held = suspects & set(map(id, referents(*instances)))
     return counts, (instances if not held <= counts.keys() else [])
 
 
@@ -449,7 +449,7 @@ def _expected(discarded: list[tuple[str, Any]]) -> dict[int, int]:
     classes = [obj for _, obj in discarded if isinstance(obj, type)]
     # What each class refers to beside itself: its tp_base (a referent), bases and mro.
     subclassed = Counter(
-        id(ref) for c in classes for ref in (*gc.get_referents(c), *c.__bases__, *c.__mro__[1:])
+        id(ref) for c in classes for ref in (*referents(c), *c.__bases__, *c.__mro__[1:])
     )
     expected: dict[int, int] = {}
     for cls in classes:
@@ -469,7 +469,7 @@ def own_references(cls: type) -> Counter[int]:
     One it misses makes an object look held (the collector is asked), never the reverse.
     """
     own = Counter(map(id, vars(cls).values()))
-    own.update(id(ref) for part in _parts(cls) for ref in gc.get_referents(part))
+    own.update(id(ref) for part in _parts(cls) for ref in referents(part))
     return own
 
 
@@ -487,7 +487,7 @@ def _parts(cls: type) -> list[Any]:
         if type(value) is cls:  # an enum's member
             # Its dict, if it is an object of its own (3.10, or once read on 3.11 and
             # 3.12); otherwise the member holds its attributes itself.
-            parts.update((id(ref), ref) for ref in gc.get_referents(value) if type(ref) is dict)
+            parts.update((id(ref), ref) for ref in referents(value) if type(ref) is dict)
         for func in _wrapped(value):
             parts.update((id(cell), cell) for cell in func.__closure__ or ())
     return list(parts.values())
@@ -510,7 +510,7 @@ def _ignored(discarded: list[tuple[str, Any]], suspects: list[tuple[str, Any]]) 
             # What a discarded class is made of refers back to it: not a holder. (Its
             # dict, behind the mappingproxy, holds its methods.)
             ignore.update(map(id, _parts(obj)))
-            ignore.update(id(ref) for ref in gc.get_referents(obj.__dict__))
+            ignore.update(id(ref) for ref in referents(obj.__dict__))
     return ignore
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 __all__ = [
     "REGISTRY_MAX",
+    "referents",
     "attributes",
     "instances_of",
     "places",
@@ -124,6 +125,23 @@ def instances_of(refs: list[Any], classes: Sequence[type]) -> list[Any]:
     return [r for r in refs if id(type(r)) in ids]
 
 
+def referents(*objects: Any) -> list[Any]:
+    """`gc.get_referents`, but a module refers to its namespace only.
+
+    An extension module's state may list memory already freed: asyncio's free list of
+    future iterators, on CPython before 3.12.5 and 3.13.0 (gh-122695). A reference to
+    one, once dropped, frees it twice, and the collector later loops forever.
+    """
+    found: list[Any] = []
+    plain = []
+    for obj in objects:
+        if issubclass(type(obj), ModuleType):
+            found.append(obj.__dict__)
+        else:
+            plain.append(obj)
+    return found + gc.get_referents(*plain) if plain else found
+
+
 def referrers(objects: Sequence[Any]) -> list[Any]:
     """The objects referring to any of ``objects`` (`gc.get_referrers`), in a time that
     does not grow with how many they are."""
@@ -131,10 +149,13 @@ def referrers(objects: Sequence[Any]) -> list[Any]:
         return gc.get_referrers(*objects)
     wanted = set(map(id, objects))
     found: list[Any] = []
-    referents = gc.get_referents
+    get_referents = gc.get_referents
     for owner in gc.get_objects():
-        for held in referents(owner):
-            if id(held) in wanted:
+        # (a module is passed over: its namespace is an object of its own, and its
+        # state may hold freed memory, see `referents`)
+        held = get_referents(owner) if type(owner) is not ModuleType else (owner.__dict__,)
+        for item in held:
+            if id(item) in wanted:
                 found.append(owner)
                 break
     return found

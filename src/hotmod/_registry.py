@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import ast
 import functools
-import gc
 import itertools
 import sys
 import weakref
@@ -30,7 +29,7 @@ from typing import Any
 from ._audit import own_references
 from ._missing import MISSING
 from ._patch import Patcher
-from ._reach import REGISTRY_MAX, places, reach, referrers, without_instances
+from ._reach import REGISTRY_MAX, places, reach, referents, referrers, without_instances
 
 __all__ = ["DEFINED", "MADE", "Registries", "Shared", "registrants"]
 
@@ -500,7 +499,7 @@ def _dispatchers(
                 continue
             proxy, clear = value.__dict__.get("registry"), value.__dict__.get("_clear_cache")
             if type(proxy) is MappingProxyType and callable(clear):
-                registry = gc.get_referents(proxy)  # (the dict behind it)
+                registry = referents(proxy)  # (the dict behind it)
                 if registry and id(registry[0]) in containers:
                     found[id(registry[0])] = clear
     return found
@@ -549,7 +548,7 @@ def _self_references(obj: Any) -> int:
         return 0
     count = own_references(obj)[id(obj)]
     for sub in type.__subclasses__(obj):  # type: ignore[var-annotated]
-        parts = (*gc.get_referents(sub), *sub.__bases__, *sub.__mro__[1:])
+        parts = (*referents(sub), *sub.__bases__, *sub.__mro__[1:])
         count += sum(part is obj for part in parts)
     return count
 
@@ -594,7 +593,7 @@ def _count_near(
         if issubclass(type(place), (dict, MappingProxyType)):
             ids: list[int] = [*map(id, place.keys()), *map(id, place.values())]
         elif type(place) is CellType:
-            ids = [*map(id, gc.get_referents(place))]  # (its contents; none if empty)
+            ids = [*map(id, referents(place))]  # (its contents; none if empty)
         else:
             ids = [*map(id, place)]
         if wanted.isdisjoint(ids):  # (most places: in C)
@@ -626,7 +625,7 @@ def _count_near(
                     container(value)
                 elif kind in _C_WRAPPERS and id(value) not in wrappers:
                     wrappers.add(id(value))
-                    for i in (index.get(id(held)) for held in gc.get_referents(value)):
+                    for i in (index.get(id(held)) for held in referents(value)):
                         if i is not None:
                             counts[i] += 1  # the function it calls (its __dict__ is a place)
     return counts, holding, wrapping
