@@ -2017,6 +2017,11 @@ def test_a_dataclass_gaining_a_field_without_default_says_its_instances_lack_it(
     assert mods.reload("point").notes == [] and old.z == 0  # (the class's default)
 
 
+_PLUGIN_BASE = (
+    "PLUGINS = []\n\nclass Plugin:\n    def __init_subclass__(cls):\n        PLUGINS.append(cls)\n"
+)
+
+
 def test_a_registry_the_reloaded_modules_share_is_settled_once_for_all(
     mods: Modules, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -2025,9 +2030,9 @@ def test_a_registry_the_reloaded_modules_share_is_settled_once_for_all(
     alone = calls_to(monkeypatch, "_settle")
     mods.write(
         "registry",
-        "HANDLERS = []\nNAMED = {}\nPLUGINS = []\n\n"
+        "HANDLERS = []\nNAMED = {}\n\n"
         "def register(f):\n    HANDLERS.append(f)\n    NAMED[f.__name__] = f\n    return f\n\n"
-        "class Plugin:\n    def __init_subclass__(cls):\n        PLUGINS.append(cls)\n",
+        + _PLUGIN_BASE,
     )
     mods.write("settings", "DEBUG = False\n")
     plugin = """
@@ -2069,11 +2074,7 @@ def test_a_module_defining_a_subclass_finds_its_registries_without_a_heap_walk(
     # A class refers to itself (its __mro__, its descriptors): counted as a holder out
     # of sight, every module defining a subclass walked the heap on its first reload.
     walks = calls_to(monkeypatch, "referrers")
-    mods.write(
-        "base",
-        "PLUGINS = []\n\nclass Plugin:\n    def __init_subclass__(cls):\n"
-        "        PLUGINS.append(cls)\n",
-    )
+    mods.write("base", _PLUGIN_BASE)
     source = (
         "from PFX_base import Plugin\n\nclass P(Plugin):\n    def run(self):\n        return {}\n"
     )

@@ -806,12 +806,6 @@ def _settle(
 
         if not after and _as_it_is(container, gone, patcher.twins):
             continue  # (checked in C: a registry many modules share is read once each)
-        if not after and was is not None and _registered_again(container, was, ids, gone, patcher):
-            saved = list(container)
-            undo.append(lambda c=container, s=saved: _replace(c, s))  # type: ignore[misc]
-            assert isinstance(container, list)
-            del container[len(was) :]
-            continue
         if isinstance(container, dict):
             _settle_dict(container, current, gone, undo)
         elif isinstance(container, set):
@@ -847,28 +841,6 @@ def _as_it_is(container: _Container, gone: set[int], twins: Mapping[int, Any]) -
         held = list(map(id, container))
         return gone.isdisjoint(held) and twins.keys().isdisjoint(held)
     return False
-
-
-def _registered_again(
-    container: _Container, was: list[int], ids: set[int], gone: set[int], patcher: Patcher
-) -> bool:
-    """Whether the module's run only appended to a list the module's entries it held
-    before (``was``: their ids), all of them, in their order (its source registers as
-    before): the list is then as it was. Checked in C but for the appended entries."""
-    start = len(was)
-    if type(container) is not list or len(container) <= start:
-        return False
-    if was != list(map(id, itertools.islice(container, start))):
-        return False
-    if not gone.isdisjoint(was) or sum(map(ids.__contains__, was)) != len(container) - start:
-        return False
-    place = -1
-    for item in itertools.islice(container, start, None):
-        try:
-            place = was.index(id(patcher.canonical(item)), place + 1)
-        except ValueError:
-            return False
-    return True
 
 
 class Shared:
