@@ -181,6 +181,26 @@ def test_compiling_ahead_never_evicts_what_reloads_compiled() -> None:
     assert cache.get("c", "/c.py", 3) is not None and cache.get("b", "/b.py", 2) is None
 
 
+def test_a_file_whose_stat_is_unchanged_gives_its_cached_step() -> None:
+    # A dependent's step comes straight from its stat: not hashed, not looked up again.
+    from hotmod._steps import CompileCache, Step
+
+    def step(name: str, stat: tuple[int, int, int]) -> Step:
+        return Step(name, f"/{name}.py", b"", None, frozenset(), False, False, frozenset(),
+                     None, None, stat, (), 100)  # fmt: skip
+
+    cache = CompileCache(limit=250)
+    a, b = step("a", (1, 10, 7)), step("b", (1, 10, 8))
+    cache.put("a", "/a.py", 1, a, 0.0)
+    cache.put("b", "/b.py", 2, b, 0.0)
+    assert cache.unchanged("a", "/a.py", (1, 10, 7), 5.0) is a
+    assert cache.checked_since("a", "/a.py", 5.0) is a  # (found holding its text at 5.0)
+    assert cache.unchanged("a", "/a.py", (2, 10, 7), 6.0) is None  # touched since
+    assert cache.unchanged("a", "/elsewhere/a.py", (1, 10, 7), 6.0) is None
+    cache.put("c", "/c.py", 3, step("c", (1, 1, 1)), 0.0)  # full: the least recently used goes
+    assert cache.latest("b", "/b.py") is None and cache.latest("a", "/a.py") is a
+
+
 def test_a_burst_of_reloads_leaves_one_write_per_file() -> None:
     from hotmod._diskcache import Worker
 

@@ -361,9 +361,11 @@ class Reloader:
         watched: Callable[[str], float | None] | None = None,
     ) -> ReloadReport | None:
         started = time.perf_counter()
-        # The garbage collector pauses while module code runs (one collection after the
-        # reload, not many over the whole heap) and resumes once the report is out.
+        # The garbage collector pauses while the reload plans and runs module code (one
+        # collection after the reload, not many over the whole heap) and resumes once
+        # the report is out (`state.reload_ends`).
         state.reload_begins()
+        gc.disable()
         try:
             with self.lock:
                 # (a big source indexed now is read by the plan too: one scan of it)
@@ -531,7 +533,6 @@ class Reloader:
         integrations.activate_imported()
         txn.adapters = list(integrations.active())
         ledger.begin()
-        gc.disable()  # resumed by `state.reload_ends`, once the report is out
         try:
             self._execute(steps, txn.plan.groups, txn, report)
         except BaseException as exc:
@@ -600,9 +601,10 @@ class Reloader:
                 return step.source
         now = txn.checked[name] = time.monotonic()
         stat = txn.stats[name] = stat_key(os.stat(path))
-        cached = self._compiled.source(name, path, stat, now)
+        cached = self._compiled.unchanged(name, path, stat, now)
         if cached is not None:
-            return cached
+            txn.unchanged[name] = cached
+            return cached.source
         data = read_still(path)  # (held still while read: no save lands in the middle)
         if data is not None:
             return data

@@ -100,15 +100,16 @@ class CompileCache:
         self._steps: dict[str, tuple[str, int, Step, float]] = {}
         self._bytes = 0
 
-    def source(
+    def unchanged(
         self, name: str, path: str, stat: tuple[int, int, int], checked: float
-    ) -> bytes | None:
-        """The cached text of a file untouched (by its stat) since it was read, or None."""
+    ) -> Step | None:
+        """The cached step of a file untouched (by its stat) since it was read, or None."""
         entry = self._steps.get(name)
-        if entry is not None and entry[0] == path and entry[2].stat == stat:
-            self._steps[name] = (*entry[:3], checked)
-            return entry[2].source
-        return None
+        if entry is None or entry[0] != path or entry[2].stat != stat:
+            return None
+        del self._steps[name]
+        self._steps[name] = (*entry[:3], checked)  # most recently used last
+        return entry[2]
 
     def checked_since(self, name: str, path: str, since: float) -> Step | None:
         """The cached step of a file last found holding its text at or after ``since``."""
