@@ -507,6 +507,93 @@ def test_a_big_module_of_calls_on_one_line_is_compiled_from_its_text(
     assert found is not None and found.registrants == {"print", "made:made", "made"}
 
 
+def _many(version: int, *, above: str = "") -> str:
+    # Plain functions, decorated ones (hooked in their text) and decorators over lines
+    # (parsed), in runs of a few hundred bytes; ``version`` edits function 152's body.
+    head = above + "from os import sep\nREGISTRY = []\n\ndef decorate(f):\n"
+    head += "    REGISTRY.append(f)\n    return f\n\ndef tag(*words):\n    return decorate\n\n"
+    parts = []
+    for i in range(300):
+        body = f"return x + {version if i == 152 else i}"
+        if i % 7 == 3:
+            parts.append(f"@tag(\n    'x',\n)\ndef deco_{i}(x):\n    {body}\n")
+        elif i % 5 == 1:
+            parts.append(f"@decorate\ndef deco_{i}(x):\n    {body}\n")
+        else:
+            parts.append(f"def f{i}(x):\n    {body}\n")
+    return head + "\n".join(parts) + "import json as late_import\n"
+
+
+@pytest.mark.usefixtures("any_size")
+def test_an_edit_compiles_again_only_the_runs_it_touched(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The other runs keep their very code; lines added above move them (and the import
+    # lines they read) down: they run as the whole instrumented tree of the new text.
+    monkeypatch.setattr(_bigsource, "_RUN", 600)
+    compiled: list[object] = []
+
+    def counting(source: Any, *args: Any, **kwargs: Any) -> Any:
+        compiled.append(source)
+        return compile(source, *args, **kwargs)
+
+    monkeypatch.setattr(_bigsource, "compile", counting, raising=False)
+    _bigsource.forget_compiled()
+
+    def scanned(source: str) -> tuple[CodeType, ...]:
+        compiled.clear()
+        found = scan(source.encode(), "many.py")
+        _bigsource.forget()
+        assert found is not None and found.pieces is not None
+        whole = compile(instrument(ast.parse(source)), "many.py", "exec", dont_inherit=True)
+        pieces = found.pieces
+        assert run_view(lambda ns: exec(whole, ns)) == run_view(
+            lambda ns: [exec(piece.code, ns) for piece in pieces]
+        )
+        refs = found.imports(module="pkg.many", is_package=False)
+        assert refs == imports_of(ast.parse(source), module="pkg.many", is_package=False)
+        return tuple(piece.code for piece in pieces)
+
+    first = scanned(_many(1))
+    assert len(first) > 30 and len(compiled) == len(first)
+    edited = scanned(_many(2))
+    assert 1 <= len(compiled) <= 4
+    assert sum(code in first for code in edited) >= len(edited) - 4  # the very objects
+    moved = scanned(_many(2, above="# a comment\n# and another\n"))
+    assert 1 <= len(compiled) <= 4
+    assert not set(moved) & set(edited)  # (all moved down)
+
+
+@pytest.mark.usefixtures("any_size")
+def test_a_run_that_compiles_with_warnings_warns_at_every_scan() -> None:
+    source = _many(1) + "CHECK = sep is ()\n"
+    for _ in range(2):
+        with pytest.warns(SyntaxWarning, match="is"):
+            assert scan(source.encode(), "warns.py") is not None
+        _bigsource.forget()
+
+
+def test_a_big_module_edited_above_a_function_reports_its_new_lines(
+    tmp_path: Path, compiles: list[str]
+) -> None:
+    # Its run compiled before, moved down: a traceback names the line the file has.
+    (tmp_path / "big_moved.py").write_text(_many(1))
+    big_moved = importlib.import_module("big_moved")
+    (tmp_path / "big_moved.py").write_text(_many(2))
+    assert hotmod.reload(big_moved).ok
+    compiles.clear()
+    source = _many(3, above='"""Now documented."""\n\n\n')
+    (tmp_path / "big_moved.py").write_text(source)
+    report = hotmod.reload(big_moved)
+    assert report.ok, report.error
+    assert 1 <= len(compiles) <= 4  # (the runs the edit touched, not all of them)
+    assert big_moved.__doc__ == "Now documented." and big_moved.f152(1) == 4
+    with pytest.raises(TypeError) as caught:
+        big_moved.f299(None)
+    line = source.splitlines().index("def f299(x):") + 2
+    assert caught.traceback[-1].lineno + 1 == line
+
+
 @pytest.mark.usefixtures("any_size")
 def test_a_future_import_after_other_statements_is_the_syntax_error_it_is() -> None:
     # On its own, the piece it starts would compile.

@@ -35,6 +35,7 @@ import io
 import keyword
 import re
 import warnings
+import zlib
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator
 from functools import reduce
@@ -209,6 +210,49 @@ def forget() -> None:
     _last = None
 
 
+class _Known(NamedTuple):
+    """A run compiled, ``at`` lines down the source, and what it read: a `_Read` of its
+    code (from its text) or a `_TreeRead` (from its tree)."""
+
+    code: CodeType
+    at: int
+    read: _Read | _TreeRead
+
+    def moved(self, at: int) -> _Known:
+        """The same run ``at`` lines down the source."""
+        lines = at - self.at
+        if not lines:
+            return self
+        read = self.read
+        moved = _moved(read, lines) if isinstance(read, _Read) else read.moved(read.nodes, lines)
+        return _Known(_shifted(self.code, lines), at, moved)
+
+
+# (how the run is compiled, the __future__ features it was compiled with, its text)
+_Key = tuple[int, int, bytes]
+
+# The runs the last scan of each big source compiled, by their text: a scan of the
+# next version compiles again only the runs an edit touched, and gives the others their
+# very code objects (moved if lines came or went above them). Bounded by the bytes of
+# text it holds.
+_known: dict[str, dict[_Key, _Known]] = {}
+_KNOWN_MAX = 64 * 1024 * 1024
+
+
+def _keep_known(filename: str, runs: dict[_Key, _Known]) -> None:
+    _known.pop(filename, None)
+    _known[filename] = runs  # (the most recent last)
+    total = sum(len(key[2]) for runs in _known.values() for key in runs)
+    while total > _KNOWN_MAX and len(_known) > 1:
+        oldest = next(iter(_known))
+        total -= sum(len(key[2]) for key in _known.pop(oldest))
+
+
+def forget_compiled() -> None:
+    """Drop every run kept for the next version of its source (`_Known`)."""
+    _known.clear()
+
+
 def scan(source: bytes, filename: str, compiled: CodeType | None = None) -> Scan | None:
     """Cut a big source into pieces and compile them; None for a small source or one
     that gets its whole tree. With ``compiled`` (its code, compiled whole), a source that
@@ -268,6 +312,32 @@ class _Read(NamedTuple):
     nested: set[int]  # lines of import statements inside its functions
     registered: list[str]  # classes with bases or keywords (registrants)
     hooks: set[int]  # lines where a decorator is wrapped in the definition hooks
+
+
+class _TreeRead(NamedTuple):
+    """What a run's syntax tree says."""
+
+    bound: set[str]
+    dynamic: bool
+    nodes: list[ImportNode]  # (at the source's lines)
+    registrants: frozenset[str]
+
+    @classmethod
+    def of(cls, tree: ast.Module, text: bytes, shift: int) -> _TreeRead:
+        """Read ``tree``, made from ``text`` ``shift`` lines down the source (before the
+        definition hooks go in)."""
+        bound, dynamic = bound_names(tree, text)
+        nodes: list[ImportNode] = []
+        if b"import" in text:  # (a walk of every statement of the tree, else for nothing)
+            nodes = list(import_nodes(tree))
+        return cls(bound, dynamic, [], registrants(tree)).moved(nodes, shift)
+
+    def moved(self, nodes: list[ImportNode], lines: int) -> _TreeRead:
+        """This read with ``nodes`` ``lines`` further down (copies: a tree's lines stay
+        its own)."""
+        return self._replace(
+            nodes=[(ast.increment_lineno(copy.deepcopy(node), lines), kind) for node, kind in nodes]
+        )
 
 
 class _Top(NamedTuple):
@@ -425,16 +495,11 @@ class _Found:
         self.nodes += nodes
         self.registrants.update(DEFINED + name for name in read.registered)
 
-    def add_tree(self, tree: ast.Module, text: bytes, shift: int) -> None:
-        """Read ``tree``, made from ``text`` ``shift`` lines down the source (before the
-        definition hooks go in)."""
-        bound, dynamic = bound_names(tree, text)
-        self.bound |= bound
-        self.dynamic |= dynamic
-        if b"import" in text:  # (a walk of every statement of the tree, else for nothing)
-            for node, kind in import_nodes(tree):  # (copies: the tree's lines stay its own)
-                self.nodes.append((ast.increment_lineno(copy.deepcopy(node), shift), kind))
-        self.registrants |= registrants(tree)
+    def add_tree(self, read: _TreeRead) -> None:
+        self.bound |= read.bound
+        self.dynamic |= read.dynamic
+        self.nodes += read.nodes
+        self.registrants |= read.registrants
 
     def scan(self, pieces: tuple[Piece, ...] | None) -> Scan:
         return Scan(pieces, self.bound, self.dynamic, self.nodes, frozenset(self.registrants))
@@ -452,6 +517,9 @@ class _Cut:
         self._before = list(accumulate(map(len, self.lines), initial=0))
         self.flags = 0  # the source's __future__ features, once its first piece compiled
         self._wrappable: dict[int, tuple[str, int] | None] = {}  # (`_decorators`, by line)
+        self._known = _known.get(filename, {})  # (the last scan's runs)
+        self._compiled: dict[_Key, _Known] = {}  # (this scan's)
+        self._warned = False  # (whether the last text compiled gave warnings)
         self._statement_at: dict[int, int] | None = None  # (`_calls`: by its first line)
 
     def offset(self, index: int) -> int:
@@ -492,18 +560,32 @@ class _Cut:
         definition gets its hooks only once its run ran).
         """
         kind, kinds, count, offset = self.kinds[first], self.kinds, len(self.starts), self.offset
-        end, limit = first + 1, offset(first) + _RUN
+        start = offset(first)
+        end = first + 1
         made: set[bytes] = set()
         self._made(first, made)
         at = offset(end)
         while end < count and kinds[end] == kind:
             after = offset(end + 1)
-            if at > limit or after - at > _RUN:
+            if after - at > _RUN or self._cut_before(at - start, at, after):
                 break
             if kind == _TEXT and self._made(end, made):
                 break
             end, at = end + 1, after
         return end
+
+    def _cut_before(self, size: int, at: int, after: int) -> bool:
+        """Whether a run of ``size`` bytes ends before the statement at ``at:after``.
+
+        Where runs end is read off the statements' text (a run ends before a statement
+        with a chance its size in ``_RUN / 2``, once it holds that much; at twice
+        ``_RUN`` anyway): an edit moves the ends of the runs around it only, and every
+        other run is compiled again from the same text (`_Compiled`).
+        """
+        half = max(_RUN // 2, 1)
+        if size > 2 * _RUN:
+            return True
+        return size >= half and zlib.crc32(self.source[at:after]) % half < after - at
 
     def _made(self, index: int, made: set[bytes]) -> bool:
         """Whether statement ``index`` is decorated by a name in ``made``; else the name
@@ -530,14 +612,12 @@ class _Cut:
         while first < len(self.starts):
             end = self.run(first)
             if self.kinds[first] == _PARSED:
-                tree = self._tree(first, end, found)
-                if tree is None:
+                known = self._compiled_tree(first, end)
+                if known is None:
                     return None
-                try:
-                    code = self._compile(instrument(tree), self.starts[first])
-                except (SyntaxError, ValueError):
-                    return None
-                pieces.append(Piece(code, ()))
+                assert isinstance(known.read, _TreeRead)
+                found.add_tree(known.read)
+                pieces.append(Piece(known.code, ()))
                 first = end
                 continue
             raw = self._compiled_text(first, end)
@@ -574,6 +654,7 @@ class _Cut:
             found.registrants.update(*calls.values())
             pieces.append(Piece(code, tuple(read.defines)))
             first = end
+        _keep_known(self.filename, self._compiled)
         return found.scan(tuple(pieces))
 
     def read_whole(self, code: CodeType) -> Scan | None:
@@ -745,14 +826,62 @@ class _Cut:
         """The run compiled from its text, and read; None if it does not compile however
         joined."""
 
-        def compiled() -> CodeType:
+        at = self.starts[first]
+
+        def compiled() -> _Known:
             text = self._hooked_text(first, end)
             if first and _STRING.match(text):
                 text = b"0;" + text  # (a string first is the piece's docstring, else)
-            return self._compile(text, self.starts[first])
+            key = (_TEXT, self.flags, text)
+            known = self._compiled.get(key) or self._known.get(key)
+            if known is not None:
+                self._place(known.code, at)
+                known = self._compiled[key] = known.moved(at)
+                return known
+            code = self._compile(text, at)
+            return self._keep(key, _Known(code, at, _read(code)))
 
-        code = self._joined(first, end, compiled)
-        return None if code is None else (code, _read(code))
+        known = self._joined(first, end, compiled)
+        if known is None:
+            return None
+        assert isinstance(known.read, _Read)
+        return known.code, known.read
+
+    def _compiled_tree(self, first: int, end: int) -> _Known | None:
+        """The run compiled from its instrumented syntax tree, and read; None if it does
+        not parse however joined, or does not compile."""
+        at = self.starts[first]
+
+        def parsed() -> tuple[_Key, bytes, ast.Module | _Known]:
+            text = self.text(first, end)
+            key = (_PARSED, self.flags, text)
+            known = self._compiled.get(key) or self._known.get(key)
+            return key, text, known if known is not None else ast.parse(text, self.filename)
+
+        joined = self._joined(first, end, parsed)
+        if joined is None:
+            return None
+        key, text, made = joined
+        if isinstance(made, _Known):
+            self._place(made.code, at)
+            known = self._compiled[key] = made.moved(at)
+            return known
+        tree = made
+        if first and tree.body and _is_string(tree.body[0]):
+            tree.body.insert(0, ast.Pass(lineno=1, col_offset=0))  # (no docstring)
+        read = _TreeRead.of(tree, text, at)
+        try:
+            code = self._compile(instrument(tree), at)
+        except (SyntaxError, ValueError):
+            return None
+        return self._keep(key, _Known(code, at, read))
+
+    def _keep(self, key: _Key, known: _Known) -> _Known:
+        """``known``, kept for the next scan of the source unless compiling it warned
+        (compiled again then, its warnings told again)."""
+        if not self._warned:
+            self._compiled[key] = known
+        return known
 
     def _tree(self, first: int, end: int, found: _Found) -> ast.Module | None:
         """The run's syntax tree, read into ``found`` (its lines counted from the run's
@@ -769,7 +898,7 @@ class _Cut:
         text, tree = joined
         if first and tree.body and _is_string(tree.body[0]):
             tree.body.insert(0, ast.Pass(lineno=1, col_offset=0))  # (no docstring)
-        found.add_tree(tree, text, self.starts[first])
+        found.add_tree(_TreeRead.of(tree, text, self.starts[first]))
         return tree
 
     def _joined(self, first: int, end: int, make: Callable[[], _T]) -> _T | None:
@@ -798,12 +927,21 @@ class _Cut:
             warnings.warn_explicit(
                 warning.message, warning.category, self.filename, warning.lineno + shift
             )
-        if not shift:
+        self._warned = bool(caught)
+        self._place(code, shift)
+        return _shifted(code, shift) if shift else code
+
+    def _place(self, code: CodeType, at: int) -> None:
+        """The __future__ features of a piece at line ``at``: the first piece's are the
+        source's; a later piece's must be those (a piece starts where its text does).
+
+        Raises:
+            SyntaxError: a later piece imports a feature from __future__.
+        """
+        if not at:
             self.flags = code.co_flags & _FUTURE
-            return code
-        if code.co_flags & _FUTURE & ~self.flags:  # (a piece starts where its text does)
+        elif code.co_flags & _FUTURE & ~self.flags:
             raise SyntaxError("from __future__ imports must occur at the beginning of the file")
-        return _shifted(code, shift)
 
     def _mark_text(self, first: int, end: int, word: bytes) -> None:
         for index in range(first, end):
@@ -847,6 +985,21 @@ def _is_string(node: ast.stmt) -> bool:
         isinstance(node, ast.Expr)
         and isinstance(node.value, ast.Constant)
         and isinstance(node.value.value, str)
+    )
+
+
+def _moved(read: _Read, lines: int) -> _Read:
+    """``read``, of a piece now ``lines`` further down the file."""
+
+    def move(found: set[int]) -> set[int]:
+        return {line + lines for line in found}
+
+    return read._replace(
+        hot=move(read.hot),
+        early=move(read.early),
+        top=move(read.top),
+        nested=move(read.nested),
+        hooks=move(read.hooks),
     )
 
 

@@ -147,3 +147,6 @@ def reset() -> None:
     made = globals().get("safepoint")
     if made is not None:
         made.pending = None
+    scans = sys.modules.get("hotmod._bigsource")
+    if scans is not None:
+        scans.forget_compiled()  # (the runs compiled for big sources' next versions)
