@@ -80,6 +80,7 @@ NOT_PLAIN = [
     "@decorate\nclass DC{i}:\n    pass",
     "@decorate\n@decorate\nasync def two{i}():\n    pass",
     "@decorate(\n    'x',\n)\ndef md{i}():\n    pass",
+    "@decorate(\n    'x',  # (\n)\n@decorate\ndef mc{i}():\n    pass",
     "@decorate\ndef imports{i}():\n    import json\n    return json",
     "@decorate\ndef sets{i}():\n    global G{i}\n    G{i} = {i}",
 ]
@@ -197,6 +198,11 @@ RUNNABLE = [
     "@tag('y(', {i})\ndef deco_{i}(a=len('ab')):\n    return a",
     "@decorate\n# a comment between\n@decorate\ndef deco_{i}():\n    return {i}",
     "@(lambda f: decorate(f))\ndef deco_{i}():\n    return {i}",
+    # (decorators over lines, comments and strings that hold brackets or a "#")
+    "@tag(\n    'x{i}',  # a comment (\n    ')',\n)\n@decorate\ndef deco_{i}():\n    return {i}",
+    "@decorate  # a comment\ndef deco_{i}():\n    return {i}",
+    "@tag('#', \"(\", [\n    {i},\n])  # ]\ndef deco_{i}():\n    return {i}",
+    "@tag(f'{i}(')\ndef deco_{i}():\n    return {i}",
     "class C{i}:\n    '''doc'''\n    SIDES = {i}\n    def m(self):\n        return self.SIDES",
     "decorate(lambda: {i})",
     "COUNT{i} = len(REGISTRY)",
@@ -508,15 +514,18 @@ def test_a_big_module_of_calls_on_one_line_is_compiled_from_its_text(
 
 
 def _many(version: int, *, above: str = "") -> str:
-    # Plain functions, decorated ones (hooked in their text) and decorators over lines
-    # (parsed), in runs of a few hundred bytes; ``version`` edits function 152's body.
+    # Plain functions, decorated ones (hooked in their text, decorators over lines too)
+    # and decorated classes (parsed), in runs of a few hundred bytes; ``version`` edits
+    # function 152's body.
     head = above + "from os import sep\nREGISTRY = []\n\ndef decorate(f):\n"
     head += "    REGISTRY.append(f)\n    return f\n\ndef tag(*words):\n    return decorate\n\n"
     parts = []
     for i in range(300):
         body = f"return x + {version if i == 152 else i}"
         if i % 7 == 3:
-            parts.append(f"@tag(\n    'x',\n)\ndef deco_{i}(x):\n    {body}\n")
+            parts.append(f"@tag(\n    'x',  # (a comment)\n)\ndef deco_{i}(x):\n    {body}\n")
+        elif i % 11 == 4:
+            parts.append(f"@decorate\nclass Deco{i}:\n    X = {i}\n")
         elif i % 5 == 1:
             parts.append(f"@decorate\ndef deco_{i}(x):\n    {body}\n")
         else:
@@ -530,7 +539,7 @@ def test_an_edit_compiles_again_only_the_runs_it_touched(
 ) -> None:
     # The other runs keep their very code; lines added above move them (and the import
     # lines they read) down: they run as the whole instrumented tree of the new text.
-    monkeypatch.setattr(_bigsource, "_RUN", 600)
+    monkeypatch.setattr(_bigsource, "_RUN", 400)
     compiled: list[object] = []
 
     def counting(source: Any, *args: Any, **kwargs: Any) -> Any:

@@ -53,6 +53,7 @@ from ._registry import DEFINED, MADE, registrants
 __all__ = ["BIG", "Piece", "Scan", "forget", "parse", "scan"]
 
 _T = TypeVar("_T")
+_Span = tuple[int, int]  # a decorator's first and last line (from 0)
 
 BIG = _tracker.BIG  # bytes: below this, a syntax tree costs little
 _RUN = 32_000  # bytes of statements compiled at once (a run found impure is compiled again)
@@ -130,6 +131,10 @@ _ENCODING = re.compile(rb"[ \t\f]*#.*?coding[:=]")  # (PEP 263)
 # what the tree would say of it is read off its text, so it needs no tree.
 _CALL = re.compile(rb"(?:([A-Za-z_]\w*)[ \t]*=[ \t]*)?[A-Za-z_][\w.]*[ \t]*\((.*)\)[ \t]*\r?")
 _PLAIN_STRING = re.compile(rb"""(?<!\w)[rRbBuU]{0,2}(?:'[^'\\\n]*'|"[^"\\\n]*")""")
+# A line's code up to its comment, if any: anything but quotes, comments and backslashes,
+# and plain strings (no f-string, no escape, none over lines: the text cannot tell
+# where those end).
+_CODE = re.compile(rb"""(?:(?<!\w)[rRbBuU]{0,2}(?:'[^'\\\n]*'|"[^"\\\n]*")|[^'"#\\])*""")
 _PLAIN_ARGUMENTS = re.compile(rb"[\w \t.,=]*")
 _ARGUMENT_NAME = re.compile(rb"(?<![\w.])([A-Za-z_]\w*)(?![\w])(?![ \t]*=)")
 _KEYWORDS = frozenset(word.encode() for word in keyword.kwlist)
@@ -516,7 +521,8 @@ class _Cut:
         self.kinds = [_TEXT] * len(self.starts)  # how each statement is compiled
         self._before = list(accumulate(map(len, self.lines), initial=0))
         self.flags = 0  # the source's __future__ features, once its first piece compiled
-        self._wrappable: dict[int, tuple[str, int] | None] = {}  # (`_decorators`, by line)
+        # (`_decorators`, by line)
+        self._wrappable: dict[int, tuple[str, int, list[_Span]] | None] = {}
         self._known = _known.get(filename, {})  # (the last scan's runs)
         self._compiled: dict[_Key, _Known] = {}  # (this scan's)
         self._warned = False  # (whether the last text compiled gave warnings)
@@ -625,7 +631,7 @@ class _Cut:
                 return None
             code, read = raw
             hooked = self._hooked(first, end)
-            if read.hooks != {line for lines, _ in hooked.values() for line in lines}:
+            if read.hooks != {line for lines, _, _ in hooked.values() for line in lines}:
                 # A decorator's line was in a string (a cut the compiler let through):
                 # those statements get their tree, which joins them as they read.
                 for index in hooked:
@@ -635,8 +641,8 @@ class _Cut:
             # its defaults on its ``def`` line; past it, a statement joined to it)
             heads = {
                 line
-                for index, (lines, _) in hooked.items()
-                for line in range(self.starts[index] + 1, max(lines) + 2)
+                for index, (_, _, last) in hooked.items()
+                for line in range(self.starts[index] + 1, last + 2)
             }
             calls = self._calls(read.hot.difference(heads))
             hot = read.hot.difference(heads, calls) | read.early
@@ -650,7 +656,7 @@ class _Cut:
             if nodes is None:
                 return None
             found.add_read(read, nodes)
-            found.registrants.update(DEFINED + name for _, name in hooked.values())
+            found.registrants.update(DEFINED + name for _, name, _ in hooked.values())
             found.registrants.update(*calls.values())
             pieces.append(Piece(code, tuple(read.defines)))
             first = end
@@ -725,10 +731,10 @@ class _Cut:
             return _TEXT
         return _TEXT if self._decorators(index) is not None else _PARSED
 
-    def _decorators(self, index: int) -> tuple[str, int] | None:
-        """(name, line of its ``def``) of a function statement whose decorators are
-        each a line of their own that can be wrapped as it is (no comment, no string
-        over lines, no bracket left open); None for any other statement."""
+    def _decorators(self, index: int) -> tuple[str, int, list[_Span]] | None:
+        """(name, line of its ``def``, its decorators' lines) of a function statement
+        whose decorators the text can wrap as they are (`_spans`); None for any other
+        statement."""
         start = self.starts[index]
         if start not in self._wrappable:
             self._wrappable[start] = self._read_decorators(start)
@@ -737,39 +743,63 @@ class _Cut:
             return None
         return found
 
-    def _read_decorators(self, line: int) -> tuple[str, int] | None:
-        named, at = self._header(line)
+    def _read_decorators(self, line: int) -> tuple[str, int, list[_Span]] | None:
+        spans = self._spans(line)
+        if not spans:
+            return None
+        at = spans[-1][1] + 1
+        named = _NAMED.match(self.lines[at]) if at < len(self.lines) else None
         if named is None or named[1] != b"def":
             return None
-        for text in self.lines[line:at]:
-            if (
-                b"#" in text
-                or b"'''" in text
-                or b'"""' in text
-                or text.rstrip().endswith(b"\\")
-                or sum(map(text.count, b"([{")) != sum(map(text.count, b")]}"))
-            ):
+        return named[2].decode(), at, spans
+
+    def _spans(self, line: int) -> list[_Span] | None:
+        """The (first, last) lines of each decorator from ``line`` on; None unless each
+        ends where its brackets close, on a line of its own, its strings plain ones on
+        one line (the text then tells where it ends: `_CODE`)."""
+        spans: list[_Span] = []
+        lines, count = self.lines, len(self.lines)
+        while line < count and lines[line].startswith(b"@"):
+            first, depth = line, 0
+            while True:
+                code = _code(lines[line])
+                if code is None:
+                    return None
+                depth += sum(map(code.count, b"([{")) - sum(map(code.count, b")]}"))
+                if depth <= 0:
+                    break
+                line += 1
+                if line == count or lines[line].startswith(b"@"):
+                    return None
+            if depth:
                 return None
-        return named[2].decode(), at
+            spans.append((first, line))
+            line += 1
+        return spans
 
     def _header(self, line: int) -> tuple[re.Match[bytes] | None, int]:
         """The name line of the definition whose decorators start at ``line`` (read
         off its text, as `_NAMED` groups it), and its line; None if it is no ``def``
         or ``class`` line."""
-        while self.lines[line].startswith(b"@"):
-            line += 1
-        return _NAMED.match(self.lines[line]), line
+        spans = self._spans(line)
+        if spans:
+            line = spans[-1][1] + 1
+        else:
+            while self.lines[line].startswith(b"@"):
+                line += 1
+        return _NAMED.match(self.lines[line]) if line < len(self.lines) else None, line
 
-    def _hooked(self, first: int, end: int) -> dict[int, tuple[tuple[int, ...], str]]:
+    def _hooked(self, first: int, end: int) -> dict[int, tuple[tuple[int, ...], str, int]]:
         """The decorated functions of a run whose text gets the hooks, by statement: the
-        lines (from 1) of the decorators wrapped, and the function's name."""
+        lines (from 1) where the decorators wrapped start, the function's name and the
+        line of its ``def`` (from 0)."""
         found = {}
         for index in range(first, end):
             if self.lines[self.starts[index]].startswith(b"@"):
                 decorators = self._decorators(index)
                 if decorators is not None:
-                    name, line = decorators
-                    found[index] = (tuple({self.starts[index] + 1, line}), name)
+                    name, line, spans = decorators
+                    found[index] = (tuple({spans[0][0] + 1, spans[-1][0] + 1}), name, line)
         return found
 
     def _hooked_text(self, first: int, end: int) -> bytes:
@@ -779,10 +809,20 @@ class _Cut:
         top = self.starts[first]
         lines: list[bytes] | None = None
 
-        def wrap(line: int, path: str | None, inner: bool) -> None:
+        def wrap(span: _Span, path: str | None, inner: bool) -> None:
             assert lines is not None
-            expression = self.lines[line][1:].strip()
-            lines[line - top] = b"@%s((%s), %r, %r)" % (AROUND.encode(), expression, path, inner)
+            start, last = span[0] - top, span[1] - top
+            lines[start] = b"@%s((%s" % (AROUND.encode(), lines[start][1:].lstrip())
+            text = lines[last]
+            code = _CODE.match(text)
+            assert code is not None  # (`_spans` read the line)
+            comment = text[code.end() :]
+            lines[last] = b"%s), %r, %r)%s" % (
+                text[: code.end()].rstrip(),
+                path,
+                inner,
+                b"  " + comment if comment else b"",
+            )
 
         for index in range(first, end):
             if not self.lines[self.starts[index]].startswith(b"@"):
@@ -792,11 +832,10 @@ class _Cut:
                 continue
             if lines is None:
                 lines = self.lines[top : self.starts[end] if end < len(self.starts) else None]
-            name, line = decorators
-            start, last = self.starts[index], line - 1
-            wrap(start, name, start == last)
-            if last != start:
-                wrap(last, None, True)
+            name, _, spans = decorators
+            wrap(spans[0], name, len(spans) == 1)
+            if len(spans) > 1:
+                wrap(spans[-1], None, True)
         if lines is None:
             return self.text(first, end)
         return b"\n".join(lines) + (b"\n" if end < len(self.starts) else b"")
@@ -986,6 +1025,17 @@ def _is_string(node: ast.stmt) -> bool:
         and isinstance(node.value, ast.Constant)
         and isinstance(node.value.value, str)
     )
+
+
+def _code(line: bytes) -> bytes | None:
+    """The code of ``line`` before its comment, its plain strings each replaced by ``0``;
+    None if the text cannot tell where a string or the line ends."""
+    code = _CODE.match(line)
+    assert code is not None  # (it matches the empty string)
+    end = code.end()
+    if end < len(line) and line[end : end + 1] != b"#":
+        return None
+    return _PLAIN_STRING.sub(b"0", line[:end])
 
 
 def _moved(read: _Read, lines: int) -> _Read:
