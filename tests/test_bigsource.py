@@ -24,7 +24,7 @@ from hotmod import _bigsource
 from hotmod._bigsource import scan
 from hotmod._define import AROUND, BIND, DEF, SKIP, Definer, bound_names, instrument
 from hotmod._graph import imports_of
-from hotmod._registry import registrants
+from hotmod._registrants import registrants
 
 # Statements a generated data module is made of: none calls anything at module level.
 PLAIN = [

@@ -267,7 +267,7 @@ def test_every_module_that_makes_an_entry_is_in_its_key() -> None:
     from hotmod import _bigsource, _diskcache, _steps
     from hotmod._define import bound_names, instrument, plain_definitions
     from hotmod._graph import imports_of
-    from hotmod._registry import registrants
+    from hotmod._registrants import registrants
 
     makers = {
         f.__module__

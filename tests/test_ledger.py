@@ -159,7 +159,7 @@ def test_what_the_records_hold_counts_as_a_known_reference() -> None:
     # the module accounts for every reference, and needs no walk of the heap.
     import functools
 
-    from hotmod._registry import _near_containers
+    from hotmod._holders import near_containers
 
     ledger = Ledger()
     group: dict[str, object] = {"hello": object()}
@@ -172,8 +172,8 @@ def test_what_the_records_hold_counts_as_a_known_reference() -> None:
     namespace = {"group": group, "command": undo.args[1]}
     group["hello"] = namespace["command"]
     # (the command goes to the look in a list of its own, as a reload's objects do)
-    assert _near_containers([namespace["command"]], [namespace], frozenset()) is None
-    found = _near_containers([namespace["command"]], [namespace], frozenset(), ledger.holders())
+    assert near_containers([namespace["command"]], [namespace], frozenset()) is None
+    found = near_containers([namespace["command"]], [namespace], frozenset(), ledger.holders())
     assert found == ([group], [])
     held = ledger.holders()
     assert len(held) == len({id(h) for h in held}) == 6  # each holder once

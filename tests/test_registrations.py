@@ -69,13 +69,14 @@ def mods(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Modules]:
 VERSIONS = ("v1", "v2", "v3")
 
 
-def calls_to(monkeypatch: pytest.MonkeyPatch, name: str) -> list[tuple[Any, ...]]:
-    """The arguments of each call to ``hotmod._registry.<name>`` from now on."""
-    import hotmod._registry
-
+def calls_to(
+    monkeypatch: pytest.MonkeyPatch, name: str, module: str = "_registry"
+) -> list[tuple[Any, ...]]:
+    """The arguments of each call to ``hotmod.<module>.<name>`` from now on."""
+    caller = importlib.import_module(f"hotmod.{module}")
     calls: list[tuple[Any, ...]] = []
-    real = getattr(hotmod._registry, name)
-    monkeypatch.setattr(hotmod._registry, name, lambda *a: calls.append(a) or real(*a))
+    real = getattr(caller, name)
+    monkeypatch.setattr(caller, name, lambda *a: calls.append(a) or real(*a))
     return calls
 
 
@@ -86,7 +87,7 @@ def test_a_list_registry_shared_by_modules_reloaded_together(
     # the list holds every module's entry. Taken for registries by the modules after,
     # the copies were copied in turn: twice the work per module (8 s and 600 MB for 20
     # plugins of one settings module), and a walk of the heap for each.
-    walks = calls_to(monkeypatch, "referrers")
+    walks = calls_to(monkeypatch, "referrers", "_holders")
     mods.write(
         "registry", "HANDLERS = []\n\ndef register(f):\n    HANDLERS.append(f)\n    return f\n"
     )
@@ -1132,7 +1133,7 @@ def test_a_module_registering_nowhere_is_not_searched_for_on_every_reload(
 ) -> None:
     # `Route(handler)` passes the handler to a call, but only an object's attribute holds
     # it: no registry. The heap is searched once, not on every reload.
-    searches = _count_calls(monkeypatch, "_near_containers")
+    searches = _count_calls(monkeypatch, "near_containers")
     walks = _count_heap_walks(monkeypatch)
     source = """
         class Route:
@@ -1172,7 +1173,7 @@ def _count_calls(monkeypatch: pytest.MonkeyPatch, name: str) -> list[int]:
 
 def _count_heap_walks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Calls of the registries' heap walk from now on (one per module looked up)."""
-    return _count_calls(monkeypatch, "_find_containers")
+    return _count_calls(monkeypatch, "find_containers")
 
 
 _PLUGIN = "from PFX_registry import register\n\n@register\ndef a():\n    return '{v}'\n"
@@ -1352,7 +1353,7 @@ def test_a_registered_class_whose_metaclass_cannot_be_hashed(mods: Modules) -> N
 def test_names_used_inside_a_lambda_are_not_registrations() -> None:
     # ``keep("t", lambda: [Cell(i) ...])`` calls Cell later: a class with a million
     # instances would be looked for in every registry of the heap for nothing.
-    from hotmod._registry import registrants
+    from hotmod._registrants import registrants
 
     tree = ast.parse(
         "TABLE = keep('TABLE', lambda: [Cell(i) for i in range(9)])\n"
@@ -1364,7 +1365,7 @@ def test_names_used_inside_a_lambda_are_not_registrations() -> None:
 
 def test_a_classs_own_instances_are_not_taken_for_wrapped_registrations() -> None:
     # A class's instances refer to it (their type); a program may hold millions.
-    from hotmod._registry import _find_containers
+    from hotmod._holders import find_containers
 
     class Particle:
         def __init__(self, x: int) -> None:
@@ -1373,7 +1374,7 @@ def test_a_classs_own_instances_are_not_taken_for_wrapped_registrations() -> Non
     registry = [Particle]
     particles = [Particle(i) for i in range(3)]
     routes = [(5, Particle)]  # an entry that does wrap it
-    containers, wrapping = _find_containers([Particle], set(), frozenset())
+    containers, wrapping = find_containers([Particle], set(), frozenset())
     assert any(c is registry for c in containers)
     assert all(w is not particles for w in wrapping)
     assert any(w is routes for w in wrapping)
@@ -1384,20 +1385,20 @@ def test_a_reference_dropped_while_the_near_look_counts_sends_it_to_the_heap(
 ) -> None:
     # Another thread drops a reference the count has read, while a holder the near look
     # cannot see exists: after the count the totals agree by chance, the holder missed.
-    from hotmod import _registry
+    from hotmod import _holders
 
     reg, module = _registry_and_plugin(
         mods, "HANDLERS = []\ndef register(f):\n    HANDLERS.append(f)\n    return f\n"
     )
     hidden = [[module.a]]  # three steps from any module: only the heap walk finds it
-    count_near = _registry._count_near
+    count_near = _holders._count_near
 
     def racing(objects: list[Any], namespaces: list[Any], *rest: Any) -> Any:
         counted = count_near(objects, namespaces, *rest)
         reg.HANDLERS.remove(module.a)  # as the other thread would, right after the count
         return counted
 
-    monkeypatch.setattr(_registry, "_count_near", racing)
+    monkeypatch.setattr(_holders, "_count_near", racing)
     walks = _count_heap_walks(monkeypatch)
     _edit_plugin(mods, "v2")
     assert walks == [1]
@@ -2027,7 +2028,7 @@ def test_a_registry_the_reloaded_modules_share_is_settled_once_for_all(
 ) -> None:
     # Each of N plugins settled the whole shared list on its own: N times N steps (a
     # thousand plugins took 2.5 s a reload, beside a 0.1 s import).
-    alone = calls_to(monkeypatch, "_settle")
+    alone = calls_to(monkeypatch, "settle_containers")
     mods.write(
         "registry",
         "HANDLERS = []\nNAMED = {}\n\n"
@@ -2073,7 +2074,7 @@ def test_a_module_defining_a_subclass_finds_its_registries_without_a_heap_walk(
 ) -> None:
     # A class refers to itself (its __mro__, its descriptors): counted as a holder out
     # of sight, every module defining a subclass walked the heap on its first reload.
-    walks = calls_to(monkeypatch, "referrers")
+    walks = calls_to(monkeypatch, "referrers", "_holders")
     mods.write("base", _PLUGIN_BASE)
     source = (
         "from PFX_base import Plugin\n\nclass P(Plugin):\n    def run(self):\n        return {}\n"
@@ -2092,7 +2093,7 @@ def test_a_registry_the_module_makes_again_on_each_run_is_not_looked_for_again(
 ) -> None:
     # Its previous list, held by hotmod's records alone, was taken for a sign that the
     # registries had moved: each reload looked near and walked the heap again.
-    looks = calls_to(monkeypatch, "_near_containers")
+    looks = calls_to(monkeypatch, "near_containers")
     source = (
         "REGISTRY = []\n\ndef register(f):\n    REGISTRY.append(f)\n    return f\n\n"
         "@register\ndef handler():\n    return {}\n"
@@ -2125,7 +2126,8 @@ def test_kept_data_longer_than_a_registry_is_not_read_when_the_run_leaves_it(
     plugin.BY_KEY.update((i, plugin.handler) for i in range(70_000))
     mods.write("plugin", source.format(1))
     mods.reload("plugin")  # (the first reload finds the registries)
-    settled, wrapped = calls_to(monkeypatch, "_settle"), calls_to(monkeypatch, "_settle_wrapped")
+    settled = calls_to(monkeypatch, "settle_containers")
+    wrapped = calls_to(monkeypatch, "settle_wrapped")
     for version in (2, 3):
         mods.write("plugin", source.format(version))
         mods.reload("plugin")

@@ -48,7 +48,7 @@ from typing import NamedTuple, TypeVar
 from . import _tracker
 from ._define import AROUND, bound_names, instrument
 from ._graph import ImportNode, ImportRef, import_nodes, refs_of_nodes
-from ._registry import DEFINED, MADE, registrants
+from ._registrants import DEFINED, MADE, registrants
 
 __all__ = ["BIG", "Piece", "Scan", "forget", "parse", "scan"]
 
@@ -173,7 +173,7 @@ class Scan(NamedTuple):
     bound: set[str]  # names its top-level code binds
     dynamic: bool  # whether it may bind names dynamically
     nodes: list[ImportNode]  # its import statements, at their lines
-    registrants: frozenset[str]  # as `_registry.registrants` reads them off the tree
+    registrants: frozenset[str]  # as `_registrants.registrants` reads them off the tree
 
     def imports(self, *, module: str, is_package: bool) -> list[ImportRef]:
         """The module's imports, as `imports_of` reads them from a full tree."""

@@ -40,9 +40,11 @@ from ._monitor._lease import read_held, read_still
 from ._patch import Patcher, forget_abc_verdicts
 from ._plan import Plan, PlanError, make_plan
 from ._rebind import rebind
-from ._registry import Registries, Shared, registrants
+from ._registrants import registrants
+from ._registry import Registries
 from ._report import ReloadReport, log_report, release_frames
 from ._runtime import import_clock, install_clock, ledger, state
+from ._settle import Shared
 from ._steps import (
     CompileCache,
     Step,

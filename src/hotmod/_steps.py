@@ -19,7 +19,7 @@ from . import _diskcache
 from ._bigsource import BIG, Piece, Scan, scan
 from ._define import Groups, bound_names, instrument, plain_definitions
 from ._graph import imports_of
-from ._registry import registrants
+from ._registrants import registrants
 
 __all__ = [
     "IMPORT_DUNDERS",

@@ -1,0 +1,409 @@
+"""Where a module's registered objects are held: the containers its top-level code put
+them into (`Registries` asks once per module).
+
+Looked for near the module first (`near_containers`: its namespaces, old and live, what
+they reach, the modules it imports); else the garbage collector is asked who holds the
+objects (`find_containers`). Either way, a list can also hold them wrapped in objects
+of its own (a route, a ``(priority, handler)`` pair, a ``partial``).
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import sys
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from types import CellType, FunctionType, MappingProxyType, MethodType, ModuleType
+from typing import Any
+
+from ._audit import own_references
+from ._containers import SAVED_TYPES, Container, Found, ListLike
+from ._reach import REGISTRY_MAX, places, reach, referents, referrers, without_instances
+from ._registrants import DEFINED, MADE, global_of
+
+__all__ = [
+    "count_held",
+    "dispatch_caches",
+    "earlier_twins",
+    "find_containers",
+    "holds_any",
+    "near_containers",
+    "near_namespaces",
+    "reachable_containers",
+    "registered_objects",
+    "wrapped_names",
+]
+
+
+def _made(value: Any) -> bool:
+    """A function made by a factory while the module ran (a closure it may register)."""
+    return type(value) is FunctionType and "<locals>" in value.__qualname__
+
+
+def _owned(value: Any, owner: str, defined: bool) -> list[Any]:
+    # The object bound to a name and the definitions inside it (a decorator's function).
+    # What a def or class statement bound is the module's own, even an instance a
+    # class-based decorator made; a name merely passed to a call must be defined here.
+    found: list[Any] = []
+    todo = [value]
+    while todo and len(found) < 8:
+        item = todo.pop()
+        try:  # a proxy (werkzeug's request) may raise on any attribute
+            own = (defined and item is value) or getattr(item, "__module__", None) == owner
+            if not own or any(item is f for f in found):
+                continue
+            found.append(item)
+            for attr in ("__wrapped__", "__func__"):
+                inner = getattr(item, attr, None) if callable(item) or attr == "__func__" else None
+                if inner is not None:
+                    todo.append(inner)
+        except Exception:
+            continue
+    return found
+
+
+def earlier_twins(
+    container: Container, was: list[int] | None, ids: set[int], module: str, defined: set[str]
+) -> set[int]:
+    """Entries a list held before the run that are the module's earlier objects of a name
+    it defines again (several definitions of one name, each registered: only the last
+    is bound, and so known); none unless the run appended more than it had."""
+    if not defined or was is None or type(container) is not list:
+        return set()
+    start = len(was)
+    if len(container) - start <= sum(map(ids.__contains__, was)):
+        return set()
+    found = set()
+    for entry in itertools.islice(container, start):
+        try:
+            if (
+                id(entry) not in ids
+                and isinstance(entry, (FunctionType, type))
+                and entry.__module__ == module
+                and entry.__qualname__ in defined
+            ):
+                found.add(id(entry))
+        except Exception:  # (an object whose attributes raise: not one of these)
+            continue
+    return found
+
+
+def registered_objects(
+    names: frozenset[str], dropped: frozenset[str], old: Mapping[str, Any], module: str
+) -> tuple[list[Any], set[int], set[str]]:
+    """The objects the module's registrant ``names`` bind in ``old``; the ids of those
+    bound by ``dropped`` names; the names found."""
+    objects: list[Any] = []
+    gone: set[int] = set()
+    present = set()
+    for name in names:
+        key = global_of(name)
+        if key in old:
+            if name.startswith(MADE):
+                if not _made(old[key]):
+                    continue
+                owned = [old[key]]  # (its own module is the factory's)
+            else:
+                owned = _owned(old[key], module, name.startswith(DEFINED))
+            present.add(name)
+            objects.extend(owned)
+            if name in dropped:
+                gone.update(id(o) for o in owned)
+            del owned  # a list of ours must not be found holding them
+    return objects, gone, present
+
+
+def near_namespaces(
+    module: str, old: Mapping[str, Any], imported: Iterable[ModuleType]
+) -> list[Mapping[str, Any]]:
+    """Where a module's registries usually are: its namespaces, old and live, and those
+    of the modules it imports."""
+    live = sys.modules.get(module)
+    return [old, *([vars(live)] if live is not None else []), *map(vars, imported)]
+
+
+def reachable_containers(modules: Iterable[ModuleType]) -> set[int]:
+    """Containers within two steps of these namespaces (attributes, class and closure)."""
+    return {
+        id(value)
+        for module in modules
+        for _, _, value in reach("", vars(module), closures=True)
+        # not isinstance(): a proxy would resolve its __class__, and may raise doing so
+        if issubclass(type(value), (list, set, dict, deque))
+    }
+
+
+def dispatch_caches(
+    namespaces: Iterable[Mapping[str, Any]], containers: set[int]
+) -> dict[int, Callable[[], None]]:
+    """``id(registry) -> clear its dispatch cache`` for the `functools.singledispatch`
+    functions bound in ``namespaces`` whose registry is one of ``containers``."""
+    found: dict[int, Callable[[], None]] = {}
+    for namespace in namespaces:
+        for value in list(namespace.values()):
+            if type(value) is not FunctionType:
+                continue
+            proxy, clear = value.__dict__.get("registry"), value.__dict__.get("_clear_cache")
+            if type(proxy) is MappingProxyType and callable(clear):
+                registry = referents(proxy)  # (the dict behind it)
+                if registry and id(registry[0]) in containers:
+                    found[id(registry[0])] = clear
+    return found
+
+
+def holds_any(container: Container, ids: set[int]) -> bool:
+    """Whether a container holds one of ``ids`` (a dict: as a value)."""
+    values = container.values() if isinstance(container, dict) else container
+    return any(id(item) in ids for item in values)
+
+
+def count_held(held: Iterable[int], ids: set[int]) -> dict[int, int]:
+    """How many times each of ``ids`` is among the ``held`` ids of a list's entries."""
+    return dict(Counter(filter(ids.__contains__, held)))
+
+
+def near_containers(
+    objects: list[Any],
+    namespaces: list[Mapping[str, Any]],
+    adapted: frozenset[str],
+    recorded: Sequence[Any] = (),
+) -> Found | None:
+    """The registries holding ``objects``, when every reference to each of them is
+    found within two steps of ``namespaces`` (their values, the containers and the
+    attributes of what they bind, closures) or in ``recorded`` (tuples, dicts and cells:
+    what the ledger's records hold): then no walk of the heap is needed. None when some
+    reference comes from elsewhere."""
+    # Taken before and after the count: another thread dropping a reference the count
+    # has read, while a holder it cannot see exists, would make the totals agree after.
+    before = _refcounts(objects)
+    counts, holding, wrapping = _count_near(objects, namespaces, adapted, recorded)
+    after = _refcounts(objects)
+    # Beside the places counted (``objects`` among them): getrefcount's argument.
+    if after != before or any(
+        n - 1 != c + _self_references(o) for n, c, o in zip(after, counts, objects, strict=True)
+    ):
+        return None
+    modules = _module_dicts()
+    return [c for c in holding if id(c) not in modules and not _wrapper_state(c)], wrapping
+
+
+def _self_references(obj: Any) -> int:
+    """The references a class has from its own parts (its ``__mro__``, descriptors,
+    ``super()`` cells) and from its subclasses (their bases and ``__mro__``): none of
+    them a registry. Without them, every module defining a subclass walked the heap."""
+    if not isinstance(obj, type):
+        return 0
+    count = own_references(obj)[id(obj)]
+    for sub in type.__subclasses__(obj):  # type: ignore[var-annotated]
+        parts = (*referents(sub), *sub.__bases__, *sub.__mro__[1:])
+        count += sum(part is obj for part in parts)
+    return count
+
+
+def _refcounts(objects: list[Any]) -> list[int]:
+    # (objects[i] goes to getrefcount directly: its argument is the one extra reference)
+    return [sys.getrefcount(objects[i]) for i in range(len(objects))]
+
+
+# Wrappers written in C that hold the function they call in a field of their own, out
+# of sight of its attributes: `gc.get_referents` reads it (and their ``__dict__`` as one
+# object, never its values, so nothing is counted twice).
+_C_WRAPPERS = (functools.partial, staticmethod, classmethod, type(functools.lru_cache(id)))
+
+
+# What most values of a namespace are, holding no registry (types by id, tested first: a
+# metaclass with __eq__ and no __hash__ makes its classes unhashable).
+_NOT_HOLDING = frozenset(map(id, (FunctionType, type, int, str, float, bool, bytes, type(None))))
+
+
+def _count_near(
+    objects: list[Any],
+    namespaces: list[Mapping[str, Any]],
+    adapted: frozenset[str],
+    recorded: Sequence[Any] = (),
+) -> tuple[list[int], list[Container], list[ListLike]]:
+    """References to each of ``objects`` from the places near ``namespaces``, each place
+    read once; the containers among them that hold one; the lists among them holding
+    one wrapped in an entry."""
+    index = {id(o): i for i, o in enumerate(objects)}  # (ids only: no references)
+    wanted = index.keys()
+    counts = [0] * len(objects)
+    seen: set[int] = set()
+    wrappers: set[int] = set()
+    holding: list[Container] = []
+    wrapping: list[ListLike] = []
+
+    def read(place: Any, key: int) -> bool:
+        """Count what ``place`` refers to (once per ``key``); whether it holds one."""
+        if key in seen:
+            return False
+        seen.add(key)
+        if issubclass(type(place), (dict, MappingProxyType)):
+            ids: list[int] = [*map(id, place.keys()), *map(id, place.values())]
+        elif type(place) is CellType:
+            ids = [*map(id, referents(place))]  # (its contents; none if empty)
+        else:
+            ids = [*map(id, place)]
+        if wanted.isdisjoint(ids):  # (most places: in C)
+            return False
+        hits = [index[i] for i in ids if i in index]
+        for i in hits:
+            counts[i] += 1
+        return bool(hits)
+
+    def container(value: Any) -> None:
+        if id(value) in seen or len(value) > REGISTRY_MAX:
+            return  # (read before: from the old namespace and the live one)
+        if read(value, id(value)) and issubclass(type(value), (list, set, dict, deque)):
+            holding.append(value)
+        elif issubclass(type(value), (list, deque)) and _wraps_any(value, index, adapted):
+            wrapping.append(value)
+
+    read(objects, id(objects))
+    for held in recorded:
+        read(held, id(held))
+    for namespace in namespaces:
+        for _, key, state in places("", namespace, closures=True):
+            read(state, key)
+            for value in list(state.values()):
+                kind = type(value)
+                if id(kind) in _NOT_HOLDING:
+                    continue
+                if issubclass(kind, (list, tuple, set, frozenset, dict, deque)):
+                    container(value)
+                elif kind in _C_WRAPPERS and id(value) not in wrappers:
+                    wrappers.add(id(value))
+                    for i in (index.get(id(held)) for held in referents(value)):
+                        if i is not None:
+                            counts[i] += 1  # the function it calls (its __dict__ is a place)
+    return counts, holding, wrapping
+
+
+def _module_dicts() -> set[int]:
+    # A module's namespace holds its definitions, never registrations of them.
+    return {id(m.__dict__) for m in list(sys.modules.values()) if m is not None}
+
+
+def _wrapper_state(container: Any) -> bool:
+    return isinstance(container, dict) and "__wrapped__" in container
+
+
+def find_containers(objects: list[Any], internal: set[int], adapted: frozenset[str]) -> Found:
+    """The containers holding ``objects`` (but ``internal`` ones, by id), and the lists
+    holding them wrapped, as the garbage collector finds them: a walk of the heap."""
+    internal = internal | _module_dicts()
+    internal.add(id(objects))
+    found: list[Container] = []
+    wrappers: list[Any] = []  # entries that wrap one of ``objects``
+    ids = {id(o) for o in objects}
+    internal |= ids  # (a decorator's wrapper holding the function is no registration)
+    # A class's instances refer to it (their type), and a program may hold millions; its
+    # own __mro__ tuple refers to it too.
+    classes = [o for o in objects if isinstance(o, type)]
+    internal.update([id(classes), *(id(c.__mro__) for c in classes)])
+    refs = without_instances(referrers(objects), classes)
+    internal.add(id(refs))  # (it holds them while the lists holding wrappers are sought)
+    for ref in refs:
+        if id(ref) in internal or type(ref) in SAVED_TYPES:
+            continue
+        if not isinstance(ref, (list, set, dict, deque)):
+            # (3.11+: an object with inline attributes refers to them itself)
+            if any(id(v) in ids for v in _inner(ref, adapted)):
+                wrappers.append(ref)
+            continue
+        if _wrapper_state(ref):
+            continue  # a wrapper function's attributes
+        found.append(ref)
+    found, owners = _without_instance_dicts(found)
+    wrappers += [o for o in owners if any(id(v) in ids for v in _inner(o, adapted))]
+    return found, _lists_holding(wrappers, internal | {id(found), id(wrappers), id(owners)})
+
+
+def _without_instance_dicts(found: list[Container]) -> tuple[list[Container], list[Any]]:
+    # An object's own __dict__ (materialised on Python 3.10, or by __dict__ access) holds
+    # attributes, not registrations; keeping it would keep a dropped object alive. The
+    # objects themselves are returned: a list may hold them as wrapped registrations.
+    dicts = [c for c in found if isinstance(c, dict)]
+    if not dicts:
+        return found, []
+    owned: set[int] = set()
+    owners: list[Any] = []
+    for owner in referrers(dicts):
+        if isinstance(owner, (dict, list, tuple, set, ModuleType, type)) or owner is found:
+            continue
+        state = getattr(owner, "__dict__", None)
+        if isinstance(state, dict):
+            owned.add(id(state))
+            owners.append(owner)
+    return [c for c in found if id(c) not in owned], owners
+
+
+def _lists_holding(entries: list[Any], internal: set[int]) -> list[ListLike]:
+    """The lists and deques holding any of ``entries`` (one more walk of the heap)."""
+    if not entries:
+        return []
+    internal = internal | {id(entries)}
+    return [
+        ref
+        for ref in referrers(entries)
+        if id(ref) not in internal
+        and isinstance(ref, (list, deque))
+        and type(ref) not in SAVED_TYPES
+    ]
+
+
+# Entries that are data, never a wrapped registration (checked first: lists can be long).
+_DATA = frozenset(map(id, (int, float, complex, str, bytes, bool, type(None), dict, list, set)))
+
+
+def _wraps_any(container: ListLike, index: Mapping[int, int], adapted: frozenset[str]) -> bool:
+    """Whether an entry of ``container`` wraps one of the objects ``index`` counts."""
+    # Per type (by id: a metaclass may make its classes unhashable): can its objects
+    # wrap anything?
+    able: dict[int, bool] = {}
+    for item in list(container):
+        kind = type(item)
+        if id(kind) not in able:
+            able[id(kind)] = id(kind) not in _DATA and (
+                kind in (tuple, functools.partial, MethodType) or kind.__dictoffset__ != 0
+            )
+        if not able[id(kind)]:
+            continue
+        inner = item if kind is tuple else _inner(item, adapted)
+        if not index.keys().isdisjoint(map(id, inner)):
+            return True
+    return False
+
+
+def _inner(entry: Any, adapted: frozenset[str] = frozenset()) -> list[Any]:
+    """What a registration entry wraps: an object's attributes, a tuple's items, a
+    partial's function, a bound method's function ([] for anything else, and for the
+    objects of the ``adapted`` packages)."""
+    kind = type(entry)
+    try:
+        if kind.__module__.partition(".")[0] in adapted:
+            return []
+        if kind is tuple:
+            return list(entry)
+        if kind is functools.partial:
+            return [entry.func]
+        if kind is MethodType:
+            return [entry.__func__]
+        if issubclass(kind, (type, ModuleType, FunctionType, list, dict, set, deque)):
+            return []
+        state = getattr(entry, "__dict__", None)  # a proxy may raise
+        return list(state.values()) if type(state) is dict else []
+    except Exception:
+        return []
+
+
+def wrapped_names(entry: Any, module: str, adapted: frozenset[str]) -> frozenset[str]:
+    """The qualified names of ``module``'s functions and classes ``entry`` wraps."""
+    names = set()
+    for value in _inner(entry, adapted):
+        if type(value) is functools.partial or type(value) is MethodType:
+            value = _inner(value)[0]
+        if isinstance(value, (FunctionType, type)) and value.__module__ == module:
+            names.add(value.__qualname__)
+    return frozenset(names)

@@ -1,0 +1,419 @@
+"""Registries put back as a fresh import leaves them, once a module ran again: kept
+objects in place of their new twins, the previous version's entries gone, the rest in
+the order the run made them (`settle_containers`, `settle_wrapped`).
+
+A registry several modules of one transaction share is settled once for all of them
+(`Shared`); a dict registry the module can reach loses its entries before the module
+runs, as on a fresh import, and gets them back in place (`Taken`).
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import sys
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from ._containers import Container, ListLike, refill, replace_items
+from ._holders import count_held, wrapped_names
+from ._missing import MISSING
+from ._patch import Patcher
+from ._registrants import global_of
+
+__all__ = ["Shared", "Taken", "settle_containers", "settle_wrapped", "successors_of"]
+
+
+def successors_of(
+    names: Iterable[str], old: Mapping[str, Any], module: str, patcher: Patcher
+) -> dict[int, Any]:
+    """``id(previous object) -> its successor``: the new object a registrant name of the
+    module is bound to now, where it could not be kept (a class whose bases changed)."""
+    live = sys.modules.get(module)
+    if live is None:
+        return {}
+    namespace = vars(live)
+    found: dict[int, Any] = {}
+    for name in names:
+        key = global_of(name)
+        previous, now = old.get(key, MISSING), namespace.get(key, MISSING)
+        if previous is MISSING or now is MISSING or now is previous:
+            continue
+        if patcher.canonical(now) is not previous and isinstance(now, type) is isinstance(
+            previous, type
+        ):
+            found[id(previous)] = now
+    return found
+
+
+def settle_containers(
+    containers: list[Container],
+    counts: list[dict[int, int]],
+    ids: set[int],
+    gone_in: list[set[int]],
+    patcher: Patcher,
+    undo: list[Callable[[], None]],
+    successors: Mapping[int, Any],
+    previous: list[Any],
+    module: str,
+) -> None:
+    """After ``module`` ran again: in each of its registries, kept objects in place of
+    their twins, and the previous version's entries (``counts`` and ``previous``: as
+    the registry held them before the run) gone where the run registered them again."""
+    for container, before, gone, was in zip(containers, counts, gone_in, previous, strict=True):
+        # Where the module's run registered a successor again, it takes the previous
+        # object's entry; elsewhere (a list the program keeps) the previous one stays.
+        after: dict[int, Any] = {}
+        if successors:
+            values = container.items() if isinstance(container, dict) else [container]
+            present = {id(x) for pair in values for x in pair}
+            after = {i: s for i, s in successors.items() if id(s) in present}
+
+        def current(item: Any, after: Mapping[int, Any] = after) -> Any:
+            # (the kept object a twin stands for; the successor of a replaced one)
+            return after[id(item)] if id(item) in after else patcher.canonical(item)
+
+        if not after and _as_it_is(container, gone, patcher.twins):
+            continue  # (checked in C: a registry many modules share is read once each)
+        if isinstance(container, dict):
+            _settle_dict(container, current, gone, undo)
+        elif isinstance(container, set):
+            kept = {current(item) for item in container if id(item) not in gone}
+            if len(kept) != len(container) or any(current(i) is not i for i in container):
+                undo.append(functools.partial(refill, container, set(container)))
+                container.clear()
+                container.update(kept)
+        else:
+            if after:  # what was counted of a previous object counts for its successor
+                ids = ids | {id(s) for s in after.values()}
+                before = {id(after[i]) if i in after else i: n for i, n in before.items()}
+            made = (
+                None
+                if was is None
+                else _as_made(container, was, ids, gone, current, module, patcher.twins)
+            )
+            if made is not None:
+                saved = list(container)
+                undo.append(lambda c=container, s=saved: replace_items(c, s))  # type: ignore[misc]
+                replace_items(container, made)
+                continue
+            _settle_sequence(container, before, ids, gone, current, undo)
+
+
+def _as_it_is(container: Container, gone: set[int], twins: Mapping[int, Any]) -> bool:
+    """Whether a dict or set holds nothing to settle: no twin, nothing to go."""
+    if isinstance(container, dict):
+        values = list(map(id, container.values()))
+        keys = list(map(id, container))
+        return gone.isdisjoint(values) and twins.keys().isdisjoint(values + keys)
+    if isinstance(container, set):
+        held = list(map(id, container))
+        return gone.isdisjoint(held) and twins.keys().isdisjoint(held)
+    return False
+
+
+class Shared:
+    """A registry (list or dict) the modules of one transaction share: its entries
+    before the first of them ran, and which module's objects are which. Once the whole
+    plan ran, `settled` settles it at once, when every module registered there again
+    just what it had (the usual reload of a leaf's importers); else each module does."""
+
+    def __init__(self, container: Container) -> None:
+        self.container = container
+        self.first = list(map(id, container))  # (ids; a dict's: of its values)
+        self.keys = list(container) if isinstance(container, dict) else []
+        self.owner: dict[int, str] = {}
+        self.gone: set[int] = set()
+        self.state: bool | None = None
+
+    @classmethod
+    def note(
+        cls,
+        shared: dict[int, Shared],
+        container: Container,
+        module: str,
+        ids: set[int],
+        gone: set[int],
+    ) -> Shared:
+        """The record of ``container``, noting ``module``'s objects in it."""
+        record = shared.get(id(container))
+        if record is None:
+            record = shared[id(container)] = cls(container)
+            if isinstance(container, dict):
+                record.first = list(map(id, container.values()))
+        record.owner.update(dict.fromkeys(ids, module))
+        record.gone |= gone
+        return record
+
+    def settled(self, patcher: Patcher, undo: list[Callable[[], None]]) -> bool:
+        """Settle it for every module at once, if it can be (once per transaction)."""
+        if self.state is None:
+            self.state = self._settle(patcher, undo)
+        return self.state
+
+    def _settle(self, patcher: Patcher, undo: list[Callable[[], None]]) -> bool:
+        container, first, owner = self.container, self.first, self.owner
+        if not self.gone.isdisjoint(first):
+            return False
+        if type(container) is dict:
+            # Each module's entries taken out and made again: under the same keys, with
+            # the kept objects, they go back where they were.
+            if len(container) != len(self.keys) or container.keys() != set(self.keys):
+                return False
+            values = list(map(id, map(container.__getitem__, self.keys)))
+            twins = patcher.twins
+            if values != first or not twins.keys().isdisjoint(values):
+                return False
+            if list(container) != self.keys:
+                saved = dict(container)
+                undo.append(functools.partial(refill, container, saved))
+                container.clear()
+                container.update(zip(self.keys, map(saved.__getitem__, self.keys), strict=True))
+            return True
+        if type(container) is not list:
+            return False
+        start = len(first)
+        if len(container) <= start or first != list(map(id, itertools.islice(container, start))):
+            return False
+        # What the runs appended: each module's previous entries again, in their order.
+        made: dict[str, list[int]] = {}
+        for item in itertools.islice(container, start, None):
+            kept = id(patcher.canonical(item))
+            module = owner.get(kept)
+            if module is None:
+                return False
+            made.setdefault(module, []).append(kept)
+        had: dict[str, list[int]] = {}
+        for i in first:
+            module = owner.get(i)
+            if module is not None:
+                had.setdefault(module, []).append(i)
+        if made != had:
+            return False
+        items = list(container)
+        undo.append(lambda: replace_items(container, items))
+        del container[start:]
+        return True
+
+
+class Taken:
+    """A dict registry's entries of one module, taken out before the module runs."""
+
+    def __init__(self, container: dict[Any, Any], ids: set[int]) -> None:
+        self.container = container
+        self.ids = ids
+        self.order = list(container)  # (as the running version left it)
+        # (in C: a registry many modules share is read once by each)
+        mine = list(map(ids.__contains__, map(id, container.values())))
+        self.slots = list(itertools.compress(itertools.count(), mine))
+        self.taken = list(itertools.compress(self.order, mine))
+        self.left: set[Any] = set()
+
+    def take(self) -> None:
+        """Take the module's entries out."""
+        for key in self.taken:
+            if key in self.container and id(self.container[key]) in self.ids:
+                del self.container[key]
+        self.left = set(self.container)
+
+    def in_order(self, undo: list[Callable[[], None]]) -> None:
+        """The entries the run made take the places of the module's previous ones, in
+        the order it made them; more of them go right after the last of those places."""
+        container, slots = self.container, set(self.slots)
+        keys = list(container)
+        taken = [self.order[place] for place in self.slots]
+        if len(keys) == len(self.order) and keys[len(self.left) :] == taken:
+            # (the usual case: the same keys again, put back where they were, in C)
+            saved = dict(container)
+            undo.append(functools.partial(refill, container, saved))
+            container.clear()
+            container.update(zip(self.order, map(saved.__getitem__, self.order), strict=True))
+            return
+        made = [k for k in keys if k not in self.left]
+        want: list[Any] = []
+        for place, key in enumerate(self.order):
+            if place in slots:
+                want += made[:1]
+                del made[:1]
+                if place == self.slots[-1]:
+                    want += made
+            elif key in container:
+                want.append(key)
+        placed = set(want)
+        want += [k for k in keys if k not in placed]
+        if want == keys:
+            return
+        undo.append(functools.partial(refill, container, dict(container)))
+        items = [(k, container[k]) for k in want]
+        container.clear()
+        container.update(items)
+
+
+def _settle_dict(
+    container: dict[Any, Any],
+    canonical: Callable[[Any], Any],
+    gone: set[int],
+    undo: list[Callable[[], None]],
+) -> None:
+    if gone and any(id(v) in gone for v in container.values()):
+        undo.append(functools.partial(refill, container, dict(container)))
+        for key in [k for k, v in container.items() if id(v) in gone]:
+            del container[key]
+    changed = [
+        (k, v) for k, v in container.items() if canonical(v) is not v or canonical(k) is not k
+    ]
+    if not changed:
+        return
+    undo.append(functools.partial(refill, container, dict(container)))
+    if any(canonical(k) is not k for k, _ in changed):
+        items = [(canonical(k), canonical(v)) for k, v in container.items()]
+        container.clear()
+        container.update(items)
+    else:
+        for key, value in changed:
+            container[key] = canonical(value)
+
+
+def _settle_sequence(
+    container: list[Any] | deque[Any],
+    before: dict[int, int],
+    ids: set[int],
+    gone: set[int],
+    canonical: Callable[[Any], Any],
+    undo: list[Callable[[], None]],
+) -> None:
+    items = [canonical(item) for item in container]
+    after = count_held(map(id, items), ids)
+    if any(i in gone and n <= before.get(i, 0) for i, n in after.items()):
+        # no longer registered by the new version: its entries go
+        items = [x for x in items if not (id(x) in gone and after[id(x)] <= before.get(id(x), 0))]
+    # Where the new version registered an object again, the previous version's entries
+    # of it are dropped: the earliest positions stay, as after a fresh import.
+    keep = {i: n - before.get(i, 0) for i, n in after.items() if n > before.get(i, 0)}
+    if keep and keep == before:  # (``before`` counts only what the container held)
+        items = _in_new_order(items, before)
+    elif keep:
+        result = []
+        for item in items:
+            left = keep.get(id(item))
+            if left is not None:
+                if left == 0:
+                    continue
+                keep[id(item)] = left - 1
+            result.append(item)
+        items = result
+    elif len(items) == len(container) and all(
+        a is b for a, b in zip(items, container, strict=True)
+    ):
+        return
+    saved = list(container)
+    undo.append(lambda: replace_items(container, saved))
+    replace_items(container, items)
+
+
+def _as_made(
+    container: list[Any] | deque[Any],
+    was: list[int],
+    ids: set[int],
+    gone: set[int],
+    canonical: Callable[[Any], Any],
+    module: str,
+    twins: Mapping[int, Any],
+) -> list[Any] | None:
+    """The list as a fresh import would have made it, when the module's run only
+    appended its own definitions to it: they take the places of the previous version's
+    entries (registered again, or of objects the new source no longer registers), in
+    the order the run made them; more of them go right after the last of those places,
+    fewer leave the last places out. None when the list holds another entry of the
+    module that the run did not make again and that is not to go (the program's), or
+    when the run did anything but append its own."""
+    items = [canonical(item) for item in container]
+    start = len(was)
+    if len(items) <= start or list(map(id, items[:start])) != [
+        id(twins[i]) if i in twins else i for i in was
+    ]:
+        return None  # (what was there before the run changed, twins aside)
+    made = items[start:]
+    if not all(getattr(item, "__module__", None) == module for item in made):
+        return None  # (another module's too: modules reloaded together share a list)
+    again = {id(item) for item in made}
+    places = []
+    for place, item in enumerate(items[:start]):
+        if id(item) in again or id(item) in gone:
+            places.append(place)  # (a previous entry: registered again, or to go)
+        elif id(item) in ids:
+            return None
+    if not places or (
+        len(places) == len(made) and all(items[p] is m for p, m in zip(places, made, strict=True))
+    ):
+        return None  # (nothing registered again, or in the same order: as it is)
+    result: list[Any] = list(items[:start])
+    for place, item in zip(places, made, strict=False):
+        result[place] = item
+    drop = set(places[len(made) :]) | {p for p, item in enumerate(result) if id(item) in gone}
+    extra = made[len(places) :]
+    out: list[Any] = []
+    for place, item in enumerate(result):
+        if place not in drop:
+            out.append(item)
+        if place == places[-1]:
+            out.extend(extra)
+    return out
+
+
+def _in_new_order(items: list[Any], before: Mapping[int, int]) -> list[Any]:
+    """``items`` where the module's run registered again exactly what its previous
+    version had: the places of the previous entries (each object's first ones) take
+    the new entries in the order the run made them (a reordered source reads so after a
+    fresh import), and the new entries' own places go."""
+    seen: dict[int, int] = {}
+    places: list[int] = []
+    made: list[tuple[int, Any]] = []
+    for place, item in enumerate(items):
+        count = before.get(id(item), 0)
+        if count:
+            seen[id(item)] = n = seen.get(id(item), 0) + 1
+            if n <= count:
+                places.append(place)
+            else:
+                made.append((place, item))
+    result = list(items)
+    for place, (_, item) in zip(places, made, strict=True):
+        result[place] = item
+    drop = {place for place, _ in made}
+    return [item for place, item in enumerate(result) if place not in drop]
+
+
+def settle_wrapped(
+    container: ListLike,
+    earlier: list[Any],
+    module: str,
+    adapted: frozenset[str],
+    undo: list[Callable[[], None]],
+) -> None:
+    """The module's new wrapped entries take the places of the previous version's
+    entries wrapping the same definitions, one for one, in order. Previous entries left
+    unmatched stay: the program may have made them while running (a job it queued)."""
+    present = {id(e) for e in container}
+    earlier = [e for e in earlier if id(e) in present]  # (an adapter may have taken some)
+    before = {id(e) for e in earlier}
+    new = [e for e in container if id(e) not in before and wrapped_names(e, module, adapted)]
+    if not new or not earlier:
+        return
+    waiting: dict[frozenset[str], list[Any]] = {}
+    for entry in earlier:
+        waiting.setdefault(wrapped_names(entry, module, adapted), []).append(entry)
+    place: dict[int, Any] = {}
+    moved: set[int] = set()
+    for entry in new:
+        previous = waiting.get(wrapped_names(entry, module, adapted))
+        if previous:
+            place[id(previous.pop(0))] = entry
+            moved.add(id(entry))
+    if not place:
+        return
+    items = [place.get(id(e), e) for e in container if id(e) not in moved]
+    saved = list(container)
+    undo.append(lambda: replace_items(container, saved))
+    replace_items(container, items)
