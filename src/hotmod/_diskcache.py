@@ -63,7 +63,16 @@ class Entry(NamedTuple):
         return [ImportRef(*ref) for ref in self.refs]
 
 
-_MAKERS = ("_bigsource", "_define", "_diskcache", "_graph", "_registrants", "_reloader", "_steps")
+_MAKERS = (
+    "_bigsource",
+    "_bytecode",
+    "_define",
+    "_diskcache",
+    "_graph",
+    "_registrants",
+    "_reloader",
+    "_steps",
+)
 _made_by: tuple[object, ...] | None = None
 
 
