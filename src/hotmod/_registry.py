@@ -201,10 +201,9 @@ class Registries:
         )
         if not containers and not wrapping:
             return None
-        # (counted from the ids when a module settles on its own: rarely)
-        counts = [list(map(id, c)) if isinstance(c, (list, deque)) else None for c in containers]
-        # (a list as it was, by ids: what the run appends to it is what it registers there)
-        previous = counts
+        # A list as it was, by ids: what the run appends to it is what it registers there
+        # (counted from them when a module settles on its own: rarely).
+        previous = [list(map(id, c)) if isinstance(c, (list, deque)) else None for c in containers]
         # The previous version's wrapped entries (held: their ids must stay theirs).
         # (a list longer than a registry is read only if the run appended to it: its
         # first entries are then those it had)
@@ -256,11 +255,11 @@ class Registries:
                 # version's other objects of it are bound to no name, and go)
                 defined = {global_of(n) for n in names if n.startswith(DEFINED)}
                 older = [
-                    earlier_twins(containers[i], counts[i], ids, module, defined) for i in mine
+                    earlier_twins(containers[i], previous[i], ids, module, defined) for i in mine
                 ]
                 settle_containers(
                     [containers[i] for i in mine],
-                    [count_held(counts[i] or (), ids.union(*older)) for i in mine],
+                    [count_held(previous[i] or (), ids.union(*older)) for i in mine],
                     ids.union(*older),
                     [gone_in[i] | more for i, more in zip(mine, older, strict=True)],
                     patcher,

@@ -121,8 +121,9 @@ class Shared:
 
     def __init__(self, container: Container) -> None:
         self.container = container
-        self.first = list(map(id, container))  # (ids; a dict's: of its values)
         self.keys = list(container) if isinstance(container, dict) else []
+        # (ids of its entries; a dict's: of its values)
+        self.first = list(map(id, container.values() if isinstance(container, dict) else container))
         self.owner: dict[int, str] = {}
         self.gone: set[int] = set()
         self.state: bool | None = None
@@ -140,8 +141,6 @@ class Shared:
         record = shared.get(id(container))
         if record is None:
             record = shared[id(container)] = cls(container)
-            if isinstance(container, dict):
-                record.first = list(map(id, container.values()))
         record.owner.update(dict.fromkeys(ids, module))
         record.gone |= gone
         return record
