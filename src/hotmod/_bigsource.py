@@ -73,6 +73,7 @@ _NAMED = re.compile(rb"(?:async[ \t]+)?(def|class)[ \t]+(\w+)[ \t]*(\([ \t]*\)|\
 # How a statement is compiled: from its text (a decorated function's with the definition
 # hooks written around its decorators), or from its instrumented syntax tree.
 _TEXT, _PARSED = 0, 1
+_TOP_TEXT = 2  # (how a kept run was compiled: from its text, at the top of the source)
 # Statements guessed to need their tree (guarded imports are told apart by the tree).
 _TREE = re.compile(rb"@|if\b.*TYPE_CHECKING")
 _STRING = re.compile(rb"[rRbBuUfF]{0,2}['\"]")
@@ -167,13 +168,28 @@ def forget() -> None:
     _last = None
 
 
+class _Hook(NamedTuple):
+    """A decorated function of a run whose text got the definition hooks."""
+
+    start: int  # its first line (lines from 1)
+    lines: tuple[int, ...]  # the lines where the hooks are loaded
+    name: str
+    end: int  # the line of its ``def``
+
+    def moved(self, lines: int) -> _Hook:
+        return _Hook(
+            self.start + lines, tuple(n + lines for n in self.lines), self.name, self.end + lines
+        )
+
+
 class _Known(NamedTuple):
     """A run compiled, ``at`` lines down the source, and what it read: a `Read` of its
-    code (from its text) or a `_TreeRead` (from its tree)."""
+    code and its hooked functions (from its text), or a `_TreeRead` (from its tree)."""
 
     code: CodeType
     at: int
     read: Read | _TreeRead
+    hooks: tuple[_Hook, ...] = ()
 
     def moved(self, at: int) -> _Known:
         """The same run ``at`` lines down the source."""
@@ -182,27 +198,37 @@ class _Known(NamedTuple):
             return self
         read = self.read
         moved = moved_read(read, lines) if isinstance(read, Read) else read.moved(read.nodes, lines)
-        return _Known(shifted(self.code, lines), at, moved)
+        hooks = tuple(hook.moved(lines) for hook in self.hooks)
+        return _Known(shifted(self.code, lines), at, moved, hooks)
 
 
 # (how the run is compiled, the __future__ features it was compiled with, its text)
 _Key = tuple[int, int, bytes]
 
-# The runs the last scan of each big source compiled, by their text: a scan of the
-# next version compiles again only the runs an edit touched, and gives the others their
-# very code objects (moved if lines came or went above them). Bounded by the bytes of
-# text it holds.
-_known: dict[str, dict[_Key, _Known]] = {}
+
+class _Kept(NamedTuple):
+    """What the last scan of a big source compiled and guessed, by text."""
+
+    runs: dict[_Key, _Known]
+    guesses: dict[bytes, int]  # how each statement `_TREE` matches is compiled
+
+    def size(self) -> int:
+        return sum(len(key[2]) for key in self.runs) + sum(map(len, self.guesses))
+
+
+# The last scan of each big source: a scan of the next version compiles again only the
+# runs an edit touched, and gives the others their very code objects (moved if lines
+# came or went above them). Bounded by the bytes of text it holds.
+_known: dict[str, _Kept] = {}
 _KNOWN_MAX = 64 * 1024 * 1024
 
 
-def _keep_known(filename: str, runs: dict[_Key, _Known]) -> None:
+def _keep_known(filename: str, kept: _Kept) -> None:
     _known.pop(filename, None)
-    _known[filename] = runs  # (the most recent last)
-    total = sum(len(key[2]) for runs in _known.values() for key in runs)
+    _known[filename] = kept  # (the most recent last)
+    total = sum(kept.size() for kept in _known.values())
     while total > _KNOWN_MAX and len(_known) > 1:
-        oldest = next(iter(_known))
-        total -= sum(len(key[2]) for key in _known.pop(oldest))
+        total -= _known.pop(next(iter(_known))).size()
 
 
 def forget_compiled() -> None:
@@ -321,8 +347,8 @@ class _Cut:
         self.flags = 0  # the source's __future__ features, once its first piece compiled
         # (`_decorators`, by line)
         self._wrappable: dict[int, tuple[str, int, list[_Span]] | None] = {}
-        self._known = _known.get(filename, {})  # (the last scan's runs)
-        self._compiled: dict[_Key, _Known] = {}  # (this scan's)
+        self._known = _known.get(filename) or _Kept({}, {})  # (the last scan's)
+        self._compiled = _Kept({}, {})  # (this scan's)
         self._warned = False  # (whether the last text compiled gave warnings)
         self._statement_at: dict[int, int] | None = None  # (`_calls`: by its first line)
 
@@ -424,24 +450,19 @@ class _Cut:
                 pieces.append(Piece(known.code, ()))
                 first = end
                 continue
-            raw = self._compiled_text(first, end)
-            if raw is None:
+            known = self._compiled_text(first, end)
+            if known is None:
                 return None
-            code, read = raw
-            hooked = self._hooked(first, end)
-            if read.hooks != {line for lines, _, _ in hooked.values() for line in lines}:
+            code, _, read, hooks = known
+            assert isinstance(read, Read)
+            if read.hooks != {line for hook in hooks for line in hook.lines}:
                 # A decorator's line was in a string (a cut the compiler let through):
                 # those statements get their tree, which joins them as they read.
-                for index in hooked:
-                    self.kinds[index] = _PARSED
+                self.mark(hook.start for hook in hooks)
                 continue
             # (a decorated function's calls are its decorators, hooked in its text, and
             # its defaults on its ``def`` line; past it, a statement joined to it)
-            heads = {
-                line
-                for index, (_, _, last) in hooked.items()
-                for line in range(self.starts[index] + 1, last + 2)
-            }
+            heads = {line for hook in hooks for line in range(hook.start, hook.end + 1)}
             calls = self._calls(read.hot.difference(heads))
             hot = read.hot.difference(heads, calls) | read.early
             checking = "TYPE_CHECKING" in code.co_names
@@ -454,7 +475,7 @@ class _Cut:
             if nodes is None:
                 return None
             found.add_read(read, nodes)
-            found.registrants.update(DEFINED + name for _, name, _ in hooked.values())
+            found.registrants.update(DEFINED + hook.name for hook in hooks)
             found.registrants.update(*calls.values())
             pieces.append(Piece(code, tuple(read.defines)))
             first = end
@@ -527,7 +548,12 @@ class _Cut:
         line = self.lines[self.starts[index]]
         if not _TREE.match(line):
             return _TEXT
-        return _TEXT if self._decorators(index) is not None else _PARSED
+        text = self.text(index, index + 1)
+        kind = self._known.guesses.get(text)
+        if kind is None:
+            kind = _TEXT if self._decorators(index) is not None else _PARSED
+        self._compiled.guesses[text] = kind
+        return kind
 
     def _decorators(self, index: int) -> tuple[str, int, list[_Span]] | None:
         """(name, line of its ``def``, its decorators' lines) of a function statement
@@ -542,7 +568,7 @@ class _Cut:
         return found
 
     def _read_decorators(self, line: int) -> tuple[str, int, list[_Span]] | None:
-        spans = self._spans(line)
+        spans = self._one_line_each(line) or self._spans(line)
         if not spans:
             return None
         at = spans[-1][1] + 1
@@ -550,6 +576,25 @@ class _Cut:
         if named is None or named[1] != b"def":
             return None
         return named[2].decode(), at, spans
+
+    def _one_line_each(self, line: int) -> list[_Span] | None:
+        """`_spans` of decorators that are each a line with no string, comment or
+        backslash and with as many brackets closed as opened (most are); else None."""
+        spans: list[_Span] = []
+        lines, count = self.lines, len(self.lines)
+        while line < count and lines[line].startswith(b"@"):
+            text = lines[line]
+            if (
+                b"'" in text
+                or b'"' in text
+                or b"#" in text
+                or b"\\" in text
+                or sum(map(text.count, b"([{")) != sum(map(text.count, b")]}"))
+            ):
+                return None
+            spans.append((line, line))
+            line += 1
+        return spans
 
     def _spans(self, line: int) -> list[_Span] | None:
         """The (first, last) lines of each decorator from ``line`` on; None unless each
@@ -579,26 +624,28 @@ class _Cut:
         """The name line of the definition whose decorators start at ``line`` (read
         off its text, as `_NAMED` groups it), and its line; None if it is no ``def``
         or ``class`` line."""
-        spans = self._spans(line)
-        if spans:
-            line = spans[-1][1] + 1
-        else:
-            while self.lines[line].startswith(b"@"):
-                line += 1
-        return _NAMED.match(self.lines[line]) if line < len(self.lines) else None, line
+        start = line
+        while self.lines[line].startswith(b"@"):
+            line += 1
+        named = _NAMED.match(self.lines[line])
+        if named is None and line > start:  # (a decorator over several lines, perhaps)
+            spans = self._spans(start)
+            if spans:
+                line = spans[-1][1] + 1
+                named = _NAMED.match(self.lines[line]) if line < len(self.lines) else None
+        return named, line
 
-    def _hooked(self, first: int, end: int) -> dict[int, tuple[tuple[int, ...], str, int]]:
-        """The decorated functions of a run whose text gets the hooks, by statement: the
-        lines (from 1) where the decorators wrapped start, the function's name and the
-        line of its ``def`` (from 0)."""
-        found = {}
+    def _hooked(self, first: int, end: int) -> tuple[_Hook, ...]:
+        """The decorated functions of a run whose text gets the hooks."""
+        found = []
         for index in range(first, end):
             if self.lines[self.starts[index]].startswith(b"@"):
                 decorators = self._decorators(index)
                 if decorators is not None:
                     name, line, spans = decorators
-                    found[index] = (tuple({spans[0][0] + 1, spans[-1][0] + 1}), name, line)
-        return found
+                    lines = tuple(sorted({spans[0][0] + 1, spans[-1][0] + 1}))
+                    found.append(_Hook(self.starts[index] + 1, lines, name, line + 1))
+        return tuple(found)
 
     def _hooked_text(self, first: int, end: int) -> bytes:
         """The run's text, the definition hooks written around the first and the last
@@ -612,11 +659,10 @@ class _Cut:
             start, last = span[0] - top, span[1] - top
             lines[start] = b"@%s((%s" % (AROUND.encode(), lines[start][1:].lstrip())
             text = lines[last]
-            code = _CODE.match(text)
-            assert code is not None  # (`_spans` read the line)
-            comment = text[code.end() :]
+            end = _code_end(text) if b"#" in text else len(text)
+            comment = text[end:]
             lines[last] = b"%s), %r, %r)%s" % (
-                text[: code.end()].rstrip(),
+                text[:end].rstrip(),
                 path,
                 inner,
                 b"  " + comment if comment else b"",
@@ -659,30 +705,26 @@ class _Cut:
         found.registrants.update(DEFINED + name for name, registered in names if registered)
         return True
 
-    def _compiled_text(self, first: int, end: int) -> tuple[CodeType, Read] | None:
+    def _compiled_text(self, first: int, end: int) -> _Known | None:
         """The run compiled from its text, and read; None if it does not compile however
         joined."""
-
         at = self.starts[first]
 
         def compiled() -> _Known:
+            # (a run's text tells its hooks: a run kept is neither hooked nor read again)
+            key = (_TEXT if first else _TOP_TEXT, self.flags, self.text(first, end))
+            known = self._compiled.runs.get(key) or self._known.runs.get(key)
+            if known is not None:
+                self._place(known.code, at)
+                known = self._compiled.runs[key] = known.moved(at)
+                return known
             text = self._hooked_text(first, end)
             if first and _STRING.match(text):
                 text = b"0;" + text  # (a string first is the piece's docstring, else)
-            key = (_TEXT, self.flags, text)
-            known = self._compiled.get(key) or self._known.get(key)
-            if known is not None:
-                self._place(known.code, at)
-                known = self._compiled[key] = known.moved(at)
-                return known
             code = self._compile(text, at)
-            return self._keep(key, _Known(code, at, read_code(code)))
+            return self._keep(key, _Known(code, at, read_code(code), self._hooked(first, end)))
 
-        known = self._joined(first, end, compiled)
-        if known is None:
-            return None
-        assert isinstance(known.read, Read)
-        return known.code, known.read
+        return self._joined(first, end, compiled)
 
     def _compiled_tree(self, first: int, end: int) -> _Known | None:
         """The run compiled from its instrumented syntax tree, and read; None if it does
@@ -692,7 +734,7 @@ class _Cut:
         def parsed() -> tuple[_Key, bytes, ast.Module | _Known]:
             text = self.text(first, end)
             key = (_PARSED, self.flags, text)
-            known = self._compiled.get(key) or self._known.get(key)
+            known = self._compiled.runs.get(key) or self._known.runs.get(key)
             return key, text, known if known is not None else ast.parse(text, self.filename)
 
         joined = self._joined(first, end, parsed)
@@ -701,7 +743,7 @@ class _Cut:
         key, text, made = joined
         if isinstance(made, _Known):
             self._place(made.code, at)
-            known = self._compiled[key] = made.moved(at)
+            known = self._compiled.runs[key] = made.moved(at)
             return known
         tree = made
         if first and tree.body and _is_string(tree.body[0]):
@@ -717,7 +759,7 @@ class _Cut:
         """``known``, kept for the next scan of the source unless compiling it warned
         (compiled again then, its warnings told again)."""
         if not self._warned:
-            self._compiled[key] = known
+            self._compiled.runs[key] = known
         return known
 
     def _tree(self, first: int, end: int, found: _Found) -> ast.Module | None:
@@ -828,12 +870,22 @@ def _is_string(node: ast.stmt) -> bool:
 def _code(line: bytes) -> bytes | None:
     """The code of ``line`` before its comment, its plain strings each replaced by ``0``;
     None if the text cannot tell where a string or the line ends."""
+    if b"#" in line or b"\\" in line:
+        end = _code_end(line)
+        if end < len(line) and line[end : end + 1] != b"#":
+            return None
+        line = line[:end]
+    elif b"'" not in line and b'"' not in line:
+        return line  # (most decorators: a name, a call of names and numbers)
+    code = _PLAIN_STRING.sub(b"0", line)
+    return None if b"'" in code or b'"' in code else code
+
+
+def _code_end(line: bytes) -> int:
+    """Where the code of ``line`` ends: at its comment, or where the text cannot tell."""
     code = _CODE.match(line)
     assert code is not None  # (it matches the empty string)
-    end = code.end()
-    if end < len(line) and line[end : end + 1] != b"#":
-        return None
-    return _PLAIN_STRING.sub(b"0", line[:end])
+    return code.end()
 
 
 def _parse_at(text: list[bytes], line: int) -> list[ast.stmt] | None:
