@@ -1205,6 +1205,15 @@ def _edit_plugin(mods: Modules, version: str) -> None:
             lambda reg: list(reg.app.routes.values()),
             0,
         ),
+        # A wrapper made with functools.wraps: the function it wraps is held by its
+        # closure and its ``__wrapped__``, both near.
+        (
+            "import functools\nHANDLERS = []\ndef register(f):\n"
+            "    @functools.wraps(f)\n    def wrapper(*args):\n        return f(*args)\n"
+            "    HANDLERS.append(wrapper)\n    return wrapper\n",
+            lambda reg: reg.HANDLERS,
+            0,
+        ),
         # Three steps out of the module globals: the heap walk finds it.
         (
             "HELD = [[]]\ndef register(f):\n    HELD[0].append(f)\n    return f\n",
@@ -1218,7 +1227,13 @@ def _edit_plugin(mods: Modules, version: str) -> None:
             1,
         ),
     ],
-    ids=["module-global list", "attribute of a module global", "nested list", "long list"],
+    ids=[
+        "module-global list",
+        "attribute of a module global",
+        "wrapper",
+        "nested list",
+        "long list",
+    ],
 )
 def test_registries_near_the_module_are_found_without_walking_the_heap(
     mods: Modules,

@@ -263,6 +263,13 @@ def _count_near(
     read(objects, id(objects))
     for held in recorded:
         read(held, id(held))
+    for obj in objects:
+        if type(obj) is FunctionType:
+            # Its attributes: a wrapper's ``__wrapped__`` (``functools.wraps``) refers
+            # to the function it wraps, one of these objects too.
+            for state in referents(obj):
+                if type(state) is dict and state is not obj.__globals__:
+                    read(state, id(state))
     for namespace in namespaces:
         for _, key, state in places("", namespace, closures=True):
             read(state, key)
