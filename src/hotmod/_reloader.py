@@ -798,10 +798,14 @@ class Reloader:
             (ns, _by_module(refs_of(), top_only=False))
             for ns, refs_of in list(self.namespaces.values())
         ]
+        ran = _ran_alone(steps, txn)
         for step in steps:
             old = txn.snapshots[step.name]
             new = txn.modules[step.name].__dict__
+            position = ran.get(step.name, len(ran))
             for importer in self.graph.importers(step.name):
+                if ran.get(importer, -1) > position:
+                    continue  # (it ran its imports again, after this module: bound anew)
                 module = sys.modules.get(importer)
                 if module is None:
                     continue
@@ -900,6 +904,18 @@ def _keep_hook(
         return new if kept is integrations.NOT_HANDLED else kept
 
     return hook
+
+
+def _ran_alone(steps: list[Step], txn: _Txn) -> dict[str, int]:
+    """The place in the plan of each module it ran whole and outside a cycle (not the
+    running script, whose imports do not run again)."""
+    assert txn.plan is not None
+    script = {step.name for step in steps if step.definitions_only}
+    return {
+        group[0]: position
+        for position, group in enumerate(txn.plan.groups)
+        if len(group) == 1 and group[0] not in script
+    }
 
 
 def _discarded(steps: list[Step], txn: _Txn, modules: dict[str, str]) -> list[tuple[str, Any]]:
