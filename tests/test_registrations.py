@@ -506,6 +506,26 @@ def test_a_singledispatch_registration_removed_from_the_source_is_gone(
     assert fmt.show(1) == "any" and len(fmt.show.registry) == 1
 
 
+def test_a_registration_removed_after_the_dispatching_module_ran_again_is_gone(
+    mods: Modules,
+) -> None:
+    # The dispatching module's run made a new registry, and the extension registered
+    # there again: the registry its first reload found (the previous one) is not where
+    # its registration now is.
+    fmt_source = "import functools\n\n@functools.singledispatch\ndef show(x):\n    return '{v}'\n"
+    mods.write("fmt", fmt_source.format(v="any"))
+    ext = "from PFX_fmt import show\n\n{body}"
+    mods.write("ext", ext.format(body="@show.register(float)\ndef _f(x):\n    return 'float'\n"))
+    fmt = mods.load("fmt")
+    mods.load("ext")
+    mods.write("fmt", fmt_source.format(v="any2"))
+    assert mods.name("ext") in mods.reload("fmt").reloaded
+    assert fmt.show(1.5) == "float" and fmt.show(1) == "any2"
+    mods.write("ext", ext.format(body="X = 1\n"))
+    assert mods.reload("ext").stale == []
+    assert fmt.show(1.5) == "any2" and sorted(t.__name__ for t in fmt.show.registry) == ["object"]
+
+
 def test_process_wide_side_effects_do_not_pile_up(mods: Modules) -> None:
     source = """
         import logging, warnings

@@ -13,7 +13,7 @@ import functools
 import itertools
 import sys
 from collections import Counter, deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from types import CellType, FunctionType, MappingProxyType, MethodType, ModuleType
 from typing import Any
 
@@ -32,6 +32,7 @@ __all__ = [
     "near_namespaces",
     "reachable_containers",
     "registered_objects",
+    "unknown_dispatch_registry",
     "wrapped_names",
 ]
 
@@ -139,17 +140,32 @@ def dispatch_caches(
 ) -> dict[int, Callable[[], None]]:
     """``id(registry) -> clear its dispatch cache`` for the `functools.singledispatch`
     functions bound in ``namespaces`` whose registry is one of ``containers``."""
-    found: dict[int, Callable[[], None]] = {}
+    return {id(r): clear for r, clear in _dispatchers(namespaces) if id(r) in containers}
+
+
+def unknown_dispatch_registry(
+    namespaces: Iterable[Mapping[str, Any]], ids: set[int], known: set[int]
+) -> bool:
+    """Whether a `functools.singledispatch` function bound in ``namespaces`` has a
+    registry holding one of ``ids`` that is none of ``known``: the function was made
+    again (its module ran again), and what the module registered with it went there."""
+    return any(id(r) not in known and holds_any(r, ids) for r, _ in _dispatchers(namespaces))
+
+
+def _dispatchers(
+    namespaces: Iterable[Mapping[str, Any]],
+) -> Iterator[tuple[dict[Any, Any], Callable[[], None]]]:
+    """(registry, clear its dispatch cache) of each `functools.singledispatch` function
+    bound in ``namespaces``: its registry is the dict behind its ``registry`` proxy."""
     for namespace in namespaces:
         for value in list(namespace.values()):
             if type(value) is not FunctionType:
                 continue
             proxy, clear = value.__dict__.get("registry"), value.__dict__.get("_clear_cache")
             if type(proxy) is MappingProxyType and callable(clear):
-                registry = referents(proxy)  # (the dict behind it)
-                if registry and id(registry[0]) in containers:
-                    found[id(registry[0])] = clear
-    return found
+                registry = referents(proxy)
+                if registry and type(registry[0]) is dict:
+                    yield registry[0], clear
 
 
 def holds_any(container: Container, ids: set[int]) -> bool:

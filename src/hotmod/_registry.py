@@ -35,6 +35,7 @@ from ._holders import (
     near_namespaces,
     reachable_containers,
     registered_objects,
+    unknown_dispatch_registry,
     wrapped_names,
 )
 from ._patch import Patcher
@@ -325,6 +326,10 @@ class Registries:
             or (containers and not any(holds_any(c, ids) for c in containers))
             or (
                 wrapping and not any(wrapped_names(e, module, adapted) for c in wrapping for e in c)
+            )
+            or (
+                any(type(c) is dict for c in containers)
+                and unknown_dispatch_registry(near(), ids, set(map(id, containers)))
             )
         ):
             found = near_containers(objects, near(), adapted, self._places())
