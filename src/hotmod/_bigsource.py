@@ -210,10 +210,12 @@ class _Kept(NamedTuple):
     """What the last scan of a big source compiled and guessed, by text."""
 
     runs: dict[_Key, _Known]
-    guesses: dict[bytes, int]  # how each statement `_TREE` matches is compiled
+    # How each statement `_TREE` matches is compiled, by the hash of its text (a wrong
+    # guess is only slower: the run's bytecode tells, and the statement is cut again).
+    guesses: dict[int, int]
 
     def size(self) -> int:
-        return sum(len(key[2]) for key in self.runs) + sum(map(len, self.guesses))
+        return sum(len(key[2]) for key in self.runs)
 
 
 # The last scan of each big source: a scan of the next version compiles again only the
@@ -548,7 +550,7 @@ class _Cut:
         line = self.lines[self.starts[index]]
         if not _TREE.match(line):
             return _TEXT
-        text = self.text(index, index + 1)
+        text = hash(self.text(index, index + 1))
         kind = self._known.guesses.get(text)
         if kind is None:
             kind = _TEXT if self._decorators(index) is not None else _PARSED
