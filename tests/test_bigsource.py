@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 import hotmod
 from conftest import Project
 from hotmod import _bigsource
-from hotmod._bigsource import scan
+from hotmod._bigsource import Scan, scan
 from hotmod._define import AROUND, BIND, DEF, SKIP, Definer, bound_names, instrument
 from hotmod._graph import imports_of
 from hotmod._registrants import registrants
@@ -232,19 +232,66 @@ def test_pieces_run_as_the_whole_instrumented_tree_runs(
 ) -> None:
     # The same names and values, docstring, annotations, registrations, line numbers.
     head = "'''The module.'''\n" if docstring else ""
-    head += "REGISTRY = []\n\ndef decorate(f):\n    REGISTRY.append(f)\n    return f\n"
-    head += "def tag(*words):\n    REGISTRY.append(words)\n    return decorate\n"
-    source = head + "\n".join(p.format(i=i) for i, p in enumerate(picks)) + "\n"
+    source = head + _REGISTERING + "\n".join(p.format(i=i) for i, p in enumerate(picks)) + "\n"
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(_bigsource, "_RUN", run)
         scanned = scan(source.encode(), "mod.py")
         _bigsource.forget()
+    assert_runs_as_its_tree(source, "mod.py", scanned)
+
+
+_REGISTERING = (
+    "REGISTRY = []\n\ndef decorate(f):\n    REGISTRY.append(f)\n    return f\n"
+    "def tag(*words):\n    REGISTRY.append(words)\n    return decorate\n"
+)
+
+
+def assert_runs_as_its_tree(source: str, filename: str, scanned: Scan | None) -> None:
+    """The pieces of ``scanned`` run as the whole instrumented tree of ``source``."""
     assert scanned is not None and scanned.pieces is not None
     pieces = scanned.pieces
-    whole = compile(instrument(ast.parse(source)), "mod.py", "exec", dont_inherit=True)
+    whole = compile(instrument(ast.parse(source)), filename, "exec", dont_inherit=True)
     assert run_view(lambda ns: exec(whole, ns)) == run_view(
         lambda ns: [exec(piece.code, ns) for piece in pieces]
     )
+
+
+@pytest.mark.usefixtures("any_size")
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.sampled_from(RUNNABLE), min_size=1, max_size=14),
+    st.integers(0, 14),
+    st.sampled_from(["insert", "delete", "replace", "lines above"]),
+    st.sampled_from(RUNNABLE),
+)
+@example([RUNNABLE[0], RUNNABLE[8], RUNNABLE[1]], 0, "insert", RUNNABLE[8])
+@example([RUNNABLE[8], RUNNABLE[0], RUNNABLE[3]], 0, "lines above", RUNNABLE[0])
+def test_an_edited_source_runs_as_its_new_tree_with_the_runs_kept_from_the_last(
+    picks: list[str], at: int, edit: str, pick: str
+) -> None:
+    # The runs the last scan kept, moved or not, run as the new text's whole tree does:
+    # the same names, registrations and line numbers.
+    head = _REGISTERING
+    edited = list(picks)
+    at = min(at, len(picks) - 1)
+    if edit == "insert":
+        edited.insert(at, pick)
+    elif edit == "delete" and len(edited) > 1:
+        del edited[at]
+    elif edit == "replace":
+        edited[at] = pick
+    elif edit == "lines above":
+        head = "# a comment\n\n" + head
+    old = head + "\n".join(p.format(i=i) for i, p in enumerate(picks)) + "\n"
+    source = head + "\n".join(p.format(i=i) for i, p in enumerate(edited)) + "\n"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_bigsource, "_RUN", 60)
+        _bigsource.forget_compiled()
+        assert scan(old.encode(), "edited.py") is not None
+        _bigsource.forget()
+        scanned = scan(source.encode(), "edited.py")
+        _bigsource.forget()
+    assert_runs_as_its_tree(source, "edited.py", scanned)
 
 
 def run_view(run: Callable[[dict[str, Any]], object]) -> dict[str, object]:
