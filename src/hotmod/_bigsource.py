@@ -197,7 +197,7 @@ class _Known(NamedTuple):
         if not lines:
             return self
         read = self.read
-        moved = moved_read(read, lines) if isinstance(read, Read) else read.moved(read.nodes, lines)
+        moved = moved_read(read, lines) if isinstance(read, Read) else read.moved(lines)
         hooks = tuple(hook.moved(lines) for hook in self.hooks)
         return _Known(shifted(self.code, lines), at, moved, hooks)
 
@@ -301,13 +301,16 @@ class _TreeRead(NamedTuple):
         nodes: list[ImportNode] = []
         if b"import" in text:  # (a walk of every statement of the tree, else for nothing)
             nodes = list(import_nodes(tree))
-        return cls(bound, dynamic, [], registrants(tree)).moved(nodes, shift)
+        return cls(bound, dynamic, nodes, registrants(tree)).moved(shift)
 
-    def moved(self, nodes: list[ImportNode], lines: int) -> _TreeRead:
-        """This read with ``nodes`` ``lines`` further down (copies: a tree's lines stay
-        its own)."""
+    def moved(self, lines: int) -> _TreeRead:
+        """This read ``lines`` further down (its import nodes copied: a tree's lines
+        stay its own)."""
         return self._replace(
-            nodes=[(ast.increment_lineno(copy.deepcopy(node), lines), kind) for node, kind in nodes]
+            nodes=[
+                (ast.increment_lineno(copy.deepcopy(node), lines), kind)
+                for node, kind in self.nodes
+            ]
         )
 
 

@@ -799,10 +799,12 @@ class Reloader:
             for ns, refs_of in list(self.namespaces.values())
         ]
         ran = _ran_alone(steps, txn)
+        assert txn.plan is not None
+        place = {name: i for i, group in enumerate(txn.plan.groups) for name in group}
         for step in steps:
             old = txn.snapshots[step.name]
             new = txn.modules[step.name].__dict__
-            position = ran.get(step.name, len(ran))
+            position = place[step.name]
             for importer in self.graph.importers(step.name):
                 if ran.get(importer, -1) > position:
                     continue  # (it ran its imports again, after this module: bound anew)
