@@ -2219,3 +2219,63 @@ def test_the_heap_walks_never_read_a_module_s_own_state() -> None:
     finally:
         loop.close()
     gc.collect()
+
+
+def test_a_reference_to_a_name_defined_several_times_runs_its_last_definition(
+    mods: Modules,
+) -> None:
+    # The object a name is bound to is the last definition's: references taken before
+    # a reload must run that one's new code, not an ``@overload`` stub's or the first
+    # registered twin's. The earlier definitions are made anew, as a fresh import has them.
+    mods.write("reg", "REG = []\n\ndef register(f):\n    REG.append(f)\n    return f\n")
+    source = """
+        from typing import overload
+        from PFX_reg import register
+
+        @overload
+        def double(x: int) -> int: ...
+        @overload
+        def double(x: str) -> str: ...
+        def double(x):
+            return x * {n}
+
+        @register
+        def h():
+            return "first {v}"
+
+        @register
+        def h():
+            return "last {v}"
+
+        class Shape:
+            @overload
+            def scale(self, x: int) -> int: ...
+            @overload
+            def scale(self, x: float) -> float: ...
+            def scale(self, x):
+                return x * {n}
+
+            @property
+            def size(self):
+                return self._size * {n}
+
+            @size.setter
+            def size(self, value):
+                self._size = value + {n}
+    """
+    mods.write("dep", source.format(n=2, v="v0"))
+    reg, dep = mods.load("reg"), mods.load("dep")
+    held = (dep.double, dep.h, dep.Shape.scale, dep.Shape.size.fget, dep.Shape.size.fset)
+    shape = dep.Shape()
+    for n, version in enumerate(VERSIONS, start=3):
+        mods.write("dep", source.format(n=n, v=version))
+        mods.reload("dep")
+        double, h, scale, getter, setter = held
+        assert double(2) == dep.double(2) == 2 * n and double is dep.double
+        assert h() == f"last {version}" and h is dep.h
+        assert [f() for f in reg.REG] == [f"first {version}", f"last {version}"]
+        assert reg.REG[-1] is dep.h
+        assert scale(shape, 2) == 2 * n and scale is dep.Shape.scale
+        shape.size = 1
+        assert shape.size == (1 + n) * n
+        assert (getter, setter) == (dep.Shape.size.fget, dep.Shape.size.fset)

@@ -73,6 +73,7 @@ _NAMED = re.compile(rb"(?:async[ \t]+)?(def|class)[ \t]+(\w+)[ \t]*(\([ \t]*\)|\
 # How a statement is compiled: from its text (a decorated function's with the definition
 # hooks written around its decorators), or from its instrumented syntax tree.
 _TEXT, _PARSED = 0, 1
+_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 _TOP_TEXT = 2  # (how a kept run was compiled: from its text, at the top of the source)
 # Statements guessed to need their tree (guarded imports are told apart by the tree).
 _TREE = re.compile(rb"@|if\b.*TYPE_CHECKING")
@@ -292,6 +293,7 @@ class _TreeRead(NamedTuple):
     dynamic: bool
     nodes: list[ImportNode]  # (at the source's lines)
     registrants: frozenset[str]
+    defined: frozenset[str]  # names its top-level ``def`` and ``class`` statements bind
 
     @classmethod
     def of(cls, tree: ast.Module, text: bytes, shift: int) -> _TreeRead:
@@ -301,7 +303,8 @@ class _TreeRead(NamedTuple):
         nodes: list[ImportNode] = []
         if b"import" in text:  # (a walk of every statement of the tree, else for nothing)
             nodes = list(import_nodes(tree))
-        return cls(bound, dynamic, nodes, registrants(tree)).moved(shift)
+        defined = frozenset(node.name for node in tree.body if isinstance(node, _DEFS))
+        return cls(bound, dynamic, nodes, registrants(tree), defined).moved(shift)
 
     def moved(self, lines: int) -> _TreeRead:
         """This read ``lines`` further down (its import nodes copied: a tree's lines
@@ -443,6 +446,7 @@ class _Cut:
         self.kinds = [self._guess(index) for index in range(len(self.starts))]
         pieces: list[Piece] = []
         found = _Found()
+        defined: set[str] = set()  # (by the pieces so far: see `_defined_again`)
         first = 0
         while first < len(self.starts):
             end = self.run(first)
@@ -451,6 +455,8 @@ class _Cut:
                 if known is None:
                     return None
                 assert isinstance(known.read, _TreeRead)
+                if _defined_again(defined, known.read.defined):
+                    return None
                 found.add_tree(known.read)
                 pieces.append(Piece(known.code, ()))
                 first = end
@@ -476,6 +482,9 @@ class _Cut:
                 if checking:
                     self._mark_text(first, end, b"TYPE_CHECKING")
                 continue  # the same statements again, cut before those
+            names = [*read.defines, *(hook.name for hook in hooks)]
+            if len(set(names)) < len(names) or _defined_again(defined, names):
+                return None
             nodes = self._import_nodes(read.top, read.nested)
             if nodes is None:
                 return None
@@ -862,6 +871,20 @@ def _starts(lines: list[bytes]) -> list[int]:
         starts.append(index)
         decorating = line[0] == 64  # (b"@")
     return starts
+
+
+def _defined_again(defined: set[str], names: Iterable[str]) -> bool:
+    """Whether a piece's definitions bind a name that an earlier piece's bind, adding
+    them to ``defined`` (pieces in order).
+
+    The earlier definition is then no longer what the name is bound to: it must be made
+    anew, not given the kept object (`_define.superseded`), and only the whole syntax
+    tree tells which definitions are so (rare in big sources: they get the tree).
+    """
+    if not defined.isdisjoint(names):
+        return True
+    defined.update(names)
+    return False
 
 
 def _is_string(node: ast.stmt) -> bool:

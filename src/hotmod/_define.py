@@ -253,8 +253,11 @@ _LITERALS = frozenset({ast.List, ast.Tuple, ast.Set, ast.Dict})
 
 
 def _instrument_body(body: list[ast.stmt], prefix: str) -> None:
+    replaced = superseded(body)
     for node in body:
         if isinstance(node, _Def):
+            if id(node) in replaced:
+                continue  # (a fresh object: the kept one is the later definition's)
             _decorate(node, prefix)
             if isinstance(node, ast.ClassDef):
                 _instrument_body(node.body, f"{prefix}{node.name}.")
@@ -265,6 +268,35 @@ def _instrument_body(body: list[ast.stmt], prefix: str) -> None:
                 _instrument_body(handler.body, prefix)
         elif _is_try_star(node):
             _instrument_body(node.body, prefix)  # type: ignore[attr-defined]
+
+
+def superseded(body: list[ast.stmt]) -> set[int]:
+    """The definitions of ``body`` (by id) whose name a later definition of the same
+    body binds again without reading it (``@overload`` stubs before the implementation,
+    a function defined and registered several times).
+
+    The object the name is bound to when the body has run, the one references elsewhere
+    hold, is the last definition's: it keeps its identity, the earlier ones are made
+    anew. A later definition whose decorators read the name (``@x.setter``) builds on
+    the earlier one, which stays a definition of its own.
+    """
+    found: set[int] = set()
+    later: set[str] = set()
+    for node in reversed(body):
+        if not isinstance(node, _Def):
+            continue
+        if node.name in later:
+            found.add(id(node))
+        reads = any(
+            isinstance(n, ast.Name) and n.id == node.name
+            for decorator in node.decorator_list
+            for n in ast.walk(decorator)
+        )
+        if reads:
+            later.discard(node.name)
+        else:
+            later.add(node.name)
+    return found
 
 
 def _is_try_star(node: ast.stmt) -> bool:
