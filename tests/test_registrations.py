@@ -19,6 +19,7 @@ import sys
 import textwrap
 import threading
 import time
+import typing
 import warnings
 import weakref
 from collections.abc import Callable, Iterator
@@ -2268,10 +2269,12 @@ def test_a_reference_to_a_name_defined_several_times_runs_its_last_definition(
     held = (dep.double, dep.h, dep.Shape.scale, dep.Shape.size.fget, dep.Shape.size.fset)
     shape = dep.Shape()
     for n, version in enumerate(VERSIONS, start=3):
-        mods.write("dep", source.format(n=n, v=version))
+        mods.write("dep", "# moved down\n" * n + textwrap.dedent(source.format(n=n, v=version)))
         mods.reload("dep")
         double, h, scale, getter, setter = held
         assert double(2) == dep.double(2) == 2 * n and double is dep.double
+        if sys.version_info >= (3, 11):  # (typing keeps the stubs by line: the moved go)
+            assert len(typing.get_overloads(dep.double)) == 2
         assert h() == f"last {version}" and h is dep.h
         assert [f() for f in reg.REG] == [f"first {version}", f"last {version}"]
         assert reg.REG[-1] is dep.h
@@ -2279,3 +2282,10 @@ def test_a_reference_to_a_name_defined_several_times_runs_its_last_definition(
         shape.size = 1
         assert shape.size == (1 + n) * n
         assert (getter, setter) == (dep.Shape.size.fget, dep.Shape.size.fset)
+    # A run that fails leaves everything as the last one did, the stubs registered too.
+    stubs = typing.get_overloads(dep.double) if sys.version_info >= (3, 11) else []
+    mods.write("dep", "# moved\n" + textwrap.dedent(source.format(n=9, v="v9")) + "1 / 0\n")
+    assert not hotmod.reload(dep).ok
+    assert held[0](2) == 2 * (len(VERSIONS) + 2) and held[1]() == f"last {VERSIONS[-1]}"
+    if sys.version_info >= (3, 11):
+        assert typing.get_overloads(dep.double) == stubs

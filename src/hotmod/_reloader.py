@@ -19,7 +19,7 @@ from itertools import compress
 from types import CodeType, FunctionType, ModuleType
 from typing import Any
 
-from . import _bigsource, _diskcache, integrations
+from . import _bigsource, _diskcache, _sideeffects, integrations
 from ._audit import CodeHistory, Reported, find_running, find_stale
 from ._bigsource import Piece, parse
 from ._closures import update_made
@@ -733,6 +733,9 @@ class Reloader:
         # The running script's top-level statements do not run again: only what its
         # definitions registered is taken back (they run again).
         ledger.retract(owner, definitions_only=step.definitions_only)
+        put_back = _sideeffects.take_overloads(owner)
+        if put_back is not None:
+            txn.settle_undo.append(put_back)
         assert txn.view is not None
         for adapter in txn.adapters:
             adapter.before_module(txn.view, module)

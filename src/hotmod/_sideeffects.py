@@ -1,5 +1,5 @@
 """Process-wide side effects of module code: atexit, logging, warnings filters, signals,
-ABC registrations.
+ABC registrations, ``typing.overload`` stubs.
 
 Each registration a module's top-level code makes is written to the ledger, so a module
 run again does not add a second exit handler, log handler, filter, warnings filter or
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from logging import Logger
     from typing import Any
 
-__all__ = ["LATE", "install", "pending", "wrap"]
+__all__ = ["LATE", "install", "pending", "take_overloads", "wrap"]
 
 LATE = frozenset({"logging", "signal"})  # wrapped when the program imports them
 _wrapped: set[str] = set()
@@ -240,3 +240,22 @@ def _restore_signal(original: Callable[..., Any], signalnum: int, handler: Any) 
 
     if handler is not None and threading.current_thread() is threading.main_thread():
         original(signalnum, handler)
+
+
+def take_overloads(module: str) -> Callable[[], None] | None:
+    """Take out the ``@overload`` stubs ``module`` registered (it runs again next, and
+    registers its own), as a fresh import has none but the new ones; how to put them back.
+
+    ``typing`` keeps them by module, qualified name and first line (3.11 on), so a stub
+    moved to another line stayed, and ``typing.get_overloads`` listed it too.
+    """
+    typing = sys.modules.get("typing")
+    registry = getattr(typing, "_overload_registry", None)
+    if not registry or module not in registry:
+        return None
+    taken = registry.pop(module)
+
+    def put_back() -> None:
+        registry[module] = taken
+
+    return put_back
