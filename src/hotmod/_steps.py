@@ -107,16 +107,13 @@ class CompileCache:
         entry = self._steps.get(name)
         if entry is None or entry[0] != path or entry[2].stat != stat:
             return None
-        del self._steps[name]
-        self._steps[name] = (*entry[:3], checked)  # most recently used last
-        return entry[2]
+        return self._used(name, (*entry[:3], checked))
 
     def checked_since(self, name: str, path: str, since: float) -> Step | None:
         """The cached step of a file last found holding its text at or after ``since``."""
         entry = self._steps.get(name)
         if entry is not None and entry[0] == path and entry[3] >= since:
-            self._steps[name] = self._steps.pop(name)  # most recently used last
-            return entry[2]
+            return self._used(name, entry)
         return None
 
     def latest(self, name: str, path: str) -> Step | None:
@@ -129,7 +126,12 @@ class CompileCache:
         entry = self._steps.get(name)
         if entry is None or entry[0] != path or entry[1] != digest:
             return None
-        self._steps[name] = self._steps.pop(name)  # most recently used last
+        return self._used(name, entry)
+
+    def _used(self, name: str, entry: tuple[str, int, Step, float]) -> Step:
+        """``entry``'s step, the entry put last: the most recently used."""
+        del self._steps[name]
+        self._steps[name] = entry
         return entry[2]
 
     def settle(self, name: str, path: str, digest: int) -> None:
