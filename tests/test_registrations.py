@@ -2197,6 +2197,8 @@ def test_a_name_defined_and_registered_several_times_holds_as_many_entries(
         assert [h(1) for h in reg.REG] == [value + 1] * 3
         assert [p().run() for p in reg.PLUGINS] == [value] * 3
         assert dep.h in reg.REG and dep.P in reg.PLUGINS
+        assert len(set(map(id, reg.REG))) == len(set(map(id, reg.PLUGINS))) == 3
+        assert reg.REG[-1] is dep.h and reg.PLUGINS[-1] is dep.P
 
 
 def test_the_heap_walks_never_read_a_module_s_own_state() -> None:
