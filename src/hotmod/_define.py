@@ -278,23 +278,20 @@ def superseded(body: list[ast.stmt]) -> set[int]:
     The object the name is bound to when the body has run, the one references elsewhere
     hold, is the last definition's: it keeps its identity, the earlier ones are made
     anew. A later definition whose decorators read the name (``@x.setter``) builds on
-    the earlier one, which stays a definition of its own.
+    the earlier one: both are the same definition's parts, superseded or not together.
     """
     found: set[int] = set()
-    later: set[str] = set()
+    later: set[str] = set()  # names bound again below, without building on this one
     for node in reversed(body):
         if not isinstance(node, _Def):
             continue
         if node.name in later:
             found.add(id(node))
-        reads = any(
+        elif not any(
             isinstance(n, ast.Name) and n.id == node.name
             for decorator in node.decorator_list
             for n in ast.walk(decorator)
-        )
-        if reads:
-            later.discard(node.name)
-        else:
+        ):
             later.add(node.name)
     return found
 
