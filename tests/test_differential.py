@@ -120,6 +120,8 @@ def _module_source(rng: random.Random, case: _Case, i: int) -> tuple[str, dict[s
         lines.append(f"DEF{i} = S{i}.{members[0]}")
     registering = []
     if rng.random() < 0.5:  # a decorator that appends to a list registry
+        if rng.random() < 0.3:  # the name defined and registered twice: the last is bound
+            registering += ["@register", f"def r{i}(x):", f"    return x - {rng.randint(1, 9)}"]
         registering += ["@register", f"def r{i}(x):", f"    return x + {rng.randint(1, 9)}"]
     if rng.random() < 0.4:  # a class-based decorator (a callable object)
         registering += ["@Cmd", f"def c{i}(x):", f"    return x * {rng.randint(1, 9)}"]
@@ -135,6 +137,8 @@ def _module_source(rng: random.Random, case: _Case, i: int) -> tuple[str, dict[s
         lines += registering
     if rng.random() < 0.5:
         lines.append(f"E{i} = C{i} * {rng.randint(2, 5)}")  # a name that comes and goes
+    if rng.random() < 0.3:  # a stub, then the definition (as ``@overload`` stubs go)
+        lines += [f"def t{i}(x):", "    return None", f"def t{i}(x):", f"    return x + C{i}"]
     if rng.random() < 0.5:
         lines.append(f"L{i} = [f{i}, K{i}, C{i}]")
     if i in case.cycles:
@@ -281,6 +285,7 @@ RESULTS = {}
 HOT = """
 import hotmod
 LOST = []  # enum members held from before a reload that are no longer the member
+STALE = []  # functions held from before a reload that do not run their newest code
 root = os.path.abspath("hot")
 sys.path.insert(0, root)
 for key, case in DATA.items():
@@ -295,6 +300,9 @@ for key, case in DATA.items():
             held = [(name, cls, member) for name in case["order"]
                     for cls in vars(sys.modules[name]).values()
                     if isinstance(cls, enum.EnumMeta) for member in cls]
+            functions = [(name, key, f) for name in case["order"][1:]  # (not the registry's)
+                         for key, f in vars(sys.modules[name]).items()
+                         if type(f) is types.FunctionType and f.__module__ == name]
             report = hotmod.reload(*step["targets"])
             if not report.ok:
                 RESULTS[f"{key}/{r}"] = f"reload failed: {report}"
@@ -304,8 +312,13 @@ for key, case in DATA.items():
                 if isinstance(now, enum.EnumMeta) and member._name_ in now._member_names_:
                     if now is not cls or now[member._name_] is not member:
                         LOST.append(f"{key}/{r}: {name}.{cls.__name__}.{member._name_}")
+            for name, attr, function in functions:  # (what a reference held runs)
+                now = getattr(sys.modules[name], attr, None)
+                if type(now) is types.FunctionType and now.__module__ == name:
+                    if function(3) != now(3) or function is not now:
+                        STALE.append(f"{key}/{r}: {name}.{attr}")
         RESULTS[f"{key}/{r}"] = snapshot(case["order"])
-print(json.dumps({"results": RESULTS, "lost": LOST}))
+print(json.dumps({"results": RESULTS, "lost": LOST, "stale": STALE}))
 """
 
 FRESH = """
@@ -333,7 +346,7 @@ def test_hot_reload_equals_fresh_import(project: Project, batch: int) -> None:
     (project.root / "cases.json").write_text(json.dumps(data))
     out = json.loads(project.run_script(CANON + textwrap.dedent(HOT)))
     hot = out["results"]
-    assert out["lost"] == []
+    assert out["lost"] == [] and out["stale"] == []
     fresh = json.loads(project.run_script(CANON + textwrap.dedent(FRESH)))
     assert hot.keys() == fresh.keys()
     for key in fresh:
@@ -363,7 +376,7 @@ def test_generator_covers_the_interesting_shapes() -> None:
     assert min(sizes) >= 5 and max(sizes) <= 12, sizes
     assert sum("def g" in json.dumps(c) for c in cases) >= 5  # cases with an import cycle
     needles = ("from .m", "import C", "super().get()", "def g", "_new", "L", "E", "PKG_TOTAL")
-    for needle in (*needles, "@register", "@Cmd", "(Plugin)", "(enum.Enum)", "DEF"):
+    for needle in (*needles, "@register", "@Cmd", "(Plugin)", "(enum.Enum)", "DEF", "def t"):
         assert needle in text, needle
     assert any(
         len(step["targets"]) > 1  # type: ignore[index]

@@ -2224,6 +2224,38 @@ def test_the_heap_walks_never_read_a_module_s_own_state() -> None:
     gc.collect()
 
 
+def test_twins_in_a_list_registry_several_modules_share_are_as_a_fresh_import_has_them(
+    mods: Modules,
+) -> None:
+    # Two dependents of a leaf register into one list; one defines and registers a name
+    # twice. The previous version's first twin goes though the modules settle the list
+    # one after the other (a module settled before shortens it) or all at once (the
+    # twin no longer defined), and when the source stops registering the name, the
+    # other definitions of it go with the bound one.
+    mods.write("leaf", "VALUE = 0\n")
+    mods.write("reg", "REG = []\n\ndef register(f):\n    REG.append(f)\n    return f\n")
+    first = "@register\ndef h():\n    return ('first', VALUE)\n\n"
+    last = "@register\ndef h():\n    return ('last', VALUE)\n"
+    head = "from PFX_leaf import VALUE\nfrom PFX_reg import register\n\n"
+    mods.write("a", head + "@register\ndef g():\n    return ('g', VALUE)\n")
+    mods.write("b", head + first + last)
+    reg, b = mods.load("reg"), (mods.load("a"), mods.load("b"))[1]
+    for value in (1, 2):
+        mods.write("leaf", f"VALUE = {value}\n")
+        mods.reload("leaf")
+        assert sorted(f() for f in reg.REG) == [("first", value), ("g", value), ("last", value)]
+        assert b.h in reg.REG and len(set(map(id, reg.REG))) == 3
+    mods.write("b", head + last)  # (registered once now)
+    mods.write("leaf", "VALUE = 3\n")
+    mods.reload("leaf")
+    assert sorted(f() for f in reg.REG) == [("g", 3), ("last", 3)]
+    mods.write("b", head + first + last)
+    mods.reload("b")
+    mods.write("b", head + "def h():\n    return ('bare', VALUE)\n")
+    mods.reload("b")
+    assert [f() for f in reg.REG] == [("g", 3)]
+
+
 def test_a_reference_to_a_name_defined_several_times_runs_its_last_definition(
     mods: Modules,
 ) -> None:

@@ -10,7 +10,6 @@ of its own (a route, a ``(priority, handler)`` pair, a ``partial``).
 from __future__ import annotations
 
 import functools
-import itertools
 import sys
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -65,29 +64,45 @@ def _owned(value: Any, owner: str, defined: bool) -> list[Any]:
 
 
 def earlier_twins(
-    container: Container, was: list[int] | None, ids: set[int], module: str, defined: set[str]
+    container: Container,
+    was: list[int] | None,
+    ids: set[int],
+    module: str,
+    defined: set[str],
+    stopped: set[str],
 ) -> set[int]:
     """Entries a list held before the run that are the module's earlier objects of a name
-    it defines again (several definitions of one name, each registered: only the last
-    is bound, and so known); none unless the run appended more than it had."""
-    if not defined or was is None or type(container) is not list:
+    it defines again (several definitions of one name, each registered: only the last is
+    bound, and so known), if the run registered the module's objects there again (a kept
+    one, or a new twin); and those of the names it ``stopped`` registering there.
+
+    By ids, not positions: the modules settled before this one took their previous
+    entries out of a list they share.
+    """
+    if not (defined or stopped) or was is None or type(container) is not list:
         return set()
-    start = len(was)
-    if len(container) - start <= sum(map(ids.__contains__, was)):
-        return set()
-    found = set()
-    for entry in itertools.islice(container, start):
-        try:
-            if (
-                id(entry) not in ids
-                and isinstance(entry, (FunctionType, type))
-                and entry.__module__ == module
-                and entry.__qualname__ in defined
-            ):
-                found.add(id(entry))
-        except Exception:  # (an object whose attributes raise: not one of these)
-            continue
-    return found
+    before = set(was)
+    entries = list(container)
+    held = list(map(id, entries))
+    pairs = [(i, e) for i, e in zip(held, entries, strict=True) if i not in ids]
+    names = stopped
+    if sum(map(ids.__contains__, held)) > sum(map(ids.__contains__, was)) or any(
+        i not in before and _twin(e, module, defined) for i, e in pairs
+    ):
+        names = defined | stopped
+    return {i for i, e in pairs if i in before and _twin(e, module, names)} if names else set()
+
+
+def _twin(entry: Any, module: str, defined: set[str]) -> bool:
+    """Whether ``entry`` is a function or class of ``module`` named as one of ``defined``."""
+    try:
+        return (
+            isinstance(entry, (FunctionType, type))
+            and entry.__module__ == module
+            and entry.__qualname__ in defined
+        )
+    except Exception:  # (an object whose attributes raise: not one of these)
+        return False
 
 
 def registered_objects(

@@ -232,8 +232,13 @@ class Registries:
         ]
         if taken:
             self._taking[module] = taken
+        # Names the module defines and may register (a name defined several times: the
+        # previous version's other objects of it are bound to no name, and go), and those
+        # it no longer registers (their other objects go with the bound one).
+        defined = {global_of(n) for n in names if n.startswith(DEFINED)}
+        stopped = {global_of(n) for n in dropped if n.startswith(DEFINED)}
         records = [
-            Shared.note(shared, c, module, ids, gone)
+            Shared.note(shared, c, module, ids, gone, defined | stopped)
             for c in containers
             if shared is not None and len(c) <= REGISTRY_MAX
         ]
@@ -252,11 +257,12 @@ class Registries:
             mine = [i for i, c in enumerate(containers) if id(c) not in done]
             if mine:
                 successors = successors_of(present & names, old, module, patcher)
-                # (a name the source defines and registers several times: the previous
-                # version's other objects of it are bound to no name, and go)
-                defined = {global_of(n) for n in names if n.startswith(DEFINED)}
+                # (a name it stopped registering: its other objects go where its bound
+                # one goes)
+                stops = [stopped if gone_in[i] else set() for i in mine]
                 older = [
-                    earlier_twins(containers[i], previous[i], ids, module, defined) for i in mine
+                    earlier_twins(containers[i], previous[i], ids, module, defined, stop)
+                    for i, stop in zip(mine, stops, strict=True)
                 ]
                 settle_containers(
                     [containers[i] for i in mine],

@@ -126,6 +126,7 @@ class Shared:
         self.first = list(map(id, container.values() if isinstance(container, dict) else container))
         self.owner: dict[int, str] = {}
         self.gone: set[int] = set()
+        self.defined: dict[str, set[str]] = {}  # names each module defines (`earlier_twins`)
         self.state: bool | None = None
 
     @classmethod
@@ -136,13 +137,16 @@ class Shared:
         module: str,
         ids: set[int],
         gone: set[int],
+        defined: set[str],
     ) -> Shared:
-        """The record of ``container``, noting ``module``'s objects in it."""
+        """The record of ``container``, noting ``module``'s objects in it and the names
+        it defines."""
         record = shared.get(id(container))
         if record is None:
             record = shared[id(container)] = cls(container)
         record.owner.update(dict.fromkeys(ids, module))
         record.gone |= gone
+        record.defined[module] = defined
         return record
 
     def settled(self, patcher: Patcher, undo: list[Callable[[], None]]) -> bool:
@@ -175,6 +179,8 @@ class Shared:
         start = len(first)
         if len(container) <= start or first != list(map(id, itertools.islice(container, start))):
             return False
+        if self._twins(itertools.islice(container, start)):
+            return False  # (each module takes out its own: `earlier_twins`)
         # What the runs appended: each module's previous entries again, in their order.
         made: dict[str, list[int]] = {}
         for item in itertools.islice(container, start, None):
@@ -194,6 +200,21 @@ class Shared:
         undo.append(lambda: replace_items(container, items))
         del container[start:]
         return True
+
+    def _twins(self, entries: Iterable[Any]) -> bool:
+        """Whether ``entries`` hold an earlier object of a name a module defines again
+        (bound to no name, so owned by none)."""
+        owner, defined = self.owner, self.defined
+        for entry in entries:
+            if id(entry) in owner:
+                continue
+            try:
+                names = defined.get(entry.__module__)
+                if names and entry.__qualname__ in names:
+                    return True
+            except Exception:  # (an object whose attributes raise: not one of these)
+                continue
+        return False
 
 
 class Taken:
