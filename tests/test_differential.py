@@ -4,13 +4,16 @@ A seeded generator writes small module graphs (5-12 modules, a package whose
 ``__init__`` re-exports from its submodules, relative and absolute imports, from-imports of
 constants, functions and classes, values computed from imports, subclasses of imported
 classes, containers of functions, optional names that come and go, new modules, import
-cycles, enums whose members come, go, change value and become aliases) and edit scripts
-of several rounds. After each round the hot interpreter reloads
+cycles, enums whose members come, go, change value and become aliases, names defined
+twice: registered twice, or a stub before the definition) and edit scripts of several
+rounds. After each round the hot interpreter reloads
 the edited modules; a fresh interpreter imports the same sources. The canonical view of
 every module's public names (values, function results, class attributes and methods,
 and whether each function or class is the one its home module exposes) must be equal.
 In the hot interpreter, an enum member held from before a reload must still be the
-member of its name while that name is a member (not an alias) of the enum.
+member of its name while that name is a member (not an alias) of the enum, and a
+function held from before a reload must still be the one its module binds, running its
+newest code.
 
 Several cases share one pair of subprocesses, to keep the suite fast.
 """
