@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import sys
 from collections import Counter, deque
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Set
 from types import CellType, FunctionType, MappingProxyType, MethodType, ModuleType
 from typing import Any
 
@@ -23,6 +23,7 @@ from ._registrants import DEFINED, MADE, global_of
 
 __all__ = [
     "count_held",
+    "defined_in",
     "dispatch_caches",
     "earlier_twins",
     "find_containers",
@@ -85,21 +86,19 @@ def earlier_twins(
     entries = list(container)
     held = list(map(id, entries))
     pairs = [(i, e) for i, e in zip(held, entries, strict=True) if i not in ids]
-    names = stopped
+    names = {module: stopped}
     if sum(map(ids.__contains__, held)) > sum(map(ids.__contains__, was)) or any(
-        i not in before and _twin(e, module, defined) for i, e in pairs
+        i not in before and defined_in(e, {module: defined}) for i, e in pairs
     ):
-        names = defined | stopped
-    return {i for i, e in pairs if i in before and _twin(e, module, names)} if names else set()
+        names = {module: defined | stopped}
+    return {i for i, e in pairs if i in before and defined_in(e, names)}
 
 
-def _twin(entry: Any, module: str, defined: set[str]) -> bool:
-    """Whether ``entry`` is a function or class of ``module`` named as one of ``defined``."""
+def defined_in(entry: Any, names: Mapping[str, Set[str]]) -> bool:
+    """Whether ``entry`` is a function or class whose module's ``names`` hold its name."""
     try:
-        return (
-            isinstance(entry, (FunctionType, type))
-            and entry.__module__ == module
-            and entry.__qualname__ in defined
+        return isinstance(entry, (FunctionType, type)) and entry.__qualname__ in names.get(
+            entry.__module__, ()
         )
     except Exception:  # (an object whose attributes raise: not one of these)
         return False
@@ -186,7 +185,7 @@ def _dispatchers(
 def holds_any(container: Container, ids: set[int]) -> bool:
     """Whether a container holds one of ``ids`` (a dict: as a value)."""
     values = container.values() if isinstance(container, dict) else container
-    return any(id(item) in ids for item in values)
+    return not ids.isdisjoint(map(id, values))  # (in C: a shared registry is read by each)
 
 
 def count_held(held: Iterable[int], ids: set[int]) -> dict[int, int]:

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ._containers import Container, ListLike, refill, replace_items
-from ._holders import count_held, wrapped_names
+from ._holders import count_held, defined_in, wrapped_names
 from ._missing import MISSING
 from ._patch import Patcher
 from ._registrants import global_of
@@ -205,16 +205,7 @@ class Shared:
         """Whether ``entries`` hold an earlier object of a name a module defines again
         (bound to no name, so owned by none)."""
         owner, defined = self.owner, self.defined
-        for entry in entries:
-            if id(entry) in owner:
-                continue
-            try:
-                names = defined.get(entry.__module__)
-                if names and entry.__qualname__ in names:
-                    return True
-            except Exception:  # (an object whose attributes raise: not one of these)
-                continue
-        return False
+        return any(id(e) not in owner and defined_in(e, defined) for e in entries)
 
 
 class Taken:
