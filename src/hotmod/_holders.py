@@ -78,9 +78,15 @@ def earlier_twins(
     one, or a new twin); and those of the names it ``stopped`` registering there.
 
     By ids, not positions: the modules settled before this one took their previous
-    entries out of a list they share.
+    entries out of a list they share. Not in a list longer than a registry (a program's
+    data: each entry would be read in Python).
     """
-    if not (defined or stopped) or was is None or type(container) is not list:
+    if (
+        not (defined or stopped)
+        or was is None
+        or type(container) is not list
+        or len(container) > REGISTRY_MAX
+    ):
         return set()
     before = set(was)
     entries = list(container)

@@ -73,12 +73,18 @@ class Registries:
         self._held: dict[int, weakref.ref[Any]] = {}
         # What `take_back` takes out of dict registries before each module runs.
         self._taking: dict[str, list[Taken]] = {}
+        # The keys of each dict longer than a registry that held a module's objects
+        # when last read, by (module, id of the dict): read again only when one no
+        # longer holds them.
+        self._keys: dict[tuple[str, int], list[Any]] = {}
 
     def forget(self, module: str) -> None:
         """Drop what is known of a module."""
         self._remember(module, None)
         self._own.pop(module, None)
         self._running.pop(module, None)
+        for key in [k for k in self._keys if k[0] == module]:
+            del self._keys[key]
 
     def committed(self, module: str, names: frozenset[str]) -> None:
         """The module now runs a source with these registrants."""
@@ -226,10 +232,11 @@ class Registries:
         # runs (`take_back`), as on a fresh import: the run puts back what it registers,
         # under the keys it registers them with now (a key renamed, a duplicate refused).
         taken = [
-            Taken(c, ids)
+            self._taken(module, c, ids)
             for c in containers
-            if isinstance(c, dict) and id(c) in reach and not ids.isdisjoint(map(id, c.values()))
+            if isinstance(c, dict) and id(c) in reach
         ]
+        taken = [entry for entry in taken if entry.taken]
         if taken:
             self._taking[module] = taken
         # Names the module defines and may register (a name defined several times: the
@@ -278,6 +285,8 @@ class Registries:
             for entry in taken:
                 if id(entry.container) not in done:
                     entry.in_order(undo)
+                if len(entry.container) != entry.size:  # (other keys now: read it again)
+                    self._keys.pop((module, id(entry.container)), None)
             for clear in dispatchers.values():
                 clear()  # (a type dispatched before may be cached with a removed function)
                 undo.append(clear)
@@ -290,6 +299,30 @@ class Registries:
                 settle_wrapped(container, entries, module, adapted, undo)
 
         return settle
+
+    def _taken(self, module: str, container: dict[Any, Any], ids: set[int]) -> Taken:
+        """The module's entries in a dict registry it reaches, to take out: those of a
+        dict longer than a registry at the keys the last reload found, if they still
+        hold its objects."""
+        if len(container) <= REGISTRY_MAX:
+            if ids.isdisjoint(map(id, container.values())):
+                return Taken(container, ids, ())
+            return Taken(container, ids)
+        place = (module, id(container))
+        keys = self._keys.get(place)
+        if keys and Taken.holding(container, ids, keys):
+            return Taken(container, ids, keys)
+        entry = Taken(container, ids)
+        self._keys[place] = list(entry.taken)
+        return entry
+
+    def _holds(self, module: str, container: Container, ids: set[int]) -> bool:
+        """Whether a container still holds one of the module's objects (a dict longer
+        than a registry: at the keys the last reload found, if it does)."""
+        keys = self._keys.get((module, id(container)))
+        if keys and type(container) is dict and Taken.holding(container, ids, keys):
+            return True
+        return holds_any(container, ids)
 
     def take_back(self, module: str) -> None:
         """Take the module's entries out of the dict registries `before` found it can
@@ -329,7 +362,7 @@ class Registries:
         if (
             not present <= seen
             or len(alive) != len(containers)
-            or (containers and not any(holds_any(c, ids) for c in containers))
+            or (containers and not any(self._holds(module, c, ids) for c in containers))
             or (
                 wrapping and not any(wrapped_names(e, module, adapted) for c in wrapping for e in c)
             )

@@ -13,13 +13,14 @@ import functools
 import itertools
 import sys
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from ._containers import Container, ListLike, refill, replace_items
 from ._holders import count_held, defined_in, wrapped_names
 from ._missing import MISSING
 from ._patch import Patcher
+from ._reach import REGISTRY_MAX
 from ._registrants import global_of
 
 __all__ = ["Shared", "Taken", "settle_containers", "settle_wrapped", "successors_of"]
@@ -209,41 +210,67 @@ class Shared:
 
 
 class Taken:
-    """A dict registry's entries of one module, taken out before the module runs."""
+    """A dict registry's entries of one module, taken out before the module runs.
 
-    def __init__(self, container: dict[Any, Any], ids: set[int]) -> None:
+    A dict longer than a registry (a program's data mapping millions of keys to a
+    handler) is read once, not on each reload: its keys holding the module's objects
+    are given (``keys``, as the last reload found them, checked one by one), and its
+    order is not noted (the entries the run makes again stay where it puts them).
+    """
+
+    def __init__(
+        self, container: dict[Any, Any], ids: set[int], keys: Sequence[Any] | None = None
+    ) -> None:
         self.container = container
         self.ids = ids
-        self.order = list(container)  # (as the running version left it)
+        self.size = len(container)  # (before the run)
+        self.order: list[Any] | None = None  # (as the running version left it)
+        self.slots: list[int] = []
+        self.left: set[Any] = set()
+        if keys is not None:
+            self.taken = list(keys)
+            return
         # (in C: a registry many modules share is read once by each)
         mine = list(map(ids.__contains__, map(id, container.values())))
+        if len(container) > REGISTRY_MAX:
+            self.taken = list(itertools.compress(container, mine))
+            return
+        self.order = list(container)
         self.slots = list(itertools.compress(itertools.count(), mine))
         self.taken = list(itertools.compress(self.order, mine))
-        self.left: set[Any] = set()
+
+    @staticmethod
+    def holding(container: dict[Any, Any], ids: set[int], keys: Sequence[Any]) -> bool:
+        """Whether each of ``keys`` still holds one of ``ids`` in ``container``."""
+        return all(id(container.get(key, MISSING)) in ids for key in keys)
 
     def take(self) -> None:
         """Take the module's entries out."""
         for key in self.taken:
             if key in self.container and id(self.container[key]) in self.ids:
                 del self.container[key]
-        self.left = set(self.container)
+        if self.order is not None:
+            self.left = set(self.container)
 
     def in_order(self, undo: list[Callable[[], None]]) -> None:
         """The entries the run made take the places of the module's previous ones, in
         the order it made them; more of them go right after the last of those places."""
+        order = self.order
+        if order is None:
+            return  # (a program's data: read once, never reordered)
         container, slots = self.container, set(self.slots)
         keys = list(container)
-        taken = [self.order[place] for place in self.slots]
-        if len(keys) == len(self.order) and keys[len(self.left) :] == taken:
+        taken = [order[place] for place in self.slots]
+        if len(keys) == len(order) and keys[len(self.left) :] == taken:
             # (the usual case: the same keys again, put back where they were, in C)
             saved = dict(container)
             undo.append(functools.partial(refill, container, saved))
             container.clear()
-            container.update(zip(self.order, map(saved.__getitem__, self.order), strict=True))
+            container.update(zip(order, map(saved.__getitem__, order), strict=True))
             return
         made = [k for k in keys if k not in self.left]
         want: list[Any] = []
-        for place, key in enumerate(self.order):
+        for place, key in enumerate(order):
             if place in slots:
                 want += made[:1]
                 del made[:1]
