@@ -2214,6 +2214,31 @@ def test_a_big_dict_registry_is_read_again_only_when_its_keys_change(
     assert scans == [70_001, 70_001]
 
 
+def test_a_list_the_modules_of_a_reload_share_is_seen_as_each_found_it() -> None:
+    # Each module reads only what the modules before it appended (a registry of N
+    # plugins was read whole by each), and reads it whole again after anything else.
+    from hotmod._settle import Seen, Shared
+
+    items = [object() for _ in range(5)]
+    registry = list(items)
+    record = Shared(registry)
+    first = record.look()
+    registry.append(appended := object())
+    second = record.look()
+    registry.insert(0, inserted := object())  # (not an append)
+    third = record.look()
+    assert first.ids() == list(map(id, items))
+    assert second.ids() == list(map(id, [*items, appended]))
+    assert third.ids() == list(map(id, [inserted, *items, appended]))
+    # A program's data longer than a registry is read when asked, if its ends are those
+    # seen; else it can no longer be told.
+    later = Seen.later(registry)
+    registry.append(object())
+    assert later.ids() == list(map(id, [inserted, *items, appended]))
+    registry.remove(inserted)
+    assert later.ids() is None
+
+
 def test_a_name_defined_and_registered_several_times_holds_as_many_entries(
     mods: Modules,
 ) -> None:

@@ -41,7 +41,7 @@ from ._holders import (
 from ._patch import Patcher
 from ._reach import REGISTRY_MAX
 from ._registrants import DEFINED, global_of
-from ._settle import Shared, Taken, settle_containers, settle_wrapped, successors_of
+from ._settle import Seen, Shared, Taken, settle_containers, settle_wrapped, successors_of
 
 __all__ = ["Registries"]
 
@@ -208,9 +208,6 @@ class Registries:
         )
         if not containers and not wrapping:
             return None
-        # A list as it was, by ids: what the run appends to it is what it registers there
-        # (counted from them when a module settles on its own: rarely).
-        previous = [list(map(id, c)) if isinstance(c, (list, deque)) else None for c in containers]
         # The previous version's wrapped entries (held: their ids must stay theirs).
         # (a list longer than a registry is read only if the run appended to it: its
         # first entries are then those it had)
@@ -249,6 +246,10 @@ class Registries:
             for c in containers
             if shared is not None and len(c) <= REGISTRY_MAX
         ]
+        # A list as it was, by ids: what the run appends to it is what it registers there
+        # (counted from them when a module settles on its own: rarely).
+        looked = {id(r.container): r for r in records if type(r.container) is list}
+        seen = [_seen(c, looked) for c in containers]
 
         # (a container longer than a registry that the run leaves as long: a program's
         # data holding the module's objects, to be read only if the run registered there)
@@ -263,6 +264,10 @@ class Registries:
             )
             mine = [i for i, c in enumerate(containers) if id(c) not in done]
             if mine:
+                previous: dict[int, list[int] | None] = {}
+                for i in mine:
+                    look = seen[i]
+                    previous[i] = None if look is None else look.ids()
                 successors = successors_of(present & names, old, module, patcher)
                 # (a name it stopped registering: its other objects go where its bound
                 # one goes)
@@ -379,3 +384,15 @@ class Registries:
             self._own[module] = {id(c) for c in containers if id(c) in bound}
             self._remember(module, (frozenset(present), (containers, wrapping)))
         return containers, wrapping
+
+
+def _seen(container: Container, looked: Mapping[int, Shared]) -> Seen | None:
+    """How a module sees a list before it runs (`Seen`); None for any other container."""
+    record = looked.get(id(container))
+    if record is not None:
+        return record.look()
+    if type(container) is list and len(container) > REGISTRY_MAX:
+        return Seen.later(container)
+    if isinstance(container, (list, deque)):
+        return Seen(list(map(id, container)), len(container))
+    return None

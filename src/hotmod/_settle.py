@@ -23,7 +23,7 @@ from ._patch import Patcher
 from ._reach import REGISTRY_MAX
 from ._registrants import global_of
 
-__all__ = ["Shared", "Taken", "settle_containers", "settle_wrapped", "successors_of"]
+__all__ = ["Seen", "Shared", "Taken", "settle_containers", "settle_wrapped", "successors_of"]
 
 
 def successors_of(
@@ -114,6 +114,43 @@ def _as_it_is(container: Container, gone: set[int], twins: Mapping[int, Any]) ->
     return False
 
 
+class Seen:
+    """The ids of a list's entries as a module saw them before it ran, read only if the
+    module settles the list on its own (rarely): a prefix of the log the modules of a
+    transaction keep of a list they share (`Shared.look`), or of the list itself."""
+
+    __slots__ = ("_container", "_count", "_ends", "_log")
+
+    def __init__(self, log: list[int], count: int) -> None:
+        self._log: list[int] | None = log
+        self._count = count
+        self._container: list[Any] | None = None
+        self._ends = (0, 0)
+
+    @classmethod
+    def later(cls, container: list[Any]) -> Seen:
+        """The list as it is now, to read later: a program's data longer than a
+        registry, read only if the run changed its length; None then unless its first
+        and last entries seen are still there."""
+        seen = cls([], len(container))
+        seen._log, seen._container = None, container
+        if container:
+            seen._ends = (id(container[0]), id(container[-1]))
+        return seen
+
+    def ids(self) -> list[int] | None:
+        """The ids, in order; None if they can no longer be told."""
+        if self._log is not None:
+            return self._log[: self._count]
+        container, count = self._container, self._count
+        assert container is not None
+        if len(container) < count or (
+            count and (id(container[0]), id(container[count - 1])) != self._ends
+        ):
+            return None
+        return list(map(id, container[:count]))
+
+
 class Shared:
     """A registry (list or dict) the modules of one transaction share: its entries
     before the first of them ran, and which module's objects are which. Once the whole
@@ -125,6 +162,7 @@ class Shared:
         self.keys = list(container) if isinstance(container, dict) else []
         # (ids of its entries; a dict's: of its values)
         self.first = list(map(id, container.values() if isinstance(container, dict) else container))
+        self._log = list(self.first)  # (a list's ids as the last module saw it: `look`)
         self.owner: dict[int, str] = {}
         self.gone: set[int] = set()
         self.defined: dict[str, set[str]] = {}  # names each module defines (`earlier_twins`)
@@ -149,6 +187,21 @@ class Shared:
         record.gone |= gone
         record.defined[module] = defined
         return record
+
+    def look(self) -> Seen:
+        """The list as the module about to run sees it. The modules of a transaction
+        only append to a list they share: each reads what was appended since the last
+        look, not the whole list (a registry of N plugins was read N times)."""
+        container, log = self.container, self._log
+        assert isinstance(container, list)
+        count = len(container)
+        if count < len(log) or (
+            log and (id(container[0]), id(container[len(log) - 1])) != (log[0], log[-1])
+        ):
+            log = self._log = list(map(id, container))  # (not only appended to: read whole)
+        else:
+            log.extend(map(id, container[len(log) :]))
+        return Seen(log, count)
 
     def settled(self, patcher: Patcher, undo: list[Callable[[], None]]) -> bool:
         """Settle it for every module at once, if it can be (once per transaction)."""
