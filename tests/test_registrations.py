@@ -2214,6 +2214,34 @@ def test_a_big_dict_registry_is_read_again_only_when_its_keys_change(
     assert scans == [70_001, 70_001]
 
 
+def test_a_big_list_the_run_appends_its_entries_to_again_is_cut_back_in_c(
+    mods: Modules, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A program's list of 70,000 entries that the plugin appends its handler to on each
+    # run: the previous entries stay where they were, the appended ones go, without a
+    # settle reading each entry in Python (7 s a reload at five million entries).
+    mods.write(
+        "registry",
+        "EVENTS = list(range(70_000))\n\ndef register(f):\n    EVENTS.append(f)\n    return f\n",
+    )
+    source = "from PFX_registry import register\n\n@register\ndef h():\n    return {v}\n"
+    mods.write("plugin", source.format(v=0))
+    registry, plugin = mods.load("registry"), mods.load("plugin")
+    mods.write("plugin", source.format(v=1))
+    mods.reload("plugin")  # (the first reload finds the registries)
+    slow = calls_to(monkeypatch, "_settle_sequence", "_settle")
+    slow += calls_to(monkeypatch, "_as_made", "_settle")
+    for v in (2, 3):
+        mods.write("plugin", source.format(v=v))
+        mods.reload("plugin")
+        assert len(registry.EVENTS) == 70_001 and registry.EVENTS[-1] is plugin.h
+        assert plugin.h() == v
+    assert slow == []
+    mods.write("plugin", source.format(v=4) + "1 / 0\n")
+    assert not hotmod.reload(plugin).ok  # (a failed run leaves the list as it was)
+    assert len(registry.EVENTS) == 70_001 and registry.EVENTS[-1]() == 3
+
+
 def test_a_list_the_modules_of_a_reload_share_is_seen_as_each_found_it() -> None:
     # Each module reads only what the modules before it appended (a registry of N
     # plugins was read whole by each), and reads it whole again after anything else.

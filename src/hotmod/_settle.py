@@ -89,6 +89,15 @@ def settle_containers(
             if after:  # what was counted of a previous object counts for its successor
                 ids = ids | {id(s) for s in after.values()}
                 before = {id(after[i]) if i in after else i: n for i, n in before.items()}
+            if (
+                was is not None
+                and type(container) is list
+                and _appended_again(container, was, ids, gone, current)
+            ):
+                tail = container[len(was) :]
+                undo.append(functools.partial(container.extend, tail))
+                del container[len(was) :]  # (the previous places stay, as they were)
+                continue
             made = (
                 None
                 if was is None
@@ -100,6 +109,25 @@ def settle_containers(
                 replace_items(container, made)
                 continue
             _settle_sequence(container, before, ids, gone, current, undo)
+
+
+def _appended_again(
+    container: list[Any],
+    was: list[int],
+    ids: set[int],
+    gone: set[int],
+    current: Callable[[Any], Any],
+) -> bool:
+    """Whether the run appended to the list just what the module had there, in the
+    same order (the usual reload), nothing else changed: read in C, but for what was
+    appended (a program's list of millions holding a handler was read in Python)."""
+    start = len(was)
+    if len(container) <= start or not gone.isdisjoint(was):
+        return False
+    appended = [id(current(item)) for item in container[start:]]
+    return appended == list(filter(ids.__contains__, was)) and was == list(
+        map(id, container[:start])
+    )
 
 
 def _as_it_is(container: Container, gone: set[int], twins: Mapping[int, Any]) -> bool:
