@@ -16,6 +16,7 @@ previous version's entry wrapping the same definitions, and the previous ones go
 
 from __future__ import annotations
 
+import functools
 import itertools
 import sys
 import weakref
@@ -77,6 +78,8 @@ class Registries:
         # when last read, by (module, id of the dict): read again only when one no
         # longer holds them.
         self._keys: dict[tuple[str, int], list[Any]] = {}
+        # The same of each list longer than a registry: the places holding them.
+        self._slots: dict[tuple[str, int], list[int]] = {}
 
     def forget(self, module: str) -> None:
         """Drop what is known of a module."""
@@ -85,6 +88,8 @@ class Registries:
         self._running.pop(module, None)
         for key in [k for k in self._keys if k[0] == module]:
             del self._keys[key]
+        for key in [k for k in self._slots if k[0] == module]:
+            del self._slots[key]
 
     def committed(self, module: str, names: frozenset[str]) -> None:
         """The module now runs a source with these registrants."""
@@ -262,7 +267,12 @@ class Registries:
             done.update(
                 id(c) for c, n in zip((*containers, *wrapping), sizes, strict=True) if len(c) == n
             )
-            mine = [i for i, c in enumerate(containers) if id(c) not in done]
+            mine = [
+                i
+                for i, c in enumerate(containers)
+                if id(c) not in done
+                and not self._cut_back(module, c, sizes[i], ids, gone_in[i], patcher, undo)
+            ]
             if mine:
                 previous: dict[int, list[int] | None] = {}
                 for i in mine:
@@ -287,6 +297,8 @@ class Registries:
                     [previous[i] for i in mine],
                     module,
                 )
+                for i in mine:  # (its places moved: found again when next needed)
+                    self._slots.pop((module, id(containers[i])), None)
             for entry in taken:
                 if id(entry.container) not in done:
                     entry.in_order(undo)
@@ -322,12 +334,50 @@ class Registries:
         return entry
 
     def _holds(self, module: str, container: Container, ids: set[int]) -> bool:
-        """Whether a container still holds one of the module's objects (a dict longer
-        than a registry: at the keys the last reload found, if it does)."""
-        keys = self._keys.get((module, id(container)))
+        """Whether a container still holds one of the module's objects (one longer than
+        a registry: at the keys or places the last reload found, if it does)."""
+        place = (module, id(container))
+        keys = self._keys.get(place)
         if keys and type(container) is dict and Taken.holding(container, ids, keys):
             return True
+        if type(container) is list and len(container) > REGISTRY_MAX:
+            slots = self._slots.get(place)
+            if slots and _holding(container, ids, slots):
+                return True
+            mine = map(ids.__contains__, map(id, container))
+            slots = self._slots[place] = list(itertools.compress(itertools.count(), mine))
+            return bool(slots)
         return holds_any(container, ids)
+
+    def _cut_back(
+        self,
+        module: str,
+        container: Container,
+        count: int,
+        ids: set[int],
+        gone: set[int],
+        patcher: Patcher,
+        undo: list[Callable[[], None]],
+    ) -> bool:
+        """Cut back a list longer than a registry that the run appended the module's
+        entries to again, as they are at the places the last reload found them (read
+        at those places and what was appended only); False if it is not so."""
+        slots = self._slots.get((module, id(container)))
+        if (
+            not slots
+            or gone
+            or type(container) is not list
+            or len(container) <= count
+            or slots[-1] >= count
+            or not _holding(container, ids, slots)
+        ):
+            return False
+        appended = [id(patcher.canonical(item)) for item in container[count:]]
+        if appended != [id(container[place]) for place in slots]:
+            return False
+        undo.append(functools.partial(container.extend, container[count:]))
+        del container[count:]
+        return True
 
     def take_back(self, module: str) -> None:
         """Take the module's entries out of the dict registries `before` found it can
@@ -396,3 +446,8 @@ def _seen(container: Container, looked: Mapping[int, Shared]) -> Seen | None:
     if isinstance(container, (list, deque)):
         return Seen(list(map(id, container)), len(container))
     return None
+
+
+def _holding(container: list[Any], ids: set[int], slots: list[int]) -> bool:
+    """Whether each of ``slots`` of ``container`` still holds one of ``ids``."""
+    return slots[-1] < len(container) and all(id(container[p]) in ids for p in slots)
