@@ -14,7 +14,10 @@ Run: ``python benchmarks/memory.py`` (``--reloads N``). Prints four tables.
 * kept containers: a one-line edit of a module holding a container kept across reloads
   (``hotmod.keep``), a dict or a list of objects, of 1,000 and of millions of entries,
   beside a decorated function (whose registries the first reload looks for): the
-  reload time must not grow with the container, the first reload included.
+  reload time must not grow with the container, the first reload included. Then a
+  program's dict and list of 1,000 and five million entries in another module, holding
+  the edited plugin's handler (registered there through an import): read once, then
+  at the keys or places that held it.
 * class replaced: a class whose bases change on each edit (a new class each time),
   beside 1,000 and 1,000,000 live instances of its first version; a class renamed on
   each edit (the previous one deleted), beside 1,000 and 2,000,000 kept objects.
@@ -182,6 +185,34 @@ def kept_containers(root: Path) -> list[tuple[str, int, float, float]]:
             )
             edits = [text.replace("VERSION = 0", f"VERSION = {v}") for v in range(1, 6)]
             rows.append((shape, size, *timed_edits(root, name, text, edits, kept="TABLE")))
+    return rows + registries_holding(root)
+
+
+HOLDING = {  # a program's container in another module, the plugin's handler put in it
+    "dict, a handler": ("dict.fromkeys(range({size}))", "TABLE[f.__name__] = f"),
+    "list, a handler": ("list(range({size}))", "TABLE.append(f)"),
+}
+
+
+def registries_holding(root: Path) -> list[tuple[str, int, float, float]]:
+    """(shape, size, first reload, median of the next four) of a one-line edit of a
+    plugin whose handler a program's container, of 1,000 and of five million entries,
+    holds (registered there through an import)."""
+    rows = []
+    for shape, (make, register) in HOLDING.items():
+        for size in (1000, 5_000_000):
+            data, name = f"data_{shape[:4]}_{size}", f"plugin_{shape[:4]}_{size}"
+            (root / f"{data}.py").write_text(
+                f"TABLE = {make.format(size=size)}\n\n"
+                f"def register(f):\n    {register}\n    return f\n"
+            )
+            text = f"from {data} import register\n\nVERSION = 0\n\n@register\ndef handler():\n"
+            text += "    return VERSION\n"
+            edits = [text.replace("VERSION = 0", f"VERSION = {v}") for v in range(1, 6)]
+            (root / f"{name}.py").write_text(text)
+            importlib.import_module(name)
+            rows.append((shape, size, *first_and_next(root, name, edits)))
+            sys.modules[data].TABLE = None  # (the next row's memory)
     return rows
 
 

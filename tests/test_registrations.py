@@ -2212,6 +2212,13 @@ def test_a_big_dict_registry_is_read_again_only_when_its_keys_change(
         assert len(registry.BY_NAME) == 70_001
     # (read on the first reload, and on the one after the key was renamed)
     assert scans == [70_001, 70_001]
+    # A run that fails leaves it as it was: its keys in their order, the handler's
+    # entry in its place, nothing the run added.
+    keys, handler = list(registry.BY_NAME), registry.BY_NAME["renamed"]
+    mods.write("plugin", source.format(key="other", v=9) + "register('more')(h)\n1 / 0\n")
+    assert not hotmod.reload(plugin).ok
+    assert list(registry.BY_NAME) == keys and registry.BY_NAME["renamed"] is handler
+    assert plugin.h() == 5
 
 
 def test_a_big_list_the_run_appends_its_entries_to_again_is_cut_back_in_c(

@@ -25,7 +25,15 @@ from collections.abc import Callable, Iterable, Mapping
 from types import ModuleType
 from typing import Any
 
-from ._containers import SAVED, Container, Found, base_type, refill, replace_items
+from ._containers import (
+    SAVED,
+    Container,
+    Found,
+    SavedOrder,
+    base_type,
+    refill,
+    replace_items,
+)
 from ._holders import (
     count_held,
     dispatch_caches,
@@ -131,30 +139,40 @@ class Registries:
         # before the first of them ran; a copy per module made copies of N entries N
         # times, each read by the next modules' near look)
         held = self._held
-        saved = [
-            (c, self._copy(c))
-            for c in (*containers, *wrapping)
-            if id(c) not in held or held[id(c)]() is None
-        ]
-        for container, copy in saved:
+        taking = {id(entry.container): entry for entry in self._taking.get(module, ())}
+        saved: list[tuple[Container, Container]] = []
+        for container in (*containers, *wrapping):
+            copy = held[id(container)]() if id(container) in held else None
+            if isinstance(copy, SavedOrder):  # (what this module takes out goes back too)
+                copy.values.update(_values(taking.get(id(container)), copy.values))
+            if copy is not None:
+                continue
+            if type(container) is dict and len(container) > REGISTRY_MAX:
+                values = _values(taking.get(id(container)), {})
+                copy = self._copy(container, SavedOrder, self._copy(values))
+            else:
+                copy = self._copy(container)
+            saved.append((container, copy))
             held[id(container)] = weakref.ref(copy)
         if not saved:
             return None
 
         def restore() -> None:
             for container, items in saved:
-                if isinstance(container, (list, deque)):
+                if isinstance(items, SavedOrder):
+                    _reorder(container, items)  # type: ignore[arg-type]
+                elif isinstance(container, (list, deque)):
                     replace_items(container, list(items))
                 else:
                     refill(container, items)  # type: ignore[arg-type]
 
         return restore
 
-    def _copy(self, container: Container) -> Container:
+    def _copy(self, container: Any, kind: type | None = None, *more: Any) -> Any:
         # Of a type of our own: never taken for a registry by the next module's look,
         # and read as a known place by its near look (each copy holds every entry, of
         # every module: taken for registries, the copies of copies doubled per module).
-        copy: Container = SAVED[base_type(container)](container)
+        copy = (kind or SAVED[base_type(container)])(container, *more)
         key = id(copy)
 
         def gone(_: weakref.ref[Any]) -> None:
@@ -451,3 +469,24 @@ def _seen(container: Container, looked: Mapping[int, Shared]) -> Seen | None:
 def _holding(container: list[Any], ids: set[int], slots: list[int]) -> bool:
     """Whether each of ``slots`` of ``container`` still holds one of ``ids``."""
     return slots[-1] < len(container) and all(id(container[p]) in ids for p in slots)
+
+
+def _values(entry: Taken | None, known: Mapping[Any, Any]) -> dict[Any, Any]:
+    """The values a module is about to take out of a dict (those not saved already)."""
+    if entry is None:
+        return {}
+    container = entry.container
+    return {k: container[k] for k in entry.taken if k in container and k not in known}
+
+
+def _reorder(container: dict[Any, Any], saved: SavedOrder) -> None:
+    """Put back a dict saved as an `SavedOrder`: its keys in their order, with the values
+    of those taken out, without those added since."""
+    values = saved.values
+    items = [
+        (key, values[key] if key in values else container[key])
+        for key in saved
+        if key in values or key in container
+    ]
+    container.clear()
+    container.update(items)
