@@ -16,14 +16,13 @@ previous version's entry wrapping the same definitions, and the previous ones go
 
 from __future__ import annotations
 
-import functools
 import itertools
 import sys
 import weakref
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Mapping
 from types import ModuleType
-from typing import Any
+from typing import Any, TypeVar
 
 from ._containers import (
     SAVED,
@@ -50,9 +49,19 @@ from ._holders import (
 from ._patch import Patcher
 from ._reach import REGISTRY_MAX
 from ._registrants import DEFINED, global_of
-from ._settle import Seen, Shared, Taken, settle_containers, settle_wrapped, successors_of
+from ._settle import (
+    Seen,
+    Shared,
+    Taken,
+    cut_back,
+    settle_containers,
+    settle_wrapped,
+    successors_of,
+)
 
 __all__ = ["Registries"]
+
+_C = TypeVar("_C")
 
 
 class Registries:
@@ -148,10 +157,10 @@ class Registries:
             if copy is not None:
                 continue
             if type(container) is dict and len(container) > REGISTRY_MAX:
-                values = _values(taking.get(id(container)), {})
-                copy = self._copy(container, SavedOrder, self._copy(values))
+                values = self._saved(SAVED[dict](_values(taking.get(id(container)), {})))
+                copy = self._saved(SavedOrder(container, values))
             else:
-                copy = self._copy(container)
+                copy = self._saved(SAVED[base_type(container)](container))
             saved.append((container, copy))
             held[id(container)] = weakref.ref(copy)
         if not saved:
@@ -168,11 +177,10 @@ class Registries:
 
         return restore
 
-    def _copy(self, container: Any, kind: type | None = None, *more: Any) -> Any:
+    def _saved(self, copy: _C) -> _C:
         # Of a type of our own: never taken for a registry by the next module's look,
         # and read as a known place by its near look (each copy holds every entry, of
         # every module: taken for registries, the copies of copies doubled per module).
-        copy = (kind or SAVED[base_type(container)])(container, *more)
         key = id(copy)
 
         def gone(_: weakref.ref[Any]) -> None:
@@ -390,12 +398,8 @@ class Registries:
             or not _holding(container, ids, slots)
         ):
             return False
-        appended = [id(patcher.canonical(item)) for item in container[count:]]
-        if appended != [id(container[place]) for place in slots]:
-            return False
-        undo.append(functools.partial(container.extend, container[count:]))
-        del container[count:]
-        return True
+        previous = [id(container[place]) for place in slots]
+        return cut_back(container, count, previous, patcher.canonical, undo)
 
     def take_back(self, module: str) -> None:
         """Take the module's entries out of the dict registries `before` found it can
@@ -462,7 +466,7 @@ def _seen(container: Container, looked: Mapping[int, Shared]) -> Seen | None:
     if type(container) is list and len(container) > REGISTRY_MAX:
         return Seen.later(container)
     if isinstance(container, (list, deque)):
-        return Seen(list(map(id, container)), len(container))
+        return Seen(len(container), [*map(id, container)])
     return None
 
 

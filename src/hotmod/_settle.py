@@ -23,7 +23,15 @@ from ._patch import Patcher
 from ._reach import REGISTRY_MAX
 from ._registrants import global_of
 
-__all__ = ["Seen", "Shared", "Taken", "settle_containers", "settle_wrapped", "successors_of"]
+__all__ = [
+    "Seen",
+    "Shared",
+    "Taken",
+    "cut_back",
+    "settle_containers",
+    "settle_wrapped",
+    "successors_of",
+]
 
 
 def successors_of(
@@ -92,11 +100,9 @@ def settle_containers(
             if (
                 was is not None
                 and type(container) is list
-                and _appended_again(container, was, ids, gone, current)
+                and _only_appended(container, was, gone)
+                and cut_back(container, len(was), [*filter(ids.__contains__, was)], current, undo)
             ):
-                tail = container[len(was) :]
-                undo.append(functools.partial(container.extend, tail))
-                del container[len(was) :]  # (the previous places stay, as they were)
                 continue
             made = (
                 None
@@ -111,23 +117,31 @@ def settle_containers(
             _settle_sequence(container, before, ids, gone, current, undo)
 
 
-def _appended_again(
+def cut_back(
     container: list[Any],
-    was: list[int],
-    ids: set[int],
-    gone: set[int],
-    current: Callable[[Any], Any],
+    count: int,
+    previous: list[int],
+    canonical: Callable[[Any], Any],
+    undo: list[Callable[[], None]],
 ) -> bool:
-    """Whether the run appended to the list just what the module had there, in the
-    same order (the usual reload), nothing else changed: read in C, but for what was
-    appended (a program's list of millions holding a handler was read in Python)."""
-    start = len(was)
-    if len(container) <= start or not gone.isdisjoint(was):
+    """Cut off what the run appended to a list past ``count`` if it is just the module's
+    ``previous`` entries again (their ids, in order): the usual reload. The previous
+    places stay; only what was appended is read (a program's list of millions holding
+    a handler was settled entry by entry in Python). False if it is not so."""
+    if len(container) <= count:
         return False
-    appended = [id(current(item)) for item in container[start:]]
-    return appended == list(filter(ids.__contains__, was)) and was == list(
-        map(id, container[:start])
-    )
+    tail = container[count:]
+    if [id(canonical(item)) for item in tail] != previous:
+        return False
+    undo.append(functools.partial(container.extend, tail))
+    del container[count:]
+    return True
+
+
+def _only_appended(container: list[Any], was: list[int], gone: set[int]) -> bool:
+    """Whether the list still starts as ``was`` and none of it is to go (in C)."""
+    start = len(was)
+    return len(container) > start and gone.isdisjoint(was) and was == [*map(id, container[:start])]
 
 
 def _as_it_is(container: Container, gone: set[int], twins: Mapping[int, Any]) -> bool:
@@ -149,22 +163,20 @@ class Seen:
 
     __slots__ = ("_container", "_count", "_ends", "_log")
 
-    def __init__(self, log: list[int], count: int) -> None:
-        self._log: list[int] | None = log
+    def __init__(
+        self, count: int, log: list[int] | None = None, container: list[Any] | None = None
+    ) -> None:
         self._count = count
-        self._container: list[Any] | None = None
-        self._ends = (0, 0)
+        self._log = log  # (its ids: the first ``count`` of them)
+        self._container = container  # (else: read later, if its ends are those seen)
+        self._ends = (id(container[0]), id(container[-1])) if container else (0, 0)
 
     @classmethod
     def later(cls, container: list[Any]) -> Seen:
         """The list as it is now, to read later: a program's data longer than a
         registry, read only if the run changed its length; None then unless its first
         and last entries seen are still there."""
-        seen = cls([], len(container))
-        seen._log, seen._container = None, container
-        if container:
-            seen._ends = (id(container[0]), id(container[-1]))
-        return seen
+        return cls(len(container), container=container)
 
     def ids(self) -> list[int] | None:
         """The ids, in order; None if they can no longer be told."""
@@ -229,7 +241,7 @@ class Shared:
             log = self._log = list(map(id, container))  # (not only appended to: read whole)
         else:
             log.extend(map(id, container[len(log) :]))
-        return Seen(log, count)
+        return Seen(count, log)
 
     def settled(self, patcher: Patcher, undo: list[Callable[[], None]]) -> bool:
         """Settle it for every module at once, if it can be (once per transaction)."""
