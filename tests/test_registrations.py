@@ -2257,11 +2257,11 @@ def test_a_list_the_modules_of_a_reload_share_is_seen_as_each_found_it() -> None
     items = [object() for _ in range(5)]
     registry = list(items)
     record = Shared(registry)
-    first = record.look()
+    first = record.look("plugin")
     registry.append(appended := object())
-    second = record.look()
+    second = record.look("plugin")
     registry.insert(0, inserted := object())  # (not an append)
-    third = record.look()
+    third = record.look("plugin")
     assert first.ids() == list(map(id, items))
     assert second.ids() == list(map(id, [*items, appended]))
     assert third.ids() == list(map(id, [inserted, *items, appended]))
@@ -2424,3 +2424,59 @@ def test_a_reference_to_a_name_defined_several_times_runs_its_last_definition(
     assert held[0](2) == 2 * (len(VERSIONS) + 2) and held[1]() == f"last {VERSIONS[-1]}"
     if sys.version_info >= (3, 11):
         assert typing.get_overloads(dep.double) == stubs
+
+
+def test_a_list_several_reloaded_modules_register_in_reads_as_a_fresh_import_has_it(
+    mods: Modules,
+) -> None:
+    # Plugins that import one module run again with it. Each one's entries take its
+    # previous places; more entries follow them, entries a source stopped making or
+    # an earlier definition of a name defined twice go; a plugin registering there
+    # for the first time goes where its import puts it. They all went to the end.
+    mods.write("registry", "REG = []\ndef register(f):\n    REG.append(f)\n    return f\n")
+    mods.write("common", "VALUE = 1\n")
+
+    def plugin(*names: str, plain: tuple[str, ...] = ()) -> str:
+        head = "from PFX_registry import register\nfrom PFX_common import VALUE\n\n"
+        body = "".join(f"@register\ndef {n}():\n    return VALUE\n\n" for n in names)
+        return head + body + "".join(f"def {n}():\n    return VALUE\n\n" for n in plain)
+
+    sources = {
+        "p1": plugin("p1a"),
+        "p2": plugin("p2a"),
+        "p3": plugin(plain=("p3a",)),
+        "p4": plugin("p4a"),
+    }
+    for name, text in sources.items():
+        mods.write(name, text)
+    registry = mods.load("registry")
+    plugins = {name: mods.load(name) for name in sources}
+
+    def names() -> list[str]:
+        return [f.__name__ for f in registry.REG]
+
+    def reload(value: int, **edits: str) -> hotmod.ReloadReport:
+        mods.write("common", f"VALUE = {value}\n")
+        for name, text in edits.items():
+            mods.write(name, text)
+        return hotmod.reload(mods.name("common"), *map(mods.name, edits))
+
+    assert names() == ["p1a", "p2a", "p4a"]
+    # p2 registers one more, p3 for the first time (a function it had, and a new one),
+    # p4 a new one before its own.
+    report = reload(2, p2=plugin("p2a", "p2b"), p3=plugin("p3a", "p3b"), p4=plugin("p4z", "p4a"))
+    assert report.ok, report.error
+    assert names() == ["p1a", "p2a", "p2b", "p3a", "p3b", "p4z", "p4a"]
+    # p1 registers its name twice (the first definition is made anew each run), p2
+    # stops registering one.
+    assert reload(3, p1=plugin("p1a", "p1a"), p2=plugin("p2b")).ok
+    assert names() == ["p1a", "p1a", "p2b", "p3a", "p3b", "p4z", "p4a"]
+    assert [f() for f in registry.REG] == [3] * 7
+    assert registry.REG[1] is plugins["p1"].p1a and registry.REG[0] is not registry.REG[1]
+    before = list(registry.REG)
+    # A failed run leaves the list as it was, its order included.
+    assert not reload(4, p3=plugin("p3b", "p3a"), p4=plugin("p4a") + "1 / 0\n").ok
+    assert list(map(id, registry.REG)) == list(map(id, before))
+    assert reload(4, p3=plugin("p3b", "p3a"), p4=plugin("p4a")).ok
+    assert names() == ["p1a", "p1a", "p2b", "p3b", "p3a", "p4a"]
+    assert [f() for f in registry.REG] == [4] * 6

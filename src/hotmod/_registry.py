@@ -35,6 +35,7 @@ from ._containers import (
 )
 from ._holders import (
     count_held,
+    defined_in,
     dispatch_caches,
     earlier_twins,
     find_containers,
@@ -52,8 +53,10 @@ from ._registrants import DEFINED, global_of
 from ._settle import (
     Seen,
     Shared,
+    Shares,
     Taken,
     cut_back,
+    first_places,
     settle_containers,
     settle_wrapped,
     successors_of,
@@ -206,7 +209,7 @@ class Registries:
         internal: Callable[[], set[int]],
         imported: Callable[[], Iterable[ModuleType]],
         importers: Callable[[], Iterable[Mapping[str, Any]]],
-        shared: dict[int, Shared] | None = None,
+        shared: Shares | None = None,
     ) -> Callable[[Patcher, list[Callable[[], None]]], None] | None:
         """Count the module's entries in its registries before it runs again.
 
@@ -223,6 +226,12 @@ class Registries:
         # entries go, unless the new code registers it after all.
         dropped = self._running.get(module, frozenset()) - names
         objects, gone, present = registered_objects(names | dropped, dropped, old, module)
+        # (names it registers anew: first entries in a list go where a fresh import
+        # puts them)
+        running = self._running.get(module)
+        first = {global_of(n) for n in (names - running if running else names)}
+        if first and shared is not None:
+            shared.later.append(self._first_entries(module, first, objects, imported(), shared))
         if not objects:
             return None
         ids = {id(o) for o in objects}
@@ -273,14 +282,14 @@ class Registries:
         defined = {global_of(n) for n in names if n.startswith(DEFINED)}
         stopped = {global_of(n) for n in dropped if n.startswith(DEFINED)}
         records = [
-            Shared.note(shared, c, module, ids, gone, defined | stopped)
-            for c in containers
+            Shared.note(shared, c, module, ids, going, defined | stopped)
+            for c, going in zip(containers, gone_in, strict=True)
             if shared is not None and len(c) <= REGISTRY_MAX
         ]
         # A list as it was, by ids: what the run appends to it is what it registers there
         # (counted from them when a module settles on its own: rarely).
         looked = {id(r.container): r for r in records if type(r.container) is list}
-        seen = [_seen(c, looked) for c in containers]
+        seen = [_seen(c, looked, module) for c in containers]
 
         # (a container longer than a registry that the run leaves as long: a program's
         # data holding the module's objects, to be read only if the run registered there)
@@ -342,6 +351,51 @@ class Registries:
                 settle_wrapped(container, entries, module, adapted, undo)
 
         return settle
+
+    def _first_entries(
+        self,
+        module: str,
+        names: set[str],
+        objects: list[Any],
+        imported: Iterable[ModuleType],
+        shared: Shares,
+    ) -> Callable[[Patcher, list[Callable[[], None]]], None]:
+        """Once every registry was settled: the module's objects bound to ``names``
+        (new registrants of its source) that it appended to a list where it had no
+        entry before it ran go where a fresh import puts them (`first_places`), not at
+        the end. The lists looked at: those of the modules it imports, and the
+        registries known."""
+        had = set(map(id, objects))
+        places: dict[int, list[Any]] = {}
+        for source in imported:
+            places.update((id(v), v) for v in vars(source).values() if type(v) is list)
+        for _, (containers, _) in self._known.values():
+            places.update((id(c), c) for c in containers if type(c) is list)
+        lists = [
+            c for c in places.values() if len(c) <= REGISTRY_MAX and had.isdisjoint(map(id, c))
+        ]
+
+        def place(patcher: Patcher, undo: list[Callable[[], None]]) -> None:
+            live = sys.modules.get(module)
+            if live is None:
+                return
+            namespace = vars(live)
+            ids = {id(namespace[n]) for n in names if n in namespace}
+            defined = {module: names}
+            for container in lists:
+                if ids.isdisjoint(map(id, container)):
+                    continue
+                # (and the earlier objects of a name defined several times: unbound)
+                ids.update(id(e) for e in container if defined_in(e, defined))
+                mine = [e for e in container if id(e) in ids]
+                rest = [e for e in container if id(e) not in ids]
+                placed = first_places(rest, {module: mine}, shared.homes(), shared.order)
+                if any(a is not b for a, b in zip(placed, container, strict=True)):
+                    items = list(container)
+                    undo.append(lambda c=container, i=items: replace_items(c, i))  # type: ignore[misc]
+                    replace_items(container, placed)
+
+        return place
 
     def _taken(self, module: str, container: dict[Any, Any], ids: set[int]) -> Taken:
         """The module's entries in a dict registry it reaches, to take out: those of a
@@ -458,11 +512,11 @@ class Registries:
         return containers, wrapping
 
 
-def _seen(container: Container, looked: Mapping[int, Shared]) -> Seen | None:
-    """How a module sees a list before it runs (`Seen`); None for any other container."""
+def _seen(container: Container, looked: Mapping[int, Shared], module: str) -> Seen | None:
+    """How ``module`` sees a list before it runs (`Seen`); None for any other container."""
     record = looked.get(id(container))
     if record is not None:
-        return record.look()
+        return record.look(module)
     if type(container) is list and len(container) > REGISTRY_MAX:
         return Seen.later(container)
     if isinstance(container, (list, deque)):

@@ -44,7 +44,7 @@ from ._registrants import registrants
 from ._registry import Registries
 from ._report import ReloadReport, log_report, release_frames
 from ._runtime import import_clock, install_clock, ledger, state
-from ._settle import Shared
+from ._settle import Shares
 from ._steps import (
     CompileCache,
     Step,
@@ -117,7 +117,7 @@ class _Txn:
         self.cycles: Cycles | None = None
         self.settle: list[Callable[[Patcher, list[Callable[[], None]]], None]] = []
         self.settle_undo: list[Callable[[], None]] = []
-        self.shared: dict[int, Shared] = {}  # registries the plan's modules share
+        self.shared = Shares(self.modules)  # registries the plan's modules share
         self.stats: dict[str, tuple[int, int, int]] = {}  # file stat when its source was read
         # How each run left its module's plain definitions, kept by the reloader on commit.
         self.plain: dict[str, tuple[CodeType, Prints] | None] = {}
@@ -423,6 +423,11 @@ class Reloader:
             return [n for n in self.modmap.names_for(os.fspath(target)) if n in sys.modules]
         return self.resolve(target)
 
+    def _import_order(self, finish_order: list[str], names: set[str]) -> list[str]:
+        """Those of ``names`` the graph knows, in the order a fresh import runs them."""
+        known = {name for name in names if name in self.graph}
+        return [m for group in self.graph.order(known, finish_order=finish_order) for m in group]
+
     def _run(
         self,
         names: list[str],
@@ -434,6 +439,9 @@ class Reloader:
         report = ReloadReport()
         txn = _Txn()
         txn.watched = watched
+        # (as the modules were before this reload ran any: a cycle's members it runs
+        # go to the end of sys.modules)
+        txn.shared.order = functools.partial(self._import_order, list(sys.modules))
         try:
             sources = self._read_targets(names, txn, report, only_changed=only_changed)
             if only_changed:
@@ -688,7 +696,7 @@ class Reloader:
             else:
                 self._exec_cycle([by_name[name] for name in group], txn, report)
         txn.current = None
-        for settle in txn.settle:
+        for settle in (*txn.settle, *txn.shared.later):
             settle(patcher, txn.settle_undo)
         report.rebound = self._rebind(steps, txn)
         for adapter in txn.adapters:

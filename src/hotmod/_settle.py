@@ -13,7 +13,8 @@ import functools
 import itertools
 import sys
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence, Set
+from types import FunctionType, ModuleType
 from typing import Any
 
 from ._containers import Container, ListLike, refill, replace_items
@@ -26,6 +27,7 @@ from ._registrants import global_of
 __all__ = [
     "Seen",
     "Shared",
+    "Shares",
     "Taken",
     "cut_back",
     "settle_containers",
@@ -191,14 +193,48 @@ class Seen:
         return list(map(id, container[:count]))
 
 
+class Shares(dict[int, "Shared"]):
+    """The registries the modules of one transaction share (`Shared`, by id), with the
+    modules it runs (by name) and their order on a fresh import (``order``: of some
+    module names), which place a module's first entries in a list."""
+
+    def __init__(
+        self,
+        modules: Mapping[str, ModuleType] | None = None,
+        order: Callable[[set[str]], list[str]] | None = None,
+    ) -> None:
+        super().__init__()
+        self.modules: Mapping[str, ModuleType] = {} if modules is None else modules
+        self.order = order
+        self._homes: dict[int, str] | None = None
+        # Run once every registry was settled: the modules' first entries in lists.
+        self.later: list[Callable[[Patcher, list[Callable[[], None]]], None]] = []
+
+    def homes(self) -> Callable[[Any], str | None]:
+        """The module an entry of a list comes from: a function's or class's own, else
+        the first of the user modules binding it, in import order (read once)."""
+        if self._homes is None:
+            ordered = self.order(set(sys.modules)) if self.order is not None else []
+            self._homes = {}
+            for name in ordered:
+                module = sys.modules.get(name)
+                if module is not None:
+                    for value in vars(module).values():
+                        self._homes.setdefault(id(value), name)
+        homes = self._homes
+        return lambda item: _home(item, sys.modules) or homes.get(id(item))
+
+
 class Shared:
     """A registry (list or dict) the modules of one transaction share: its entries
     before the first of them ran, and which module's objects are which. Once the whole
     plan ran, `settled` settles it at once, when every module registered there again
-    just what it had (the usual reload of a leaf's importers); else each module does."""
+    what it had (the usual reload of a leaf's importers), or more or fewer entries
+    that can be placed as a fresh import places them; else each module does."""
 
-    def __init__(self, container: Container) -> None:
+    def __init__(self, container: Container, shares: Shares | None = None) -> None:
         self.container = container
+        self.shares = Shares() if shares is None else shares
         self.keys = list(container) if isinstance(container, dict) else []
         # (ids of its entries; a dict's: of its values)
         self.first = list(map(id, container.values() if isinstance(container, dict) else container))
@@ -206,12 +242,13 @@ class Shared:
         self.owner: dict[int, str] = {}
         self.gone: set[int] = set()
         self.defined: dict[str, set[str]] = {}  # names each module defines (`earlier_twins`)
+        self.runs: list[tuple[str, int]] = []  # (a module about to run, the list's length)
         self.state: bool | None = None
 
     @classmethod
     def note(
         cls,
-        shared: dict[int, Shared],
+        shared: Shares,
         container: Container,
         module: str,
         ids: set[int],
@@ -222,19 +259,20 @@ class Shared:
         it defines."""
         record = shared.get(id(container))
         if record is None:
-            record = shared[id(container)] = cls(container)
+            record = shared[id(container)] = cls(container, shared)
         record.owner.update(dict.fromkeys(ids, module))
         record.gone |= gone
         record.defined[module] = defined
         return record
 
-    def look(self) -> Seen:
-        """The list as the module about to run sees it. The modules of a transaction
+    def look(self, module: str) -> Seen:
+        """The list as ``module``, about to run, sees it. The modules of a transaction
         only append to a list they share: each reads what was appended since the last
         look, not the whole list (a registry of N plugins was read N times)."""
         container, log = self.container, self._log
         assert isinstance(container, list)
         count = len(container)
+        self.runs.append((module, count))
         if count < len(log) or (
             log and (id(container[0]), id(container[len(log) - 1])) != (log[0], log[-1])
         ):
@@ -251,9 +289,9 @@ class Shared:
 
     def _settle(self, patcher: Patcher, undo: list[Callable[[], None]]) -> bool:
         container, first, owner = self.container, self.first, self.owner
-        if not self.gone.isdisjoint(first):
-            return False
         if type(container) is dict:
+            if not self.gone.isdisjoint(first):
+                return False
             # Each module's entries taken out and made again: under the same keys, with
             # the kept objects, they go back where they were.
             if len(container) != len(self.keys) or container.keys() != set(self.keys):
@@ -273,33 +311,155 @@ class Shared:
         start = len(first)
         if len(container) <= start or first != list(map(id, itertools.islice(container, start))):
             return False
-        if self._twins(itertools.islice(container, start)):
-            return False  # (each module takes out its own: `earlier_twins`)
-        # What the runs appended: each module's previous entries again, in their order.
-        made: dict[str, list[int]] = {}
-        for item in itertools.islice(container, start, None):
-            kept = id(patcher.canonical(item))
-            module = owner.get(kept)
-            if module is None:
-                return False
-            made.setdefault(module, []).append(kept)
+        items = list(container)
+        # The earlier objects of a name a module defines several times: bound to no
+        # name (owned by none), made anew by its run, they go.
+        twins = self._twins(items[:start], first)
+        owner = {**owner, **twins} if twins else owner
+        made = self._made(patcher)
+        if made is None:
+            return False
         had: dict[str, list[int]] = {}
         for i in first:
             module = owner.get(i)
             if module is not None:
                 had.setdefault(module, []).append(i)
-        if made != had:
+        if {m: list(map(id, entries)) for m, entries in made.items() if entries} == had:
+            # (the usual reload: each module's previous entries again, in their order)
+            undo.append(lambda: replace_items(container, items))
+            del container[start:]
+            return True
+        placed = _placed(items[:start], first, owner, had, made, twins.keys() | self.gone)
+        if placed is None:
             return False
-        items = list(container)
+        if any(entries and module not in had for module, entries in made.items()):
+            placed = self._first_entries(placed, had, made)
         undo.append(lambda: replace_items(container, items))
-        del container[start:]
+        replace_items(container, placed)
         return True
 
-    def _twins(self, entries: Iterable[Any]) -> bool:
-        """Whether ``entries`` hold an earlier object of a name a module defines again
-        (bound to no name, so owned by none)."""
+    def _made(self, patcher: Patcher) -> dict[str, list[Any]] | None:
+        """What each module's run appended to the list (kept objects for twins), told
+        by where the list ended when it was about to run; None where an entry is not
+        that module's (its object from before, or one its namespace binds now)."""
+        container, owner = self.container, self.owner
+        made: dict[str, list[Any]] = {}
+        runs = [*self.runs, ("", len(container))]
+        if runs[0][1] != len(self.first):
+            return None
+        homes: dict[int, str] | None = None
+        for (module, start), (_, end) in itertools.pairwise(runs):
+            if end < start:
+                return None
+            for item in itertools.islice(container, start, end):
+                kept = patcher.canonical(item)
+                mine = owner.get(id(kept))
+                if mine is None:  # (new: a module registering there for the first time)
+                    if homes is None:
+                        homes = self._homes()
+                    mine = _home(kept, self.shares.modules) or homes.get(id(kept))
+                    if mine is None:
+                        return None
+                elif mine != module:
+                    return None
+                made.setdefault(mine, []).append(kept)
+        return made
+
+    def _homes(self) -> dict[int, str]:
+        """``id(object) -> the module`` binding it, of the modules the transaction ran
+        (the first to bind it, in the order they ran)."""
+        homes: dict[int, str] = {}
+        for name, module in self.shares.modules.items():
+            for value in vars(module).values():
+                homes.setdefault(id(value), name)
+        return homes
+
+    def _first_entries(
+        self, placed: list[Any], had: Mapping[str, list[int]], made: Mapping[str, list[Any]]
+    ) -> list[Any]:
+        """``placed`` with the entries of the modules registering there for the first
+        time put where a fresh import puts them (`first_places`)."""
+        owner, homes = self.owner, self.shares.homes()
+        new = {m: entries for m, entries in made.items() if entries and m not in had}
+        return first_places(placed, new, lambda e: owner.get(id(e)) or homes(e), self.shares.order)
+
+    def _twins(self, entries: list[Any], ids: list[int]) -> dict[int, str]:
+        """``id -> module`` of the earlier objects of a name a module defines again
+        among ``entries`` (bound to no name, so owned by none)."""
         owner, defined = self.owner, self.defined
-        return any(id(e) not in owner and defined_in(e, defined) for e in entries)
+        return {
+            i: e.__module__
+            for e, i in zip(entries, ids, strict=True)
+            if i not in owner and defined_in(e, defined)
+        }
+
+
+def first_places(
+    items: list[Any],
+    new: Mapping[str, list[Any]],
+    home: Callable[[Any], str | None],
+    order: Callable[[set[str]], list[str]] | None,
+) -> list[Any]:
+    """``items`` with the ``new`` entries of each module registering in the list for
+    the first time put where a fresh import puts them: right after the last entry of
+    a module imported before it, else right before the first of a module imported
+    after it; at the end when none of the entries tells (``home``: an entry's module,
+    ``order``: module names in import order)."""
+    result = list(items)
+    homes = list(map(home, result))
+    known = {h for h in homes if h is not None}
+    rank = {m: i for i, m in enumerate(order(known | set(new)))} if order is not None else {}
+    for module, entries in new.items():
+        place, mine = len(result), rank.get(module)
+        if mine is not None:
+            ranks = [rank.get(h, -1) if h is not None else -1 for h in homes]
+            before = [p for p, r in enumerate(ranks) if 0 <= r < mine]
+            after = [p for p, r in enumerate(ranks) if r > mine]
+            place = before[-1] + 1 if before else after[0] if after else place
+        result[place:place] = entries
+        homes[place:place] = [module] * len(entries)
+    return result
+
+
+def _home(item: Any, modules: Mapping[str, Any]) -> str | None:
+    """The module of a function or class, if one of ``modules``."""
+    if isinstance(item, (FunctionType, type)):
+        name = getattr(item, "__module__", None)
+        if isinstance(name, str) and name in modules:
+            return name
+    return None
+
+
+def _placed(
+    items: list[Any],
+    first: list[int],
+    owner: Mapping[int, str],
+    had: Mapping[str, list[int]],
+    made: Mapping[str, list[Any]],
+    going: Set[int],
+) -> list[Any] | None:
+    """The list as a fresh import makes it: each module's new entries take the places
+    of its previous ones, in the order its run made them; more of them go right after
+    the last of those places, fewer leave the last places out. None if a previous
+    entry of a module was not registered again (the program's own, or one to go), but
+    for the earlier objects of a name defined several times (``going``)."""
+    again = {id(item) for entries in made.values() for item in entries} | going
+    if any(i not in again for entries in had.values() for i in entries):
+        return None
+    taken = dict.fromkeys(had, 0)
+    result: list[Any] = []
+    for item, i in zip(items, first, strict=True):
+        module = owner.get(i)
+        if module is None or module not in had:
+            result.append(item)
+            continue
+        entries, count = made.get(module, []), taken[module]
+        taken[module] = count = count + 1
+        if count <= len(entries):
+            result.append(entries[count - 1])
+        if count == len(had[module]):  # (its last place: more entries go after it)
+            result.extend(entries[count:])
+    return result
 
 
 class Taken:
