@@ -2480,3 +2480,74 @@ def test_a_list_several_reloaded_modules_register_in_reads_as_a_fresh_import_has
     assert reload(4, p3=plugin("p3b", "p3a"), p4=plugin("p4a")).ok
     assert names() == ["p1a", "p1a", "p2b", "p3b", "p3a", "p4a"]
     assert [f() for f in registry.REG] == [4] * 6
+
+
+def test_a_module_registering_in_a_list_for_the_first_time_takes_its_import_place(
+    mods: Modules,
+) -> None:
+    # Reloaded alone, a module that had no entry in a list (a decorator newly put on a
+    # function, a new subclass) gets its entries where a fresh import makes them:
+    # after those of the modules imported before it, before the others'.
+    mods.write(
+        "registry",
+        "REG = []\nPLUGINS = []\n\ndef register(f):\n    REG.append(f)\n    return f\n\n"
+        "class Plugin:\n    def __init_subclass__(cls):\n        PLUGINS.append(cls)\n",
+    )
+    head = "from PFX_registry import register, Plugin\n\n"
+    for name in ("a", "c"):
+        mods.write(
+            name,
+            head
+            + f"@register\ndef {name}():\n    pass\n\nclass {name.upper()}(Plugin):\n    pass\n",
+        )
+    mods.write("b", head + "def b():\n    pass\n")
+    registry = mods.load("registry")
+    a, b, c = mods.load("a"), mods.load("b"), mods.load("c")
+    assert [f.__name__ for f in registry.REG] == ["a", "c"]
+    mods.write("b", head + "@register\ndef b():\n    pass\n\nclass B(Plugin):\n    pass\n")
+    mods.reload("b")
+    assert [a.a, b.b, c.c] == registry.REG
+    assert registry.PLUGINS == [a.A, b.B, c.C]
+    mods.write("b", head + "@register\ndef b():\n    pass\n\n@register\ndef b2():\n    pass\n")
+    mods.reload("b")  # (the subclass gone, a second function after the first)
+    assert [a.a, b.b, b.b2, c.c] == registry.REG
+    assert registry.PLUGINS == [a.A, c.C]
+
+
+def test_a_class_put_back_in_a_subclass_list_leaves_no_copy_taken_for_a_registry(
+    mods: Modules, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `__init_subclass__` stores each plugin's new class in a list of their base, and
+    # hotmod puts the kept class back in its place. The undo of that held a plain copy
+    # of the list: the next plugins of the reload found the copies holding their
+    # classes and settled each one (a reload of 200 plugins took 11 s, not 0.1 s).
+    mods.write(
+        "base",
+        "class Plugin:\n    subs = []\n\n    def __init_subclass__(cls):\n"
+        "        Plugin.subs.append(cls)\n",
+    )
+    mods.write("leaf", "VALUE = 0\n")
+    for i in range(12):
+        mods.write(
+            f"p{i}",
+            f"from PFX_leaf import VALUE\nfrom PFX_base import Plugin\n\n"
+            f"class P{i}(Plugin):\n    value = VALUE\n",
+        )
+    base = mods.load("base")
+    plugins = tuple(getattr(mods.load(f"p{i}"), f"P{i}") for i in range(12))
+    settled = calls_to(monkeypatch, "settle_containers")
+    for value in (1, 2, 3):
+        mods.write("leaf", f"VALUE = {value}\n")
+        mods.reload("leaf")
+        assert tuple(base.Plugin.subs) == plugins
+        assert [p.value for p in base.Plugin.subs] == [value] * 12
+    assert all(c is base.Plugin.subs for call in settled for c in call[0])
+    # A failed run puts the classes back as they were.
+    mods.write(
+        "p11",
+        "from PFX_leaf import VALUE\nfrom PFX_base import Plugin\n\n"
+        "class P11(Plugin):\n    value = VALUE\n1 / 0\n",
+    )
+    mods.write("leaf", "VALUE = 4\n")
+    assert not hotmod.reload(mods.name("leaf")).ok
+    assert tuple(base.Plugin.subs) == plugins and [p.value for p in plugins] == [3] * 12

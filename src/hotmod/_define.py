@@ -17,12 +17,15 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import functools
 import itertools
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Set
 from operator import attrgetter
 from types import CodeType, FunctionType
 from typing import Any, NamedTuple
 
+from ._containers import SAVED, refill
+from ._missing import MISSING
 from ._patch import Patcher
 from ._reach import REGISTRY_MAX, places
 
@@ -455,21 +458,55 @@ def kept_count(ns: Mapping[str, Any], names: frozenset[str]) -> int:
 
 
 def _replace_in(container: Any, twins: Mapping[int, Any]) -> Callable[[], None]:
-    """Replace ``twins`` (by id) in a list, dict or set; the undo."""
-    saved = container.copy()
+    """Replace ``twins`` (by id) in a list, dict or set; the undo.
+
+    The undo holds what it put back, not a copy of the container: a plain copy held
+    the module's objects like a registry, and each module of a reload of N plugins
+    filling one list found the copies the others made (N times N entries).
+    """
     if type(container) is list:
-        replaced: Any = [twins.get(id(v), v) for v in container]
-    elif type(container) is dict:
-        replaced = {twins.get(id(k), k): twins.get(id(v), v) for k, v in container.items()}
+        ids = list(map(id, container))  # (in C: a registry of N plugins, N times)
+        places = [(i, container[i], twins[ids[i]]) for i in _indexes(ids, twins.keys())]
+        for i, _, kept in places:
+            container[i] = kept
+
+        def undo() -> None:
+            # (where the kept class still is: a registry's own rollback may have run)
+            for i, made, kept in places:
+                if i < len(container) and container[i] is kept:
+                    container[i] = made
+
+        return undo
+    if type(container) is dict and twins.keys().isdisjoint(map(id, container)):
+        values = [(k, v, twins[id(v)]) for k, v in container.items() if id(v) in twins]
+        container.update((k, kept) for k, _, kept in values)
+
+        def put_back() -> None:
+            for key, made, kept in values:
+                if container.get(key, MISSING) is kept:
+                    container[key] = made
+
+        return put_back
+    saved = SAVED[type(container)](container)  # (of a type no registry look takes)
+    if type(container) is dict:
+        replaced: Any = {twins.get(id(k), k): twins.get(id(v), v) for k, v in container.items()}
     else:
         replaced = {twins.get(id(v), v) for v in container}
+    container.clear()
+    container.update(replaced)
+    return functools.partial(refill, container, saved)
 
-    def put(items: Any) -> None:
-        container.clear()
-        (container.extend if type(container) is list else container.update)(items)
 
-    put(replaced)
-    return lambda: put(saved)
+def _indexes(ids: list[int], wanted: Set[int]) -> list[int]:
+    """Where ``ids`` hold any of ``wanted``, in order."""
+    found: list[int] = []
+    for i in wanted:
+        at = -1
+        with contextlib.suppress(ValueError):
+            while True:
+                at = ids.index(i, at + 1)
+                found.append(at)
+    return sorted(found)
 
 
 class Definer:
@@ -482,9 +519,9 @@ class Definer:
         # Notes of raw definitions not kept, by qualified name: moot once a decorator's
         # result is kept (``@dataclass(slots=True)`` makes the class that is bound).
         self._unkept: dict[str, list[str]] = {}
-        # The run made a class and gave it up for the kept one: ``__init_subclass__`` or
-        # a metaclass may have stored it somewhere.
-        self._gave_up_class = False
+        # The classes the run made and gave up for the kept ones, by id (alive in the
+        # patcher's twins): ``__init_subclass__`` or a metaclass may have stored them.
+        self._given_up: set[int] = set()
 
     def install(self, ns: dict[str, Any], skip: frozenset[str] = frozenset()) -> None:
         """Make the decorators visible to the module's code, and the plain definitions
@@ -509,7 +546,8 @@ class Definer:
             return new
         old = self.old.get(qualname) if "." not in qualname else self._lookup(qualname.split("."))
         if old is not None and self.patcher.keep_unchanged(old, new, self.owner):
-            self._gave_up_class |= isinstance(new, type)
+            if isinstance(new, type):
+                self._given_up.add(id(new))
             return old  # a dependent re-run from its cached code: the common case
         if isinstance(new, type):
             self.patcher.classes_changed = True
@@ -529,17 +567,19 @@ class Definer:
             self._unkept[qualname] = self.patcher.notes[notes:]
         if self.patcher.has_cells():
             self.patcher.fix_cells()
-        self._gave_up_class |= kept is not new and isinstance(new, type)
+        if kept is not new and isinstance(new, type):
+            self._given_up.add(id(new))
         return kept
 
     def settle_twins(self, ns: Mapping[str, Any]) -> None:
         """Put the kept classes in place of the classes the run made and gave up, in the
         containers the module's namespace and its classes hold (a registry that
         ``__init_subclass__`` fills), as a fresh import would have them there."""
-        if not self._gave_up_class:
+        if not self._given_up:
             return
-        self._gave_up_class = False
-        twins, old = self.patcher.twins, self.old
+        twins = {i: self.patcher.twins[i] for i in self._given_up if i in self.patcher.twins}
+        self._given_up = set()
+        old = self.old
         for _, _, state in places(self.owner, ns):
             for name, value in list(state.items()):
                 if type(value) not in (list, dict, set) or len(value) > REGISTRY_MAX:

@@ -117,7 +117,7 @@ class _Txn:
         self.cycles: Cycles | None = None
         self.settle: list[Callable[[Patcher, list[Callable[[], None]]], None]] = []
         self.settle_undo: list[Callable[[], None]] = []
-        self.shared = Shares(self.modules)  # registries the plan's modules share
+        self.shared = Shares()  # registries the plan's modules share
         self.stats: dict[str, tuple[int, int, int]] = {}  # file stat when its source was read
         # How each run left its module's plain definitions, kept by the reloader on commit.
         self.plain: dict[str, tuple[CodeType, Prints] | None] = {}

@@ -14,7 +14,7 @@ import itertools
 import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence, Set
-from types import FunctionType, ModuleType
+from types import FunctionType
 from typing import Any
 
 from ._containers import Container, ListLike, refill, replace_items
@@ -195,16 +195,11 @@ class Seen:
 
 class Shares(dict[int, "Shared"]):
     """The registries the modules of one transaction share (`Shared`, by id), with the
-    modules it runs (by name) and their order on a fresh import (``order``: of some
-    module names), which place a module's first entries in a list."""
+    order of modules on a fresh import (``order``: of some module names), which places
+    a module's first entries in a list."""
 
-    def __init__(
-        self,
-        modules: Mapping[str, ModuleType] | None = None,
-        order: Callable[[set[str]], list[str]] | None = None,
-    ) -> None:
+    def __init__(self, order: Callable[[set[str]], list[str]] | None = None) -> None:
         super().__init__()
-        self.modules: Mapping[str, ModuleType] = {} if modules is None else modules
         self.order = order
         self._homes: dict[int, str] | None = None
         # Run once every registry was settled: the modules' first entries in lists.
@@ -222,7 +217,7 @@ class Shares(dict[int, "Shared"]):
                     for value in vars(module).values():
                         self._homes.setdefault(id(value), name)
         homes = self._homes
-        return lambda item: _home(item, sys.modules) or homes.get(id(item))
+        return lambda item: _home(item) or homes.get(id(item))
 
 
 class Shared:
@@ -347,7 +342,6 @@ class Shared:
         runs = [*self.runs, ("", len(container))]
         if runs[0][1] != len(self.first):
             return None
-        homes: dict[int, str] | None = None
         for (module, start), (_, end) in itertools.pairwise(runs):
             if end < start:
                 return None
@@ -355,24 +349,13 @@ class Shared:
                 kept = patcher.canonical(item)
                 mine = owner.get(id(kept))
                 if mine is None:  # (new: a module registering there for the first time)
-                    if homes is None:
-                        homes = self._homes()
-                    mine = _home(kept, self.shares.modules) or homes.get(id(kept))
+                    mine = self.shares.homes()(kept)
                     if mine is None:
                         return None
                 elif mine != module:
                     return None
                 made.setdefault(mine, []).append(kept)
         return made
-
-    def _homes(self) -> dict[int, str]:
-        """``id(object) -> the module`` binding it, of the modules the transaction ran
-        (the first to bind it, in the order they ran)."""
-        homes: dict[int, str] = {}
-        for name, module in self.shares.modules.items():
-            for value in vars(module).values():
-                homes.setdefault(id(value), name)
-        return homes
 
     def _first_entries(
         self, placed: list[Any], had: Mapping[str, list[int]], made: Mapping[str, list[Any]]
@@ -421,11 +404,11 @@ def first_places(
     return result
 
 
-def _home(item: Any, modules: Mapping[str, Any]) -> str | None:
-    """The module of a function or class, if one of ``modules``."""
+def _home(item: Any) -> str | None:
+    """The module of a function or class, if imported."""
     if isinstance(item, (FunctionType, type)):
         name = getattr(item, "__module__", None)
-        if isinstance(name, str) and name in modules:
+        if isinstance(name, str) and name in sys.modules:
             return name
     return None
 
