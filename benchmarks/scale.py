@@ -4,7 +4,10 @@ Run: ``python benchmarks/scale.py`` (``--sizes 100,1000,5000``; ``--write-docs``
 ``docs/img/scale.svg``, ``--chart PATH`` draws another file).
 
 Each dependent has ten functions and a class and imports the leaf (a chain of imports
-fans out from it). Every column is timed inside a new interpreter allowed to write
+fans out from it). With ``--shape plugins`` each is also a plugin: it registers a
+function in a list and in a dict keyed by its module, and subclasses a base class whose
+``__init_subclass__`` appends the subclass to a list (the registries are checked after
+each reload). Every column is timed inside a new interpreter allowed to write
 bytecode (``PYTHONDONTWRITEBYTECODE`` is taken out of its environment):
 
 - fresh import: the same modules imported, ``__pycache__`` warm: what a restart pays
@@ -33,15 +36,40 @@ SRC = Path(__file__).resolve().parent.parent / "src"
 DEFAULT_SIZES = (100, 1000, 3000, 5000, 10000)
 
 
-def make_project(root: Path, n: int, prefix: str) -> list[str]:
+PLUGIN_REGISTRY = """\
+REG = []
+TABLE = {}
+
+
+def register(f):
+    REG.append(f)
+    TABLE[f.__module__] = f
+    return f
+
+
+class Plugin:
+    subs = []
+
+    def __init_subclass__(cls):
+        Plugin.subs.append(cls)
+"""
+
+
+def make_project(root: Path, n: int, prefix: str, shape: str = "plain") -> list[str]:
     root.mkdir(parents=True, exist_ok=True)
     (root / f"{prefix}_leaf.py").write_text("VALUE = 0\n")
+    (root / f"{prefix}_reg.py").write_text(PLUGIN_REGISTRY)
     names = []
     for i in range(n):
         parent = f"{prefix}_leaf" if i < 10 else f"{prefix}_d{i // 10}"
         funcs = "".join(f"def f{j}(x):\n    return x + VALUE + {j}\n\n" for j in range(10))
+        plugin = (
+            f"from {prefix}_reg import Plugin, register\n\n"
+            f"@register\ndef handler(x):\n    return x + VALUE\n\n"
+            f"class P{i}(Plugin):\n    value = VALUE\n\n"
+        )
         (root / f"{prefix}_d{i}.py").write_text(
-            f"from {parent} import VALUE\n\n{funcs}"
+            f"from {parent} import VALUE\n\n{plugin if shape == 'plugins' else ''}{funcs}"
             f"class K{i}:\n    def get(self):\n        return VALUE\n"
         )
         names.append(f"{prefix}_d{i}")
@@ -97,6 +125,11 @@ def hot_reload(root: Path, names: list[str], prefix: str) -> tuple[float, float]
         "    report = hotmod.reload(leaf)\n"
         "    samples.append(time.perf_counter() - start)\n"
         "    assert report.ok and len(report.reloaded) == len(names) + 1, report\n"
+        f"    registry = sys.modules.get({prefix + '_reg'!r})\n"
+        "    if registry is not None:  # (--shape plugins: each entry once, running the edit)\n"
+        "        assert [f(0) for f in registry.REG] == [value] * len(names)\n"
+        "        assert list(registry.TABLE.values()) == registry.REG\n"
+        "        assert [c.value for c in registry.Plugin.subs] == [value] * len(names)\n"
         "worker.idle.wait(600)  # entries written for the next run\n"
         "print(json.dumps([samples[0], statistics.median(samples[1:])]))\n"
     )
@@ -107,6 +140,9 @@ def hot_reload(root: Path, names: list[str], prefix: str) -> tuple[float, float]
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default=",".join(map(str, DEFAULT_SIZES)))
+    parser.add_argument(
+        "--shape", choices=("plain", "plugins"), default="plain", help="what each dependent is"
+    )
     _chart.add_options(parser, "scale")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -118,7 +154,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for n in sizes:
             prefix = f"s{n}"
-            names = make_project(Path(tmp) / prefix, n, prefix)
+            names = make_project(Path(tmp) / prefix, n, prefix, args.shape)
             fresh = fresh_import(Path(tmp) / prefix, [*names])
             first, hot = hot_reload(Path(tmp) / prefix, names, prefix)
             again, _ = hot_reload(Path(tmp) / prefix, names, prefix)

@@ -366,11 +366,13 @@ class Registries:
         the end. The lists looked at: those of the modules it imports, and the
         registries known."""
         had = set(map(id, objects))
-        places: dict[int, list[Any]] = {}
+        if shared.lists is None:  # (once per transaction: N modules, N known each)
+            shared.lists = {
+                id(c): c for _, (found, _) in self._known.values() for c in found if type(c) is list
+            }
+        places = dict(shared.lists)
         for source in imported:
             places.update((id(v), v) for v in vars(source).values() if type(v) is list)
-        for _, (containers, _) in self._known.values():
-            places.update((id(c), c) for c in containers if type(c) is list)
         lists = [
             c for c in places.values() if len(c) <= REGISTRY_MAX and had.isdisjoint(map(id, c))
         ]

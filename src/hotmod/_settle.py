@@ -202,6 +202,7 @@ class Shares(dict[int, "Shared"]):
         super().__init__()
         self.order = order
         self._homes: dict[int, str] | None = None
+        self.lists: dict[int, list[Any]] | None = None  # (the list registries known, by id)
         # Run once every registry was settled: the modules' first entries in lists.
         self.later: list[Callable[[Patcher, list[Callable[[], None]]], None]] = []
 
@@ -424,8 +425,9 @@ def _placed(
     """The list as a fresh import makes it: each module's new entries take the places
     of its previous ones, in the order its run made them; more of them go right after
     the last of those places, fewer leave the last places out. None if a previous
-    entry of a module was not registered again (the program's own, or one to go), but
-    for the earlier objects of a name defined several times (``going``)."""
+    entry of a module was not registered again (the program's own) and is not one to
+    go (``going``: of a name the source stopped registering, or the earlier object of a
+    name defined several times)."""
     again = {id(item) for entries in made.values() for item in entries} | going
     if any(i not in again for entries in had.values() for i in entries):
         return None
