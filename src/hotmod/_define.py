@@ -19,11 +19,13 @@ import ast
 import contextlib
 import functools
 import itertools
+import sys
 from collections.abc import Callable, Iterator, Mapping, Set
 from operator import attrgetter
 from types import CodeType, FunctionType
 from typing import Any, NamedTuple
 
+from ._audit import own_references
 from ._containers import SAVED, refill
 from ._missing import MISSING
 from ._patch import Patcher
@@ -465,18 +467,7 @@ def _replace_in(container: Any, twins: Mapping[int, Any]) -> Callable[[], None]:
     filling one list found the copies the others made (N times N entries).
     """
     if type(container) is list:
-        ids = list(map(id, container))  # (in C: a registry of N plugins, N times)
-        places = [(i, container[i], twins[ids[i]]) for i in _indexes(ids, twins.keys())]
-        for i, _, kept in places:
-            container[i] = kept
-
-        def undo() -> None:
-            # (where the kept class still is: a registry's own rollback may have run)
-            for i, made, kept in places:
-                if i < len(container) and container[i] is kept:
-                    container[i] = made
-
-        return undo
+        return _replace_at(container, _indexes(list(map(id, container)), twins.keys()), twins)
     if type(container) is dict and twins.keys().isdisjoint(map(id, container)):
         values = [(k, v, twins[id(v)]) for k, v in container.items() if id(v) in twins]
         container.update((k, kept) for k, _, kept in values)
@@ -495,6 +486,56 @@ def _replace_in(container: Any, twins: Mapping[int, Any]) -> Callable[[], None]:
     container.clear()
     container.update(replaced)
     return functools.partial(refill, container, saved)
+
+
+_TAIL = 8  # entries read from the end of each list before reading lists whole
+
+
+def _in_tails(
+    containers: list[Any],
+    twins: Mapping[int, Any],
+    classes: list[type],
+    undo: list[Callable[[], None]],
+) -> bool:
+    """Put the kept classes in place of ``classes`` (given up, ``twins`` by id) where
+    the last entries of the lists among ``containers`` hold them, if that is every
+    reference to them (their reference counts, less their own and the patcher's, tell):
+    ``__init_subclass__`` appended them, and no list of N plugins is read whole N
+    times. False, changing nothing, when some reference is elsewhere."""
+    outside = 0
+    for cls in classes:
+        # Known: getrefcount's argument, ``cls``, ``classes``, the caller's map of the
+        # classes given up, the patcher's (which keeps it alive), and its own parts.
+        outside += sys.getrefcount(cls) - 5 - own_references(cls)[id(cls)]
+    held: list[tuple[list[Any], int]] = []
+    for container in containers:
+        if type(container) is list:
+            start = max(len(container) - _TAIL, 0)
+            tail = map(id, itertools.islice(container, start, None))
+            held += [(container, start + i) for i, t in enumerate(tail) if t in twins]
+    if len(held) != outside:
+        return False
+    for container in {id(c): c for c, _ in held}.values():
+        where = [i for c, i in held if c is container]
+        undo.append(_replace_at(container, where, twins))
+    return True
+
+
+def _replace_at(
+    container: list[Any], where: list[int], twins: Mapping[int, Any]
+) -> Callable[[], None]:
+    """Put the kept objects in place of the ``twins`` at the places ``where``; the undo
+    (where the kept object still is: a registry's own rollback may have run first)."""
+    places = [(i, container[i], twins[id(container[i])]) for i in where]
+    for i, _, kept in places:
+        container[i] = kept
+
+    def undo() -> None:
+        for i, made, kept in places:
+            if i < len(container) and container[i] is kept:
+                container[i] = made
+
+    return undo
 
 
 def _indexes(ids: list[int], wanted: Set[int]) -> list[int]:
@@ -519,9 +560,9 @@ class Definer:
         # Notes of raw definitions not kept, by qualified name: moot once a decorator's
         # result is kept (``@dataclass(slots=True)`` makes the class that is bound).
         self._unkept: dict[str, list[str]] = {}
-        # The classes the run made and gave up for the kept ones, by id (alive in the
-        # patcher's twins): ``__init_subclass__`` or a metaclass may have stored them.
-        self._given_up: set[int] = set()
+        # The classes the run made and gave up for the kept ones, by id:
+        # ``__init_subclass__`` or a metaclass may have stored them.
+        self._given_up: dict[int, type] = {}
 
     def install(self, ns: dict[str, Any], skip: frozenset[str] = frozenset()) -> None:
         """Make the decorators visible to the module's code, and the plain definitions
@@ -547,7 +588,7 @@ class Definer:
         old = self.old.get(qualname) if "." not in qualname else self._lookup(qualname.split("."))
         if old is not None and self.patcher.keep_unchanged(old, new, self.owner):
             if isinstance(new, type):
-                self._given_up.add(id(new))
+                self._given_up[id(new)] = new
             return old  # a dependent re-run from its cached code: the common case
         if isinstance(new, type):
             self.patcher.classes_changed = True
@@ -568,28 +609,34 @@ class Definer:
         if self.patcher.has_cells():
             self.patcher.fix_cells()
         if kept is not new and isinstance(new, type):
-            self._given_up.add(id(new))
+            self._given_up[id(new)] = new
         return kept
 
     def settle_twins(self, ns: Mapping[str, Any]) -> None:
         """Put the kept classes in place of the classes the run made and gave up, in the
         containers the module's namespace and its classes hold (a registry that
         ``__init_subclass__`` fills), as a fresh import would have them there."""
-        if not self._given_up:
+        made, self._given_up = self._given_up, {}
+        twins = {i: self.patcher.twins[i] for i in made if i in self.patcher.twins}
+        if not twins:
             return
-        twins = {i: self.patcher.twins[i] for i in self._given_up if i in self.patcher.twins}
-        self._given_up = set()
         old = self.old
+        found: dict[int, Any] = {}
         for _, _, state in places(self.owner, ns):
             for name, value in list(state.items()):
                 if type(value) not in (list, dict, set) or len(value) > REGISTRY_MAX:
                     continue
                 if state is ns and old.get(name) is value:
                     continue  # (not made by this run: imported, kept; a registry's own)
-                if not twins.keys().isdisjoint(map(id, value)) or (
-                    type(value) is dict and not twins.keys().isdisjoint(map(id, value.values()))
-                ):
-                    self.patcher.undo.append(_replace_in(value, twins))
+                found[id(value)] = value
+        containers = list(found.values())
+        if _in_tails(containers, twins, [made[i] for i in twins], self.patcher.undo):
+            return
+        for value in containers:
+            if not twins.keys().isdisjoint(map(id, value)) or (
+                type(value) is dict and not twins.keys().isdisjoint(map(id, value.values()))
+            ):
+                self.patcher.undo.append(_replace_in(value, twins))
 
     def bind(self, path: str) -> Any:
         """A decorator giving the final object bound at ``path`` its kept predecessor."""

@@ -119,7 +119,8 @@ class Patcher:
         self.notes: list[str] = []
         self.patched = 0
         self._canon: dict[int, Any] = {}
-        self._alive: list[Any] = []  # keeps mapped new objects alive so ids stay unique
+        # Keeps mapped new objects alive so ids stay unique (one reference each).
+        self._alive: dict[int, Any] = {}
         self._cells: list[tuple[CellType, CellType]] = []
         self._patched_old: set[int] = set()
         self._failed: set[tuple[int, int]] = set()
@@ -153,7 +154,7 @@ class Patcher:
 
     def _map(self, new: Any, old: Any) -> None:
         self._canon[id(new)] = old
-        self._alive.append(new)
+        self._alive[id(new)] = new
 
     def is_replaced(self, obj: Any) -> bool:
         """True when ``obj`` is a new object that an old one now stands for."""
