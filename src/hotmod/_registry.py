@@ -224,11 +224,11 @@ class Registries:
         """
         # A name the running version registered and the new one no longer does: its
         # entries go, unless the new code registers it after all.
-        dropped = self._running.get(module, frozenset()) - names
+        running = self._running.get(module, frozenset())
+        dropped = running - names
         objects, gone, present = registered_objects(names | dropped, dropped, old, module)
         # (names it registers anew: first entries in a list go where a fresh import
         # puts them)
-        running = self._running.get(module)
         first = {global_of(n) for n in (names - running if running else names)}
         if first and shared is not None:
             shared.later.append(self._first_entries(module, first, objects, imported(), shared))

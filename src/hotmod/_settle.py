@@ -343,6 +343,7 @@ class Shared:
         runs = [*self.runs, ("", len(container))]
         if runs[0][1] != len(self.first):
             return None
+        home: Callable[[Any], str | None] | None = None
         for (module, start), (_, end) in itertools.pairwise(runs):
             if end < start:
                 return None
@@ -350,7 +351,8 @@ class Shared:
                 kept = patcher.canonical(item)
                 mine = owner.get(id(kept))
                 if mine is None:  # (new: a module registering there for the first time)
-                    mine = self.shares.homes()(kept)
+                    home = home or self.shares.homes()
+                    mine = home(kept)
                     if mine is None:
                         return None
                 elif mine != module:
@@ -435,7 +437,7 @@ def _placed(
     result: list[Any] = []
     for item, i in zip(items, first, strict=True):
         module = owner.get(i)
-        if module is None or module not in had:
+        if module is None:
             result.append(item)
             continue
         entries, count = made.get(module, []), taken[module]
