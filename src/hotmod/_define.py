@@ -511,7 +511,7 @@ def _in_tails(
     for container in containers:
         if type(container) is list:
             start = max(len(container) - _TAIL, 0)
-            tail = map(id, itertools.islice(container, start, None))
+            tail = map(id, container[start:])  # (islice would step over the start)
             held += [(container, start + i) for i, t in enumerate(tail) if t in twins]
     if len(held) != outside:
         return False

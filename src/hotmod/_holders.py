@@ -204,23 +204,28 @@ def near_containers(
     namespaces: list[Mapping[str, Any]],
     adapted: frozenset[str],
     recorded: Sequence[Any] = (),
+    counted: Sequence[tuple[int, Mapping[int, int]]] = (),
 ) -> Found | None:
     """The registries holding ``objects``, when every reference to each of them is
     found within two steps of ``namespaces`` (their values, the containers and the
-    attributes of what they bind, closures) or in ``recorded`` (tuples, dicts and cells:
-    what the ledger's records hold): then no walk of the heap is needed. None when some
-    reference comes from elsewhere."""
+    attributes of what they bind, closures), in ``recorded`` (tuples, dicts and cells:
+    what the ledger's records hold) or in ``counted`` (places of ours, by id, counted
+    already: how many times each holds each id): then no walk of the heap is needed.
+    None when some reference comes from elsewhere."""
     # Taken before and after the count: another thread dropping a reference the count
     # has read, while a holder it cannot see exists, would make the totals agree after.
     before = _refcounts(objects)
-    counts, holding, wrapping = _count_near(objects, namespaces, adapted, recorded)
+    counts, holding, wrapping = _count_near(objects, namespaces, adapted, recorded, counted)
     after = _refcounts(objects)
     # Beside the places counted (``objects`` among them): getrefcount's argument.
     if after != before or any(
         n - 1 != c + _self_references(o) for n, c, o in zip(after, counts, objects, strict=True)
     ):
         return None
-    modules = _module_dicts()
+    # (all namespaces gathered only when one may be among them: once per module of a
+    # first reload of N modules, it was N times N)
+    maybe = any(type(c) is dict and "__name__" in c for c in holding)
+    modules = _module_dicts() if maybe else set()
     return [c for c in holding if id(c) not in modules and not _wrapper_state(c)], wrapping
 
 
@@ -258,6 +263,7 @@ def _count_near(
     namespaces: list[Mapping[str, Any]],
     adapted: frozenset[str],
     recorded: Sequence[Any] = (),
+    counted: Sequence[tuple[int, Mapping[int, int]]] = (),
 ) -> tuple[list[int], list[Container], list[ListLike]]:
     """References to each of ``objects`` from the places near ``namespaces``, each place
     read once; the containers among them that hold one; the lists among them holding
@@ -266,6 +272,10 @@ def _count_near(
     wanted = index.keys()
     counts = [0] * len(objects)
     seen: set[int] = set()
+    for key, held in counted:
+        seen.add(key)
+        for n, obj in enumerate(objects):
+            counts[n] += held.get(id(obj), 0)
     wrappers: set[int] = set()
     holding: list[Container] = []
     wrapping: list[ListLike] = []
@@ -283,7 +293,7 @@ def _count_near(
             ids = [*map(id, place)]
         if wanted.isdisjoint(ids):  # (most places: in C)
             return False
-        hits = [index[i] for i in ids if i in index]
+        hits = list(map(index.__getitem__, filter(index.__contains__, ids)))  # (in C)
         for i in hits:
             counts[i] += 1
         return bool(hits)

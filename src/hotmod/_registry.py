@@ -88,6 +88,7 @@ class Registries:
         self._running: dict[str, frozenset[str]] = {}  # registrants of the running version
         # The copies `held` made, alive while a rollback may need them (by id, weakly).
         self._copies: dict[int, weakref.ref[Any]] = {}
+        self._counted: dict[int, tuple[int, Counter[int]]] = {}  # (`_counts`)
         # The containers each module's namespace bound when they were found, by id.
         self._own: dict[str, set[int]] = {}
         # The copy `held` made of each container in the running transaction, by id.
@@ -188,13 +189,31 @@ class Registries:
 
         def gone(_: weakref.ref[Any]) -> None:
             self._copies.pop(key, None)
+            self._counted.pop(key, None)
 
         self._copies[key] = weakref.ref(copy, gone)
         return copy
 
-    def _places(self) -> list[Any]:
-        copies = [ref() for ref in list(self._copies.values())]
-        return [*self._recorded(), *(c for c in copies if c is not None)]
+    def _counts(self) -> list[tuple[int, Mapping[int, int]]]:
+        """(id, how many times it holds each id) of each copy alive: a copy holds every
+        entry of a registry the plan's modules share, and each module's near look read
+        it whole (N plugins, N times N). Counted once; a copy only ever grows (the values
+        a module takes out of a long dict), so its length tells when to count again."""
+        counts: list[tuple[int, Mapping[int, int]]] = []
+        for key, ref in list(self._copies.items()):
+            copy = ref()
+            if copy is None:
+                continue
+            known = self._counted.get(key)
+            if known is None or known[0] != len(copy):
+                ids = (
+                    (*map(id, copy.keys()), *map(id, copy.values()))
+                    if isinstance(copy, dict)
+                    else map(id, copy)
+                )
+                known = self._counted[key] = (len(copy), Counter(ids))
+            counts.append((key, known[1]))
+        return counts
 
     def tracks(self, module: str, names: frozenset[str]) -> bool:
         """Whether `before` has anything to count: the module's new source registers
@@ -403,11 +422,11 @@ class Registries:
         """The module's entries in a dict registry it reaches, to take out: those of a
         dict longer than a registry at the keys the last reload found, if they still
         hold its objects."""
-        if len(container) <= REGISTRY_MAX:
-            if ids.isdisjoint(map(id, container.values())):
-                return Taken(container, ids, ())
-            return Taken(container, ids)
         place = (module, id(container))
+        if len(container) <= REGISTRY_MAX:
+            entry = Taken(container, ids)
+            self._keys[place] = list(entry.taken)
+            return entry
         keys = self._keys.get(place)
         if keys and Taken.holding(container, ids, keys):
             return Taken(container, ids, keys)
@@ -416,13 +435,14 @@ class Registries:
         return entry
 
     def _holds(self, module: str, container: Container, ids: set[int]) -> bool:
-        """Whether a container still holds one of the module's objects (one longer than
-        a registry: at the keys or places the last reload found, if it does)."""
+        """Whether a container still holds one of the module's objects (at the keys or
+        places the last reload found, if it does: a registry N plugins share was read
+        whole by each)."""
         place = (module, id(container))
         keys = self._keys.get(place)
         if keys and type(container) is dict and Taken.holding(container, ids, keys):
             return True
-        if type(container) is list and len(container) > REGISTRY_MAX:
+        if type(container) is list:
             slots = self._slots.get(place)
             if slots and _holding(container, ids, slots):
                 return True
@@ -504,7 +524,7 @@ class Registries:
                 and unknown_dispatch_registry(near(), ids, set(map(id, containers)))
             )
         ):
-            found = near_containers(objects, near(), adapted, self._places())
+            found = near_containers(objects, near(), adapted, self._recorded(), self._counts())
             containers, wrapping = (
                 found if found is not None else find_containers(objects, internal(), adapted)
             )

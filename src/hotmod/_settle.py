@@ -339,6 +339,7 @@ class Shared:
         by where the list ended when it was about to run; None where an entry is not
         that module's (its object from before, or one its namespace binds now)."""
         container, owner = self.container, self.owner
+        assert isinstance(container, list)
         made: dict[str, list[Any]] = {}
         runs = [*self.runs, ("", len(container))]
         if runs[0][1] != len(self.first):
@@ -347,7 +348,7 @@ class Shared:
         for (module, start), (_, end) in itertools.pairwise(runs):
             if end < start:
                 return None
-            for item in itertools.islice(container, start, end):
+            for item in container[start:end]:  # (islice would step over the start)
                 kept = patcher.canonical(item)
                 mine = owner.get(id(kept))
                 if mine is None:  # (new: a module registering there for the first time)
@@ -466,7 +467,7 @@ class Taken:
         self.size = len(container)  # (before the run)
         self.order: list[Any] | None = None  # (as the running version left it)
         self.slots: list[int] = []
-        self.left: set[Any] = set()
+        self.removed: list[Any] = []  # (the keys `take` took out)
         if keys is not None:
             self.taken = list(keys)
             return
@@ -486,11 +487,11 @@ class Taken:
 
     def take(self) -> None:
         """Take the module's entries out."""
+        container, ids, removed = self.container, self.ids, self.removed
         for key in self.taken:
-            if key in self.container and id(self.container[key]) in self.ids:
-                del self.container[key]
-        if self.order is not None:
-            self.left = set(self.container)
+            if key in container and id(container[key]) in ids:
+                del container[key]
+                removed.append(key)
 
     def in_order(self, undo: list[Callable[[], None]]) -> None:
         """The entries the run made take the places of the module's previous ones, in
@@ -501,14 +502,18 @@ class Taken:
         container, slots = self.container, set(self.slots)
         keys = list(container)
         taken = [order[place] for place in self.slots]
-        if len(keys) == len(order) and keys[len(self.left) :] == taken:
+        # (the keys there as the module ran: read here, not in `take`, which every
+        # module of a plan sharing the dict passes and few come here)
+        removed = set(self.removed)
+        left = {k for k in order if k not in removed}
+        if len(keys) == len(order) and keys[len(left) :] == taken:
             # (the usual case: the same keys again, put back where they were, in C)
             saved = dict(container)
             undo.append(functools.partial(refill, container, saved))
             container.clear()
             container.update(zip(order, map(saved.__getitem__, order), strict=True))
             return
-        made = [k for k in keys if k not in self.left]
+        made = [k for k in keys if k not in left]
         want: list[Any] = []
         for place, key in enumerate(order):
             if place in slots:
