@@ -288,7 +288,7 @@ class Registries:
         # runs (`take_back`), as on a fresh import: the run puts back what it registers,
         # under the keys it registers them with now (a key renamed, a duplicate refused).
         taken = [
-            self._taken(module, c, ids)
+            self._taken(module, c, ids, shared)
             for c in containers
             if isinstance(c, dict) and id(c) in reach
         ]
@@ -418,13 +418,17 @@ class Registries:
 
         return place
 
-    def _taken(self, module: str, container: dict[Any, Any], ids: set[int]) -> Taken:
+    def _taken(
+        self, module: str, container: dict[Any, Any], ids: set[int], shared: Shares | None
+    ) -> Taken:
         """The module's entries in a dict registry it reaches, to take out: those of a
         dict longer than a registry at the keys the last reload found, if they still
-        hold its objects."""
+        hold its objects; of one the transaction's modules share, where its first look
+        found them, if they still do."""
         place = (module, id(container))
         if len(container) <= REGISTRY_MAX:
-            entry = Taken(container, ids)
+            found = Taken.shared(container, ids, shared) if shared is not None else None
+            entry = found or Taken(container, ids)
             self._keys[place] = list(entry.taken)
             return entry
         keys = self._keys.get(place)

@@ -205,6 +205,18 @@ class Shares(dict[int, "Shared"]):
         self.lists: dict[int, list[Any]] | None = None  # (the list registries known, by id)
         # Run once every registry was settled: the modules' first entries in lists.
         self.later: list[Callable[[Patcher, list[Callable[[], None]]], None]] = []
+        self._keyed: dict[int, tuple[list[Any], dict[int, list[int]]]] = {}
+
+    def keyed(self, container: dict[Any, Any]) -> tuple[list[Any], dict[int, list[int]]]:
+        """A dict registry's keys as the first module of the transaction found them, and
+        the places holding each value, by id (read once: N plugins each read it whole)."""
+        found = self._keyed.get(id(container))
+        if found is None:
+            places: dict[int, list[int]] = {}
+            for place, value in enumerate(container.values()):
+                places.setdefault(id(value), []).append(place)
+            found = self._keyed[id(container)] = (list(container), places)
+        return found
 
     def homes(self) -> Callable[[Any], str | None]:
         """The module an entry of a list comes from: a function's or class's own, else
@@ -468,6 +480,7 @@ class Taken:
         self.order: list[Any] | None = None  # (as the running version left it)
         self.slots: list[int] = []
         self.removed: list[Any] = []  # (the keys `take` took out)
+        self.last: Any = MISSING  # (the last key as the run began: what it made follows)
         if keys is not None:
             self.taken = list(keys)
             return
@@ -479,6 +492,22 @@ class Taken:
         self.order = list(container)
         self.slots = list(itertools.compress(itertools.count(), mine))
         self.taken = list(itertools.compress(self.order, mine))
+
+    @classmethod
+    def shared(cls, container: dict[Any, Any], ids: set[int], shares: Shares) -> Taken | None:
+        """The module's entries in a dict the transaction's modules share, found at the
+        places the transaction's first look noted (`Shares.keyed`); None unless each of
+        them still holds its object there. Only the module's own entries change as
+        the modules before it run; its order is the first look's, which places what
+        the run makes as a fresh import would."""
+        keys, places = shares.keyed(container)
+        slots = sorted(p for i in ids for p in places.get(i, ()))
+        taken = [keys[p] for p in slots]
+        if not all(id(container.get(key, MISSING)) in ids for key in taken):
+            return None
+        entry = cls(container, ids, taken)
+        entry.order, entry.slots = keys, slots
+        return entry
 
     @staticmethod
     def holding(container: dict[Any, Any], ids: set[int], keys: Sequence[Any]) -> bool:
@@ -492,6 +521,7 @@ class Taken:
             if key in container and id(container[key]) in ids:
                 del container[key]
                 removed.append(key)
+        self.last = next(reversed(container), MISSING)
 
     def in_order(self, undo: list[Callable[[], None]]) -> None:
         """The entries the run made take the places of the module's previous ones, in
@@ -502,11 +532,18 @@ class Taken:
         container, slots = self.container, set(self.slots)
         keys = list(container)
         taken = [order[place] for place in self.slots]
-        # (the keys there as the module ran: read here, not in `take`, which every
-        # module of a plan sharing the dict passes and few come here)
-        removed = set(self.removed)
-        left = {k for k in order if k not in removed}
-        if len(keys) == len(order) and keys[len(left) :] == taken:
+        # (the keys there as the module ran, up to the last: read here, not in `take`,
+        # which every module of a plan sharing the dict passes and few come here)
+        if self.last is MISSING or self.last not in container:
+            removed = set(self.removed)
+            left = {k for k in order if k not in removed}
+        else:
+            left = set(keys[: keys.index(self.last) + 1])
+        if (
+            len(keys) == len(order)
+            and keys[len(left) :] == taken
+            and container.keys() == set(order)
+        ):
             # (the usual case: the same keys again, put back where they were, in C)
             saved = dict(container)
             undo.append(functools.partial(refill, container, saved))
