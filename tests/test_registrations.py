@@ -1970,6 +1970,25 @@ def test_a_registry_made_anew_by_its_module_is_the_one_settled_next(mods: Module
     assert list(registry.REGISTRY) == ["a", "bb"]
 
 
+def test_a_registry_made_anew_is_let_go_of_before_the_collector_runs(mods: Modules) -> None:
+    # The records of the reload that replaced it held the old dict in a reference
+    # cycle: until the collector ran, the next reload took it for the registry still
+    # (and the new dict refused a key registered twice).
+    mods.write("registry", _KEYED)
+    mods.write("plugin", _keyed("a", "b"))
+    registry, _ = mods.load("registry"), mods.load("plugin")
+    gc.collect()
+    gc.disable()
+    try:
+        mods.write("registry", _KEYED + "    # edited\n")
+        assert mods.reload("registry").ok
+        mods.write("plugin", _keyed("a", "bb"))
+        assert mods.reload("plugin").ok
+    finally:
+        gc.enable()
+    assert list(registry.REGISTRY) == ["a", "bb"]
+
+
 # -- what ABCs remember ------------------------------------------------------------------
 
 
@@ -2575,3 +2594,46 @@ def test_a_class_a_subclass_registry_holds_anywhere_is_put_back_in_its_place(
         assert tuple(base.Plugin.subs) == plugins[::-1]
         assert set(plugins) == base.ALSO and len(base.ALSO) == 12
         assert [p.value for p in base.Plugin.subs] == [value] * 12
+
+
+# -- what the near looks of one reload read once ------------------------------------
+
+
+def test_a_long_registry_read_once_per_reload_counts_only_what_is_still_there() -> None:
+    # A list or dict N plugins share is read by the first near look of a reload, then
+    # only where it grew. What it holds is counted once per place, as a whole read
+    # would, and never where it no longer is: an entry moved or replaced falls short,
+    # so the look walks the heap rather than trusting a count that is not there.
+    from hotmod._holders import Tallies, near_containers
+
+    tallies = Tallies()
+    # (the handler is bound in the namespace only: each reference to it is near)
+    namespace: dict[str, Any] = {"handler": lambda: None, "other": lambda: None}
+    plugins: list[object] = [object() for _ in range(100)]
+    namespace["PLUGINS"] = plugins
+    plugins[50] = namespace["handler"]
+    index = {id(namespace["handler"]): 0, id(namespace["other"]): 1}
+    assert tallies.hits(plugins, index) == [0]
+    plugins.append(namespace["handler"])  # (read where it grew)
+    assert tallies.hits(plugins, index) == [0, 0]
+    plugins[50] = namespace["other"]  # (replaced in place: its place checked, not trusted)
+    assert tallies.hits(plugins, index) == [0]
+    look = functools.partial(near_containers, namespaces=[namespace], adapted=frozenset())
+    assert look([namespace["handler"]], tallies=tallies) == ([plugins], [])
+    plugins.remove(namespace["handler"])
+    plugins.insert(10, namespace["handler"])  # (moved: it falls short, the look says so)
+    assert tallies.hits(plugins, index) == []
+    assert look([namespace["handler"]], tallies=tallies) is None
+    assert look([namespace["handler"]]) == ([plugins], [])  # (read whole, it is there)
+
+    table: dict[object, object] = {f"k{i}": object() for i in range(100)}
+    table["mine"], table[namespace["other"]] = namespace["handler"], "as a key"
+    del namespace["PLUGINS"], plugins
+    namespace["TABLE"] = table
+    assert sorted(tallies.hits(table, index)) == [0, 1]
+    assert look([namespace["handler"]], tallies=tallies) == ([table], [])
+    del table["mine"]
+    table["again"] = namespace["handler"]  # (a key added after the read: short)
+    assert tallies.hits(table, index) == [1]
+    assert look([namespace["handler"]], tallies=tallies) is None
+    assert look([namespace["handler"]]) == ([table], [])

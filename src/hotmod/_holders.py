@@ -18,10 +18,12 @@ from typing import Any
 
 from ._audit import own_references
 from ._containers import SAVED_TYPES, Container, Found, ListLike
+from ._missing import MISSING
 from ._reach import REGISTRY_MAX, places, reach, referents, referrers, without_instances
 from ._registrants import DEFINED, MADE, global_of
 
 __all__ = [
+    "Tallies",
     "count_held",
     "defined_in",
     "dispatch_caches",
@@ -199,23 +201,79 @@ def count_held(held: Iterable[int], ids: set[int]) -> dict[int, int]:
     return dict(Counter(filter(ids.__contains__, held)))
 
 
+_TALLY_MIN = 64  # entries: a shorter list or dict is read whole, as it is cheap
+
+
+class Tallies:
+    """Where each object is in the long lists and dicts the near looks of one
+    transaction read, by id: a registry N plugins share was read whole by each.
+
+    A list is read once and then only where it grew; a dict once. What a tally says is
+    checked at its place before it counts (no reference is ever counted that is not
+    there); a reference it misses (an entry moved, a key added after the dict was
+    read) makes the totals fall short, and the look walks the heap, as for any
+    reference it cannot see.
+    """
+
+    def __init__(self) -> None:
+        # id of the container -> (its length read, keys read, id -> places)
+        self._read: dict[int, tuple[int, list[Any], dict[int, list[int]]]] = {}
+
+    def hits(self, container: list[Any] | dict[Any, Any], index: Mapping[int, int]) -> list[int]:
+        """The ``index`` values (object id -> its index) of the objects the container
+        holds, once per place (a dict: as a key or as a value)."""
+        size, keys, where = self._read.get(id(container), (0, [], {}))
+        found: list[int] = []
+        if type(container) is list:
+            if size > len(container) or size == 0:
+                size, where = 0, {}
+            for place, item in enumerate(container[size:], size):
+                where.setdefault(id(item), []).append(place)
+            self._read[id(container)] = (len(container), keys, where)
+            for oid, i in index.items():
+                for p in where.get(oid, ()):
+                    if p < len(container) and id(container[p]) == oid:
+                        found.append(i)
+            return found
+        assert type(container) is dict
+        if size == 0:
+            keys, where = list(container), {}
+            for place, (key, value) in enumerate(container.items()):
+                where.setdefault(id(key), []).append(-1 - place)  # (a key: below zero)
+                where.setdefault(id(value), []).append(place)
+            self._read[id(container)] = (len(container), keys, where)
+        for oid, i in index.items():
+            for p in where.get(oid, ()):
+                if p >= 0:
+                    held = container.get(keys[p], MISSING)
+                else:
+                    held = keys[-1 - p] if keys[-1 - p] in container else MISSING
+                if id(held) == oid:
+                    found.append(i)
+        return found
+
+
 def near_containers(
     objects: list[Any],
     namespaces: list[Mapping[str, Any]],
     adapted: frozenset[str],
     recorded: Sequence[Any] = (),
     counted: Sequence[tuple[int, Mapping[int, int]]] = (),
+    tallies: Tallies | None = None,
 ) -> Found | None:
     """The registries holding ``objects``, when every reference to each of them is
     found within two steps of ``namespaces`` (their values, the containers and the
     attributes of what they bind, closures), in ``recorded`` (tuples, dicts and cells:
     what the ledger's records hold) or in ``counted`` (places of ours, by id, counted
     already: how many times each holds each id): then no walk of the heap is needed.
-    None when some reference comes from elsewhere."""
+    None when some reference comes from elsewhere. ``tallies``: where the long lists
+    and dicts near were found to hold what, earlier in the transaction."""
     # Taken before and after the count: another thread dropping a reference the count
     # has read, while a holder it cannot see exists, would make the totals agree after.
     before = _refcounts(objects)
-    counts, holding, wrapping = _count_near(objects, namespaces, adapted, recorded, counted)
+    counts, holding, wrapping = _count_near(
+        objects, namespaces, adapted, recorded, counted, tallies
+    )
     after = _refcounts(objects)
     # Beside the places counted (``objects`` among them): getrefcount's argument.
     if after != before or any(
@@ -264,6 +322,7 @@ def _count_near(
     adapted: frozenset[str],
     recorded: Sequence[Any] = (),
     counted: Sequence[tuple[int, Mapping[int, int]]] = (),
+    tallies: Tallies | None = None,
 ) -> tuple[list[int], list[Container], list[ListLike]]:
     """References to each of ``objects`` from the places near ``namespaces``, each place
     read once; the containers among them that hold one; the lists among them holding
@@ -301,6 +360,16 @@ def _count_near(
     def container(value: Any) -> None:
         if id(value) in seen or len(value) > REGISTRY_MAX:
             return  # (read before: from the old namespace and the live one)
+        if tallies is not None and type(value) in (list, dict) and len(value) >= _TALLY_MIN:
+            seen.add(id(value))
+            hits = tallies.hits(value, index)
+            for i in hits:
+                counts[i] += 1
+            if hits:
+                holding.append(value)
+            elif type(value) is list and _wraps_any(value, index, adapted):
+                wrapping.append(value)
+            return
         if read(value, id(value)) and issubclass(type(value), (list, set, dict, deque)):
             holding.append(value)
         elif issubclass(type(value), (list, deque)) and _wraps_any(value, index, adapted):

@@ -34,6 +34,7 @@ from ._containers import (
     replace_items,
 )
 from ._holders import (
+    Tallies,
     count_held,
     defined_in,
     dispatch_caches,
@@ -264,6 +265,7 @@ class Registries:
             near=lambda: [*near_namespaces(module, old, imported()), *importers()],
             internal=internal,
             old=old,
+            tallies=shared.tallies if shared is not None else None,
         )
         if not containers and not wrapping:
             return None
@@ -498,6 +500,7 @@ class Registries:
         near: Callable[[], list[Mapping[str, Any]]],
         internal: Callable[[], set[int]],
         old: Mapping[str, Any],
+        tallies: Tallies | None,
     ) -> tuple[list[Any], list[Any]]:
         """The registries holding the module's objects (containers, wrapping ones),
         as found by the last scan, or scanned again.
@@ -528,7 +531,9 @@ class Registries:
                 and unknown_dispatch_registry(near(), ids, set(map(id, containers)))
             )
         ):
-            found = near_containers(objects, near(), adapted, self._recorded(), self._counts())
+            found = near_containers(
+                objects, near(), adapted, self._recorded(), self._counts(), tallies
+            )
             containers, wrapping = (
                 found if found is not None else find_containers(objects, internal(), adapted)
             )

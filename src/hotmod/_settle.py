@@ -12,13 +12,14 @@ from __future__ import annotations
 import functools
 import itertools
 import sys
+import weakref
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence, Set
 from types import FunctionType
 from typing import Any
 
 from ._containers import Container, ListLike, refill, replace_items
-from ._holders import count_held, defined_in, wrapped_names
+from ._holders import Tallies, count_held, defined_in, wrapped_names
 from ._missing import MISSING
 from ._patch import Patcher
 from ._reach import REGISTRY_MAX
@@ -206,6 +207,7 @@ class Shares(dict[int, "Shared"]):
         # Run once every registry was settled: the modules' first entries in lists.
         self.later: list[Callable[[Patcher, list[Callable[[], None]]], None]] = []
         self._keyed: dict[int, tuple[list[Any], dict[int, list[int]]]] = {}
+        self.tallies = Tallies()  # (the long lists and dicts the near looks read)
 
     def keyed(self, container: dict[Any, Any]) -> tuple[list[Any], dict[int, list[int]]]:
         """A dict registry's keys as the first module of the transaction found them, and
@@ -242,7 +244,9 @@ class Shared:
 
     def __init__(self, container: Container, shares: Shares | None = None) -> None:
         self.container = container
-        self.shares = Shares() if shares is None else shares
+        # (weakly: the transaction's records hold this one, and a cycle kept a registry
+        # a module had replaced alive after the reload, taken for its registry next)
+        self._shares = weakref.ref(Shares() if shares is None else shares)
         self.keys = list(container) if isinstance(container, dict) else []
         # (ids of its entries; a dict's: of its values)
         self.first = list(map(id, container.values() if isinstance(container, dict) else container))
@@ -252,6 +256,12 @@ class Shared:
         self.defined: dict[str, set[str]] = {}  # names each module defines (`earlier_twins`)
         self.runs: list[tuple[str, int]] = []  # (a module about to run, the list's length)
         self.state: bool | None = None
+
+    @property
+    def shares(self) -> Shares:
+        """The transaction's records this one is among."""
+        shares = self._shares()
+        return Shares() if shares is None else shares
 
     @classmethod
     def note(
