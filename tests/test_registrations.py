@@ -2637,3 +2637,18 @@ def test_a_long_registry_read_once_per_reload_counts_only_what_is_still_there() 
     assert tallies.hits(table, index) == [1]
     assert look([namespace["handler"]], tallies=tallies) is None
     assert look([namespace["handler"]]) == ([table], [])
+
+    class Same:  # (equal to every other one: a dict finds one for the other)
+        def __eq__(self, other: object) -> bool:
+            return isinstance(other, Same)
+
+        def __hash__(self) -> int:
+            return 0
+
+    first, second = Same(), Same()
+    keyed: dict[object, int] = {f"k{i}": i for i in range(100)}
+    keyed[first] = 0
+    assert tallies.hits(keyed, {id(first): 0}) == []  # (not by identity: not counted)
+    del keyed[first]
+    keyed[second] = 0
+    assert tallies.hits(keyed, {id(first): 0}) == []

@@ -202,6 +202,7 @@ def count_held(held: Iterable[int], ids: set[int]) -> dict[int, int]:
 
 
 _TALLY_MIN = 64  # entries: a shorter list or dict is read whole, as it is cheap
+_IDENTITY_EQ = object.__eq__  # (functions' and most classes' equality: identity)
 
 
 class Tallies:
@@ -246,8 +247,10 @@ class Tallies:
             for p in where.get(oid, ()):
                 if p >= 0:
                     held = container.get(keys[p], MISSING)
-                else:
-                    held = keys[-1 - p] if keys[-1 - p] in container else MISSING
+                else:  # (a key found equal may be another object: counted if by identity)
+                    key = keys[-1 - p]
+                    by_identity = getattr(type(key), "__eq__", None) is _IDENTITY_EQ
+                    held = key if by_identity and key in container else MISSING
                 if id(held) == oid:
                     found.append(i)
         return found
