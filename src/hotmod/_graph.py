@@ -560,9 +560,11 @@ def _restrict(layout: _Layout, nodes: set[str] | frozenset[str]) -> list[list[st
 def _main_last(finish_order: Sequence[str]) -> tuple[str, ...]:
     """``finish_order`` with the running script last: it is listed early, yet still running."""
     order = tuple(finish_order)
-    if "__main__" not in order:
+    try:
+        at = order.index("__main__")  # (once: names in sys.modules are unique)
+    except ValueError:
         return order
-    return (*(m for m in order if m != "__main__"), "__main__")
+    return (*order[:at], *order[at + 1 :], "__main__")
 
 
 def _components(ranked: Iterable[str], deps: Mapping[str, frozenset[str]]) -> list[list[str]]:
