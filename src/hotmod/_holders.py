@@ -368,12 +368,10 @@ def _count_near(
             hits = tallies.hits(value, index)
             for i in hits:
                 counts[i] += 1
-            if hits:
-                holding.append(value)
-            elif type(value) is list and _wraps_any(value, index, adapted):
-                wrapping.append(value)
-            return
-        if read(value, id(value)) and issubclass(type(value), (list, set, dict, deque)):
+            holds = bool(hits)
+        else:
+            holds = read(value, id(value))
+        if holds and issubclass(type(value), (list, set, dict, deque)):
             holding.append(value)
         elif issubclass(type(value), (list, deque)) and _wraps_any(value, index, adapted):
             wrapping.append(value)

@@ -289,14 +289,6 @@ class Registries:
         # A dict registry it reaches so loses the entries holding its objects before it
         # runs (`take_back`), as on a fresh import: the run puts back what it registers,
         # under the keys it registers them with now (a key renamed, a duplicate refused).
-        taken = [
-            self._taken(module, c, ids, shared)
-            for c in containers
-            if isinstance(c, dict) and id(c) in reach
-        ]
-        taken = [entry for entry in taken if entry.taken]
-        if taken:
-            self._taking[module] = taken
         # Names the module defines and may register (a name defined several times: the
         # previous version's other objects of it are bound to no name, and go), and those
         # it no longer registers (their other objects go with the bound one).
@@ -307,6 +299,15 @@ class Registries:
             for c, going in zip(containers, gone_in, strict=True)
             if shared is not None and len(c) <= REGISTRY_MAX
         ]
+        noted = {id(r.container): r for r in records}
+        taken = [
+            self._taken(module, c, ids, noted.get(id(c)))
+            for c in containers
+            if isinstance(c, dict) and id(c) in reach
+        ]
+        taken = [entry for entry in taken if entry.taken]
+        if taken:
+            self._taking[module] = taken
         # A list as it was, by ids: what the run appends to it is what it registers there
         # (counted from them when a module settles on its own: rarely).
         looked = {id(r.container): r for r in records if type(r.container) is list}
@@ -421,15 +422,15 @@ class Registries:
         return place
 
     def _taken(
-        self, module: str, container: dict[Any, Any], ids: set[int], shared: Shares | None
+        self, module: str, container: dict[Any, Any], ids: set[int], record: Shared | None
     ) -> Taken:
         """The module's entries in a dict registry it reaches, to take out: those of a
         dict longer than a registry at the keys the last reload found, if they still
-        hold its objects; of one the transaction's modules share, where its first look
-        found them, if they still do."""
+        hold its objects; of one the transaction's modules share (``record``), where
+        its first look found them, if they still do."""
         place = (module, id(container))
         if len(container) <= REGISTRY_MAX:
-            found = Taken.shared(container, ids, shared) if shared is not None else None
+            found = Taken.shared(container, ids, record) if record is not None else None
             entry = found or Taken(container, ids)
             self._keys[place] = list(entry.taken)
             return entry

@@ -206,19 +206,7 @@ class Shares(dict[int, "Shared"]):
         self.lists: dict[int, list[Any]] | None = None  # (the list registries known, by id)
         # Run once every registry was settled: the modules' first entries in lists.
         self.later: list[Callable[[Patcher, list[Callable[[], None]]], None]] = []
-        self._keyed: dict[int, tuple[list[Any], dict[int, list[int]]]] = {}
         self.tallies = Tallies()  # (the long lists and dicts the near looks read)
-
-    def keyed(self, container: dict[Any, Any]) -> tuple[list[Any], dict[int, list[int]]]:
-        """A dict registry's keys as the first module of the transaction found them, and
-        the places holding each value, by id (read once: N plugins each read it whole)."""
-        found = self._keyed.get(id(container))
-        if found is None:
-            places: dict[int, list[int]] = {}
-            for place, value in enumerate(container.values()):
-                places.setdefault(id(value), []).append(place)
-            found = self._keyed[id(container)] = (list(container), places)
-        return found
 
     def homes(self) -> Callable[[Any], str | None]:
         """The module an entry of a list comes from: a function's or class's own, else
@@ -256,6 +244,16 @@ class Shared:
         self.defined: dict[str, set[str]] = {}  # names each module defines (`earlier_twins`)
         self.runs: list[tuple[str, int]] = []  # (a module about to run, the list's length)
         self.state: bool | None = None
+        self._places: dict[int, list[int]] | None = None
+
+    def places(self) -> dict[int, list[int]]:
+        """The places holding each entry (a dict's: each value) as the first module
+        found it, by id (read once: N plugins each read a shared dict whole)."""
+        if self._places is None:
+            self._places = {}
+            for place, i in enumerate(self.first):
+                self._places.setdefault(i, []).append(place)
+        return self._places
 
     @property
     def shares(self) -> Shares:
@@ -504,13 +502,13 @@ class Taken:
         self.taken = list(itertools.compress(self.order, mine))
 
     @classmethod
-    def shared(cls, container: dict[Any, Any], ids: set[int], shares: Shares) -> Taken | None:
+    def shared(cls, container: dict[Any, Any], ids: set[int], record: Shared) -> Taken | None:
         """The module's entries in a dict the transaction's modules share, found at the
-        places the transaction's first look noted (`Shares.keyed`); None unless each of
-        them still holds its object there. Only the module's own entries change as
-        the modules before it run; its order is the first look's, which places what
+        places the transaction's first look noted (its `Shared` record); None unless
+        each of them still holds its object there. Only the module's own entries change
+        as the modules before it run; its order is the first look's, which places what
         the run makes as a fresh import would."""
-        keys, places = shares.keyed(container)
+        keys, places = record.keys, record.places()
         slots = sorted(p for i in ids for p in places.get(i, ()))
         taken = [keys[p] for p in slots]
         if not all(id(container.get(key, MISSING)) in ids for key in taken):
