@@ -330,77 +330,99 @@ def _count_near(
     """References to each of ``objects`` from the places near ``namespaces``, each place
     read once; the containers among them that hold one; the lists among them holding
     one wrapped in an entry."""
-    index = {id(o): i for i, o in enumerate(objects)}  # (ids only: no references)
-    wanted = index.keys()
-    counts = [0] * len(objects)
-    seen: set[int] = set()
+    near = _Near(objects, adapted, tallies)
     for key, held in counted:
-        seen.add(key)
+        near.seen.add(key)
         for n, obj in enumerate(objects):
-            counts[n] += held.get(id(obj), 0)
-    wrappers: set[int] = set()
-    holding: list[Container] = []
-    wrapping: list[ListLike] = []
-
-    def read(place: Any, key: int) -> bool:
-        """Count what ``place`` refers to (once per ``key``); whether it holds one."""
-        if key in seen:
-            return False
-        seen.add(key)
-        if issubclass(type(place), (dict, MappingProxyType)):
-            ids: list[int] = [*map(id, place.keys()), *map(id, place.values())]
-        elif type(place) is CellType:
-            ids = [*map(id, referents(place))]  # (its contents; none if empty)
-        else:
-            ids = [*map(id, place)]
-        if wanted.isdisjoint(ids):  # (most places: in C)
-            return False
-        hits = list(map(index.__getitem__, filter(index.__contains__, ids)))  # (in C)
-        for i in hits:
-            counts[i] += 1
-        return bool(hits)
-
-    def container(value: Any) -> None:
-        if id(value) in seen or len(value) > REGISTRY_MAX:
-            return  # (read before: from the old namespace and the live one)
-        if tallies is not None and type(value) in (list, dict) and len(value) >= _TALLY_MIN:
-            seen.add(id(value))
-            hits = tallies.hits(value, index)
-            for i in hits:
-                counts[i] += 1
-            holds = bool(hits)
-        else:
-            holds = read(value, id(value))
-        if holds and issubclass(type(value), (list, set, dict, deque)):
-            holding.append(value)
-        elif issubclass(type(value), (list, deque)) and _wraps_any(value, index, adapted):
-            wrapping.append(value)
-
-    read(objects, id(objects))
+            near.counts[n] += held.get(id(obj), 0)
+    near.read(objects, id(objects))
     for held in recorded:
-        read(held, id(held))
+        near.read(held, id(held))
     for obj in objects:
         if type(obj) is FunctionType:
             # Its attributes: a wrapper's ``__wrapped__`` (``functools.wraps``) refers
             # to the function it wraps, one of these objects too.
             for state in referents(obj):
                 if type(state) is dict and state is not obj.__globals__:
-                    read(state, id(state))
+                    near.read(state, id(state))
     for namespace in namespaces:
         for _, key, state in places("", namespace, closures=True):
-            read(state, key)
-            for value in list(state.values()):
-                kind = type(value)
-                if id(kind) in _NOT_HOLDING:
-                    continue
-                if issubclass(kind, (list, tuple, set, frozenset, dict, deque)):
-                    container(value)
-                elif kind in _C_WRAPPERS and id(value) not in wrappers:
-                    wrappers.add(id(value))
-                    for i in (index.get(id(held)) for held in referents(value)):
-                        if i is not None:
-                            counts[i] += 1  # the function it calls (its __dict__ is a place)
-    return counts, holding, wrapping
+            near.read(state, key)
+            near.values(state)
+    return near.counts, near.holding, near.wrapping
+
+
+class _Near:
+    """The count `_count_near` makes: references to each object by index, the places
+    read (by id), and the containers found holding or wrapping one."""
+
+    def __init__(
+        self, objects: list[Any], adapted: frozenset[str], tallies: Tallies | None
+    ) -> None:
+        self.index = {id(o): i for i, o in enumerate(objects)}  # (ids only: no references)
+        self.counts = [0] * len(objects)
+        self.seen: set[int] = set()
+        self.holding: list[Container] = []
+        self.wrapping: list[ListLike] = []
+        self._adapted = adapted
+        self._tallies = tallies
+        self._wrappers: set[int] = set()
+
+    def read(self, place: Any, key: int) -> bool:
+        """Count what ``place`` refers to (once per ``key``); whether it holds one."""
+        if key in self.seen:
+            return False
+        self.seen.add(key)
+        if issubclass(type(place), (dict, MappingProxyType)):
+            ids: list[int] = [*map(id, place.keys()), *map(id, place.values())]
+        elif type(place) is CellType:
+            ids = [*map(id, referents(place))]  # (its contents; none if empty)
+        else:
+            ids = [*map(id, place)]
+        index = self.index
+        if index.keys().isdisjoint(ids):  # (most places: in C)
+            return False
+        hits = list(map(index.__getitem__, filter(index.__contains__, ids)))  # (in C)
+        self._add(hits)
+        return bool(hits)
+
+    def values(self, state: Mapping[str, Any]) -> None:
+        """Count the containers and C wrappers among the values of a place."""
+        for value in list(state.values()):
+            kind = type(value)
+            if id(kind) in _NOT_HOLDING:
+                continue
+            if issubclass(kind, (list, tuple, set, frozenset, dict, deque)):
+                self._container(value)
+            elif kind in _C_WRAPPERS and id(value) not in self._wrappers:
+                self._wrappers.add(id(value))
+                # the function it calls (its __dict__ is a place)
+                self._add(
+                    [i for i in map(self.index.get, map(id, referents(value))) if i is not None]
+                )
+
+    def _add(self, hits: Iterable[int]) -> None:
+        counts = self.counts
+        for i in hits:
+            counts[i] += 1
+
+    def _container(self, value: Any) -> None:
+        if id(value) in self.seen or len(value) > REGISTRY_MAX:
+            return  # (read before: from the old namespace and the live one)
+        tallies = self._tallies
+        if tallies is not None and type(value) in (list, dict) and len(value) >= _TALLY_MIN:
+            self.seen.add(id(value))
+            hits = tallies.hits(value, self.index)
+            self._add(hits)
+            holds = bool(hits)
+        else:
+            holds = self.read(value, id(value))
+        if holds and issubclass(type(value), (list, set, dict, deque)):
+            self.holding.append(value)
+        elif issubclass(type(value), (list, deque)) and _wraps_any(
+            value, self.index, self._adapted
+        ):
+            self.wrapping.append(value)
 
 
 def _module_dicts() -> set[int]:

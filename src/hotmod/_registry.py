@@ -269,110 +269,22 @@ class Registries:
         )
         if not containers and not wrapping:
             return None
-        # The previous version's wrapped entries (held: their ids must stay theirs).
-        # (a list longer than a registry is read only if the run appended to it: its
-        # first entries are then those it had)
-        earlier = [
-            [e for e in c if wrapped_names(e, module, adapted)] if len(c) <= REGISTRY_MAX else None
-            for c in wrapping
-        ]
-        lengths = [len(c) for c in wrapping]
-        # singledispatch functions whose registries (dicts) these are: their caches go
-        # after (the namespaces are read only when a registry is a dict)
-        dicts = {id(c) for c in containers if type(c) is dict}
-        dispatchers = dispatch_caches([old, *map(vars, imported())], dicts) if dicts else {}
-        # Only a registry the module can reach through its imports loses an entry
-        # because the new source stopped registering; a list the program keeps
-        # (callbacks it collected itself) is left alone.
-        reach = reachable_containers(imported()) | dispatchers.keys() if gone or dicts else set()
-        gone_in = [gone if not gone or id(c) in reach else set() for c in containers]
-        # A dict registry it reaches so loses the entries holding its objects before it
-        # runs (`take_back`), as on a fresh import: the run puts back what it registers,
-        # under the keys it registers them with now (a key renamed, a duplicate refused).
-        # Names the module defines and may register (a name defined several times: the
-        # previous version's other objects of it are bound to no name, and go), and those
-        # it no longer registers (their other objects go with the bound one).
-        defined = {global_of(n) for n in names if n.startswith(DEFINED)}
-        stopped = {global_of(n) for n in dropped if n.startswith(DEFINED)}
-        records = [
-            Shared.note(shared, c, module, ids, going, defined | stopped)
-            for c, going in zip(containers, gone_in, strict=True)
-            if shared is not None and len(c) <= REGISTRY_MAX
-        ]
-        noted = {id(r.container): r for r in records}
-        taken = [
-            self._taken(module, c, ids, noted.get(id(c)))
-            for c in containers
-            if isinstance(c, dict) and id(c) in reach
-        ]
-        taken = [entry for entry in taken if entry.taken]
-        if taken:
-            self._taking[module] = taken
-        # A list as it was, by ids: what the run appends to it is what it registers there
-        # (counted from them when a module settles on its own: rarely).
-        looked = {id(r.container): r for r in records if type(r.container) is list}
-        seen = [_seen(c, looked, module) for c in containers]
-
-        # (a container longer than a registry that the run leaves as long: a program's
-        # data holding the module's objects, to be read only if the run registered there)
-        sizes = [len(c) if len(c) > REGISTRY_MAX else -1 for c in (*containers, *wrapping)]
-
-        def settle(patcher: Patcher, undo: list[Callable[[], None]]) -> None:
-            # (a registry the plan's modules share, settled at once for all: each of
-            # them read it whole, and a plan of N plugins took N times N steps)
-            done = {id(r.container) for r in records if r.settled(patcher, undo)}
-            done.update(
-                id(c) for c, n in zip((*containers, *wrapping), sizes, strict=True) if len(c) == n
-            )
-            mine = [
-                i
-                for i, c in enumerate(containers)
-                if id(c) not in done
-                and not self._cut_back(module, c, sizes[i], ids, gone_in[i], patcher, undo)
-            ]
-            if mine:
-                previous: dict[int, list[int] | None] = {}
-                for i in mine:
-                    look = seen[i]
-                    previous[i] = None if look is None else look.ids()
-                successors = successors_of(present & names, old, module, patcher)
-                # (a name it stopped registering: its other objects go where its bound
-                # one goes)
-                stops = [stopped if gone_in[i] else set() for i in mine]
-                older = [
-                    earlier_twins(containers[i], previous[i], ids, module, defined, stop)
-                    for i, stop in zip(mine, stops, strict=True)
-                ]
-                settle_containers(
-                    [containers[i] for i in mine],
-                    [count_held(previous[i] or (), ids.union(*older)) for i in mine],
-                    ids.union(*older),
-                    [gone_in[i] | more for i, more in zip(mine, older, strict=True)],
-                    patcher,
-                    undo,
-                    successors,
-                    [previous[i] for i in mine],
-                    module,
-                )
-                for i in mine:  # (its places moved: found again when next needed)
-                    self._slots.pop((module, id(containers[i])), None)
-            for entry in taken:
-                if id(entry.container) not in done:
-                    entry.in_order(undo)
-                if len(entry.container) != entry.size:  # (other keys now: read it again)
-                    self._keys.pop((module, id(entry.container)), None)
-            for clear in dispatchers.values():
-                clear()  # (a type dispatched before may be cached with a removed function)
-                undo.append(clear)
-            for container, entries, length in zip(wrapping, earlier, lengths, strict=True):
-                if id(container) in done:
-                    continue
-                if entries is None:
-                    before = itertools.islice(container, length)
-                    entries = [e for e in before if wrapped_names(e, module, adapted)]
-                settle_wrapped(container, entries, module, adapted, undo)
-
-        return settle
+        dispatchers, reach = _reach(containers, gone, old, imported)
+        count = _Count(
+            module,
+            ids,
+            old,
+            adapted,
+            (containers, wrapping),
+            names=(names, dropped, present),
+            gone_in=[gone if not gone or id(c) in reach else set() for c in containers],
+            dispatchers=dispatchers,
+            places=(self._slots, self._keys),
+        )
+        count.note(shared, reach, self._taken)
+        if count.taken:
+            self._taking[module] = count.taken
+        return count.settle
 
     def _first_entries(
         self,
@@ -458,32 +370,6 @@ class Registries:
             return bool(slots)
         return holds_any(container, ids)
 
-    def _cut_back(
-        self,
-        module: str,
-        container: Container,
-        count: int,
-        ids: set[int],
-        gone: set[int],
-        patcher: Patcher,
-        undo: list[Callable[[], None]],
-    ) -> bool:
-        """Cut back a list longer than a registry that the run appended the module's
-        entries to again, as they are at the places the last reload found them (read
-        at those places and what was appended only); False if it is not so."""
-        slots = self._slots.get((module, id(container)))
-        if (
-            not slots
-            or gone
-            or type(container) is not list
-            or len(container) <= count
-            or slots[-1] >= count
-            or not _holding(container, ids, slots)
-        ):
-            return False
-        previous = [id(container[place]) for place in slots]
-        return cut_back(container, count, previous, patcher.canonical, undo)
-
     def take_back(self, module: str) -> None:
         """Take the module's entries out of the dict registries `before` found it can
         reach (after `held` saved them for a rollback)."""
@@ -542,6 +428,188 @@ class Registries:
             self._own[module] = {id(c) for c in containers if id(c) in bound}
             self._remember(module, (frozenset(present), (containers, wrapping)))
         return containers, wrapping
+
+
+class _Count:
+    """A module's entries in its registries, counted before it runs again (`note`), and
+    the step settling them once the whole plan has run (`settle`)."""
+
+    def __init__(
+        self,
+        module: str,
+        ids: set[int],
+        old: Mapping[str, Any],
+        adapted: frozenset[str],
+        found: Found,
+        *,
+        names: tuple[frozenset[str], frozenset[str], set[str]],
+        gone_in: list[set[int]],
+        dispatchers: Mapping[int, Callable[[], None]],
+        places: tuple[dict[tuple[str, int], list[int]], dict[tuple[str, int], list[Any]]],
+    ) -> None:
+        # ``names``: the registrants of the new source, those the running version
+        # registered and the new one no longer does, and those present before the run.
+        # ``places``: `Registries._slots` and `Registries._keys`.
+        registers, dropped, present = names
+        self.module = module
+        self.registrants = present & registers
+        # Names the module defines and may register (a name defined several times: the
+        # previous version's other objects of it are bound to no name, and go), and
+        # those it no longer registers (their other objects go with the bound one).
+        self.defined = {global_of(n) for n in registers if n.startswith(DEFINED)}
+        self.stopped = {global_of(n) for n in dropped if n.startswith(DEFINED)}
+        self.ids = ids
+        self.old = old
+        self.adapted = adapted
+        self.containers, self.wrapping = containers, wrapping = found
+        self.gone_in = gone_in
+        self.dispatchers = dispatchers
+        self.slots, self.keys = places
+        self.records: list[Shared] = []
+        self.taken: list[Taken] = []
+        self.seen: list[Seen | None] = []
+        # The previous version's wrapped entries (held: their ids must stay theirs).
+        # (a list longer than a registry is read only if the run appended to it: its
+        # first entries are then those it had)
+        self.earlier = [
+            [e for e in c if wrapped_names(e, module, adapted)] if len(c) <= REGISTRY_MAX else None
+            for c in wrapping
+        ]
+        self.lengths = [len(c) for c in wrapping]
+        # (a container longer than a registry that the run leaves as long: a program's
+        # data holding the module's objects, to be read only if the run registered there)
+        self.sizes = [len(c) if len(c) > REGISTRY_MAX else -1 for c in (*containers, *wrapping)]
+
+    def note(
+        self,
+        shared: Shares | None,
+        reach: set[int],
+        taking: Callable[[str, dict[Any, Any], set[int], Shared | None], Taken],
+    ) -> None:
+        """Note the registries the transaction's modules share (``shared``), what the
+        module takes out of the dicts it reaches before it runs (``taking``: how), and
+        each list as it is now."""
+        module, ids = self.module, self.ids
+        if shared is not None:
+            going = self.defined | self.stopped
+            self.records = [
+                Shared.note(shared, c, module, ids, gone, going)
+                for c, gone in zip(self.containers, self.gone_in, strict=True)
+                if len(c) <= REGISTRY_MAX
+            ]
+        noted = {id(r.container): r for r in self.records}
+        # A dict registry it reaches so loses the entries holding its objects before it
+        # runs (`Registries.take_back`), as on a fresh import: the run puts back what it
+        # registers, under the keys it registers them with now (a key renamed, a
+        # duplicate refused).
+        taken = [
+            taking(module, c, ids, noted.get(id(c)))
+            for c in self.containers
+            if isinstance(c, dict) and id(c) in reach
+        ]
+        self.taken = [entry for entry in taken if entry.taken]
+        # A list as it was, by ids: what the run appends to it is what it registers there
+        # (counted from them when a module settles on its own: rarely).
+        looked = {k: r for k, r in noted.items() if type(r.container) is list}
+        self.seen = [_seen(c, looked, module) for c in self.containers]
+
+    def settle(self, patcher: Patcher, undo: list[Callable[[], None]]) -> None:
+        """Replace twins by kept objects and remove the previous version's entries."""
+        # (a registry the plan's modules share, settled at once for all: each of
+        # them read it whole, and a plan of N plugins took N times N steps)
+        done = {id(r.container) for r in self.records if r.settled(patcher, undo)}
+        everything = (*self.containers, *self.wrapping)
+        done.update(id(c) for c, n in zip(everything, self.sizes, strict=True) if len(c) == n)
+        mine = [
+            i
+            for i, c in enumerate(self.containers)
+            if id(c) not in done and not self._cut_back(i, patcher, undo)
+        ]
+        if mine:
+            self._settle_own(mine, patcher, undo)
+        for entry in self.taken:
+            if id(entry.container) not in done:
+                entry.in_order(undo)
+            if len(entry.container) != entry.size:  # (other keys now: read it again)
+                self.keys.pop((self.module, id(entry.container)), None)
+        for clear in self.dispatchers.values():
+            clear()  # (a type dispatched before may be cached with a removed function)
+            undo.append(clear)
+        wrapped = zip(self.wrapping, self.earlier, self.lengths, strict=True)
+        for container, entries, length in wrapped:
+            if id(container) in done:
+                continue
+            if entries is None:
+                before = itertools.islice(container, length)
+                entries = [e for e in before if wrapped_names(e, self.module, self.adapted)]
+            settle_wrapped(container, entries, self.module, self.adapted, undo)
+
+    def _settle_own(
+        self, mine: list[int], patcher: Patcher, undo: list[Callable[[], None]]
+    ) -> None:
+        """Settle the containers at ``mine`` on the module's own (no record settled them)."""
+        module, ids, containers = self.module, self.ids, self.containers
+        previous: dict[int, list[int] | None] = {}
+        for i in mine:
+            look = self.seen[i]
+            previous[i] = None if look is None else look.ids()
+        successors = successors_of(self.registrants, self.old, module, patcher)
+        # (a name it stopped registering: its other objects go where its bound one goes)
+        stops = [self.stopped if self.gone_in[i] else set() for i in mine]
+        older = [
+            earlier_twins(containers[i], previous[i], ids, module, self.defined, stop)
+            for i, stop in zip(mine, stops, strict=True)
+        ]
+        everyone = ids.union(*older)
+        settle_containers(
+            [containers[i] for i in mine],
+            [count_held(previous[i] or (), everyone) for i in mine],
+            everyone,
+            [self.gone_in[i] | more for i, more in zip(mine, older, strict=True)],
+            patcher,
+            undo,
+            successors,
+            [previous[i] for i in mine],
+            module,
+        )
+        for i in mine:  # (its places moved: found again when next needed)
+            self.slots.pop((module, id(containers[i])), None)
+
+    def _cut_back(self, i: int, patcher: Patcher, undo: list[Callable[[], None]]) -> bool:
+        """Cut back container ``i`` if it is a list longer than a registry that the run
+        appended the module's entries to again, as they are at the places the last
+        reload found them (read at those places and what was appended only); False if
+        it is not so."""
+        container, count = self.containers[i], self.sizes[i]
+        slots = self.slots.get((self.module, id(container)))
+        if (
+            not slots
+            or self.gone_in[i]
+            or type(container) is not list
+            or len(container) <= count
+            or slots[-1] >= count
+            or not _holding(container, self.ids, slots)
+        ):
+            return False
+        previous = [id(container[place]) for place in slots]
+        return cut_back(container, count, previous, patcher.canonical, undo)
+
+
+def _reach(
+    containers: list[Any],
+    gone: set[int],
+    old: Mapping[str, Any],
+    imported: Callable[[], Iterable[ModuleType]],
+) -> tuple[dict[int, Callable[[], None]], set[int]]:
+    """The singledispatch functions whose registries (dicts) are among ``containers``,
+    by registry (their caches go after the run), and the containers the module reaches
+    through its imports. Only such a registry loses an entry because the new source
+    stopped registering (``gone``); a list the program keeps (callbacks it collected
+    itself) is left alone. The namespaces are read only when needed."""
+    dicts = {id(c) for c in containers if type(c) is dict}
+    dispatchers = dispatch_caches([old, *map(vars, imported())], dicts) if dicts else {}
+    reach = reachable_containers(imported()) | dispatchers.keys() if gone or dicts else set()
+    return dispatchers, reach
 
 
 def _seen(container: Container, looked: Mapping[int, Shared], module: str) -> Seen | None:
