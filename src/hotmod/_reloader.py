@@ -719,13 +719,12 @@ class Reloader:
 
         txn.cycles.run(steps, run, imported)
 
-    def _exec_step(self, step: Step, txn: _Txn, report: ReloadReport) -> None:
-        txn.current = step.name
-        module = txn.modules[step.name]
-        ns = module.__dict__
-        old = txn.snapshots[step.name]
-        owner = ns.get("__name__", step.name)
-        _unload(step, module, old)
+    def _take_back(
+        self, step: Step, txn: _Txn, module: ModuleType, owner: str, old: dict[str, Any]
+    ) -> None:
+        """Before a module runs again: count its entries in the registries outside it
+        (settled once the plan has run), and take back what its previous run registered
+        there, each with its undo."""
         if self.registries.tracks(owner, step.registrants):
             settle = self.registries.before(
                 owner,
@@ -753,6 +752,15 @@ class Reloader:
         if restore is not None:
             txn.settle_undo.append(restore)
         self.registries.take_back(owner)
+
+    def _exec_step(self, step: Step, txn: _Txn, report: ReloadReport) -> None:
+        txn.current = step.name
+        module = txn.modules[step.name]
+        ns = module.__dict__
+        old = txn.snapshots[step.name]
+        owner = ns.get("__name__", step.name)
+        _unload(step, module, old)
+        self._take_back(step, txn, module, owner, old)
         if not step.definitions_only:
             # A fresh import starts with no module annotations and no docstring.
             ns.pop("__annotations__", None)
@@ -779,6 +787,7 @@ class Reloader:
             _keep_submodules(module)
         txn.patcher.patch_namespace(owner, old, ns)
         txn.plain[step.name] = _left_plain(step, ns, prints, skip)
+        assert txn.view is not None
         for adapter in txn.adapters:
             adapter.after_module(txn.view, module)
         report.reloaded.append(step.name)
