@@ -2533,6 +2533,66 @@ def test_a_module_registering_in_a_list_for_the_first_time_takes_its_import_plac
     assert registry.PLUGINS == [a.A, c.C]
 
 
+def test_a_decorator_newly_put_on_a_function_registers_it_once_on_every_later_reload(
+    mods: Modules,
+) -> None:
+    # The reload that first registers a function looks for its registries before the
+    # run registers it: it found none, remembered none, and every later reload of the
+    # module added a twin. Likewise a new registration in a list it did not use.
+    mods.write(
+        "registry",
+        "REG = []\nOTHER = []\n\ndef register(f):\n    REG.append(f)\n    return f\n\n"
+        "def other(f):\n    OTHER.append(f)\n    return f\n",
+    )
+    head = "from PFX_registry import register, other\n\n"
+    mods.write("b", head + "def b():\n    return 0\n\ndef b2():\n    return 0\n")
+    registry = mods.load("registry")
+    b = mods.load("b")
+    for n in range(1, 4):
+        mods.write("b", head + f"@register\ndef b():\n    return {n}\n\ndef b2():\n    return 0\n")
+        mods.reload("b")
+        assert registry.REG == [b.b] and b.b() == n
+    for n in range(1, 4):
+        mods.write(
+            "b",
+            head + f"@register\ndef b():\n    return 0\n\n@other\ndef b2():\n    return {n}\n",
+        )
+        mods.reload("b")
+        assert registry.REG == [b.b] and registry.OTHER == [b.b2] and b.b2() == n
+
+
+def test_after_a_cycle_ran_again_a_first_entry_still_follows_the_cycles_entries(
+    mods: Modules,
+) -> None:
+    # A cycle that runs again finishes last in sys.modules, after a module imported
+    # later: a module registering for the first time went before the cycle's entries,
+    # where a fresh import puts it after them.
+    mods.write("registry", "REG = []\n\ndef register(f):\n    REG.append(f)\n    return f\n")
+    head = "from PFX_registry import register\n\n"
+    mods.write("x", head + "@register\ndef x():\n    pass\n\nimport PFX_y\n")
+    mods.write("y", "import PFX_x\n" + head + "@register\ndef y():\n    pass\n")
+    mods.write("b", head + "def b():\n    pass\n")
+    registry = mods.load("registry")
+    x, b = mods.load("x"), mods.load("b")
+    y = sys.modules[mods.name("y")]
+    mods.write("x", head + "@register\ndef x():\n    return 1\n\nimport PFX_y\n")
+    report = mods.reload("x")
+    assert report.ok, report.error
+    assert set(report.reloaded) == {mods.name("x"), mods.name("y")}
+    assert registry.REG == [x.x, y.y]
+    mods.write("b", head + "@register\ndef b():\n    pass\n")
+    mods.reload("b")
+    assert registry.REG == [x.x, y.y, b.b]
+    # The next cycle's run keeps it so, and a module imported after it still comes last.
+    assert mods.reload("y").ok
+    mods.write("c", head + "@register\ndef c():\n    pass\n")
+    c = mods.load("c")
+    assert registry.REG == [x.x, y.y, b.b, c.c]
+    mods.write("b", head + "@register\ndef b():\n    pass\n\n@register\ndef b2():\n    pass\n")
+    mods.reload("b")
+    assert registry.REG == [x.x, y.y, b.b, b.b2, c.c]
+
+
 def subclass_plugins(mods: Modules, store: str) -> tuple[Any, tuple[type, ...]]:
     """A base class whose ``__init_subclass__`` runs ``store``, and twelve plugins
     subclassing it that import a leaf: (the base module, the plugin classes)."""

@@ -40,6 +40,7 @@ class Cycles:
         self._displaced: dict[str, ModuleType] = {}
         self._parent_attrs: list[tuple[ModuleType, str, ModuleType]] = []
         self._order_before: list[str] = []
+        self._moved: dict[str, None] = {}  # members run, moved to the end of sys.modules
 
     def run(
         self,
@@ -69,6 +70,7 @@ class Cycles:
                     # Finished last, as an import would record it.
                     if member.name in sys.modules:
                         sys.modules[member.name] = sys.modules.pop(member.name)
+                        self._moved[member.name] = None
             if finder.error is not None:
                 raise finder.error  # raised by a member imported from a caught import
         finally:
@@ -80,6 +82,30 @@ class Cycles:
             if child not in parent.__dict__:
                 setattr(parent, child, value)
         self._parent_attrs.clear()
+
+    def finish_order(self, before: Sequence[str]) -> list[str] | None:
+        """Once the cycles ran: the modules in the order a fresh import finishes them,
+        ``before`` being that order before the transaction (None if no member moved).
+
+        A member run goes to the end of ``sys.modules``, after modules a fresh import
+        finishes later (those imported after the cycle's first member): here the
+        members take the places members had in ``before``, in the order they finished
+        now. Modules new since go last."""
+        moved = self._moved
+        if not moved:
+            return None
+        modules = list(sys.modules)  # (a snapshot: other threads import meanwhile)
+        live = set(modules)
+        order = [name for name in before if name in live]
+        places = [i for i, name in enumerate(order) if name in moved]
+        now = [name for name in modules if name in moved]
+        if len(places) != len(now):
+            return None
+        for place, name in zip(places, now, strict=True):
+            order[place] = name
+        known = set(before)
+        order.extend(name for name in modules if name not in known)
+        return order
 
     def rollback(self) -> None:
         """Put displaced members, package attributes and the ``sys.modules`` order back."""

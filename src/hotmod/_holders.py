@@ -34,6 +34,7 @@ __all__ = [
     "near_namespaces",
     "reachable_containers",
     "registered_objects",
+    "unheld",
     "unknown_dispatch_registry",
     "wrapped_names",
 ]
@@ -114,12 +115,13 @@ def defined_in(entry: Any, names: Mapping[str, Set[str]]) -> bool:
 
 def registered_objects(
     names: frozenset[str], dropped: frozenset[str], old: Mapping[str, Any], module: str
-) -> tuple[list[Any], set[int], set[str]]:
+) -> tuple[list[Any], set[int], dict[str, list[int]]]:
     """The objects the module's registrant ``names`` bind in ``old``; the ids of those
-    bound by ``dropped`` names; the names found."""
+    bound by ``dropped`` names; the names found, each with the ids of its objects (ids
+    only: a list of ours holding them would be taken for a registry)."""
     objects: list[Any] = []
     gone: set[int] = set()
-    present = set()
+    present: dict[str, list[int]] = {}
     for name in names:
         key = global_of(name)
         if key in old:
@@ -129,12 +131,35 @@ def registered_objects(
                 owned = [old[key]]  # (its own module is the factory's)
             else:
                 owned = _owned(old[key], module, name.startswith(DEFINED))
-            present.add(name)
+            present[name] = [*map(id, owned)]
             objects.extend(owned)
             if name in dropped:
                 gone.update(id(o) for o in owned)
             del owned  # a list of ours must not be found holding them
     return objects, gone, present
+
+
+def unheld(
+    owned: Mapping[str, list[int]], containers: list[Any], tallies: Tallies | None
+) -> set[str]:
+    """Those of the names in ``owned`` (each with the ids of its objects) whose objects
+    none of ``containers`` holds (one longer than a registry, not read, counts as
+    holding them all). ``tallies``: where the long lists and dicts near were found to
+    hold what, in this transaction."""
+    if any(len(c) > REGISTRY_MAX for c in containers):
+        return set()
+    names = list(owned)
+    index = {oid: i for i, name in enumerate(names) for oid in owned[name]}
+    found: set[int] = set()
+    for container in containers:
+        if tallies is not None and type(container) in (list, dict) and len(container) >= _TALLY_MIN:
+            found.update(tallies.hits(container, index))
+            continue
+        ids = [*map(id, container)]  # (a dict's keys)
+        if isinstance(container, dict):
+            ids += map(id, container.values())
+        found.update(map(index.__getitem__, filter(index.__contains__, ids)))
+    return {name for i, name in enumerate(names) if i not in found}
 
 
 def near_namespaces(

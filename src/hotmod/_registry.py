@@ -45,6 +45,7 @@ from ._holders import (
     near_namespaces,
     reachable_containers,
     registered_objects,
+    unheld,
     unknown_dispatch_registry,
     wrapped_names,
 )
@@ -266,6 +267,7 @@ class Registries:
             internal=internal,
             old=old,
             tallies=shared.tallies if shared is not None else None,
+            anew=names - running if running else names,
         )
         if not containers and not wrapping:
             return None
@@ -381,20 +383,25 @@ class Registries:
         module: str,
         objects: list[Any],
         ids: set[int],
-        present: set[str],
+        present: Mapping[str, list[int]],
         adapted: frozenset[str],
         *,
         near: Callable[[], list[Mapping[str, Any]]],
         internal: Callable[[], set[int]],
         old: Mapping[str, Any],
         tallies: Tallies | None,
+        anew: frozenset[str],
     ) -> tuple[list[Any], list[Any]]:
         """The registries holding the module's objects (containers, wrapping ones),
         as found by the last scan, or scanned again.
 
         Scanned again when an object registered since the last scan exists now, or when
         the registries found then no longer hold any of them. None found is remembered
-        too: a heap walk per reload would cost more than the reload.
+        too: a heap walk per reload would cost more than the reload. ``anew``: the
+        registrants the module's new source registers and its running version did not
+        (a decorator put on a function it had): their objects are registered by the
+        run that follows this look, maybe where it found nothing, so the next reload
+        looks again unless they are held already.
         """
         seen, (containers, wrapping) = self._known.get(module, (frozenset(), ([], [])))
         alive = self._alive(containers)
@@ -407,7 +414,7 @@ class Registries:
                 containers = alive
                 self._remember(module, (seen, (containers, wrapping)))
         if (
-            not present <= seen
+            not present.keys() <= seen
             or len(alive) != len(containers)
             or (containers and not any(self._holds(module, c, ids) for c in containers))
             or (
@@ -426,7 +433,12 @@ class Registries:
             )
             bound = set(map(id, old.values()))
             self._own[module] = {id(c) for c in containers if id(c) in bound}
-            self._remember(module, (frozenset(present), (containers, wrapping)))
+            seen = frozenset(present)
+            self._remember(module, (seen, (containers, wrapping)))
+        mine = {name: present[name] for name in anew & seen if name in present}
+        missing = unheld(mine, containers, tallies) if mine else None
+        if missing:
+            self._remember(module, (seen - missing, (containers, wrapping)))
         return containers, wrapping
 
 
@@ -442,7 +454,7 @@ class _Count:
         adapted: frozenset[str],
         found: Found,
         *,
-        names: tuple[frozenset[str], frozenset[str], set[str]],
+        names: tuple[frozenset[str], frozenset[str], Mapping[str, list[int]]],
         gone_in: list[set[int]],
         dispatchers: Mapping[int, Callable[[], None]],
         places: tuple[dict[tuple[str, int], list[int]], dict[tuple[str, int], list[Any]]],
@@ -452,7 +464,7 @@ class _Count:
         # ``places``: `Registries._slots` and `Registries._keys`.
         registers, dropped, present = names
         self.module = module
-        self.registrants = present & registers
+        self.registrants = present.keys() & registers
         # Names the module defines and may register (a name defined several times: the
         # previous version's other objects of it are bound to no name, and go), and
         # those it no longer registers (their other objects go with the bound one).

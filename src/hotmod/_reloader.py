@@ -107,6 +107,7 @@ class _Txn:
     def __init__(self) -> None:
         self.snapshots: dict[str, dict[str, Any]] = {}
         self.modules_before: set[str] = set()
+        self.finish_before: list[str] = []  # (`Reloader._finish_order` as it began)
         self.patcher = Patcher()
         self.rebind_undo: list[Callable[[], None]] = []
         self.plan: Plan | None = None
@@ -165,6 +166,11 @@ class Reloader:
         self._reported = Reported()  # previous versions reported held, while they live
         # Entries of what a reload compiled, written once it committed (imports to add).
         self._unsaved: list[tuple[str, bytes, _diskcache.Entry]] = []
+        # The order modules finished importing in, as a fresh import has it, once a
+        # reload ran a cycle (`_finish_order`), with the size and last name of
+        # sys.modules it was brought up to date for.
+        self._finished: list[str] | None = None
+        self._finished_for: tuple[int, str] = (0, "")
         install_clock()
         integrations.triggers()  # third-party adapters' frameworks, known from now on
 
@@ -293,9 +299,25 @@ class Reloader:
             self.sync()
             names = self.resolve(target)
             deps = self.graph.dependents(names, include=self._cascades) - set(names)
-            return [
-                m for group in self.graph.order(deps, finish_order=list(sys.modules)) for m in group
-            ]
+            order = self._finish_order()
+            return [m for group in self.graph.order(deps, finish_order=order) for m in group]
+
+    def _finish_order(self) -> list[str]:
+        """The order the loaded modules finished importing in, as a fresh import has it
+        (ties of the plan's order, first places in lists go by it): the order of
+        ``sys.modules``, but for the members of cycles a reload ran, which moved to its
+        end (`Cycles.finish_order`). Read it, never change it."""
+        modules = list(sys.modules)
+        order = self._finished
+        if order is None:
+            return modules
+        key = (len(modules), modules[-1] if modules else "")
+        if key != self._finished_for:  # (modules imported or removed since)
+            live, known = set(modules), set(order)
+            order = [name for name in order if name in live]
+            order.extend(name for name in modules if name not in known)
+            self._finished, self._finished_for = order, key
+        return order
 
     def add_namespace(self, ns: dict[str, Any], refs: Callable[[], Sequence[ImportRef]]) -> None:
         """Rebind ``ns`` (no module's namespace) inside every reload, from ``refs()``."""
@@ -441,7 +463,8 @@ class Reloader:
         txn.watched = watched
         # (as the modules were before this reload ran any: a cycle's members it runs
         # go to the end of sys.modules)
-        txn.shared.order = functools.partial(self._import_order, list(sys.modules))
+        txn.finish_before = self._finish_order()
+        txn.shared.order = functools.partial(self._import_order, txn.finish_before)
         try:
             sources = self._read_targets(names, txn, report, only_changed=only_changed)
             if only_changed:
@@ -533,7 +556,7 @@ class Reloader:
             parse_args=lambda name: parse_args(
                 name, sys.modules[name], self.modmap.path_of(name) or "<unknown>"
             ),
-            finish_order=sys.modules,
+            finish_order=self._finish_order(),
         )
         return [self._compile(name, plan, txn) for group in plan.groups for name in group]
 
@@ -587,6 +610,9 @@ class Reloader:
             if not step.definitions_only:
                 owner = txn.modules[step.name].__dict__.get("__name__", step.name)
                 self.registries.committed(owner, step.registrants)
+        finished = txn.cycles.finish_order(txn.finish_before) if txn.cycles else None
+        if finished is not None:
+            self._finished, self._finished_for = finished, (0, "")  # (merged when next read)
         self._tell(txn, "committed", report)
 
     def _tell(self, txn: _Txn, hook: str, report: ReloadReport) -> None:
