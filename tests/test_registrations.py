@@ -2561,6 +2561,34 @@ def test_a_decorator_newly_put_on_a_function_registers_it_once_on_every_later_re
         assert registry.REG == [b.b] and registry.OTHER == [b.b2] and b.b2() == n
 
 
+def test_a_failed_run_takes_back_what_it_first_registered_and_leaves_nothing_to_find(
+    mods: Modules,
+) -> None:
+    # The failed run registered the function where no registry held it before: the
+    # rollback takes it out (it stayed, running the old code). And nothing of the failed
+    # transaction outlives it (its snapshots, held by the report's traceback and by the
+    # integrations' view), which the next reload's heap walk took for registries.
+    mods.write("registry", "REG = []\n\ndef register(f):\n    REG.append(f)\n    return f\n")
+    head = "from PFX_registry import register\n\n"
+    mods.write("a", head + "@register\ndef a():\n    return 0\n")
+    mods.write("b", head + "def b():\n    return 0\n")
+    mods.write("c", head + "@register\ndef c():\n    return 0\n")
+    registry = mods.load("registry")
+    a, b, c = mods.load("a"), mods.load("b"), mods.load("c")
+    mods.write("b", head + "@register\ndef b():\n    return 1\n\n1 / 0\n")
+    report = hotmod.reload(mods.name("b"))
+    assert not report.ok and isinstance(report.error, ZeroDivisionError)
+    assert registry.REG == [a.a, c.c] and b.b() == 0
+    gc.disable()  # (what outlives the transaction must not wait for the collector)
+    try:
+        for n in range(1, 4):
+            mods.write("b", head + f"@register\ndef b():\n    return {n}\n")
+            mods.reload("b")
+            assert registry.REG == [a.a, b.b, c.c] and b.b() == n
+    finally:
+        gc.enable()
+
+
 def test_after_a_cycle_ran_again_a_first_entry_still_follows_the_cycles_entries(
     mods: Modules,
 ) -> None:

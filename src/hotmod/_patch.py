@@ -138,6 +138,15 @@ class Patcher:
         # Kept dataclasses of the module running now, with their fields before.
         self._fields: list[tuple[type, Any]] = []
 
+    def release(self) -> None:
+        """Let go of every object and undo step held, once the transaction ended."""
+        for held in (self.undo, self.on_commit, self._cells, self.replaced, self._fields):
+            held.clear()
+        for mapping in (self._canon, self._alive, self._kept_functions):
+            mapping.clear()
+        self.object_hooks.clear()
+        self.reshaped.clear()
+
     def is_patched(self, obj: Any) -> bool:
         """True when ``obj`` is a kept object already updated by this transaction."""
         return id(obj) in self._patched_old

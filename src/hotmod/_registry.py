@@ -103,11 +103,16 @@ class Registries:
         self._keys: dict[tuple[str, int], list[Any]] = {}
         # The same of each list longer than a registry: the places holding them.
         self._slots: dict[tuple[str, int], list[int]] = {}
+        # Objects of each module of the running transaction that no registry held
+        # before it ran (a decorator newly put on a function): global name by id, the
+        # ids its namespace bound before, and the transaction's own containers (`held`).
+        self._unheld: dict[str, tuple[dict[int, str], set[int], set[int]]] = {}
 
     def forget(self, module: str) -> None:
         """Drop what is known of a module."""
         self._remember(module, None)
         self._own.pop(module, None)
+        self._unheld.pop(module, None)
         self._running.pop(module, None)
         for key in [k for k in self._keys if k[0] == module]:
             del self._keys[key]
@@ -147,8 +152,10 @@ class Registries:
         """How to put the module's registries back as they are now (a rollback undoes
         what the module's run added), or None when it has none."""
         known = self._known.get(module)
+        unheld = self._unheld.pop(module, None)
+        take_out = _taking_out(module, *unheld) if unheld is not None else None
         if known is None:
-            return None
+            return take_out
         _, (containers, wrapping) = known
         # (once per transaction: a registry many modules share is put back as it was
         # before the first of them ran; a copy per module made copies of N entries N
@@ -170,9 +177,11 @@ class Registries:
             saved.append((container, copy))
             held[id(container)] = weakref.ref(copy)
         if not saved:
-            return None
+            return take_out
 
         def restore() -> None:
+            if take_out is not None:
+                take_out()
             for container, items in saved:
                 if isinstance(items, SavedOrder):
                     _reorder(container, items)  # type: ignore[arg-type]
@@ -439,6 +448,10 @@ class Registries:
         missing = unheld(mine, containers, tallies) if mine else None
         if missing:
             self._remember(module, (seen - missing, (containers, wrapping)))
+            # (held by no registry before this run: wherever a failed run put them, a
+            # rollback takes them out)
+            ids_of = {oid: global_of(name) for name in missing for oid in mine[name]}
+            self._unheld[module] = (ids_of, set(map(id, old.values())), internal())
         return containers, wrapping
 
 
@@ -605,6 +618,36 @@ class _Count:
             return False
         previous = [id(container[place]) for place in slots]
         return cut_back(container, count, previous, patcher.canonical, undo)
+
+
+def _taking_out(
+    module: str, names: Mapping[int, str], bound: set[int], internal: set[int]
+) -> Callable[[], None]:
+    """How a rollback takes the module's objects ``names`` (global name by id: none
+    of them in a registry before the run) out of the lists, sets and dicts its failed
+    run put them in (found by a walk of the heap, then: a failure is rare), but those
+    the run made itself (bound in its namespace now, not in ``bound`` before)."""
+
+    def take_out() -> None:
+        live = sys.modules.get(module)
+        namespace = vars(live) if live is not None else {}
+        objects = [namespace[n] for i, n in names.items() if id(namespace.get(n)) == i]
+        if not objects:
+            return
+        # (the run's own containers go with its namespace)
+        own = {id(v) for v in namespace.values()} - bound
+        containers, _ = find_containers(objects, internal | own, frozenset())
+        ids = set(names)
+        for container in containers:
+            if isinstance(container, dict):
+                for key in [k for k, v in container.items() if id(k) in ids or id(v) in ids]:
+                    del container[key]
+            elif isinstance(container, set):
+                container.difference_update([e for e in container if id(e) in ids])
+            else:
+                replace_items(container, [e for e in container if id(e) not in ids])
+
+    return take_out
 
 
 def _reach(

@@ -131,6 +131,20 @@ class _Txn:
         self.view: integrations.Transaction | None = None
         self.adapters: list[integrations.Integration] = []
 
+    def release(self) -> None:
+        """Let go of the old objects held (namespaces as they were, the patcher's maps,
+        undo steps), once the transaction rolled back: whatever still refers to it (the
+        report's traceback, an integration) must not keep them for the next reload's
+        walk of the heap to take for registries."""
+        self.patcher.release()
+        for held in (self.snapshots, self.modules, self.plain, self.unchanged):
+            held.clear()
+        for steps in (self.settle, self.settle_undo, self.rebind_undo):
+            steps.clear()
+        self.view = None
+        self.plan = None
+        self.cycles = None
+
 
 class _BeingWritten(OSError):
     """A dependent's file is open for writing and no complete text of it is known."""
@@ -477,6 +491,8 @@ class Reloader:
         if not steps:
             return report
         if not self._attempt(steps, txn, report):
+            txn.release()
+            _release_frames(report.error)
             return report
         self._commit(steps, txn, report)
         owners: dict[str, str] = {}
@@ -1142,6 +1158,23 @@ def _keep_submodules(module: ModuleType) -> None:
             child = name[len(prefix) :]
             if child not in module.__dict__:
                 setattr(module, child, sub)
+
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def _release_frames(error: BaseException | None) -> None:
+    """Drop the locals of hotmod's own frames in a failed reload's traceback: the
+    report keeps the error, and its frames held the transaction (snapshots of the old
+    namespaces, the patcher's maps), which the next reload's walk of the heap took for
+    registries of the module's objects."""
+    tb = error.__traceback__ if error is not None else None
+    while tb is not None:
+        frame = tb.tb_frame
+        if frame.f_code.co_filename.startswith(_PACKAGE):
+            with contextlib.suppress(RuntimeError):  # (a frame still running)
+                frame.clear()
+        tb = tb.tb_next
 
 
 def _failed(report: ReloadReport, error: BaseException, module: str | None) -> ReloadReport:
