@@ -2551,14 +2551,21 @@ def test_a_decorator_newly_put_on_a_function_registers_it_once_on_every_later_re
     for n in range(1, 4):
         mods.write("b", head + f"@register\ndef b():\n    return {n}\n\ndef b2():\n    return 0\n")
         mods.reload("b")
-        assert registry.REG == [b.b] and b.b() == n
+        assert [b.b] == registry.REG and b.b() == n
     for n in range(1, 4):
         mods.write(
             "b",
             head + f"@register\ndef b():\n    return 0\n\n@other\ndef b2():\n    return {n}\n",
         )
         mods.reload("b")
-        assert registry.REG == [b.b] and registry.OTHER == [b.b2] and b.b2() == n
+        assert [b.b] == registry.REG and [b.b2] == registry.OTHER and b.b2() == n
+
+
+def list_registry(mods: Modules) -> str:
+    """Write a module ``registry`` whose ``register`` appends to its list ``REG``; the
+    line importing ``register``."""
+    mods.write("registry", "REG = []\n\ndef register(f):\n    REG.append(f)\n    return f\n")
+    return "from PFX_registry import register\n\n"
 
 
 def test_a_failed_run_takes_back_what_it_first_registered_and_leaves_nothing_to_find(
@@ -2568,8 +2575,7 @@ def test_a_failed_run_takes_back_what_it_first_registered_and_leaves_nothing_to_
     # rollback takes it out (it stayed, running the old code). And nothing of the failed
     # transaction outlives it (its snapshots, held by the report's traceback and by the
     # integrations' view), which the next reload's heap walk took for registries.
-    mods.write("registry", "REG = []\n\ndef register(f):\n    REG.append(f)\n    return f\n")
-    head = "from PFX_registry import register\n\n"
+    head = list_registry(mods)
     mods.write("a", head + "@register\ndef a():\n    return 0\n")
     mods.write("b", head + "def b():\n    return 0\n")
     mods.write("c", head + "@register\ndef c():\n    return 0\n")
@@ -2578,13 +2584,13 @@ def test_a_failed_run_takes_back_what_it_first_registered_and_leaves_nothing_to_
     mods.write("b", head + "@register\ndef b():\n    return 1\n\n1 / 0\n")
     report = hotmod.reload(mods.name("b"))
     assert not report.ok and isinstance(report.error, ZeroDivisionError)
-    assert registry.REG == [a.a, c.c] and b.b() == 0
+    assert [a.a, c.c] == registry.REG and b.b() == 0
     gc.disable()  # (what outlives the transaction must not wait for the collector)
     try:
         for n in range(1, 4):
             mods.write("b", head + f"@register\ndef b():\n    return {n}\n")
             mods.reload("b")
-            assert registry.REG == [a.a, b.b, c.c] and b.b() == n
+            assert [a.a, b.b, c.c] == registry.REG and b.b() == n
     finally:
         gc.enable()
 
@@ -2595,8 +2601,7 @@ def test_after_a_cycle_ran_again_a_first_entry_still_follows_the_cycles_entries(
     # A cycle that runs again finishes last in sys.modules, after a module imported
     # later: a module registering for the first time went before the cycle's entries,
     # where a fresh import puts it after them.
-    mods.write("registry", "REG = []\n\ndef register(f):\n    REG.append(f)\n    return f\n")
-    head = "from PFX_registry import register\n\n"
+    head = list_registry(mods)
     mods.write("x", head + "@register\ndef x():\n    pass\n\nimport PFX_y\n")
     mods.write("y", "import PFX_x\n" + head + "@register\ndef y():\n    pass\n")
     mods.write("b", head + "def b():\n    pass\n")
@@ -2607,18 +2612,18 @@ def test_after_a_cycle_ran_again_a_first_entry_still_follows_the_cycles_entries(
     report = mods.reload("x")
     assert report.ok, report.error
     assert set(report.reloaded) == {mods.name("x"), mods.name("y")}
-    assert registry.REG == [x.x, y.y]
+    assert [x.x, y.y] == registry.REG
     mods.write("b", head + "@register\ndef b():\n    pass\n")
     mods.reload("b")
-    assert registry.REG == [x.x, y.y, b.b]
+    assert [x.x, y.y, b.b] == registry.REG
     # The next cycle's run keeps it so, and a module imported after it still comes last.
     assert mods.reload("y").ok
     mods.write("c", head + "@register\ndef c():\n    pass\n")
     c = mods.load("c")
-    assert registry.REG == [x.x, y.y, b.b, c.c]
+    assert [x.x, y.y, b.b, c.c] == registry.REG
     mods.write("b", head + "@register\ndef b():\n    pass\n\n@register\ndef b2():\n    pass\n")
     mods.reload("b")
-    assert registry.REG == [x.x, y.y, b.b, b.b2, c.c]
+    assert [x.x, y.y, b.b, b.b2, c.c] == registry.REG
 
 
 def subclass_plugins(mods: Modules, store: str) -> tuple[Any, tuple[type, ...]]:
