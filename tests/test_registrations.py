@@ -2595,6 +2595,27 @@ def test_a_failed_run_takes_back_what_it_first_registered_and_leaves_nothing_to_
         gc.enable()
 
 
+def test_a_failed_run_takes_back_a_new_subclass_its_base_registered(mods: Modules) -> None:
+    # The class that becomes a subclass is a new class (its bases changed), registered
+    # by __init_subclass__ as the run created it: no registry held the previous one, so
+    # the rollback looks for the new one too. It stayed, and the next reload's made two.
+    mods.write(
+        "base",
+        "SUBS = []\n\nclass Plugin:\n    def __init_subclass__(cls):\n        SUBS.append(cls)\n",
+    )
+    head = "from PFX_base import Plugin\n\n"
+    mods.write("a", head + "class A(Plugin):\n    pass\n")
+    mods.write("b", head + "class B:\n    x = 0\n")
+    base, a, b = mods.load("base"), mods.load("a"), mods.load("b")
+    mods.write("b", head + "class B(Plugin):\n    x = 1\n\n1 / 0\n")
+    assert not hotmod.reload(mods.name("b")).ok
+    assert [a.A] == base.SUBS and b.B.x == 0
+    for n in range(2, 4):
+        mods.write("b", head + f"class B(Plugin):\n    x = {n}\n")
+        mods.reload("b")
+        assert [a.A, b.B] == base.SUBS and b.B.x == n
+
+
 def test_after_a_cycle_ran_again_a_first_entry_still_follows_the_cycles_entries(
     mods: Modules,
 ) -> None:

@@ -21,7 +21,7 @@ import sys
 import weakref
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Mapping
-from types import ModuleType
+from types import FunctionType, ModuleType
 from typing import Any, TypeVar
 
 from ._containers import (
@@ -49,6 +49,7 @@ from ._holders import (
     unknown_dispatch_registry,
     wrapped_names,
 )
+from ._missing import MISSING
 from ._patch import Patcher
 from ._reach import REGISTRY_MAX
 from ._registrants import DEFINED, global_of
@@ -626,18 +627,24 @@ def _taking_out(
     """How a rollback takes the module's objects ``names`` (global name by id: none
     of them in a registry before the run) out of the lists, sets and dicts its failed
     run put them in (found by a walk of the heap, then: a failure is rare), but those
-    the run made itself (bound in its namespace now, not in ``bound`` before)."""
+    the run made itself (bound in its namespace now, not in ``bound`` before); and the
+    functions and classes of the module the run bound those names to instead (a class
+    whose bases changed is a new class, and ``__init_subclass__`` registered it)."""
 
     def take_out() -> None:
         live = sys.modules.get(module)
         namespace = vars(live) if live is not None else {}
-        objects = [namespace[n] for i, n in names.items() if id(namespace.get(n)) == i]
+        objects = [
+            value
+            for value in (namespace.get(n, MISSING) for n in set(names.values()))
+            if id(value) in names
+            or (isinstance(value, (FunctionType, type)) and value.__module__ == module)
+        ]
         if not objects:
             return
-        # (the run's own containers go with its namespace)
-        own = {id(v) for v in namespace.values()} - bound
+        own = {id(v) for v in namespace.values()} - bound  # (go with the namespace)
         containers, _ = find_containers(objects, internal | own, frozenset())
-        ids = set(names)
+        ids = set(map(id, objects))
         for container in containers:
             if isinstance(container, dict):
                 for key in [k for k, v in container.items() if id(k) in ids or id(v) in ids]:
