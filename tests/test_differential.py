@@ -5,9 +5,10 @@ A seeded generator writes small module graphs (5-12 modules, a package whose
 constants, functions and classes, values computed from imports, subclasses of imported
 classes, containers of functions, optional names that come and go, new modules, import
 cycles, enums whose members come, go, change value and become aliases, names defined
-twice: registered twice, or a stub before the definition) and edit scripts of several
-rounds. After each round the hot interpreter reloads
-the edited modules; a fresh interpreter imports the same sources. The canonical view of
+twice: registered twice, or a stub before the definition, functions and classes that
+become registered and stop being so) and edit scripts of several rounds. After each
+round the hot interpreter reloads the edited modules; a fresh interpreter imports the
+same sources. The canonical view of
 every module's public names (values, function results, class attributes and methods,
 and whether each function or class is the one its home module exposes) must be equal.
 In the hot interpreter, an enum member held from before a reload must still be the
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import textwrap
 from dataclasses import dataclass, field
 
@@ -126,11 +128,14 @@ def _module_source(rng: random.Random, case: _Case, i: int) -> tuple[str, dict[s
         if rng.random() < 0.3:  # the name defined and registered twice: the last is bound
             registering += ["@register", f"def r{i}(x):", f"    return x - {rng.randint(1, 9)}"]
         registering += ["@register", f"def r{i}(x):", f"    return x + {rng.randint(1, 9)}"]
+    elif rng.random() < 0.4:  # the same function unregistered (a decorator comes and goes)
+        registering += [f"def r{i}(x):", f"    return x + {rng.randint(1, 9)}"]
     if rng.random() < 0.4:  # a class-based decorator (a callable object)
         registering += ["@Cmd", f"def c{i}(x):", f"    return x * {rng.randint(1, 9)}"]
-    if rng.random() < 0.4:  # a subclass registry filled by __init_subclass__
+    subclass = rng.random()
+    if subclass < 0.55:  # a subclass registry filled by __init_subclass__ (or a plain class)
         registering += [
-            f"class P{i}(Plugin):",
+            f"class P{i}(Plugin):" if subclass < 0.4 else f"class P{i}:",
             f"    v = {rng.randint(1, 9)}",
             "    def get(self):",
             f"        return self.v + {rng.randint(1, 9)}",
@@ -386,3 +391,6 @@ def test_generator_covers_the_interesting_shapes() -> None:
         for c in cases
         for step in c["rounds"][1:]  # type: ignore[index]
     )
+    sources = [t for c in cases for step in c["rounds"] for t in step["files"].values()]  # type: ignore[index, attr-defined]
+    assert any(re.search(r"(?<!@register\n)^def r\d+\(x\)", t, re.M) for t in sources)
+    assert any(re.search(r"^class P\d+:$", t, re.M) for t in sources)
