@@ -2581,10 +2581,14 @@ def test_a_failed_run_takes_back_what_it_first_registered_and_leaves_nothing_to_
     mods.write("c", head + "@register\ndef c():\n    return 0\n")
     registry = mods.load("registry")
     a, b, c = mods.load("a"), mods.load("b"), mods.load("c")
+    # (a class attribute naming it is no registry: it stays)
+    mods.write("h", "from PFX_b import b\n\nclass H:\n    on_save = b\n")
+    h = mods.load("h")
     mods.write("b", head + "@register\ndef b():\n    return 1\n\n1 / 0\n")
     report = hotmod.reload(mods.name("b"))
     assert not report.ok and isinstance(report.error, ZeroDivisionError)
     assert [a.a, c.c] == registry.REG and b.b() == 0
+    assert h.H.on_save is b.b
     gc.disable()  # (what outlives the transaction must not wait for the collector)
     try:
         for n in range(1, 4):

@@ -16,6 +16,7 @@ previous version's entry wrapping the same definitions, and the previous ones go
 
 from __future__ import annotations
 
+import gc
 import itertools
 import sys
 import weakref
@@ -647,6 +648,8 @@ def _taking_out(
         ids = set(map(id, objects))
         for container in containers:
             if isinstance(container, dict):
+                if _attributes(container):
+                    continue
                 for key in [k for k, v in container.items() if id(k) in ids or id(v) in ids]:
                     del container[key]
             elif isinstance(container, set):
@@ -655,6 +658,16 @@ def _taking_out(
                 replace_items(container, [e for e in container if id(e) not in ids])
 
     return take_out
+
+
+def _attributes(container: dict[Any, Any]) -> bool:
+    """Whether a dict is the attributes of a class or another object, not a registry
+    (a class attribute may name a function: ``on_save = handler``)."""
+    return any(
+        isinstance(owner, type) or getattr(owner, "__dict__", None) is container
+        for owner in gc.get_referrers(container)
+        if not isinstance(owner, (dict, list, tuple, set, frozenset))
+    )
 
 
 def _reach(
