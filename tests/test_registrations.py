@@ -1395,8 +1395,30 @@ def test_names_used_inside_a_lambda_are_not_registrations() -> None:
         "TABLE = keep('TABLE', lambda: [Cell(i) for i in range(9)])\n"
         "add('/', handler)\n"
         "on('tick', lambda: tick(world))\n"
+        "HANDLERS['ping'] = on_ping\n"
+        "HANDLERS['later'] = lambda: later\n"
     )
-    assert registrants(tree) == {"handler", "made:TABLE"}  # (what keep returned: named)
+    # (what keep returned: named; a name stored at a key)
+    assert registrants(tree) == {"handler", "made:TABLE", "on_ping"}
+
+
+def test_a_function_stored_at_a_key_follows_the_source(mods: Modules) -> None:
+    # ``HANDLERS["ping"] = on_ping`` registers as a call does: a key renamed or a line
+    # removed leaves no entry under the old key (it stayed, holding the kept function).
+    mods.write("registry", "HANDLERS = {}\n")
+    head = "from PFX_registry import HANDLERS\n\ndef on_ping():\n    return {n}\n\n"
+    mods.write("a", 'from PFX_registry import HANDLERS\n\nHANDLERS["a"] = len\n')
+    mods.write("b", head.format(n=0) + 'HANDLERS["ping"] = on_ping\n')
+    registry, b = mods.load("registry"), mods.load("b")
+    mods.load("a")
+    edits = [('HANDLERS["pong"] = on_ping\n', {"a", "pong"}), ("", {"a"})]
+    edits.append(('HANDLERS["ping"] = on_ping\n', {"a", "ping"}))
+    for n, (line, keys) in enumerate(edits, 1):
+        mods.write("b", head.format(n=n) + line)
+        mods.reload("b")
+        assert registry.HANDLERS.keys() == keys and registry.HANDLERS["a"] is len
+        assert all(registry.HANDLERS[k] is b.on_ping for k in keys - {"a"})
+    assert b.on_ping() == len(edits)
 
 
 def test_a_classs_own_instances_are_not_taken_for_wrapped_registrations() -> None:

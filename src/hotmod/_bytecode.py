@@ -27,12 +27,13 @@ _GLOBAL_STORES = frozenset(opmap[n] for n in ("STORE_GLOBAL", "DELETE_GLOBAL"))
 # A function made by the instructions just before (3.13 sets its defaults after).
 _MAKING = frozenset(opmap[n] for n in ("MAKE_FUNCTION", "SET_FUNCTION_ATTRIBUTE") if n in opmap)
 # Module-level code with any of these needs its tree: it calls something (which may
-# register an object), defines a class, enters a context or imports ``*``.
+# register an object), stores at a key (``HANDLERS["ping"] = on_ping`` registers),
+# defines a class, enters a context or imports ``*``.
 _NOT_PLAIN = frozenset(
     op
     for name, op in opmap.items()
     if name.startswith(("CALL", "PRECALL", "BEFORE_WITH", "SETUP_WITH", "IMPORT_STAR"))
-    or name == "LOAD_BUILD_CLASS"
+    or name in ("LOAD_BUILD_CLASS", "STORE_SUBSCR")
 )
 # A class statement whose bases are names: the instructions that build it, up to the
 # call of ``__build_class__`` (then its caches, then the store of its name).

@@ -21,8 +21,9 @@ def registrants(tree: ast.Module) -> frozenset[str]:
 
     Decorated functions and classes, classes with bases or a metaclass (their base's
     ``__init_subclass__`` or metaclass may register them), names passed to calls made
-    by top-level statements (``registry.append(handler)``), and names bound to what a
-    call returned (``hello = make_handler("hi")``: a factory may register what it made).
+    by top-level statements (``registry.append(handler)``), names stored at a key
+    (``HANDLERS["ping"] = on_ping``), and names bound to what a call returned
+    (``hello = make_handler("hi")``: a factory may register what it made).
     """
     names: set[str] = set()
     for node in _top_level(tree.body):
@@ -44,6 +45,10 @@ def registrants(tree: ast.Module) -> frozenset[str]:
                     names.update(
                         n.id for a in args for n in _outside_lambdas(a) if isinstance(n, ast.Name)
                     )
+        elif isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Subscript) for t in node.targets
+        ):  # HANDLERS["ping"] = on_ping
+            names.update(n.id for n in _outside_lambdas(node.value) if isinstance(n, ast.Name))
     return frozenset(names)
 
 
