@@ -535,3 +535,21 @@ def test_random_graphs_group_exactly_the_cycles(pairs: list[tuple[int, int]]) ->
             assert {k for k in names if k in reach[m] and m in reach[k]} | {m} == set(group)
             assert deps[m] - set(group) <= seen
         seen |= set(group)
+
+
+@pytest.mark.parametrize("module", ["_bigsource", "_graph", "_reloader", "cli"])
+def test_the_quick_tree_walks_see_every_node_but_expression_contexts(module: str) -> None:
+    import ast
+    from pathlib import Path
+
+    import hotmod
+    from hotmod._syntax import nested_statements, walk
+
+    tree = ast.parse(Path(hotmod.__file__).with_name(f"{module}.py").read_bytes())
+    every = [n for n in ast.walk(tree) if not isinstance(n, ast.expr_context)]
+    assert sorted(map(id, walk(tree))) == sorted(map(id, every))
+    for node in every:
+        held = (ast.stmt, ast.excepthandler, ast.match_case)
+        expected = [c for c in ast.iter_child_nodes(node) if isinstance(c, held)]
+        if isinstance(node, (ast.stmt, ast.excepthandler, ast.match_case, ast.Module)):
+            assert nested_statements(node) == expected

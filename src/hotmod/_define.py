@@ -30,6 +30,7 @@ from ._containers import SAVED, refill
 from ._missing import MISSING
 from ._patch import Patcher
 from ._reach import REGISTRY_MAX, places
+from ._syntax import children, walk
 
 __all__ = [
     "AROUND",
@@ -216,7 +217,7 @@ class _Mentions:
         if node.returns is not None:
             self.expression(node.returns)
         if self.deep:
-            for item in ast.walk(node):
+            for item in walk(node):
                 if isinstance(item, ast.Global):
                     for name in item.names:
                         self.add(name)
@@ -251,7 +252,7 @@ def _walk_names(node: ast.AST) -> Iterator[ast.AST]:
         ):
             continue
         yield item
-        todo.extend(ast.iter_child_nodes(item))
+        todo += children(item)
 
 
 _LITERALS = frozenset({ast.List, ast.Tuple, ast.Set, ast.Dict})
@@ -762,7 +763,7 @@ def bound_names(tree: ast.Module, source: bytes | None = None) -> tuple[set[str]
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             if top:
                 names.add(node.name)
-            for child in ast.walk(node) if globals_ else ():
+            for child in walk(node) if globals_ else ():
                 if isinstance(child, ast.Global):
                     names.update(child.names)
             if top:
@@ -793,7 +794,7 @@ def bound_names(tree: ast.Module, source: bytes | None = None) -> tuple[set[str]
             or (isinstance(node.ctx, ast.Store) and not isinstance(node.value, ast.Name))
         ):
             dynamic = True  # sys.modules[__name__].X = ..., a module object bound by hand
-        for child in ast.iter_child_nodes(node):
+        for child in children(node):
             visit(child, top)
 
     for stmt in tree.body:

@@ -23,6 +23,8 @@ from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Se
 from itertools import repeat
 from typing import Literal, NamedTuple
 
+from ._syntax import nested_statements
+
 __all__ = [
     "ImportGraph",
     "ImportRef",
@@ -128,13 +130,8 @@ def import_nodes(tree: ast.Module) -> Iterator[ImportNode]:
                 stack.extend((s, else_kind) for s in reversed(node.orelse))
                 stack.extend((s, body_kind) for s in reversed(node.body))
                 continue
-        # Statements nest only in statements, except handlers and match cases.
-        children = [
-            c
-            for c in ast.iter_child_nodes(node)
-            if isinstance(c, (ast.stmt, ast.excepthandler, ast.match_case))
-        ]
-        stack.extend((c, kind) for c in reversed(children))
+        # Statements nest only in statements' bodies, handlers and match cases.
+        stack.extend((c, kind) for c in reversed(nested_statements(node)))
 
 
 def _type_checking_test(test: ast.expr) -> bool | None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterable
 
+from ._syntax import children
+
 __all__ = ["DEFINED", "MADE", "global_of", "registrants"]
 
 
@@ -60,7 +62,7 @@ def _outside_lambdas(node: ast.AST) -> Iterable[ast.AST]:
         node = todo.pop()
         yield node
         if not isinstance(node, ast.Lambda):
-            todo.extend(ast.iter_child_nodes(node))
+            todo += children(node)
 
 
 def _top_level(body: list[ast.stmt]) -> Iterable[ast.stmt]:

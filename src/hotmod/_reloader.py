@@ -59,6 +59,7 @@ from ._steps import (
     stat_key,
     store_entry,
 )
+from ._syntax import children
 
 __all__ = ["Reloader"]
 
@@ -1085,7 +1086,7 @@ def _bindings(statement: ast.stmt) -> Iterator[tuple[str, _Taken | None]]:
         elif isinstance(node, ast.stmt) and node is not statement:
             yield from _bindings(node)  # (in an if, a try, a with, a loop)
         else:
-            stack.extend(reversed(list(ast.iter_child_nodes(node))))
+            stack.extend(reversed(children(node)))
 
 
 def _by_module(refs: Iterable[ImportRef], *, top_only: bool) -> dict[str, list[tuple[str, str]]]:
