@@ -331,6 +331,7 @@ class _Found:
         self.dynamic |= read.dynamic
         self.nodes += nodes
         self.registrants.update(DEFINED + name for name in read.registered)
+        self.registrants.update(read.stored)
 
     def add_tree(self, read: _TreeRead) -> None:
         self.bound |= read.bound
@@ -359,6 +360,7 @@ class _Cut:
         self._compiled = _Kept({}, {})  # (this scan's)
         self._warned = False  # (whether the last text compiled gave warnings)
         self._statement_at: dict[int, int] | None = None  # (`_calls`: by its first line)
+        self.cuts: set[int] = set()  # lines (from 0) where a run starts (`cut_before`)
 
     def offset(self, index: int) -> int:
         """The byte offset of statement ``index`` (the source's length past the last)."""
@@ -379,6 +381,17 @@ class _Cut:
         for line in lines:
             self.kinds[self.index(line)] = _PARSED
 
+    def cut_before(self, lines: Iterable[int], first: int) -> None:
+        """The statements holding ``lines`` (from 1) start a run: each reads a definition
+        made earlier in the run, which gets its hooks only once its run ran. One the run
+        starts with (reading a definition it makes itself) needs its tree."""
+        for line in lines:
+            index = self.index(line)
+            if index > first:
+                self.cuts.add(self.starts[index])
+            else:
+                self.kinds[index] = _PARSED
+
     def join(self, index: int, count: int) -> bool:
         """Join statement ``index`` with the ``count`` after it; False at the end."""
         if index + 1 >= len(self.starts):
@@ -395,15 +408,17 @@ class _Cut:
         A statement bigger than a run is a run of its own (compiled again with the
         statements before it, a table of megabytes would cost seconds), and a decorator
         named after a definition made earlier in the run starts the next one (that
-        definition gets its hooks only once its run ran).
+        definition gets its hooks only once its run ran), as does a statement the
+        bytecode found reading one (`cut_before`).
         """
         kind, kinds, count, offset = self.kinds[first], self.kinds, len(self.starts), self.offset
+        starts, cuts = self.starts, self.cuts
         start = offset(first)
         end = first + 1
         made: set[bytes] = set()
         self._made(first, made)
         at = offset(end)
-        while end < count and kinds[end] == kind:
+        while end < count and kinds[end] == kind and starts[end] not in cuts:
             after = offset(end + 1)
             if after - at > _RUN or self._cut_before(at - start, at, after):
                 break
@@ -475,10 +490,12 @@ class _Cut:
             # its defaults on its ``def`` line; past it, a statement joined to it)
             heads = {line for hook in hooks for line in range(hook.start, hook.end + 1)}
             calls = self._calls(read.hot.difference(heads))
-            hot = read.hot.difference(heads, calls) | read.early
+            hot = read.hot.difference(heads, calls)
+            early = read.early.difference(hot)
             checking = "TYPE_CHECKING" in code.co_names
-            if hot or checking:
+            if hot or early or checking:
                 self.mark(hot)
+                self.cut_before(early, first)
                 if checking:
                     self._mark_text(first, end, b"TYPE_CHECKING")
                 continue  # the same statements again, cut before those
@@ -503,9 +520,11 @@ class _Cut:
         top = read_top(code)
         read = top.read(code, set())
         calls = self._calls(read.hot)
-        lines = read.hot.difference(calls) | read.early
+        lines = read.hot.difference(calls)
         checking = "TYPE_CHECKING" in code.co_names
-        plain = not lines and not checking
+        # (a definition read as it was made tells nothing here: only that the code
+        # compiled whole cannot run as it is, without the hooks between)
+        plain = not lines and not read.early and not checking
         # The bytecode tells which statements need their tree (a line of a string may
         # look like a decorator or a class: here nothing compiles the runs between).
         self.mark(lines)

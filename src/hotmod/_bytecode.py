@@ -1,13 +1,15 @@
 """What a piece of a big source's compiled code says, read off its instructions: the
 names it binds, whether it may bind names dynamically, the lines of its imports and of
 the module-level instructions that need the statement's syntax tree (a call, a class
-built from more than names, a definition read just after it was made), and where the
-definition hooks were written around a decorator (`Read`). Also: code moved down or
-up the file (`shifted`).
+built from more than names), the lines reading a definition just after it was made,
+the names stored at a key (``HANDLERS["ping"] = on_ping``) and where the definition
+hooks were written around a decorator (`Read`). Also: code moved down or up the file
+(`shifted`).
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Iterator
 from opcode import opmap
@@ -22,18 +24,21 @@ _EXTENDED_ARG = opmap["EXTENDED_ARG"]
 _IMPORT_NAME = opmap["IMPORT_NAME"]
 _LOAD_NAME = opmap["LOAD_NAME"]
 _STORE_NAME = opmap["STORE_NAME"]
+_STORE_SUBSCR = opmap["STORE_SUBSCR"]
+_LOADS = frozenset({_LOAD_NAME})
+_KEYS = frozenset({_LOAD_NAME, opmap["LOAD_CONST"]})
 _STORES = frozenset(opmap[n] for n in ("STORE_NAME", "DELETE_NAME"))
 _GLOBAL_STORES = frozenset(opmap[n] for n in ("STORE_GLOBAL", "DELETE_GLOBAL"))
 # A function made by the instructions just before (3.13 sets its defaults after).
 _MAKING = frozenset(opmap[n] for n in ("MAKE_FUNCTION", "SET_FUNCTION_ATTRIBUTE") if n in opmap)
 # Module-level code with any of these needs its tree: it calls something (which may
-# register an object), stores at a key (``HANDLERS["ping"] = on_ping`` registers),
-# defines a class, enters a context or imports ``*``.
+# register an object), defines a class, enters a context or imports ``*``. (A store at
+# a key registers the value: read off the instructions when both are names.)
 _NOT_PLAIN = frozenset(
     op
     for name, op in opmap.items()
     if name.startswith(("CALL", "PRECALL", "BEFORE_WITH", "SETUP_WITH", "IMPORT_STAR"))
-    or name in ("LOAD_BUILD_CLASS", "STORE_SUBSCR")
+    or name == "LOAD_BUILD_CLASS"
 )
 # A class statement whose bases are names: the instructions that build it, up to the
 # call of ``__build_class__`` (then its caches, then the store of its name).
@@ -60,7 +65,7 @@ _WATCHED = re.compile(
     b"[%s]"
     % b"".join(
         re.escape(bytes([op]))
-        for op in sorted({*_NOT_PLAIN, *_STORES, _LOAD_NAME, _IMPORT_NAME})
+        for op in sorted({*_NOT_PLAIN, *_STORES, _LOAD_NAME, _IMPORT_NAME, _STORE_SUBSCR})
         if op < 256
     )
 )
@@ -76,7 +81,7 @@ class Read(NamedTuple):
     """What a piece's bytecode says."""
 
     hot: set[int]  # lines of module-level instructions that need the statement's tree
-    early: set[int]  # lines reading a definition above before its hooks (as `hot`)
+    early: set[int]  # lines reading a definition above before its hooks
     defines: list[str]  # functions and classes its definitions bind, in order
     bound: set[str]
     dynamic: bool
@@ -84,6 +89,7 @@ class Read(NamedTuple):
     nested: set[int]  # lines of import statements inside its functions
     registered: list[str]  # classes with bases or keywords (registrants)
     hooks: set[int]  # lines where a decorator is wrapped in the definition hooks
+    stored: list[str]  # names stored at a key (registrants: ``T["k"] = name``)
 
 
 class _Top(NamedTuple):
@@ -96,6 +102,9 @@ class _Top(NamedTuple):
     imports: list[int]
     registered: list[str]
     hooks: list[int]
+    # Stores at a key, ``name[key] = value``: the offsets of the store, the value and
+    # the instruction before, and the value's name.
+    stores: list[tuple[int, int, int, str]]
 
     def read(self, code: CodeType, nested: set[int]) -> Read:
         """The `Read` of ``code``."""
@@ -103,8 +112,28 @@ class _Top(NamedTuple):
         hot, early, imports, hooks = _lines_of(
             code, [self.hot, self.early, self.imports, self.hooks]
         )
+        stored: list[str] = []
+        if self.stores:
+            lines = iter(_lines_at(code, [o for store in self.stores for o in store[:3]]))
+            for *_, name in self.stores:
+                at, line, before = next(lines), next(lines), next(lines)
+                # (a value that starts its line, as the store's statement does: ``T[k] =
+                # a if c else b`` or ``a or b`` loads more than its last name)
+                if line is not None and at == line != before:
+                    stored.append(name)
+                elif at is not None:
+                    hot.add(at)
         return Read(
-            hot, early, self.defines, self.bound, dynamic, imports, nested, self.registered, hooks
+            hot,
+            early,
+            self.defines,
+            self.bound,
+            dynamic,
+            imports,
+            nested,
+            self.registered,
+            hooks,
+            stored,
         )
 
 
@@ -125,7 +154,7 @@ def read_top(code: CodeType) -> _Top:
     raw = code.co_code
     ops = raw[::2]
     names = code.co_names
-    top = _Top([], [], [], set(), [], [], [])
+    top = _Top([], [], [], set(), [], [], [], [])
     defined: set[str] = set()
     after = 0  # (the instructions of a class statement read whole are passed over)
     for match in _WATCHED.finditer(ops):
@@ -148,6 +177,14 @@ def read_top(code: CodeType) -> _Top:
                 continue
         if op in _NOT_PLAIN:
             top.hot.append(2 * index)
+            continue
+        if op == _STORE_SUBSCR:
+            value = _stored(ops, index)
+            if value is None:
+                top.hot.append(2 * index)
+            else:
+                name = names[_argument(raw, ops, value)[0]]
+                top.stores.append((2 * index, 2 * value, 2 * _start(ops, value) - 2, name))
             continue
         arg, before = _argument(raw, ops, index)
         if op in _STORES:
@@ -197,6 +234,25 @@ def _plain_class(
     if _NOT_PLAIN_BODY.search(body.co_code[::2]) or not defined.isdisjoint(body.co_names):
         return None
     return index, arguments > 2
+
+
+def _stored(ops: bytes, index: int) -> int | None:
+    """For the store at a key at ``index``: the index of the instruction loading the
+    value when the statement ends ``name[key] = name``, the key a constant or a name;
+    else None (its tree tells)."""
+    found = index
+    for wanted in (_KEYS, _LOADS, _LOADS):
+        found = _start(ops, found) - 1
+        if found < 0 or ops[found] not in wanted:
+            return None
+    return found
+
+
+def _start(ops: bytes, index: int) -> int:
+    """The index of the first EXTENDED_ARG prefix of instruction ``index`` (or its own)."""
+    while index > 0 and ops[index - 1] == _EXTENDED_ARG:
+        index -= 1
+    return index
 
 
 def _argument(raw: bytes, ops: bytes, index: int) -> tuple[int, int]:
@@ -277,20 +333,29 @@ def _lines(code: CodeType, offsets: list[int]) -> set[int]:
 
 
 def _lines_of(code: CodeType, groups: list[list[int]]) -> list[set[int]]:
-    """The source lines of the instructions at the offsets of each group, in one pass
-    over the code's ranges (a module of megabytes has hundreds of thousands)."""
-    found: list[set[int]] = [set() for _ in groups]
-    wanted = iter(sorted((offset, i) for i, offsets in enumerate(groups) for offset in offsets))
-    want, group = next(wanted, (-1, 0))
-    if want < 0:
-        return found
-    for start, end, line in code.co_lines():
-        if want >= end:
-            continue
-        while want < end:
-            if want >= start and line is not None:
-                found[group].add(line)
-            want, group = next(wanted, (-1, 0))
-            if want < 0:
+    """The source lines of the instructions at the offsets of each group."""
+    lines = iter(_lines_at(code, [offset for offsets in groups for offset in offsets]))
+    found: list[set[int]] = []
+    for offsets in groups:
+        found.append({line for line in itertools.islice(lines, len(offsets)) if line is not None})
+    return found
+
+
+def _lines_at(code: CodeType, offsets: list[int]) -> list[int | None]:
+    """The source line of the instruction at each offset (None for none or a negative
+    offset), in one pass over the code's ranges (a module of megabytes has hundreds of
+    thousands)."""
+    found: list[int | None] = [None] * len(offsets)
+    ranges = code.co_lines()
+    start = end = 0
+    line: int | None = None
+    for i in sorted(range(len(offsets)), key=offsets.__getitem__):
+        offset = offsets[i]
+        while offset >= end:
+            following = next(ranges, None)
+            if following is None:
                 return found
+            start, end, line = following
+        if offset >= start:
+            found[i] = line
     return found
