@@ -23,7 +23,7 @@ import weakref
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Mapping
 from types import FunctionType, ModuleType
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from ._containers import (
     SAVED,
@@ -66,7 +66,7 @@ from ._settle import (
     successors_of,
 )
 
-__all__ = ["Registries"]
+__all__ = ["Counted", "Registries"]
 
 _C = TypeVar("_C")
 
@@ -105,16 +105,11 @@ class Registries:
         self._keys: dict[tuple[str, int], list[Any]] = {}
         # The same of each list longer than a registry: the places holding them.
         self._slots: dict[tuple[str, int], list[int]] = {}
-        # Objects of each module of the running transaction that no registry held
-        # before it ran (a decorator newly put on a function): global name by id, the
-        # ids its namespace bound before, and the transaction's own containers (`held`).
-        self._unheld: dict[str, tuple[dict[int, str], set[int], set[int]]] = {}
 
     def forget(self, module: str) -> None:
         """Drop what is known of a module."""
         self._remember(module, None)
         self._own.pop(module, None)
-        self._unheld.pop(module, None)
         self._running.pop(module, None)
         for key in [k for k in self._keys if k[0] == module]:
             del self._keys[key]
@@ -150,12 +145,11 @@ class Registries:
         listed = self._listed
         return [c for c in containers if sys.getrefcount(c) > 2 + listed[id(c)]]
 
-    def held(self, module: str) -> Callable[[], None] | None:
+    def held(self, module: str, take_out: Callable[[], None] | None) -> Callable[[], None] | None:
         """How to put the module's registries back as they are now (a rollback undoes
-        what the module's run added), or None when it has none."""
+        what the module's run added, and runs ``take_out``: `Counted`), or None when
+        there is nothing to undo."""
         known = self._known.get(module)
-        unheld = self._unheld.pop(module, None)
-        take_out = _taking_out(module, *unheld) if unheld is not None else None
         if known is None:
             return take_out
         _, (containers, wrapping) = known
@@ -242,7 +236,7 @@ class Registries:
         imported: Callable[[], Iterable[ModuleType]],
         importers: Callable[[], Iterable[Mapping[str, Any]]],
         shared: Shares | None = None,
-    ) -> Callable[[Patcher, list[Callable[[], None]]], None] | None:
+    ) -> Counted:
         """Count the module's entries in its registries before it runs again.
 
         ``imported``: the modules it imports (where its registries usually are);
@@ -251,8 +245,8 @@ class Registries:
         transaction's records of the registries its modules share (`Shared`).
 
         Returns the step to run once the whole plan has executed (twins replaced,
-        entries of the previous version removed), or None when the module registers
-        nothing.
+        entries of the previous version removed), if the module registers anything, and
+        what a rollback takes out (`Counted`).
         """
         # A name the running version registered and the new one no longer does: its
         # entries go, unless the new code registers it after all.
@@ -265,10 +259,10 @@ class Registries:
         if first and shared is not None:
             shared.later.append(self._first_entries(module, first, objects, imported(), shared))
         if not objects:
-            return None
+            return Counted(None, None)
         ids = {id(o) for o in objects}
         adapted = frozenset(self._adapted())
-        containers, wrapping = self._holders(
+        (containers, wrapping), take_out = self._holders(
             module,
             objects,
             ids,
@@ -281,7 +275,7 @@ class Registries:
             anew=names - running if running else names,
         )
         if not containers and not wrapping:
-            return None
+            return Counted(None, take_out)
         dispatchers, reach = _reach(containers, gone, old, imported)
         count = _Count(
             module,
@@ -297,7 +291,7 @@ class Registries:
         count.note(shared, reach, self._taken)
         if count.taken:
             self._taking[module] = count.taken
-        return count.settle
+        return Counted(count.settle, take_out)
 
     def _first_entries(
         self,
@@ -402,9 +396,10 @@ class Registries:
         old: Mapping[str, Any],
         tallies: Tallies | None,
         anew: frozenset[str],
-    ) -> tuple[list[Any], list[Any]]:
+    ) -> tuple[Found, Callable[[], None] | None]:
         """The registries holding the module's objects (containers, wrapping ones),
-        as found by the last scan, or scanned again.
+        as found by the last scan, or scanned again; and how a rollback takes out
+        what the run registers where nothing held it before (`_taking_out`).
 
         Scanned again when an object registered since the last scan exists now, or when
         the registries found then no longer hold any of them. None found is remembered
@@ -448,13 +443,25 @@ class Registries:
             self._remember(module, (seen, (containers, wrapping)))
         mine = {name: present[name] for name in anew & seen if name in present}
         missing = unheld(mine, containers, tallies) if mine else None
-        if missing:
-            self._remember(module, (seen - missing, (containers, wrapping)))
-            # (held by no registry before this run: wherever a failed run put them, a
-            # rollback takes them out)
-            ids_of = {oid: global_of(name) for name in missing for oid in mine[name]}
-            self._unheld[module] = (ids_of, set(map(id, old.values())), internal())
-        return containers, wrapping
+        if not missing:
+            return (containers, wrapping), None
+        self._remember(module, (seen - missing, (containers, wrapping)))
+        # (held by no registry before this run: wherever a failed run put them, a
+        # rollback takes them out)
+        ids_of = {oid: global_of(name) for name in missing for oid in mine[name]}
+        return (containers, wrapping), _taking_out(
+            module, ids_of, set(map(id, old.values())), internal()
+        )
+
+
+class Counted(NamedTuple):
+    """What `Registries.before` counted of a module about to run again."""
+
+    # The step settling its registries once the whole plan has run, if it has any.
+    settle: Callable[[Patcher, list[Callable[[], None]]], None] | None
+    # What a rollback takes out: objects the run registers where no registry held them
+    # before (a decorator newly put on a function), wherever a failed run put them.
+    take_out: Callable[[], None] | None
 
 
 class _Count:

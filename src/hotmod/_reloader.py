@@ -768,8 +768,9 @@ class Reloader:
         """Before a module runs again: count its entries in the registries outside it
         (settled once the plan has run), and take back what its previous run registered
         there, each with its undo."""
+        take_out = None
         if self.registries.tracks(owner, step.registrants):
-            settle = self.registries.before(
+            counted = self.registries.before(
                 owner,
                 step.registrants,
                 old,
@@ -778,8 +779,9 @@ class Reloader:
                 lambda: self._importers(step.name, txn),
                 txn.shared,
             )
-            if settle is not None:
-                txn.settle.append(settle)
+            if counted.settle is not None:
+                txn.settle.append(counted.settle)
+            take_out = counted.take_out
         # The running script's top-level statements do not run again: only what its
         # definitions registered is taken back (they run again).
         ledger.retract(owner, definitions_only=step.definitions_only)
@@ -791,7 +793,7 @@ class Reloader:
             adapter.before_module(txn.view, module)
         # What the module's run adds to its registries goes on rollback (what the ledger
         # took back above, it puts back itself).
-        restore = self.registries.held(owner)
+        restore = self.registries.held(owner, take_out)
         if restore is not None:
             txn.settle_undo.append(restore)
         self.registries.take_back(owner)
