@@ -492,8 +492,7 @@ class Reloader:
         if not steps:
             return report
         if not self._attempt(steps, txn, report):
-            txn.release()
-            _release_frames(report.error)
+            txn.release()  # (`reload` clears hotmod's frames in the report's traceback)
             return report
         self._commit(steps, txn, report)
         owners: dict[str, str] = {}
@@ -1161,23 +1160,6 @@ def _keep_submodules(module: ModuleType) -> None:
             child = name[len(prefix) :]
             if child not in module.__dict__:
                 setattr(module, child, sub)
-
-
-_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
-
-
-def _release_frames(error: BaseException | None) -> None:
-    """Drop the locals of hotmod's own frames in a failed reload's traceback: the
-    report keeps the error, and its frames held the transaction (snapshots of the old
-    namespaces, the patcher's maps), which the next reload's walk of the heap took for
-    registries of the module's objects."""
-    tb = error.__traceback__ if error is not None else None
-    while tb is not None:
-        frame = tb.tb_frame
-        if frame.f_code.co_filename.startswith(_PACKAGE):
-            with contextlib.suppress(RuntimeError):  # (a frame still running)
-                frame.clear()
-        tb = tb.tb_next
 
 
 def _failed(report: ReloadReport, error: BaseException, module: str | None) -> ReloadReport:
