@@ -155,11 +155,23 @@ def unheld(
         if tallies is not None and type(container) in (list, dict) and len(container) >= _TALLY_MIN:
             found.update(tallies.hits(container, index))
             continue
-        ids = [*map(id, container)]  # (a dict's keys)
-        if isinstance(container, dict):
-            ids += map(id, container.values())
-        found.update(map(index.__getitem__, filter(index.__contains__, ids)))
+        found.update(_hits(index, _held_ids(container)))
     return {name for i, name in enumerate(names) if i not in found}
+
+
+def _held_ids(place: Any) -> list[int]:
+    """The ids of what a container refers to: a dict's keys and values, a cell's
+    contents (none if empty), a sequence's or a set's entries."""
+    if issubclass(type(place), (dict, MappingProxyType)):
+        return [*map(id, place.keys()), *map(id, place.values())]
+    if type(place) is CellType:
+        return [*map(id, referents(place))]
+    return [*map(id, place)]
+
+
+def _hits(index: Mapping[int, int], ids: Iterable[int]) -> list[int]:
+    """The indexes of those of ``ids`` in ``index`` (in C)."""
+    return list(map(index.__getitem__, filter(index.__contains__, ids)))
 
 
 def near_namespaces(
@@ -398,16 +410,11 @@ class _Near:
         if key in self.seen:
             return False
         self.seen.add(key)
-        if issubclass(type(place), (dict, MappingProxyType)):
-            ids: list[int] = [*map(id, place.keys()), *map(id, place.values())]
-        elif type(place) is CellType:
-            ids = [*map(id, referents(place))]  # (its contents; none if empty)
-        else:
-            ids = [*map(id, place)]
+        ids = _held_ids(place)
         index = self.index
         if index.keys().isdisjoint(ids):  # (most places: in C)
             return False
-        hits = list(map(index.__getitem__, filter(index.__contains__, ids)))  # (in C)
+        hits = _hits(index, ids)
         self._add(hits)
         return bool(hits)
 
