@@ -283,7 +283,9 @@ class Registries:
             old,
             adapted,
             (containers, wrapping),
-            names=(names, dropped, present),
+            registers=names,
+            dropped=dropped,
+            present=present,
             gone_in=[gone if not gone or id(c) in reach else set() for c in containers],
             dispatchers=dispatchers,
             places=(self._slots, self._keys),
@@ -476,15 +478,17 @@ class _Count:
         adapted: frozenset[str],
         found: Found,
         *,
-        names: tuple[frozenset[str], frozenset[str], Mapping[str, list[int]]],
+        registers: frozenset[str],
+        dropped: frozenset[str],
+        present: Mapping[str, list[int]],
         gone_in: list[set[int]],
         dispatchers: Mapping[int, Callable[[], None]],
         places: tuple[dict[tuple[str, int], list[int]], dict[tuple[str, int], list[Any]]],
     ) -> None:
-        # ``names``: the registrants of the new source, those the running version
-        # registered and the new one no longer does, and those present before the run.
-        # ``places``: `Registries._slots` and `Registries._keys`.
-        registers, dropped, present = names
+        # ``registers``: the registrants of the new source; ``dropped``: those the
+        # running version registered and the new one no longer does; ``present``: those
+        # bound before the run, with the ids of their objects. ``places``:
+        # `Registries._slots` and `Registries._keys`.
         self.module = module
         self.registrants = present.keys() & registers
         # Names the module defines and may register (a name defined several times: the
