@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 __all__ = ["BIG", "ImportClock"]
 
-BIG = 1_000_000  # bytes: a source this big is read off its bytecode (`_bigsource`)
+BIG = 128_000  # bytes: a source this big is read off its bytecode (`_bigsource`)
 
 _COARSE_CLOCK = 0.025  # seconds: a generous bound on a kernel tick (HZ=100 gives 10 ms)
 
