@@ -1,7 +1,7 @@
 """Memory and big state: what repeated reloads cost in memory, and what big sources and
 big kept containers cost in time.
 
-Run: ``python benchmarks/memory.py`` (``--reloads N``). Prints four tables.
+Run: ``python benchmarks/memory.py`` (``--reloads N``). Prints five tables.
 
 * memory: a module of 200 functions and a class with 1,000 live instances, reloaded
   ``--reloads`` times (each an edit of one function); the growth of the process's
@@ -11,6 +11,9 @@ Run: ``python benchmarks/memory.py`` (``--reloads N``). Prints four tables.
   with a module-level call, a class and a function in a thousand cached; with a call on
   one line after each function (``CALLS.append(i)``); and with a third of its functions
   registered by a decorator, a third cached, a class in ten.
+* long module: the same, of a long hand-written module (about 140 and 560 kB): plain
+  functions, registered ones, classes with methods, functions stored at a key after
+  their definition, cached ones and small tables, in turn.
 * kept containers: a one-line edit of a module holding a container kept across reloads
   (``hotmod.keep``), a dict or a list of objects, of 1,000 and of millions of entries,
   beside a decorated function (whose registries the first reload looks for): the
@@ -103,8 +106,43 @@ def big_module(root: Path, kind: str) -> tuple[float, float, float, float]:
         lines.append(f"DATA{i} = {[j * i for j in range(2000)]!r}\n")
     name = "big_" + kind.replace(" ", "_")
     text = BIG_HEADS[kind] + "\n".join(lines)
-    (root / f"{name}.py").write_text(text)
+    first, hot, cold, warm = edited_module(root, name, text)
     size = len(text.encode())
+    print(f"({kind}: {size / 1e6:.1f} MB, imported from the bytecode the children wrote)")
+    return first, hot, cold, warm
+
+
+MID_SHAPES = [  # a long hand-written module's definitions, in turn
+    "def plain{i}(x, y=2):\n    total = 0\n    for j in range(x):\n"
+    "        total += j * y + {i}\n    return total\n",
+    "@register\ndef handler{i}(event):\n    return event.get('k{i}', VERSION)\n",
+    'class Model{i}:\n    """A model."""\n\n    size = {i}\n\n    def __init__(self, a):\n'
+    "        self.a = a\n\n    def area(self):\n        return self.a * self.size\n",
+    "def on_{i}(x):\n    return x + {i}\n\nHANDLERS['k{i}'] = on_{i}\n",
+    "@functools.lru_cache(maxsize=None)\ndef cached{i}(n):\n    return n * {i}\n",
+    "TABLE{i} = {{'name': 'row{i}', 'values': {values}}}\n",
+]
+
+
+def mid_module(root: Path, count: int) -> tuple[int, float, float, float, float]:
+    """A long hand-written module of ``count`` definitions (`MID_SHAPES`): its size in
+    bytes, then as `big_module`."""
+    parts = [
+        "import functools\nVERSION = 0\nREGISTRY = []\nHANDLERS = {}\n\n"
+        "def register(f):\n    REGISTRY.append(f)\n    return f\n\n"
+    ]
+    for i in range(count):
+        shape = MID_SHAPES[i % len(MID_SHAPES)]
+        parts.append(shape.format(i=i, values=list(range(i % 20))) + "\n")
+    text = "".join(parts)
+    return (len(text.encode()), *edited_module(root, f"mid_{count}", text))
+
+
+def edited_module(root: Path, name: str, text: str) -> tuple[float, float, float, float]:
+    """Module ``name`` of ``text`` (holding ``VERSION = 0``), reloaded after three edits
+    of that line: (the first reload's seconds, the median of the next two, its import
+    in a fresh interpreter without bytecode, then with it)."""
+    (root / f"{name}.py").write_text(text)
     code = (
         "import sys, time\n"
         f"sys.path.insert(0, {str(root)!r})\n"
@@ -132,7 +170,6 @@ def big_module(root: Path, kind: str) -> tuple[float, float, float, float]:
         report = hotmod.reload(name)
         samples.append(time.perf_counter() - start)
         assert report.ok, report
-    print(f"({kind}: {size / 1e6:.1f} MB, imported from the bytecode the children wrote)")
     return samples[0], statistics.median(samples[1:]), cold, warm
 
 
@@ -266,6 +303,7 @@ def main() -> None:
         print()
         # (the decorator-heavy module last: its objects would make the heap walks of the
         # rows below longer than beside the first two)
+        mids = [mid_module(root, count) for count in (1500, 6000)]
         kinds = [kind for kind in BIG_HEADS if kind != "decorated"]
         rows = [(kind, *big_module(root, kind)) for kind in kinds]
         kept = kept_containers(root)
@@ -280,6 +318,17 @@ def main() -> None:
         for kind, first, hot, cold, warm in rows:
             print(
                 f"{kind:<12} {first * 1000:>10.0f} ms {hot * 1000:>10.0f} ms"
+                f" {cold * 1000:>13.0f} ms {warm * 1000:>10.0f} ms"
+                f"   reload / import without pyc: {first / cold:.2f} (first), {hot / cold:.2f}"
+            )
+        print()
+        print(
+            f"{'long module':<12} {'first reload':>13} {'next reloads':>13}"
+            f" {'import (no pyc)':>16} {'import (pyc)':>13}"
+        )
+        for size, first, hot, cold, warm in mids:
+            print(
+                f"{f'{size / 1000:.0f} kB':<12} {first * 1000:>10.0f} ms {hot * 1000:>10.0f} ms"
                 f" {cold * 1000:>13.0f} ms {warm * 1000:>10.0f} ms"
                 f"   reload / import without pyc: {first / cold:.2f} (first), {hot / cold:.2f}"
             )
