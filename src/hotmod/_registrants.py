@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterable
 
-from ._syntax import children
+from ._syntax import walk
 
 __all__ = ["DEFINED", "MADE", "global_of", "registrants"]
 
@@ -57,12 +57,7 @@ def registrants(tree: ast.Module) -> frozenset[str]:
 def _outside_lambdas(node: ast.AST) -> Iterable[ast.AST]:
     """`ast.walk`, leaving out lambda bodies: ``keep("t", lambda: [Cell(i) ...])`` runs
     ``Cell`` later and registers the lambda (no name of the module) at most."""
-    todo = [node]
-    while todo:
-        node = todo.pop()
-        yield node
-        if not isinstance(node, ast.Lambda):
-            todo += children(node)
+    return walk(node, skip=ast.Lambda)
 
 
 def _top_level(body: list[ast.stmt]) -> Iterable[ast.stmt]:

@@ -44,14 +44,15 @@ def children(node: ast.AST) -> list[ast.AST]:
     return found
 
 
-def walk(node: ast.AST) -> Iterator[ast.AST]:
+def walk(node: ast.AST, skip: type[ast.AST] | None = None) -> Iterator[ast.AST]:
     """Every node under ``node`` and itself (as `ast.walk`, depth first), but for
-    expression contexts."""
+    expression contexts and what is under a node of type ``skip``."""
     todo = [node]
     while todo:
         item = todo.pop()
         yield item
-        todo += children(item)
+        if skip is None or not isinstance(item, skip):
+            todo += children(item)
 
 
 def nested_statements(node: ast.AST) -> list[ast.AST]:
