@@ -112,7 +112,7 @@ def tree_view(source: str) -> View:
     tree = ast.parse(source)
     refs = imports_of(tree, module="pkg.mod", is_package=False)
     bound, dynamic = bound_names(tree, source.encode())
-    return refs, bound - {"__doc__"}, dynamic, registrants(tree)
+    return refs, bound - {"__doc__"}, dynamic, registrants(tree, sites=False)
 
 
 def scan_view(source: str, compiled: CodeType | None = None) -> View:

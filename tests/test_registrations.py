@@ -1149,6 +1149,107 @@ def test_a_registration_removed_from_the_source_is_gone(mods: Modules) -> None:
     assert [module.a] == registry.HANDLERS and {"a": module.a} == registry.NAMED
 
 
+@pytest.mark.parametrize("together", [False, True], ids=["alone", "with-another-plugin"])
+def test_a_decorator_taken_off_or_swapped_leaves_the_registries_the_source_names(
+    mods: Modules, together: bool
+) -> None:
+    # The function stays registered (by another decorator), so it is kept and handed
+    # to the decorators left; the registries the source no longer names lose it.
+    mods.write(
+        "registry",
+        "A = []\nB = []\nS = set()\nD = {}\n"
+        "def a(f):\n    A.append(f)\n    return f\n"
+        "def b(f):\n    B.append(f)\n    return f\n"
+        "def s(f):\n    S.add(f)\n    return f\n"
+        "def d(f):\n    D[f.__name__] = f\n    return f\n",
+    )
+    mods.write("settings", "LEVEL = 0\n")
+
+    def source(decorators: str, level: int) -> str:
+        on = "".join(f"@PFX_registry.{name}\n" for name in decorators)
+        return f"import PFX_registry, PFX_settings\n\n{on}def f():\n    return {level}\n"
+
+    mods.write("plugin", source("ab", 0))
+    mods.write("other", "import PFX_registry, PFX_settings\n@PFX_registry.a\ndef g():\n    pass\n")
+    registry, module = mods.load("registry"), mods.load("plugin")
+    other = mods.load("other")
+    for level, decorators in enumerate(("a", "b", "ab", "sd", "asb", "s", "", "ba", "d"), 1):
+        mods.write("plugin", source(decorators, level))
+        if together:
+            mods.write("settings", f"LEVEL = {level}\n")
+        mods.reload("settings" if together else "plugin")
+        f = module.f
+        expected = ([f] if "a" in decorators else []) + [other.g]
+        assert (
+            expected,
+            [f] if "b" in decorators else [],
+            {f} if "s" in decorators else set(),
+            {"f": f} if "d" in decorators else {},
+        ) == (registry.A, registry.B, registry.S, registry.D), decorators
+        assert f() == level
+
+
+def test_a_registering_call_taken_off_leaves_the_registries_the_source_names(
+    mods: Modules,
+) -> None:
+    mods.write("registry", "A = []\nB = []\n")
+    mods.write(
+        "plugin",
+        "from PFX_registry import A, B\ndef f():\n    return 1\nA.append(f)\nB.append(f)\n",
+    )
+    registry, module = mods.load("registry"), mods.load("plugin")
+    callbacks = [module.f]  # the program's own list: no source names it
+    mods.write("plugin", "from PFX_registry import A, B\ndef f():\n    return 2\nB.append(f)\n")
+    mods.reload("plugin")
+    assert registry.A == [] and registry.B == [module.f] == callbacks
+    mods.write("plugin", "from PFX_registry import A, B\ndef f():\n    return 3\nA.append(f)\n")
+    mods.reload("plugin")
+    assert registry.A == [module.f] == callbacks and registry.B == []
+    assert module.f() == 3
+
+
+def test_a_failed_run_takes_a_function_out_of_the_registry_a_new_decorator_put_it_in(
+    mods: Modules,
+) -> None:
+    mods.write(
+        "registry",
+        "A = []\nB = []\ndef a(f):\n    A.append(f)\n    return f\n"
+        "def b(f):\n    B.append(f)\n    return f\n",
+    )
+    mods.write("plugin", "from PFX_registry import a, b\n@a\ndef f():\n    return 1\n")
+    registry, module = mods.load("registry"), mods.load("plugin")
+    mods.write("plugin", "from PFX_registry import a, b\n@a\n@b\ndef f():\n    return 2\n1 / 0\n")
+    assert not hotmod.reload(mods.name("plugin")).ok
+    assert (registry.A, registry.B, module.f()) == ([module.f], [], 1)
+    mods.write("plugin", "from PFX_registry import a, b\n@b\ndef f():\n    return 3\n")
+    mods.reload("plugin")
+    assert (registry.A, registry.B, module.f()) == ([], [module.f], 3)
+
+
+def test_registrants_tell_where_each_name_is_registered() -> None:
+    from hotmod._registrants import registrants, site_changes
+
+    def read(source: str) -> frozenset[str]:
+        return registrants(ast.parse(source))
+
+    two = read("@app.route('/')\n@cache\ndef home(): pass\nrouter.add(handler, name=x)\n")
+    assert two == {
+        "def:home", "handler", "x", "by:", "by:home:app.route()", "by:home:cache",
+        "by:handler:router.add", "by:x:router.add",
+    }  # fmt: skip
+    # The arguments of a decorator may change: the registry it names does not.
+    one = read("@app.route('/about')\ndef home(): pass\nrouter.add(handler, name=x)\n")
+    assert site_changes(two, one) == ({"def:home"}, set())
+    assert site_changes(one, two) == (set(), {"def:home"})
+    assert site_changes(two, two) == (set(), set())
+    # (sites not read, as for a big source: nothing is told)
+    assert site_changes(registrants(ast.parse("@a\ndef f(): pass\n"), sites=False), one) == (
+        set(),
+        set(),
+    )
+    assert read("x = 1\n") == frozenset()
+
+
 def test_a_module_registering_nowhere_is_not_searched_for_on_every_reload(
     mods: Modules, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -1399,7 +1500,7 @@ def test_names_used_inside_a_lambda_are_not_registrations() -> None:
         "HANDLERS['later'] = lambda: later\n"
     )
     # (what keep returned: named; a name stored at a key)
-    assert registrants(tree) == {"handler", "made:TABLE", "on_ping"}
+    assert registrants(tree, sites=False) == {"handler", "made:TABLE", "on_ping"}
 
 
 def test_a_function_stored_at_a_key_follows_the_source(mods: Modules) -> None:

@@ -304,7 +304,7 @@ class _TreeRead(NamedTuple):
         if b"import" in text:  # (a walk of every statement of the tree, else for nothing)
             nodes = list(import_nodes(tree))
         defined = frozenset(node.name for node in tree.body if isinstance(node, _DEFS))
-        return cls(bound, dynamic, nodes, registrants(tree), defined).moved(shift)
+        return cls(bound, dynamic, nodes, registrants(tree, sites=False), defined).moved(shift)
 
     def moved(self, lines: int) -> _TreeRead:
         """This read ``lines`` further down (its import nodes copied: a tree's lines

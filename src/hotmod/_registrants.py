@@ -2,7 +2,7 @@
 
 Each name is marked by how the module binds it: ``def:`` by a ``def`` or ``class``
 statement, ``made:`` to what a top-level call returned; a plain name was passed to a
-call.
+call. Beside them, ``by:`` names tell where each is registered (`SITE`).
 """
 
 from __future__ import annotations
@@ -12,13 +12,13 @@ from collections.abc import Iterable
 
 from ._syntax import walk
 
-__all__ = ["DEFINED", "MADE", "global_of", "registrants"]
+__all__ = ["DEFINED", "MADE", "SITE", "global_of", "registrants", "site_changes", "without_sites"]
 
 
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
 
-def registrants(tree: ast.Module) -> frozenset[str]:
+def registrants(tree: ast.Module, *, sites: bool = True) -> frozenset[str]:
     """Top-level names whose objects the module may register somewhere else.
 
     Decorated functions and classes, classes with bases or a metaclass (their base's
@@ -26,14 +26,19 @@ def registrants(tree: ast.Module) -> frozenset[str]:
     by top-level statements (``registry.append(handler)``), names stored at a key
     (``HANDLERS["ping"] = on_ping``), and names bound to what a call returned
     (``hello = make_handler("hi")``: a factory may register what it made).
+
+    With ``sites``, also the decorators and callables each name goes through
+    (``by:f:app.register``), and `SITE` itself once there is any name.
     """
     names: set[str] = set()
+    found: set[str] = set()
     for node in _top_level(tree.body):
         if isinstance(node, _DEFS):
             if node.decorator_list or (
                 isinstance(node, ast.ClassDef) and (node.bases or node.keywords)
             ):
                 names.add(DEFINED + node.name)
+                found.update(f"{SITE}{node.name}:{_site(d)}" for d in node.decorator_list)
         elif isinstance(node, (ast.Expr, ast.Assign, ast.AnnAssign)) and isinstance(
             node.value, ast.Call
         ):  # register(f), x = app.add(f) (a data literal is never walked)
@@ -44,14 +49,33 @@ def registrants(tree: ast.Module) -> frozenset[str]:
             for call in _outside_lambdas(node.value):
                 if isinstance(call, ast.Call):
                     args = [*call.args, *(k.value for k in call.keywords)]
-                    names.update(
+                    passed = {
                         n.id for a in args for n in _outside_lambdas(a) if isinstance(n, ast.Name)
-                    )
+                    }
+                    names |= passed
+                    site = _site(call.func)
+                    found.update(f"{SITE}{name}:{site}" for name in passed)
         elif isinstance(node, ast.Assign) and any(
             isinstance(t, ast.Subscript) for t in node.targets
         ):  # HANDLERS["ping"] = on_ping
             names.update(n.id for n in _outside_lambdas(node.value) if isinstance(n, ast.Name))
+    if sites and names:
+        names |= found
+        names.add(SITE)
     return frozenset(names)
+
+
+def _site(node: ast.expr) -> str:
+    """A decorator or callable as a short text: its dotted name, ``()`` for a call
+    (``app.route("/")`` reads ``app.route()``: the arguments may change, the registry
+    does not), else its kind of expression."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return f"{_site(node.value)}.{node.attr}"
+    if isinstance(node, ast.Call):
+        return f"{_site(node.func)}()"
+    return type(node).__name__
 
 
 def _outside_lambdas(node: ast.AST) -> Iterable[ast.AST]:
@@ -72,6 +96,36 @@ DEFINED = "def:"  # marks the registrant names bound by a def or class statement
 
 
 MADE = "made:"  # marks names bound to what a top-level call returned
+
+
+# Marks where a name is registered (``by:f:register``: passed to, or decorated by,
+# ``register``); alone, it tells that a source's sites were read (a big source's are
+# not: `_bigsource`).
+SITE = "by:"
+
+
+def without_sites(names: frozenset[str]) -> frozenset[str]:
+    """The registrant names, their sites left out."""
+    return frozenset(n for n in names if not n.startswith(SITE))
+
+
+def site_changes(
+    running: frozenset[str], names: frozenset[str]
+) -> tuple[frozenset[str], frozenset[str]]:
+    """The registrant names of ``names`` registered in fewer places than by the running
+    version (``running``: a decorator or a registering call of theirs is gone, or
+    another took its place), and those registered in places it did not register them.
+    Both empty unless the sites of both versions were read."""
+    if SITE not in running or SITE not in names:
+        return frozenset(), frozenset()
+    return _sited(names, running - names), _sited(names, names - running)
+
+
+def _sited(names: frozenset[str], sites: frozenset[str]) -> frozenset[str]:
+    """The registrant names of ``names`` with one of ``sites``."""
+    of = {site[len(SITE) :].split(":", 1)[0] for site in sites if site.startswith(SITE)}
+    of.discard("")
+    return frozenset(n for n in names if not n.startswith(SITE) and global_of(n) in of)
 
 
 def global_of(name: str) -> str:

@@ -53,7 +53,7 @@ from ._holders import (
 from ._missing import MISSING
 from ._patch import Patcher
 from ._reach import REGISTRY_MAX
-from ._registrants import DEFINED, global_of
+from ._registrants import DEFINED, global_of, site_changes, without_sites
 from ._settle import (
     Seen,
     Shared,
@@ -99,6 +99,9 @@ class Registries:
         self._held: dict[int, weakref.ref[Any]] = {}
         # What `take_back` takes out of dict registries before each module runs.
         self._taking: dict[str, list[Taken]] = {}
+        # The set registries it reaches, and the objects of the names it now registers
+        # in fewer places, taken out of them before it runs (as `_taking`).
+        self._unsetting: dict[str, tuple[list[set[Any]], set[int]]] = {}
         # The keys of each dict longer than a registry that held a module's objects
         # when last read, by (module, id of the dict): read again only when one no
         # longer holds them.
@@ -251,11 +254,17 @@ class Registries:
         # A name the running version registered and the new one no longer does: its
         # entries go, unless the new code registers it after all.
         running = self._running.get(module, frozenset())
+        # (a name still registered, but no longer by all of what registered it: its
+        # entries go from the lists its run did not register it in again)
+        narrow, wide = site_changes(running, names)
+        running, names = without_sites(running), without_sites(names)
+        # (registered where it was not before: a new name, or a new decorator on one)
+        anew = (names - running if running else names) | wide
         dropped = running - names
         objects, gone, present = registered_objects(names | dropped, dropped, old, module)
         # (names it registers anew: first entries in a list go where a fresh import
         # puts them)
-        first = {global_of(n) for n in (names - running if running else names)}
+        first = {global_of(n) for n in anew}
         if first and shared is not None:
             shared.later.append(self._first_entries(module, first, objects, imported(), shared))
         if not objects:
@@ -272,11 +281,13 @@ class Registries:
             internal=internal,
             old=old,
             tallies=shared.tallies if shared is not None else None,
-            anew=names - running if running else names,
+            anew=anew,
+            wide=wide,
         )
         if not containers and not wrapping:
             return Counted(None, take_out)
-        dispatchers, reach = _reach(containers, gone, old, imported)
+        fewer = {i for name in narrow for i in present.get(name, ())}
+        dispatchers, reach = _reach(containers, gone | fewer, old, imported)
         count = _Count(
             module,
             ids,
@@ -286,13 +297,16 @@ class Registries:
             registers=names,
             dropped=dropped,
             present=present,
-            gone_in=[gone if not gone or id(c) in reach else set() for c in containers],
+            gone_in=[_gone_in(c, gone, fewer, reach) for c in containers],
             dispatchers=dispatchers,
             places=(self._slots, self._keys),
         )
         count.note(shared, reach, self._taken)
         if count.taken:
             self._taking[module] = count.taken
+        sets = [c for c in containers if type(c) is set and id(c) in reach] if fewer else []
+        if sets:  # (its run adds them back where it still registers them)
+            self._unsetting[module] = (sets, fewer)
         return Counted(count.settle, take_out)
 
     def _first_entries(
@@ -381,9 +395,13 @@ class Registries:
 
     def take_back(self, module: str) -> None:
         """Take the module's entries out of the dict registries `before` found it can
-        reach (after `held` saved them for a rollback)."""
+        reach, and those of names it registers in fewer places out of the sets (after
+        `held` saved them for a rollback)."""
         for entry in self._taking.pop(module, ()):
             entry.take()
+        sets, ids = self._unsetting.pop(module, ((), set()))
+        for container in sets:
+            container.difference_update([e for e in container if id(e) in ids])
 
     def _holders(
         self,
@@ -398,6 +416,7 @@ class Registries:
         old: Mapping[str, Any],
         tallies: Tallies | None,
         anew: frozenset[str],
+        wide: frozenset[str],
     ) -> tuple[Found, Callable[[], None] | None]:
         """The registries holding the module's objects (containers, wrapping ones),
         as found by the last scan, or scanned again; and how a rollback takes out
@@ -409,7 +428,8 @@ class Registries:
         registrants the module's new source registers and its running version did not
         (a decorator put on a function it had): their objects are registered by the
         run that follows this look, maybe where it found nothing, so the next reload
-        looks again unless they are held already.
+        looks again unless they are held already. ``wide``: those of them registered
+        before, but in fewer places (looked for again all the same).
         """
         seen, (containers, wrapping) = self._known.get(module, (frozenset(), ([], [])))
         alive = self._alive(containers)
@@ -444,7 +464,9 @@ class Registries:
             seen = frozenset(present)
             self._remember(module, (seen, (containers, wrapping)))
         mine = {name: present[name] for name in anew & seen if name in present}
-        missing = unheld(mine, containers, tallies) if mine else None
+        # (a name put in more places is held, by its old places: the new ones are found
+        # by the next look, and a rollback takes it out of them)
+        missing = unheld(mine, containers, tallies) | (wide & mine.keys()) if mine else None
         if not missing:
             return (containers, wrapping), None
         self._remember(module, (seen - missing, (containers, wrapping)))
@@ -696,6 +718,17 @@ def _reach(
     dispatchers = dispatch_caches([old, *map(vars, imported())], dicts) if dicts else {}
     reach = reachable_containers(imported()) | dispatchers.keys() if gone or dicts else set()
     return dispatchers, reach
+
+
+def _gone_in(container: Container, gone: set[int], fewer: set[int], reach: set[int]) -> set[int]:
+    """The ids of the module's objects whose entries in ``container`` go unless its run
+    registers them there again: those of the names it stopped registering (``gone``),
+    and in a list those of the names it registers in fewer places (``fewer``: a set
+    loses them before the run, `_Count.note`). Only in a container it reaches
+    (``reach``): one the program keeps is left alone."""
+    if id(container) not in reach:
+        return set()
+    return gone | fewer if isinstance(container, (list, deque)) else gone
 
 
 def _seen(container: Container, looked: Mapping[int, Shared], module: str) -> Seen | None:
