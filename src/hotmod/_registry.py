@@ -428,8 +428,8 @@ class Registries:
         registrants the module's new source registers and its running version did not
         (a decorator put on a function it had): their objects are registered by the
         run that follows this look, maybe where it found nothing, so the next reload
-        looks again unless they are held already. ``wide``: those of them registered
-        before, but in fewer places (looked for again all the same).
+        looks again. A rollback takes out what the run registered of those no registry
+        held, and of ``wide`` (those of them registered before, in fewer places than now).
         """
         seen, (containers, wrapping) = self._known.get(module, (frozenset(), ([], [])))
         alive = self._alive(containers)
@@ -464,12 +464,14 @@ class Registries:
             seen = frozenset(present)
             self._remember(module, (seen, (containers, wrapping)))
         mine = {name: present[name] for name in anew & seen if name in present}
-        # (a name put in more places is held, by its old places: the new ones are found
-        # by the next look, and a rollback takes it out of them)
-        missing = unheld(mine, containers, tallies) | (wide & mine.keys()) if mine else None
+        if not mine:
+            return (containers, wrapping), None
+        # (the places the run puts them in are found by the next look: those found now
+        # may be the program's own, or the places a name is put in besides)
+        self._remember(module, (seen - mine.keys(), (containers, wrapping)))
+        missing = unheld(mine, containers, tallies) | (wide & mine.keys())
         if not missing:
             return (containers, wrapping), None
-        self._remember(module, (seen - missing, (containers, wrapping)))
         # (held by no registry before this run: wherever a failed run put them, a
         # rollback takes them out)
         ids_of = {oid: global_of(name) for name in missing for oid in mine[name]}

@@ -140,7 +140,7 @@ class _Txn:
         self.patcher.release()
         for held in (self.snapshots, self.modules, self.plain, self.unchanged):
             held.clear()
-        for steps in (self.settle, self.settle_undo, self.rebind_undo):
+        for steps in (self.settle, self.settle_undo, self.rebind_undo, self.shared.later):
             steps.clear()
         self.view = None
         self.plan = None
@@ -740,6 +740,7 @@ class Reloader:
         txn.current = None
         for settle in (*txn.settle, *txn.shared.later):
             settle(patcher, txn.settle_undo)
+        txn.shared.later.clear()  # (each refers to the records: a cycle holding registries)
         report.rebound = self._rebind(steps, txn)
         for adapter in txn.adapters:
             adapter.finish(view)
