@@ -180,6 +180,26 @@ def test_a_list_registry_follows_the_source_as_registrations_come_and_go(
         assert [handler() for handler in mine] == list(names)
 
 
+@pytest.mark.parametrize("after", [False, True], ids=["imported-first", "imported-last"])
+def test_a_module_an_edit_first_imports_registers_where_a_fresh_import_puts_it(
+    mods: Modules, after: bool
+) -> None:
+    # The new module runs inside its importer's run: its entries come before or after
+    # those the importer registers, as the import is placed, as on a fresh import.
+    mods.write("registry", "H = []\ndef r(f):\n    H.append(f)\n    return f\n")
+    mods.write("first", "from PFX_registry import r\n@r\ndef first():\n    pass\n")
+    mods.write("new", "from PFX_registry import r\n@r\ndef new():\n    pass\n")
+    app = "import PFX_first\n{0}from PFX_registry import r\n@r\ndef app():\n    pass\n{1}"
+    mods.write("app", app.format("", ""))
+    registry, first, module = mods.load("registry"), mods.load("first"), mods.load("app")
+    assert [first.first, module.app] == registry.H
+    line = "import PFX_new\n"
+    mods.write("app", app.format("", line) if after else app.format(line, ""))
+    mods.reload("app")
+    new = mods.load("new").new
+    assert [first.first, *([module.app, new] if after else [new, module.app])] == registry.H
+
+
 def test_dict_and_set_registries_and_callable_object_decorators(mods: Modules) -> None:
     mods.write(
         "registry",

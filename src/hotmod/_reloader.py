@@ -715,6 +715,7 @@ class Reloader:
         self, steps: list[Step], groups: list[list[str]], txn: _Txn, report: ReloadReport
     ) -> None:
         txn.modules_before = set(sys.modules)
+        txn.shared.loaded = txn.modules_before
         for step in steps:
             txn.modules[step.name] = sys.modules[step.name]
             txn.snapshots[step.name] = dict(sys.modules[step.name].__dict__)

@@ -207,6 +207,9 @@ class Shares(dict[int, "Shared"]):
         # Run once every registry was settled: the modules' first entries in lists.
         self.later: list[Callable[[Patcher, list[Callable[[], None]]], None]] = []
         self.tallies = Tallies()  # (the long lists and dicts the near looks read)
+        # The modules loaded when the transaction began (a module first imported by a
+        # module of the plan registers as a part of that module's run).
+        self.loaded: Set[str] = frozenset()
 
     def homes(self) -> Callable[[Any], str | None]:
         """The module an entry of a list comes from: a function's or class's own, else
@@ -376,6 +379,8 @@ class Shared:
                     mine = home(kept)
                     if mine is None:
                         return None
+                    if module and mine not in self.shares.loaded:
+                        mine = module  # (first imported by it: its entries are in its run)
                 elif mine != module:
                     return None
                 made.setdefault(mine, []).append(kept)
