@@ -674,6 +674,26 @@ def test_failed_reload_takes_back_what_its_run_registered(mods: Modules) -> None
     assert [route.handler() for route in registry.ROUTES] == ["v3"]
 
 
+@pytest.mark.parametrize("registered", [False, True], ids=["none-before", "one-before"])
+def test_a_failed_run_takes_out_the_new_functions_it_registered(
+    mods: Modules, registered: bool
+) -> None:
+    # A function the failed run defined under a name the module never bound: in a
+    # registry the module had nothing in, or beside its one registered function.
+    mods.write("registry", "A = []\nS = set()\nD = {}\ndef a(f):\n    A.append(f)\n    return f\n")
+    old = "import PFX_registry\n\n" + ("@PFX_registry.a\n" if registered else "")
+    old += "def home():\n    return 1\n"
+    mods.write("plugin", old)
+    registry, module = mods.load("registry"), mods.load("plugin")
+    before = [module.home] if registered else []
+    new = "@PFX_registry.a\ndef new():\n    pass\nPFX_registry.S.add(new)\n"
+    new += "PFX_registry.D['new'] = new\nclass Added:\n    pass\nPFX_registry.S.add(Added)\n"
+    mods.write("plugin", old + new + "raise RuntimeError('boom')\n")
+    assert not hotmod.reload(mods.name("plugin")).ok
+    assert (before, set(), {}) == (registry.A, registry.S, registry.D)
+    assert not hasattr(module, "new")
+
+
 def test_stale_code_is_reported_with_its_holder(mods: Modules, caplog: Any) -> None:
     mods.write("registry", "HOLD = []\n")
     source = """

@@ -267,8 +267,10 @@ class Registries:
         first = {global_of(n) for n in anew}
         if first and shared is not None:
             shared.later.append(self._first_entries(module, first, objects, imported(), shared))
+        # (globals it binds anew: a failed run registering them leaves nothing behind)
+        fresh = frozenset(key for key in map(global_of, names) if key not in old)
         if not objects:
-            return Counted(None, None)
+            return Counted(None, self._take_out(module, {}, set(), fresh, old, internal))
         ids = {id(o) for o in objects}
         adapted = frozenset(self._adapted())
         (containers, wrapping), take_out = self._holders(
@@ -283,6 +285,7 @@ class Registries:
             tallies=shared.tallies if shared is not None else None,
             anew=anew,
             wide=wide,
+            fresh=fresh,
         )
         if not containers and not wrapping:
             return Counted(None, take_out)
@@ -417,6 +420,7 @@ class Registries:
         tallies: Tallies | None,
         anew: frozenset[str],
         wide: frozenset[str],
+        fresh: frozenset[str],
     ) -> tuple[Found, Callable[[], None] | None]:
         """The registries holding the module's objects (containers, wrapping ones),
         as found by the last scan, or scanned again; and how a rollback takes out
@@ -429,7 +433,8 @@ class Registries:
         (a decorator put on a function it had): their objects are registered by the
         run that follows this look, maybe where it found nothing, so the next reload
         looks again. A rollback takes out what the run registered of those no registry
-        held, and of ``wide`` (those of them registered before, in fewer places than now).
+        held, of ``wide`` (those of them registered before, in fewer places than now)
+        and of ``fresh`` (`_take_out`).
         """
         seen, (containers, wrapping) = self._known.get(module, (frozenset(), ([], [])))
         alive = self._alive(containers)
@@ -464,20 +469,31 @@ class Registries:
             seen = frozenset(present)
             self._remember(module, (seen, (containers, wrapping)))
         mine = {name: present[name] for name in anew & seen if name in present}
-        if not mine:
-            return (containers, wrapping), None
-        # (the places the run puts them in are found by the next look: those found now
-        # may be the program's own, or the places a name is put in besides)
-        self._remember(module, (seen - mine.keys(), (containers, wrapping)))
-        missing = unheld(mine, containers, tallies) | (wide & mine.keys())
-        if not missing:
-            return (containers, wrapping), None
-        # (held by no registry before this run: wherever a failed run put them, a
-        # rollback takes them out)
-        ids_of = {oid: global_of(name) for name in missing for oid in mine[name]}
-        return (containers, wrapping), _taking_out(
-            module, ids_of, set(map(id, old.values())), internal()
-        )
+        missing: set[str] = set()
+        if mine:
+            # (the places the run puts them in are found by the next look: those found
+            # now may be the program's own, or the places a name is put in besides)
+            self._remember(module, (seen - mine.keys(), (containers, wrapping)))
+            missing = unheld(mine, containers, tallies) | (wide & mine.keys())
+        return (containers, wrapping), self._take_out(module, mine, missing, fresh, old, internal)
+
+    @staticmethod
+    def _take_out(
+        module: str,
+        present: Mapping[str, list[int]],
+        missing: set[str],
+        fresh: frozenset[str],
+        old: Mapping[str, Any],
+        internal: Callable[[], set[int]],
+    ) -> Callable[[], None] | None:
+        """How a rollback takes out what the run registers of ``missing`` (held by no
+        registry before it: wherever a failed run put them) and of ``fresh`` (globals
+        the module did not bind before), if any."""
+        if not missing and not fresh:
+            return None
+        ids = {oid for name in missing for oid in present[name]}
+        names = {global_of(name) for name in missing} | fresh
+        return _taking_out(module, ids, names, set(map(id, old.values())), internal())
 
 
 class Counted(NamedTuple):
@@ -658,39 +674,40 @@ class _Count:
 
 
 def _taking_out(
-    module: str, names: Mapping[int, str], bound: set[int], internal: set[int]
+    module: str, ids: set[int], names: set[str], bound: set[int], internal: set[int]
 ) -> Callable[[], None]:
-    """How a rollback takes the module's objects ``names`` (global name by id: none
-    of them in a registry before the run) out of the lists, sets and dicts its failed
-    run put them in (found by a walk of the heap, then: a failure is rare), but those
-    the run made itself (bound in its namespace now, not in ``bound`` before); and the
-    functions and classes of the module the run bound those names to instead (a class
-    whose bases changed is a new class, and ``__init_subclass__`` registered it)."""
+    """How a rollback takes the module's objects ``ids`` (none of them in a registry
+    before the run), bound to some of the globals ``names``, out of the lists, sets and
+    dicts its failed run put them in (found by a walk of the heap, then: a failure is
+    rare), but those the run made itself (bound in its namespace now, not in ``bound``
+    before); and the functions and classes of the module the run bound ``names`` to
+    instead (a class whose bases changed is a new class, and ``__init_subclass__``
+    registered it; a name the module did not bind before)."""
 
     def take_out() -> None:
         live = sys.modules.get(module)
         namespace = vars(live) if live is not None else {}
         objects = [
             value
-            for value in (namespace.get(n, MISSING) for n in set(names.values()))
-            if id(value) in names
+            for value in (namespace.get(n, MISSING) for n in names)
+            if id(value) in ids
             or (isinstance(value, (FunctionType, type)) and value.__module__ == module)
         ]
         if not objects:
             return
         own = {id(v) for v in namespace.values()} - bound  # (go with the namespace)
         containers, _ = find_containers(objects, internal | own, frozenset())
-        ids = set(map(id, objects))
+        going = set(map(id, objects))
         for container in containers:
             if isinstance(container, dict):
                 if _attributes(container):
                     continue
-                for key in [k for k, v in container.items() if id(k) in ids or id(v) in ids]:
+                for key in [k for k, v in container.items() if id(k) in going or id(v) in going]:
                     del container[key]
             elif isinstance(container, set):
-                container.difference_update([e for e in container if id(e) in ids])
+                container.difference_update([e for e in container if id(e) in going])
             else:
-                replace_items(container, [e for e in container if id(e) not in ids])
+                replace_items(container, [e for e in container if id(e) not in going])
 
     return take_out
 
