@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 import hotmod
 from conftest import Project
-from hotmod import _bigsource
+from hotmod import _bigsource, _tracker
 from hotmod._bigsource import Scan, scan
 from hotmod._define import AROUND, BIND, DEF, SKIP, Definer, bound_names, instrument
 from hotmod._graph import imports_of
@@ -126,7 +126,7 @@ def scan_view(source: str, compiled: CodeType | None = None) -> View:
 @pytest.fixture
 def any_size(monkeypatch: pytest.MonkeyPatch) -> None:
     """Scan sources of any size (they are small here)."""
-    monkeypatch.setattr(_bigsource, "BIG", 0)
+    monkeypatch.setattr(_tracker, "BIG", 0)
 
 
 @pytest.mark.usefixtures("any_size")
@@ -415,10 +415,7 @@ def test_a_big_generated_module_reloads_as_a_fresh_import_would(project: Project
 def compiles(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[str]:
     """Sources over 2 kB count as big; the names of the ``big_*`` files `_bigsource`
     compiles (the first reload in a process also indexes the modules imported before)."""
-    from hotmod import _tracker
-
     monkeypatch.setattr(_tracker, "BIG", 2000)
-    monkeypatch.setattr(_bigsource, "BIG", 2000)
     monkeypatch.setattr(sys, "dont_write_bytecode", True)
     monkeypatch.syspath_prepend(str(tmp_path))
     seen: list[str] = []

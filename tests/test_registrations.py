@@ -372,10 +372,9 @@ def test_a_registry_of_subclasses_in_the_same_module_holds_the_kept_classes(
     # too, a class attribute, a list, keyed by the class. In pieces (a big source, its
     # plain classes kept once their piece ran), the last piece's class too.
     if big:
-        from hotmod import _bigsource, _tracker
+        from hotmod import _tracker
 
         monkeypatch.setattr(_tracker, "BIG", 0)
-        monkeypatch.setattr(_bigsource, "BIG", 0)
     source = """
         class Plugin:
             registry = {{}}

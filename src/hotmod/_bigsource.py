@@ -54,12 +54,11 @@ from ._define import AROUND, bound_names, instrument
 from ._graph import ImportNode, ImportRef, import_nodes, refs_of_nodes
 from ._registrants import DEFINED, MADE, registrants
 
-__all__ = ["BIG", "Piece", "Scan", "forget", "parse", "scan"]
+__all__ = ["Piece", "Scan", "forget", "parse", "scan"]
 
 _T = TypeVar("_T")
 _Span = tuple[int, int]  # a decorator's first and last line (from 0)
 
-BIG = _tracker.BIG  # bytes: below this, a syntax tree costs little
 _RUN = 32_000  # bytes of statements compiled at once (a run found impure is compiled again)
 _FUTURE = reduce(or_, (getattr(__future__, f).compiler_flag for f in __future__.all_feature_names))
 
@@ -248,7 +247,7 @@ def scan(source: bytes, filename: str, compiled: CodeType | None = None) -> Scan
         SyntaxError, ValueError: the source does not compile.
     """
     global _last
-    if len(source) <= BIG:
+    if len(source) <= _tracker.BIG:  # (below, a syntax tree costs little)
         return None
     last = _last
     if (

@@ -15,8 +15,8 @@ from collections.abc import Iterable
 from types import CodeType, ModuleType
 from typing import Any, NamedTuple
 
-from . import _diskcache
-from ._bigsource import BIG, Piece, Scan, scan
+from . import _diskcache, _tracker
+from ._bigsource import Piece, Scan, scan
 from ._define import Groups, bound_names, instrument, plain_definitions
 from ._graph import imports_of
 from ._registrants import registrants
@@ -203,7 +203,7 @@ def parse_args(name: str, module: ModuleType, path: str) -> dict[str, Any]:
 def cacheable(module: ModuleType, source: bytes) -> bool:
     """Whether the module's step can be kept on disk."""
     # Sources run from instrumented code of their own (`_compile`'s usual case).
-    return len(source) <= BIG and custom_loader(module) is None and not is_main(module)
+    return len(source) <= _tracker.BIG and custom_loader(module) is None and not is_main(module)
 
 
 def make_entry(source: bytes, path: str, name: str, is_package: bool) -> _diskcache.Entry:
