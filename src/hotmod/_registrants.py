@@ -124,7 +124,6 @@ def site_changes(
 def _sited(names: frozenset[str], sites: frozenset[str]) -> frozenset[str]:
     """The registrant names of ``names`` with one of ``sites``."""
     of = {site[len(SITE) :].split(":", 1)[0] for site in sites if site.startswith(SITE)}
-    of.discard("")
     return frozenset(n for n in names if not n.startswith(SITE) and global_of(n) in of)
 
 

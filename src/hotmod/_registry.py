@@ -743,7 +743,7 @@ def _gone_in(container: Container, gone: set[int], fewer: set[int], reach: set[i
     """The ids of the module's objects whose entries in ``container`` go unless its run
     registers them there again: those of the names it stopped registering (``gone``),
     and in a list those of the names it registers in fewer places (``fewer``: a set
-    loses them before the run, `_Count.note`). Only in a container it reaches
+    loses them before the run, `Registries.take_back`). Only in a container it reaches
     (``reach``): one the program keeps is left alone."""
     if id(container) not in reach:
         return set()
