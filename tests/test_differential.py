@@ -6,7 +6,8 @@ constants, functions and classes, values computed from imports, subclasses of im
 classes, containers of functions, optional names that come and go, new modules, import
 cycles, enums whose members come, go, change value and become aliases, names defined
 twice: registered twice, or a stub before the definition, functions and classes that
-become registered and stop being so) and edit scripts of several rounds. After each
+become registered and stop being so, functions registered in one to three registries
+that an edit changes) and edit scripts of several rounds. After each
 round the hot interpreter reloads the edited modules; a fresh interpreter imports the
 same sources. The canonical view of
 every module's public names (values, function results, class attributes and methods,
@@ -124,10 +125,17 @@ def _module_source(rng: random.Random, case: _Case, i: int) -> tuple[str, dict[s
         lines += [f"    {m} = {rng.randint(1, 4)}" for m in members]
         lines.append(f"DEF{i} = S{i}.{members[0]}")
     registering = []
-    if rng.random() < 0.5:  # a decorator that appends to a list registry
+    if rng.random() < 0.5:  # decorators that append to a list registry
         if rng.random() < 0.3:  # the name defined and registered twice: the last is bound
             registering += ["@register", f"def r{i}(x):", f"    return x - {rng.randint(1, 9)}"]
-        registering += ["@register", f"def r{i}(x):", f"    return x + {rng.randint(1, 9)}"]
+            decorators = ["@register"]
+        else:  # by one to three registries, which an edit changes (drawn aside: the
+            # other shapes stay those of the seed)
+            side = random.Random(f"{case.key}/{i}/{version}")
+            decorators = [d for d in ("@register", "@tag", "@mark") if side.random() < 0.6]
+            side.shuffle(decorators)
+        registering += [*(decorators or ["@register"]), f"def r{i}(x):"]
+        registering.append(f"    return x + {rng.randint(1, 9)}")
     elif rng.random() < 0.4:  # the same function unregistered (a decorator comes and goes)
         registering += [f"def r{i}(x):", f"    return x + {rng.randint(1, 9)}"]
     if rng.random() < 0.4:  # a class-based decorator (a callable object)
@@ -141,7 +149,7 @@ def _module_source(rng: random.Random, case: _Case, i: int) -> tuple[str, dict[s
             f"        return self.v + {rng.randint(1, 9)}",
         ]
     if registering:
-        lines.insert(1, f"from {case.key}_reg import Cmd, Plugin, register")
+        lines.insert(1, f"from {case.key}_reg import Cmd, Plugin, mark, register, tag")
         lines += registering
     if rng.random() < 0.5:
         lines.append(f"E{i} = C{i} * {rng.randint(2, 5)}")  # a name that comes and goes
@@ -206,10 +214,22 @@ REGISTRY_SOURCE = """\
 REG = []
 CMDS = []
 SUBS = {}
+TAGS = []
+MARKED = set()
 
 
 def register(func):
     REG.append(func)
+    return func
+
+
+def tag(func):
+    TAGS.append(func)
+    return func
+
+
+def mark(func):
+    MARKED.add(func)
     return func
 
 
@@ -248,8 +268,8 @@ def canon(value):
                 cls[value.name] is value, getattr(home, cls.__name__, None) is cls]
     if type(value).__name__ == "Cmd":
         return ["cmd", canon(value.func), value(3)]
-    if getattr(value, "__name__", None) == "register":
-        return ["register"]  # calling it would register 3
+    if getattr(value, "__name__", None) in ("register", "tag", "mark"):
+        return [value.__name__]  # calling it would register 3
     if isinstance(value, types.ModuleType):
         return ["module", value.__name__]
     if isinstance(value, type):
@@ -264,6 +284,8 @@ def canon(value):
                 getattr(home, value.__name__, None) is value, value(3)]
     if isinstance(value, list):
         return ["list", [canon(v) for v in value]]
+    if isinstance(value, set):
+        return ["set", sorted((canon(v) for v in value), key=json.dumps)]
     if isinstance(value, dict):  # a registry: its entries, whatever their order
         return ["dict", sorted(([k, canon(v)] for k, v in value.items()), key=json.dumps)]
     return ["value", repr(value)]
@@ -275,7 +297,7 @@ def snapshot(order):
         out[name] = {k: canon(v) for k, v in sorted(vars(module).items())
                      if not k.startswith("_")}
         if name.endswith("_reg"):  # registries: as many entries as a fresh import makes
-            for k in ("REG", "CMDS"):
+            for k in ("REG", "CMDS", "TAGS"):
                 out[name][k] = sorted(out[name][k][1], key=json.dumps)
     return out
 
@@ -384,7 +406,8 @@ def test_generator_covers_the_interesting_shapes() -> None:
     assert min(sizes) >= 5 and max(sizes) <= 12, sizes
     assert sum("def g" in json.dumps(c) for c in cases) >= 5  # cases with an import cycle
     needles = ("from .m", "import C", "super().get()", "def g", "_new", "L", "E", "PKG_TOTAL")
-    for needle in (*needles, "@register", "@Cmd", "(Plugin)", "(enum.Enum)", "DEF", "def t"):
+    shapes = ("@register", "@tag", "@mark", "@Cmd", "(Plugin)", "(enum.Enum)", "DEF", "def t")
+    for needle in (*needles, *shapes):
         assert needle in text, needle
     assert any(
         len(step["targets"]) > 1  # type: ignore[index]
