@@ -677,20 +677,66 @@ def test_failed_reload_takes_back_what_its_run_registered(mods: Modules) -> None
 def test_a_failed_run_takes_out_the_new_functions_it_registered(
     mods: Modules, registered: bool
 ) -> None:
-    # A function the failed run defined under a name the module never bound: in a
-    # registry the module had nothing in, or beside its one registered function.
-    mods.write("registry", "A = []\nS = set()\nD = {}\ndef a(f):\n    A.append(f)\n    return f\n")
-    old = "import PFX_registry\n\n" + ("@PFX_registry.a\n" if registered else "")
-    old += "def home():\n    return 1\n"
+    # Functions, classes and a class-based decorator's instance the failed run made
+    # under names the module never bound, in registries the module had nothing in, or
+    # beside its one registered function; and the entries wrapping them.
+    mods.write(
+        "registry",
+        """
+        A, S, D, ROUTES, COMMANDS = [], set(), {}, [], []
+
+        def a(f):
+            A.append(f)
+            return f
+
+        class Route:
+            def __init__(self, path, handler):
+                self.path, self.handler = path, handler
+
+        def route(path):
+            def decorate(f):
+                ROUTES.append(Route(path, f))
+                return f
+            return decorate
+
+        class Command:
+            def __init__(self, f):
+                self.f = f
+                COMMANDS.append(self)
+        """,
+    )
+    old = "from PFX_registry import Command, a, route, S, D\n\n"
+    old += ("@a\n@route('/')\n@Command\n" if registered else "") + "def home():\n    return 1\n"
     mods.write("plugin", old)
     registry, module = mods.load("registry"), mods.load("plugin")
-    before = [module.home] if registered else []
-    new = "@PFX_registry.a\ndef new():\n    pass\nPFX_registry.S.add(new)\n"
-    new += "PFX_registry.D['new'] = new\nclass Added:\n    pass\nPFX_registry.S.add(Added)\n"
-    mods.write("plugin", old + new + "raise RuntimeError('boom')\n")
+    before = [list(registry.A), list(registry.ROUTES), list(registry.COMMANDS)]
+    new = """
+        @a
+        def new():
+            pass
+
+        @route("/new")
+        def page():
+            pass
+
+        @Command
+        def run():
+            pass
+
+        S.add(new)
+        D["new"] = new
+
+        class Added:
+            pass
+
+        S.add(Added)
+        raise RuntimeError("boom")
+    """
+    mods.write("plugin", old + textwrap.dedent(new))
     assert not hotmod.reload(mods.name("plugin")).ok
-    assert (before, set(), {}) == (registry.A, registry.S, registry.D)
-    assert not hasattr(module, "new")
+    assert before == [registry.A, registry.ROUTES, registry.COMMANDS]
+    assert (set(), {}) == (registry.S, registry.D)
+    assert not hasattr(module, "new") and len(registry.ROUTES) == len(registry.A) == registered
 
 
 def test_stale_code_is_reported_with_its_holder(mods: Modules, caplog: Any) -> None:

@@ -37,6 +37,7 @@ __all__ = [
     "unheld",
     "unknown_dispatch_registry",
     "wrapped_names",
+    "wraps_any",
 ]
 
 
@@ -573,6 +574,16 @@ def _inner(entry: Any, adapted: frozenset[str] = frozenset()) -> list[Any]:
         return list(state.values()) if type(state) is dict else []
     except Exception:
         return []
+
+
+def wraps_any(entry: Any, ids: Set[int]) -> bool:
+    """Whether a registration entry wraps one of the objects ``ids`` (`_inner`)."""
+    for value in _inner(entry):
+        if type(value) is functools.partial or type(value) is MethodType:
+            value = _inner(value)[0]
+        if id(value) in ids:
+            return True
+    return False
 
 
 def wrapped_names(entry: Any, module: str, adapted: frozenset[str]) -> frozenset[str]:

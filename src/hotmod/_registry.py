@@ -49,6 +49,7 @@ from ._holders import (
     unheld,
     unknown_dispatch_registry,
     wrapped_names,
+    wraps_any,
 )
 from ._missing import MISSING
 from ._patch import Patcher
@@ -267,8 +268,8 @@ class Registries:
         first = {global_of(n) for n in anew}
         if first and shared is not None:
             shared.later.append(self._first_entries(module, first, objects, imported(), shared))
-        # (globals it binds anew: a failed run registering them leaves nothing behind)
-        fresh = frozenset(key for key in map(global_of, names) if key not in old)
+        # (names of globals it binds anew: a failed run registering them leaves nothing)
+        fresh = frozenset(name for name in names if global_of(name) not in old)
         if not objects:
             return Counted(None, self._take_out(module, {}, set(), fresh, old, internal))
         ids = {id(o) for o in objects}
@@ -487,13 +488,13 @@ class Registries:
         internal: Callable[[], set[int]],
     ) -> Callable[[], None] | None:
         """How a rollback takes out what the run registers of ``missing`` (held by no
-        registry before it: wherever a failed run put them) and of ``fresh`` (globals
-        the module did not bind before), if any."""
+        registry before it: wherever a failed run put them) and of ``fresh`` (registrant
+        names of globals the module did not bind before), if any."""
         if not missing and not fresh:
             return None
         ids = {oid for name in missing for oid in present[name]}
-        names = {global_of(name) for name in missing} | fresh
-        return _taking_out(module, ids, names, set(map(id, old.values())), internal())
+        names = {global_of(name) for name in missing}
+        return _taking_out(module, ids, names, fresh, set(map(id, old.values())), internal())
 
 
 class Counted(NamedTuple):
@@ -674,7 +675,12 @@ class _Count:
 
 
 def _taking_out(
-    module: str, ids: set[int], names: set[str], bound: set[int], internal: set[int]
+    module: str,
+    ids: set[int],
+    names: set[str],
+    fresh: frozenset[str],
+    bound: set[int],
+    internal: set[int],
 ) -> Callable[[], None]:
     """How a rollback takes the module's objects ``ids`` (none of them in a registry
     before the run), bound to some of the globals ``names``, out of the lists, sets and
@@ -682,7 +688,10 @@ def _taking_out(
     rare), but those the run made itself (bound in its namespace now, not in ``bound``
     before); and the functions and classes of the module the run bound ``names`` to
     instead (a class whose bases changed is a new class, and ``__init_subclass__``
-    registered it; a name the module did not bind before)."""
+    registered it). Of the registrant names ``fresh`` (globals the module did not bind
+    before), what the run bound: the module's functions and classes, what a ``def`` or
+    ``class`` statement bound that wraps one (a class-based decorator's instance), and
+    the entries of lists wrapping one (``ROUTES.append(Route("/", home))``)."""
 
     def take_out() -> None:
         live = sys.modules.get(module)
@@ -690,14 +699,24 @@ def _taking_out(
         objects = [
             value
             for value in (namespace.get(n, MISSING) for n in names)
-            if id(value) in ids
-            or (isinstance(value, (FunctionType, type)) and value.__module__ == module)
+            if id(value) in ids or _own(value, module)
         ]
-        if not objects:
+        made = [
+            value
+            for name in fresh
+            for value in [namespace.get(global_of(name), MISSING)]
+            if id(value) not in bound
+            and (
+                _own(value, module)
+                or (name.startswith(DEFINED) and bool(wrapped_names(value, module, frozenset())))
+            )
+        ]
+        if not objects and not made:
             return
         own = {id(v) for v in namespace.values()} - bound  # (go with the namespace)
-        containers, _ = find_containers(objects, internal | own, frozenset())
-        going = set(map(id, objects))
+        own.update((id(objects), id(made)))
+        containers, wrapping = find_containers([*objects, *made], internal | own, frozenset())
+        going = set(map(id, objects)) | set(map(id, made))
         for container in containers:
             if isinstance(container, dict):
                 if _attributes(container):
@@ -708,8 +727,17 @@ def _taking_out(
                 container.difference_update([e for e in container if id(e) in going])
             else:
                 replace_items(container, [e for e in container if id(e) not in going])
+        new = set(map(id, made))  # (a wrapper of an object from before may be the program's)
+        for listed in wrapping if new else ():
+            if any(wraps_any(e, new) for e in listed):
+                replace_items(listed, [e for e in listed if not wraps_any(e, new)])
 
     return take_out
+
+
+def _own(value: Any, module: str) -> bool:
+    """Whether ``value`` is a function or class of ``module``."""
+    return isinstance(value, (FunctionType, type)) and value.__module__ == module
 
 
 def _attributes(container: dict[Any, Any]) -> bool:
