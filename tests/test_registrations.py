@@ -739,6 +739,36 @@ def test_a_failed_run_takes_out_the_new_functions_it_registered(
     assert not hasattr(module, "new") and len(registry.ROUTES) == len(registry.A) == registered
 
 
+def test_a_module_a_failed_run_imported_first_takes_its_registrations_with_it(
+    mods: Modules,
+) -> None:
+    mods.write("registry", "H = []\nS = set()\ndef r(f):\n    H.append(f)\n    return f\n")
+    new = """
+        from PFX_registry import r, S
+
+        @r
+        def handler():
+            pass
+
+        class Kind:
+            pass
+
+        S.add(Kind)
+    """
+    mods.write("new", new)
+    app = "import PFX_registry\n{}X = {}\n"
+    mods.write("app", app.format("", 1))
+    registry, module = mods.load("registry"), mods.load("app")
+    mods.write("app", app.format("import PFX_new\n", 2) + "raise RuntimeError('boom')\n")
+    assert not hotmod.reload(mods.name("app")).ok
+    assert mods.name("new") not in sys.modules and module.X == 1
+    assert ([], set()) == (registry.H, registry.S)
+    mods.write("app", app.format("import PFX_new\n", 3))
+    mods.reload("app")
+    made = sys.modules[mods.name("new")]
+    assert ([made.handler], {made.Kind}) == (registry.H, registry.S)
+
+
 def test_stale_code_is_reported_with_its_holder(mods: Modules, caplog: Any) -> None:
     mods.write("registry", "HOLD = []\n")
     source = """

@@ -67,7 +67,7 @@ from ._settle import (
     successors_of,
 )
 
-__all__ = ["Counted", "Registries"]
+__all__ = ["Counted", "Registries", "take_out_modules"]
 
 _C = TypeVar("_C")
 
@@ -711,28 +711,53 @@ def _taking_out(
                 or (name.startswith(DEFINED) and bool(wrapped_names(value, module, frozenset())))
             )
         ]
-        if not objects and not made:
-            return
         own = {id(v) for v in namespace.values()} - bound  # (go with the namespace)
-        own.update((id(objects), id(made)))
-        containers, wrapping = find_containers([*objects, *made], internal | own, frozenset())
-        going = set(map(id, objects)) | set(map(id, made))
-        for container in containers:
-            if isinstance(container, dict):
-                if _attributes(container):
-                    continue
-                for key in [k for k, v in container.items() if id(k) in going or id(v) in going]:
-                    del container[key]
-            elif isinstance(container, set):
-                container.difference_update([e for e in container if id(e) in going])
-            else:
-                replace_items(container, [e for e in container if id(e) not in going])
-        new = set(map(id, made))  # (a wrapper of an object from before may be the program's)
-        for listed in wrapping if new else ():
-            if any(wraps_any(e, new) for e in listed):
-                replace_items(listed, [e for e in listed if not wraps_any(e, new)])
+        _take_from_heap(objects, made, internal | own)
 
     return take_out
+
+
+def take_out_modules(modules: Iterable[ModuleType], internal: set[int]) -> None:
+    """On a rollback: take the functions and classes of the modules the failed run
+    imported first (they go from ``sys.modules``), what a ``def`` or ``class`` statement
+    of theirs bound that wraps one, and the list entries wrapping those, out of the
+    registries they were put in (one walk of the heap)."""
+    made: list[Any] = []
+    skip = set(internal)
+    for module in modules:
+        namespace, name = vars(module), module.__name__
+        skip.add(id(namespace))
+        made += [
+            value
+            for value in namespace.values()
+            if _own(value, name) or wrapped_names(value, name, frozenset())
+        ]
+    _take_from_heap([], made, skip)
+
+
+def _take_from_heap(objects: list[Any], made: list[Any], internal: set[int]) -> None:
+    """Take ``objects`` and ``made`` out of the lists, sets and dicts holding them (but
+    ``internal`` ones, by id), and the entries of lists wrapping one of ``made`` (a
+    wrapper of an object from before may be the program's)."""
+    if not objects and not made:
+        return
+    internal = internal | {id(objects), id(made)}
+    containers, wrapping = find_containers([*objects, *made], internal, frozenset())
+    going = set(map(id, objects)) | set(map(id, made))
+    for container in containers:
+        if isinstance(container, dict):
+            if _attributes(container):
+                continue
+            for key in [k for k, v in container.items() if id(k) in going or id(v) in going]:
+                del container[key]
+        elif isinstance(container, set):
+            container.difference_update([e for e in container if id(e) in going])
+        else:
+            replace_items(container, [e for e in container if id(e) not in going])
+    new = set(map(id, made))
+    for listed in wrapping if new else ():
+        if any(wraps_any(e, new) for e in listed):
+            replace_items(listed, [e for e in listed if not wraps_any(e, new)])
 
 
 def _own(value: Any, module: str) -> bool:

@@ -41,7 +41,7 @@ from ._patch import Patcher, forget_abc_verdicts
 from ._plan import Plan, PlanError, make_plan
 from ._rebind import rebind
 from ._registrants import registrants
-from ._registry import Registries
+from ._registry import Registries, take_out_modules
 from ._report import ReloadReport, log_report, release_frames
 from ._runtime import import_clock, install_clock, ledger, state
 from ._settle import Shares
@@ -936,6 +936,11 @@ class Reloader:
             undo()
         for undo in reversed(txn.patcher.undo):
             undo()
+        first = [sys.modules[name] for name in set(sys.modules) - txn.modules_before]
+        first = [module for module in first if isinstance(module, ModuleType)]
+        if first:  # (what they registered goes with them: a failure is rare)
+            take_out_modules(first, _internal_ids(txn))
+        del first
         for name, saved in txn.snapshots.items():
             ns = txn.modules[name].__dict__
             ns.update(saved)
