@@ -359,7 +359,7 @@ class _Cut:
         self._compiled = _Kept({}, {})  # (this scan's)
         self._warned = False  # (whether the last text compiled gave warnings)
         self._statement_at: dict[int, int] | None = None  # (`_calls`: by its first line)
-        self.cuts: set[int] = set()  # lines (from 0) where a run starts (`cut_before`)
+        self._cuts: set[int] = set()  # lines (from 0) where a run starts (`cut_before`)
 
     def offset(self, index: int) -> int:
         """The byte offset of statement ``index`` (the source's length past the last)."""
@@ -387,7 +387,7 @@ class _Cut:
         for line in lines:
             index = self.index(line)
             if index > first:
-                self.cuts.add(self.starts[index])
+                self._cuts.add(self.starts[index])
             else:
                 self.kinds[index] = _PARSED
 
@@ -411,7 +411,7 @@ class _Cut:
         bytecode found reading one (`cut_before`).
         """
         kind, kinds, count, offset = self.kinds[first], self.kinds, len(self.starts), self.offset
-        starts, cuts = self.starts, self.cuts
+        starts, cuts = self.starts, self._cuts
         start = offset(first)
         end = first + 1
         made: set[bytes] = set()

@@ -109,12 +109,13 @@ class _Top(NamedTuple):
     def read(self, code: CodeType, nested: set[int]) -> Read:
         """The `Read` of ``code``."""
         dynamic = not _DYNAMIC.isdisjoint(code.co_names)
-        hot, early, imports, hooks = _lines_of(
-            code, [self.hot, self.early, self.imports, self.hooks]
-        )
+        groups = [self.hot, self.early, self.imports, self.hooks]
+        offsets = [*itertools.chain.from_iterable(groups)]
+        offsets += [o for store in self.stores for o in store[:3]]
+        lines = iter(_lines_at(code, offsets))  # (one pass: the groups', then the stores')
+        hot, early, imports, hooks = _grouped(lines, groups)
         stored: list[str] = []
         if self.stores:
-            lines = iter(_lines_at(code, [o for store in self.stores for o in store[:3]]))
             for *_, name in self.stores:
                 at, line, before = next(lines), next(lines), next(lines)
                 # (a value that starts its line, as the store's statement does: ``T[k] =
@@ -335,10 +336,15 @@ def _lines(code: CodeType, offsets: list[int]) -> set[int]:
 def _lines_of(code: CodeType, groups: list[list[int]]) -> list[set[int]]:
     """The source lines of the instructions at the offsets of each group."""
     lines = iter(_lines_at(code, [offset for offsets in groups for offset in offsets]))
-    found: list[set[int]] = []
-    for offsets in groups:
-        found.append({line for line in itertools.islice(lines, len(offsets)) if line is not None})
-    return found
+    return _grouped(lines, groups)
+
+
+def _grouped(lines: Iterator[int | None], groups: list[list[int]]) -> list[set[int]]:
+    """The next lines of ``lines``, as many as each group has offsets, as sets."""
+    return [
+        {line for line in itertools.islice(lines, len(offsets)) if line is not None}
+        for offsets in groups
+    ]
 
 
 def _lines_at(code: CodeType, offsets: list[int]) -> list[int | None]:
