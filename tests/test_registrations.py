@@ -1304,6 +1304,26 @@ def test_a_decorator_taken_off_or_swapped_leaves_the_registries_the_source_names
         assert f() == level
 
 
+def test_a_handler_moved_to_another_event_leaves_the_list_of_the_first(mods: Modules) -> None:
+    # Handlers in a list under each event's name, made on first use: the list of the
+    # event the handler left is empty, as a fresh import leaves no handler there.
+    mods.write(
+        "bus",
+        "EVENTS = {}\ndef on(name):\n    def add(f):\n"
+        "        EVENTS.setdefault(name, []).append(f)\n        return f\n    return add\n",
+    )
+    source = "from PFX_bus import on\n@on({!r})\ndef handler():\n    return {}\n"
+    source += "@on('always')\ndef other():\n    pass\n"
+    mods.write("plugin", source.format("tick", 0))
+    bus, module = mods.load("bus"), mods.load("plugin")
+    for version, event in enumerate(("tock", "tick", "tick"), 1):
+        mods.write("plugin", source.format(event, version))
+        mods.reload("plugin")
+        handlers = {name: entries for name, entries in bus.EVENTS.items() if entries}
+        assert handlers == {event: [module.handler], "always": [module.other]}
+        assert module.handler() == version
+
+
 def test_a_registering_call_taken_off_leaves_the_registries_the_source_names(
     mods: Modules,
 ) -> None:
@@ -1347,16 +1367,22 @@ def test_registrants_tell_where_each_name_is_registered() -> None:
     def read(source: str) -> frozenset[str]:
         return registrants(ast.parse(source))
 
-    two = read("@app.route('/')\n@cache\ndef home(): pass\nrouter.add(handler, name=x)\n")
+    two = read(
+        "@app.route('/', methods=M)\n@cache\ndef home(): pass\nrouter.add(handler, name=x)\n"
+    )
     assert two == {
-        "def:home", "handler", "x", "by:", "by:home:app.route()", "by:home:cache",
+        "def:home", "handler", "x", "by:", "by:home:app.route('/', methods=M)", "by:home:cache",
         "by:handler:router.add", "by:x:router.add",
     }  # fmt: skip
-    # The arguments of a decorator may change: the registry it names does not.
-    one = read("@app.route('/about')\ndef home(): pass\nrouter.add(handler, name=x)\n")
-    assert site_changes(two, one) == ({"def:home"}, set())
-    assert site_changes(one, two) == (set(), {"def:home"})
-    assert site_changes(two, two) == (set(), set())
+    # A decorator's arguments may name the list it registers in (``@on("tick")``).
+    one = read("@app.route('/about', methods=M)\ndef home(): pass\nrouter.add(handler, name=x)\n")
+    assert site_changes(two, one) == ({"def:home"}, {"def:home"})
+    same = read("@cache\n@app.route('/', methods=M)\ndef home(): pass\nrouter.add(handler, x)\n")
+    assert site_changes(two, same) == (set(), set())
+    assert site_changes(one, read("@app.route('/about', methods=M)\n@b\ndef home(): pass\n")) == (
+        set(),
+        {"def:home"},
+    )
     # (sites not read, as for a big source: nothing is told)
     assert site_changes(registrants(ast.parse("@a\ndef f(): pass\n"), sites=False), one) == (
         set(),

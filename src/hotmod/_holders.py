@@ -32,6 +32,7 @@ __all__ = [
     "holds_any",
     "near_containers",
     "near_namespaces",
+    "nested_containers",
     "reachable_containers",
     "registered_objects",
     "unheld",
@@ -193,6 +194,19 @@ def reachable_containers(modules: Iterable[ModuleType]) -> set[int]:
         # not isinstance(): a proxy would resolve its __class__, and may raise doing so
         if issubclass(type(value), (list, set, dict, deque))
     }
+
+
+def nested_containers(modules: Iterable[ModuleType], wanted: Set[int]) -> set[int]:
+    """Those of the containers ``wanted`` (by id) that a dict within two steps of these
+    namespaces holds as a value: a list of handlers under each event's name
+    (``EVENTS.setdefault("tick", []).append(f)``). A dict longer than a registry is
+    not read."""
+    found: set[int] = set()
+    for module in modules:
+        for _, _, value in reach("", vars(module), closures=True):
+            if type(value) is dict and len(value) <= REGISTRY_MAX:
+                found.update(i for i in map(id, value.values()) if i in wanted)
+    return found
 
 
 def dispatch_caches(

@@ -66,15 +66,18 @@ def registrants(tree: ast.Module, *, sites: bool = True) -> frozenset[str]:
 
 
 def _site(node: ast.expr) -> str:
-    """A decorator or callable as a short text: its dotted name, ``()`` for a call
-    (``app.route("/")`` reads ``app.route()``: the arguments may change, the registry
-    does not), else its kind of expression."""
+    """A decorator or callable as a short text: its dotted name, a call with its
+    arguments (``on('tick')``: the key of an event's list of handlers), else its kind
+    of expression (the arguments of a call: constants by value)."""
     if isinstance(node, ast.Name):
         return node.id
     if isinstance(node, ast.Attribute):
         return f"{_site(node.value)}.{node.attr}"
     if isinstance(node, ast.Call):
-        return f"{_site(node.func)}()"
+        args = [*map(_site, node.args), *(f"{k.arg}={_site(k.value)}" for k in node.keywords)]
+        return f"{_site(node.func)}({', '.join(args)})"
+    if isinstance(node, ast.Constant):
+        return repr(node.value)
     return type(node).__name__
 
 
