@@ -80,6 +80,10 @@ NOT_PLAIN = [
     "T.x['a'] = f0",
     "T['k'] = U['j'] = f0",
     "def stored{i}():\n    pass\nT['s{i}'] = stored{i}",
+    # (an in-place operation adds what it names: ``HANDLERS += [on_ping]``)
+    "T += [f0]",
+    "T.x |= {{f0}}",
+    "N{i} = 1\nN{i} += a * b",
     # (read off their text for the running version's index, as the tree reads them)
     "class K{i}():\n    pass",
     "class B{i}(\n    Base,\n):\n    pass",

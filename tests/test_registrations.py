@@ -1304,6 +1304,20 @@ def test_a_decorator_taken_off_or_swapped_leaves_the_registries_the_source_names
         assert f() == level
 
 
+def test_a_function_added_in_place_is_registered_once(mods: Modules) -> None:
+    mods.write("registry", "H = []\nS = set()\n")
+    source = "import PFX_registry\nfrom PFX_registry import H\ndef f():\n    return {}\n{}"
+    mods.write("plugin", source.format(0, "H += [f]\nPFX_registry.S |= {f}\n"))
+    registry, module = mods.load("registry"), mods.load("plugin")
+    for version in (1, 2):
+        mods.write("plugin", source.format(version, "H += [f]\nPFX_registry.S |= {f}\n"))
+        mods.reload("plugin")
+        assert (registry.H, registry.S, module.f()) == ([module.f], {module.f}, version)
+    mods.write("plugin", source.format(3, ""))
+    mods.reload("plugin")
+    assert ([], set()) == (registry.H, registry.S)
+
+
 def test_a_handler_moved_to_another_event_leaves_the_list_of_the_first(mods: Modules) -> None:
     # Handlers in a list under each event's name, made on first use: the list of the
     # event the handler left is empty, as a fresh import leaves no handler there.

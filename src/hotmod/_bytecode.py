@@ -10,6 +10,7 @@ hooks were written around a decorator (`Read`). Also: code moved down or up the 
 from __future__ import annotations
 
 import itertools
+import opcode
 import re
 from collections.abc import Callable, Iterator
 from opcode import opmap
@@ -40,6 +41,14 @@ _NOT_PLAIN = frozenset(
     if name.startswith(("CALL", "PRECALL", "BEFORE_WITH", "SETUP_WITH", "IMPORT_STAR"))
     or name == "LOAD_BUILD_CLASS"
 )
+# An in-place operation (``HANDLERS += [on_ping]`` adds what it names to a registry):
+# 3.10's own opcodes; from 3.11 on, BINARY_OP with an in-place operator (`opcode`'s
+# table of them, which numbers them 13 to 25).
+_INPLACE = frozenset(op for name, op in opmap.items() if name.startswith("INPLACE_"))
+_BINARY_OP = opmap.get("BINARY_OP", -1)
+_INPLACE_ARGS = frozenset(
+    i for i, (name, _) in enumerate(getattr(opcode, "_nb_ops", ())) if "INPLACE" in name
+)
 # A class statement whose bases are names: the instructions that build it, up to the
 # call of ``__build_class__`` (then its caches, then the store of its name).
 _LOAD_BUILD_CLASS = opmap["LOAD_BUILD_CLASS"]
@@ -65,8 +74,10 @@ _WATCHED = re.compile(
     b"[%s]"
     % b"".join(
         re.escape(bytes([op]))
-        for op in sorted({*_NOT_PLAIN, *_STORES, _LOAD_NAME, _IMPORT_NAME, _STORE_SUBSCR})
-        if op < 256
+        for op in sorted(
+            {*_NOT_PLAIN, *_STORES, _LOAD_NAME, _IMPORT_NAME, _STORE_SUBSCR, *_INPLACE, _BINARY_OP}
+        )
+        if 0 <= op < 256
     )
 )
 # A class body with any of these needs its statement's tree (a decorated method, a call,
@@ -176,8 +187,12 @@ def read_top(code: CodeType) -> _Top:
                     top.registered.append(name)
                 after += 1
                 continue
-        if op in _NOT_PLAIN:
+        if op in _NOT_PLAIN or op in _INPLACE:
             top.hot.append(2 * index)
+            continue
+        if op == _BINARY_OP:
+            if _argument(raw, ops, index)[0] in _INPLACE_ARGS:
+                top.hot.append(2 * index)
             continue
         if op == _STORE_SUBSCR:
             value = _stored(ops, index)

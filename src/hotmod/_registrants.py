@@ -24,7 +24,8 @@ def registrants(tree: ast.Module, *, sites: bool = True) -> frozenset[str]:
     Decorated functions and classes, classes with bases or a metaclass (their base's
     ``__init_subclass__`` or metaclass may register them), names passed to calls made
     by top-level statements (``registry.append(handler)``), names stored at a key
-    (``HANDLERS["ping"] = on_ping``), and names bound to what a call returned
+    (``HANDLERS["ping"] = on_ping``) or added in place (``HANDLERS += [on_ping]``), and
+    names bound to what a call returned
     (``hello = make_handler("hi")``: a factory may register what it made).
 
     With ``sites``, also the decorators and callables each name goes through
@@ -59,6 +60,11 @@ def registrants(tree: ast.Module, *, sites: bool = True) -> frozenset[str]:
             isinstance(t, ast.Subscript) for t in node.targets
         ):  # HANDLERS["ping"] = on_ping
             names.update(n.id for n in _outside_lambdas(node.value) if isinstance(n, ast.Name))
+        elif isinstance(node, ast.AugAssign):  # HANDLERS += [on_ping]
+            added = {n.id for n in _outside_lambdas(node.value) if isinstance(n, ast.Name)}
+            names |= added
+            site = f"{_site(node.target)}+="
+            found.update(f"{SITE}{name}:{site}" for name in added)
     if sites and names:
         names |= found
         names.add(SITE)
