@@ -1304,6 +1304,31 @@ def test_a_decorator_taken_off_or_swapped_leaves_the_registries_the_source_names
         assert f() == level
 
 
+@pytest.mark.parametrize("together", [False, True], ids=["alone", "with-another-plugin"])
+def test_a_registry_keyed_by_the_function_loses_the_key_with_the_decorator(
+    mods: Modules, together: bool
+) -> None:
+    mods.write(
+        "registry",
+        "LABELS = {}\ndef label(text):\n    def add(f):\n        LABELS[f] = text\n"
+        "        return f\n    return add\n",
+    )
+    mods.write("settings", "LEVEL = 0\n")
+    source = "import PFX_settings\nfrom PFX_registry import label\n{}def f():\n    return {}\n"
+    mods.write("plugin", source.format("@label('a')\n", 0))
+    mods.write(
+        "other", "import PFX_settings\nfrom PFX_registry import label\n@label('o')\ndef g(): pass\n"
+    )
+    registry, module, other = mods.load("registry"), mods.load("plugin"), mods.load("other")
+    for level, text in enumerate(("b", "", "c"), 1):
+        mods.write("plugin", source.format(f"@label({text!r})\n" if text else "", level))
+        if together:
+            mods.write("settings", f"LEVEL = {level}\n")
+        mods.reload("settings" if together else "plugin")
+        mine = {module.f: text} if text else {}
+        assert {**mine, other.g: "o"} == registry.LABELS and module.f() == level
+
+
 def test_a_function_added_in_place_is_registered_once(mods: Modules) -> None:
     mods.write("registry", "H = []\nS = set()\n")
     source = "import PFX_registry\nfrom PFX_registry import H\ndef f():\n    return {}\n{}"

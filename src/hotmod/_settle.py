@@ -152,7 +152,7 @@ def _as_it_is(container: Container, gone: set[int], twins: Mapping[int, Any]) ->
     if isinstance(container, dict):
         values = list(map(id, container.values()))
         keys = list(map(id, container))
-        return gone.isdisjoint(values) and twins.keys().isdisjoint(values + keys)
+        return gone.isdisjoint(values + keys) and twins.keys().isdisjoint(values + keys)
     if isinstance(container, set):
         held = list(map(id, container))
         return gone.isdisjoint(held) and twins.keys().isdisjoint(held)
@@ -309,7 +309,7 @@ class Shared:
     def _settle(self, patcher: Patcher, undo: list[Callable[[], None]]) -> bool:
         container, first, owner = self.container, self.first, self.owner
         if type(container) is dict:
-            if not self.gone.isdisjoint(first):
+            if not self.gone.isdisjoint(first) or not self.gone.isdisjoint(map(id, self.keys)):
                 return False
             # Each module's entries taken out and made again: under the same keys, with
             # the kept objects, they go back where they were.
@@ -589,9 +589,11 @@ def _settle_dict(
     gone: set[int],
     undo: list[Callable[[], None]],
 ) -> None:
-    if gone and any(id(v) in gone for v in container.values()):
+    # (a registry keyed by the object, ``LABELS[f] = "x"``, loses its key too)
+    going = [k for k, v in container.items() if id(v) in gone or id(k) in gone] if gone else []
+    if going:
         undo.append(functools.partial(refill, container, dict(container)))
-        for key in [k for k, v in container.items() if id(v) in gone]:
+        for key in going:
             del container[key]
     changed = [
         (k, v) for k, v in container.items() if canonical(v) is not v or canonical(k) is not k
