@@ -573,6 +573,25 @@ def test_process_wide_side_effects_do_not_pile_up(mods: Modules) -> None:
         logger.filters.clear()
 
 
+def test_a_folder_added_to_sys_path_is_there_once(
+    mods: Modules, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lib, other, extra = (str(tmp_path / name) for name in ("lib", "other", "extra"))
+    monkeypatch.setattr(sys, "path", list(sys.path))  # (put back after the test)
+    source = f"import sys\nsys.path.append({lib!r})\nsys.path.insert(0, {other!r})\nV = {{}}\n"
+    mods.write("paths", source.format(0))
+    module = mods.load("paths")
+    before = list(sys.path)
+    for version in (1, 2):
+        mods.write("paths", source.format(version))
+        mods.reload("paths")
+        assert (sys.path, module.V) == (before, version)
+    # A failed run's folders go with it.
+    mods.write("paths", source.format(3) + f"sys.path.append({extra!r})\nraise RuntimeError\n")
+    assert not hotmod.reload(mods.name("paths")).ok
+    assert (sys.path, module.V) == (before, 2)
+
+
 @pytest.mark.parametrize("stdlib", ["early", "late"])
 def test_registrations_of_the_first_import_are_taken_back(project: Project, stdlib: str) -> None:
     # Made before any reloader existed; logging and signal imported before or after hotmod.

@@ -14,6 +14,7 @@ import sys
 import textwrap
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import compress
 from types import CodeType, FunctionType, ModuleType
@@ -118,6 +119,7 @@ class _Txn:
         # their group runs, so that importing one runs it as a fresh import would.
         self.cycles: Cycles | None = None
         self.settle: list[Callable[[Patcher, list[Callable[[], None]]], None]] = []
+        self.path: list[str] = []  # sys.path as the plan began to run
         self.settle_undo: list[Callable[[], None]] = []
         self.shared = Shares()  # registries the plan's modules share
         self.stats: dict[str, tuple[int, int, int]] = {}  # file stat when its source was read
@@ -715,6 +717,7 @@ class Reloader:
         self, steps: list[Step], groups: list[list[str]], txn: _Txn, report: ReloadReport
     ) -> None:
         txn.modules_before = set(sys.modules)
+        txn.path = list(sys.path)
         txn.shared.loaded = txn.modules_before
         for step in steps:
             txn.modules[step.name] = sys.modules[step.name]
@@ -815,6 +818,7 @@ class Reloader:
         prints = self._prints(step, ns)
         skip = _skippable(step, ns, prints, txn)
         definer.install(ns, skip)
+        path = list(sys.path)
         try:
             if step.code is None:
                 step.loader.exec_module(module)
@@ -823,6 +827,8 @@ class Reloader:
             else:
                 exec(step.code, ns)
             definer.settle_twins(ns)
+            if sys.path != path:
+                _no_second_entries(path)
         finally:
             Definer.remove(ns)
             entry = sys.modules.get(step.name)
@@ -953,6 +959,28 @@ class Reloader:
             if parent_module is not None and getattr(parent_module, child, None) is added:
                 delattr(parent_module, child)
         ledger.rollback()
+        if sys.path != txn.path:
+            sys.path[:] = txn.path
+
+
+def _no_second_entries(before: list[str]) -> None:
+    """Take out of ``sys.path`` what a module's run added to it a second time: a fresh
+    import adds a folder once (``sys.path.append(LIB)`` at module level would pile up,
+    one more entry per reload)."""
+    try:
+        left = Counter(before)
+        known = set(before)
+    except TypeError:  # (an entry that cannot be hashed: left as it is)
+        return
+    kept = []
+    for entry in sys.path:
+        if left[entry] > 0:
+            left[entry] -= 1
+        elif entry in known:
+            continue  # (held before, and again)
+        kept.append(entry)
+    if len(kept) != len(sys.path):
+        sys.path[:] = kept
 
 
 def _unload(step: Step, module: ModuleType, old: dict[str, Any]) -> None:
