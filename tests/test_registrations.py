@@ -1362,13 +1362,21 @@ def test_a_function_added_in_place_is_registered_once(mods: Modules) -> None:
     assert ([], set()) == (registry.H, registry.S)
 
 
-def test_a_handler_moved_to_another_event_leaves_the_list_of_the_first(mods: Modules) -> None:
+@pytest.mark.parametrize("made", ["setdefault", "defaultdict"])
+def test_a_handler_moved_to_another_event_leaves_the_list_of_the_first(
+    mods: Modules, made: str
+) -> None:
     # Handlers in a list under each event's name, made on first use: the list of the
     # event the handler left is empty, as a fresh import leaves no handler there.
+    events, add = (
+        ("{}", "EVENTS.setdefault(name, [])")
+        if made == "setdefault"
+        else ("__import__('collections').defaultdict(list)", "EVENTS[name]")
+    )
     mods.write(
         "bus",
-        "EVENTS = {}\ndef on(name):\n    def add(f):\n"
-        "        EVENTS.setdefault(name, []).append(f)\n        return f\n    return add\n",
+        f"EVENTS = {events}\ndef on(name):\n    def add(f):\n"
+        f"        {add}.append(f)\n        return f\n    return add\n",
     )
     source = "from PFX_bus import on\n@on({!r})\ndef handler():\n    return {}\n"
     source += "@on('always')\ndef other():\n    pass\n"

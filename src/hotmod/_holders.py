@@ -204,8 +204,9 @@ def nested_containers(modules: Iterable[ModuleType], wanted: Set[int]) -> set[in
     found: set[int] = set()
     for module in modules:
         for _, _, value in reach("", vars(module), closures=True):
-            if type(value) is dict and len(value) <= REGISTRY_MAX:
-                found.update(i for i in map(id, value.values()) if i in wanted)
+            # (a defaultdict too; its own methods: a subclass may change values())
+            if issubclass(type(value), dict) and len(value) <= REGISTRY_MAX:
+                found.update(i for i in map(id, dict.values(value)) if i in wanted)
     return found
 
 
