@@ -591,22 +591,24 @@ def _inner(entry: Any, adapted: frozenset[str] = frozenset()) -> list[Any]:
         return []
 
 
-def wraps_any(entry: Any, ids: Set[int]) -> bool:
-    """Whether a registration entry wraps one of the objects ``ids`` (`_inner`)."""
-    for value in _inner(entry):
+def _wrapped(entry: Any, adapted: frozenset[str] = frozenset()) -> Iterator[Any]:
+    """What a registration entry wraps (`_inner`), a partial's or bound method's
+    function in place of it."""
+    for value in _inner(entry, adapted):
         if type(value) is functools.partial or type(value) is MethodType:
             value = _inner(value)[0]
-        if id(value) in ids:
-            return True
-    return False
+        yield value
+
+
+def wraps_any(entry: Any, ids: Set[int]) -> bool:
+    """Whether a registration entry wraps one of the objects ``ids``."""
+    return any(id(value) in ids for value in _wrapped(entry))
 
 
 def wrapped_names(entry: Any, module: str, adapted: frozenset[str]) -> frozenset[str]:
     """The qualified names of ``module``'s functions and classes ``entry`` wraps."""
-    names = set()
-    for value in _inner(entry, adapted):
-        if type(value) is functools.partial or type(value) is MethodType:
-            value = _inner(value)[0]
-        if isinstance(value, (FunctionType, type)) and value.__module__ == module:
-            names.add(value.__qualname__)
-    return frozenset(names)
+    return frozenset(
+        value.__qualname__
+        for value in _wrapped(entry, adapted)
+        if isinstance(value, (FunctionType, type)) and value.__module__ == module
+    )

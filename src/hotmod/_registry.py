@@ -790,10 +790,10 @@ def _reach(
     dicts = {id(c) for c in containers if type(c) is dict}
     dispatchers = dispatch_caches([old, *map(vars, imported())], dicts) if dicts else {}
     reach = reachable_containers(imported()) | dispatchers.keys() if gone or dicts else set()
-    # (a list under a key of a dict it reaches: read only when one would lose an entry)
-    further = {id(c) for c in containers if id(c) not in reach and type(c) in (list, set, deque)}
-    if gone and further:
-        reach |= nested_containers(imported(), further)
+    if gone:  # (a list under a key of a dict it reaches: read only when one would lose one)
+        further = {id(c) for c in containers if type(c) in (list, set, deque)} - reach
+        if further:
+            reach |= nested_containers(imported(), further)
     return dispatchers, reach
 
 

@@ -942,17 +942,17 @@ class Reloader:
             undo()
         for undo in reversed(txn.patcher.undo):
             undo()
-        first = [sys.modules[name] for name in set(sys.modules) - txn.modules_before]
-        first = [module for module in first if isinstance(module, ModuleType)]
+        first = set(sys.modules) - txn.modules_before  # (imported by the failed run)
         if first:  # (what they registered goes with them: a failure is rare)
-            take_out_modules(first, _internal_ids(txn))
-        del first
+            modules = [sys.modules[name] for name in first]
+            take_out_modules([m for m in modules if isinstance(m, ModuleType)], _internal_ids(txn))
+            del modules
         for name, saved in txn.snapshots.items():
             ns = txn.modules[name].__dict__
             ns.update(saved)
             for key in [k for k in ns if k not in saved]:
                 del ns[key]
-        for name in set(sys.modules) - txn.modules_before:
+        for name in first:
             added = sys.modules.pop(name)
             parent, _, child = name.rpartition(".")
             parent_module = sys.modules.get(parent)
