@@ -175,17 +175,9 @@ def read_top(code: CodeType) -> _Top:
             continue
         op = ops[index]
         if op == _LOAD_BUILD_CLASS:
-            built = _plain_class(code, raw, ops, index, defined)
-            if built is not None:
-                after, registered = built
-                name = names[_argument(raw, ops, after)[0]]
-                top.bound.add(name)
-                if name not in defined:
-                    top.defines.append(name)
-                    defined.add(name)
-                if registered:
-                    top.registered.append(name)
-                after += 1
+            end = _read_class(top, code, raw, ops, index, defined)
+            if end is not None:
+                after = end
                 continue
         if op in _NOT_PLAIN or op in _INPLACE:
             top.hot.append(2 * index)
@@ -217,6 +209,26 @@ def read_top(code: CodeType) -> _Top:
         else:
             top.imports.append(2 * index)
     return top
+
+
+def _read_class(
+    top: _Top, code: CodeType, raw: bytes, ops: bytes, index: int, defined: set[str]
+) -> int | None:
+    """Note in ``top`` the plain class statement starting at instruction ``index``, if
+    it is one, and return the index of the instruction after it (``raw``: the code's
+    bytes, ``ops``: its opcodes)."""
+    built = _plain_class(code, raw, ops, index, defined)
+    if built is None:
+        return None
+    store, registered = built
+    name = code.co_names[_argument(raw, ops, store)[0]]
+    top.bound.add(name)
+    if name not in defined:
+        top.defines.append(name)
+        defined.add(name)
+    if registered:
+        top.registered.append(name)
+    return store + 1
 
 
 def _plain_class(

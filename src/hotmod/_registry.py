@@ -253,29 +253,20 @@ class Registries:
         entries of the previous version removed), if the module registers anything, and
         what a rollback takes out (`Counted`).
         """
-        # A name the running version registered and the new one no longer does: its
-        # entries go, unless the new code registers it after all.
-        running = self._running.get(module, frozenset())
-        # (a name still registered, but no longer by all of what registered it: its
-        # entries go from the lists its run did not register it in again)
-        narrow, wide = site_changes(running, names)
-        running, names = without_sites(running), without_sites(names)
-        # (registered where it was not before: a new name, or a new decorator on one)
-        anew = (names - running if running else names) | wide
-        dropped = running - names
-        objects, gone, present = registered_objects(names | dropped, dropped, old, module)
+        change = _Change.between(self._running.get(module, frozenset()), names, old)
+        objects, gone, present = registered_objects(
+            change.registers | change.dropped, change.dropped, old, module
+        )
         # (names it registers anew: first entries in a list go where a fresh import
         # puts them)
-        first = {global_of(n) for n in anew}
+        first = {global_of(n) for n in change.anew}
         if first and shared is not None:
             shared.later.append(self._first_entries(module, first, objects, imported(), shared))
-        # (names of globals it binds anew: a failed run registering them leaves nothing)
-        fresh = frozenset(name for name in names if global_of(name) not in old)
         if not objects:
-            return Counted(None, self._take_out(module, {}, set(), fresh, old, internal))
+            return Counted(None, self._take_out(module, {}, set(), change.fresh, old, internal))
         ids = {id(o) for o in objects}
         adapted = frozenset(self._adapted())
-        (containers, wrapping), take_out = self._holders(
+        found, take_out = self._holders(
             module,
             objects,
             ids,
@@ -285,34 +276,37 @@ class Registries:
             internal=internal,
             old=old,
             tallies=shared.tallies if shared is not None else None,
-            anew=anew,
-            wide=wide,
-            fresh=fresh,
+            change=change,
         )
-        if not containers and not wrapping:
+        if not found[0] and not found[1]:
             return Counted(None, take_out)
-        fewer = {i for name in narrow for i in present.get(name, ())}
-        dispatchers, reach = _reach(containers, gone | fewer, old, imported)
+        fewer = {i for name in change.narrow for i in present.get(name, ())}
         count = _Count(
             module,
             ids,
             old,
             adapted,
-            (containers, wrapping),
-            registers=names,
-            dropped=dropped,
+            found,
+            change=change,
             present=present,
-            gone_in=[_gone_in(c, gone, fewer, reach) for c in containers],
-            dispatchers=dispatchers,
+            gone=(gone, fewer),
+            imported=imported,
             places=(self._slots, self._keys),
         )
-        count.note(shared, reach, self._taken)
-        if count.taken:
-            self._taking[module] = count.taken
-        sets = [c for c in containers if type(c) is set and id(c) in reach] if fewer else []
-        if sets:  # (its run adds them back where it still registers them)
-            self._unsetting[module] = (sets, fewer)
+        self._note(count, shared, fewer)
         return Counted(count.settle, take_out)
+
+    def _note(self, count: _Count, shared: Shares | None, fewer: set[int]) -> None:
+        """Count the module's entries, and note what `take_back` takes out before it
+        runs: its entries in the dicts it reaches, and those of names it registers in
+        fewer places (``fewer``: their ids) in the sets it reaches."""
+        count.note(shared, count.reach, self._taken)
+        if count.taken:
+            self._taking[count.module] = count.taken
+        if fewer:  # (its run adds them back where it still registers them)
+            sets = [c for c in count.containers if type(c) is set and id(c) in count.reach]
+            if sets:
+                self._unsetting[count.module] = (sets, fewer)
 
     def _first_entries(
         self,
@@ -420,9 +414,7 @@ class Registries:
         internal: Callable[[], set[int]],
         old: Mapping[str, Any],
         tallies: Tallies | None,
-        anew: frozenset[str],
-        wide: frozenset[str],
-        fresh: frozenset[str],
+        change: _Change,
     ) -> tuple[Found, Callable[[], None] | None]:
         """The registries holding the module's objects (containers, wrapping ones),
         as found by the last scan, or scanned again; and how a rollback takes out
@@ -430,35 +422,19 @@ class Registries:
 
         Scanned again when an object registered since the last scan exists now, or when
         the registries found then no longer hold any of them. None found is remembered
-        too: a heap walk per reload would cost more than the reload. ``anew``: the
-        registrants the module's new source registers and its running version did not
-        (a decorator put on a function it had): their objects are registered by the
-        run that follows this look, maybe where it found nothing, so the next reload
-        looks again. A rollback takes out what the run registered of those no registry
-        held, of ``wide`` (those of them registered before, in fewer places than now)
-        and of ``fresh`` (`_take_out`).
+        too: a heap walk per reload would cost more than the reload. The registrants the
+        new source registers and the running version did not (``change.anew``: a
+        decorator put on a function it had) are registered by the run that follows this
+        look, maybe where it found nothing, so the next reload looks again. A rollback
+        takes out what the run registered of those no registry held, of
+        ``change.wide`` (those of them registered before, in fewer places than now) and
+        of ``change.fresh`` (`_take_out`).
         """
-        seen, (containers, wrapping) = self._known.get(module, (frozenset(), ([], [])))
-        alive = self._alive(containers)
-        if len(alive) != len(containers):
-            # One only we hold: the module's own (its run made another, which holds the
-            # kept objects as it made it) is let go; another module's was made again by
-            # that module (a registry module reloaded): its new one is looked for.
-            gone = {id(c) for c in containers} - set(map(id, alive))
-            if gone <= self._own.get(module, set()):
-                containers = alive
-                self._remember(module, (seen, (containers, wrapping)))
+        seen, (containers, wrapping), alive = self._known_alive(module)
         if (
             not present.keys() <= seen
-            or len(alive) != len(containers)
-            or (containers and not any(self._holds(module, c, ids) for c in containers))
-            or (
-                wrapping and not any(wrapped_names(e, module, adapted) for c in wrapping for e in c)
-            )
-            or (
-                any(type(c) is dict for c in containers)
-                and unknown_dispatch_registry(near(), ids, set(map(id, containers)))
-            )
+            or not alive
+            or self._moved(module, containers, wrapping, ids, adapted, near)
         ):
             found = near_containers(
                 objects, near(), adapted, self._recorded(), self._counts(), tallies
@@ -470,14 +446,54 @@ class Registries:
             self._own[module] = {id(c) for c in containers if id(c) in bound}
             seen = frozenset(present)
             self._remember(module, (seen, (containers, wrapping)))
-        mine = {name: present[name] for name in anew & seen if name in present}
+        mine = {name: present[name] for name in change.anew & seen if name in present}
         missing: set[str] = set()
         if mine:
             # (the places the run puts them in are found by the next look: those found
             # now may be the program's own, or the places a name is put in besides)
             self._remember(module, (seen - mine.keys(), (containers, wrapping)))
-            missing = unheld(mine, containers, tallies) | (wide & mine.keys())
-        return (containers, wrapping), self._take_out(module, mine, missing, fresh, old, internal)
+            missing = unheld(mine, containers, tallies) | (change.wide & mine.keys())
+        take_out = self._take_out(module, mine, missing, change.fresh, old, internal)
+        return (containers, wrapping), take_out
+
+    def _known_alive(self, module: str) -> tuple[frozenset[str], Found, bool]:
+        """What the last scan found for the module, less a container of its own that
+        only we hold now (its run made another, which holds the kept objects as it made
+        it); and whether something but our records holds each container left (another
+        module's, made again by that module, a registry module reloaded: its new one is
+        looked for)."""
+        seen, (containers, wrapping) = self._known.get(module, (frozenset(), ([], [])))
+        alive = self._alive(containers)
+        if len(alive) != len(containers):
+            gone = {id(c) for c in containers} - set(map(id, alive))
+            if gone <= self._own.get(module, set()):
+                self._remember(module, (seen, (alive, wrapping)))
+                return seen, (alive, wrapping), True
+            return seen, (containers, wrapping), False
+        return seen, (containers, wrapping), True
+
+    def _moved(
+        self,
+        module: str,
+        containers: list[Any],
+        wrapping: list[Any],
+        ids: set[int],
+        adapted: frozenset[str],
+        near: Callable[[], list[Mapping[str, Any]]],
+    ) -> bool:
+        """Whether the registries the last scan found may no longer be where the
+        module's objects are: none holding any of them, or a dict beside a dispatch
+        registry not known."""
+        return bool(
+            (containers and not any(self._holds(module, c, ids) for c in containers))
+            or (
+                wrapping and not any(wrapped_names(e, module, adapted) for c in wrapping for e in c)
+            )
+            or (
+                any(type(c) is dict for c in containers)
+                and unknown_dispatch_registry(near(), ids, set(map(id, containers)))
+            )
+        )
 
     @staticmethod
     def _take_out(
@@ -496,6 +512,30 @@ class Registries:
         ids = {oid for name in missing for oid in present[name]}
         names = {global_of(name) for name in missing}
         return _taking_out(module, ids, names, fresh, set(map(id, old.values())), internal())
+
+
+class _Change(NamedTuple):
+    """How a module's registrant names change from its running version to its new
+    source (`_registrants`)."""
+
+    registers: frozenset[str]  # the new source's registrant names, sites left out
+    dropped: frozenset[str]  # registered by the running version, not by the new one
+    # registered where they were not: a new name, or a new decorator on one
+    anew: frozenset[str]
+    narrow: frozenset[str]  # still registered, in fewer places (`site_changes`)
+    wide: frozenset[str]  # registered in places the running version did not use
+    fresh: frozenset[str]  # names of globals it binds anew: a failed run leaves nothing
+
+    @classmethod
+    def between(
+        cls, running: frozenset[str], names: frozenset[str], old: Mapping[str, Any]
+    ) -> _Change:
+        """The change from ``running`` to ``names`` (``old``: the namespace before)."""
+        narrow, wide = site_changes(running, names)
+        running, names = without_sites(running), without_sites(names)
+        anew = (names - running if running else names) | wide
+        fresh = frozenset(name for name in names if global_of(name) not in old)
+        return cls(names, running - names, anew, narrow, wide, fresh)
 
 
 class Counted(NamedTuple):
@@ -520,30 +560,31 @@ class _Count:
         adapted: frozenset[str],
         found: Found,
         *,
-        registers: frozenset[str],
-        dropped: frozenset[str],
+        change: _Change,
         present: Mapping[str, list[int]],
-        gone_in: list[set[int]],
-        dispatchers: Mapping[int, Callable[[], None]],
+        gone: tuple[set[int], set[int]],
+        imported: Callable[[], Iterable[ModuleType]],
         places: tuple[dict[tuple[str, int], list[int]], dict[tuple[str, int], list[Any]]],
     ) -> None:
-        # ``registers``: the registrants of the new source; ``dropped``: those the
-        # running version registered and the new one no longer does; ``present``: those
-        # bound before the run, with the ids of their objects. ``places``:
-        # `Registries._slots` and `Registries._keys`.
+        # ``present``: the registrants bound before the run, with the ids of their
+        # objects; ``gone``: the ids of those it no longer registers, and of those it
+        # registers in fewer places; ``places``: `Registries._slots` and
+        # `Registries._keys`.
         self.module = module
-        self.registrants = present.keys() & registers
+        self.registrants = present.keys() & change.registers
         # Names the module defines and may register (a name defined several times: the
         # previous version's other objects of it are bound to no name, and go), and
         # those it no longer registers (their other objects go with the bound one).
-        self.defined = {global_of(n) for n in registers if n.startswith(DEFINED)}
-        self.stopped = {global_of(n) for n in dropped if n.startswith(DEFINED)}
+        self.defined = {global_of(n) for n in change.registers if n.startswith(DEFINED)}
+        self.stopped = {global_of(n) for n in change.dropped if n.startswith(DEFINED)}
         self.ids = ids
         self.old = old
         self.adapted = adapted
         self.containers, self.wrapping = containers, wrapping = found
-        self.gone_in = gone_in
-        self.dispatchers = dispatchers
+        dropped, fewer = gone
+        # (the ids of the containers the module reaches: `_reach`)
+        self.dispatchers, self.reach = _reach(containers, dropped | fewer, old, imported)
+        self.gone_in = [_gone_in(c, dropped, fewer, self.reach) for c in containers]
         self.slots, self.keys = places
         self.records: list[Shared] = []
         self.taken: list[Taken] = []
