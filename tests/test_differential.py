@@ -148,8 +148,15 @@ def _module_source(rng: random.Random, case: _Case, i: int) -> tuple[str, dict[s
             "    def get(self):",
             f"        return self.v + {rng.randint(1, 9)}",
         ]
+    # Instances registered as they are made, once or twice, in every version (drawn
+    # aside, as above; a registration removed from the source stays: docs/limitations)
+    made = random.Random(f"{case.key}/{i}/made")
+    if made.random() < 0.3:
+        value = random.Random(f"{case.key}/{i}/{version}/v").randint(1, 9)
+        registering += [f"class I{i}(Made):", f"    v = {value}"]
+        registering += [f"add(I{i}())"] * made.randint(1, 2)
     if registering:
-        lines.insert(1, f"from {case.key}_reg import Cmd, Plugin, mark, register, tag")
+        lines.insert(1, f"from {case.key}_reg import Cmd, Made, Plugin, add, mark, register, tag")
         lines += registering
     if rng.random() < 0.5:
         lines.append(f"E{i} = C{i} * {rng.randint(2, 5)}")  # a name that comes and goes
@@ -216,6 +223,16 @@ CMDS = []
 SUBS = {}
 TAGS = []
 MARKED = set()
+MADE = []
+
+
+def add(obj):
+    MADE.append(obj)
+    return obj
+
+
+class Made:
+    v = 0
 
 
 def register(func):
@@ -268,7 +285,9 @@ def canon(value):
                 cls[value.name] is value, getattr(home, cls.__name__, None) is cls]
     if type(value).__name__ == "Cmd":
         return ["cmd", canon(value.func), value(3)]
-    if getattr(value, "__name__", None) in ("register", "tag", "mark"):
+    if any(c.__name__ == "Made" for c in type(value).__mro__[:-1]):
+        return ["made", type(value).__qualname__, type(value).__module__, value.v]
+    if getattr(value, "__name__", None) in ("register", "tag", "mark", "add"):
         return [value.__name__]  # calling it would register 3
     if isinstance(value, types.ModuleType):
         return ["module", value.__name__]
@@ -297,7 +316,7 @@ def snapshot(order):
         out[name] = {k: canon(v) for k, v in sorted(vars(module).items())
                      if not k.startswith("_")}
         if name.endswith("_reg"):  # registries: as many entries as a fresh import makes
-            for k in ("REG", "CMDS", "TAGS"):
+            for k in ("REG", "CMDS", "TAGS", "MADE"):
                 out[name][k] = sorted(out[name][k][1], key=json.dumps)
     return out
 

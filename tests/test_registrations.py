@@ -1449,6 +1449,10 @@ def test_registrants_tell_where_each_name_is_registered() -> None:
         set(),
         {"def:home"},
     )
+    # The class an instance of which is registered as it is made.
+    made = read("PLUGINS.append(Greeter())\nadd(make.Other(), key=Named())\n")
+    assert made >= {"Greeter", "new:Greeter", "Named", "new:Named"}
+    assert not any(n.startswith("new:") and "Other" in n for n in made)
     # (sites not read, as for a big source: nothing is told)
     assert site_changes(registrants(ast.parse("@a\ndef f(): pass\n"), sites=False), one) == (
         set(),
@@ -1727,6 +1731,35 @@ def test_a_function_stored_at_a_key_follows_the_source(mods: Modules) -> None:
         assert registry.HANDLERS.keys() == keys and registry.HANDLERS["a"] is len
         assert all(registry.HANDLERS[k] is b.on_ping for k in keys - {"a"})
     assert b.on_ping() == len(edits)
+
+
+@pytest.mark.parametrize("extra", [0, 1])
+def test_an_instance_registered_as_it_is_made_is_there_once(mods: Modules, extra: int) -> None:
+    # ``PLUGINS.append(Greeter())``: the new instance takes the previous one's place, as
+    # a fresh import would hold one (``extra``: a second registration added by an edit).
+    mods.write("registry", "PLUGINS = []\ndef add(p):\n    PLUGINS.append(p)\n")
+    source = (
+        "from PFX_registry import PLUGINS, add\n"
+        "class Greeter:\n    def hello(self):\n        return {}\n"
+        "class Other:\n    pass\n"
+        "PLUGINS.append(Greeter())\nadd(Other())\n{}"
+    )
+    mods.write("plugin", source.format(0, ""))
+    registry, module = mods.load("registry"), mods.load("plugin")
+    for version in (1, 2):
+        mods.write("plugin", source.format(version, "add(Greeter())\n" * extra))
+        mods.reload("plugin")
+        kinds = [type(p) for p in registry.PLUGINS]
+        assert kinds == [module.Greeter, module.Other] + [module.Greeter] * extra
+        assert [p.hello() for p in registry.PLUGINS if type(p) is module.Greeter] == [version] * (
+            1 + extra
+        )
+    # A failed run leaves the entries as they were.
+    before = list(registry.PLUGINS)
+    mods.write("plugin", source.format(3, "add(Greeter())\n1 / 0\n"))
+    report = hotmod.reload(mods.name("plugin"))
+    assert isinstance(report.error, ZeroDivisionError)
+    assert before == registry.PLUGINS
 
 
 def test_a_classs_own_instances_are_not_taken_for_wrapped_registrations() -> None:

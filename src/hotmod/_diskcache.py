@@ -42,7 +42,7 @@ from ._graph import ImportRef
 
 __all__ = ["Entry", "Worker", "load", "store"]
 
-_FORMAT = 2  # bumped when an entry's layout or the instrumentation changes (2: registrant sites)
+_FORMAT = 3  # bumped when an entry's layout or the instrumentation changes (3: `NEW` marks)
 _SUFFIX = "-hotmod.pyc"
 _RAW_MAGIC = int.from_bytes(MAGIC_NUMBER, "little")  # the key of hash-based .pyc files
 

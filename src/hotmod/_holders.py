@@ -19,7 +19,15 @@ from typing import Any
 from ._audit import own_references
 from ._containers import SAVED_TYPES, Container, Found, ListLike
 from ._missing import MISSING
-from ._reach import REGISTRY_MAX, places, reach, referents, referrers, without_instances
+from ._reach import (
+    REGISTRY_MAX,
+    instances_of,
+    places,
+    reach,
+    referents,
+    referrers,
+    without_instances,
+)
 from ._registrants import DEFINED, MADE, global_of
 
 __all__ = [
@@ -482,9 +490,20 @@ def _wrapper_state(container: Any) -> bool:
     return isinstance(container, dict) and "__wrapped__" in container
 
 
-def find_containers(objects: list[Any], internal: set[int], adapted: frozenset[str]) -> Found:
+# The most instances of a class taken for its registrations (more are data).
+_INSTANCES_MAX = 1000
+
+
+def find_containers(
+    objects: list[Any],
+    internal: set[int],
+    adapted: frozenset[str],
+    instances: Sequence[type] = (),
+) -> Found:
     """The containers holding ``objects`` (but ``internal`` ones, by id), and the lists
-    holding them wrapped, as the garbage collector finds them: a walk of the heap."""
+    holding them wrapped, as the garbage collector finds them: a walk of the heap.
+    ``instances``: classes among them whose instances are registered as they are
+    (``PLUGINS.append(Greeter())``): entries wrapping them, if they are few."""
     internal = internal | _module_dicts()
     internal.add(id(objects))
     found: list[Container] = []
@@ -495,7 +514,9 @@ def find_containers(objects: list[Any], internal: set[int], adapted: frozenset[s
     # own __mro__ tuple refers to it too.
     classes = [o for o in objects if isinstance(o, type)]
     internal.update([id(classes), *(id(c.__mro__) for c in classes)])
-    refs = without_instances(referrers(objects), classes)
+    refs = referrers(objects)
+    made = instances_of(refs, instances) if instances else []
+    refs = without_instances(refs, classes)
     internal.add(id(refs))  # (it holds them while the lists holding wrappers are sought)
     for ref in refs:
         if id(ref) in internal or type(ref) in SAVED_TYPES:
@@ -510,6 +531,8 @@ def find_containers(objects: list[Any], internal: set[int], adapted: frozenset[s
         found.append(ref)
     found, owners = _without_instance_dicts(found)
     wrappers += [o for o in owners if any(id(v) in ids for v in _inner(o, adapted))]
+    if len(made) <= _INSTANCES_MAX:  # (more are the program's data)
+        wrappers += made
     return found, _lists_holding(wrappers, internal | {id(found), id(wrappers), id(owners)})
 
 
@@ -605,10 +628,19 @@ def wraps_any(entry: Any, ids: Set[int]) -> bool:
     return any(id(value) in ids for value in _wrapped(entry))
 
 
-def wrapped_names(entry: Any, module: str, adapted: frozenset[str]) -> frozenset[str]:
-    """The qualified names of ``module``'s functions and classes ``entry`` wraps."""
-    return frozenset(
+def wrapped_names(
+    entry: Any, module: str, adapted: frozenset[str], classes: Set[str] = frozenset()
+) -> frozenset[str]:
+    """The qualified names of ``module``'s functions and classes ``entry`` wraps; with
+    its own class's if that is one of ``classes`` (qualified names of the module's
+    classes whose instances it registers)."""
+    names = frozenset(
         value.__qualname__
         for value in _wrapped(entry, adapted)
         if isinstance(value, (FunctionType, type)) and value.__module__ == module
     )
+    if classes:
+        kind = type(entry)
+        if kind.__qualname__ in classes and kind.__module__ == module:
+            return names | {kind.__qualname__}
+    return names

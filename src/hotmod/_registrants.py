@@ -2,7 +2,8 @@
 
 Each name is marked by how the module binds it: ``def:`` by a ``def`` or ``class``
 statement, ``made:`` to what a top-level call returned; a plain name was passed to a
-call. Beside them, ``by:`` names tell where each is registered (`SITE`).
+call. Beside them, ``by:`` names tell where each is registered (`SITE`), and ``new:``
+names the classes an instance of which is registered (`NEW`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,17 @@ from collections.abc import Iterable
 
 from ._syntax import walk
 
-__all__ = ["DEFINED", "MADE", "SITE", "global_of", "registrants", "site_changes", "without_sites"]
+__all__ = [
+    "DEFINED",
+    "MADE",
+    "NEW",
+    "SITE",
+    "global_of",
+    "instances",
+    "registrants",
+    "site_changes",
+    "without_sites",
+]
 
 
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
@@ -29,7 +40,9 @@ def registrants(tree: ast.Module, *, sites: bool = True) -> frozenset[str]:
     (``hello = make_handler("hi")``: a factory may register what it made).
 
     With ``sites``, also the decorators and callables each name goes through
-    (``by:f:app.register``), and `SITE` itself once there is any name.
+    (``by:f:app.register``), the names called to make what a call registers
+    (``new:Greeter`` for ``PLUGINS.append(Greeter())``), and `SITE` itself once there
+    is any name.
     """
     names: set[str] = set()
     found: set[str] = set()
@@ -56,6 +69,11 @@ def registrants(tree: ast.Module, *, sites: bool = True) -> frozenset[str]:
                     names |= passed
                     site = _site(call.func)
                     found.update(f"{SITE}{name}:{site}" for name in passed)
+                    found.update(
+                        NEW + a.func.id
+                        for a in args
+                        if isinstance(a, ast.Call) and isinstance(a.func, ast.Name)
+                    )
         elif isinstance(node, ast.Assign) and any(
             isinstance(t, ast.Subscript) for t in node.targets
         ):  # HANDLERS["ping"] = on_ping
@@ -113,9 +131,18 @@ MADE = "made:"  # marks names bound to what a top-level call returned
 SITE = "by:"
 
 
+# Marks a name called to make what a call registers (``new:Greeter``: an instance).
+NEW = "new:"
+
+
 def without_sites(names: frozenset[str]) -> frozenset[str]:
-    """The registrant names, their sites left out."""
-    return frozenset(n for n in names if not n.startswith(SITE))
+    """The registrant names, their sites and `NEW` marks left out."""
+    return frozenset(n for n in names if not n.startswith((SITE, NEW)))
+
+
+def instances(names: frozenset[str]) -> frozenset[str]:
+    """The globals of ``names`` an instance of which the module registers (`NEW`)."""
+    return frozenset(n[len(NEW) :] for n in names if n.startswith(NEW))
 
 
 def site_changes(

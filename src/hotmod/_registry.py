@@ -55,7 +55,7 @@ from ._holders import (
 from ._missing import MISSING
 from ._patch import Patcher
 from ._reach import REGISTRY_MAX
-from ._registrants import DEFINED, global_of, site_changes, without_sites
+from ._registrants import DEFINED, global_of, instances, site_changes, without_sites
 from ._settle import (
     Seen,
     Shared,
@@ -431,16 +431,20 @@ class Registries:
         of ``change.fresh`` (`_take_out`).
         """
         seen, (containers, wrapping), alive = self._known_alive(module)
+        classes = change.classes(module, old)
+        kinds = frozenset(c.__qualname__ for c in classes)
         if (
             not present.keys() <= seen
             or not alive
-            or self._moved(module, containers, wrapping, ids, adapted, near)
+            or self._moved(module, (containers, wrapping), ids, (adapted, kinds), near)
         ):
             found = near_containers(
                 objects, near(), adapted, self._recorded(), self._counts(), tallies
             )
             containers, wrapping = (
-                found if found is not None else find_containers(objects, internal(), adapted)
+                found
+                if found is not None
+                else find_containers(objects, internal(), adapted, classes)
             )
             bound = set(map(id, old.values()))
             self._own[module] = {id(c) for c in containers if id(c) in bound}
@@ -475,19 +479,21 @@ class Registries:
     def _moved(
         self,
         module: str,
-        containers: list[Any],
-        wrapping: list[Any],
+        found: Found,
         ids: set[int],
-        adapted: frozenset[str],
+        wrapped: tuple[frozenset[str], frozenset[str]],
         near: Callable[[], list[Mapping[str, Any]]],
     ) -> bool:
         """Whether the registries the last scan found may no longer be where the
         module's objects are: none holding any of them, or a dict beside a dispatch
-        registry not known."""
+        registry not known. (``wrapped``: the packages adapted, and the module's
+        classes whose instances it registers, for `wrapped_names`.)"""
+        containers, wrapping = found
         return bool(
             (containers and not any(self._holds(module, c, ids) for c in containers))
             or (
-                wrapping and not any(wrapped_names(e, module, adapted) for c in wrapping for e in c)
+                wrapping
+                and not any(wrapped_names(e, module, *wrapped) for c in wrapping for e in c)
             )
             or (
                 any(type(c) is dict for c in containers)
@@ -525,6 +531,7 @@ class _Change(NamedTuple):
     narrow: frozenset[str]  # still registered, in fewer places (`site_changes`)
     wide: frozenset[str]  # registered in places the running version did not use
     fresh: frozenset[str]  # names of globals it binds anew: a failed run leaves nothing
+    instances: frozenset[str]  # globals an instance of which it registers (`NEW`)
 
     @classmethod
     def between(
@@ -532,10 +539,16 @@ class _Change(NamedTuple):
     ) -> _Change:
         """The change from ``running`` to ``names`` (``old``: the namespace before)."""
         narrow, wide = site_changes(running, names)
+        made = instances(names)
         running, names = without_sites(running), without_sites(names)
         anew = (names - running if running else names) | wide
         fresh = frozenset(name for name in names if global_of(name) not in old)
-        return cls(names, running - names, anew, narrow, wide, fresh)
+        return cls(names, running - names, anew, narrow, wide, fresh, made)
+
+    def classes(self, module: str, old: Mapping[str, Any]) -> list[type]:
+        """The module's own classes an instance of which it registers."""
+        found = (old.get(name) for name in self.instances)
+        return [c for c in found if isinstance(c, type) and c.__module__ == module]
 
 
 class Counted(NamedTuple):
@@ -580,6 +593,8 @@ class _Count:
         self.ids = ids
         self.old = old
         self.adapted = adapted
+        # (the module's classes whose instances it registers: `wrapped_names`)
+        self.classes = frozenset(c.__qualname__ for c in change.classes(module, old))
         self.containers, self.wrapping = containers, wrapping = found
         dropped, fewer = gone
         # (the ids of the containers the module reaches: `_reach`)
@@ -593,7 +608,9 @@ class _Count:
         # (a list longer than a registry is read only if the run appended to it: its
         # first entries are then those it had)
         self.earlier = [
-            [e for e in c if wrapped_names(e, module, adapted)] if len(c) <= REGISTRY_MAX else None
+            [e for e in c if wrapped_names(e, module, adapted, self.classes)]
+            if len(c) <= REGISTRY_MAX
+            else None
             for c in wrapping
         ]
         self.lengths = [len(c) for c in wrapping]
@@ -662,8 +679,10 @@ class _Count:
                 continue
             if entries is None:
                 before = itertools.islice(container, length)
-                entries = [e for e in before if wrapped_names(e, self.module, self.adapted)]
-            settle_wrapped(container, entries, self.module, self.adapted, undo)
+                entries = [
+                    e for e in before if wrapped_names(e, self.module, self.adapted, self.classes)
+                ]
+            settle_wrapped(container, entries, self.module, self.adapted, undo, self.classes)
 
     def _settle_own(
         self, mine: list[int], patcher: Patcher, undo: list[Callable[[], None]]

@@ -726,23 +726,30 @@ def settle_wrapped(
     module: str,
     adapted: frozenset[str],
     undo: list[Callable[[], None]],
+    classes: Set[str] = frozenset(),
 ) -> None:
     """The module's new wrapped entries take the places of the previous version's
     entries wrapping the same definitions, one for one, in order. Previous entries left
-    unmatched stay: the program may have made them while running (a job it queued)."""
+    unmatched stay: the program may have made them while running (a job it queued).
+    ``classes``: those of the module's classes whose instances it registers
+    (`wrapped_names`)."""
     present = {id(e) for e in container}
     earlier = [e for e in earlier if id(e) in present]  # (an adapter may have taken some)
     before = {id(e) for e in earlier}
-    new = [e for e in container if id(e) not in before and wrapped_names(e, module, adapted)]
+
+    def names(entry: Any) -> frozenset[str]:
+        return wrapped_names(entry, module, adapted, classes)
+
+    new = [e for e in container if id(e) not in before and names(e)]
     if not new or not earlier:
         return
     waiting: dict[frozenset[str], list[Any]] = {}
     for entry in earlier:
-        waiting.setdefault(wrapped_names(entry, module, adapted), []).append(entry)
+        waiting.setdefault(names(entry), []).append(entry)
     place: dict[int, Any] = {}
     moved: set[int] = set()
     for entry in new:
-        previous = waiting.get(wrapped_names(entry, module, adapted))
+        previous = waiting.get(names(entry))
         if previous:
             place[id(previous.pop(0))] = entry
             moved.add(id(entry))
