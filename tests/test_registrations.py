@@ -1450,8 +1450,9 @@ def test_registrants_tell_where_each_name_is_registered() -> None:
         {"def:home"},
     )
     # The class an instance of which is registered as it is made.
-    made = read("PLUGINS.append(Greeter())\nadd(make.Other(), key=Named())\n")
-    assert made >= {"Greeter", "new:Greeter", "Named", "new:Named"}
+    made = read("PLUGINS.append(Greeter())\nadd(make.Other(), key=Named())\nP.extend([A(), B])\n")
+    assert made >= {"Greeter", "new:Greeter", "Named", "new:Named", "new:A"}
+    assert "new:B" not in made
     assert not any(n.startswith("new:") and "Other" in n for n in made)
     # (sites not read, as for a big source: nothing is told)
     assert site_changes(registrants(ast.parse("@a\ndef f(): pass\n"), sites=False), one) == (
@@ -1741,8 +1742,8 @@ def test_an_instance_registered_as_it_is_made_is_there_once(mods: Modules, extra
     source = (
         "from PFX_registry import PLUGINS, add\n"
         "class Greeter:\n    def hello(self):\n        return {}\n"
-        "class Other:\n    pass\n"
-        "PLUGINS.append(Greeter())\nadd(Other())\n{}"
+        "class Other:\n    pass\nclass Third:\n    pass\n"
+        "PLUGINS.append(Greeter())\nadd(Other())\nPLUGINS.extend([Third()])\n{}"
     )
     mods.write("plugin", source.format(0, ""))
     registry, module = mods.load("registry"), mods.load("plugin")
@@ -1750,7 +1751,7 @@ def test_an_instance_registered_as_it_is_made_is_there_once(mods: Modules, extra
         mods.write("plugin", source.format(version, "add(Greeter())\n" * extra))
         mods.reload("plugin")
         kinds = [type(p) for p in registry.PLUGINS]
-        assert kinds == [module.Greeter, module.Other] + [module.Greeter] * extra
+        assert kinds == [module.Greeter, module.Other, module.Third] + [module.Greeter] * extra
         assert [p.hello() for p in registry.PLUGINS if type(p) is module.Greeter] == [version] * (
             1 + extra
         )

@@ -69,11 +69,7 @@ def registrants(tree: ast.Module, *, sites: bool = True) -> frozenset[str]:
                     names |= passed
                     site = _site(call.func)
                     found.update(f"{SITE}{name}:{site}" for name in passed)
-                    found.update(
-                        NEW + a.func.id
-                        for a in args
-                        if isinstance(a, ast.Call) and isinstance(a.func, ast.Name)
-                    )
+                    found.update(NEW + name for name in _made(args))
         elif isinstance(node, ast.Assign) and any(
             isinstance(t, ast.Subscript) for t in node.targets
         ):  # HANDLERS["ping"] = on_ping
@@ -87,6 +83,16 @@ def registrants(tree: ast.Module, *, sites: bool = True) -> frozenset[str]:
         names |= found
         names.add(SITE)
     return frozenset(names)
+
+
+def _made(args: list[ast.expr]) -> Iterable[str]:
+    """The names called to make arguments, or the items of literal arguments
+    (``add(Greeter())``, ``PLUGINS.extend([A(), B()])``)."""
+    for arg in args:
+        items = arg.elts if isinstance(arg, (ast.List, ast.Tuple, ast.Set)) else [arg]
+        for item in items:
+            if isinstance(item, ast.Call) and isinstance(item.func, ast.Name):
+                yield item.func.id
 
 
 def _site(node: ast.expr) -> str:
