@@ -698,7 +698,8 @@ def test_a_failed_run_takes_out_the_new_functions_it_registered(
 ) -> None:
     # Functions, classes and a class-based decorator's instance the failed run made
     # under names the module never bound, in registries the module had nothing in, or
-    # beside its one registered function; and the entries wrapping them.
+    # beside its one registered function; and the entries wrapping them, or instances
+    # of them.
     mods.write(
         "registry",
         """
@@ -724,7 +725,7 @@ def test_a_failed_run_takes_out_the_new_functions_it_registered(
                 COMMANDS.append(self)
         """,
     )
-    old = "from PFX_registry import Command, a, route, S, D\n\n"
+    old = "from PFX_registry import Command, a, route, A, S, D\n\n"
     old += ("@a\n@route('/')\n@Command\n" if registered else "") + "def home():\n    return 1\n"
     mods.write("plugin", old)
     registry, module = mods.load("registry"), mods.load("plugin")
@@ -749,6 +750,7 @@ def test_a_failed_run_takes_out_the_new_functions_it_registered(
             pass
 
         S.add(Added)
+        A.append(Added())  # (an instance of a new class: made by the failed run)
         raise RuntimeError("boom")
     """
     mods.write("plugin", old + textwrap.dedent(new))

@@ -624,8 +624,9 @@ def _wrapped(entry: Any, adapted: frozenset[str] = frozenset()) -> Iterator[Any]
 
 
 def wraps_any(entry: Any, ids: Set[int]) -> bool:
-    """Whether a registration entry wraps one of the objects ``ids``."""
-    return any(id(value) in ids for value in _wrapped(entry))
+    """Whether a registration entry wraps one of the objects ``ids`` (an instance: its
+    class too)."""
+    return id(type(entry)) in ids or any(id(value) in ids for value in _wrapped(entry))
 
 
 def wrapped_names(

@@ -798,12 +798,15 @@ def take_out_modules(modules: Iterable[ModuleType], internal: set[int]) -> None:
 
 def _take_from_heap(objects: list[Any], made: list[Any], internal: set[int]) -> None:
     """Take ``objects`` and ``made`` out of the lists, sets and dicts holding them (but
-    ``internal`` ones, by id), and the entries of lists wrapping one of ``made`` (a
-    wrapper of an object from before may be the program's)."""
+    ``internal`` ones, by id), and the entries of lists wrapping one of ``made``, an
+    instance of one of its classes among them (a wrapper of an object from before may
+    be the program's)."""
     if not objects and not made:
         return
     internal = internal | {id(objects), id(made)}
-    containers, wrapping = find_containers([*objects, *made], internal, frozenset())
+    # (the instances of a class the failed run made are its registrations too)
+    classes = [c for c in made if isinstance(c, type)]
+    containers, wrapping = find_containers([*objects, *made], internal, frozenset(), classes)
     going = set(map(id, objects)) | set(map(id, made))
     for container in containers:
         if isinstance(container, dict):
