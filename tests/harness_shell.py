@@ -6,12 +6,14 @@ command lines, and waits, with deadlines, for answers and for the reloads the lo
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 
@@ -110,3 +112,15 @@ class Shell:
         for stream in (self.proc.stdout, self.proc.stderr):
             if stream is not None:
                 stream.close()
+
+
+@contextlib.contextmanager
+def shell_in(project: Path, tmp_path: Path, *options: str) -> Iterator[Shell]:
+    """The shell of a copy of ``project`` under ``tmp_path``, stopped on exit."""
+    root = tmp_path / project.name
+    shutil.copytree(project, root)
+    running = Shell(root, *options)
+    try:
+        yield running
+    finally:
+        running.stop()

@@ -7,13 +7,12 @@ report the reload, then sends the next command.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from harness_shell import Shell, edit, save
+from harness_shell import Shell, edit, save, shell_in
 
 pytest.importorskip("click")
 pytest.importorskip("typer")
@@ -23,13 +22,8 @@ PROJECT = Path(__file__).parent / "projects" / "click_shell"
 
 @pytest.fixture
 def shell(tmp_path: Path) -> Iterator[Shell]:
-    root = tmp_path / "click_shell"
-    shutil.copytree(PROJECT, root)
-    running = Shell(root)
-    try:
+    with shell_in(PROJECT, tmp_path) as running:
         yield running
-    finally:
-        running.stop()
 
 
 def test_click_group_held_by_a_shell_runs_edited_new_and_removed_commands(shell: Shell) -> None:

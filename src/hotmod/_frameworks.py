@@ -17,4 +17,5 @@ BUILTIN: dict[str, str] = {
     "starlette": "hotmod.integrations.starlette:StarletteIntegration",
     "fastapi": "hotmod.integrations.starlette:FastAPIIntegration",
     "uvicorn": "hotmod.integrations.starlette:UvicornIntegration",
+    "pluggy": "hotmod.integrations.pluggy:PluggyIntegration",
 }
