@@ -1765,6 +1765,35 @@ def test_an_instance_registered_as_it_is_made_is_there_once(mods: Modules, extra
     assert before == registry.PLUGINS
 
 
+def test_a_job_holding_a_partial_of_the_function_is_there_once(mods: Modules) -> None:
+    # A scheduler's job (``schedule.every(10).seconds.do(tick)``) holds a partial of
+    # the function: the list holds the job, two steps from the function.
+    mods.write(
+        "sched",
+        """
+        import functools
+
+        JOBS = []
+
+        class Job:
+            def __init__(self, func):
+                self.every = 10
+                self.job_func = functools.update_wrapper(functools.partial(func), func)
+
+        def do(func):
+            JOBS.append(Job(func))
+        """,
+    )
+    source = "from PFX_sched import do\ndef tick():\n    return {}\ndo(tick)\n"
+    mods.write("jobs", source.format(0))
+    sched, module = mods.load("sched"), mods.load("jobs")
+    for version in (1, 2):
+        mods.write("jobs", source.format(version))
+        mods.reload("jobs")
+        assert [job.job_func() for job in sched.JOBS] == [version]
+        assert sched.JOBS[0].job_func.func is module.tick
+
+
 def test_a_classs_own_instances_are_not_taken_for_wrapped_registrations() -> None:
     # A class's instances refer to it (their type); a program may hold millions.
     from hotmod._holders import find_containers

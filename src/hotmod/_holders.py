@@ -533,7 +533,26 @@ def find_containers(
     wrappers += [o for o in owners if any(id(v) in ids for v in _inner(o, adapted))]
     if len(made) <= _INSTANCES_MAX:  # (more are the program's data)
         wrappers += made
-    return found, _lists_holding(wrappers, internal | {id(found), id(wrappers), id(owners)})
+    internal |= {id(found), id(wrappers), id(owners)}
+    wrappers += _holding_calls(wrappers, internal, adapted)
+    return found, _lists_holding(wrappers, internal)
+
+
+def _holding_calls(wrappers: list[Any], internal: set[int], adapted: frozenset[str]) -> list[Any]:
+    """The objects holding one of the partials and bound methods among ``wrappers`` (a
+    scheduler's job holding ``partial(tick)``): entries wrapping what those call (one
+    more walk of the heap, only when there is one)."""
+    calls = [w for w in wrappers if type(w) is functools.partial or type(w) is MethodType]
+    if not calls:
+        return []
+    internal = internal | {id(calls)}
+    refs = [r for r in referrers(calls) if id(r) not in internal]
+    internal.add(id(refs))
+    _, owners = _without_instance_dicts([r for r in refs if type(r) is dict])
+    plain = (list, set, dict, deque, tuple, frozenset, ModuleType, type, FunctionType)
+    holders = [r for r in refs if not isinstance(r, plain) and type(r) not in SAVED_TYPES]
+    ids = set(map(id, calls))
+    return [o for o in [*holders, *owners] if any(id(v) in ids for v in _inner(o, adapted))]
 
 
 def _without_instance_dicts(found: list[Container]) -> tuple[list[Container], list[Any]]:
