@@ -18,4 +18,5 @@ BUILTIN: dict[str, str] = {
     "fastapi": "hotmod.integrations.starlette:FastAPIIntegration",
     "uvicorn": "hotmod.integrations.starlette:UvicornIntegration",
     "pluggy": "hotmod.integrations.pluggy:PluggyIntegration",
+    "prometheus_client": "hotmod.integrations.prometheus:PrometheusIntegration",
 }
