@@ -99,6 +99,15 @@ class Shell:
         action()
         self.wait(lambda: sum("hotmod: reloaded" in line for line in self.err) > before, "reload")
 
+    def failed(self, action: Callable[[], None]) -> None:
+        """Run ``action`` (a save) and wait until the log reports one more failed reload."""
+        before = sum("kept the previous code" in line for line in self.err)
+        action()
+        self.wait(
+            lambda: sum("kept the previous code" in line for line in self.err) > before,
+            "failed reload",
+        )
+
     def stop(self) -> None:
         assert self.proc.stdin is not None
         self.proc.stdin.close()

@@ -19,4 +19,5 @@ BUILTIN: dict[str, str] = {
     "uvicorn": "hotmod.integrations.starlette:UvicornIntegration",
     "pluggy": "hotmod.integrations.pluggy:PluggyIntegration",
     "prometheus_client": "hotmod.integrations.prometheus:PrometheusIntegration",
+    "apscheduler": "hotmod.integrations.apscheduler:APSchedulerIntegration",
 }
