@@ -1,5 +1,5 @@
 """Libraries that register what a module makes at import: pluggy plugins, Prometheus
-metrics, APScheduler jobs. A long-running program holding them reloads the modules
+metrics, APScheduler jobs, loguru sinks. A long-running program holding them reloads the modules
 making them, and each registration is there once.
 
 Each program (``tests/projects/*_shell``, ``pluggy_host``) runs under ``hotmod run`` and
@@ -170,3 +170,24 @@ def test_jobs_added_at_import_are_there_once(tmp_path: Path) -> None:
             )
         )
         assert shell.run("jobs") == "report=report v2"
+
+
+def test_a_sink_added_at_import_writes_each_message_once(tmp_path: Path) -> None:
+    pytest.importorskip("loguru")
+    with shell_in(PROJECTS / "loguru_shell", tmp_path) as shell:
+        log = shell.root / "app" / "log.py"
+        assert shell.run("work") == "app: working"
+
+        # Before, one more sink per reload: each message written once more.
+        shell.reloaded(lambda: edit(log, '"app: {message}"', '"app v2: {message}"'))
+        assert shell.run("work") == "app v2: working"
+        shell.reloaded(lambda: edit(log, '"app v2: {message}"', '"app v3: {message}"', atomic=True))
+        assert shell.run("work") == "app v3: working"
+
+        # A failed run leaves the sinks as they were; a sink removed from the source goes.
+        source = log.read_text()
+        shell.failed(lambda: save(log, source + 'raise RuntimeError("boom")\n', atomic=True))
+        assert shell.run("work") == "app v3: working"
+        added = 'logger.add(sys.stdout, format="app v3: {message}", level="INFO")\n'
+        shell.reloaded(lambda: save(log, source.replace(added, ""), atomic=True))
+        assert shell.run("work") == ""

@@ -20,4 +20,5 @@ BUILTIN: dict[str, str] = {
     "pluggy": "hotmod.integrations.pluggy:PluggyIntegration",
     "prometheus_client": "hotmod.integrations.prometheus:PrometheusIntegration",
     "apscheduler": "hotmod.integrations.apscheduler:APSchedulerIntegration",
+    "loguru": "hotmod.integrations.loguru:LoguruIntegration",
 }

@@ -1,0 +1,63 @@
+"""loguru: a sink a module adds at import is there once after it runs again.
+
+A module's top-level ``logger.add(sink, ...)`` goes to the ledger, as the standard
+library's ``addHandler`` does (`hotmod._sideeffects`). Before the module runs again its
+sinks are removed, so the new run adds them once: without this, each reload added one
+more sink, and every message was written once more per reload. A rollback takes out the
+sinks the failed run added and adds the previous ones again, with the same arguments.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+from typing import Any
+
+from .._runtime import ledger
+from .._typing import override
+from . import Integration
+from ._common import registering_module
+
+__all__ = ["LoguruIntegration"]
+
+
+class LoguruIntegration(Integration):
+    """Sinks added by modules' top-level code go to the ledger."""
+
+    framework = "loguru"
+
+    @override
+    def activate(self) -> None:
+        """Record ``logger.add`` calls made at module level."""
+        from loguru._logger import Logger
+
+        add: Any = Logger.add
+        if getattr(add, "_hotmod", False):
+            return
+
+        @functools.wraps(add)
+        def tracked_add(self: Any, *args: Any, **kwargs: Any) -> int:
+            handler_id: int = add(self, *args, **kwargs)
+            module = registering_module(self)
+            if module is not None:
+                sink = [handler_id]  # (its id, which a rollback's add makes anew)
+                ledger.record(
+                    module,
+                    functools.partial(_remove, self, sink),
+                    functools.partial(_add_again, add, self, sink, args, kwargs),
+                )
+            return handler_id
+
+        tracked_add._hotmod = True  # type: ignore[attr-defined]
+        Logger.add = tracked_add  # type: ignore[method-assign]
+
+
+def _remove(logger: Any, sink: list[int]) -> None:
+    with contextlib.suppress(ValueError):  # (the program removed it already)
+        logger.remove(sink[0])
+
+
+def _add_again(
+    add: Any, logger: Any, sink: list[int], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> None:
+    sink[0] = add(logger, *args, **kwargs)

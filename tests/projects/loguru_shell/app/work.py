@@ -1,0 +1,7 @@
+"""Work that logs."""
+
+from loguru import logger
+
+
+def work() -> None:
+    logger.info("working")
