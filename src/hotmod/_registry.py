@@ -253,7 +253,7 @@ class Registries:
         entries of the previous version removed), if the module registers anything, and
         what a rollback takes out (`Counted`).
         """
-        change = _Change.between(self._running.get(module, frozenset()), names, old)
+        change = _Change.between(module, self._running.get(module, frozenset()), names, old)
         objects, gone, present = registered_objects(
             change.registers | change.dropped, change.dropped, old, module
         )
@@ -300,7 +300,7 @@ class Registries:
         """Count the module's entries, and note what `take_back` takes out before it
         runs: its entries in the dicts it reaches, and those of names it registers in
         fewer places (``fewer``: their ids) in the sets it reaches."""
-        count.note(shared, count.reach, self._taken)
+        count.note(shared, self._taken)
         if count.taken:
             self._taking[count.module] = count.taken
         if fewer:  # (its run adds them back where it still registers them)
@@ -431,8 +431,7 @@ class Registries:
         of ``change.fresh`` (`_take_out`).
         """
         seen, (containers, wrapping), alive = self._known_alive(module)
-        classes = change.classes(module, old)
-        kinds = frozenset(c.__qualname__ for c in classes)
+        classes, kinds = change.classes, change.kinds
         if (
             not present.keys() <= seen
             or not alive
@@ -531,24 +530,24 @@ class _Change(NamedTuple):
     narrow: frozenset[str]  # still registered, in fewer places (`site_changes`)
     wide: frozenset[str]  # registered in places the running version did not use
     fresh: frozenset[str]  # names of globals it binds anew: a failed run leaves nothing
-    instances: frozenset[str]  # globals an instance of which it registers (`NEW`)
+    # the module's own classes an instance of which it registers (`NEW`), and their
+    # qualified names (`wrapped_names`)
+    classes: tuple[type, ...]
+    kinds: frozenset[str]
 
     @classmethod
     def between(
-        cls, running: frozenset[str], names: frozenset[str], old: Mapping[str, Any]
+        cls, module: str, running: frozenset[str], names: frozenset[str], old: Mapping[str, Any]
     ) -> _Change:
         """The change from ``running`` to ``names`` (``old``: the namespace before)."""
         narrow, wide = site_changes(running, names)
-        made = instances(names)
+        found = (old.get(name) for name in instances(names))
+        classes = tuple(c for c in found if isinstance(c, type) and c.__module__ == module)
+        kinds = frozenset(c.__qualname__ for c in classes)
         running, names = without_sites(running), without_sites(names)
         anew = (names - running if running else names) | wide
         fresh = frozenset(name for name in names if global_of(name) not in old)
-        return cls(names, running - names, anew, narrow, wide, fresh, made)
-
-    def classes(self, module: str, old: Mapping[str, Any]) -> list[type]:
-        """The module's own classes an instance of which it registers."""
-        found = (old.get(name) for name in self.instances)
-        return [c for c in found if isinstance(c, type) and c.__module__ == module]
+        return cls(names, running - names, anew, narrow, wide, fresh, classes, kinds)
 
 
 class Counted(NamedTuple):
@@ -593,8 +592,7 @@ class _Count:
         self.ids = ids
         self.old = old
         self.adapted = adapted
-        # (the module's classes whose instances it registers: `wrapped_names`)
-        self.classes = frozenset(c.__qualname__ for c in change.classes(module, old))
+        self.classes = change.kinds
         self.containers, self.wrapping = containers, wrapping = found
         dropped, fewer = gone
         # (the ids of the containers the module reaches: `_reach`)
@@ -621,7 +619,6 @@ class _Count:
     def note(
         self,
         shared: Shares | None,
-        reach: set[int],
         taking: Callable[[str, dict[Any, Any], set[int], Shared | None], Taken],
     ) -> None:
         """Note the registries the transaction's modules share (``shared``), what the
@@ -643,7 +640,7 @@ class _Count:
         taken = [
             taking(module, c, ids, noted.get(id(c)))
             for c in self.containers
-            if isinstance(c, dict) and id(c) in reach
+            if isinstance(c, dict) and id(c) in self.reach
         ]
         self.taken = [entry for entry in taken if entry.taken]
         # A list as it was, by ids: what the run appends to it is what it registers there

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import linecache
 import sys
 import threading
@@ -13,10 +14,13 @@ from types import CodeType, FrameType
 from typing import Any, Generic, TypeVar
 
 from .. import integrations
+from .._ledger import current_module
+from .._runtime import ledger
 
 __all__ = [
     "IdentityMap",
     "Recipe",
+    "importing_module",
     "in_reload",
     "note_birth",
     "quiet",
@@ -24,6 +28,7 @@ __all__ = [
     "registering_module",
     "reloading",
     "share_state",
+    "track_calls",
 ]
 
 _local = threading.local()
@@ -136,6 +141,52 @@ def registering_module(target: Any = None) -> str | None:
     if born is not None and born[0] == id(frame) and born[1]() is frame.f_code:
         return None
     return name
+
+
+# What a registration is taken back and made again with: the ledger's (undo, redo).
+Entry = tuple[Callable[[], None], Callable[[], None]]
+
+
+def track_calls(
+    owner: type,
+    name: str,
+    entry: Callable[..., Entry | None],
+    *,
+    module: Callable[[Any], str | None] = registering_module,
+) -> Callable[..., Any]:
+    """Write each call of the method ``owner.name`` made by a module's top-level code to
+    that module's ledger; return the method as it was (wrapped once, however often
+    this is called).
+
+    After a call, ``entry(method, result, self, *args, **kwargs)`` gives its ``(undo,
+    redo)``, or None when the call registered nothing; ``method`` is the unwrapped one,
+    for ``redo``. ``module(self)`` names the module registering, or None for a call not
+    to record (by default `registering_module`).
+    """
+    method: Callable[..., Any] = getattr(owner, name)
+    if getattr(method, "_hotmod", False):
+        return method.__wrapped__  # type: ignore[attr-defined, no-any-return]
+
+    @functools.wraps(method)
+    def tracked(self: Any, *args: Any, **kwargs: Any) -> Any:
+        result = method(self, *args, **kwargs)
+        registering = module(self)
+        if registering is not None:
+            made = entry(method, result, self, *args, **kwargs)
+            if made is not None:
+                ledger.record(registering, *made)
+        return result
+
+    tracked._hotmod = True  # type: ignore[attr-defined]
+    setattr(owner, name, tracked)
+    return method
+
+
+def importing_module(target: Any = None) -> str | None:
+    """The module whose top-level code runs now, if any, but not the running script
+    (whose top level never runs again, so what it registers stays)."""
+    module = current_module()
+    return None if module == "__main__" else module
 
 
 _spans: dict[tuple[str, int], list[tuple[int, int]]] = {}

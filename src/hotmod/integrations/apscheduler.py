@@ -15,10 +15,9 @@ import functools
 import inspect
 from typing import Any
 
-from .._runtime import ledger
 from .._typing import override
 from . import Integration
-from ._common import registering_module
+from ._common import Entry, track_calls
 
 __all__ = ["APSchedulerIntegration"]
 
@@ -35,28 +34,17 @@ class APSchedulerIntegration(Integration):
             from apscheduler.schedulers.base import BaseScheduler
         except ImportError:  # (APScheduler 4 has schedules, not jobs: left as it is)
             return
-        add_job = BaseScheduler.add_job
-        if getattr(add_job, "_hotmod", False):
-            return
-        signature = inspect.signature(add_job)
+        track_calls(BaseScheduler, "add_job", _job)
 
-        @functools.wraps(add_job)
-        def tracked_add_job(self: Any, *args: Any, **kwargs: Any) -> Any:
-            job = add_job(self, *args, **kwargs)
-            module = registering_module(self)
-            if module is not None:
-                # (made again on rollback under its id, replacing any job of that id)
-                again = signature.bind(self, *args, **kwargs)
-                again.arguments.update(id=job.id, replace_existing=True)
-                ledger.record(
-                    module,
-                    functools.partial(_remove, self, job.id),
-                    functools.partial(add_job, *again.args, **again.kwargs),
-                )
-            return job
 
-        tracked_add_job._hotmod = True  # type: ignore[attr-defined]
-        BaseScheduler.add_job = tracked_add_job
+def _job(add_job: Any, job: Any, scheduler: Any, *args: Any, **kwargs: Any) -> Entry:
+    # (made again on rollback under its id, replacing any job of that id)
+    again = inspect.signature(add_job).bind(scheduler, *args, **kwargs)
+    again.arguments.update(id=job.id, replace_existing=True)
+    return (
+        functools.partial(_remove, scheduler, job.id),
+        functools.partial(add_job, *again.args, **again.kwargs),
+    )
 
 
 def _remove(scheduler: Any, job_id: str) -> None:

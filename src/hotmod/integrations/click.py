@@ -20,10 +20,10 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
-from .._ledger import current_module
 from .._runtime import ledger
 from .._typing import override
 from . import NOT_HANDLED, Integration, Transaction
+from ._common import Entry, importing_module, track_calls
 
 __all__ = ["ClickIntegration", "TyperIntegration"]
 
@@ -48,13 +48,6 @@ def _same_kind(old: object, new: object, base: type | None) -> bool:
     return base is not None and type(old) is type(new) and isinstance(old, base)
 
 
-def _recording_module() -> str | None:
-    # Registrations made by a module's top-level code; the running script's top level
-    # never runs again, so what it registers stays.
-    module = current_module()
-    return None if module == "__main__" else module
-
-
 class ClickIntegration(Integration):
     """Click groups and commands keep their identity; added commands go to the ledger."""
 
@@ -65,24 +58,7 @@ class ClickIntegration(Integration):
         """Record ``Group.add_command`` calls made by modules' top-level code."""
         import click
 
-        add_command = click.Group.add_command
-        if getattr(add_command, "_hotmod", False):
-            return
-
-        @functools.wraps(add_command)
-        def tracked_add_command(self: Any, cmd: Any, name: str | None = None) -> None:
-            add_command(self, cmd, name)
-            module = _recording_module()
-            if module is not None:
-                key = name or cmd.name
-                ledger.record(
-                    module,
-                    functools.partial(_remove_command, self, key, cmd),
-                    functools.partial(add_command, self, cmd, name),
-                )
-
-        tracked_add_command._hotmod = True  # type: ignore[attr-defined]
-        click.Group.add_command = tracked_add_command  # type: ignore[method-assign]
+        track_calls(click.Group, "add_command", _command, module=importing_module)
 
     @override
     def keep(self, txn: Transaction, old: object, new: object) -> object:
@@ -91,6 +67,15 @@ class ClickIntegration(Integration):
         if not _same_kind(old, new, getattr(click, "Command", None)):
             return NOT_HANDLED
         return _take_state(txn, old, new)
+
+
+def _command(
+    add_command: Any, result: None, group: Any, cmd: Any, name: str | None = None
+) -> Entry:
+    return (
+        functools.partial(_remove_command, group, name or cmd.name, cmd),
+        functools.partial(add_command, group, cmd, name),
+    )
 
 
 def _remove_command(group: Any, name: str, cmd: Any) -> None:
@@ -188,7 +173,7 @@ def _recording(registered: list[Any], register: Callable[[Any], Any], arg: Any) 
     """Call ``register(arg)``; note each entry it appended to ``registered`` in the ledger."""
     before = len(registered)
     result = register(arg)
-    module = _recording_module()
+    module = importing_module()
     if module is not None:
         for info in registered[before:]:
             ledger.record(

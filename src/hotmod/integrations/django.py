@@ -33,6 +33,7 @@ from .._ledger import current_module
 from .._runtime import ledger
 from .._typing import override
 from . import NOT_HANDLED, Integration, Transaction
+from ._common import Entry, importing_module, track_calls
 
 __all__ = ["DjangoIntegration"]
 
@@ -349,30 +350,22 @@ def _walk(resolver: Any, kind: type) -> Iterator[Any]:
 def _wrap_signals() -> None:
     from django.dispatch import Signal
 
-    connect = Signal.connect
-    if getattr(connect, "_hotmod", False):
-        return
+    track_calls(Signal, "connect", _connection, module=importing_module)
 
-    @functools.wraps(connect)
-    def tracked_connect(
-        self: Any,
-        receiver: Any,
-        sender: Any = None,
-        weak: bool = True,
-        dispatch_uid: Any = None,
-    ) -> None:
-        connect(self, receiver, sender, weak, dispatch_uid)
-        module = current_module()
-        if module is None or module == "__main__":
-            return
-        ledger.record(
-            module,
-            functools.partial(self.disconnect, receiver, sender, dispatch_uid),
-            functools.partial(connect, self, receiver, sender, weak, dispatch_uid),
-        )
 
-    tracked_connect._hotmod = True  # type: ignore[attr-defined]
-    Signal.connect = tracked_connect
+def _connection(
+    connect: Any,
+    result: None,
+    signal: Any,
+    receiver: Any,
+    sender: Any = None,
+    weak: bool = True,
+    dispatch_uid: Any = None,
+) -> Entry:
+    return (
+        functools.partial(signal.disconnect, receiver, sender, dispatch_uid),
+        functools.partial(connect, signal, receiver, sender, weak, dispatch_uid),
+    )
 
 
 # -- models --------------------------------------------------------------------------------

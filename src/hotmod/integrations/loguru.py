@@ -13,10 +13,9 @@ import contextlib
 import functools
 from typing import Any
 
-from .._runtime import ledger
 from .._typing import override
 from . import Integration
-from ._common import registering_module
+from ._common import Entry, track_calls
 
 __all__ = ["LoguruIntegration"]
 
@@ -31,25 +30,15 @@ class LoguruIntegration(Integration):
         """Record ``logger.add`` calls made at module level."""
         from loguru._logger import Logger
 
-        add: Any = Logger.add
-        if getattr(add, "_hotmod", False):
-            return
+        track_calls(Logger, "add", _sink)
 
-        @functools.wraps(add)
-        def tracked_add(self: Any, *args: Any, **kwargs: Any) -> int:
-            handler_id: int = add(self, *args, **kwargs)
-            module = registering_module(self)
-            if module is not None:
-                sink = [handler_id]  # (its id, which a rollback's add makes anew)
-                ledger.record(
-                    module,
-                    functools.partial(_remove, self, sink),
-                    functools.partial(_add_again, add, self, sink, args, kwargs),
-                )
-            return handler_id
 
-        tracked_add._hotmod = True  # type: ignore[attr-defined]
-        Logger.add = tracked_add  # type: ignore[method-assign]
+def _sink(add: Any, handler_id: int, logger: Any, *args: Any, **kwargs: Any) -> Entry:
+    sink = [handler_id]  # (its id, which a rollback's add makes anew)
+    return (
+        functools.partial(_remove, logger, sink),
+        functools.partial(_add_again, add, logger, sink, args, kwargs),
+    )
 
 
 def _remove(logger: Any, sink: list[int]) -> None:

@@ -20,10 +20,9 @@ import weakref
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from .._runtime import ledger
 from .._typing import override
 from . import Integration, Transaction
-from ._common import registering_module
+from ._common import Entry, registering_module, track_calls
 
 if TYPE_CHECKING:
     from .._report import ReloadReport
@@ -42,41 +41,8 @@ class PluggyIntegration(Integration):
         level."""
         import pluggy
 
-        cls = pluggy.PluginManager
-        if getattr(cls.register, "_hotmod", False):
-            return
-        register, add_hookspecs = cls.register, cls.add_hookspecs
-
-        @functools.wraps(register)
-        def tracked_register(self: Any, plugin: Any, name: str | None = None) -> str | None:
-            registered = register(self, plugin, name)
-            module = registering_module(self)
-            if module is not None and registered is not None:
-                vacated = self.__dict__.get(_VACATED, {}).get(module)
-                if vacated:
-                    _take_place(plugin, vacated)
-                places: list[_Place] = []  # (filled when it is taken back)
-                ledger.record(
-                    module,
-                    functools.partial(_unregister, self, plugin, module, places),
-                    functools.partial(_register_again, register, self, plugin, name, places),
-                )
-            return registered
-
-        @functools.wraps(add_hookspecs)
-        def tracked_add_hookspecs(self: Any, module_or_class: Any) -> None:
-            add_hookspecs(self, module_or_class)
-            module = registering_module(self)
-            if module is not None:
-                ledger.record(
-                    module,
-                    functools.partial(_remove_specs, self, module_or_class),
-                    functools.partial(add_hookspecs, self, module_or_class),
-                )
-
-        tracked_register._hotmod = True  # type: ignore[attr-defined]
-        cls.register = tracked_register  # type: ignore[method-assign]
-        cls.add_hookspecs = tracked_add_hookspecs  # type: ignore[method-assign]
+        track_calls(pluggy.PluginManager, "register", _plugin)
+        track_calls(pluggy.PluginManager, "add_hookspecs", _specs)
 
     @override
     def finish(self, txn: Transaction) -> None:
@@ -96,6 +62,29 @@ _Place = tuple[Any, int, tuple[Any, ...]]
 # attribute of the manager: it goes with it).
 _VACATED = "_hotmod_vacated"
 _managers: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+def _plugin(
+    register: Any, registered: str | None, manager: Any, plugin: Any, name: str | None = None
+) -> Entry | None:
+    module = registering_module(manager)
+    if registered is None or module is None:  # (None: pluggy's answer for a blocked plugin)
+        return None
+    vacated = manager.__dict__.get(_VACATED, {}).get(module)
+    if vacated:
+        _take_place(plugin, vacated)
+    places: list[_Place] = []  # (filled when it is taken back)
+    return (
+        functools.partial(_unregister, manager, plugin, module, places),
+        functools.partial(_register_again, register, manager, plugin, name, places),
+    )
+
+
+def _specs(add_hookspecs: Any, result: None, manager: Any, module_or_class: Any) -> Entry:
+    return (
+        functools.partial(_remove_specs, manager, module_or_class),
+        functools.partial(add_hookspecs, manager, module_or_class),
+    )
 
 
 def _kind(impl: Any) -> tuple[Any, ...]:

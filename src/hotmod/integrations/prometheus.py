@@ -18,10 +18,9 @@ import functools
 import sys
 from typing import Any
 
-from .._runtime import ledger
 from .._typing import override
 from . import NOT_HANDLED, Integration, Transaction
-from ._common import IdentityMap, registering_module
+from ._common import Entry, IdentityMap, track_calls
 
 __all__ = ["PrometheusIntegration"]
 
@@ -45,26 +44,7 @@ class PrometheusIntegration(Integration):
         """Record ``CollectorRegistry.register`` calls made by modules' top-level code."""
         from prometheus_client.registry import CollectorRegistry
 
-        register = CollectorRegistry.register
-        self._register = getattr(register, "__wrapped__", register)
-        if getattr(register, "_hotmod", False):
-            return
-
-        @functools.wraps(register)
-        def tracked_register(self: Any, collector: Any) -> None:
-            register(self, collector)
-            module = registering_module(self)
-            if module is not None:
-                slot = [collector, self]
-                _slots[collector] = slot
-                ledger.record(
-                    module,
-                    functools.partial(_unregister, slot),
-                    functools.partial(_register_again, register, slot),
-                )
-
-        tracked_register._hotmod = True  # type: ignore[attr-defined]
-        CollectorRegistry.register = tracked_register  # type: ignore[method-assign]
+        self._register = track_calls(CollectorRegistry, "register", _registration)
 
     @override
     def keep(self, txn: Transaction, old: object, new: object) -> object:
@@ -84,6 +64,12 @@ class PrometheusIntegration(Integration):
             _slots[old] = slot
             _register_again(self._register, slot)
         return old
+
+
+def _registration(register: Any, result: None, registry: Any, collector: Any) -> Entry:
+    slot = [collector, registry]
+    _slots[collector] = slot
+    return functools.partial(_unregister, slot), functools.partial(_register_again, register, slot)
 
 
 def _definition(metric: Any) -> tuple[Any, ...]:
