@@ -141,6 +141,17 @@ def test_one_file_under_two_names(tmp_path: Path) -> None:
     assert modmap.names_for(str(tmp_path / "twice.py")) == []
 
 
+def test_a_module_under_a_second_name_is_tracked_under_its_own(tmp_path: Path) -> None:
+    # billiard (Celery's pool) puts ``__main__`` in sys.modules as ``__mp_main__`` too:
+    # tracked under that name, the script would be run again as a module.
+    modmap = ModuleMap()
+    module = load(tmp_path / "aliased.py", "mm_aliased")
+    sys.modules["mm_alias_of_it"] = module
+    modmap.sync()
+    assert modmap.names_for(str(tmp_path / "aliased.py")) == ["mm_aliased"]
+    assert modmap.path_of("mm_alias_of_it") is None
+
+
 def test_a_reimported_module_starts_afresh(tmp_path: Path) -> None:
     (tmp_path / "mm_again.py").write_text("X = 1\n")
     sys.path.insert(0, str(tmp_path))  # the autouse fixture restores sys.path

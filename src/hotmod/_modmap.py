@@ -227,6 +227,9 @@ class ModuleMap:
                     continue
                 self.forget(name)  # a new module object under a known name: re-imported
             seen[name] = weakref.ref(module)
+            own = getattr(module, "__name__", name)
+            if own != name and sys.modules.get(own) is module:
+                continue  # an alias (``__mp_main__``, which billiard makes of ``__main__``)
             path = source_path(module)
             if path is not None:
                 self._track(name, path, new)
