@@ -191,3 +191,32 @@ def test_a_sink_added_at_import_writes_each_message_once(tmp_path: Path) -> None
         added = 'logger.add(sys.stdout, format="app v3: {message}", level="INFO")\n'
         shell.reloaded(lambda: save(log, source.replace(added, ""), atomic=True))
         assert shell.run("work") == ""
+
+
+def test_tasks_follow_their_source_options_included(tmp_path: Path) -> None:
+    pytest.importorskip("celery")
+    with shell_in(PROJECTS / "celery_shell", tmp_path) as shell:
+        tasks = shell.root / "app" / "tasks.py"
+        first = "app.tasks.add=add v1 5 app.tasks.ping=pong v1 reports.weekly=weekly v1"
+        assert shell.run("tasks") == first
+        assert shell.run("retries") == "3 3"
+
+        # An option edited: before, Celery gave back the task it held, with max_retries=3.
+        shell.reloaded(lambda: edit(tasks, "max_retries=3", "max_retries=5"))
+        assert shell.run("retries") == "5 5"
+        shell.reloaded(lambda: edit(tasks, '"pong v1"', '"pong v2"', atomic=True))
+        second = "app.tasks.add=add v1 5 app.tasks.ping=pong v2 reports.weekly=weekly v1"
+        assert shell.run("tasks") == second
+
+        # A failed run leaves the tasks as they were.
+        source = tasks.read_text()
+        broken = source.replace("v1", "v3") + 'raise RuntimeError("boom")\n'
+        shell.failed(lambda: save(tasks, broken, atomic=True))
+        assert shell.run("tasks") == second
+        assert shell.run("retries") == "5 5"
+
+        # A task removed from the source, and one renamed, leave the app.
+        weekly = '@celery_app.task(name="reports.weekly")\ndef weekly():\n    return "weekly v1"\n'
+        renamed = source.replace(weekly, "").replace("@shared_task\n", '@shared_task(name="up")\n')
+        shell.reloaded(lambda: save(tasks, renamed, atomic=True))
+        assert shell.run("tasks") == "app.tasks.add=add v1 5 up=pong v2"

@@ -113,6 +113,11 @@ def test_main_is_not_reexecuted_as_a_dependent(project: Project) -> None:
     assert out.split() == ["1", "bonjour", "2"]
 
 
+def test_main_under_a_second_name_is_not_reexecuted(project: Project) -> None:
+    project.scenario("reload_main_under_a_second_name_is_not")
+    assert project.run_script("main.py").split() == ["1", "bonjour", "2"]
+
+
 # -- targets -----------------------------------------------------------------------------
 
 

@@ -21,4 +21,5 @@ BUILTIN: dict[str, str] = {
     "prometheus_client": "hotmod.integrations.prometheus:PrometheusIntegration",
     "apscheduler": "hotmod.integrations.apscheduler:APSchedulerIntegration",
     "loguru": "hotmod.integrations.loguru:LoguruIntegration",
+    "celery": "hotmod.integrations.celery:CeleryIntegration",
 }

@@ -1,0 +1,5 @@
+def greet():
+    return "hello"
+
+
+VALUE = 1
