@@ -435,6 +435,43 @@ def test_singledispatch_registrations_run_the_new_code(mods: Modules) -> None:
         assert len(fmt.show.registry) == 2
 
 
+def test_a_lazy_proxy_a_decorator_returns_is_not_evaluated(mods: Modules) -> None:
+    # Celery's ``@shared_task`` returns such a proxy: evaluated, it looks its task up,
+    # which fails while the module that makes the task runs again.
+    mods.write(
+        "lazy",
+        """
+        class Proxy:
+            def __init__(self, func):
+                object.__setattr__(self, "_func", func)
+
+            def _evaluate(self):
+                raise LookupError("evaluated")
+
+            @property
+            def __class__(self):
+                return type(self._evaluate())
+
+            def __getattr__(self, name):
+                return getattr(self._evaluate(), name)
+        """,
+    )
+    tasks = """
+        from PFX_lazy import Proxy
+
+        @Proxy
+        def job():
+            return "{v}"
+    """
+    mods.write("tasks", tasks.format(v=0))
+    mods.load("lazy")
+    module = mods.load("tasks")
+    for version in VERSIONS:
+        mods.write("tasks", tasks.format(v=version))
+        assert mods.reload("tasks").ok
+        assert module.job._func() == version
+
+
 def test_a_class_replaced_takes_its_previous_versions_place_in_a_registry(
     mods: Modules,
 ) -> None:

@@ -40,6 +40,7 @@ from types import (
 from typing import Any, TypeVar
 
 from ._closures import BEHAVIOUR
+from ._patch import is_class, is_function
 from ._reach import instances_of, reach, referents, referrers, without_instances
 
 __all__ = ["CodeHistory", "Reported", "find_running", "find_stale", "own_references"]
@@ -358,7 +359,7 @@ def _holders(
     holders: dict[int, list[Any]] = {id(obj): [] for obj in objects}
     ignore = ignore | {id(objects)}  # 3.13 sees the call's own argument tuple as a referrer
     refs = referrers(objects)
-    classes = [obj for obj in objects if isinstance(obj, type)]
+    classes = [obj for obj in objects if is_class(obj)]
     counts: dict[int, int] = {}
     if classes:
         # A discarded class's instances refer to it (counted, not listed), and there may
@@ -371,7 +372,7 @@ def _holders(
         if id(ref) in ignore or isinstance(ref, FrameType):
             continue
         for held in referents(ref):
-            if id(held) in holders and not (isinstance(held, type) and type(ref) is held):
+            if id(held) in holders and not (is_class(held) and type(ref) is held):
                 holders[id(held)].append(ref)  # (an instance of an old class is counted)
     return holders, counts
 
@@ -403,7 +404,7 @@ def _functions(cls: type) -> list[FunctionType]:
     found = []
     for member in vars(cls).values():
         func = getattr(member, "__func__", member)
-        if isinstance(func, FunctionType):
+        if is_function(func):
             found.append(func)
     return found
 
@@ -437,7 +438,7 @@ def _members(discarded: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
     but one held elsewhere keeps the class, and its previous methods, in use."""
     out: list[tuple[str, Any]] = []
     for name, cls in discarded:
-        if isinstance(cls, type):
+        if is_class(cls):
             out += [(f"{name}.{attr}", v) for attr, v in vars(cls).items() if type(v) is cls]
     return out
 
@@ -446,7 +447,7 @@ def _expected(discarded: list[tuple[str, Any]]) -> dict[int, int]:
     """``id(obj) -> references to it`` from the discarded objects themselves: a
     discarded class's dict holds its methods and its members; a class refers to itself
     (`own_references`), and a discarded subclass to it (its bases and ``__mro__``)."""
-    classes = [obj for _, obj in discarded if isinstance(obj, type)]
+    classes = [obj for _, obj in discarded if is_class(obj)]
     # What each class refers to beside itself: its tp_base (a referent), bases and mro.
     subclassed = Counter(
         id(ref) for c in classes for ref in (*referents(c), *c.__bases__, *c.__mro__[1:])
@@ -500,13 +501,13 @@ def _wrapped(value: Any) -> list[FunctionType]:
         found = [value.fget, value.fset, value.fdel]
     else:
         found = [getattr(value, "__func__", value)]
-    return [f for f in found if isinstance(f, FunctionType)]
+    return [f for f in found if is_function(f)]
 
 
 def _ignored(discarded: list[tuple[str, Any]], suspects: list[tuple[str, Any]]) -> set[int]:
     ignore = {id(discarded), id(suspects), *(id(p) for p in discarded), *(id(p) for p in suspects)}
     for _, obj in discarded:
-        if isinstance(obj, type):
+        if is_class(obj):
             # What a discarded class is made of refers back to it: not a holder. (Its
             # dict, behind the mappingproxy, holds its methods.)
             ignore.update(map(id, _parts(obj)))

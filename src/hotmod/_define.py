@@ -28,7 +28,7 @@ from typing import Any, NamedTuple
 from ._audit import own_references
 from ._containers import SAVED, refill
 from ._missing import MISSING
-from ._patch import Patcher
+from ._patch import Patcher, is_class, is_proxy
 from ._reach import REGISTRY_MAX, places
 from ._syntax import children, walk
 
@@ -449,7 +449,7 @@ def unchanged(ns: Mapping[str, Any], prints: Prints, plain: Groups) -> frozenset
         and (
             type(obj) is FunctionType and _STATE(obj) == prints.state[i] and not obj.__dict__
             if i < split
-            else isinstance(obj, type) and _members(obj) == prints.members[i - split]
+            else is_class(obj) and _members(obj) == prints.members[i - split]
         )
     }
     return frozenset(name for group in plain if same.issuperset(group) for name in group)
@@ -588,10 +588,10 @@ class Definer:
             return new
         old = self.old.get(qualname) if "." not in qualname else self._lookup(qualname.split("."))
         if old is not None and self.patcher.keep_unchanged(old, new, self.owner):
-            if isinstance(new, type):
+            if is_class(new):
                 self._given_up[id(new)] = new
             return old  # a dependent re-run from its cached code: the common case
-        if isinstance(new, type):
+        if is_class(new):
             self.patcher.classes_changed = True
         if old is None:
             return new
@@ -600,7 +600,7 @@ class Definer:
             or not _defined_as(old, qualname, self.owner)
             or _is_wrapper(old)
         ):
-            old = self._raw(old, qualname, isinstance(new, type))
+            old = self._raw(old, qualname, is_class(new))
             if old is None or old is new:
                 return new
         notes = len(self.patcher.notes)
@@ -609,7 +609,7 @@ class Definer:
             self._unkept[qualname] = self.patcher.notes[notes:]
         if self.patcher.has_cells():
             self.patcher.fix_cells()
-        if kept is not new and isinstance(new, type):
+        if kept is not new and is_class(new):
             self._given_up[id(new)] = new
         return kept
 
@@ -644,7 +644,7 @@ class Definer:
 
         def keep(new: Any) -> Any:
             old = self._lookup(path.split("."))
-            if old is None or old is new:
+            if old is None or old is new or is_proxy(old) or is_proxy(new):
                 return new
             notes = len(self.patcher.notes)
             kept = self.patcher.keep(old, new, self.owner)
@@ -676,7 +676,7 @@ class Definer:
     def _lookup(self, parts: list[str]) -> Any:
         obj = self.old.get(parts[0])
         for part in parts[1:]:
-            if not isinstance(obj, type):
+            if not is_class(obj):
                 return None
             obj = obj.__dict__.get(part)
         return obj
@@ -691,12 +691,14 @@ class Definer:
             if id(item) in seen or len(seen) > 32:
                 continue
             seen.add(id(item))
+            if is_proxy(item):
+                continue
             if want_class:
-                if isinstance(item, type) and _defined_as(item, qualname, self.owner):
+                if is_class(item) and _defined_as(item, qualname, self.owner):
                     return item
                 continue
             if (
-                isinstance(item, FunctionType)
+                type(item) is FunctionType
                 and _defined_as(item, qualname, self.owner)
                 and not self.patcher.is_patched(item)
                 and not _is_wrapper(item)
@@ -713,9 +715,13 @@ def _is_wrapper(obj: Any) -> bool:
 
 
 def _defined_as(obj: Any, qualname: str, owner: str) -> bool:
-    return (
-        getattr(obj, "__qualname__", None) == qualname and getattr(obj, "__module__", None) == owner
-    )
+    try:
+        return (
+            getattr(obj, "__qualname__", None) == qualname
+            and getattr(obj, "__module__", None) == owner
+        )
+    except Exception:  # a proxy that raises as it is evaluated: not a definition
+        return False
 
 
 def _inner_objects(obj: Any) -> list[Any]:
@@ -727,7 +733,7 @@ def _inner_objects(obj: Any) -> list[Any]:
             continue
         if value is not None:
             found.append(value)
-    if isinstance(obj, FunctionType):
+    if type(obj) is FunctionType:
         for cell in obj.__closure__ or ():
             with contextlib.suppress(ValueError):  # an empty cell
                 found.append(cell.cell_contents)

@@ -19,6 +19,7 @@ from typing import Any
 from ._audit import own_references
 from ._containers import SAVED_TYPES, Container, Found, ListLike
 from ._missing import MISSING
+from ._patch import is_class, is_proxy
 from ._reach import (
     REGISTRY_MAX,
     instances_of,
@@ -63,11 +64,17 @@ def _owned(value: Any, owner: str, defined: bool) -> list[Any]:
     todo = [value]
     while todo and len(found) < 8:
         item = todo.pop()
-        try:  # a proxy (werkzeug's request) may raise on any attribute
-            own = (defined and item is value) or getattr(item, "__module__", None) == owner
+        # (a lazy proxy, werkzeug's request: any attribute evaluates it, and may raise)
+        proxy = is_proxy(item)
+        try:
+            own = (defined and item is value) or (
+                not proxy and getattr(item, "__module__", None) == owner
+            )
             if not own or any(item is f for f in found):
                 continue
             found.append(item)
+            if proxy:
+                continue
             for attr in ("__wrapped__", "__func__"):
                 inner = getattr(item, attr, None) if callable(item) or attr == "__func__" else None
                 if inner is not None:
@@ -355,7 +362,7 @@ def _self_references(obj: Any) -> int:
     """The references a class has from its own parts (its ``__mro__``, descriptors,
     ``super()`` cells) and from its subclasses (their bases and ``__mro__``): none of
     them a registry. Without them, every module defining a subclass walked the heap."""
-    if not isinstance(obj, type):
+    if is_proxy(obj) or not is_class(obj):
         return 0
     count = own_references(obj)[id(obj)]
     for sub in type.__subclasses__(obj):  # type: ignore[var-annotated]
@@ -512,7 +519,7 @@ def find_containers(
     internal |= ids  # (a decorator's wrapper holding the function is no registration)
     # A class's instances refer to it (their type), and a program may hold millions; its
     # own __mro__ tuple refers to it too.
-    classes = [o for o in objects if isinstance(o, type)]
+    classes = [o for o in objects if is_class(o)]
     internal.update([id(classes), *(id(c.__mro__) for c in classes)])
     refs = referrers(objects)
     made = instances_of(refs, instances) if instances else []

@@ -15,9 +15,12 @@ import sys
 from collections.abc import Callable, Mapping
 from itertools import compress
 from types import CellType, CodeType, FunctionType, GetSetDescriptorType, MemberDescriptorType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._missing import MISSING
+
+if TYPE_CHECKING:
+    from typing_extensions import TypeIs
 
 __all__ = ["Patcher"]
 
@@ -40,6 +43,23 @@ _CLASS_SKIP = frozenset({"__dict__", "__weakref__", "_abc_impl"})
 _VALUES = frozenset(map(id, (int, float, complex, str, bytes, bool, type(None))))
 _CTYPES_FINAL = frozenset({"_fields_", "_pack_", "_anonymous_", "_align_", "_layout_"})
 _METHOD_TYPES = (FunctionType, staticmethod, classmethod, property)
+
+
+def is_class(obj: object) -> TypeIs[type]:
+    """``isinstance(obj, type)``, by its type: never asks a lazy proxy (`is_proxy`)."""
+    return issubclass(type(obj), type)
+
+
+def is_function(obj: object) -> TypeIs[FunctionType]:
+    """``isinstance(obj, FunctionType)``, by its type: never asks a lazy proxy."""
+    return type(obj) is FunctionType
+
+
+def is_proxy(obj: object) -> bool:
+    """Whether ``obj`` stands for another object it gives as its ``__class__``: a lazy
+    proxy (Celery's task proxies, werkzeug's ``LocalProxy``, Django's ``LazyObject``),
+    which ``isinstance`` and most attributes evaluate, and may fail to."""
+    return any("__class__" in vars(cls) for cls in type(obj).__mro__[:-1])
 
 
 def _same_function(old: FunctionType, new: FunctionType) -> bool:
@@ -218,13 +238,13 @@ class Patcher:
         # Classes from elsewhere are their own module's business.
         seen: set[int] = set()
         canon = self._canon
-        todo = [v for v in ns.values() if isinstance(v, type) and v.__module__ == owner]
+        todo = [v for v in ns.values() if is_class(v) and v.__module__ == owner]
         while todo:
             cls = todo.pop()
             if id(cls) in seen or id(cls) in canon:
                 continue
             seen.add(id(cls))
-            todo.extend(v for v in vars(cls).values() if isinstance(v, type))
+            todo.extend(v for v in vars(cls).values() if is_class(v))
             if canon.keys().isdisjoint(map(id, cls.__bases__)):
                 continue
             bases = tuple(canon.get(id(b), b) for b in cls.__bases__)
@@ -239,7 +259,7 @@ class Patcher:
         """Return the object to bind: ``old`` patched with ``new``, or ``new`` itself."""
         if id(new) in self._canon:
             return self._canon[id(new)]
-        if (id(old), id(new)) in self._failed:
+        if (id(old), id(new)) in self._failed or is_proxy(old) or is_proxy(new):
             return new
         kept = self._keep(old, new, owner)
         if kept is new:
@@ -247,9 +267,9 @@ class Patcher:
         return kept
 
     def _keep(self, old: Any, new: Any, owner: str) -> Any:
-        if isinstance(new, type):
+        if is_class(new):
             self.classes_changed = True
-        if isinstance(old, FunctionType) and isinstance(new, FunctionType):
+        if is_function(old) and is_function(new):
             # Defined here, or made here by a factory from elsewhere (a decorator without
             # functools.wraps, make_handler(config)): the same code, so the old object
             # can become the new one.
@@ -257,7 +277,7 @@ class Patcher:
             if mine and self.patch_function(old, new, owner):
                 return old
             return new
-        if isinstance(old, type) and isinstance(new, type):
+        if is_class(old) and is_class(new):
             if (
                 old.__module__ == owner
                 and old.__qualname__ == new.__qualname__
@@ -341,7 +361,7 @@ class Patcher:
             if old.__module__ != owner or not _same_function(old, new):
                 return False
         elif not (
-            isinstance(new, type)
+            is_class(new)
             and old.__module__ == owner
             and old.__qualname__ == new.__qualname__
             and _identical(old.__bases__, new.__bases__)
@@ -611,7 +631,7 @@ class Patcher:
         elif hasattr(value, "func"):  # functools.cached_property, partialmethod
             funcs = [value.func]
         for func in funcs:
-            if isinstance(func, FunctionType):
+            if is_function(func):
                 self._adopt_function(func)
 
 

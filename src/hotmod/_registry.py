@@ -53,7 +53,7 @@ from ._holders import (
     wraps_any,
 )
 from ._missing import MISSING
-from ._patch import Patcher
+from ._patch import Patcher, is_class
 from ._reach import REGISTRY_MAX
 from ._registrants import DEFINED, global_of, instances, site_changes, without_sites
 from ._settle import (
@@ -542,7 +542,7 @@ class _Change(NamedTuple):
         """The change from ``running`` to ``names`` (``old``: the namespace before)."""
         narrow, wide = site_changes(running, names)
         found = (old.get(name) for name in instances(names))
-        classes = tuple(c for c in found if isinstance(c, type) and c.__module__ == module)
+        classes = tuple(c for c in found if is_class(c) and c.__module__ == module)
         kinds = frozenset(c.__qualname__ for c in classes)
         running, names = without_sites(running), without_sites(names)
         anew = (names - running if running else names) | wide
@@ -802,7 +802,7 @@ def _take_from_heap(objects: list[Any], made: list[Any], internal: set[int]) -> 
         return
     internal = internal | {id(objects), id(made)}
     # (the instances of a class the failed run made are its registrations too)
-    classes = [c for c in made if isinstance(c, type)]
+    classes = [c for c in made if is_class(c)]
     containers, wrapping = find_containers([*objects, *made], internal, frozenset(), classes)
     going = set(map(id, objects)) | set(map(id, made))
     for container in containers:
@@ -830,7 +830,7 @@ def _attributes(container: dict[Any, Any]) -> bool:
     """Whether a dict is the attributes of a class or another object, not a registry
     (a class attribute may name a function: ``on_save = handler``)."""
     return any(
-        isinstance(owner, type) or getattr(owner, "__dict__", None) is container
+        is_class(owner) or getattr(owner, "__dict__", None) is container
         for owner in gc.get_referrers(container)
         if not isinstance(owner, (dict, list, tuple, set, frozenset))
     )

@@ -38,7 +38,7 @@ from ._missing import MISSING
 from ._modmap import ModuleMap, no_source_reason, real, source_hash
 from ._monitor._batch import STALL
 from ._monitor._lease import read_held, read_still
-from ._patch import Patcher, forget_abc_verdicts
+from ._patch import Patcher, forget_abc_verdicts, is_class, is_function
 from ._plan import Plan, PlanError, make_plan
 from ._rebind import rebind
 from ._registrants import registrants
@@ -87,7 +87,7 @@ def _run_pieces(pieces: Sequence[Piece], ns: dict[str, Any], definer: Definer) -
                 continue
             if type(new) is FunctionType:
                 ns[name] = definer.bind(name)(definer.define(new))
-            elif isinstance(new, type):
+            elif is_class(new):
                 ns[name] = definer.define(new)  # (as its tree would: no decorator to bind)
 
 
@@ -1046,7 +1046,7 @@ def _discarded(steps: list[Step], txn: _Txn, modules: dict[str, str]) -> list[tu
                         (f"{owner}.{key}.{attr}", func)
                         for attr, member in vars(value).items()
                         for func in [getattr(member, "__func__", member)]
-                        if isinstance(func, FunctionType)
+                        if is_function(func)
                         and func.__module__ == owner  # (not one it inherits: Enum's __new__)
                         and not txn.patcher.is_patched(func)
                     ]

@@ -21,7 +21,7 @@ from typing import Any
 from ._containers import Container, ListLike, refill, replace_items
 from ._holders import Tallies, count_held, defined_in, wrapped_names
 from ._missing import MISSING
-from ._patch import Patcher
+from ._patch import Patcher, is_class
 from ._reach import REGISTRY_MAX
 from ._registrants import global_of
 
@@ -52,9 +52,7 @@ def successors_of(
         previous, now = old.get(key, MISSING), namespace.get(key, MISSING)
         if previous is MISSING or now is MISSING or now is previous:
             continue
-        if patcher.canonical(now) is not previous and isinstance(now, type) is isinstance(
-            previous, type
-        ):
+        if patcher.canonical(now) is not previous and is_class(now) is is_class(previous):
             found[id(previous)] = now
     return found
 
