@@ -129,3 +129,39 @@ def test_a_column_change_restarts_under_hotmod_run_restart(project: Path) -> Non
         assert shell.run("greet") == "hello ann (7)"
     finally:
         shell.stop()
+
+
+def test_event_listeners_follow_the_source(shell: Shell) -> None:
+    hooks = shell.root / "app" / "hooks.py"
+    assert shell.run("seen") == "v1 ann v1 bob"  # (the rows the program added first)
+    shell.reloaded(lambda: edit(hooks, '"v1 ', '"v2 '))
+    assert shell.run("add cid") == "added"
+    assert shell.run("seen") == "v2 cid"
+    # A listener renamed: before, the previous one was still called, and reported stale.
+    shell.reloaded(
+        lambda: edit(
+            hooks,
+            'def stamp(mapper, connection, target):\n    SEEN.append(f"v2 ',
+            'def mark(mapper, connection, target):\n    SEEN.append(f"v3 ',
+            atomic=True,
+        )
+    )
+    assert shell.run("add dan") == "added"
+    assert shell.run("seen") == "v3 dan"
+    # A failed run leaves the listeners as they were; a listener removed goes.
+    source = hooks.read_text()
+    shell.failed(
+        lambda: save(
+            hooks, source.replace("v3", "v4") + 'raise RuntimeError("boom")\n', atomic=True
+        )
+    )
+    assert shell.run("add eve") == "added"
+    assert shell.run("seen") == "v3 eve"
+    shell.reloaded(
+        lambda: save(
+            hooks, source.replace('@event.listens_for(User, "before_insert")\n', ""), atomic=True
+        )
+    )
+    assert shell.run("add fay") == "added"
+    assert shell.run("seen") == ""
+    assert "previous code still reachable" not in "".join(shell.err)

@@ -9,18 +9,26 @@ instrumented attributes, sessions' identity maps) and take the new methods,
 properties and class attributes. When a table's columns or a class's relationships
 changed, the reload rolls back and ``report.needs_restart`` names the module, with
 the model and the change in the log line.
+
+Event listeners a module's top-level code adds (``event.listen``, ``@event.listens_for``)
+go to the ledger: removed before the module runs again, so a listener renamed or deleted
+in the source stops being called, as after a restart.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import sys
+from collections.abc import Callable
 from types import FunctionType, ModuleType
 from typing import Any
 
+from .._runtime import ledger
 from .._typing import override
 from . import NOT_HANDLED, Integration, Transaction
+from ._common import registering_module
 
 __all__ = ["SQLAlchemyIntegration"]
 
@@ -34,6 +42,33 @@ class SQLAlchemyIntegration(Integration):
     """Keeps mapped classes mapped once, in their registry and MetaData."""
 
     framework = "sqlalchemy"
+
+    @override
+    def activate(self) -> None:
+        """Record the event listeners modules' top-level code adds."""
+        from sqlalchemy import event
+        from sqlalchemy.event import api
+
+        listen = api.listen
+        if getattr(listen, "_hotmod", False):
+            return
+
+        @functools.wraps(listen)
+        def tracked_listen(
+            target: Any, identifier: str, fn: Callable[..., Any], *args: Any, **kw: Any
+        ) -> None:
+            listen(target, identifier, fn, *args, **kw)
+            module = registering_module()
+            if module is not None:
+                ledger.record(
+                    module,
+                    functools.partial(_unlisten, target, identifier, fn),
+                    functools.partial(listen, target, identifier, fn, *args, **kw),
+                )
+
+        tracked_listen._hotmod = True  # type: ignore[attr-defined]
+        api.listen = tracked_listen  # (``listens_for`` calls it from there)
+        event.listen = tracked_listen
 
     @override
     def before_module(self, txn: Transaction, module: ModuleType) -> None:
@@ -64,6 +99,16 @@ class SQLAlchemyIntegration(Integration):
         swap = txn.state.get(_KEY, {}).pop(module.__name__, None)
         if swap is not None:
             swap.finish(txn, module)
+
+
+def _unlisten(target: Any, identifier: str, fn: Callable[..., Any]) -> None:
+    from sqlalchemy import event
+
+    if event.contains(target, identifier, fn):  # (the program may have removed it)
+        # (a failed run's listener: the rollback took it out of its list already, and
+        # SQLAlchemy forgets it before it finds it missing there)
+        with contextlib.suppress(ValueError):
+            event.remove(target, identifier, fn)
 
 
 _SWAPPING: list[object] = []  # swaps in progress (the keep hook acts only during one)

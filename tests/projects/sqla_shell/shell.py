@@ -2,8 +2,8 @@
 
 import sys
 
-from app import models, queries
-from app.db import Base, Session, engine
+from app import hooks, models, queries  # (hooks adds event listeners)
+from app.db import SEEN, Base, Session, engine
 
 Base.metadata.create_all(engine)
 with Session() as seed:
@@ -32,6 +32,9 @@ def main() -> None:
                 print(" ".join(queries.labels(SESSION)))
             elif command == ["same"]:
                 print(type(ANN) is models.User and isinstance(ANN, models.User))
+            elif command == ["seen"]:
+                print(" ".join(SEEN))
+                SEEN.clear()
             elif command[:1] == ["add"]:
                 SESSION.add(models.User(name=command[1]))
                 SESSION.commit()

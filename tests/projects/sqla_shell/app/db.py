@@ -8,3 +8,4 @@ class Base(DeclarativeBase):
 
 engine = create_engine("sqlite://")
 Session = sessionmaker(engine)
+SEEN: list[str] = []  # what the event listeners saw (app.hooks)
