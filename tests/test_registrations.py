@@ -435,6 +435,34 @@ def test_singledispatch_registrations_run_the_new_code(mods: Modules) -> None:
         assert len(fmt.show.registry) == 2
 
 
+def test_a_copy_of_the_namespace_made_while_it_runs_keeps_no_previous_object(
+    mods: Modules,
+) -> None:
+    # attrs copies the module's namespace into the globals of the methods it writes,
+    # while the module runs: the hooks hotmod put there must not hold the transaction
+    # (and with it every object the reload replaced).
+    source = """
+        class Base:
+            pass
+
+        class Other:
+            pass
+
+        class Thing({base}):
+            pass
+
+        SNAPSHOT = {{k: v for k, v in globals().items() if k != "SNAPSHOT"}}
+    """
+    mods.write("snap", source.format(base="Base"))
+    module = mods.load("snap")
+    previous = weakref.ref(module.Thing)
+    mods.write("snap", source.format(base="Other"))  # (new bases: a new class)
+    mods.reload("snap")
+    assert module.Thing.__bases__ == (module.Other,)
+    gc.collect()
+    assert previous() is None
+
+
 def test_a_lazy_proxy_a_decorator_returns_is_not_evaluated(mods: Modules) -> None:
     # Celery's ``@shared_task`` returns such a proxy: evaluated, it looks its task up,
     # which fails while the module that makes the task runs again.

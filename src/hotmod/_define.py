@@ -551,6 +551,29 @@ def _indexes(ids: list[int], wanted: Set[int]) -> list[int]:
     return sorted(found)
 
 
+# The `Definer` of each module namespace running now, by id. The decorators a module's
+# code calls find theirs here, not in the namespace: a library may copy the namespace
+# (attrs copies it into the globals of the methods it writes), and a copy holding the
+# Definer would keep the transaction, and every object it replaced, alive.
+_running: dict[int, Definer] = {}
+
+
+def _caller() -> Definer:
+    return _running[id(sys._getframe(2).f_globals)]
+
+
+def _define(new: Any) -> Any:
+    return _caller().define(new)
+
+
+def _bind(path: str) -> Callable[[Any], Any]:
+    return _caller().bind(path)
+
+
+def _around(decorator: Callable[[Any], Any], path: str | None, inner: bool) -> Callable[[Any], Any]:
+    return _caller().around(decorator, path, inner)
+
+
 class Definer:
     """The two decorators for one module of one transaction."""
 
@@ -568,14 +591,16 @@ class Definer:
     def install(self, ns: dict[str, Any], skip: frozenset[str] = frozenset()) -> None:
         """Make the decorators visible to the module's code, and the plain definitions
         it leaves as they are (``skip``)."""
-        ns[DEF] = self.define
-        ns[BIND] = self.bind
+        _running[id(ns)] = self
+        ns[DEF] = _define
+        ns[BIND] = _bind
         ns[SKIP] = skip
-        ns[AROUND] = self.around
+        ns[AROUND] = _around
 
     @staticmethod
     def remove(ns: dict[str, Any]) -> None:
         """Take the decorators out of the namespace again."""
+        _running.pop(id(ns), None)
         ns.pop(DEF, None)
         ns.pop(BIND, None)
         ns.pop(SKIP, None)
@@ -639,7 +664,7 @@ class Definer:
             ):
                 self.patcher.undo.append(_replace_in(value, twins))
 
-    def bind(self, path: str) -> Any:
+    def bind(self, path: str) -> Callable[[Any], Any]:
         """A decorator giving the final object bound at ``path`` its kept predecessor."""
 
         def keep(new: Any) -> Any:
