@@ -463,6 +463,43 @@ def test_a_copy_of_the_namespace_made_while_it_runs_keeps_no_previous_object(
     assert previous() is None
 
 
+def test_a_copy_of_the_namespace_is_not_taken_for_a_registry(mods: Modules) -> None:
+    # attrs copies the module's namespace into the globals of each method it writes: a
+    # copy holds the module's classes, as a registry would, and each reload makes more.
+    # Kept as registries, the copies (and what they held: here the run's token) lived
+    # on, and the program grew at every reload.
+    source = """
+        from attrs import define
+
+        class Token:
+            pass
+
+        TOKEN = Token()
+
+        @define
+        class Point:
+            x: int = 0
+
+            def value(self):
+                return {v}
+
+        @define
+        class Line:
+            start: Point = Point()
+    """
+    mods.write("copied", source.format(v=0))
+    module = mods.load("copied")
+    held = [module.Point(1)]  # (an instance the program keeps)
+    tokens = [weakref.ref(module.TOKEN)]
+    for version in range(1, 4):
+        mods.write("copied", source.format(v=version))
+        mods.reload("copied")
+        assert held[0].value() == version and module.Point(2) != held[0]
+        tokens.append(weakref.ref(module.TOKEN))
+    gc.collect()
+    assert [token() is None for token in tokens] == [True, True, True, False]
+
+
 def test_a_lazy_proxy_a_decorator_returns_is_not_evaluated(mods: Modules) -> None:
     # Celery's ``@shared_task`` returns such a proxy: evaluated, it looks its task up,
     # which fails while the module that makes the task runs again.

@@ -355,7 +355,7 @@ def near_containers(
     # first reload of N modules, it was N times N)
     maybe = any(type(c) is dict and "__name__" in c for c in holding)
     modules = _module_dicts() if maybe else set()
-    return [c for c in holding if id(c) not in modules and not _wrapper_state(c)], wrapping
+    return [c for c in holding if id(c) not in modules and not _not_a_registry(c)], wrapping
 
 
 def _self_references(obj: Any) -> int:
@@ -493,8 +493,12 @@ def _module_dicts() -> set[int]:
     return {id(m.__dict__) for m in list(sys.modules.values()) if m is not None}
 
 
-def _wrapper_state(container: Any) -> bool:
-    return isinstance(container, dict) and "__wrapped__" in container
+def _not_a_registry(container: Any) -> bool:
+    """A wrapper function's attributes, or a namespace: the globals of code, a copy of a
+    module's (attrs copies it into the globals of the methods it writes)."""
+    return isinstance(container, dict) and (
+        "__wrapped__" in container or "__builtins__" in container
+    )
 
 
 # The most instances of a class taken for its registrations (more are data).
@@ -533,8 +537,8 @@ def find_containers(
             if any(id(v) in ids for v in _inner(ref, adapted)):
                 wrappers.append(ref)
             continue
-        if _wrapper_state(ref):
-            continue  # a wrapper function's attributes
+        if _not_a_registry(ref):
+            continue
         found.append(ref)
     found, owners = _without_instance_dicts(found)
     wrappers += [o for o in owners if any(id(v) in ids for v in _inner(o, adapted))]
