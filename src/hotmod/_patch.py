@@ -384,11 +384,13 @@ class Patcher:
         if old.__globals__ is not new.__globals__:
             # (read-only) A module that replaced its sys.modules entry by a copy of its
             # namespace, a function made by exec in a fresh dict: the kept one would
-            # run the new code against the previous namespace.
-            self.notes.append(
-                f"{owner}.{new.__qualname__}: its globals are another namespace than "
-                "before; references were rebound instead"
-            )
+            # run the new code against the previous namespace. Code written at run time
+            # (attrs' methods, each run's own) goes without a word: made anew by design.
+            if not new.__code__.co_filename.startswith("<"):
+                self.notes.append(
+                    f"{owner}.{new.__qualname__}: its globals are another namespace than "
+                    "before; references were rebound instead"
+                )
             return False
         if _same_function(old, new):
             self._kept_as_is(old, new)  # equal code: nothing to change, nothing to undo
