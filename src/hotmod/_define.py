@@ -28,7 +28,7 @@ from typing import Any, NamedTuple
 from ._audit import own_references
 from ._containers import SAVED, refill
 from ._missing import MISSING
-from ._patch import Patcher, is_class, is_proxy
+from ._patch import Patcher, is_class, is_function, is_proxy
 from ._reach import REGISTRY_MAX, places
 from ._syntax import children, walk
 
@@ -723,7 +723,7 @@ class Definer:
                     return item
                 continue
             if (
-                type(item) is FunctionType
+                is_function(item)
                 and _defined_as(item, qualname, self.owner)
                 and not self.patcher.is_patched(item)
                 and not _is_wrapper(item)
@@ -740,13 +740,9 @@ def _is_wrapper(obj: Any) -> bool:
 
 
 def _defined_as(obj: Any, qualname: str, owner: str) -> bool:
-    try:
-        return (
-            getattr(obj, "__qualname__", None) == qualname
-            and getattr(obj, "__module__", None) == owner
-        )
-    except Exception:  # a proxy that raises as it is evaluated: not a definition
-        return False
+    return (
+        getattr(obj, "__qualname__", None) == qualname and getattr(obj, "__module__", None) == owner
+    )
 
 
 def _inner_objects(obj: Any) -> list[Any]:
@@ -758,7 +754,7 @@ def _inner_objects(obj: Any) -> list[Any]:
             continue
         if value is not None:
             found.append(value)
-    if type(obj) is FunctionType:
+    if is_function(obj):
         for cell in obj.__closure__ or ():
             with contextlib.suppress(ValueError):  # an empty cell
                 found.append(cell.cell_contents)

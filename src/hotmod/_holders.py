@@ -362,7 +362,7 @@ def _self_references(obj: Any) -> int:
     """The references a class has from its own parts (its ``__mro__``, descriptors,
     ``super()`` cells) and from its subclasses (their bases and ``__mro__``): none of
     them a registry. Without them, every module defining a subclass walked the heap."""
-    if is_proxy(obj) or not is_class(obj):
+    if not is_class(obj):  # (by its type: a lazy proxy is not evaluated)
         return 0
     count = own_references(obj)[id(obj)]
     for sub in type.__subclasses__(obj):  # type: ignore[var-annotated]

@@ -148,38 +148,39 @@ Entry = tuple[Callable[[], None], Callable[[], None]]
 
 
 def track_calls(
-    owner: type,
+    owner: Any,
     name: str,
     entry: Callable[..., Entry | None],
     *,
     module: Callable[[Any], str | None] = registering_module,
 ) -> Callable[..., Any]:
-    """Write each call of the method ``owner.name`` made by a module's top-level code to
-    that module's ledger; return the method as it was (wrapped once, however often
-    this is called).
+    """Write each call of ``owner.name`` (a class's method, a module's function) made by
+    a module's top-level code to that module's ledger; return it as it was (wrapped
+    once, however often this is called).
 
-    After a call, ``entry(method, result, self, *args, **kwargs)`` gives its ``(undo,
-    redo)``, or None when the call registered nothing; ``method`` is the unwrapped one,
-    for ``redo``. ``module(self)`` names the module registering, or None for a call not
-    to record (by default `registering_module`).
+    After a call, ``entry(original, result, first, *args, **kwargs)`` gives its
+    ``(undo, redo)``, or None when the call registered nothing; ``original`` is the
+    unwrapped callable, for ``redo``; ``first`` the call's first argument (``self`` for a
+    method). ``module(first)`` names the module registering, or None for a call not to
+    record (by default `registering_module`).
     """
-    method: Callable[..., Any] = getattr(owner, name)
-    if getattr(method, "_hotmod", False):
-        return method.__wrapped__  # type: ignore[attr-defined, no-any-return]
+    original: Callable[..., Any] = getattr(owner, name)
+    if getattr(original, "_hotmod", False):
+        return original.__wrapped__  # type: ignore[attr-defined, no-any-return]
 
-    @functools.wraps(method)
-    def tracked(self: Any, *args: Any, **kwargs: Any) -> Any:
-        result = method(self, *args, **kwargs)
-        registering = module(self)
+    @functools.wraps(original)
+    def tracked(first: Any, *args: Any, **kwargs: Any) -> Any:
+        result = original(first, *args, **kwargs)
+        registering = module(first)
         if registering is not None:
-            made = entry(method, result, self, *args, **kwargs)
+            made = entry(original, result, first, *args, **kwargs)
             if made is not None:
                 ledger.record(registering, *made)
         return result
 
     tracked._hotmod = True  # type: ignore[attr-defined]
     setattr(owner, name, tracked)
-    return method
+    return original
 
 
 def importing_module(target: Any = None) -> str | None:

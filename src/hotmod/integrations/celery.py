@@ -19,10 +19,9 @@ import sys
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from .._runtime import ledger
 from .._typing import override
 from . import Integration, Transaction
-from ._common import registering_module
+from ._common import Entry, track_calls
 
 if TYPE_CHECKING:
     from .._report import ReloadReport
@@ -42,28 +41,11 @@ class CeleryIntegration(Integration):
         from celery import Celery, _state
         from celery.app import base
 
-        connect = _state.connect_on_app_finalize
-        if getattr(connect, "_hotmod", False):
+        if getattr(Celery._task_from_fun, "_hotmod", False):
             return
-
-        @functools.wraps(connect)
-        def tracked_connect(callback: Any) -> Any:
-            connect(callback)
-            module = registering_module()
-            if module is not None:
-                finalizers = _state._on_app_finalizers
-                ledger.record(
-                    module,
-                    functools.partial(finalizers.discard, callback),
-                    functools.partial(finalizers.add, callback),
-                )
-            return callback
-
-        tracked_connect._hotmod = True  # type: ignore[attr-defined]
+        track_calls(_state, "connect_on_app_finalize", _finalizer)
         # (``shared_task`` looks it up in `_state`; ``app.task`` imported it)
-        _state.connect_on_app_finalize = tracked_connect
-        if getattr(base, "connect_on_app_finalize", None) is connect:
-            base.connect_on_app_finalize = tracked_connect
+        base.connect_on_app_finalize = _state.connect_on_app_finalize
         make = Celery._task_from_fun
 
         @functools.wraps(make)
@@ -80,6 +62,7 @@ class CeleryIntegration(Integration):
                 _made.append((tasks, key, task))
             return task
 
+        task_from_fun._hotmod = True  # type: ignore[attr-defined]
         Celery._task_from_fun = task_from_fun
 
     @override
@@ -117,6 +100,15 @@ class CeleryIntegration(Integration):
     def rolled_back(self, report: ReloadReport) -> None:
         """As `committed`, after a rollback."""
         _end()
+
+
+def _finalizer(connect: Any, result: Any, callback: Any) -> Entry:
+    from celery import _state
+
+    finalizers = _state._on_app_finalizers
+    return functools.partial(finalizers.discard, callback), functools.partial(
+        finalizers.add, callback
+    )
 
 
 # The tasks of the modules this reload runs again, by id: (their apps' tasks, name).

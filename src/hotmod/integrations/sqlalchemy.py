@@ -25,10 +25,9 @@ from collections.abc import Callable
 from types import FunctionType, ModuleType
 from typing import Any
 
-from .._runtime import ledger
 from .._typing import override
 from . import NOT_HANDLED, Integration, Transaction
-from ._common import registering_module
+from ._common import Entry, track_calls
 
 __all__ = ["SQLAlchemyIntegration"]
 
@@ -49,26 +48,8 @@ class SQLAlchemyIntegration(Integration):
         from sqlalchemy import event
         from sqlalchemy.event import api
 
-        listen = api.listen
-        if getattr(listen, "_hotmod", False):
-            return
-
-        @functools.wraps(listen)
-        def tracked_listen(
-            target: Any, identifier: str, fn: Callable[..., Any], *args: Any, **kw: Any
-        ) -> None:
-            listen(target, identifier, fn, *args, **kw)
-            module = registering_module()
-            if module is not None:
-                ledger.record(
-                    module,
-                    functools.partial(_unlisten, target, identifier, fn),
-                    functools.partial(listen, target, identifier, fn, *args, **kw),
-                )
-
-        tracked_listen._hotmod = True  # type: ignore[attr-defined]
-        api.listen = tracked_listen  # (``listens_for`` calls it from there)
-        event.listen = tracked_listen
+        track_calls(api, "listen", _listener)
+        event.listen = api.listen  # (``listens_for`` calls it in `api`)
 
     @override
     def before_module(self, txn: Transaction, module: ModuleType) -> None:
@@ -99,6 +80,15 @@ class SQLAlchemyIntegration(Integration):
         swap = txn.state.get(_KEY, {}).pop(module.__name__, None)
         if swap is not None:
             swap.finish(txn, module)
+
+
+def _listener(
+    listen: Any, result: None, target: Any, identifier: str, fn: Any, *args: Any, **kw: Any
+) -> Entry:
+    return (
+        functools.partial(_unlisten, target, identifier, fn),
+        functools.partial(listen, target, identifier, fn, *args, **kw),
+    )
 
 
 def _unlisten(target: Any, identifier: str, fn: Callable[..., Any]) -> None:
