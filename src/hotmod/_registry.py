@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import gc
 import itertools
+import logging
 import sys
 import weakref
 from collections import Counter, deque
@@ -29,7 +30,7 @@ from ._containers import (
     SAVED,
     Container,
     Found,
-    SavedOrder,
+    SavedLength,
     base_type,
     refill,
     replace_items,
@@ -69,6 +70,8 @@ from ._settle import (
 )
 
 __all__ = ["Counted", "Registries", "take_out_modules"]
+
+_log = logging.getLogger("hotmod")
 
 _C = TypeVar("_C")
 
@@ -166,13 +169,14 @@ class Registries:
         saved: list[tuple[Container, Container]] = []
         for container in (*containers, *wrapping):
             copy = held[id(container)]() if id(container) in held else None
-            if isinstance(copy, SavedOrder):  # (what this module takes out goes back too)
-                copy.values.update(_values(taking.get(id(container)), copy.values))
+            taken = taking.get(id(container))
+            if isinstance(copy, SavedLength):  # (what this module takes out goes back too)
+                copy.values.update(_values(taken, copy.values))
             if copy is not None:
                 continue
-            if type(container) is dict and len(container) > REGISTRY_MAX:
-                values = self._saved(SAVED[dict](_values(taking.get(id(container)), {})))
-                copy = self._saved(SavedOrder(container, values))
+            if len(container) > REGISTRY_MAX and type(container) in (list, deque, dict):
+                values = self._saved(SAVED[dict](_values(taken, {})))
+                copy = self._saved(SavedLength(container, values))
             else:
                 copy = self._saved(SAVED[base_type(container)](container))
             saved.append((container, copy))
@@ -184,14 +188,25 @@ class Registries:
             if take_out is not None:
                 take_out()
             for container, items in saved:
-                if isinstance(items, SavedOrder):
-                    _reorder(container, items)  # type: ignore[arg-type]
+                if isinstance(items, SavedLength):
+                    if not items.cut(container):
+                        _log.warning(
+                            "a failed reload changed a %s of %d entries beyond adding to it;"
+                            " hotmod does not copy containers that long for a rollback, so"
+                            " it stays as the failed run left it",
+                            type(container).__name__,
+                            items.size,
+                        )
                 elif isinstance(container, (list, deque)):
                     replace_items(container, list(items))
                 else:
                     refill(container, items)  # type: ignore[arg-type]
 
         return restore
+
+    def _uncopied(self) -> set[int]:
+        """The ids of the containers a rollback puts back by `SavedLength`, not a copy."""
+        return {key for key, ref in self._held.items() if isinstance(ref(), SavedLength)}
 
     def _saved(self, copy: _C) -> _C:
         # Of a type of our own: never taken for a registry by the next module's look,
@@ -500,8 +515,8 @@ class Registries:
             )
         )
 
-    @staticmethod
     def _take_out(
+        self,
         module: str,
         present: Mapping[str, list[int]],
         missing: set[str],
@@ -516,7 +531,9 @@ class Registries:
             return None
         ids = {oid for name in missing for oid in present[name]}
         names = {global_of(name) for name in missing}
-        return _taking_out(module, ids, names, fresh, set(map(id, old.values())), internal())
+        return _taking_out(
+            module, ids, names, fresh, set(map(id, old.values())), internal(), self._uncopied
+        )
 
 
 class _Change(NamedTuple):
@@ -739,6 +756,7 @@ def _taking_out(
     fresh: frozenset[str],
     bound: set[int],
     internal: set[int],
+    uncopied: Callable[[], set[int]],
 ) -> Callable[[], None]:
     """How a rollback takes the module's objects ``ids`` (none of them in a registry
     before the run), bound to some of the globals ``names``, out of the lists, sets and
@@ -749,7 +767,9 @@ def _taking_out(
     registered it). Of the registrant names ``fresh`` (globals the module did not bind
     before), what the run bound: the module's functions and classes, what a ``def`` or
     ``class`` statement bound that wraps one (a class-based decorator's instance), and
-    the entries of lists wrapping one (``ROUTES.append(Route("/", home))``)."""
+    the entries of lists wrapping one (``ROUTES.append(Route("/", home))``). Not out of
+    the containers too long to be copied for the rollback (``uncopied``, by id): what
+    the run added to those goes by their `SavedLength`."""
 
     def take_out() -> None:
         live = sys.modules.get(module)
@@ -770,7 +790,7 @@ def _taking_out(
             )
         ]
         own = {id(v) for v in namespace.values()} - bound  # (go with the namespace)
-        _take_from_heap(objects, made, internal | own)
+        _take_from_heap(objects, made, internal | own | uncopied())
 
     return take_out
 
@@ -891,16 +911,3 @@ def _values(entry: Taken | None, known: Mapping[Any, Any]) -> dict[Any, Any]:
         return {}
     container = entry.container
     return {k: container[k] for k in entry.taken if k in container and k not in known}
-
-
-def _reorder(container: dict[Any, Any], saved: SavedOrder) -> None:
-    """Put back a dict saved as an `SavedOrder`: its keys in their order, with the values
-    of those taken out, without those added since."""
-    values = saved.values
-    items = [
-        (key, values[key] if key in values else container[key])
-        for key in saved
-        if key in values or key in container
-    ]
-    container.clear()
-    container.update(items)
