@@ -22,7 +22,8 @@ Run: ``python benchmarks/memory.py`` (``--reloads N``). Prints five tables.
   reload time must not grow with the container, the first reload included. Then a
   program's dict and list of 1,000 and five million entries in another module, holding
   the edited plugin's handler (registered there through an import): read once, then
-  at the keys or places that held it.
+  at the keys or places that held it. Each row also times a failed edit (the last one
+  with a ``raise`` at its end), rolled back: the long containers are not copied.
 * class replaced: a class whose bases change on each edit (a new class each time),
   beside 1,000 and 1,000,000 live instances of its first version; a class renamed on
   each edit (the previous one deleted), beside 1,000 and 2,000,000 kept objects.
@@ -188,21 +189,29 @@ def edited_module(root: Path, name: str, text: str) -> tuple[float, float, float
     return samples[0], statistics.median(samples[1:]), cold, warm
 
 
-def first_and_next(root: Path, name: str, edits: list[str]) -> tuple[float, float]:
+def first_and_next(root: Path, name: str, edits: list[str]) -> tuple[float, float, float]:
     """Save each of ``edits`` as module ``name`` and reload it: (the first reload's
-    seconds, the median of the others)."""
+    seconds, the median of the others, the median of three reloads of the last edit
+    failing at its end, each rolled back)."""
     samples = []
     for text in edits:
         (root / f"{name}.py").write_text(text)
         start = time.perf_counter()
         assert hotmod.reload(name).ok
         samples.append(time.perf_counter() - start)
-    return samples[0], statistics.median(samples[1:])
+    failed = []
+    for _ in range(3):
+        (root / f"{name}.py").write_text(edits[-1] + "\nraise RuntimeError('a failed edit')\n")
+        start = time.perf_counter()
+        assert not hotmod.reload(name).ok
+        failed.append(time.perf_counter() - start)
+    (root / f"{name}.py").write_text(edits[-1])
+    return samples[0], statistics.median(samples[1:]), statistics.median(failed)
 
 
 def timed_edits(
     root: Path, name: str, text: str, edits: list[str], *, holder: str = "", kept: str = "ITEMS"
-) -> tuple[float, float]:
+) -> tuple[float, float, float]:
     """Write module ``name`` as ``text``, import ``holder`` (default: that module), time
     the ``edits`` (`first_and_next`), then let go of the holder's kept container."""
     (root / f"{name}.py").write_text(text)
@@ -218,8 +227,8 @@ KEPT = {  # what the kept container holds: code making it, sizes
 }
 
 
-def kept_containers(root: Path) -> list[tuple[str, int, float, float]]:
-    """(shape, size, first reload, median of the next four) of a one-line edit."""
+def kept_containers(root: Path) -> list[tuple[str, int, float, float, float]]:
+    """(shape, size, first reload, median of the next four, failed) of a one-line edit."""
     (root / "warm_up.py").write_text("X = 1\n")  # the engine's first use is not timed
     importlib.import_module("warm_up")
     hotmod.reload("warm_up")
@@ -246,8 +255,8 @@ HOLDING = {  # a program's container in another module, the plugin's handler put
 }
 
 
-def registries_holding(root: Path) -> list[tuple[str, int, float, float]]:
-    """(shape, size, first reload, median of the next four) of a one-line edit of a
+def registries_holding(root: Path) -> list[tuple[str, int, float, float, float]]:
+    """(shape, size, first reload, median of the next four, failed) of a one-line edit of a
     plugin whose handler a program's container, of 1,000 and of five million entries,
     holds (registered there through an import)."""
     rows = []
@@ -268,8 +277,8 @@ def registries_holding(root: Path) -> list[tuple[str, int, float, float]]:
     return rows
 
 
-def replaced_class(root: Path, sizes: list[int]) -> list[tuple[int, float, float]]:
-    """(instances, first reload, median of the next four) of a class whose bases change
+def replaced_class(root: Path, sizes: list[int]) -> list[tuple[int, float, float, float]]:
+    """(instances, first reload, median of the next four, failed) of a class whose bases change
     on each edit, beside that many live instances of its first version (kept)."""
     rows = []
     for size in sizes:
@@ -289,8 +298,8 @@ def replaced_class(root: Path, sizes: list[int]) -> list[tuple[int, float, float
     return rows
 
 
-def renamed_class(root: Path, sizes: list[int]) -> list[tuple[int, float, float]]:
-    """(objects, first reload, median of the next four) of a class renamed on each edit
+def renamed_class(root: Path, sizes: list[int]) -> list[tuple[int, float, float, float]]:
+    """(objects, first reload, median of the next four, failed) of a class renamed on each edit
     (the previous one deleted), beside that many live instances of another class (kept)."""
     rows = []
     for size in sizes:
@@ -358,17 +367,27 @@ def main() -> None:
                 f"   reload / import without pyc: {first / cold:.2f} (first), {hot / cold:.2f}"
             )
         print()
-        print(f"{'kept':<16} {'entries':>10} {'first reload':>13} {'next reloads':>13}")
-        for shape, size, first, later in kept:
-            print(f"{shape:<16} {size:>10,} {first * 1000:>10.2f} ms {later * 1000:>10.2f} ms")
+        print(
+            f"{'kept':<16} {'entries':>10} {'first reload':>13} {'next reloads':>13}"
+            f" {'failed reload':>14}"
+        )
+        for shape, size, first, later, failed in kept:
+            print(
+                f"{shape:<16} {size:>10,} {first * 1000:>10.2f} ms {later * 1000:>10.2f} ms"
+                f" {failed * 1000:>11.2f} ms"
+            )
         print()
-        print(f"{'class replaced':<16} {'instances':>10} {'first reload':>13} {'next reloads':>13}")
-        for size, first, later in replaced:
-            label = "(bases change)"
-            print(f"{label:<16} {size:>10,} {first * 1000:>10.2f} ms {later * 1000:>10.2f} ms")
-        for size, first, later in renamed:
-            label = "(renamed)"
-            print(f"{label:<16} {size:>10,} {first * 1000:>10.2f} ms {later * 1000:>10.2f} ms")
+        print(
+            f"{'class replaced':<16} {'instances':>10} {'first reload':>13} {'next reloads':>13}"
+            f" {'failed reload':>14}"
+        )
+        classes = [("(bases change)", *row) for row in replaced]
+        classes += [("(renamed)", *row) for row in renamed]
+        for label, size, first, later, failed in classes:
+            print(
+                f"{label:<16} {size:>10,} {first * 1000:>10.2f} ms {later * 1000:>10.2f} ms"
+                f" {failed * 1000:>11.2f} ms"
+            )
 
 
 if __name__ == "__main__":
