@@ -59,6 +59,19 @@ def test_keep_returns_the_previous_object(project: Project) -> None:
     project.run_driver()
 
 
+def test_keep_refuses_a_name_other_than_the_global_it_is_assigned_to(project: Project) -> None:
+    # ``ITEMS = hotmod.keep("items", list)`` found no global "items" on a reload and made
+    # a new list every time: the program's state was lost without a word.
+    project.scenario("transaction_keep_checks_the_name_it_is_given")
+    out = project.run_driver()
+    assert out.splitlines() == [
+        "hotmod.keep('items', ...) is assigned to 'ITEMS': keep finds the object by the"
+        " name it is assigned to; write ITEMS = hotmod.keep('ITEMS', ...)",
+        "hotmod.keep('other', ...) is assigned to 'OTHER': keep finds the object by the"
+        " name it is assigned to; write OTHER = hotmod.keep('OTHER', ...)",
+    ]
+
+
 def test_module_marked_not_reloadable(project: Project) -> None:
     project.scenario("transaction_module_marked_not_reloadable")
     project.run_driver()

@@ -1,0 +1,3 @@
+import hotmod
+
+ITEMS = hotmod.keep("items", list)

@@ -1,0 +1,4 @@
+import hotmod
+
+ITEMS = hotmod.keep("ITEMS", list)
+VERSION = 1
