@@ -464,6 +464,11 @@ class Registries:
             self._own[module] = {id(c) for c in containers if id(c) in bound}
             seen = frozenset(present)
             self._remember(module, (seen, (containers, wrapping)))
+            for container in containers:
+                if type(container) is list and len(container) > REGISTRY_MAX:
+                    # (a program's long list: its places holding the module's objects,
+                    # read once now, spare the settle after the run its reads in full)
+                    self._holds(module, container, ids)
         mine = {name: present[name] for name in change.anew & seen if name in present}
         missing: set[str] = set()
         if mine:
@@ -727,7 +732,15 @@ class _Count:
             module,
         )
         for i in mine:  # (its places moved: found again when next needed)
-            self.slots.pop((module, id(containers[i])), None)
+            container, place = containers[i], (module, id(containers[i]))
+            if type(container) is list and len(container) > REGISTRY_MAX:
+                # (a program's long list, read whole here already: read once more, in C,
+                # so that the next reload finds the entries at their places, not by a
+                # read of its own)
+                held = map(ids.__contains__, map(id, container))
+                self.slots[place] = list(itertools.compress(itertools.count(), held))
+            else:
+                self.slots.pop(place, None)
 
     def _cut_back(self, i: int, patcher: Patcher, undo: list[Callable[[], None]]) -> bool:
         """Cut back container ``i`` if it is a list longer than a registry that the run
