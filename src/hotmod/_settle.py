@@ -495,11 +495,13 @@ class Taken:
         if keys is not None:
             self.taken = list(keys)
             return
-        # (in C: a registry many modules share is read once by each)
-        mine = list(map(ids.__contains__, map(id, container.values())))
+        # (in C: a registry many modules share is read once by each; a long one without
+        # a list of millions of flags made first)
+        held = map(ids.__contains__, map(id, container.values()))
         if len(container) > REGISTRY_MAX:
-            self.taken = list(itertools.compress(container, mine))
+            self.taken = list(itertools.compress(container, held))
             return
+        mine = list(held)
         self.order = list(container)
         self.slots = list(itertools.compress(itertools.count(), mine))
         self.taken = list(itertools.compress(self.order, mine))
