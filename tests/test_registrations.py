@@ -2773,36 +2773,41 @@ def test_a_big_list_the_run_appends_its_entries_to_again_is_cut_back_in_c(
     assert len(registry.EVENTS) == 70_001 and registry.EVENTS[-1]() == 3
 
 
-def test_a_programs_long_data_holding_a_handler_is_not_copied_for_a_rollback(
+def test_a_programs_long_data_holding_a_handler_is_kept_and_not_copied_for_a_rollback(
     mods: Modules, caplog: pytest.LogCaptureFixture
 ) -> None:
     # A list and a dict of the program's, 70,000 entries each, holding the plugin's
-    # registered handler: each reload copied both for a rollback (50 ms a reload at five
-    # million entries, failed or not), and a failed one rebuilt the dict key by key
-    # (1.8 s at three million). What a failed run added to them goes without a copy; a
-    # run that changed them otherwise leaves them so, and the log says it.
+    # registered handler, in a module the plugin imports. The dict lost all its entries
+    # on the first reload, taken out as the plugin's registrations; each reload copied
+    # both for a rollback (50 ms a reload at five million entries, failed or not), and a
+    # failed one rebuilt the dict key by key (1.8 s at three million). What a failed run
+    # added to them goes without a copy; a run that changed them otherwise leaves them
+    # so, and the log says it.
     mods.write(
         "registry", "HANDLERS = []\ndef register(f):\n    HANDLERS.append(f)\n    return f\n"
     )
     mods.write("data", "ROWS = []\nBY_KEY = {}\n")
-    source = "from PFX_registry import register\n\n@register\ndef h():\n    return {v}\n"
+    source = (
+        "import PFX_data as data\nfrom PFX_registry import register\n\n"
+        "@register\ndef h():\n    return {v}\n"
+    )
     mods.write("plugin", source.format(v=0))
     data, plugin = mods.load("data"), mods.load("plugin")
     data.ROWS.extend([plugin.h] * 70_000)
     data.BY_KEY.update(dict.fromkeys(range(70_000), plugin.h))
-    mods.write("plugin", source.format(v=1))
-    mods.reload("plugin")  # (the first reload finds where the handler is held)
-    assert len(data.ROWS) == len(data.BY_KEY) == 70_000
-    added = "import PFX_data as data\ndata.ROWS.append(h)\ndata.BY_KEY['late'] = h\n1 / 0\n"
-    mods.write("plugin", source.format(v=2) + added)
+    for v in (1, 2):
+        mods.write("plugin", source.format(v=v))
+        mods.reload("plugin")  # (the first reload finds where the handler is held)
+        assert len(data.ROWS) == len(data.BY_KEY) == 70_000 and data.BY_KEY[9]() == v
+    added = "data.ROWS.append(h)\ndata.BY_KEY['late'] = h\n1 / 0\n"
+    mods.write("plugin", source.format(v=3) + added)
     assert not hotmod.reload(plugin).ok
     assert len(data.ROWS) == 70_000 and all(f is plugin.h for f in data.ROWS)
-    assert list(data.BY_KEY) == list(range(70_000)) and plugin.h() == 1
-    changed = "import PFX_data as data\ndata.ROWS[0] = None\n1 / 0\n"
-    mods.write("plugin", source.format(v=3) + changed)
+    assert list(data.BY_KEY) == list(range(70_000)) and plugin.h() == 2
+    mods.write("plugin", source.format(v=4) + "data.ROWS[0] = None\n1 / 0\n")
     with caplog.at_level(logging.WARNING, logger="hotmod"):
         assert not hotmod.reload(plugin).ok
-    assert data.ROWS[0] is None and len(data.ROWS) == 70_000 and plugin.h() == 1
+    assert data.ROWS[0] is None and len(data.ROWS) == 70_000 and plugin.h() == 2
     assert "changed a list of 70000 entries beyond adding to it" in caplog.text
 
 

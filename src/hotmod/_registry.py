@@ -113,6 +113,9 @@ class Registries:
         self._keys: dict[tuple[str, int], list[Any]] = {}
         # The same of each list longer than a registry: the places holding them.
         self._slots: dict[tuple[str, int], list[int]] = {}
+        # The dicts holding a module's objects under more keys than a registry has:
+        # the program's data, filled as it runs; nothing is taken out of them.
+        self._data: set[tuple[str, int]] = set()
 
     def forget(self, module: str) -> None:
         """Drop what is known of a module."""
@@ -123,6 +126,7 @@ class Registries:
             del self._keys[key]
         for key in [k for k in self._slots if k[0] == module]:
             del self._slots[key]
+        self._data = {key for key in self._data if key[0] != module}
 
     def committed(self, module: str, names: frozenset[str]) -> None:
         """The module now runs a source with these registrants."""
@@ -383,10 +387,18 @@ class Registries:
             entry = found or Taken(container, ids)
             self._keys[place] = list(entry.taken)
             return entry
+        if place in self._data:
+            return Taken(container, ids, ())
         keys = self._keys.get(place)
         if keys and Taken.holding(container, ids, keys):
             return Taken(container, ids, keys)
         entry = Taken(container, ids)
+        if len(entry.taken) > REGISTRY_MAX:
+            # (no module's run registers that many: the program put them there as it
+            # ran, a table of millions of keys mapping to the module's handler, and a
+            # fresh import of the module would not take them out of it)
+            self._data.add(place)
+            return Taken(container, ids, ())
         self._keys[place] = list(entry.taken)
         return entry
 
