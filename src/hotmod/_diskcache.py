@@ -42,7 +42,7 @@ from ._graph import ImportRef
 
 __all__ = ["Entry", "Worker", "load", "store"]
 
-_FORMAT = 3  # bumped when an entry's layout or the instrumentation changes (3: `NEW` marks)
+_FORMAT = 4  # bumped when an entry's layout or the instrumentation changes (4: ``quiet``)
 _SUFFIX = "-hotmod.pyc"
 _RAW_MAGIC = int.from_bytes(MAGIC_NUMBER, "little")  # the key of hash-based .pyc files
 
@@ -56,6 +56,7 @@ class Entry(NamedTuple):
     bound: frozenset[str]
     dynamic: bool
     plain: tuple[tuple[str, ...], ...]  # definitions a run may skip (`_define.Groups`)
+    quiet: bool = False  # only imports and plain definitions (`_define.quiet`)
     size: int = 0  # bytes of the entry on disk (0: not read from disk)
 
     def imports(self) -> list[ImportRef]:
@@ -136,6 +137,7 @@ def store(source: bytes, path: str, name: str, is_package: bool, entry: Entry) -
         frozenset(entry.bound),
         bool(entry.dynamic),
         entry.plain,
+        bool(entry.quiet),
     )
     temp = f"{file}.{os.getpid()}.{threading.get_ident()}.tmp"
     try:

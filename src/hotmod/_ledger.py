@@ -83,6 +83,10 @@ class Ledger:
             else:
                 self._entries.setdefault(module, []).append(entry)
 
+    def holds(self, module: str) -> bool:
+        """Whether ``module`` holds registrations now."""
+        return module in self._entries
+
     def entries(self, module: str) -> list[Entry]:
         """The registrations ``module`` holds now (a copy)."""
         with self._lock:

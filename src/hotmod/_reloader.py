@@ -738,7 +738,9 @@ class Reloader:
         by_name = {step.name: step for step in steps}
         for group in groups:
             if len(group) == 1:
-                self._exec_step(by_name[group[0]], txn, report)
+                step = by_name[group[0]]
+                if not self._bind_only(step, txn, report):
+                    self._exec_step(step, txn, report)
             else:
                 self._exec_cycle([by_name[name] for name in group], txn, report)
         txn.current = None
@@ -750,6 +752,72 @@ class Reloader:
             adapter.finish(view)
         report.patched = patcher.patched
         report.notes = list(patcher.notes)
+
+    def _bind_only(self, step: Step, txn: _Txn, report: ReloadReport) -> bool:
+        """Bring a quiet module up to date without running it, when a run would only
+        bind its imports again (True): its source is the one it ran, its plain
+        definitions are as its last run left them, it registered nothing, and what it
+        imports from modules outside the plan is still bound as its import bound it.
+        Its from-imports of the plan's modules (run or bound before it) are bound anew,
+        as a run would bind them; any doubt, and it runs."""
+        name = step.name
+        if not step.quiet or step.code is None or step.registrants or step.definitions_only:
+            return False
+        assert txn.plan is not None
+        if name in txn.plan.refs or self.modmap.known_hash(name) != source_hash(step.source):
+            return False
+        ns = txn.modules[name].__dict__
+        owner = ns.get("__name__", name)
+        if "__hotmod_unload__" in ns or ledger.holds(owner):
+            return False
+        prints = self._prints(step, ns)
+        if step.plain and (
+            prints is None
+            or not prints.every
+            or unchanged(ns, prints, step.plain) is not prints.every
+        ):
+            return False
+        fresh = self._fresh_imports(name, ns, txn)
+        if fresh is None:
+            return False
+        txn.current = name
+        ns.update(fresh)
+        if prints is not None:
+            txn.patcher.patched += prints.kept  # (kept, as a run would have)
+        txn.plain[name] = (step.code, prints) if prints is not None else None
+        report.reloaded.append(name)
+        return True
+
+    def _fresh_imports(
+        self, name: str, ns: dict[str, Any], txn: _Txn
+    ) -> list[tuple[str, Any]] | None:
+        """What a run of ``name`` would bind anew: each name it imports from a module of
+        the plan, with its value now. None if a run would bind anything else than what
+        ``ns`` holds, or might fail (a name missing, a module not imported)."""
+        fresh: list[tuple[str, Any]] = []
+        for ref in self.graph.refs(name):
+            if ref.kind != "top":
+                continue
+            if not ref.names:  # import a.b (binds a), import a.b as c (binds a.b)
+                top = ref.module.partition(".")[0]
+                local, target = (ref.alias, ref.module) if ref.alias else (top, top)
+                module = sys.modules.get(target)
+                if module is None or ns.get(local, MISSING) is not module:
+                    return None
+                continue
+            values = getattr(sys.modules.get(ref.module), "__dict__", None)
+            if type(values) is not dict:
+                return None
+            planned = ref.module in txn.modules
+            for attr, local in ref.names:
+                value = values.get(attr, MISSING)
+                if value is MISSING:
+                    return None  # (a run tells: an ImportError, or a submodule imported)
+                if planned:
+                    fresh.append((local, value))
+                elif ns.get(local, MISSING) is not value:
+                    return None
+        return fresh
 
     def _exec_cycle(self, steps: list[Step], txn: _Txn, report: ReloadReport) -> None:
         if txn.cycles is None:

@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 
 from . import _diskcache, _tracker
 from ._bigsource import Piece, Scan, scan
-from ._define import Groups, bound_names, instrument, plain_definitions
+from ._define import Groups, bound_names, instrument, plain_definitions, quiet
 from ._graph import imports_of
 from ._registrants import registrants
 
@@ -57,6 +57,7 @@ class Step(NamedTuple):
     plain: Groups = ()  # definitions a run may skip (`plain_definitions`)
     size: int = 0  # bytes it holds in the compile cache (`step_size`)
     pieces: tuple[Piece, ...] = ()  # a big source runs as these, in order (``code``: the first)
+    quiet: bool = False  # only imports and plain definitions at the top (`_define.quiet`)
 
 
 def entry_step(
@@ -70,7 +71,7 @@ def entry_step(
     size = len(source) + 3 * entry.size + 512 if entry.size else None
     return _step(
         name, path, source, stat, entry.code, entry.bound, entry.dynamic,
-        registrants=entry.registrants, plain=entry.plain, size=size,
+        registrants=entry.registrants, plain=entry.plain, size=size, quiet=entry.quiet,
     )  # fmt: skip
 
 
@@ -219,8 +220,9 @@ def _compiled_entry(tree: ast.Module, source: bytes, path: str) -> _diskcache.En
     bound, dynamic = bound_names(tree, source)
     names = registrants(tree)
     plain = plain_definitions(tree, dynamic, source)
+    calm = not dynamic and quiet(tree, plain)
     code = compile(instrument(tree, plain), path, "exec", dont_inherit=True)
-    return _diskcache.Entry((), names, code, frozenset(bound), dynamic, plain)
+    return _diskcache.Entry((), names, code, frozenset(bound), dynamic, plain, calm)
 
 
 def store_entry(source: bytes, args: dict[str, Any], entry: _diskcache.Entry) -> None:
@@ -331,6 +333,7 @@ def _step(
     plain: Groups = (),
     size: int | None = None,
     pieces: tuple[Piece, ...] = (),
+    quiet: bool = False,
 ) -> Step:
     """A step; ``size`` defaults to what it holds in memory (`step_size`)."""
     keeps = frozenset(bound) | IMPORT_DUNDERS
@@ -338,7 +341,7 @@ def _step(
     size = step_size(source, *codes) if size is None else size
     return Step(
         name, path, source, code, keeps, dynamic, main, registrants, loader,
-        unload_code(*codes), stat, plain, size, pieces,
+        unload_code(*codes), stat, plain, size, pieces, quiet,
     )  # fmt: skip
 
 

@@ -1,0 +1,170 @@
+"""A dependent of nothing but imports and plain definitions is brought up to date
+without running (`Reloader._bind_only`): its from-imports of the plan's modules are bound
+anew, as a run would bind them; whatever a run would do otherwise makes it run."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+import hotmod
+from conftest import write_tree
+from hotmod._define import plain_definitions, quiet
+from hotmod._reloader import Reloader
+from hotmod._steps import Step
+
+QUIET = """\
+    '''Only imports and plain definitions.'''
+    import os
+    from os import getcwd
+    from qleaf import VALUE, helper
+
+
+    def get():
+        return VALUE
+
+
+    class Box:
+        def twice(self):
+            return helper() * 2
+"""
+
+
+def is_quiet(source: str) -> bool:
+    tree = ast.parse(textwrap.dedent(source))
+    return quiet(tree, plain_definitions(tree, dynamic=False))
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        (QUIET, True),
+        ("from qleaf import VALUE\nDOUBLE = VALUE * 2\n", False),
+        ("from qleaf import *\n", False),
+        ("import qleaf\nprint('imported')\n", False),
+        ("from qleaf import register\n\n@register\ndef f():\n    pass\n", False),
+        ("from qleaf import Base\n\nclass K(Base):\n    pass\n", False),
+        ("def f(x=[]):\n    return x\n", False),
+        ("def __hotmod_unload__():\n    pass\n", False),
+        ("import os\nif os.name:\n    import sys\n", False),
+    ],
+)
+def test_only_imports_docstrings_and_plain_definitions_are_quiet(
+    source: str, expected: bool
+) -> None:
+    assert is_quiet(source) is expected
+
+
+@pytest.fixture
+def ran(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """The modules each reload ran (the others it bound only)."""
+    names: list[str] = []
+    real = Reloader._exec_step
+
+    def exec_step(self: Reloader, step: Step, txn: Any, report: Any) -> None:
+        names.append(step.name)
+        real(self, step, txn, report)
+
+    monkeypatch.setattr(Reloader, "_exec_step", exec_step)
+    yield names
+
+
+def load(tmp_path: Path, files: dict[str, str]) -> dict[str, ModuleType]:
+    write_tree(tmp_path, files)
+    sys.path.insert(0, str(tmp_path))
+    modules = {name.removesuffix(".py"): None for name in files}
+    return {name: importlib.import_module(name) for name in modules}
+
+
+def edit(tmp_path: Path, value: int) -> hotmod.ReloadReport:
+    (tmp_path / "qleaf.py").write_text(f"VALUE = {value}\n\n\ndef helper():\n    return VALUE\n")
+    return hotmod.reload("qleaf")
+
+
+def test_a_quiet_dependent_is_bound_anew_without_running(tmp_path: Path, ran: list[str]) -> None:
+    mods = load(
+        tmp_path,
+        {
+            "qleaf.py": "VALUE = 1\n\n\ndef helper():\n    return VALUE\n",
+            "qdep.py": QUIET,
+            # a re-export: bound from qdep once qdep is bound
+            "qnext.py": "from qdep import VALUE\n\n\ndef value():\n    return VALUE\n",
+            # reads qdep's binding as it runs: after qdep is bound
+            "qloud.py": "from qdep import VALUE\n\nDOUBLE = VALUE * 2\n",
+        },
+    )
+    dep = mods["qdep"]
+    get, box = dep.get, dep.Box
+    for value in (2, 3):
+        ran.clear()
+        report = edit(tmp_path, value)
+        assert report.ok, report
+        assert sorted(report.reloaded) == ["qdep", "qleaf", "qloud", "qnext"]
+        assert sorted(ran) == ["qleaf", "qloud"]  # qdep and qnext did not run
+        assert value == dep.VALUE and dep.get() == value and dep.Box().twice() == 2 * value
+        assert dep.get is get and dep.Box is box  # the same objects, as a run keeps them
+        assert mods["qnext"].value() == value and 2 * value == mods["qloud"].DOUBLE
+
+
+def test_a_quiet_dependent_runs_when_a_run_would_change_more_than_its_imports(
+    tmp_path: Path, ran: list[str]
+) -> None:
+    mods = load(
+        tmp_path,
+        {"qleaf.py": "VALUE = 1\n\n\ndef helper():\n    return VALUE\n", "qdep.py": QUIET},
+    )
+    dep = mods["qdep"]
+    import os
+
+    def fake() -> str:
+        return "elsewhere"
+
+    # What a run binds again: a name imported from outside the plan, a definition.
+    dep.getcwd = fake
+    assert edit(tmp_path, 2).ok and ran == ["qleaf", "qdep"]
+    assert dep.getcwd is os.getcwd
+    ran.clear()
+    dep.get = fake
+    assert edit(tmp_path, 3).ok and ran == ["qleaf", "qdep"]
+    assert dep.get is not fake and dep.get() == 3
+    ran.clear()
+    assert edit(tmp_path, 4).ok and ran == ["qleaf"]  # (quiet again)
+
+
+def test_a_name_the_edit_took_away_fails_the_quiet_dependent_as_a_run_would(
+    tmp_path: Path,
+) -> None:
+    mods = load(
+        tmp_path,
+        {"qleaf.py": "VALUE = 1\n\n\ndef helper():\n    return VALUE\n", "qdep.py": QUIET},
+    )
+    (tmp_path / "qleaf.py").write_text("VALUE = 2\n")  # helper is gone
+    report = hotmod.reload("qleaf")
+    assert not report.ok and report.module == "qdep"
+    assert isinstance(report.error, ImportError) and "helper" in str(report.error)
+    assert mods["qleaf"].VALUE == 1 and mods["qdep"].VALUE == 1  # rolled back
+
+
+def test_a_failure_after_a_quiet_dependent_puts_its_old_bindings_back(
+    tmp_path: Path, ran: list[str]
+) -> None:
+    mods = load(
+        tmp_path,
+        {
+            "qleaf.py": "VALUE = 1\n\n\ndef helper():\n    return VALUE\n",
+            "qdep.py": QUIET,
+            "qlast.py": "import qdep\n\nif qdep.VALUE == 2:\n    raise RuntimeError('two')\n",
+        },
+    )
+    report = edit(tmp_path, 2)
+    assert not report.ok and report.module == "qlast", report
+    assert "qdep" not in ran and mods["qdep"].VALUE == 1 and mods["qdep"].get() == 1
+    assert edit(tmp_path, 3).ok and mods["qdep"].get() == 3
