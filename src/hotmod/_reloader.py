@@ -130,6 +130,7 @@ class _Txn:
         self.watched: Callable[[str], float | None] | None = None
         # Compiled steps whose files the monitor vouches for: compiled already.
         self.unchanged: dict[str, Step] = {}
+        self.bound: set[str] = set()  # modules whose imports were bound anew, not run
         self.thread = threading.get_ident()
         self.view: integrations.Transaction | None = None
         self.adapters: list[integrations.Integration] = []
@@ -140,7 +141,7 @@ class _Txn:
         report's traceback, an integration) must not keep them for the next reload's
         walk of the heap to take for registries."""
         self.patcher.release()
-        for held in (self.snapshots, self.modules, self.plain, self.unchanged):
+        for held in (self.snapshots, self.modules, self.plain, self.unchanged, self.bound):
             held.clear()
         for steps in (self.settle, self.settle_undo, self.rebind_undo, self.shared.later):
             steps.clear()
@@ -781,6 +782,7 @@ class Reloader:
         if fresh is None:
             return False
         txn.current = name
+        txn.bound.add(name)
         ns.update(fresh)
         if prints is not None:
             txn.patcher.patched += prints.kept  # (kept, as a run would have)
@@ -1095,6 +1097,8 @@ def _discarded(steps: list[Step], txn: _Txn, modules: dict[str, str]) -> list[tu
     """
     out: list[tuple[str, Any]] = []
     for step in steps:
+        if step.name in txn.bound:
+            continue  # (it binds what it imports anew: none of its own objects)
         first = len(out)
         ns = txn.modules[step.name].__dict__
         owner = ns.get("__name__", step.name)
