@@ -17,9 +17,12 @@ import pytest
 
 import hotmod
 from conftest import write_tree
-from hotmod._define import plain_definitions, quiet
+from hotmod._define import plain_definitions
+from hotmod._quiet import quiet, same_literal
 from hotmod._reloader import Reloader
 from hotmod._steps import Step
+
+LEAF = "VALUE = 1\n\n\ndef helper():\n    return VALUE\n"
 
 QUIET = """\
     '''Only imports and plain definitions.'''
@@ -40,7 +43,7 @@ QUIET = """\
 
 def is_quiet(source: str) -> bool:
     tree = ast.parse(textwrap.dedent(source))
-    return quiet(tree, plain_definitions(tree, dynamic=False))
+    return quiet(tree, plain_definitions(tree, dynamic=False)) is not None
 
 
 @pytest.mark.parametrize(
@@ -55,6 +58,19 @@ def is_quiet(source: str) -> bool:
         ("def f(x=[]):\n    return x\n", False),
         ("def __hotmod_unload__():\n    pass\n", False),
         ("import os\nif os.name:\n    import sys\n", False),
+        ("__all__ = ['f']\nLIMIT = -3\nTABLE = {'a': (1, 2.5, None)}\n", True),
+        ("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from qleaf import A\n", True),
+        ("import typing as t\nif t.TYPE_CHECKING:\n    import qleaf\n", True),
+        ("if TYPE_CHECKING:\n    import qleaf\n", False),  # (whose flag?)
+        ("from typing import TYPE_CHECKING\nif not TYPE_CHECKING:\n    import qleaf\n", False),
+        ("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    X = 1\n", False),
+        ("LIMIT = 1\nLIMIT = 2\n", False),
+        ("from os import sep\nsep = '/'\n", False),
+        ("A, B = 1, 2\n", False),
+        ("LIMIT: int = 3\n", False),
+        ("TABLE = {'a': len}\n", False),
+        ("TABLE = {[1]: 2}\n", False),
+        (f"TABLE = {list(range(2000))}\n", False),  # its step would keep a copy
     ],
 )
 def test_only_imports_docstrings_and_plain_definitions_are_quiet(
@@ -84,6 +100,11 @@ def load(tmp_path: Path, files: dict[str, str]) -> dict[str, ModuleType]:
     return {name: importlib.import_module(name) for name in modules}
 
 
+def beside_leaf(tmp_path: Path, name: str, source: str) -> ModuleType:
+    """The module ``name`` of ``source``, imported with the leaf it imports."""
+    return load(tmp_path, {"qleaf.py": LEAF, f"{name}.py": source})[name]
+
+
 def edit(tmp_path: Path, value: int) -> hotmod.ReloadReport:
     (tmp_path / "qleaf.py").write_text(f"VALUE = {value}\n\n\ndef helper():\n    return VALUE\n")
     return hotmod.reload("qleaf")
@@ -93,7 +114,7 @@ def test_a_quiet_dependent_is_bound_anew_without_running(tmp_path: Path, ran: li
     mods = load(
         tmp_path,
         {
-            "qleaf.py": "VALUE = 1\n\n\ndef helper():\n    return VALUE\n",
+            "qleaf.py": LEAF,
             "qdep.py": QUIET,
             # a re-export: bound from qdep once qdep is bound
             "qnext.py": "from qdep import VALUE\n\n\ndef value():\n    return VALUE\n",
@@ -117,11 +138,7 @@ def test_a_quiet_dependent_is_bound_anew_without_running(tmp_path: Path, ran: li
 def test_a_quiet_dependent_runs_when_a_run_would_change_more_than_its_imports(
     tmp_path: Path, ran: list[str]
 ) -> None:
-    mods = load(
-        tmp_path,
-        {"qleaf.py": "VALUE = 1\n\n\ndef helper():\n    return VALUE\n", "qdep.py": QUIET},
-    )
-    dep = mods["qdep"]
+    dep = beside_leaf(tmp_path, "qdep", QUIET)
     import os
 
     def fake() -> str:
@@ -142,15 +159,12 @@ def test_a_quiet_dependent_runs_when_a_run_would_change_more_than_its_imports(
 def test_a_name_the_edit_took_away_fails_the_quiet_dependent_as_a_run_would(
     tmp_path: Path,
 ) -> None:
-    mods = load(
-        tmp_path,
-        {"qleaf.py": "VALUE = 1\n\n\ndef helper():\n    return VALUE\n", "qdep.py": QUIET},
-    )
+    dep = beside_leaf(tmp_path, "qdep", QUIET)
     (tmp_path / "qleaf.py").write_text("VALUE = 2\n")  # helper is gone
     report = hotmod.reload("qleaf")
     assert not report.ok and report.module == "qdep"
     assert isinstance(report.error, ImportError) and "helper" in str(report.error)
-    assert mods["qleaf"].VALUE == 1 and mods["qdep"].VALUE == 1  # rolled back
+    assert sys.modules["qleaf"].VALUE == 1 and dep.VALUE == 1  # rolled back
 
 
 def test_a_failure_after_a_quiet_dependent_puts_its_old_bindings_back(
@@ -159,7 +173,7 @@ def test_a_failure_after_a_quiet_dependent_puts_its_old_bindings_back(
     mods = load(
         tmp_path,
         {
-            "qleaf.py": "VALUE = 1\n\n\ndef helper():\n    return VALUE\n",
+            "qleaf.py": LEAF,
             "qdep.py": QUIET,
             "qlast.py": "import qdep\n\nif qdep.VALUE == 2:\n    raise RuntimeError('two')\n",
         },
@@ -168,3 +182,59 @@ def test_a_failure_after_a_quiet_dependent_puts_its_old_bindings_back(
     assert not report.ok and report.module == "qlast", report
     assert "qdep" not in ran and mods["qdep"].VALUE == 1 and mods["qdep"].get() == 1
     assert edit(tmp_path, 3).ok and mods["qdep"].get() == 3
+
+
+LITERALS = """\
+    from typing import TYPE_CHECKING
+
+    from qleaf import VALUE
+
+    if TYPE_CHECKING:
+        from collections.abc import Sequence
+
+    __all__ = ["get", "LIMITS"]
+    LIMITS = {"low": -1, "high": (2, 3.5)}
+    HITS = []
+
+
+    def get():
+        return VALUE
+"""
+
+
+def test_literals_and_type_checking_imports_leave_a_dependent_quiet(
+    tmp_path: Path, ran: list[str]
+) -> None:
+    dep = beside_leaf(tmp_path, "qlit", LITERALS)
+    limits, hits = dep.LIMITS, dep.HITS
+    assert edit(tmp_path, 2).ok and ran == ["qleaf"]
+    assert dep.get() == 2 and dep.LIMITS is limits and dep.HITS is hits
+    assert "Sequence" not in vars(dep)
+    # The program changed a literal's value: a run binds the literal again, as a fresh
+    # import of the module would.
+    dep.HITS.append("seen")
+    dep.LIMITS = {"low": 0}
+    ran.clear()
+    assert edit(tmp_path, 3).ok and ran == ["qleaf", "qlit"]
+    assert dep.HITS == [] and dep.LIMITS == {"low": -1, "high": (2, 3.5)} and dep.get() == 3
+    ran.clear()
+    assert edit(tmp_path, 4).ok and ran == ["qleaf"]  # (as the literals make them again)
+
+
+@pytest.mark.parametrize(
+    ("value", "literal", "expected"),
+    [
+        ([1, (2, "x")], [1, (2, "x")], True),
+        ({"a": 1, "b": 2}, {"a": 1, "b": 2}, True),
+        ({"b": 2, "a": 1}, {"a": 1, "b": 2}, False),  # a run orders the keys as written
+        ([True], [1], False),
+        (1.0, 1, False),
+        ((1, [2]), (1, [2, 3]), False),
+        (float("nan"), float("nan"), False),  # (unequal to itself: it runs)
+        ({1, 2}, {2, 1}, True),
+    ],
+)
+def test_a_literal_holds_only_what_a_run_would_bind(
+    value: object, literal: object, expected: bool
+) -> None:
+    assert same_literal(value, literal) is expected

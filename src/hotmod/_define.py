@@ -44,7 +44,6 @@ __all__ = [
     "kept_count",
     "instrument",
     "plain_definitions",
-    "quiet",
     "unchanged",
 ]
 
@@ -138,26 +137,6 @@ def plain_definitions(tree: ast.Module, dynamic: bool, source: bytes | None = No
     if run:
         groups.append(tuple(run))
     return tuple(groups)
-
-
-def quiet(tree: ast.Module, plain: Groups) -> bool:
-    """Whether the module's top level is only imports (none of ``*``), docstrings and
-    the plain definitions ``plain`` names: a run of the same source that finds those
-    definitions unchanged only binds its imports again (`Reloader._bind_only`)."""
-    names = {name for group in plain for name in group}
-    for node in tree.body:
-        if isinstance(node, _Def):
-            if node.name not in names:
-                return False
-        elif isinstance(node, ast.ImportFrom):
-            if any(alias.name == "*" for alias in node.names):
-                return False
-        elif not (
-            isinstance(node, (ast.Import, ast.Pass))
-            or (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant))
-        ):
-            return False
-    return True
 
 
 def _plain(node: ast.stmt, lazy: bool) -> bool:

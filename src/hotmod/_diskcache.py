@@ -42,7 +42,7 @@ from ._graph import ImportRef
 
 __all__ = ["Entry", "Worker", "load", "store"]
 
-_FORMAT = 4  # bumped when an entry's layout or the instrumentation changes (4: ``quiet``)
+_FORMAT = 5  # bumped when an entry's layout or the instrumentation changes (5: literals)
 _SUFFIX = "-hotmod.pyc"
 _RAW_MAGIC = int.from_bytes(MAGIC_NUMBER, "little")  # the key of hash-based .pyc files
 
@@ -56,7 +56,7 @@ class Entry(NamedTuple):
     bound: frozenset[str]
     dynamic: bool
     plain: tuple[tuple[str, ...], ...]  # definitions a run may skip (`_define.Groups`)
-    quiet: bool = False  # only imports and plain definitions (`_define.quiet`)
+    quiet: tuple[tuple[str, Any], ...] | None = None  # its literals if quiet (`_quiet`)
     size: int = 0  # bytes of the entry on disk (0: not read from disk)
 
     def imports(self) -> list[ImportRef]:
@@ -137,7 +137,7 @@ def store(source: bytes, path: str, name: str, is_package: bool, entry: Entry) -
         frozenset(entry.bound),
         bool(entry.dynamic),
         entry.plain,
-        bool(entry.quiet),
+        entry.quiet,
     )
     temp = f"{file}.{os.getpid()}.{threading.get_ident()}.tmp"
     try:

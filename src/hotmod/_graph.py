@@ -34,6 +34,7 @@ __all__ = [
     "imports_of",
     "parse_imports",
     "refs_of_nodes",
+    "type_checking_test",
 ]
 
 Kind = Literal["top", "function", "type_checking"]
@@ -123,7 +124,7 @@ def import_nodes(tree: ast.Module) -> Iterator[ImportNode]:
             stack.extend((s, "function") for s in reversed(node.body))
             continue
         if kind == "top" and isinstance(node, ast.If):
-            guarded = _type_checking_test(node.test)
+            guarded = type_checking_test(node.test)
             if guarded is not None:
                 body_kind: Kind = "type_checking" if guarded else "top"
                 else_kind: Kind = "top" if guarded else "type_checking"
@@ -134,7 +135,7 @@ def import_nodes(tree: ast.Module) -> Iterator[ImportNode]:
         stack.extend((c, kind) for c in reversed(nested_statements(node)))
 
 
-def _type_checking_test(test: ast.expr) -> bool | None:
+def type_checking_test(test: ast.expr) -> bool | None:
     """True for ``TYPE_CHECKING``, False for ``not TYPE_CHECKING``, None for other tests."""
     negated = False
     if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):

@@ -40,6 +40,7 @@ from ._monitor._batch import STALL
 from ._monitor._lease import read_held, read_still
 from ._patch import Patcher, forget_abc_verdicts, is_class, is_function
 from ._plan import Plan, PlanError, make_plan
+from ._quiet import literals_hold
 from ._rebind import rebind
 from ._registrants import registrants
 from ._registry import Registries, take_out_modules
@@ -757,12 +758,13 @@ class Reloader:
     def _bind_only(self, step: Step, txn: _Txn, report: ReloadReport) -> bool:
         """Bring a quiet module up to date without running it, when a run would only
         bind its imports again (True): its source is the one it ran, its plain
-        definitions are as its last run left them, it registered nothing, and what it
-        imports from modules outside the plan is still bound as its import bound it.
+        definitions are as its last run left them, its literals' names hold what the
+        literals make, it registered nothing, and what it imports from modules outside
+        the plan is still bound as its import bound it.
         Its from-imports of the plan's modules (run or bound before it) are bound anew,
         as a run would bind them; any doubt, and it runs."""
         name = step.name
-        if not step.quiet or step.code is None or step.registrants or step.definitions_only:
+        if step.quiet is None or step.code is None or step.registrants or step.definitions_only:
             return False
         assert txn.plan is not None
         if name in txn.plan.refs or self.modmap.known_hash(name) != source_hash(step.source):
@@ -778,6 +780,8 @@ class Reloader:
             or unchanged(ns, prints, step.plain) is not prints.every
         ):
             return False
+        if not literals_hold(ns, step.quiet):
+            return False  # (the program rebound one: a run binds the literal again)
         fresh = self._fresh_imports(name, ns, txn)
         if fresh is None:
             return False

@@ -17,8 +17,9 @@ from typing import Any, NamedTuple
 
 from . import _diskcache, _tracker
 from ._bigsource import Piece, Scan, scan
-from ._define import Groups, bound_names, instrument, plain_definitions, quiet
+from ._define import Groups, bound_names, instrument, plain_definitions
 from ._graph import imports_of
+from ._quiet import Constants, quiet
 from ._registrants import registrants
 
 __all__ = [
@@ -57,7 +58,7 @@ class Step(NamedTuple):
     plain: Groups = ()  # definitions a run may skip (`plain_definitions`)
     size: int = 0  # bytes it holds in the compile cache (`step_size`)
     pieces: tuple[Piece, ...] = ()  # a big source runs as these, in order (``code``: the first)
-    quiet: bool = False  # only imports and plain definitions at the top (`_define.quiet`)
+    quiet: Constants | None = None  # a quiet top level's literals (`_quiet.quiet`)
 
 
 def entry_step(
@@ -220,7 +221,7 @@ def _compiled_entry(tree: ast.Module, source: bytes, path: str) -> _diskcache.En
     bound, dynamic = bound_names(tree, source)
     names = registrants(tree)
     plain = plain_definitions(tree, dynamic, source)
-    calm = not dynamic and quiet(tree, plain)
+    calm = None if dynamic else quiet(tree, plain)
     code = compile(instrument(tree, plain), path, "exec", dont_inherit=True)
     return _diskcache.Entry((), names, code, frozenset(bound), dynamic, plain, calm)
 
@@ -333,7 +334,7 @@ def _step(
     plain: Groups = (),
     size: int | None = None,
     pieces: tuple[Piece, ...] = (),
-    quiet: bool = False,
+    quiet: Constants | None = None,
 ) -> Step:
     """A step; ``size`` defaults to what it holds in memory (`step_size`)."""
     keeps = frozenset(bound) | IMPORT_DUNDERS
