@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import ast
 import importlib
+import importlib.util
+import py_compile
 import sys
 import textwrap
 from collections.abc import Iterator
@@ -238,3 +240,45 @@ def test_a_literal_holds_only_what_a_run_would_bind(
     value: object, literal: object, expected: bool
 ) -> None:
     assert same_literal(value, literal) is expected
+
+
+@pytest.fixture
+def builds(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """The modules each reload compiled with the definition hooks."""
+    names: list[str] = []
+    real = hotmod._reloader.build_step
+
+    def build_step(name: str, *args: Any, **kwargs: Any) -> Any:
+        names.append(name)
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(hotmod._reloader, "build_step", build_step)
+    yield names
+
+
+@pytest.mark.parametrize("bytecode", [True, False])
+def test_a_quiet_dependent_is_compiled_only_once_it_has_to_run(
+    tmp_path: Path, ran: list[str], builds: list[str], bytecode: bool
+) -> None:
+    write_tree(tmp_path, {"qleaf.py": LEAF, "qfirst.py": QUIET})
+    cached = Path(importlib.util.cache_from_source(str(tmp_path / "qfirst.py")))
+    py_compile.compile(str(tmp_path / "qfirst.py"), cfile=str(cached), doraise=True)
+    if not bytecode:  # (as for a program run with PYTHONDONTWRITEBYTECODE)
+        cached.unlink()
+    sys.path.insert(0, str(tmp_path))
+    dep = importlib.import_module("qfirst")
+    box = dep.Box
+    assert edit(tmp_path, 2).ok and ran == ["qleaf"] and dep.get() == 2
+    # Its first reload bound it with the code its import ran, read from that bytecode.
+    assert builds == (["qleaf"] if bytecode else ["qleaf", "qfirst"])
+    builds.clear()
+
+    def fake() -> str:
+        return "elsewhere"
+
+    dep.get = fake  # a run binds it back: compiled now, to run
+    ran.clear()
+    assert edit(tmp_path, 3).ok and ran == ["qleaf", "qfirst"]
+    assert builds == (["qleaf", "qfirst"] if bytecode else ["qleaf"])
+    assert dep.get is not fake and dep.get() == 3 and dep.Box is box
+    assert dep.Box().twice() == 6

@@ -17,7 +17,7 @@ from ._define import Groups
 from ._graph import type_checking_test
 from ._missing import MISSING
 
-__all__ = ["Constants", "literals_hold", "quiet", "same_literal"]
+__all__ = ["Constants", "literals_hold", "maybe_quiet", "quiet", "same_literal"]
 
 Constants = tuple[tuple[str, Any], ...]
 """The names a quiet module assigns a literal, each with its value."""
@@ -71,6 +71,15 @@ def quiet(tree: ast.Module, plain: Groups) -> Constants | None:
     if not all(_names_typing_flag(test, tree) for test in checks):
         return None
     return tuple(constants)
+
+
+_KINDS = (*_DEFS, ast.Import, ast.ImportFrom, ast.Assign, ast.If, ast.Expr, ast.Pass)
+
+
+def maybe_quiet(tree: ast.Module) -> bool:
+    """Whether the top level holds only statements of the kinds a quiet module has
+    (`quiet` tells): cheap, and false for most modules."""
+    return all(isinstance(node, _KINDS) for node in tree.body)
 
 
 def _imports(node: ast.Import | ast.ImportFrom, bound: list[str]) -> bool:

@@ -49,12 +49,15 @@ from ._runtime import import_clock, install_clock, ledger, state
 from ._settle import Shares
 from ._steps import (
     CompileCache,
+    Light,
     Step,
     build_step,
     cacheable,
     entry_step,
     from_disk,
     is_main,
+    light_record,
+    light_step,
     make_entry,
     parse_args,
     read_file,
@@ -181,10 +184,15 @@ class Reloader:
         self._compiled = CompileCache()
         self.cache_worker = _diskcache.Worker(self.lock)
         self._plain: dict[str, tuple[CodeType, Prints]] = {}  # (`_unchanged`)
+        # Quiet modules as indexed, by the hash of the source they ran (`light_step`).
+        self._light: dict[str, tuple[int, Light]] = {}
         self._history = CodeHistory()  # previous codes a call may still run
         self._reported = Reported()  # previous versions reported held, while they live
         # Entries of what a reload compiled, written once it committed (imports to add).
         self._unsaved: list[tuple[str, bytes, _diskcache.Entry]] = []
+        # Modules a reload bound with a light step: their entries are made in the
+        # background once it committed, for the next run (`_warm`).
+        self._unprepared: list[tuple[str, bytes]] = []
         # The order modules finished importing in, as a fresh import has it, once a
         # reload ran a cycle (`_finish_order`), with the size and last name of
         # sys.modules it was brought up to date for.
@@ -235,7 +243,8 @@ class Reloader:
                 self.registries.committed(name, entry.registrants)
                 self.graph.set_imports(name, entry.imports())
                 continue
-            self.graph.set_imports(name, self._index(name, module, data, digest, args, compiled))
+            refs = self._index(name, module, data, digest, args, compiled, light=not warm)
+            self.graph.set_imports(name, refs)
             if storable and warm:
                 unwarmed.append(functools.partial(self._warm, name, *key))
         self.cache_worker.warm(unwarmed)
@@ -263,9 +272,12 @@ class Reloader:
         digest: int | None,
         args: dict[str, Any],
         compiled: CodeType | None,
+        *,
+        light: bool,
     ) -> list[ImportRef]:
         # A module's imports (and registrants) from its source (``compiled``: its code,
-        # as the import compiled it).
+        # as the import compiled it). With ``light`` (no cache worker prepares it), the
+        # `Light` record of a quiet module too, for its first reload.
         path = args["filename"]
         try:
             refs, parsed = parse(
@@ -276,6 +288,10 @@ class Reloader:
                     name,
                     registrants(parsed) if isinstance(parsed, ast.Module) else parsed.registrants,
                 )
+                if light and isinstance(parsed, ast.Module) and cacheable(module, data):
+                    quiet = light_record(parsed, data)
+                    if quiet is not None:
+                        self._light[name] = (digest, quiet)
         except (SyntaxError, ValueError):
             # Not the source it ran: its imports are read line by line and off its
             # namespace, so the next reload of what it imports still includes it.
@@ -429,6 +445,7 @@ class Reloader:
                 # Shown by the middlewares' error pages until a reload succeeds.
                 self.last_failure = report if report.error is not None else None
                 unsaved = self._to_save(report.error is None)
+                unprepared = self._to_prepare(report.error is None)
             log_report(report)
             for listener in list(self.listeners):
                 try:
@@ -436,6 +453,7 @@ class Reloader:
                 except Exception:
                     logging.getLogger("hotmod").exception("reload listener %r raised", listener)
             self.cache_worker.write(unsaved)  # after the report: off a save's path
+            self.cache_worker.warm(unprepared)
             return report
         finally:
             _bigsource.forget()
@@ -456,6 +474,20 @@ class Reloader:
                 entry = entry._replace(refs=refs)
                 jobs[path] = functools.partial(store_entry, source, args, entry)
         self._unsaved = []
+        return jobs
+
+    def _to_prepare(self, committed: bool) -> list[Callable[[], None]]:
+        # Warm-up jobs making the entries of the modules a committed reload bound with
+        # a light step (the next run then indexes them without parsing).
+        jobs: list[Callable[[], None]] = []
+        for name, source in self._unprepared if committed and not sys.dont_write_bytecode else ():
+            module = sys.modules.get(name)
+            path = self.modmap.path_of(name)
+            if module is not None and path is not None:
+                args = parse_args(name, module, path)
+                key = (source, path, args["module"], args["is_package"])
+                jobs.append(functools.partial(self._warm, name, *key))
+        self._unprepared = []
         return jobs
 
     def _quiet(self, target: object) -> list[str]:
@@ -696,6 +728,13 @@ class Reloader:
         step = None
         if name not in plan.trees and name not in plan.scans and cacheable(module, source):
             step = from_disk(name, module, path, source, stat)
+            light = self._light.pop(name, None)
+            if step is None and light is not None and light[0] == digest:
+                # Its first reload: bound with the code its import ran, compiled only
+                # if it has to run.
+                step = light_step(name, path, source, stat, light[1])
+                if step is not None:
+                    self._unprepared.append((name, source))
         if step is None:
             try:
                 step, entry = build_step(
@@ -714,6 +753,18 @@ class Reloader:
         if not step.definitions_only:  # the running script is never cached
             self._compiled.put(name, path, digest, step, checked)
         return step
+
+    def _compiled_light(self, step: Step, txn: _Txn) -> Step:
+        """The step that runs a module whose light step could not just bind it: compiled
+        from its source with the definition hooks, cached in place of the light one."""
+        module = txn.modules[step.name]
+        # (The source it ran: it compiles. Were it not to, the reload fails, rolled back.)
+        full, entry = build_step(step.name, module, step.path, step.source, step.stat)
+        if entry is not None:
+            self._unsaved.append((step.name, step.source, entry))
+        checked = txn.checked.get(step.name, 0.0)
+        self._compiled.put(step.name, step.path, source_hash(step.source), full, checked)
+        return full
 
     def _execute(
         self, steps: list[Step], groups: list[list[str]], txn: _Txn, report: ReloadReport
@@ -878,6 +929,8 @@ class Reloader:
 
     def _exec_step(self, step: Step, txn: _Txn, report: ReloadReport) -> None:
         txn.current = step.name
+        if step.light:
+            step = self._compiled_light(step, txn)
         module = txn.modules[step.name]
         ns = module.__dict__
         old = txn.snapshots[step.name]

@@ -9,6 +9,7 @@ reload or process left on disk (`from_disk`, see `_diskcache`), and is cached in
 from __future__ import annotations
 
 import ast
+import importlib.util
 import marshal
 import os
 from collections.abc import Iterable
@@ -19,12 +20,13 @@ from . import _diskcache, _tracker
 from ._bigsource import Piece, Scan, scan
 from ._define import Groups, bound_names, instrument, plain_definitions
 from ._graph import imports_of
-from ._quiet import Constants, quiet
+from ._quiet import Constants, maybe_quiet, quiet
 from ._registrants import registrants
 
 __all__ = [
     "IMPORT_DUNDERS",
     "CompileCache",
+    "Light",
     "Step",
     "build_step",
     "cacheable",
@@ -32,6 +34,8 @@ __all__ = [
     "entry_step",
     "from_disk",
     "is_main",
+    "light_record",
+    "light_step",
     "make_entry",
     "parse_args",
     "read_file",
@@ -59,6 +63,7 @@ class Step(NamedTuple):
     size: int = 0  # bytes it holds in the compile cache (`step_size`)
     pieces: tuple[Piece, ...] = ()  # a big source runs as these, in order (``code``: the first)
     quiet: Constants | None = None  # a quiet top level's literals (`_quiet.quiet`)
+    light: bool = False  # ``code`` is the import's, uninstrumented: to bind only (`light_step`)
 
 
 def entry_step(
@@ -335,6 +340,7 @@ def _step(
     size: int | None = None,
     pieces: tuple[Piece, ...] = (),
     quiet: Constants | None = None,
+    light: bool = False,
 ) -> Step:
     """A step; ``size`` defaults to what it holds in memory (`step_size`)."""
     keeps = frozenset(bound) | IMPORT_DUNDERS
@@ -342,7 +348,7 @@ def _step(
     size = step_size(source, *codes) if size is None else size
     return Step(
         name, path, source, code, keeps, dynamic, main, registrants, loader,
-        unload_code(*codes), stat, plain, size, pieces, quiet,
+        unload_code(*codes), stat, plain, size, pieces, quiet, light,
     )  # fmt: skip
 
 
@@ -353,3 +359,72 @@ def from_disk(
     args = parse_args(name, module, path)
     entry = _diskcache.load(source, path, args["module"], args["is_package"])
     return entry_step(name, path, source, entry, stat) if entry else None
+
+
+class Light(NamedTuple):
+    """What binding a quiet module needs to know of its source, read as the program
+    is indexed (`light_record`): no code compiled."""
+
+    bound: frozenset[str]
+    plain: Groups
+    quiet: Constants
+
+
+def light_record(tree: ast.Module, source: bytes) -> Light | None:
+    """The `Light` record of a quiet module that registers nothing, or None."""
+    if not maybe_quiet(tree):
+        return None  # (the common case, told by the top level's statement types alone)
+    bound, dynamic = bound_names(tree, source)
+    if dynamic:
+        return None
+    plain = plain_definitions(tree, dynamic, source)
+    constants = quiet(tree, plain)
+    if constants is None or registrants(tree):
+        return None
+    return Light(frozenset(bound), plain, constants)
+
+
+def light_step(
+    name: str, path: str, source: bytes, stat: tuple[int, int, int] | None, light: Light
+) -> Step | None:
+    """A quiet module's step made of the code its import ran, read from the bytecode
+    cache the import used (None if there is none for this source): enough to bind it
+    (`Reloader._bind_only`) and to tell its definitions unchanged, not to run it."""
+    try:
+        with open(importlib.util.cache_from_source(path), "rb") as f:
+            data = f.read()
+            written = os.fstat(f.fileno()).st_mtime_ns
+    except (OSError, ValueError, NotImplementedError):
+        return None
+    if not _current_pyc(data, source, stat, written):
+        return None
+    try:
+        code = marshal.loads(memoryview(data)[16:])
+    except (EOFError, ValueError, TypeError):
+        return None
+    if not isinstance(code, CodeType):
+        return None
+    return _step(
+        name, path, source, stat, code, light.bound, False, plain=light.plain,
+        size=len(source) + 3 * len(data) + 512, quiet=light.quiet, light=True,
+    )  # fmt: skip
+
+
+def _current_pyc(
+    data: bytes, source: bytes, stat: tuple[int, int, int] | None, written: int
+) -> bool:
+    """Whether a bytecode cache file (its bytes, the mtime of the file) holds the code
+    of ``source``: by the source's hash, or by its mtime and size (``stat``) as the
+    import checks them, the file written after the source last changed."""
+    if len(data) < 16 or data[:4] != importlib.util.MAGIC_NUMBER:
+        return False
+    flags = int.from_bytes(data[4:8], "little")
+    if flags & 1:  # hash-based
+        return data[8:16] == importlib.util.source_hash(source)
+    # A source saved again within the second its bytecode was written, at the same
+    # size, passes the import's check: the import then runs the old code (and so
+    # would this step). The file written strictly later tells it was not.
+    if flags or stat is None or written <= stat[0]:
+        return False
+    mtime = (stat[0] // 1_000_000_000) & 0xFFFFFFFF
+    return data[8:16] == mtime.to_bytes(4, "little") + (stat[1] & 0xFFFFFFFF).to_bytes(4, "little")

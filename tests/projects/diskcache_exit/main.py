@@ -1,7 +1,9 @@
 """Reload a leaf with many dependents, then end at once.
 
 The reload's entries are written by the cache worker after the report, on a daemon
-thread; they must still be on disk when the interpreter has exited.
+thread; they must still be on disk when the interpreter has exited. (Each dependent
+computes a value from what it imports, so the reload runs and compiles it: one of only
+imports and plain definitions would be bound with the code its import ran.)
 """
 
 import sys
@@ -11,7 +13,7 @@ import hotmod
 
 HERE = Path(__file__).resolve().parent
 COUNT = int(sys.argv[1])
-DEPENDENT = "from xleaf import VALUE\n\ndef get():\n    return VALUE\n\nclass Box:\n    pass\n"
+DEPENDENT = "from xleaf import VALUE\n\nDOUBLE = VALUE * 2\n\ndef get():\n    return VALUE\n"
 
 (HERE / "xleaf.py").write_text("VALUE = 1\n")
 for i in range(COUNT):
