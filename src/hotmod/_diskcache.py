@@ -17,6 +17,9 @@ the module name, the Python and hotmod versions). Nothing is written when the pr
 asks for no bytecode (``sys.dont_write_bytecode``): a watcher's warm-up then fills the
 reloader's compile cache instead (`Reloader._warm`). A missing, stale or broken entry
 is read as no entry.
+
+Python's own bytecode is read here too (`import_code`), for a module a reload only
+binds: on stricter conditions than the import's.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ from typing import Any, NamedTuple
 
 from ._graph import ImportRef
 
-__all__ = ["Entry", "Worker", "load", "store"]
+__all__ = ["Entry", "Worker", "import_code", "load", "store"]
 
 _FORMAT = 5  # bumped when an entry's layout or the instrumentation changes (5: literals)
 _SUFFIX = "-hotmod.pyc"
@@ -106,6 +109,41 @@ def _file(path: str) -> str | None:
     except (NotImplementedError, ValueError):
         return None  # no cache tag (an embedded interpreter) or an odd path
     return pyc[: -len(".pyc")] + _SUFFIX
+
+
+def import_code(
+    source: bytes, path: str, stat: tuple[int, int, int] | None
+) -> tuple[CodeType, int] | None:
+    """The code of ``source`` in Python's own bytecode cache, with the size of that file,
+    or None: only if the file is current for this text, by its hash (a hash-based
+    ``.pyc``), or by the source's mtime and size (``stat``: mtime in ns, size) as the
+    import checks them *and* the file written after the source last changed."""
+    try:
+        with open(cache_from_source(path), "rb") as f:
+            data = f.read()
+            written = os.fstat(f.fileno()).st_mtime_ns
+    except (OSError, ValueError, NotImplementedError):
+        return None
+    if len(data) < 16 or data[:4] != MAGIC_NUMBER:
+        return None
+    flags = int.from_bytes(data[4:8], "little")
+    if flags & 1:  # hash-based
+        if data[8:16] != _imp.source_hash(_RAW_MAGIC, source):
+            return None
+    # A source saved again within the second its bytecode was written, at the same
+    # size, passes the import's check, and the import runs the old code: the file
+    # written strictly later tells it was not.
+    elif flags or stat is None or written <= stat[0]:
+        return None
+    else:
+        mtime, size = (stat[0] // 1_000_000_000) & 0xFFFFFFFF, stat[1] & 0xFFFFFFFF
+        if data[8:16] != mtime.to_bytes(4, "little") + size.to_bytes(4, "little"):
+            return None
+    try:
+        code = marshal.loads(memoryview(data)[16:])
+    except (EOFError, ValueError, TypeError):
+        return None
+    return (code, len(data)) if isinstance(code, CodeType) else None
 
 
 def load(source: bytes, path: str, name: str, is_package: bool) -> Entry | None:

@@ -283,20 +283,22 @@ class Reloader:
             refs, parsed = parse(
                 data, path, module=args["module"], is_package=args["is_package"], compiled=compiled
             )
-            if digest is not None:
-                self.registries.committed(
-                    name,
-                    registrants(parsed) if isinstance(parsed, ast.Module) else parsed.registrants,
-                )
-                if light and isinstance(parsed, ast.Module) and cacheable(module, data):
-                    quiet = light_record(parsed, data)
-                    if quiet is not None:
-                        self._light[name] = (digest, quiet)
         except (SyntaxError, ValueError):
             # Not the source it ran: its imports are read line by line and off its
             # namespace, so the next reload of what it imports still includes it.
             self.modmap.set_hash(name, None)
-            refs = _import_lines(data, name, module, path) + _live_refs(module)
+            return _import_lines(data, name, module, path) + _live_refs(module)
+        if digest is None:
+            return refs
+        if isinstance(parsed, ast.Module):
+            names = registrants(parsed)
+            if light and not names and cacheable(module, data):
+                quiet = light_record(parsed, data)
+                if quiet is not None:
+                    self._light[name] = (digest, quiet)
+        else:
+            names = parsed.registrants
+        self.registries.committed(name, names)
         return refs
 
     def resolve(self, target: object) -> list[str]:
@@ -466,13 +468,10 @@ class Reloader:
         for name, source, entry in (
             self._unsaved if committed and not sys.dont_write_bytecode else ()
         ):
-            module = sys.modules.get(name)
-            path = self.modmap.path_of(name)
-            if module is not None and path is not None:
-                refs = tuple(self.graph.refs(name))
-                args = parse_args(name, module, path)
-                entry = entry._replace(refs=refs)
-                jobs[path] = functools.partial(store_entry, source, args, entry)
+            args = self._source_args(name)
+            if args is not None:
+                entry = entry._replace(refs=tuple(self.graph.refs(name)))
+                jobs[args["filename"]] = functools.partial(store_entry, source, args, entry)
         self._unsaved = []
         return jobs
 
@@ -481,14 +480,18 @@ class Reloader:
         # a light step (the next run then indexes them without parsing).
         jobs: list[Callable[[], None]] = []
         for name, source in self._unprepared if committed and not sys.dont_write_bytecode else ():
-            module = sys.modules.get(name)
-            path = self.modmap.path_of(name)
-            if module is not None and path is not None:
-                args = parse_args(name, module, path)
-                key = (source, path, args["module"], args["is_package"])
+            args = self._source_args(name)
+            if args is not None:
+                key = (source, args["filename"], args["module"], args["is_package"])
                 jobs.append(functools.partial(self._warm, name, *key))
         self._unprepared = []
         return jobs
+
+    def _source_args(self, name: str) -> dict[str, Any] | None:
+        # `parse_args` of a loaded module with a source file, else None.
+        module = sys.modules.get(name)
+        path = self.modmap.path_of(name)
+        return parse_args(name, module, path) if module is not None and path is not None else None
 
     def _quiet(self, target: object) -> list[str]:
         # The watcher's view: files no loaded module comes from are simply ignored.
@@ -730,14 +733,10 @@ class Reloader:
             step = from_disk(name, module, path, source, stat)
             light = self._light.pop(name, None)
             if step is None and light is not None and light[0] == digest:
-                # Its first reload: bound with the code its import ran, compiled only
-                # if it has to run.
-                step = light_step(name, path, source, stat, light[1])
-                if step is not None:
-                    self._unprepared.append((name, source))
+                step = self._light_step(name, path, source, stat, light[1])
         if step is None:
             try:
-                step, entry = build_step(
+                step = self._build(
                     name,
                     module,
                     path,
@@ -748,20 +747,41 @@ class Reloader:
                 )
             except (SyntaxError, ValueError) as exc:
                 raise _Failure(exc, name) from exc
-            if entry is not None:
-                self._unsaved.append((name, source, entry))
         if not step.definitions_only:  # the running script is never cached
             self._compiled.put(name, path, digest, step, checked)
+        return step
+
+    def _build(
+        self,
+        name: str,
+        module: ModuleType,
+        path: str,
+        source: bytes,
+        stat: tuple[int, int, int] | None,
+        **read: Any,
+    ) -> Step:
+        # `build_step` (``read``: what the plan read off the source); its entry is
+        # written once the reload commits.
+        step, entry = build_step(name, module, path, source, stat, **read)
+        if entry is not None:
+            self._unsaved.append((name, source, entry))
+        return step
+
+    def _light_step(
+        self, name: str, path: str, source: bytes, stat: tuple[int, int, int] | None, light: Light
+    ) -> Step | None:
+        # A quiet module's first reload: bound with the code its import ran, compiled
+        # only if it has to run; its entry is made once the reload commits.
+        step = light_step(name, path, source, stat, light)
+        if step is not None:
+            self._unprepared.append((name, source))
         return step
 
     def _compiled_light(self, step: Step, txn: _Txn) -> Step:
         """The step that runs a module whose light step could not just bind it: compiled
         from its source with the definition hooks, cached in place of the light one."""
-        module = txn.modules[step.name]
         # (The source it ran: it compiles. Were it not to, the reload fails, rolled back.)
-        full, entry = build_step(step.name, module, step.path, step.source, step.stat)
-        if entry is not None:
-            self._unsaved.append((step.name, step.source, entry))
+        full = self._build(step.name, txn.modules[step.name], step.path, step.source, step.stat)
         checked = txn.checked.get(step.name, 0.0)
         self._compiled.put(step.name, step.path, source_hash(step.source), full, checked)
         return full

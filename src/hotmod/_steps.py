@@ -9,7 +9,6 @@ reload or process left on disk (`from_disk`, see `_diskcache`), and is cached in
 from __future__ import annotations
 
 import ast
-import importlib.util
 import marshal
 import os
 from collections.abc import Iterable
@@ -371,7 +370,8 @@ class Light(NamedTuple):
 
 
 def light_record(tree: ast.Module, source: bytes) -> Light | None:
-    """The `Light` record of a quiet module that registers nothing, or None."""
+    """The `Light` record of a quiet module, or None (its caller has found that it
+    registers nothing)."""
     if not maybe_quiet(tree):
         return None  # (the common case, told by the top level's statement types alone)
     bound, dynamic = bound_names(tree, source)
@@ -379,9 +379,7 @@ def light_record(tree: ast.Module, source: bytes) -> Light | None:
         return None
     plain = plain_definitions(tree, dynamic, source)
     constants = quiet(tree, plain)
-    if constants is None or registrants(tree):
-        return None
-    return Light(frozenset(bound), plain, constants)
+    return None if constants is None else Light(frozenset(bound), plain, constants)
 
 
 def light_step(
@@ -390,41 +388,11 @@ def light_step(
     """A quiet module's step made of the code its import ran, read from the bytecode
     cache the import used (None if there is none for this source): enough to bind it
     (`Reloader._bind_only`) and to tell its definitions unchanged, not to run it."""
-    try:
-        with open(importlib.util.cache_from_source(path), "rb") as f:
-            data = f.read()
-            written = os.fstat(f.fileno()).st_mtime_ns
-    except (OSError, ValueError, NotImplementedError):
+    found = _diskcache.import_code(source, path, stat)
+    if found is None:
         return None
-    if not _current_pyc(data, source, stat, written):
-        return None
-    try:
-        code = marshal.loads(memoryview(data)[16:])
-    except (EOFError, ValueError, TypeError):
-        return None
-    if not isinstance(code, CodeType):
-        return None
+    code, size = found
     return _step(
         name, path, source, stat, code, light.bound, False, plain=light.plain,
-        size=len(source) + 3 * len(data) + 512, quiet=light.quiet, light=True,
+        size=len(source) + 3 * size + 512, quiet=light.quiet, light=True,
     )  # fmt: skip
-
-
-def _current_pyc(
-    data: bytes, source: bytes, stat: tuple[int, int, int] | None, written: int
-) -> bool:
-    """Whether a bytecode cache file (its bytes, the mtime of the file) holds the code
-    of ``source``: by the source's hash, or by its mtime and size (``stat``) as the
-    import checks them, the file written after the source last changed."""
-    if len(data) < 16 or data[:4] != importlib.util.MAGIC_NUMBER:
-        return False
-    flags = int.from_bytes(data[4:8], "little")
-    if flags & 1:  # hash-based
-        return data[8:16] == importlib.util.source_hash(source)
-    # A source saved again within the second its bytecode was written, at the same
-    # size, passes the import's check: the import then runs the old code (and so
-    # would this step). The file written strictly later tells it was not.
-    if flags or stat is None or written <= stat[0]:
-        return False
-    mtime = (stat[0] // 1_000_000_000) & 0xFFFFFFFF
-    return data[8:16] == mtime.to_bytes(4, "little") + (stat[1] & 0xFFFFFFFF).to_bytes(4, "little")
