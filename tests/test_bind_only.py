@@ -5,11 +5,11 @@ anew, as a run would bind them; whatever a run would do otherwise makes it run."
 from __future__ import annotations
 
 import ast
+import contextlib
 import importlib
 import importlib.util
 import marshal
 import os
-import py_compile
 import sys
 import textwrap
 from collections.abc import Iterator
@@ -21,6 +21,7 @@ import pytest
 
 import hotmod
 from conftest import write_tree
+from hotmod import _runtime
 from hotmod._define import plain_definitions
 from hotmod._quiet import quiet, same_literal
 from hotmod._reloader import Reloader
@@ -258,32 +259,70 @@ def builds(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     yield names
 
 
-@pytest.mark.parametrize("bytecode", [True, False])
+def write_bytecode(path: Path, second: int, *, written: int) -> None:
+    """Python's own bytecode cache of ``path``, checked by the source's mtime (whole
+    ``second``, in ns) and size, the file's mtime set to ``written`` (ns).
+
+    (Written by hand: `py_compile` reads the source through the import system, which
+    would tell hotmod the text the module runs.)
+    """
+    code = compile(path.read_bytes(), str(path), "exec", dont_inherit=True)
+    header = (second // 10**9).to_bytes(4, "little") + path.stat().st_size.to_bytes(4, "little")
+    cached = Path(importlib.util.cache_from_source(str(path)))
+    cached.parent.mkdir(exist_ok=True)
+    cached.write_bytes(importlib.util.MAGIC_NUMBER + bytes(4) + header + marshal.dumps(code))
+    os.utime(cached, ns=(written, written))
+
+
+def an_earlier_second(path: Path) -> int:
+    """A whole second (in ns) well before ``path`` was written, set as its mtime."""
+    second = (path.stat().st_mtime_ns // 10**9 - 5) * 10**9
+    os.utime(path, ns=(second, second))
+    return second
+
+
+@pytest.mark.parametrize("imported_from", ["bytecode", "source"])
 def test_a_quiet_dependent_is_compiled_only_once_it_has_to_run(
-    tmp_path: Path, ran: list[str], builds: list[str], bytecode: bool
+    tmp_path: Path, ran: list[str], builds: list[str], imported_from: str
 ) -> None:
     write_tree(tmp_path, {"qleaf.py": LEAF, "qfirst.py": QUIET})
-    cached = Path(importlib.util.cache_from_source(str(tmp_path / "qfirst.py")))
-    py_compile.compile(str(tmp_path / "qfirst.py"), cfile=str(cached), doraise=True)
-    if not bytecode:  # (as for a program run with PYTHONDONTWRITEBYTECODE)
-        cached.unlink()
+    if imported_from == "bytecode":  # (else no .pyc: the import reads the source)
+        path = tmp_path / "qfirst.py"
+        second = an_earlier_second(path)
+        write_bytecode(path, second, written=second + 10**9)
     sys.path.insert(0, str(tmp_path))
     dep = importlib.import_module("qfirst")
     box = dep.Box
     assert edit(tmp_path, 2).ok and ran == ["qleaf"] and dep.get() == 2
-    # Its first reload bound it with the code its import ran, read from that bytecode.
-    assert builds == (["qleaf"] if bytecode else ["qleaf", "qfirst"])
-    builds.clear()
+    # Its first reload bound it without compiling it: the text it runs is the file's.
+    assert builds == ["qleaf"]
 
     def fake() -> str:
         return "elsewhere"
 
     dep.get = fake  # a run binds it back: compiled now, to run
     ran.clear()
+    builds.clear()
     assert edit(tmp_path, 3).ok and ran == ["qleaf", "qfirst"]
-    assert builds == (["qleaf", "qfirst"] if bytecode else ["qleaf"])
+    assert builds == ["qleaf", "qfirst"]
     assert dep.get is not fake and dep.get() == 3 and dep.Box is box
     assert dep.Box().twice() == 6
+
+
+def test_a_definition_the_program_replaced_before_hotmod_looked_makes_it_run(
+    tmp_path: Path, ran: list[str]
+) -> None:
+    # Found in place of a definition when hotmod first looks: a function of the same
+    # name, module and first line, from another file. A run binds the definition back.
+    dep = beside_leaf(tmp_path, "qdep", QUIET)
+    line = dep.get.__code__.co_firstlineno
+    fake = load(tmp_path, {"qother.py": "\n" * (line - 1) + "def get():\n    return 0\n"})[
+        "qother"
+    ].get
+    fake.__module__ = dep.__name__
+    dep.get = fake
+    assert edit(tmp_path, 2).ok and ran == ["qleaf", "qdep"]
+    assert dep.get is not fake and dep.get() == 2
 
 
 def test_bytecode_older_than_a_same_size_save_in_its_second_is_not_bound_with(
@@ -295,16 +334,8 @@ def test_bytecode_older_than_a_same_size_save_in_its_second_is_not_bound_with(
     old, new = QUIET.replace("* 2", "* 3"), QUIET.replace("* 2", "* 4")
     write_tree(tmp_path, {"qleaf.py": LEAF, "qsame.py": old})
     path = tmp_path / "qsame.py"
-    second = (path.stat().st_mtime_ns // 10**9 - 5) * 10**9
-    os.utime(path, ns=(second, second))
-    # (Written by hand: py_compile reads the source through the import system, which
-    # would tell hotmod the text the module runs.)
-    code = compile(path.read_bytes(), str(path), "exec", dont_inherit=True)
-    header = (second // 10**9).to_bytes(4, "little") + path.stat().st_size.to_bytes(4, "little")
-    cached = Path(importlib.util.cache_from_source(str(path)))
-    cached.parent.mkdir(exist_ok=True)
-    cached.write_bytes(importlib.util.MAGIC_NUMBER + bytes(4) + header + marshal.dumps(code))
-    os.utime(cached, ns=(second + 1000, second + 1000))
+    second = an_earlier_second(path)
+    write_bytecode(path, second, written=second + 1000)
     path.write_text(textwrap.dedent(new))
     os.utime(path, ns=(second + 2000, second + 2000))  # saved after the .pyc, same second
     sys.path.insert(0, str(tmp_path))
@@ -312,3 +343,67 @@ def test_bytecode_older_than_a_same_size_save_in_its_second_is_not_bound_with(
     assert dep.Box().twice() == 3  # (the import ran the old code)
     assert edit(tmp_path, 2).ok and "qsame" in ran
     assert dep.Box().twice() == 8
+
+
+@pytest.fixture
+def loaded(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """The modules each reload read compiled code of, off the entries on disk."""
+    names: list[str] = []
+    real = hotmod._reloader.from_disk
+
+    def from_disk(name: str, *args: Any) -> Any:
+        step = real(name, *args)
+        if step is not None:
+            names.append(name)
+        return step
+
+    monkeypatch.setattr(hotmod._reloader, "from_disk", from_disk)
+    yield names
+
+
+def parsed_files(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The files parsed from now on."""
+    names: list[str] = []
+    real = ast.parse
+
+    def parse(source: Any, filename: Any = "<unknown>", *args: Any, **kwargs: Any) -> Any:
+        names.append(str(filename))
+        return real(source, filename, *args, **kwargs)
+
+    monkeypatch.setattr(ast, "parse", parse)
+    return names
+
+
+def settled() -> bool:
+    return _runtime.get_reloader().cache_worker.idle.wait(10)
+
+
+@pytest.mark.parametrize("prepared_by", ["watcher", "last run"])
+def test_a_prepared_quiet_dependent_is_bound_without_reading_code(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    ran: list[str],
+    builds: list[str],
+    loaded: list[str],
+    prepared_by: str,
+) -> None:
+    # A watcher's warm-up, or the program's last run, wrote the dependent's entry: the
+    # record binding needs is kept from it, and the reload neither compiles the
+    # dependent nor reads its code or its source.
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    dep = beside_leaf(tmp_path, "qdep", QUIET)
+    with contextlib.ExitStack() as stack:
+        if prepared_by == "watcher":
+            watcher = hotmod.watch(tmp_path, apply="manual")  # (the test applies edits)
+            stack.callback(watcher.stop)
+        else:
+            assert edit(tmp_path, 2).ok and ran == ["qleaf"]
+            assert settled()  # (its entry written after the reload bound it)
+            _runtime.reset()  # the program's next run: it finds the entry on disk
+        assert settled(), "warm-up still running"
+        parsed = parsed_files(monkeypatch)
+        ran.clear()
+        builds.clear()
+        assert edit(tmp_path, 3).ok and ran == ["qleaf"] and dep.get() == 3
+        assert builds == ["qleaf"] and loaded == []
+        assert not [name for name in parsed if name.endswith("qdep.py")]

@@ -21,7 +21,7 @@ import functools
 import itertools
 import sys
 from collections.abc import Callable, Iterator, Mapping, Set
-from operator import attrgetter
+from operator import attrgetter, eq
 from types import CodeType, FunctionType
 from typing import Any, NamedTuple
 
@@ -43,7 +43,10 @@ __all__ = [
     "fingerprints",
     "kept_count",
     "instrument",
+    "Lines",
+    "made_here",
     "plain_definitions",
+    "plain_lines",
     "unchanged",
 ]
 
@@ -57,6 +60,10 @@ _Def = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
 Groups = tuple[tuple[str, ...], ...]
 """Runs of consecutive plain top-level definitions, by name (`plain_definitions`)."""
+
+Lines = tuple[tuple[str, int, tuple[tuple[str, int], ...]], ...]
+"""Where each plain definition begins: its name, first line, and for a class the name
+and first line of each function of its body (`plain_lines`)."""
 
 
 def instrument(tree: ast.Module, plain: Groups = ()) -> ast.Module:
@@ -137,6 +144,26 @@ def plain_definitions(tree: ast.Module, dynamic: bool, source: bytes | None = No
     if run:
         groups.append(tuple(run))
     return tuple(groups)
+
+
+def plain_lines(tree: ast.Module, plain: Groups) -> Lines:
+    """Where each of the plain definitions ``plain`` of ``tree`` begins (`made_here`)."""
+    names = {name for group in plain for name in group}
+    return tuple(
+        (
+            node.name,
+            node.lineno,
+            tuple(
+                (item.name, item.lineno)
+                for item in node.body
+                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))
+            )
+            if isinstance(node, ast.ClassDef)
+            else (),
+        )
+        for node in tree.body
+        if isinstance(node, _Def) and node.name in names
+    )
 
 
 def _plain(node: ast.stmt, lazy: bool) -> bool:
@@ -381,43 +408,80 @@ def adopt(ns: Mapping[str, Any], code: CodeType, plain: Groups, owner: str) -> P
     function of the class body. (Which is what `Patcher.keep_unchanged` would find.)
     """
     made = {c.co_name: c for c in code.co_consts if isinstance(c, CodeType)}
-    same = set()
+
+    def methods(name: str) -> dict[str, CodeType]:
+        return {c.co_name: c for c in made[name].co_consts if isinstance(c, CodeType)}
+
+    return _adopted(ns, plain, owner, made, methods, eq)
+
+
+def made_here(
+    ns: Mapping[str, Any], plain: Groups, lines: Lines, owner: str, files: Set[str]
+) -> Prints:
+    """Fingerprints of the plain definitions an import of the source of ``lines`` left
+    (`plain_lines`): as `adopt` finds them, each function known by where its code
+    begins (its file, one of ``files``, and first line) instead of by its code.
+
+    Only for a namespace known to have run that very source: a function of the same
+    name, module and line could otherwise come from another text of the file.
+    """
+    top = {name: line for name, line, _ in lines}
+    inner = {name: dict(members) for name, _, members in lines}
+
+    def where(code: CodeType, line: int) -> bool:
+        return code.co_firstlineno == line and code.co_filename in files
+
+    return _adopted(ns, plain, owner, top, inner.__getitem__, where)
+
+
+def _adopted(
+    ns: Mapping[str, Any],
+    plain: Groups,
+    owner: str,
+    made: Mapping[str, Any],
+    methods: Callable[[str], Mapping[str, Any]],
+    same: Callable[[CodeType, Any], bool],
+) -> Prints:
+    # ``made``: what tells each definition (by name) apart, ``methods`` the same for
+    # the functions of a class body, and ``same`` whether a code object is the one told.
+    found = set()
     for group in plain:
         for name in group:
-            obj, const = ns.get(name), made.get(name)
-            if const is None or getattr(obj, "__module__", None) != owner:
+            obj, mark = ns.get(name), made.get(name)
+            if mark is None or getattr(obj, "__module__", None) != owner:
                 continue
             if type(obj) is FunctionType:
                 if (
                     obj.__qualname__ == name
                     and obj.__closure__ is None
                     and not obj.__dict__
-                    and obj.__code__ == const
+                    and same(obj.__code__, mark)
                 ):
-                    same.add(name)
+                    found.add(name)
             elif (
                 type(obj) is type
                 and obj.__qualname__ == name
                 and obj.__bases__ == (object,)
-                and _made_by(obj, const, owner)
+                and _made_by(obj, methods(name), owner, same)
             ):
-                same.add(name)
-    return fingerprints(ns, plain, same)
+                found.add(name)
+    return fingerprints(ns, plain, found)
 
 
-def _made_by(cls: type, body: CodeType, owner: str) -> bool:
-    methods = {c.co_name: c for c in body.co_consts if isinstance(c, CodeType)}
+def _made_by(
+    cls: type, methods: Mapping[str, Any], owner: str, same: Callable[[CodeType, Any], bool]
+) -> bool:
     count = 0
     for key, value in cls.__dict__.items():
         if type(value) is FunctionType:
-            const = methods.get(key)
+            mark = methods.get(key)
             if (
-                const is None
+                mark is None
                 or value.__closure__ is not None
                 or value.__dict__
                 or value.__qualname__ != f"{cls.__qualname__}.{key}"
                 or value.__module__ != owner
-                or value.__code__ != const
+                or not same(value.__code__, mark)
             ):
                 return False
             count += 1

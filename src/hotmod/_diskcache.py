@@ -18,8 +18,9 @@ asks for no bytecode (``sys.dont_write_bytecode``): a watcher's warm-up then fil
 reloader's compile cache instead (`Reloader._warm`). A missing, stale or broken entry
 is read as no entry.
 
-Python's own bytecode is read here too (`import_code`), for a module a reload only
-binds: on stricter conditions than the import's.
+Python's own bytecode cache is checked here too (`bytecode_current`): a module a
+reload may only bind must be known to run the text on disk, on stricter conditions
+than the import's.
 """
 
 from __future__ import annotations
@@ -43,9 +44,9 @@ from typing import Any, NamedTuple
 
 from ._graph import ImportRef
 
-__all__ = ["Entry", "Worker", "import_code", "load", "store"]
+__all__ = ["Entry", "Worker", "bytecode_current", "load", "store"]
 
-_FORMAT = 5  # bumped when an entry's layout or the instrumentation changes (5: literals)
+_FORMAT = 6  # bumped when an entry's layout or the instrumentation changes (6: lines)
 _SUFFIX = "-hotmod.pyc"
 _RAW_MAGIC = int.from_bytes(MAGIC_NUMBER, "little")  # the key of hash-based .pyc files
 
@@ -60,6 +61,7 @@ class Entry(NamedTuple):
     dynamic: bool
     plain: tuple[tuple[str, ...], ...]  # definitions a run may skip (`_define.Groups`)
     quiet: tuple[tuple[str, Any], ...] | None = None  # its literals if quiet (`_quiet`)
+    lines: tuple[tuple[Any, ...], ...] = ()  # where its plain definitions begin (`_define.Lines`)
     size: int = 0  # bytes of the entry on disk (0: not read from disk)
 
     def imports(self) -> list[ImportRef]:
@@ -111,39 +113,29 @@ def _file(path: str) -> str | None:
     return pyc[: -len(".pyc")] + _SUFFIX
 
 
-def import_code(
-    source: bytes, path: str, stat: tuple[int, int, int] | None
-) -> tuple[CodeType, int] | None:
-    """The code of ``source`` in Python's own bytecode cache, with the size of that file,
-    or None: only if the file is current for this text, by its hash (a hash-based
-    ``.pyc``), or by the source's mtime and size (``stat``: mtime in ns, size) as the
-    import checks them *and* the file written after the source last changed."""
+def bytecode_current(source: bytes, path: str, stat: tuple[int, int] | None) -> bool:
+    """Whether Python's own bytecode cache of ``path`` was made from ``source``: by its
+    hash (a hash-based ``.pyc``), or by the source's mtime and size (``stat``: mtime in
+    ns, size) as the import checks them *and* the file written after the source last
+    changed. (An import that found it current ran that text, not the file's.)"""
     try:
         with open(cache_from_source(path), "rb") as f:
-            data = f.read()
+            header = f.read(16)
             written = os.fstat(f.fileno()).st_mtime_ns
     except (OSError, ValueError, NotImplementedError):
-        return None
-    if len(data) < 16 or data[:4] != MAGIC_NUMBER:
-        return None
-    flags = int.from_bytes(data[4:8], "little")
+        return False
+    if len(header) < 16 or header[:4] != MAGIC_NUMBER:
+        return False
+    flags = int.from_bytes(header[4:8], "little")
     if flags & 1:  # hash-based
-        if data[8:16] != _imp.source_hash(_RAW_MAGIC, source):
-            return None
+        return header[8:16] == _imp.source_hash(_RAW_MAGIC, source)
     # A source saved again within the second its bytecode was written, at the same
     # size, passes the import's check, and the import runs the old code: the file
     # written strictly later tells it was not.
-    elif flags or stat is None or written <= stat[0]:
-        return None
-    else:
-        mtime, size = (stat[0] // 1_000_000_000) & 0xFFFFFFFF, stat[1] & 0xFFFFFFFF
-        if data[8:16] != mtime.to_bytes(4, "little") + size.to_bytes(4, "little"):
-            return None
-    try:
-        code = marshal.loads(memoryview(data)[16:])
-    except (EOFError, ValueError, TypeError):
-        return None
-    return (code, len(data)) if isinstance(code, CodeType) else None
+    if flags or stat is None or written <= stat[0]:
+        return False
+    mtime, size = (stat[0] // 1_000_000_000) & 0xFFFFFFFF, stat[1] & 0xFFFFFFFF
+    return header[8:16] == mtime.to_bytes(4, "little") + size.to_bytes(4, "little")
 
 
 def load(source: bytes, path: str, name: str, is_package: bool) -> Entry | None:
@@ -176,6 +168,7 @@ def store(source: bytes, path: str, name: str, is_package: bool, entry: Entry) -
         bool(entry.dynamic),
         entry.plain,
         entry.quiet,
+        entry.lines,
     )
     temp = f"{file}.{os.getpid()}.{threading.get_ident()}.tmp"
     try:

@@ -31,6 +31,7 @@ from ._define import (
     adopt,
     fingerprints,
     kept_count,
+    made_here,
     unchanged,
 )
 from ._graph import ImportGraph, ImportRef, parse_imports, refs_of_nodes
@@ -53,6 +54,7 @@ from ._steps import (
     Step,
     build_step,
     cacheable,
+    entry_light,
     entry_step,
     from_disk,
     is_main,
@@ -128,7 +130,7 @@ class _Txn:
         self.shared = Shares()  # registries the plan's modules share
         self.stats: dict[str, tuple[int, int, int]] = {}  # file stat when its source was read
         # How each run left its module's plain definitions, kept by the reloader on commit.
-        self.plain: dict[str, tuple[CodeType, Prints] | None] = {}
+        self.plain: dict[str, tuple[CodeType | None, Prints] | None] = {}
         self.checked: dict[str, float] = {}  # monotonic time just before that stat
         # The watcher's monitor: since when it has seen every change to a path (or None).
         self.watched: Callable[[str], float | None] | None = None
@@ -183,9 +185,11 @@ class Reloader:
         self.namespaces: dict[int, tuple[dict[str, Any], Callable[[], Sequence[ImportRef]]]] = {}
         self._compiled = CompileCache()
         self.cache_worker = _diskcache.Worker(self.lock)
-        self._plain: dict[str, tuple[CodeType, Prints]] = {}  # (`_unchanged`)
-        # Quiet modules as indexed, by the hash of the source they ran (`light_step`).
-        self._light: dict[str, tuple[int, Light]] = {}
+        self._plain: dict[str, tuple[CodeType | None, Prints]] = {}  # (`_unchanged`)
+        # Quiet modules as indexed, known to run the source of that hash (`light_step`):
+        # (hash, record, how the import left their plain definitions, whether their
+        # entry is on its way to disk already).
+        self._light: dict[str, tuple[int, Light, Prints | None, bool]] = {}
         self._history = CodeHistory()  # previous codes a call may still run
         self._reported = Reported()  # previous versions reported held, while they live
         # Entries of what a reload compiled, written once it committed (imports to add).
@@ -209,8 +213,15 @@ class Reloader:
         With ``warm`` (or while a watcher runs), the cache worker then prepares every
         module indexed without a disk entry (`_warm`).
         """
-        self._sync(warm=warm)
-        _bigsource.forget()  # (kept only for a reload's own plan: see `_reload`)
+        # The garbage collector pauses meanwhile, as for a reload: indexing thousands of
+        # modules makes millions of short-lived syntax nodes, no cycles among them.
+        state.reload_begins()
+        gc.disable()
+        try:
+            self._sync(warm=warm)
+        finally:
+            _bigsource.forget()  # (kept only for a reload's own plan: see `_reload`)
+            state.reload_ends()
 
     def _sync(self, *, warm: bool = False) -> None:
         warm = warm or bool(state.watchers)
@@ -240,8 +251,13 @@ class Reloader:
             storable = digest is not None and cacheable(module, data)
             entry = _diskcache.load(*key) if storable else None
             if entry is not None:
+                assert digest is not None  # (storable)
                 self.registries.committed(name, entry.registrants)
                 self.graph.set_imports(name, entry.imports())
+                if warm:  # its `Light` record, in the background
+                    unwarmed.append(functools.partial(self._warm, name, *key))
+                else:
+                    self._keep_light(name, module, entry_light(entry), data, digest, path, True)
                 continue
             refs = self._index(name, module, data, digest, args, compiled, light=not warm)
             self.graph.set_imports(name, refs)
@@ -251,12 +267,23 @@ class Reloader:
 
     def _warm(self, name: str, source: bytes, path: str, module: str, is_package: bool) -> None:
         # A cache worker's job (under the lock): the module's entry on disk, unless some
-        # process wrote it meanwhile; or, for a program that writes no bytecode, its
-        # compiled step in memory, while the compile cache has room for it.
+        # process wrote it meanwhile, and its `Light` record if it is quiet and no reload
+        # took it up yet; or, for a program that writes no bytecode, its compiled step in
+        # memory, while the compile cache has room for it.
         if not sys.dont_write_bytecode:
-            if _diskcache.load(source, path, module, is_package) is None:
+            entry = _diskcache.load(source, path, module, is_package)
+            if entry is None:
                 entry = make_entry(source, path, module, is_package)
                 _diskcache.store(source, path, module, is_package, entry)
+            loaded, digest = sys.modules.get(name), source_hash(source)
+            if (
+                loaded is not None
+                and name not in self._light
+                and self.modmap.known_hash(name) == digest
+                and self._compiled.latest(name, path) is None
+                and cacheable(loaded, source)
+            ):
+                self._keep_light(name, loaded, entry_light(entry), source, digest, path, True)
             return
         digest = source_hash(source)
         if self._compiled.get(name, path, digest) is not None:
@@ -293,13 +320,43 @@ class Reloader:
         if isinstance(parsed, ast.Module):
             names = registrants(parsed)
             if light and not names and cacheable(module, data):
-                quiet = light_record(parsed, data)
-                if quiet is not None:
-                    self._light[name] = (digest, quiet)
+                record = light_record(parsed, data)
+                self._keep_light(name, module, record, data, digest, path, False)
         else:
             names = parsed.registrants
         self.registries.committed(name, names)
         return refs
+
+    def _keep_light(
+        self,
+        name: str,
+        module: ModuleType,
+        record: Light | None,
+        source: bytes,
+        digest: int,
+        path: str,
+        queued: bool,
+    ) -> None:
+        # Keep a quiet module's record, with how its import left its plain definitions,
+        # if it is known to run ``source``: the import read that very text, or its
+        # bytecode cache is current for it (`bytecode_current`). (``queued``: its entry
+        # is on disk or on its way.)
+        if record is None:
+            return
+        if import_clock.read.get(path) != digest:
+            try:
+                st = os.stat(path)
+            except OSError:
+                return
+            if not _diskcache.bytecode_current(source, path, (st.st_mtime_ns, st.st_size)):
+                return
+        ns = module.__dict__
+        prints = None
+        if record.plain:
+            files = {path, ns.get("__file__") or path}
+            owner = ns.get("__name__", name)
+            prints = made_here(ns, record.plain, record.lines, owner, files)
+        self._light[name] = (digest, record, prints, queued)
 
     def resolve(self, target: object) -> list[str]:
         """Module names for a module object, a dotted name or a file path."""
@@ -722,6 +779,7 @@ class Reloader:
         module = sys.modules[name]
         digest = source_hash(source)
         stat, checked = txn.stats.get(name), txn.checked.get(name, 0.0)
+        light = self._light.pop(name, None)  # (needed once, by its first reload)
         cached = None if is_main(module) else self._compiled.get(name, path, digest)
         if cached is not None:
             if cached.stat != stat:
@@ -730,10 +788,10 @@ class Reloader:
             return cached
         step = None
         if name not in plan.trees and name not in plan.scans and cacheable(module, source):
-            step = from_disk(name, module, path, source, stat)
-            light = self._light.pop(name, None)
-            if step is None and light is not None and light[0] == digest:
-                step = self._light_step(name, path, source, stat, light[1])
+            if light is not None and light[0] == digest:
+                step = self._light_step(name, path, source, stat, light)
+            else:
+                step = from_disk(name, module, path, source, stat)
         if step is None:
             try:
                 step = self._build(
@@ -768,20 +826,28 @@ class Reloader:
         return step
 
     def _light_step(
-        self, name: str, path: str, source: bytes, stat: tuple[int, int, int] | None, light: Light
-    ) -> Step | None:
-        # A quiet module's first reload: bound with the code its import ran, compiled
-        # only if it has to run; its entry is made once the reload commits.
-        step = light_step(name, path, source, stat, light)
-        if step is not None:
+        self,
+        name: str,
+        path: str,
+        source: bytes,
+        stat: tuple[int, int, int] | None,
+        light: tuple[int, Light, Prints | None, bool],
+    ) -> Step:
+        # A quiet module's first reload: bound, no code read or compiled unless it has
+        # to run; its entry is made once the reload commits, if none is on its way.
+        _, record, prints, queued = light
+        if not queued:
             self._unprepared.append((name, source))
-        return step
+        return light_step(name, path, source, stat, record, prints)
 
     def _compiled_light(self, step: Step, txn: _Txn) -> Step:
         """The step that runs a module whose light step could not just bind it: compiled
         from its source with the definition hooks, cached in place of the light one."""
         # (The source it ran: it compiles. Were it not to, the reload fails, rolled back.)
-        full = self._build(step.name, txn.modules[step.name], step.path, step.source, step.stat)
+        module = txn.modules[step.name]
+        full = from_disk(step.name, module, step.path, step.source, step.stat) or self._build(
+            step.name, module, step.path, step.source, step.stat
+        )
         checked = txn.checked.get(step.name, 0.0)
         self._compiled.put(step.name, step.path, source_hash(step.source), full, checked)
         return full
@@ -835,7 +901,9 @@ class Reloader:
         Its from-imports of the plan's modules (run or bound before it) are bound anew,
         as a run would bind them; any doubt, and it runs."""
         name = step.name
-        if step.quiet is None or step.code is None or step.registrants or step.definitions_only:
+        if step.quiet is None or step.registrants or step.definitions_only:
+            return False
+        if step.code is None and not step.light:
             return False
         assert txn.plan is not None
         if name in txn.plan.refs or self.modmap.known_hash(name) != source_hash(step.source):
@@ -993,16 +1061,19 @@ class Reloader:
 
     def _prints(self, step: Step, ns: dict[str, Any]) -> Prints | None:
         # How the plain definitions of the module were left by its last committed run
-        # of this same code, or found as this code would define them (its first run).
-        if step.code is None or not step.plain:
+        # of this same code, or found as this code would define them (its first run),
+        # or (a light step) as its import left them.
+        if not step.plain or (step.code is None and not step.light):
             return None
         last = self._plain.get(step.name)
-        if last is not None and last[0] is step.code:
+        if step.code is not None and last is not None and last[0] is step.code:
             return last[1]
         if self.modmap.known_hash(step.name) != source_hash(step.source):
             # An edited source: a default or an annotation may have changed, and a
             # function's code does not hold those. Its definitions run this time.
             return None
+        if step.code is None:
+            return step.prints
         return adopt(ns, step.code, step.plain, ns.get("__name__", step.name))
 
     def _rebind(self, steps: list[Step], txn: _Txn) -> int:

@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 
 from . import _diskcache, _tracker
 from ._bigsource import Piece, Scan, scan
-from ._define import Groups, bound_names, instrument, plain_definitions
+from ._define import Groups, Lines, Prints, bound_names, instrument, plain_definitions, plain_lines
 from ._graph import imports_of
 from ._quiet import Constants, maybe_quiet, quiet
 from ._registrants import registrants
@@ -30,6 +30,7 @@ __all__ = [
     "build_step",
     "cacheable",
     "custom_loader",
+    "entry_light",
     "entry_step",
     "from_disk",
     "is_main",
@@ -50,7 +51,7 @@ class Step(NamedTuple):
     name: str
     path: str
     source: bytes
-    code: CodeType | None  # None: re-executed by the module's own loader
+    code: CodeType | None  # None: run by the module's own loader, or a light step
     keeps: frozenset[str]  # names a re-run leaves in place: its own, the import system's
     dynamic: bool
     definitions_only: bool
@@ -62,7 +63,8 @@ class Step(NamedTuple):
     size: int = 0  # bytes it holds in the compile cache (`step_size`)
     pieces: tuple[Piece, ...] = ()  # a big source runs as these, in order (``code``: the first)
     quiet: Constants | None = None  # a quiet top level's literals (`_quiet.quiet`)
-    light: bool = False  # ``code`` is the import's, uninstrumented: to bind only (`light_step`)
+    light: bool = False  # no code: to bind only (`light_step`), compiled if it has to run
+    prints: Prints | None = None  # a light step's plain definitions as found when indexed
 
 
 def entry_step(
@@ -226,8 +228,9 @@ def _compiled_entry(tree: ast.Module, source: bytes, path: str) -> _diskcache.En
     names = registrants(tree)
     plain = plain_definitions(tree, dynamic, source)
     calm = None if dynamic else quiet(tree, plain)
+    lines = plain_lines(tree, plain) if calm is not None else ()
     code = compile(instrument(tree, plain), path, "exec", dont_inherit=True)
-    return _diskcache.Entry((), names, code, frozenset(bound), dynamic, plain, calm)
+    return _diskcache.Entry((), names, code, frozenset(bound), dynamic, plain, calm, lines)
 
 
 def store_entry(source: bytes, args: dict[str, Any], entry: _diskcache.Entry) -> None:
@@ -340,6 +343,7 @@ def _step(
     pieces: tuple[Piece, ...] = (),
     quiet: Constants | None = None,
     light: bool = False,
+    prints: Prints | None = None,
 ) -> Step:
     """A step; ``size`` defaults to what it holds in memory (`step_size`)."""
     keeps = frozenset(bound) | IMPORT_DUNDERS
@@ -347,7 +351,7 @@ def _step(
     size = step_size(source, *codes) if size is None else size
     return Step(
         name, path, source, code, keeps, dynamic, main, registrants, loader,
-        unload_code(*codes), stat, plain, size, pieces, quiet, light,
+        unload_code(*codes), stat, plain, size, pieces, quiet, light, prints,
     )  # fmt: skip
 
 
@@ -362,11 +366,12 @@ def from_disk(
 
 class Light(NamedTuple):
     """What binding a quiet module needs to know of its source, read as the program
-    is indexed (`light_record`): no code compiled."""
+    is indexed (`light_record`, `entry_light`): no code compiled."""
 
     bound: frozenset[str]
     plain: Groups
     quiet: Constants
+    lines: Lines
 
 
 def light_record(tree: ast.Module, source: bytes) -> Light | None:
@@ -379,20 +384,30 @@ def light_record(tree: ast.Module, source: bytes) -> Light | None:
         return None
     plain = plain_definitions(tree, dynamic, source)
     constants = quiet(tree, plain)
-    return None if constants is None else Light(frozenset(bound), plain, constants)
+    if constants is None:
+        return None
+    return Light(frozenset(bound), plain, constants, plain_lines(tree, plain))
+
+
+def entry_light(entry: _diskcache.Entry) -> Light | None:
+    """The `Light` record of a quiet module read off its entry, or None."""
+    if entry.quiet is None or entry.registrants or entry.dynamic:
+        return None
+    return Light(entry.bound, entry.plain, entry.quiet, entry.lines)
 
 
 def light_step(
-    name: str, path: str, source: bytes, stat: tuple[int, int, int] | None, light: Light
-) -> Step | None:
-    """A quiet module's step made of the code its import ran, read from the bytecode
-    cache the import used (None if there is none for this source): enough to bind it
-    (`Reloader._bind_only`) and to tell its definitions unchanged, not to run it."""
-    found = _diskcache.import_code(source, path, stat)
-    if found is None:
-        return None
-    code, size = found
+    name: str,
+    path: str,
+    source: bytes,
+    stat: tuple[int, int, int] | None,
+    light: Light,
+    prints: Prints | None,
+) -> Step:
+    """A quiet module's step without code: enough to bind it (`Reloader._bind_only`),
+    given ``prints``, how its import left its plain definitions (`made_here`); a run
+    compiles it first."""
     return _step(
-        name, path, source, stat, code, light.bound, False, plain=light.plain,
-        size=len(source) + 3 * size + 512, quiet=light.quiet, light=True,
+        name, path, source, stat, None, light.bound, False, plain=light.plain,
+        quiet=light.quiet, light=True, prints=prints,
     )  # fmt: skip
