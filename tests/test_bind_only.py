@@ -378,7 +378,7 @@ def settled() -> bool:
     return _runtime.get_reloader().cache_worker.idle.wait(10)
 
 
-@pytest.mark.parametrize("prepared_by", ["watcher", "last run"])
+@pytest.mark.parametrize("prepared_by", ["watcher", "watcher, no bytecode", "last run"])
 def test_a_prepared_quiet_dependent_is_bound_without_reading_code(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
@@ -387,13 +387,21 @@ def test_a_prepared_quiet_dependent_is_bound_without_reading_code(
     loaded: list[str],
     prepared_by: str,
 ) -> None:
-    # A watcher's warm-up, or the program's last run, wrote the dependent's entry: the
+    # A watcher's warm-up, or the program's last run, made the dependent's entry: the
     # record binding needs is kept from it, and the reload neither compiles the
-    # dependent nor reads its code or its source.
-    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    # dependent nor reads its code or its source, nor compares code.
+    monkeypatch.setattr(sys, "dont_write_bytecode", prepared_by.endswith("no bytecode"))
+    adopted: list[str] = []
+    real = hotmod._reloader.adopt
+
+    def adopt(ns: dict[str, Any], *args: Any) -> Any:
+        adopted.append(ns["__name__"])
+        return real(ns, *args)
+
+    monkeypatch.setattr(hotmod._reloader, "adopt", adopt)
     dep = beside_leaf(tmp_path, "qdep", QUIET)
     with contextlib.ExitStack() as stack:
-        if prepared_by == "watcher":
+        if prepared_by.startswith("watcher"):
             watcher = hotmod.watch(tmp_path, apply="manual")  # (the test applies edits)
             stack.callback(watcher.stop)
         else:
@@ -405,5 +413,5 @@ def test_a_prepared_quiet_dependent_is_bound_without_reading_code(
         ran.clear()
         builds.clear()
         assert edit(tmp_path, 3).ok and ran == ["qleaf"] and dep.get() == 3
-        assert builds == ["qleaf"] and loaded == []
+        assert builds == ["qleaf"] and loaded == [] and adopted == []
         assert not [name for name in parsed if name.endswith("qdep.py")]

@@ -266,30 +266,31 @@ class Reloader:
         self.cache_worker.warm(unwarmed)
 
     def _warm(self, name: str, source: bytes, path: str, module: str, is_package: bool) -> None:
-        # A cache worker's job (under the lock): the module's entry on disk, unless some
-        # process wrote it meanwhile, and its `Light` record if it is quiet and no reload
-        # took it up yet; or, for a program that writes no bytecode, its compiled step in
-        # memory, while the compile cache has room for it.
-        if not sys.dont_write_bytecode:
-            entry = _diskcache.load(source, path, module, is_package)
-            if entry is None:
-                entry = make_entry(source, path, module, is_package)
-                _diskcache.store(source, path, module, is_package, entry)
-            loaded, digest = sys.modules.get(name), source_hash(source)
-            if (
-                loaded is not None
-                and name not in self._light
-                and self.modmap.known_hash(name) == digest
-                and self._compiled.latest(name, path) is None
-                and cacheable(loaded, source)
-            ):
-                self._keep_light(name, loaded, entry_light(entry), source, digest, path, True)
-            return
+        # A cache worker's job (under the lock): the module's entry, written to disk
+        # unless some process did meanwhile, and its `Light` record if it is quiet and no
+        # reload took it up yet; for a program that writes no bytecode, the entry's
+        # compiled step in memory in place of a record, while the compile cache has room.
         digest = source_hash(source)
-        if self._compiled.get(name, path, digest) is not None:
-            return
-        step = entry_step(name, path, source, make_entry(source, path, module, is_package), None)
-        self._compiled.put(name, path, digest, step, 0.0, evict=False)
+        writes = not sys.dont_write_bytecode
+        entry = _diskcache.load(source, path, module, is_package) if writes else None
+        if entry is None:
+            if not writes and self._compiled.get(name, path, digest) is not None:
+                return
+            entry = make_entry(source, path, module, is_package)
+            if writes:
+                _diskcache.store(source, path, module, is_package, entry)
+        loaded = sys.modules.get(name)
+        kept = (
+            loaded is not None
+            and name not in self._light
+            and self.modmap.known_hash(name) == digest
+            and self._compiled.latest(name, path) is None
+            and cacheable(loaded, source)
+            and self._keep_light(name, loaded, entry_light(entry), source, digest, path, True)
+        )
+        if not kept and not writes:
+            step = entry_step(name, path, source, entry, None)
+            self._compiled.put(name, path, digest, step, 0.0, evict=False)
 
     def _index(
         self,
@@ -336,20 +337,20 @@ class Reloader:
         digest: int,
         path: str,
         queued: bool,
-    ) -> None:
+    ) -> bool:
         # Keep a quiet module's record, with how its import left its plain definitions,
         # if it is known to run ``source``: the import read that very text, or its
         # bytecode cache is current for it (`bytecode_current`). (``queued``: its entry
-        # is on disk or on its way.)
+        # is on disk or on its way.) True if kept.
         if record is None:
-            return
+            return False
         if import_clock.read.get(path) != digest:
             try:
                 st = os.stat(path)
             except OSError:
-                return
+                return False
             if not _diskcache.bytecode_current(source, path, (st.st_mtime_ns, st.st_size)):
-                return
+                return False
         ns = module.__dict__
         prints = None
         if record.plain:
@@ -357,6 +358,7 @@ class Reloader:
             owner = ns.get("__name__", name)
             prints = made_here(ns, record.plain, record.lines, owner, files)
         self._light[name] = (digest, record, prints, queued)
+        return True
 
     def resolve(self, target: object) -> list[str]:
         """Module names for a module object, a dotted name or a file path."""
