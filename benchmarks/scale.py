@@ -4,8 +4,10 @@ Run: ``python benchmarks/scale.py`` (``--sizes 100,1000,5000``; ``--write-docs``
 ``docs/img/scale.svg``, ``--chart PATH`` draws another file).
 
 Each dependent has ten functions and a class and imports the leaf (a chain of imports
-fans out from it). With ``--shape plugins`` each is also a plugin: it registers a
-function in a list and in a dict keyed by its module, and subclasses a base class whose
+fans out from it): a reload binds such a module anew, without running it. With
+``--shape computed`` each also computes a value from the leaf's (``DOUBLE = VALUE * 2``),
+so each runs. With ``--shape plugins`` each is also a plugin: it registers a function in
+a list and in a dict keyed by its module, and subclasses a base class whose
 ``__init_subclass__`` appends the subclass to a list (the registries are checked after
 each reload). Every column is timed inside a new interpreter allowed to write
 bytecode (``PYTHONDONTWRITEBYTECODE`` is taken out of its environment):
@@ -14,9 +16,10 @@ bytecode (``PYTHONDONTWRITEBYTECODE`` is taken out of its environment):
   for those modules alone;
 - hotmod reload: ``hotmod.reload("leaf")`` in a process that imported everything,
   median of three edits after a first one;
-- first reload: that first edit, which compiles every dependent with the definition
-  hooks, and the same first edit in the program's next run, which reads what the
-  first run compiled from ``__pycache__`` (`_diskcache`).
+- first reload: that first edit, which compiles every dependent that runs with the
+  definition hooks (one that is bound needs no code), and the same first edit in the
+  program's next run, which reads what the first run compiled from ``__pycache__``
+  (`_diskcache`).
 """
 
 from __future__ import annotations
@@ -63,13 +66,15 @@ def make_project(root: Path, n: int, prefix: str, shape: str = "plain") -> list[
     for i in range(n):
         parent = f"{prefix}_leaf" if i < 10 else f"{prefix}_d{i // 10}"
         funcs = "".join(f"def f{j}(x):\n    return x + VALUE + {j}\n\n" for j in range(10))
+        computed = "DOUBLE = VALUE * 2\n\n" if shape == "computed" else ""
         plugin = (
             f"from {prefix}_reg import Plugin, register\n\n"
             f"@register\ndef handler(x):\n    return x + VALUE\n\n"
             f"class P{i}(Plugin):\n    value = VALUE\n\n"
         )
         (root / f"{prefix}_d{i}.py").write_text(
-            f"from {parent} import VALUE\n\n{plugin if shape == 'plugins' else ''}{funcs}"
+            f"from {parent} import VALUE\n\n{computed}{plugin if shape == 'plugins' else ''}"
+            f"{funcs}"
             f"class K{i}:\n    def get(self):\n        return VALUE\n"
         )
         names.append(f"{prefix}_d{i}")
@@ -141,7 +146,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default=",".join(map(str, DEFAULT_SIZES)))
     parser.add_argument(
-        "--shape", choices=("plain", "plugins"), default="plain", help="what each dependent is"
+        "--shape",
+        choices=("plain", "computed", "plugins"),
+        default="plain",
+        help="what each dependent is",
     )
     _chart.add_options(parser, "scale")
     args = parser.parse_args()
@@ -173,12 +181,12 @@ def main() -> None:
                 "target: half the fresh import", [(n, r[1] * 500) for n, *r in rows], ":"
             ),
             _chart.Series(
-                "first reload (compiles every dependent)",
+                "first reload in a new process",
                 [(n, r[2] * 1000) for n, *r in rows],
                 "--",
             ),
             _chart.Series(
-                "first reload of the next run (compiled code from __pycache__)",
+                "first reload of the next run (entries from __pycache__)",
                 [(n, r[3] * 1000) for n, *r in rows],
                 "-.",
             ),

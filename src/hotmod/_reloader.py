@@ -70,6 +70,10 @@ from ._syntax import children
 
 __all__ = ["Reloader"]
 
+_Found = tuple[tuple[int, int, int], float]
+"""Where a source's text was read: its file's `stat_key`, and when (`time.monotonic`)
+just before that stat."""
+
 
 def _skippable(step: Step, ns: dict[str, Any], prints: Prints | None, txn: _Txn) -> frozenset[str]:
     """The plain definitions this run leaves be, counted as kept (as a run would have
@@ -186,10 +190,9 @@ class Reloader:
         self._compiled = CompileCache()
         self.cache_worker = _diskcache.Worker(self.lock)
         self._plain: dict[str, tuple[CodeType | None, Prints]] = {}  # (`_unchanged`)
-        # Quiet modules as indexed, known to run the source of that hash (`light_step`):
-        # (hash, record, how the import left their plain definitions, whether their
-        # entry is on its way to disk already).
-        self._light: dict[str, tuple[int, Light, Prints | None, bool]] = {}
+        # Modules whose light step was cached when indexed with no entry on its way to
+        # disk: once a reload binds one, its entry is made (`_to_prepare`).
+        self._unqueued: set[str] = set()
         self._history = CodeHistory()  # previous codes a call may still run
         self._reported = Reported()  # previous versions reported held, while they live
         # Entries of what a reload compiled, written once it committed (imports to add).
@@ -233,16 +236,19 @@ class Reloader:
                 continue
             imported = import_clock.sources.pop(path, None)
             compiled = import_clock.codes.pop(path, None)  # (the code of ``imported``)
+            checked = time.monotonic()
             try:
+                stat = stat_key(os.stat(path))  # (before the read: see `_read_source`)
                 data = read_file(path)
             except OSError:  # (gone for now): its imports read off its namespace
                 self.modmap.set_hash(name, None)
                 self.graph.set_imports(name, _live_refs(module))
                 continue
             digest: int | None = source_hash(data)
+            found: _Found | None = (stat, checked)  # where the text read was found
             if imported is not None and imported != data:
                 # Edited since its import: the source it runs is the one the loader read.
-                data, digest = imported, source_hash(imported)
+                data, digest, found = imported, source_hash(imported), None
             elif import_clock.edited_after_import(name, path, digest):
                 digest = None  # edited since it was imported: what it runs is unknown
             self.modmap.set_hash(name, digest)
@@ -254,22 +260,32 @@ class Reloader:
                 assert digest is not None  # (storable)
                 self.registries.committed(name, entry.registrants)
                 self.graph.set_imports(name, entry.imports())
-                if warm:  # its `Light` record, in the background
-                    unwarmed.append(functools.partial(self._warm, name, *key))
+                if warm:  # its light step, in the background
+                    unwarmed.append(functools.partial(self._warm, name, *key, found))
                 else:
-                    self._keep_light(name, module, entry_light(entry), data, digest, path, True)
+                    light = entry_light(entry)
+                    self._keep_light(name, module, light, data, digest, found, queued=True)
                 continue
-            refs = self._index(name, module, data, digest, args, compiled, light=not warm)
+            # (Under a watcher, the cache worker makes its light step from its entry.)
+            refs = self._index(name, module, data, digest, args, compiled, None if warm else found)
             self.graph.set_imports(name, refs)
             if storable and warm:
-                unwarmed.append(functools.partial(self._warm, name, *key))
+                unwarmed.append(functools.partial(self._warm, name, *key, found))
         self.cache_worker.warm(unwarmed)
 
-    def _warm(self, name: str, source: bytes, path: str, module: str, is_package: bool) -> None:
+    def _warm(
+        self,
+        name: str,
+        source: bytes,
+        path: str,
+        module: str,
+        is_package: bool,
+        found: _Found | None = None,
+    ) -> None:
         # A cache worker's job (under the lock): the module's entry, written to disk
-        # unless some process did meanwhile, and its `Light` record if it is quiet and no
-        # reload took it up yet; for a program that writes no bytecode, the entry's
-        # compiled step in memory in place of a record, while the compile cache has room.
+        # unless some process did meanwhile, and (``found``: where ``source`` was read)
+        # its light step if it is quiet and no reload took it up yet; for a program that
+        # writes no bytecode, else the entry's compiled step, while the cache has room.
         digest = source_hash(source)
         writes = not sys.dont_write_bytecode
         entry = _diskcache.load(source, path, module, is_package) if writes else None
@@ -282,11 +298,10 @@ class Reloader:
         loaded = sys.modules.get(name)
         kept = (
             loaded is not None
-            and name not in self._light
             and self.modmap.known_hash(name) == digest
             and self._compiled.latest(name, path) is None
             and cacheable(loaded, source)
-            and self._keep_light(name, loaded, entry_light(entry), source, digest, path, True)
+            and self._keep_light(name, loaded, entry_light(entry), source, digest, found, True)
         )
         if not kept and not writes:
             step = entry_step(name, path, source, entry, None)
@@ -300,12 +315,11 @@ class Reloader:
         digest: int | None,
         args: dict[str, Any],
         compiled: CodeType | None,
-        *,
-        light: bool,
+        found: _Found | None,
     ) -> list[ImportRef]:
         # A module's imports (and registrants) from its source (``compiled``: its code,
-        # as the import compiled it). With ``light`` (no cache worker prepares it), the
-        # `Light` record of a quiet module too, for its first reload.
+        # as the import compiled it). With ``found`` (where the source was read, when no
+        # cache worker prepares it), the light step of a quiet module too.
         path = args["filename"]
         try:
             refs, parsed = parse(
@@ -320,9 +334,9 @@ class Reloader:
             return refs
         if isinstance(parsed, ast.Module):
             names = registrants(parsed)
-            if light and not names and cacheable(module, data):
-                record = light_record(parsed, data)
-                self._keep_light(name, module, record, data, digest, path, False)
+            if found is not None and not names and cacheable(module, data):
+                light = light_record(parsed, data)
+                self._keep_light(name, module, light, data, digest, found, queued=False)
         else:
             names = parsed.registrants
         self.registries.committed(name, names)
@@ -335,29 +349,33 @@ class Reloader:
         record: Light | None,
         source: bytes,
         digest: int,
-        path: str,
+        found: _Found | None,
         queued: bool,
     ) -> bool:
-        # Keep a quiet module's record, with how its import left its plain definitions,
-        # if it is known to run ``source``: the import read that very text, or its
-        # bytecode cache is current for it (`bytecode_current`). (``queued``: its entry
-        # is on disk or on its way.) True if kept.
-        if record is None:
+        # Cache the light step of a quiet module (`light_step`), with how its import left
+        # its plain definitions, if it is known to run ``source``: the import read that
+        # very text, or its bytecode cache is current for it (`bytecode_current`). Its
+        # first reload then neither reads nor compiles it. (``found``: where ``source``
+        # was read; ``queued``: its entry is on disk or on its way.) True if cached.
+        path = self.modmap.path_of(name)
+        if record is None or found is None or path is None:
             return False
-        if import_clock.read.get(path) != digest:
-            try:
-                st = os.stat(path)
-            except OSError:
-                return False
-            if not _diskcache.bytecode_current(source, path, (st.st_mtime_ns, st.st_size)):
-                return False
+        stat, checked = found
+        if import_clock.read.get(path) != digest and not _diskcache.bytecode_current(
+            source, path, stat[:2]
+        ):
+            return False
         ns = module.__dict__
         prints = None
         if record.plain:
             files = {path, ns.get("__file__") or path}
             owner = ns.get("__name__", name)
             prints = made_here(ns, record.plain, record.lines, owner, files)
-        self._light[name] = (digest, record, prints, queued)
+        step = light_step(name, path, source, stat, record, prints)
+        if not self._compiled.put(name, path, digest, step, checked, evict=False):
+            return False
+        if not queued:
+            self._unqueued.add(name)
         return True
 
     def resolve(self, target: object) -> list[str]:
@@ -539,6 +557,7 @@ class Reloader:
         # a light step (the next run then indexes them without parsing).
         jobs: list[Callable[[], None]] = []
         for name, source in self._unprepared if committed and not sys.dont_write_bytecode else ():
+            self._unqueued.discard(name)
             args = self._source_args(name)
             if args is not None:
                 key = (source, args["filename"], args["module"], args["is_package"])
@@ -781,7 +800,6 @@ class Reloader:
         module = sys.modules[name]
         digest = source_hash(source)
         stat, checked = txn.stats.get(name), txn.checked.get(name, 0.0)
-        light = self._light.pop(name, None)  # (needed once, by its first reload)
         cached = None if is_main(module) else self._compiled.get(name, path, digest)
         if cached is not None:
             if cached.stat != stat:
@@ -790,10 +808,7 @@ class Reloader:
             return cached
         step = None
         if name not in plan.trees and name not in plan.scans and cacheable(module, source):
-            if light is not None and light[0] == digest:
-                step = self._light_step(name, path, source, stat, light)
-            else:
-                step = from_disk(name, module, path, source, stat)
+            step = from_disk(name, module, path, source, stat)
         if step is None:
             try:
                 step = self._build(
@@ -826,21 +841,6 @@ class Reloader:
         if entry is not None:
             self._unsaved.append((name, source, entry))
         return step
-
-    def _light_step(
-        self,
-        name: str,
-        path: str,
-        source: bytes,
-        stat: tuple[int, int, int] | None,
-        light: tuple[int, Light, Prints | None, bool],
-    ) -> Step:
-        # A quiet module's first reload: bound, no code read or compiled unless it has
-        # to run; its entry is made once the reload commits, if none is on its way.
-        _, record, prints, queued = light
-        if not queued:
-            self._unprepared.append((name, source))
-        return light_step(name, path, source, stat, record, prints)
 
     def _compiled_light(self, step: Step, txn: _Txn) -> Step:
         """The step that runs a module whose light step could not just bind it: compiled
@@ -932,6 +932,8 @@ class Reloader:
         if prints is not None:
             txn.patcher.patched += prints.kept  # (kept, as a run would have)
         txn.plain[name] = (step.code, prints) if prints is not None else None
+        if step.light and name in self._unqueued:
+            self._unprepared.append((name, step.source))
         report.reloaded.append(name)
         return True
 

@@ -152,10 +152,11 @@ class CompileCache:
 
     def put(
         self, name: str, path: str, digest: int, step: Step, checked: float, *, evict: bool = True
-    ) -> None:
-        """Cache ``step``; without ``evict``, only if it fits without evicting another."""
+    ) -> bool:
+        """Cache ``step``; without ``evict``, only if it fits without evicting another
+        (False if it did not)."""
         if not evict and self._bytes + step.size > self.limit:
-            return
+            return False
         old = self._steps.pop(name, None)
         if old is not None:
             self._bytes -= old[2].size
@@ -165,6 +166,7 @@ class CompileCache:
             evicted = next(iter(self._steps.values()))[2]
             del self._steps[evicted.name]
             self._bytes -= evicted.size
+        return True
 
 
 def stat_key(st: os.stat_result) -> tuple[int, int, int]:

@@ -1,5 +1,7 @@
 from leaf import VALUE
 
+STARTED = VALUE  # (computed: it runs, never bound only: no text of it known before it ran)
+
 
 def first():
     return VALUE
