@@ -134,7 +134,7 @@ class _Txn:
         self.shared = Shares()  # registries the plan's modules share
         self.stats: dict[str, tuple[int, int, int]] = {}  # file stat when its source was read
         # How each run left its module's plain definitions, kept by the reloader on commit.
-        self.plain: dict[str, tuple[CodeType | None, Prints] | None] = {}
+        self.plain: dict[str, tuple[CodeType, Prints] | None] = {}
         self.checked: dict[str, float] = {}  # monotonic time just before that stat
         # The watcher's monitor: since when it has seen every change to a path (or None).
         self.watched: Callable[[str], float | None] | None = None
@@ -189,7 +189,7 @@ class Reloader:
         self.namespaces: dict[int, tuple[dict[str, Any], Callable[[], Sequence[ImportRef]]]] = {}
         self._compiled = CompileCache()
         self.cache_worker = _diskcache.Worker(self.lock)
-        self._plain: dict[str, tuple[CodeType | None, Prints]] = {}  # (`_unchanged`)
+        self._plain: dict[str, tuple[CodeType, Prints]] = {}  # (`_unchanged`)
         # Modules whose light step was cached when indexed with no entry on its way to
         # disk: once a reload binds one, its entry is made (`_to_prepare`).
         self._unqueued: set[str] = set()
@@ -260,10 +260,10 @@ class Reloader:
                 assert digest is not None  # (storable)
                 self.registries.committed(name, entry.registrants)
                 self.graph.set_imports(name, entry.imports())
-                if warm:  # its light step, in the background
+                light = entry_light(entry)
+                if light is not None and warm:  # its light step, in the background
                     unwarmed.append(functools.partial(self._warm, name, *key, found))
-                else:
-                    light = entry_light(entry)
+                elif light is not None:
                     self._keep_light(name, module, light, data, digest, found, queued=True)
                 continue
             # (Under a watcher, the cache worker makes its light step from its entry.)
@@ -931,7 +931,8 @@ class Reloader:
         ns.update(fresh)
         if prints is not None:
             txn.patcher.patched += prints.kept  # (kept, as a run would have)
-        txn.plain[name] = (step.code, prints) if prints is not None else None
+        # (A light step's own note of its definitions is its ``prints``: none kept.)
+        txn.plain[name] = None if prints is None or step.code is None else (step.code, prints)
         if step.light and name in self._unqueued:
             self._unprepared.append((name, step.source))
         report.reloaded.append(name)
@@ -1070,7 +1071,7 @@ class Reloader:
         if not step.plain or (step.code is None and not step.light):
             return None
         last = self._plain.get(step.name)
-        if step.code is not None and last is not None and last[0] is step.code:
+        if last is not None and last[0] is step.code:
             return last[1]
         if self.modmap.known_hash(step.name) != source_hash(step.source):
             # An edited source: a default or an annotation may have changed, and a
